@@ -1,0 +1,196 @@
+// The `torch` KernelBackend: tensor storage, reads and writes, memory accounting and timing.
+//
+// Each tensor's data lives in at most two places, filled lazily:
+//   - `handle`: a native at::Tensor (float32, int32, bool), made on the first native kernel that needs it;
+//   - `values`: a JS typed array (or encoded strings), from write(), or from a kernel that fell back to cpu.
+// complex64 tensors keep their real and imaginary parts as two float32 tensors of this backend, as
+// tfjs-backend-cpu does. Tensors are immutable, so both copies stay valid until disposeData.
+import {
+  backend_util, BackendTimingInfo, DataId, DataStorage, DataType, engine, KernelBackend, TensorInfo, util,
+} from '@tensorflow/tfjs-core';
+
+import { aten, ScalarType } from './aten';
+import { Handle, requireBinding, TorchBinding } from './binding';
+
+export interface TensorEntry {
+  dtype: DataType;
+  shape: number[];
+  refCount: number;
+  handle?: Handle;
+  values?: backend_util.BackendValues;
+  complexTensorInfos?: { real: TensorInfo; imag: TensorInfo };
+}
+
+/** dtypes whose data can live in libtorch. */
+export function isNativeDtype(dtype: DataType): boolean {
+  return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
+}
+
+/** Converts values to the typed array tfjs uses for `dtype` (Float32Array, Int32Array, Uint8Array). */
+function typedValues(values: backend_util.BackendValues, dtype: DataType): Float32Array | Int32Array | Uint8Array {
+  if (dtype === 'float32') return values instanceof Float32Array ? values : new Float32Array(values as ArrayLike<number>);
+  if (dtype === 'int32') return values instanceof Int32Array ? values : new Int32Array(values as ArrayLike<number>);
+  return values instanceof Uint8Array ? values : new Uint8Array(values as ArrayLike<number>);
+}
+
+export class TorchBackend extends KernelBackend {
+  readonly binding: TorchBinding;
+  readonly data: DataStorage<TensorEntry>;
+  private nextId = 0;
+
+  constructor() {
+    super();
+    this.binding = requireBinding();
+    this.data = new DataStorage<TensorEntry>(this, engine());
+  }
+
+  // ---- storage ---------------------------------------------------------------------------------------------
+
+  override write(values: backend_util.BackendValues, shape: number[], dtype: DataType): DataId {
+    const dataId = { id: this.nextId++ };
+    this.data.set(dataId, { values, dtype, shape, refCount: 1 });
+    return dataId;
+  }
+
+  override move(dataId: DataId, values: backend_util.BackendValues, shape: number[], dtype: DataType,
+    refCount: number): void {
+    this.data.set(dataId, { values, dtype, shape, refCount });
+  }
+
+  override refCount(dataId: DataId): number {
+    return this.data.has(dataId) ? this.data.get(dataId).refCount : 0;
+  }
+
+  override incRef(dataId: DataId): void {
+    this.data.get(dataId).refCount++;
+  }
+
+  override numDataIds(): number {
+    return this.data.numDataIds();
+  }
+
+  override disposeData(dataId: DataId, force = false): boolean {
+    if (!this.data.has(dataId)) return true;
+    const entry = this.data.get(dataId);
+    entry.refCount--;
+    if (!force && entry.refCount > 0) return false;
+    if (entry.handle !== undefined) this.binding.dispose(entry.handle);
+    if (entry.complexTensorInfos != null) {
+      this.disposeData(entry.complexTensorInfos.real.dataId, true);
+      this.disposeData(entry.complexTensorInfos.imag.dataId, true);
+    }
+    this.data.delete(dataId);
+    return true;
+  }
+
+  /** Frees an intermediate result made inside a kernel. */
+  disposeIntermediateTensorInfo(info: TensorInfo): void {
+    this.disposeData(info.dataId);
+  }
+
+  override async read(dataId: DataId): Promise<backend_util.BackendValues> {
+    return this.readSync(dataId);
+  }
+
+  override readSync(dataId: DataId): backend_util.BackendValues {
+    const entry = this.data.get(dataId);
+    if (entry.dtype === 'complex64') {
+      const { real, imag } = entry.complexTensorInfos!;
+      return backend_util.mergeRealAndImagArrays(this.readSync(real.dataId) as Float32Array,
+        this.readSync(imag.dataId) as Float32Array);
+    }
+    if (entry.values !== undefined) return entry.values;
+    return this.binding.toTypedArray(entry.handle!);
+  }
+
+  // ---- bridging between TensorInfos and native handles --------------------------------------------------------
+
+  /** The native tensor for `info`, uploading JS-resident data on first use. Shape follows `info`. */
+  handle(info: TensorInfo): Handle {
+    const entry = this.data.get(info.dataId);
+    if (entry.handle === undefined) {
+      if (!isNativeDtype(entry.dtype)) {
+        throw new Error(`tfjs-backend-torch: a ${entry.dtype} tensor cannot be used by a native kernel.`);
+      }
+      entry.handle = this.binding.fromTypedArray(typedValues(entry.values!, entry.dtype), entry.shape,
+        ScalarType[entry.dtype as 'float32' | 'int32' | 'bool'] ?? ScalarType.bool);
+    }
+    if (!util.arraysEqual(entry.shape, info.shape)) {
+      // Another backend's kernel aliased this dataId under a new shape (e.g. cpu's Reshape): view it so.
+      return this.viewAs(entry.handle, info.shape);
+    }
+    return entry.handle;
+  }
+
+  /**
+   * Handles made inside the kernel being run (views, intermediates): freed when it returns, see
+   * `runNative` in kernel_util.ts. Kernels call `tmp(h)` on every handle that is not an output.
+   */
+  readonly scratch: Handle[] = [];
+  tmp(h: Handle): Handle {
+    this.scratch.push(h);
+    return h;
+  }
+  freeScratch(): void {
+    for (const h of this.scratch) this.binding.dispose(h);
+    this.scratch.length = 0;
+  }
+
+  private viewAs(h: Handle, shape: number[]): Handle {
+    return this.tmp(aten.reshape(h, shape));
+  }
+
+  /** Wraps a native result as a TensorInfo owned by this backend. */
+  makeOutput(h: Handle, dtype?: DataType, shape?: number[]): TensorInfo {
+    const outShape = shape ?? this.binding.shape(h);
+    const outDtype = dtype ?? (this.binding.dtype(h) as DataType);
+    const dataId = { id: this.nextId++ };
+    this.data.set(dataId, { handle: h, dtype: outDtype, shape: outShape, refCount: 1 });
+    return { dataId, shape: outShape, dtype: outDtype };
+  }
+
+  /** Wraps JS values as a TensorInfo owned by this backend. */
+  makeTensorInfo(shape: number[], dtype: DataType, values?: backend_util.BackendValues | string[]): TensorInfo {
+    let stored = values as backend_util.BackendValues;
+    if (dtype === 'string' && values != null && values.length > 0 && util.isString(values[0])) {
+      stored = (values as string[]).map((s) => util.encodeString(s));
+    }
+    if (stored == null && dtype !== 'complex64') {
+      stored = util.getTypedArrayFromDType(dtype as 'float32', util.sizeFromShape(shape));
+    }
+    return { dataId: this.write(stored, shape, dtype), shape, dtype };
+  }
+
+  // ---- runtime --------------------------------------------------------------------------------------------
+
+  override memory(): { unreliable: boolean; reasons?: string[]; numBytesInNative: number; numNativeTensors: number } {
+    return {
+      unreliable: true,
+      reasons: ['Bytes of tensors whose data sits only in JS are counted by the engine, not in numBytesInNative.'],
+      numBytesInNative: this.binding.nativeBytes(),
+      numNativeTensors: this.binding.liveTensors(),
+    };
+  }
+
+  override async time(f: () => void): Promise<BackendTimingInfo> {
+    const start = util.now();
+    f();
+    return { kernelMs: util.now() - start };
+  }
+
+  override timerAvailable(): boolean {
+    return true;
+  }
+
+  override floatPrecision(): 16 | 32 {
+    return 32;
+  }
+
+  override epsilon(): number {
+    return super.epsilon();
+  }
+
+  override dispose(): void {
+    // Tensors are freed one by one through disposeData; nothing global to release.
+  }
+}

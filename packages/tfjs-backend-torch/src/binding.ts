@@ -1,0 +1,54 @@
+// Loads the native addon (build/Release/tfjs_torch.node). When it is missing, `binding` is null and
+// `bindingError` says why and how to get libtorch; nothing here throws at import time.
+import * as path from 'node:path';
+
+/** An opaque native tensor handle (a type-tagged napi External owning one at::Tensor). */
+export type Handle = { readonly __torchHandle: unique symbol };
+
+/** The addon's whole surface: tensors, any ATen operator by schema name, runtime settings. */
+export interface TorchBinding {
+  fromTypedArray(values: Float32Array | Int32Array | Uint8Array, shape: number[], dtypeCode: number): Handle;
+  toTypedArray(h: Handle): Float32Array | Int32Array | Uint8Array;
+  dispose(h: Handle): void;
+  shape(h: Handle): number[];
+  dtype(h: Handle): string;
+  describe(h: Handle): string;
+  liveTensors(): number;
+  nativeBytes(): number;
+  resolveOp(name: string, overload: string): number;
+  schemaOf(id: number): string;
+  call(id: number, args: unknown[]): unknown;
+  setNumThreads(n: number): void;
+  getNumThreads(): number;
+  version(): { libtorch?: string; config: string };
+}
+
+export const HOW_TO_GET_LIBTORCH =
+  'To get libtorch: on Debian 12 / Ubuntu run `apt-get install libtorch-dev`, or unpack the official libtorch ' +
+  'C++ distribution and set LIBTORCH=/path/to/libtorch, then run `npm rebuild @insight/tfjs-backend-torch`.';
+
+function load(): { binding: TorchBinding | null; error: string | null } {
+  // dist/src/binding.js and src/binding.ts both sit two levels below the package root.
+  const addonPath = path.join(__dirname, '..', ...(path.basename(path.dirname(__dirname)) === 'dist' ? ['..'] : []),
+    'build', 'Release', 'tfjs_torch.node');
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return { binding: require(addonPath) as TorchBinding, error: null };
+  } catch (e) {
+    const reason = (e as Error).message.split('\n')[0];
+    return {
+      binding: null,
+      error: `@insight/tfjs-backend-torch: the native addon could not be loaded (${reason}). ${HOW_TO_GET_LIBTORCH}`,
+    };
+  }
+}
+
+const loaded = load();
+export const binding: TorchBinding | null = loaded.binding;
+export const bindingError: string | null = loaded.error;
+
+/** The binding, or an Error that says how to get libtorch. */
+export function requireBinding(): TorchBinding {
+  if (binding == null) throw new Error(bindingError ?? 'tfjs-backend-torch: native addon unavailable');
+  return binding;
+}

@@ -1,0 +1,28 @@
+// `import '@insight/tfjs-backend-torch'` registers the `torch` backend (priority 3, above cpu's 1) and makes it
+// the active backend. Without the native addon (no libtorch) it warns once, saying how to get libtorch, and
+// TensorFlow.js keeps running on its cpu backend.
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+
+import { TorchBackend } from './backend';
+import { binding, bindingError, HOW_TO_GET_LIBTORCH } from './binding';
+import { registerAllKernels } from './register_all_kernels';
+import { defaultThreadCount, getNumThreads, setNumThreads, THREADS_ENV } from './threads';
+
+export const BACKEND_NAME = 'torch';
+export { TorchBackend, getNumThreads, setNumThreads, THREADS_ENV, HOW_TO_GET_LIBTORCH };
+export { nativeKernelNames } from './kernel_util';
+
+/** True when the native addon loaded and `torch` is registered. */
+export const isAvailable = binding !== null;
+/** Why the backend is unavailable (null when it is available). */
+export const unavailableReason: string | null = bindingError;
+
+if (binding !== null) {
+  binding.setNumThreads(defaultThreadCount());
+  tf.registerBackend(BACKEND_NAME, () => new TorchBackend(), 3);
+  registerAllKernels();
+  void tf.setBackend(BACKEND_NAME);
+} else if (!process.env.INSIGHT_QUIET_BACKEND_WARNING) {
+  console.warn(`${bindingError}\nTensorFlow.js will run on its (much slower) cpu backend.`);
+}

@@ -1,0 +1,61 @@
+// Helpers for native kernels: `nativeKernel` wraps a function over handles into a tfjs KernelConfig that
+//   - falls back to the cpu kernel when an input is string or complex64 (libtorch holds neither here),
+//   - frees the kernel's scratch handles when it returns or throws,
+//   - turns libtorch errors into Errors that name the tfjs kernel, its input shapes and dtypes.
+import {
+  getKernel, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo,
+} from '@tensorflow/tfjs-core';
+
+import { TorchBackend, isNativeDtype } from './backend';
+import { runOnCpu } from './fallback';
+
+export interface NativeKernelArgs<A> {
+  inputs: Record<string, TensorInfo>;
+  attrs: A;
+  backend: TorchBackend;
+}
+
+export type NativeKernelFunc<A> = (args: NativeKernelArgs<A>) => TensorInfo | TensorInfo[];
+
+/** Names of the kernels registered natively (the rest fall back to cpu); read by `npm run kernels`. */
+export const nativeKernelNames = new Set<string>();
+
+function describeInputs(inputs: Record<string, TensorInfo>): string {
+  return Object.entries(inputs)
+    .filter(([, v]) => v != null)
+    .map(([k, v]) => `${k}: ${v.dtype}[${v.shape.join(',')}]`)
+    .join(', ');
+}
+
+export function nativeKernel<A = NamedAttrMap>(kernelName: string, fn: NativeKernelFunc<A>): KernelConfig {
+  nativeKernelNames.add(kernelName);
+  let cpuKernel: KernelFunc | undefined;
+  const kernelFunc: KernelFunc = ({ inputs, attrs, backend }) => {
+    const b = backend as TorchBackend;
+    const ins = inputs as Record<string, TensorInfo>;
+    for (const key in ins) {
+      const input = ins[key];
+      if (input != null && !isNativeDtype(input.dtype)) {
+        cpuKernel ??= getKernel(kernelName, 'cpu')?.kernelFunc;
+        if (cpuKernel === undefined) {
+          throw new Error(`tfjs-backend-torch: ${kernelName} does not support ${input.dtype} inputs ` +
+            `(received ${describeInputs(ins)}).`);
+        }
+        return runOnCpu(cpuKernel, ins, (attrs ?? {}) as NamedAttrMap, b);
+      }
+    }
+    try {
+      return fn({ inputs: ins, attrs: (attrs ?? {}) as unknown as A, backend: b });
+    } catch (e) {
+      const err = e as Error;
+      if (err.message.startsWith('tfjs-backend-torch:') && !err.message.includes(' in kernel ')) {
+        err.message = err.message.replace('tfjs-backend-torch:',
+          `tfjs-backend-torch: in kernel ${kernelName} (inputs ${describeInputs(ins)}):`);
+      }
+      throw err;
+    } finally {
+      if (b.scratch.length > 0) b.freeScratch();
+    }
+  };
+  return { kernelName, backendName: 'torch', kernelFunc };
+}

@@ -1,0 +1,63 @@
+// Runs TensorFlow.js's own test suite (the ~4,200 specs shipped in @tensorflow/tfjs-core's dist) against the
+// `torch` backend, the way tfjs-node's run_tests does it. Usage:
+//   npm run conformance [-- --grep <regex>] [-- --backend cpu]
+// Prints "N passed, N failed, N skipped" and exits non-zero on any failure.
+/* eslint-disable @typescript-eslint/no-var-requires */
+import { IGNORE_LIST } from './ignore_list';
+
+const args = process.argv.slice(2);
+const flag = (name: string) => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+};
+const grep = new RegExp(flag('--grep') ?? '');
+const backendName = flag('--backend') ?? 'torch';
+
+Error.stackTraceLimit = Infinity;
+process.on('unhandledRejection', (e) => { throw e; });
+
+require('../../src/index');
+require('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops');
+require('@tensorflow/tfjs-core/dist/register_all_gradients');
+const jasmineUtil = require('@tensorflow/tfjs-core/dist/jasmine_util');
+const Jasmine = require('jasmine');
+
+jasmineUtil.setTestEnvs([{ name: `test-${backendName}`, backendName, flags: {}, isDataSync: true }]);
+
+const runner = new Jasmine();
+runner.loadConfig({ spec_files: [], random: false });
+runner.exitOnCompletion = false;
+require('@tensorflow/tfjs-core/dist/tests');
+
+const env = (globalThis as any).jasmine.getEnv();
+const skipped: string[] = [];
+env.configure({ specFilter: (spec: { getFullName(): string }) => {
+  const name = spec.getFullName();
+  if (!grep.test(name)) return false;
+  if (IGNORE_LIST.some((entry) => name.includes(entry.spec))) {
+    skipped.push(name);
+    return false;
+  }
+  return true;
+} });
+
+let passed = 0;
+let failed = 0;
+const failures: string[] = [];
+env.clearReporters();
+env.addReporter({
+  specDone(result: { status: string; fullName: string; failedExpectations: { message: string }[] }) {
+    if (result.status === 'passed') passed++;
+    else if (result.status === 'failed') {
+      failed++;
+      failures.push(`${result.fullName}\n    ${result.failedExpectations.map((f) => f.message.split('\n')[0]).join('\n    ')}`);
+    }
+  },
+  jasmineDone() {
+    for (const f of failures) console.log(`FAIL ${f}`);
+    console.log(`conformance (tfjs-core ${require('@tensorflow/tfjs-core/package.json').version} specs on ${backendName}): ` +
+      `${passed} passed, ${failed} failed, ${skipped.length} skipped`);
+    process.exitCode = failed > 0 ? 1 : 0;
+  },
+});
+runner.execute();
