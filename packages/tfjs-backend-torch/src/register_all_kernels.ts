@@ -4,11 +4,20 @@
 import { getKernelsForBackend, KernelConfig, registerKernel } from '@tensorflow/tfjs-core';
 
 import { fallbackKernel } from './fallback';
+import { addConfig } from './kernels/Add';
+import { identityConfig } from './kernels/Identity';
+import { reluConfig } from './kernels/Relu';
 import { reshapeConfig } from './kernels/Reshape';
 
 export const nativeKernelConfigs: KernelConfig[] = [
   // shape and layout
+  identityConfig,
   reshapeConfig,
+  // elementwise math
+  addConfig,
+  // activations
+  reluConfig,
+  // convolution, pooling, matmul, normalisation
 ];
 
 export function registerAllKernels(): void {
