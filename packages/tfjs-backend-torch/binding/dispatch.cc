@@ -113,18 +113,22 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
   }
 }
 
-Napi::Value FromIValue(Napi::Env env, const c10::IValue& v) {
-  if (v.isTensor()) return WrapTensor(env, NormalizeDtype(v.toTensor()));
+Napi::Value FromIValue(Napi::Env env, const c10::IValue& v, bool keepDtype) {
+  if (v.isTensor()) {
+    // Masked-out results (e.g. convolution_backward's output_mask) are undefined tensors: null in JS.
+    if (!v.toTensor().defined()) return env.Null();
+    return WrapTensor(env, keepDtype ? v.toTensor() : NormalizeDtype(v.toTensor()));
+  }
   if (v.isTensorList()) {
     auto list = v.toTensorList();
     auto out = Napi::Array::New(env, list.size());
-    for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), WrapTensor(env, NormalizeDtype(list[i])));
+    for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), WrapTensor(env, keepDtype ? list[i] : NormalizeDtype(list[i])));
     return out;
   }
   if (v.isTuple()) {
     const auto& elems = v.toTupleRef().elements();
     auto out = Napi::Array::New(env, elems.size());
-    for (size_t i = 0; i < elems.size(); ++i) out.Set(static_cast<uint32_t>(i), FromIValue(env, elems[i]));
+    for (size_t i = 0; i < elems.size(); ++i) out.Set(static_cast<uint32_t>(i), FromIValue(env, elems[i], keepDtype));
     return out;
   }
   if (v.isInt()) return Napi::Number::New(env, static_cast<double>(v.toInt()));
@@ -173,7 +177,9 @@ std::string DescribeInputs(const torch::jit::Stack& stack) {
   return first ? "no tensors" : s.str();
 }
 
-// call(id, args: any[]) -> result | result[]
+// call(id, args: any[], keepDtype = false) -> result | result[]
+// Tensor results are cast to tfjs's dtypes (int64 -> int32, float64 -> float32) unless keepDtype is true
+// (e.g. max-pool argmax indices kept for the backward op, which wants int64).
 Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   size_t id = info[0].As<Napi::Number>().Uint32Value();
@@ -205,7 +211,6 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
     s << "tfjs-backend-torch: " << op.name << ": " << e.message << ". Schema: " << schema;
     throw Napi::TypeError::New(env, s.str());
   }
-  std::string inputs;
   try {
     op.handle.callBoxed(&stack);
   } catch (const c10::Error& e) {
@@ -213,9 +218,10 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   } catch (const std::exception& e) {
     throw Napi::Error::New(env, "tfjs-backend-torch: " + op.name + " failed: " + e.what());
   }
-  if (stack.size() == 1) return FromIValue(env, stack[0]);
+  bool keepDtype = info.Length() > 2 && info[2].ToBoolean().Value();
+  if (stack.size() == 1) return FromIValue(env, stack[0], keepDtype);
   auto out = Napi::Array::New(env, stack.size());
-  for (size_t i = 0; i < stack.size(); ++i) out.Set(static_cast<uint32_t>(i), FromIValue(env, stack[i]));
+  for (size_t i = 0; i < stack.size(); ++i) out.Set(static_cast<uint32_t>(i), FromIValue(env, stack[i], keepDtype));
   return out;
 }
 

@@ -10,13 +10,13 @@ export const MemoryFormat = { contiguous: 0, preserve: 1, channelsLast: 2 } as c
 type OpFn = (...args: unknown[]) => any;
 
 /** Returns a function calling `name.overload`; unresolved until first called. */
-export function atenOp(qualified: string): OpFn {
+export function atenOp(qualified: string, keepDtype = false): OpFn {
   const [name, overload = ''] = qualified.split('.');
   let id = -1;
   const b = requireBinding();
   return (...args: unknown[]) => {
     if (id < 0) id = b.resolveOp(`aten::${name}`, overload);
-    return b.call(id, args);
+    return b.call(id, args, keepDtype);
   };
 }
 
@@ -40,6 +40,9 @@ export const aten = {
   reshape: t('reshape'),
   view: t('view'),
   permute: t('permute'),
+  select: t('select.int'),
+  t: t('t'),
+  transpose: t('transpose.int'),
   expand: t('expand'),
   slice: t('slice.Tensor'),
   narrow: t('narrow'),
@@ -55,6 +58,9 @@ export const aten = {
   reflectionPad2d: t('reflection_pad2d'),
   reflectionPad3d: t('reflection_pad3d'),
   indexSelect: t('index_select'),
+  indexAdd: t('index_add'),
+  splitWithSizes: atenOp('split_with_sizes') as (...args: unknown[]) => Handle[],
+  replicationPad2d: t('replication_pad2d'),
   index: t('index.Tensor'),
   gather: t('gather'),
   asStrided: t('as_strided'),
@@ -69,6 +75,7 @@ export const aten = {
   divMode: t('div.Tensor_mode'),
   remainder: t('remainder.Tensor'),
   fmod: t('fmod.Tensor'),
+  fmodScalar: t('fmod.Scalar'),
   pow: t('pow.Tensor_Tensor'),
   powScalar: t('pow.Tensor_Scalar'),
   maximum: t('maximum'),
@@ -81,12 +88,19 @@ export const aten = {
   gt: t('gt.Tensor'),
   ge: t('ge.Tensor'),
   gtScalarOut: t('gt.Scalar_out'),
+  gtScalar: t('gt.Scalar'),
+  eqScalar: t('eq.Scalar'),
+  neScalar: t('ne.Scalar'),
   logicalAnd: t('logical_and'),
   logicalOr: t('logical_or'),
   logicalXor: t('logical_xor'),
   logicalNot: t('logical_not'),
   bitwiseAnd: t('bitwise_and.Tensor'),
   where: t('where.self'),
+  whereScalarOther: t('where.ScalarOther'),
+  whereScalar: t('where.Scalar'),
+  maskedFill: t('masked_fill.Scalar'),
+  ltScalar: t('lt.Scalar'),
   squaredDifference: t('sub.Tensor'),
   // elementwise unary
   abs: t('abs'),
@@ -114,6 +128,7 @@ export const aten = {
   erf: t('erf'),
   floor: t('floor'),
   ceil: t('ceil'),
+  ceil_: t('ceil_'),
   round: t('round'),
   sign: t('sign'),
   isnan: t('isnan'),
@@ -121,6 +136,10 @@ export const aten = {
   isfinite: t('isfinite'),
   sigmoid: t('sigmoid'),
   relu: t('relu'),
+  relu_: t('relu_'),
+  hardtanh_: t('hardtanh_'),
+  sigmoid_: t('sigmoid_'),
+  geScalar: t('ge.Scalar'),
   elu: t('elu'),
   eluBackward: t('elu_backward'),
   selu: t('selu'),
@@ -148,12 +167,16 @@ export const aten = {
   logSoftmax: t('_log_softmax'),
   topk: atenOp('topk') as (...args: unknown[]) => [Handle, Handle],
   sort: atenOp('sort') as (...args: unknown[]) => [Handle, Handle],
+  sortStable: atenOp('sort.stable') as (...args: unknown[]) => [Handle, Handle],
+  aminmax: atenOp('aminmax') as (...args: unknown[]) => [Handle, Handle],
+  searchsorted: t('searchsorted.Tensor'),
   // linear algebra and convolution
   matmul: t('matmul'),
   bmm: t('bmm'),
   convolution: t('convolution'),
   convolutionBackward: atenOp('convolution_backward') as (...args: unknown[]) => [Handle | null, Handle | null, Handle | null],
-  maxPool2dWithIndices: atenOp('max_pool2d_with_indices') as (...args: unknown[]) => [Handle, Handle],
+  // keeps the int64 indices that max_pool2d_with_indices_backward expects
+  maxPool2dWithIndices: atenOp('max_pool2d_with_indices', true) as (...args: unknown[]) => [Handle, Handle],
   maxPool2dWithIndicesBackward: t('max_pool2d_with_indices_backward'),
   maxPool2d: t('max_pool2d'),
   mkldnnMaxPool2d: t('mkldnn_max_pool2d'),

@@ -19,6 +19,8 @@ export interface TensorEntry {
   handle?: Handle;
   values?: backend_util.BackendValues;
   complexTensorInfos?: { real: TensorInfo; imag: TensorInfo };
+  /** A native by-product kept for a later gradient kernel (MaxPool's argmax indices); freed with the entry. */
+  aux?: Handle;
 }
 
 /** dtypes whose data can live in libtorch. */
@@ -75,6 +77,7 @@ export class TorchBackend extends KernelBackend {
     entry.refCount--;
     if (!force && entry.refCount > 0) return false;
     if (entry.handle !== undefined) this.binding.dispose(entry.handle);
+    if (entry.aux !== undefined) this.binding.dispose(entry.aux);
     if (entry.complexTensorInfos != null) {
       this.disposeData(entry.complexTensorInfos.real.dataId, true);
       this.disposeData(entry.complexTensorInfos.imag.dataId, true);
@@ -115,11 +118,14 @@ export class TorchBackend extends KernelBackend {
       entry.handle = this.binding.fromTypedArray(typedValues(entry.values!, entry.dtype), entry.shape,
         ScalarType[entry.dtype as 'float32' | 'int32' | 'bool'] ?? ScalarType.bool);
     }
-    if (!util.arraysEqual(entry.shape, info.shape)) {
-      // Another backend's kernel aliased this dataId under a new shape (e.g. cpu's Reshape): view it so.
-      return this.viewAs(entry.handle, info.shape);
+    let h = entry.handle;
+    // A kernel may alias a dataId under a new shape (cpu's Reshape) or dtype (cpu's Cast to a wider
+    // type shares the data): give this use the shape and dtype that `info` says.
+    if (!util.arraysEqual(entry.shape, info.shape)) h = this.tmp(aten.reshape(h, info.shape));
+    if (entry.dtype !== info.dtype && isNativeDtype(info.dtype)) {
+      h = this.tmp(aten.to(h, ScalarType[info.dtype as 'float32' | 'int32' | 'bool']));
     }
-    return entry.handle;
+    return h;
   }
 
   /**
@@ -134,10 +140,6 @@ export class TorchBackend extends KernelBackend {
   freeScratch(): void {
     for (const h of this.scratch) this.binding.dispose(h);
     this.scratch.length = 0;
-  }
-
-  private viewAs(h: Handle, shape: number[]): Handle {
-    return this.tmp(aten.reshape(h, shape));
   }
 
   /** Wraps a native result as a TensorInfo owned by this backend. */

@@ -17,7 +17,8 @@ export interface TorchBinding {
   nativeBytes(): number;
   resolveOp(name: string, overload: string): number;
   schemaOf(id: number): string;
-  call(id: number, args: unknown[]): unknown;
+  /** Calls an operator; tensor results are cast to float32/int32 unless keepDtype. */
+  call(id: number, args: unknown[], keepDtype?: boolean): unknown;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): { libtorch?: string; config: string };

@@ -27,6 +27,17 @@ function describeInputs(inputs: Record<string, TensorInfo>): string {
     .join(', ');
 }
 
+/**
+ * Runs tfjs-backend-cpu's kernel for this call instead (copying data): for rare argument combinations a
+ * native kernel does not cover. Each use states why in a comment.
+ */
+export function runCpuKernel<A>(kernelName: string, { inputs, attrs, backend }: NativeKernelArgs<A>):
+  TensorInfo | TensorInfo[] {
+  const cpuKernel = getKernel(kernelName, 'cpu')?.kernelFunc;
+  if (cpuKernel === undefined) throw new Error(`tfjs-backend-torch: no cpu kernel ${kernelName} to fall back to.`);
+  return runOnCpu(cpuKernel, inputs, attrs as unknown as NamedAttrMap, backend);
+}
+
 export function nativeKernel<A = NamedAttrMap>(kernelName: string, fn: NativeKernelFunc<A>): KernelConfig {
   nativeKernelNames.add(kernelName);
   let cpuKernel: KernelFunc | undefined;

@@ -1,0 +1,76 @@
+// Gradients of conv2d through ATen's convolution_backward, shared by Conv2DBackpropInput/Filter and the
+// depthwise variants. Padding that ATen cannot express symmetrically is applied to a padded input shape
+// and removed from the input gradient afterwards.
+import { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
+
+import { aten, MemoryFormat, ScalarType } from '../aten';
+import { Handle } from '../binding';
+import { TorchBackend } from '../backend';
+import { AtenPadding, atenPadding, depthwiseToOihw, hwioToOihw, nchwToNhwc, nhwcToNchw, unpadGradient } from './conv_util';
+
+interface BackwardGeometry {
+  p: AtenPadding;
+  paddedInputNchw: number[];   // [N, Cin, Hp, Wp]
+  groups: number;
+}
+
+function geometry(convInfo: backend_util.Conv2DInfo, depthwise: boolean): BackwardGeometry {
+  const p = atenPadding(convInfo);
+  const [left, right, top, bottom] = p.explicit ?? [0, 0, 0, 0];
+  return {
+    p,
+    paddedInputNchw: [convInfo.batchSize, convInfo.inChannels, convInfo.inHeight + top + bottom,
+      convInfo.inWidth + left + right],
+    groups: depthwise ? convInfo.inChannels : 1,
+  };
+}
+
+/** dy as an NCHW view, zero-padded at the bottom/right if ATen's output on the padded input is larger. */
+function dyForAten(backend: TorchBackend, dy: TensorInfo, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
+  let h = convInfo.dataFormat === 'channelsFirst' ? backend.handle(dy) : nhwcToNchw(backend, backend.handle(dy));
+  const atenOut = (size: number, pad: number, k: number, s: number) => Math.floor((size + 2 * pad - k) / s) + 1;
+  const oh = atenOut(g.paddedInputNchw[2], g.p.padding[0], convInfo.effectiveFilterHeight, convInfo.strideHeight);
+  const ow = atenOut(g.paddedInputNchw[3], g.p.padding[1], convInfo.effectiveFilterWidth, convInfo.strideWidth);
+  if (oh > convInfo.outHeight || ow > convInfo.outWidth) {
+    h = backend.tmp(aten.constantPad(h, [0, ow - convInfo.outWidth, 0, oh - convInfo.outHeight], 0));
+  }
+  return h;
+}
+
+function backward(backend: TorchBackend, dyN: Handle, input: Handle, weight: Handle, convInfo: backend_util.Conv2DInfo,
+  g: BackwardGeometry, mask: [boolean, boolean, boolean]): (Handle | null)[] {
+  return aten.convolutionBackward(dyN, input, weight, null, [convInfo.strideHeight, convInfo.strideWidth],
+    g.p.padding, [convInfo.dilationHeight, convInfo.dilationWidth], false, [0, 0], g.groups, mask);
+}
+
+/** dL/dx (NHWC, or NCHW when convInfo says channelsFirst): dy [N,OH,OW,Cout], filter [kh,kw,Cin,Cout] (or depthwise [kh,kw,C,mult]) -> [N,H,W,Cin]. */
+export function conv2dBackpropInput(backend: TorchBackend, dy: TensorInfo, filter: TensorInfo,
+  convInfo: backend_util.Conv2DInfo, depthwise: boolean): Handle {
+  const g = geometry(convInfo, depthwise);
+  const w = depthwise ? depthwiseToOihw(backend, backend.handle(filter), filter.shape)
+    : hwioToOihw(backend, backend.handle(filter));
+  // Only the input's shape matters to convolution_backward: an uninitialised channels-last tensor serves.
+  const input = backend.tmp(aten.empty(g.paddedInputNchw, ScalarType.float32, null, null, null, MemoryFormat.channelsLast));
+  const [dx] = backward(backend, dyForAten(backend, dy, convInfo, g), input, w, convInfo, g, [true, false, false]);
+  const unpadded = unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth);
+  return convInfo.dataFormat === 'channelsFirst' ? unpadded : nchwToNhwc(backend.tmp(unpadded));
+}
+
+/** dL/dfilter: x [N,H,W,Cin], dy [N,OH,OW,Cout] -> [kh,kw,Cin,Cout] (or depthwise [kh,kw,C,mult]). */
+export function conv2dBackpropFilter(backend: TorchBackend, x: TensorInfo, dy: TensorInfo,
+  convInfo: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): Handle {
+  const g = geometry(convInfo, depthwise);
+  let xh = convInfo.dataFormat === 'channelsFirst' ? backend.handle(x) : nhwcToNchw(backend, backend.handle(x));
+  if (g.p.explicit !== null) xh = backend.tmp(aten.constantPad(xh, g.p.explicit, 0));
+  const [kh, kw, cin, cout] = filterShape;
+  const weightShape = depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw];
+  const weight = backend.tmp(aten.empty(weightShape, ScalarType.float32));
+  const [, dw] = backward(backend, dyForAten(backend, dy, convInfo, g), xh, weight, convInfo, g, [false, true, false]);
+  backend.tmp(dw!);
+  if (depthwise) {
+    // [C*mult,1,kh,kw] -> [kh,kw,C*mult] -> [kh,kw,C,mult]
+    const hwc = backend.tmp(aten.permute(backend.tmp(aten.squeeze(dw, 1)), [1, 2, 0]));
+    return aten.reshape(backend.tmp(aten.contiguous(hwc, MemoryFormat.contiguous)), filterShape);
+  }
+  return aten.contiguous(backend.tmp(aten.permute(dw, [2, 3, 1, 0])), MemoryFormat.contiguous);
+}
