@@ -20,7 +20,7 @@ export const REQUIRED_NATIVE_KERNELS: string[] = [
   'Sum', 'Mean', 'Max', 'Min', 'Prod', 'ArgMax', 'ArgMin', 'All', 'Any', 'Softmax',
   // dtype, shape and indexing
   'Cast', 'Reshape', 'Transpose', 'Slice', 'StridedSlice', 'Concat', 'Pack', 'Unpack', 'PadV2', 'MirrorPad',
-  'Tile', 'GatherV2', 'GatherNd', 'OneHot', 'Identity', 'ExpandDims', 'Squeeze',
+  'Tile', 'GatherV2', 'GatherNd', 'OneHot', 'Identity', 'ExpandDims',  // tf.squeeze runs Reshape
   // comparisons and selection
   'Equal', 'NotEqual', 'Less', 'LessEqual', 'Greater', 'GreaterEqual', 'Select', 'ClipByValue',
   // creation

@@ -1,0 +1,95 @@
+// Reference CNN (the Keras CIFAR-10 tutorial network) trained with tfjs-layers `model.fit` on the `torch`
+// backend, side by side with PyTorch (default NCHW and channels_last) in one run, same threads, same model,
+// Adam, CIFAR-shaped data. Prints a markdown table of training and inference images/s and the ratios.
+//   node --import tsx benchmarks/train_cnn.ts [--threads 2] [--images 6400] [--epochs 3] [--batch-sizes 64,256]
+import { execFileSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+import * as torchBackend from '@insight/tfjs-backend-torch';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : dflt;
+};
+const threads = Number(opt('threads', String(os.availableParallelism())));
+const images = Number(opt('images', '6400'));
+const epochs = Number(opt('epochs', '3'));
+const batchSizes = opt('batch-sizes', '64,256').split(',').map(Number);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+function referenceCnn(): tfl.LayersModel {
+  const model = tfl.sequential();
+  model.add(tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [32, 32, 3] }));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+  model.add(tfl.layers.flatten());
+  model.add(tfl.layers.dense({ units: 64, activation: 'relu' }));
+  model.add(tfl.layers.dense({ units: 10 }));
+  model.compile({
+    optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7),
+    loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+    metrics: ['accuracy'],
+  });
+  return model;
+}
+
+async function tfjsRun(batchSize: number): Promise<{ train: number; infer: number }> {
+  const model = referenceCnn();
+  const x = tf.randomUniform([images, 32, 32, 3]);
+  const y = tf.oneHot(tf.randomUniform([images], 0, 10, 'int32') as tf.Tensor1D, 10);
+  const trainRates: number[] = [];
+  for (let e = 0; e <= epochs; e++) {
+    const t0 = performance.now();
+    await model.fit(x, y, { batchSize, epochs: 1, shuffle: false, verbose: 0 });
+    if (e > 0) trainRates.push(images / ((performance.now() - t0) / 1000));  // epoch 0 warms up
+  }
+  const inferRates: number[] = [];
+  for (let e = 0; e <= epochs; e++) {
+    const t0 = performance.now();
+    tf.tidy(() => { model.predict(x, { batchSize }); });
+    if (e > 0) inferRates.push(images / ((performance.now() - t0) / 1000));
+  }
+  tf.dispose([x, y]);
+  model.dispose();
+  return { train: median(trainRates), infer: median(inferRates) };
+}
+
+function pytorchRun(batchSize: number, channelsLast: boolean): { train: number; infer: number; torch_version: string } {
+  const args = [path.join(__dirname, 'reference_cnn.py'), '--threads', String(threads), '--batch-size', String(batchSize),
+    '--images', String(images), '--epochs', String(epochs), ...(channelsLast ? ['--channels-last'] : [])];
+  return JSON.parse(execFileSync('/usr/bin/python3', args, { encoding: 'utf8' }).trim().split('\n').pop()!);
+}
+
+async function main() {
+  if (!torchBackend.isAvailable) throw new Error(torchBackend.unavailableReason!);
+  torchBackend.setNumThreads(threads);
+  await tf.setBackend('torch');
+  const rows: string[] = [];
+  let torchVersion = '';
+  for (const bs of batchSizes) {
+    const pt = pytorchRun(bs, false);
+    const ptcl = pytorchRun(bs, true);
+    const ours = await tfjsRun(bs);
+    torchVersion = pt.torch_version;
+    const f = (v: number) => v.toFixed(0);
+    const r = (a: number, b: number) => (a / b).toFixed(2);
+    rows.push(`| ${bs} | train | ${f(ours.train)} | ${f(pt.train)} | ${f(ptcl.train)} | ${r(ours.train, pt.train)}x | ${r(ours.train, ptcl.train)}x |`);
+    rows.push(`| ${bs} | infer | ${f(ours.infer)} | ${f(pt.infer)} | ${f(ptcl.infer)} | ${r(ours.infer, pt.infer)}x | ${r(ours.infer, ptcl.infer)}x |`);
+  }
+  console.log(`reference CNN, ${images} CIFAR-shaped images per epoch, median of ${epochs} epochs after 1 warm-up, ` +
+    `${threads} threads, tfjs ${tf.version_core} on torch (libtorch ${torchVersion}) vs PyTorch ${torchVersion}\n`);
+  console.log('| batch | phase | tfjs on torch (img/s) | PyTorch NCHW (img/s) | PyTorch channels_last (img/s) | vs NCHW | vs channels_last |');
+  console.log('|---|---|---|---|---|---|---|');
+  for (const row of rows) console.log(row);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});

@@ -1,0 +1,20 @@
+import { initBackend, tf } from '../src/backend';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { DataLoader } from '../src/data';
+import { fit, trainableVariables } from '../src/train/trainer';
+import { Adam, paramsOf } from '../src/train/optimizers';
+import { ConstantSchedule } from '../src/train/schedules';
+import { ProgressLog } from '../src/train/callbacks/progress_log';
+(async () => {
+  await initBackend();
+  const n = 64, H = 8, W = 8;
+  const images = new Uint8Array(n * H * W * 3); for (let i = 0; i < images.length; i++) images[i] = (i * 7919) % 256;
+  const labels = new Int32Array(n).map((_, i) => i % 3);
+  const ds = { images, labels, count: n, height: H, width: W, channels: 3 as const, classNames: ['a', 'b', 'c'] };
+  const model = tfl.sequential({ layers: [tfl.layers.conv2d({ inputShape: [H, W, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }), tfl.layers.flatten(), tfl.layers.dense({ units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) })] });
+  const loader = new DataLoader(ds, { batchSize: 16, seed: 1, workers: 0 });
+  const opt = new Adam(paramsOf(trainableVariables(model)));
+  const t0 = Date.now();
+  const state = await fit(model, loader, { epochs: 3, optimizer: opt, schedule: new ConstantSchedule(1e-2), validation: new DataLoader(ds, { batchSize: 32, shuffle: false, workers: 0 }), callbacks: [new ProgressLog(process.stdout, 2)] });
+  console.log(Date.now() - t0, 'ms', state.step, tf.memory().numTensors);
+})();

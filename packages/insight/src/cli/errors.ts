@@ -1,0 +1,50 @@
+// The CLI's error boundary. Every failure leaves the process as one line on stderr —
+//   Error INSIGHT_E_CONFIG: lr must be a number > 0. Received: lr=-1. Pass e.g. --lr 0.001 (default: 0.001).
+// — and the exit status of its code. The codes (stable; documented in the README's error table, which a test
+// checks) are listed in ../errors.ts, shared with the library. No stack trace unless INSIGHT_DEBUG=1.
+import { CommanderError } from 'commander';
+
+import { DataError } from '../data';
+import { ERROR_CODES, InsightError, ruleError, type ErrorCode } from '../errors';
+
+export { ERROR_CODES, InsightError, type ErrorCode };
+
+/** Usage errors from commander, restated as rule + Received + fix. */
+function fromCommander(error: CommanderError, command: string): InsightError {
+  const message = error.message.replace(/^error: /, '');
+  const help = `Run \`insight ${command}${command ? ' ' : ''}--help\` for the usage.`;
+  const unknownOption = /unknown option '([^']+)'(?:\s*\(Did you mean (\S+)\?\))?/.exec(message);
+  if (unknownOption) {
+    return ruleError('INSIGHT_E_USAGE', 'Only the documented flags are accepted.', { flag: unknownOption[1] },
+      `${unknownOption[2] ? `Did you mean ${unknownOption[2]}? ` : ''}${help}`);
+  }
+  const missingValue = /option '([^']+)' argument missing/.exec(message);
+  if (missingValue) return ruleError('INSIGHT_E_USAGE', 'This flag needs a value.', { flag: missingValue[1] }, help);
+  const missingArgument = /missing required argument '([^']+)'/.exec(message);
+  if (missingArgument) return ruleError('INSIGHT_E_USAGE', `The argument <${missingArgument[1]}> is required.`, { [missingArgument[1]]: undefined }, help);
+  const unknownCommand = /unknown command '([^']+)'/.exec(message);
+  if (unknownCommand) {
+    return ruleError('INSIGHT_E_USAGE', 'The command must be one of: train, evaluate, predict.', { command: unknownCommand[1] },
+      'Run `insight --help` for the commands.');
+  }
+  return ruleError('INSIGHT_E_USAGE', 'The command line must match the usage.', { error: message }, help);
+}
+
+/** Any thrown value as an InsightError: ours as is, data-layer errors as INSIGHT_E_DATA, the rest as internal. */
+export function toInsightError(error: unknown, command = ''): InsightError {
+  if (error instanceof InsightError) return error;
+  if (error instanceof CommanderError) return fromCommander(error, command);
+  if (error instanceof DataError) return new InsightError('INSIGHT_E_DATA', error.message, { cause: error });
+  const message = error instanceof Error ? error.message : String(error);
+  return new InsightError('INSIGHT_E_INTERNAL', message, { cause: error });
+}
+
+/** The stderr text for an error: one line, plus the stack of internal errors when INSIGHT_DEBUG=1. */
+export function formatError(error: InsightError): string {
+  let text = `Error ${error.code}: ${error.message}\n`;
+  if (error.code === 'INSIGHT_E_INTERNAL') {
+    const cause = error.cause instanceof Error ? error.cause : error;
+    text += process.env.INSIGHT_DEBUG ? `${cause.stack}\n` : 'This is a bug in Insight; run with INSIGHT_DEBUG=1 for the stack trace and report it.\n';
+  }
+  return text;
+}

@@ -1,0 +1,12 @@
+export { evaluate, type EvaluateResult } from './evaluate';
+export { predict, type Prediction } from './predict';
+export { resolveEvaluateConfig, resolvePredictConfig, EVALUATE_SCHEMA, PREDICT_SCHEMA, type EvaluateConfig, type PredictConfig } from './config';
+export { computeMetrics, accuracy, type EvaluationMetrics } from './metrics';
+export { runInference, type InferenceResult } from './inference';
+export { confusionMatrix, argmaxRows } from './confusion_matrix';
+export { perClassMetrics, macroAverage, type ClassMetrics } from './per_class';
+export { topKAccuracy, topKIndices } from './top_k';
+export { confusionPng, confusionSvg, confusionImageSize } from './confusion_png';
+export { formatPerClassTable, formatConfusionTable } from './text_report';
+export { formatTable } from './table';
+export { writeReport } from './report';

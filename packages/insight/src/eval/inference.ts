@@ -1,0 +1,63 @@
+// Runs a model over every batch of a loader in inference mode and gathers what the metrics need.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../backend';
+import type { DataLoader } from '../data';
+import { sparseCategoricalCrossentropyPerExample } from '../models/loss';
+
+/** Everything evaluation needs from one pass over a dataset. */
+export interface InferenceResult {
+  count: number;
+  numClasses: number;
+  /** [count] true labels, in loader order. */
+  labels: Int32Array;
+  /** [count, numClasses] softmax probabilities, row-major. */
+  probabilities: Float32Array;
+  /** Mean cross-entropy (no label smoothing). */
+  loss: number;
+}
+
+/**
+ * One pass of `loader` (use shuffle: false and no augmentation) through `model` with training: false.
+ * loader batches: x [size, H, W, 3] → logits [size, numClasses].
+ */
+export async function runInference(model: tfl.LayersModel, loader: DataLoader, epochIndex = 0): Promise<InferenceResult> {
+  const labels: Int32Array[] = [];
+  const probabilities: Float32Array[] = [];
+  let lossSum = 0;
+  let count = 0;
+  let numClasses = 0;
+  for await (const batch of loader.epoch(epochIndex)) {
+    const [h, w] = model.inputs[0].shape.slice(1, 3) as number[];
+    const [probs, losses] = tf.tidy(() => {
+      const x = tf.tensor4d(batch.x, [batch.size, h, w, 3]);
+      const y = tf.tensor1d(batch.y, 'int32');
+      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
+      return [tf.softmax(logits), tf.sum(sparseCategoricalCrossentropyPerExample(y, logits))];
+    });
+    const [probValues, lossValue] = await Promise.all([probs.data() as Promise<Float32Array>, losses.data()]);
+    tf.dispose([probs, losses]);
+    numClasses = probs.shape[1]!;
+    probabilities.push(probValues);
+    labels.push(batch.y);
+    lossSum += lossValue[0];
+    count += batch.size;
+  }
+  return {
+    count,
+    numClasses,
+    labels: concat(labels, Int32Array, count),
+    probabilities: concat(probabilities, Float32Array, count * numClasses),
+    loss: count === 0 ? NaN : lossSum / count,
+  };
+}
+
+function concat<T extends Int32Array | Float32Array>(parts: T[], Ctor: new (n: number) => T, length: number): T {
+  const out = new Ctor(length);
+  let offset = 0;
+  for (const part of parts) {
+    out.set(part, offset);
+    offset += part.length;
+  }
+  return out;
+}

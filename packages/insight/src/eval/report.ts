@@ -1,0 +1,24 @@
+// report/ of a run (or any directory): metrics.json, confusion.png, per_class.txt and confusion.txt, written
+// as one atomic directory.
+import { writeDirAtomic } from '../run/atomic';
+import { confusionPng } from './confusion_png';
+import type { EvaluationMetrics } from './metrics';
+import { formatConfusionTable, formatPerClassTable } from './text_report';
+
+export interface ReportInfo {
+  /** Which data was evaluated, e.g. 'validation (last 5000 training images)'. */
+  split: string;
+  /** The model evaluated (directory or run). */
+  model: string;
+}
+
+/** Writes the report directory `dir` (replacing an older one) and returns the per-class text. */
+export async function writeReport(dir: string, metrics: EvaluationMetrics, info: ReportInfo): Promise<void> {
+  const png = await confusionPng(metrics.confusion, metrics.classNames, `Confusion matrix - ${info.split} (${metrics.count} images)`);
+  writeDirAtomic(dir, {
+    'metrics.json': `${JSON.stringify({ ...info, ...metrics }, null, 2)}\n`,
+    'confusion.png': png,
+    'per_class.txt': `${formatPerClassTable(metrics)}\n`,
+    'confusion.txt': `${formatConfusionTable(metrics)}\n`,
+  });
+}

@@ -1,0 +1,10 @@
+export { createModel, describeModels, MODEL_NAMES } from './registry';
+export type { CreateModelOptions } from './registry';
+export { buildSeedCnn } from './seed_cnn';
+export type { SeedCnnOptions } from './seed_cnn';
+export { buildResnet } from './resnet';
+export type { ResnetOptions } from './resnet';
+export { getInsightMetadata, setInsightMetadata } from './metadata';
+export type { InsightModelMetadata } from './metadata';
+export { sparseCategoricalCrossentropy, sparseCategoricalCrossentropyPerExample } from './loss';
+export { mixSeeds, SeedSequence } from './seeds';

@@ -1,0 +1,73 @@
+// From config to the data a run trains on: load, limit, split off validation, choose normalization, and
+// build the loaders. Shared by fresh and resumed runs (a resumed run rebuilds exactly the same loaders).
+import { DataLoader, type AugmentConfig, type ImageDataset, type Normalization } from '../data';
+import { loadDataset, splitForRun } from '../run/dataset_source';
+import type { TrainConfig } from './config';
+
+export interface RunData {
+  train: ImageDataset;
+  /** null when validationCount is 0. */
+  validation: ImageDataset | null;
+  /** e.g. 'validation (last 5000 of 50000 images)'. */
+  validationDescription: string;
+  classNames: string[];
+  normalization: Normalization;
+}
+
+/** Loads and splits the dataset of `config`: the first `limit` images, of which the last validationCount validate. */
+export async function prepareData(config: TrainConfig): Promise<RunData> {
+  const ds = await loadDataset(config);
+  const split = splitForRun(ds, config.limit, config.validationCount);
+  return {
+    train: split.train,
+    validation: split.validation,
+    validationDescription: split.validationDescription,
+    classNames: ds.classNames,
+    normalization: config.normalization === 'scale' ? { kind: 'scale' } : channelMeanStd(split.train),
+  };
+}
+
+/** Per-channel mean and standard deviation of the images on the [0, 1] scale. */
+export function channelMeanStd(ds: ImageDataset): Normalization {
+  const sum = [0, 0, 0];
+  const sumSquares = [0, 0, 0];
+  const { images } = ds;
+  for (let i = 0; i < images.length; i += 3) {
+    for (let c = 0; c < 3; c++) {
+      const v = images[i + c];
+      sum[c] += v;
+      sumSquares[c] += v * v;
+    }
+  }
+  const n = images.length / 3;
+  const mean = sum.map((s) => s / n / 255) as [number, number, number];
+  const std = sumSquares.map((s, c) => Math.sqrt(Math.max(s / n / 65025 - mean[c] ** 2, 1e-12))) as [number, number, number];
+  return { kind: 'meanstd', mean, std };
+}
+
+/** The training augmentation of `config` in the data layer's terms. */
+export function augmentOf(config: TrainConfig): AugmentConfig {
+  const augment: AugmentConfig = {};
+  if (config.augment.includes('crop')) augment.randomCrop = { padding: config.cropPadding };
+  if (config.augment.includes('flip')) augment.horizontalFlip = true;
+  if (config.augment.includes('cutout')) augment.cutout = { size: config.cutoutSize };
+  return augment;
+}
+
+/** The training loader (shuffled, augmented, seeded) and the validation loader (in order, plain). */
+export function createLoaders(config: TrainConfig, data: RunData): { train: DataLoader; validation: DataLoader | null } {
+  const workers = config.workers ?? undefined;
+  const train = new DataLoader(data.train, {
+    batchSize: config.batchSize, shuffle: true, seed: config.seed, augment: augmentOf(config),
+    normalization: data.normalization, workers,
+  });
+  const validation = data.validation === null ? null : evaluationLoader(config, data.validation, data.normalization);
+  return { train, validation };
+}
+
+/** A loader for evaluation: every image once, in order, normalized, not augmented. */
+export function evaluationLoader(config: TrainConfig, ds: ImageDataset, normalization: Normalization): DataLoader {
+  return new DataLoader(ds, {
+    batchSize: Math.max(config.batchSize, 256), shuffle: false, normalization, workers: config.workers ?? undefined,
+  });
+}

@@ -1,0 +1,31 @@
+// One forward and backward pass: the loss of a batch and its gradient with respect to every trainable variable.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../backend';
+import { sparseCategoricalCrossentropy } from '../models/loss';
+
+export interface GradientStepResult {
+  /** Mean loss over the batch (with label smoothing). */
+  loss: tf.Scalar;
+  /** Number of examples whose argmax logit is the label. */
+  correct: tf.Scalar;
+  /** grads[i] is d loss / d variables[i]. */
+  grads: tf.Tensor[];
+}
+
+/**
+ * x: [batch, H, W, 3] float32, y: [batch] int32 → loss, correct count and gradients; the model runs with
+ * training: true (dropout active, BatchNorm uses and updates batch statistics). The caller disposes the result.
+ */
+export function gradientStep(
+  model: tfl.LayersModel, variables: tf.Variable[], x: tf.Tensor4D, y: tf.Tensor1D, labelSmoothing: number,
+): GradientStepResult {
+  let correct: tf.Scalar | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const logits = model.apply(x, { training: true }) as tf.Tensor2D;
+    correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'))) as tf.Scalar;
+    return sparseCategoricalCrossentropy(y, logits, labelSmoothing);
+  }, variables);
+  // A variable the loss does not depend on gets no gradient from tfjs; the optimizer wants a zero one.
+  return { loss: value as tf.Scalar, correct: correct!, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+}

@@ -1,0 +1,15 @@
+export { train, RESUME_OVERRIDABLE, type TrainOptions, type TrainResult } from './train';
+export { resolveTrainConfig, TRAIN_SCHEMA, AUGMENTATIONS, type TrainConfig, type Augmentation } from './config';
+export { fit, trainableVariables, type FitOptions } from './trainer';
+export { gradientStep } from './gradient_step';
+export * from './optimizers';
+export * from './schedules';
+export type { TrainerState, BatchLogs, EpochLogs, MonitorName } from './state';
+export { MONITORS } from './state';
+export type { Callback, TrainingContext } from './callbacks/callback';
+export { EarlyStopping } from './callbacks/early_stopping';
+export { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
+export { ModelCheckpoint } from './callbacks/model_checkpoint';
+export { MetricsLog } from './callbacks/metrics_log';
+export { ProgressBar } from './callbacks/progress_bar';
+export { ProgressLog } from './callbacks/progress_log';

@@ -1,0 +1,44 @@
+// Adam (Kingma & Ba), with Keras's formulation and defaults (beta1 0.9, beta2 0.999, epsilon 1e-7):
+//   m ← m + (g − m)(1 − β1);  v ← v + (g² − v)(1 − β2)
+//   w ← w − lr·√(1 − β2^t)/(1 − β1^t) · m / (√v + ε)
+// weightDecay here is L2 regularisation: g ← g + weightDecay·w (for decaying params).
+import { tf } from '../../backend';
+import { Optimizer, type Param } from './optimizer';
+
+export interface AdamOptions {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  weightDecay: number;
+}
+
+export const ADAM_DEFAULTS: AdamOptions = { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, weightDecay: 0 };
+
+export class Adam extends Optimizer {
+  readonly name: string = 'adam';
+  protected readonly beta1: number;
+  protected readonly beta2: number;
+  protected readonly epsilon: number;
+
+  constructor(params: Param[], options: Partial<AdamOptions> = {}) {
+    const o = { ...ADAM_DEFAULTS, ...options };
+    super(params, o.weightDecay);
+    this.beta1 = o.beta1;
+    this.beta2 = o.beta2;
+    this.epsilon = o.epsilon;
+  }
+
+  protected gradient(param: Param, grad: tf.Tensor): tf.Tensor {
+    return this.withL2(param, grad);
+  }
+
+  protected update(i: number, param: Param, grad: tf.Tensor, lr: number, t: number): void {
+    const g = this.gradient(param, grad);
+    const m = this.slot('m', i);
+    const v = this.slot('v', i);
+    m.assign(tf.add(m, tf.mul(tf.sub(g, m), 1 - this.beta1)));
+    v.assign(tf.add(v, tf.mul(tf.sub(tf.square(g), v), 1 - this.beta2)));
+    const alpha = (lr * Math.sqrt(1 - this.beta2 ** t)) / (1 - this.beta1 ** t);
+    param.variable.assign(tf.sub(param.variable, tf.mul(tf.div(m, tf.add(tf.sqrt(v), this.epsilon)), alpha)));
+  }
+}

@@ -1,0 +1,60 @@
+// What the training loop is, between two epochs: enough to continue a run exactly. Every source of randomness
+// is a pure function of (seed, epoch, step) — the loader's order and augmentation of (seed, epoch, batch),
+// dropout masks of (seed, step) — so these counters are the whole RNG state.
+
+/** The trainer's persistent state (stored as trainer.json in every checkpoint). */
+export interface TrainerState {
+  /** Epochs completed. */
+  epoch: number;
+  /** Optimizer updates applied (the schedule's position). */
+  step: number;
+  /** Multiplier on the schedule's learning rate, lowered by reduce-on-plateau. */
+  lrScale: number;
+  /** The run's seed: loader order/augmentation, dropout masks. */
+  seed: number;
+  /** Set by early stopping; the loop ends after the current epoch. */
+  stopTraining: boolean;
+  /** Each stateful callback's state, by callback name. */
+  callbacks: Record<string, unknown>;
+  /** Logs of the completed epochs. */
+  history: EpochLogs[];
+}
+
+/** Logged after each batch (running means over the epoch so far). */
+export interface BatchLogs {
+  /** 0-based epoch index. */
+  epochIndex: number;
+  /** Batches done in this epoch (1-based) and per epoch. */
+  batch: number;
+  batchesPerEpoch: number;
+  /** Optimizer updates applied so far in the run. */
+  step: number;
+  loss: number;
+  accuracy: number;
+  lr: number;
+  imagesPerSecond: number;
+  /** Seconds since the epoch began. */
+  seconds: number;
+}
+
+/** Logged after each epoch. `epoch` counts completed epochs (1 after the first). */
+export interface EpochLogs {
+  epoch: number;
+  step: number;
+  loss: number;
+  accuracy: number;
+  val_loss?: number;
+  val_accuracy?: number;
+  /** Learning rate of the epoch's last update. */
+  lr: number;
+  seconds: number;
+  imagesPerSecond: number;
+}
+
+/** Quantities a callback can monitor; *loss is minimised, *accuracy maximised. */
+export const MONITORS = ['val_loss', 'val_accuracy', 'loss', 'accuracy'] as const;
+export type MonitorName = (typeof MONITORS)[number];
+
+export function initialTrainerState(seed: number): TrainerState {
+  return { epoch: 0, step: 0, lrScale: 1, seed, stopTraining: false, callbacks: {}, history: [] };
+}

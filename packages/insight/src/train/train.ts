@@ -1,0 +1,160 @@
+// `train(config)`: one whole run, as `insight train` does it — data, model, run directory, the training loop
+// with its callbacks, then (only at the very end) the report, the model and status 'completed'.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../backend';
+import { ruleError } from '../errors';
+import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
+import { runInference } from '../eval/inference';
+import { writeReport } from '../eval/report';
+import { createModel } from '../models/registry';
+import { readCheckpoint, restoreWeights } from '../run/checkpoint';
+import { saveModel } from '../run/model_io';
+import { startBackend } from '../run/backend_choice';
+import { RunDir } from '../run/run_dir';
+import type { Callback } from './callbacks/callback';
+import { EarlyStopping } from './callbacks/early_stopping';
+import { MetricsLog } from './callbacks/metrics_log';
+import { ModelCheckpoint } from './callbacks/model_checkpoint';
+import { ProgressBar } from './callbacks/progress_bar';
+import { ProgressLog } from './callbacks/progress_log';
+import { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
+import { resolveTrainConfig, type TrainConfig } from './config';
+import { createLoaders, evaluationLoader, prepareData } from './data_setup';
+import { createOptimizer, paramsOf } from './optimizers';
+import { createSchedule } from './schedules';
+import type { TrainerState } from './state';
+import { fit, trainableVariables } from './trainer';
+
+/** Keys that may differ when resuming: they change where and how it runs, never what it computes. */
+export const RESUME_OVERRIDABLE = ['backend', 'workers', 'progress', 'logEverySteps'] as const;
+
+export interface TrainOptions {
+  /** Continue this run directory from its last checkpoint (its config.json is the config). */
+  resume?: string;
+  /** Where progress and info lines go (default process.stdout). */
+  out?: NodeJS.WriteStream;
+}
+
+export interface TrainResult {
+  runDir: string;
+  config: TrainConfig;
+  backend: string;
+  state: TrainerState;
+  /** Evaluation of the final model on the validation split (or the training set without one). */
+  report: EvaluationMetrics;
+  /** The trained model; the caller owns it (dispose when done). */
+  model: tfl.LayersModel;
+}
+
+/**
+ * Trains a model per `config` (partial; defaults are the reference recipe) in a new run directory, or resumes
+ * `options.resume`. Example: `const { runDir, report } = await train({ epochs: 2, limit: 2000 })`.
+ */
+export async function train(config: Partial<TrainConfig> | Record<string, unknown> = {}, options: TrainOptions = {}): Promise<TrainResult> {
+  const out = options.out ?? process.stdout;
+  let run: RunDir;
+  let resolved: TrainConfig;
+  if (options.resume !== undefined) {
+    run = RunDir.open(options.resume);
+    const info = run.readInfo();
+    if (info.status === 'completed') {
+      throw ruleError('INSIGHT_E_RESUME', 'Only an unfinished run can be resumed.', { run: options.resume, status: info.status },
+        'Start a new run; to train longer, start one with more --epochs.');
+    }
+    const changed = Object.keys(config).filter((key) => !(RESUME_OVERRIDABLE as readonly string[]).includes(key));
+    if (changed.length > 0) {
+      throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} may be given.`,
+        Object.fromEntries(changed.map((key) => [key, (config as Record<string, unknown>)[key]])),
+        'Drop those settings, or start a new run with them.');
+    }
+    resolved = resolveTrainConfig({ ...(run.readConfig() as object), ...config }, `config of ${options.resume}`);
+  } else {
+    resolved = resolveTrainConfig(config);
+  }
+
+  const backend = await startBackend(resolved.backend);
+  const data = await prepareData(resolved);
+  const [height, width] = [data.train.height, data.train.width];
+  const model = createModel(resolved.model, {
+    inputShape: [height, width, 3], numClasses: data.classNames.length, classNames: data.classNames,
+    normalization: data.normalization, seed: resolved.seed, dropout: resolved.dropout, depth: resolved.depth, width: resolved.width,
+  });
+  const loaders = createLoaders(resolved, data);
+  const accumulation = resolved.gradAccumulation;
+  const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
+  const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
+  const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
+
+  let initialState: TrainerState | undefined;
+  if (options.resume !== undefined) {
+    run = run!;
+    const checkpoint = await readCheckpoint<TrainerState>(run.lastCheckpoint);
+    try {
+      restoreWeights(model, checkpoint.weights, checkpoint.dir);
+      optimizer.setState(checkpoint.optimizerState);
+    } finally {
+      tf.dispose(checkpoint.weights);
+      tf.dispose(Object.values(checkpoint.optimizerState));
+    }
+    initialState = checkpoint.trainer;
+    run.truncateMetrics(initialState.step);
+    run.setStatus('running');
+  } else {
+    run = RunDir.create(resolved.runsDir, resolved);
+  }
+
+  const say = (line: string) => {
+    if (resolved.progress !== 'none') out.write(`${line}\n`);
+  };
+  say(`${options.resume ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
+  say(`  model ${resolved.model} (${model.countParams().toLocaleString('en-US')} parameters), backend ${backend}`);
+  say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
+  say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
+    `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
+
+  try {
+    const state = await fit(model, loaders.train, {
+      epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
+      seed: resolved.seed, validation: loaders.validation, initialState, callbacks: callbacksFor(resolved, run, out),
+    });
+    const evalLoader = loaders.validation ?? evaluationLoader(resolved, data.train, data.normalization);
+    const report = computeMetrics(await runInference(model, evalLoader), data.classNames, [resolved.topK]);
+    if (evalLoader !== loaders.validation) await evalLoader.close();
+    await writeReport(run.reportDir, report, { split: data.validationDescription, model: run.modelDir });
+    await saveModel(model, run.modelDir);
+    const last = state.history[state.history.length - 1];
+    run.setStatus('completed', {
+      summary: { backend, epochs: state.epoch, steps: state.step, final: last ?? null, report: { loss: report.loss, accuracy: report.accuracy, topK: report.topK } },
+    });
+    say(`Report (${data.validationDescription}): loss ${report.loss.toFixed(4)} - accuracy ${report.accuracy.toFixed(4)}` +
+      `${Object.entries(report.topK).filter(([k]) => k !== '1').map(([k, v]) => ` - top-${k} ${v.toFixed(4)}`).join('')}`);
+    say(`Model: ${run.modelDir}`);
+    return { runDir: run.dir, config: resolved, backend, state, report, model };
+  } catch (error) {
+    run.setStatus('failed', { error: (error as Error).message });
+    model.dispose();
+    throw error;
+  } finally {
+    optimizer.dispose();
+    await loaders.train.close();
+    await loaders.validation?.close();
+  }
+}
+
+/** Progress first (so notes follow the epoch line), then metrics, plateau, stopping; checkpoint last. */
+function callbacksFor(config: TrainConfig, run: RunDir, out: NodeJS.WriteStream): Callback[] {
+  const callbacks: Callback[] = [];
+  const progress = config.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : config.progress;
+  if (progress === 'bar') callbacks.push(new ProgressBar(out));
+  if (progress === 'log') callbacks.push(new ProgressLog(out, config.logEverySteps));
+  callbacks.push(new MetricsLog(run, config.logEverySteps));
+  if (config.reducePatience > 0) {
+    callbacks.push(new ReduceLROnPlateau({ monitor: config.monitor, factor: config.reduceFactor, patience: config.reducePatience, minLr: config.minLr }));
+  }
+  if (config.earlyStoppingPatience > 0) {
+    callbacks.push(new EarlyStopping({ monitor: config.monitor, patience: config.earlyStoppingPatience }));
+  }
+  callbacks.push(new ModelCheckpoint({ lastDir: run.lastCheckpoint, bestDir: run.bestCheckpoint, monitor: config.monitor }));
+  return callbacks;
+}

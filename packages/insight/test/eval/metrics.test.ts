@@ -1,0 +1,85 @@
+// Metrics on hand-made predictions: confusion matrix, per-class precision/recall/F1, macro averages, top-k,
+// and the aligned text tables.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { argmaxRows, confusionMatrix } from '../../src/eval/confusion_matrix';
+import { computeMetrics } from '../../src/eval/metrics';
+import { macroAverage, perClassMetrics } from '../../src/eval/per_class';
+import { formatConfusionTable, formatPerClassTable } from '../../src/eval/text_report';
+import { topKAccuracy, topKIndices } from '../../src/eval/top_k';
+
+// 6 examples, 3 classes. Rows: probabilities; argmax: 0, 1, 1, 2, 2, 0.
+const probabilities = new Float32Array([
+  0.7, 0.2, 0.1, // true 0 → 0
+  0.1, 0.6, 0.3, // true 0 → 1 (0 is 3rd)
+  0.2, 0.5, 0.3, // true 1 → 1
+  0.1, 0.3, 0.6, // true 1 → 2 (1 is 2nd)
+  0.1, 0.2, 0.7, // true 2 → 2
+  0.5, 0.1, 0.4, // true 2 → 0 (2 is 2nd)
+]);
+const labels = new Int32Array([0, 0, 1, 1, 2, 2]);
+const names = ['cat', 'dog', 'ship'];
+
+describe('classification metrics', () => {
+  it('confusion matrix: rows true, columns predicted', () => {
+    const predicted = argmaxRows(probabilities, 3);
+    assert.deepEqual(Array.from(predicted), [0, 1, 1, 2, 2, 0]);
+    assert.deepEqual(confusionMatrix(labels, predicted, 3), [[1, 1, 0], [0, 1, 1], [1, 0, 1]]);
+  });
+
+  it('precision, recall, F1 and support per class; zero division gives 0', () => {
+    const perClass = perClassMetrics([[1, 1, 0], [0, 1, 1], [1, 0, 1]], names);
+    for (const c of perClass) {
+      assert.equal(c.precision, 0.5);
+      assert.equal(c.recall, 0.5);
+      assert.equal(c.f1, 0.5);
+      assert.equal(c.support, 2);
+    }
+    const skewed = perClassMetrics([[3, 1, 0], [0, 0, 0], [2, 0, 0]], names);
+    assert.deepEqual(skewed.map((c) => [c.precision, c.recall, c.support]), [[0.6, 0.75, 4], [0, 0, 0], [0, 0, 2]]);
+    assert.ok(Math.abs(skewed[0].f1 - (2 * 0.6 * 0.75) / 1.35) < 1e-12);
+    const macro = macroAverage(skewed);
+    assert.ok(Math.abs(macro.precision - 0.2) < 1e-12 && Math.abs(macro.recall - 0.25) < 1e-12);
+  });
+
+  it('top-k accuracy and top-k indices', () => {
+    assert.equal(topKAccuracy(probabilities, labels, 3, 1), 3 / 6);
+    assert.equal(topKAccuracy(probabilities, labels, 3, 2), 5 / 6);
+    assert.equal(topKAccuracy(probabilities, labels, 3, 3), 1);
+    assert.deepEqual(topKIndices(probabilities, 3, 5, 2), [0, 2]);
+    // Ties rank the lower index first, in both functions.
+    const tied = new Float32Array([0.5, 0.5]);
+    assert.deepEqual(topKIndices(tied, 2, 0, 1), [0]);
+    assert.equal(topKAccuracy(tied, new Int32Array([1]), 2, 1), 0);
+  });
+
+  it('computeMetrics puts it together', () => {
+    const m = computeMetrics({ count: 6, numClasses: 3, labels, probabilities, loss: 0.9 }, names, [2, 5]);
+    assert.equal(m.accuracy, 0.5);
+    assert.deepEqual(m.topK, { 2: 5 / 6 }); // k = 5 > 3 classes is left out
+    assert.deepEqual(m.confusion, [[1, 1, 0], [0, 1, 1], [1, 0, 1]]);
+    assert.equal(m.macro.f1, 0.5);
+  });
+
+  it('formats aligned tables', () => {
+    const m = computeMetrics({ count: 6, numClasses: 3, labels, probabilities, loss: 0.9 }, names, [2]);
+    assert.equal(formatPerClassTable(m), [
+      'class      precision  recall      f1  support',
+      '---------  ---------  ------  ------  -------',
+      'cat           0.5000  0.5000  0.5000        2',
+      'dog           0.5000  0.5000  0.5000        2',
+      'ship          0.5000  0.5000  0.5000        2',
+      'macro avg     0.5000  0.5000  0.5000        6',
+      '',
+      'examples 6 - loss 0.9000 - accuracy 0.5000 - top-2 accuracy 0.8333',
+    ].join('\n'));
+    assert.equal(formatConfusionTable(m), [
+      'true \\ predicted  0  1  2',
+      '----------------  -  -  -',
+      '0 cat             1  1  0',
+      '1 dog             0  1  1',
+      '2 ship            1  0  1',
+    ].join('\n'));
+  });
+});

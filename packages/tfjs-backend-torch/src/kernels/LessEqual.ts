@@ -1,0 +1,8 @@
+import { LessEqual } from '@tensorflow/tfjs-core';
+
+import { aten } from '../aten';
+import { nativeKernel } from '../kernel_util';
+
+// a <= b with numpy broadcasting -> bool; any comparison with NaN is false.
+export const lessEqualConfig = nativeKernel(LessEqual, ({ inputs: { a, b }, backend }) =>
+  backend.makeOutput(aten.le(backend.handle(a), backend.handle(b)), 'bool'));
