@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 import { TorchBackend } from './backend';
+import { registerFusedGradients } from './gradients/relu_grad';
 import { binding, bindingError, HOW_TO_GET_LIBTORCH } from './binding';
 import { registerAllKernels } from './register_all_kernels';
 import { defaultThreadCount, getNumThreads, setNumThreads, THREADS_ENV } from './threads';
@@ -12,6 +13,7 @@ import { defaultThreadCount, getNumThreads, setNumThreads, THREADS_ENV } from '.
 export const BACKEND_NAME = 'torch';
 export { TorchBackend, getNumThreads, setNumThreads, THREADS_ENV, HOW_TO_GET_LIBTORCH };
 export { nativeKernelNames } from './kernel_util';
+export { FusedAdamOptimizer, fusedAdam } from './optimizers/fused_adam';
 
 /** True when the native addon loaded and `torch` is registered. */
 export const isAvailable = binding !== null;
@@ -20,9 +22,16 @@ export const unavailableReason: string | null = bindingError;
 
 if (binding !== null) {
   binding.setNumThreads(defaultThreadCount());
-  tf.registerBackend(BACKEND_NAME, () => new TorchBackend(), 3);
+  // The engine creates the highest-priority backend on first use, normally after every import has run, so
+  // the fused gradients registered then replace tfjs-core's even where @tensorflow/tfjs-layers (whose bundle
+  // registers tfjs-core's gradients when loaded) is imported after this package.
+  tf.registerBackend(BACKEND_NAME, () => {
+    registerFusedGradients();
+    return new TorchBackend();
+  }, 3);
   registerAllKernels();
-  void tf.setBackend(BACKEND_NAME);
+  // If a backend is already running (tensors were made before this import), switch now.
+  if ((tf.engine() as unknown as { backendName: string | null }).backendName != null) void tf.setBackend(BACKEND_NAME);
 } else if (!process.env.INSIGHT_QUIET_BACKEND_WARNING) {
   console.warn(`${bindingError}\nTensorFlow.js will run on its (much slower) cpu backend.`);
 }

@@ -4,6 +4,8 @@
 import { getKernelsForBackend, KernelConfig, registerKernel } from '@tensorflow/tfjs-core';
 
 import { fallbackKernel } from './fallback';
+import { fusedAdamUpdateConfig } from './kernels/FusedAdamUpdate';
+import { reluGradConfig } from './kernels/ReluGrad';
 import { avgPoolConfig } from './kernels/AvgPool';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad';
 import { batchMatMulConfig } from './kernels/BatchMatMul';
@@ -234,6 +236,9 @@ export const nativeKernelConfigs: KernelConfig[] = [
   preluConfig,
   sigmoidConfig,
   softplusConfig,
+  // fused training steps (kernels of this backend only)
+  fusedAdamUpdateConfig,
+  reluGradConfig,
   // convolution, pooling, matmul, normalisation
   avgPoolConfig,
   avgPoolGradConfig,
