@@ -13,8 +13,8 @@ type OpFn = (...args: unknown[]) => any;
 export function atenOp(qualified: string, keepDtype = false): OpFn {
   const [name, overload = ''] = qualified.split('.');
   let id = -1;
-  const b = requireBinding();
   return (...args: unknown[]) => {
+    const b = requireBinding();  // resolved on call: importing kernels works without the addon
     if (id < 0) id = b.resolveOp(`aten::${name}`, overload);
     return b.call(id, args, keepDtype);
   };

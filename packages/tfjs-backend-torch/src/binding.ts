@@ -28,13 +28,19 @@ export const HOW_TO_GET_LIBTORCH =
   'To get libtorch: on Debian 12 / Ubuntu run `apt-get install libtorch-dev`, or unpack the official libtorch ' +
   'C++ distribution and set LIBTORCH=/path/to/libtorch, then run `npm rebuild @insight/tfjs-backend-torch`.';
 
+/** Where the addon is loaded from: $INSIGHT_TORCH_ADDON (a custom build), else this package's build/Release. */
+export function addonPath(): string {
+  if (process.env.INSIGHT_TORCH_ADDON) return path.resolve(process.env.INSIGHT_TORCH_ADDON);
+  // dist/src/binding.js and src/binding.ts sit two and one levels below the package root.
+  const root = path.basename(path.dirname(__dirname)) === 'dist' ? path.join(__dirname, '..', '..') : path.join(__dirname, '..');
+  return path.join(root, 'build', 'Release', 'tfjs_torch.node');
+}
+
 function load(): { binding: TorchBinding | null; error: string | null } {
-  // dist/src/binding.js and src/binding.ts both sit two levels below the package root.
-  const addonPath = path.join(__dirname, '..', ...(path.basename(path.dirname(__dirname)) === 'dist' ? ['..'] : []),
-    'build', 'Release', 'tfjs_torch.node');
+  const addon = addonPath();
   try {
     // eslint-disable-next-line @typescript-eslint/no-var-requires
-    return { binding: require(addonPath) as TorchBinding, error: null };
+    return { binding: require(addon) as TorchBinding, error: null };
   } catch (e) {
     const reason = (e as Error).message.split('\n')[0];
     return {

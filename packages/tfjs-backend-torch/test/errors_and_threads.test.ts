@@ -1,0 +1,71 @@
+// Failures inside libtorch become JS Errors that name the kernel, the inputs and libtorch's message; the
+// process survives them. Thread count: all cores by default, INSIGHT_TORCH_THREADS overrides.
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { test } from 'node:test';
+
+import * as tf from '@tensorflow/tfjs-core';
+
+import { getNumThreads, setNumThreads } from '../src/index';
+import { aten } from '../src/aten';
+import { requireBinding } from '../src/binding';
+import { defaultThreadCount } from '../src/threads';
+
+test('a libtorch error becomes an Error naming the operator and libtorch message', () => {
+  const b = requireBinding();
+  const x = b.fromTypedArray(new Float32Array(6), [2, 3], 6);
+  const y = b.fromTypedArray(new Float32Array(4), [4], 6);
+  assert.throws(() => aten.add(x, y), /aten::add.Tensor failed: The size of tensor a \(3\) must match the size of tensor b \(4\)/);
+  assert.throws(() => aten.add(x, 'nope'), /argument 'other' must be a tensor handle/);
+  b.dispose(x);
+  b.dispose(y);
+  assert.throws(() => aten.neg(x), /already disposed/);
+});
+
+test('a failing kernel names the tfjs kernel and its input shapes', async () => {
+  await tf.setBackend('torch');
+  const a = tf.ones([2, 3]);
+  const b = tf.ones([4, 5]);
+  assert.throws(() => tf.engine().runKernel('BatchMatMul', { a, b }, { transposeA: false, transposeB: false }),
+    /inner shapes \(3\) and \(4\)/);
+  tf.dispose([a, b]);
+});
+
+test('threads default to all cores and follow INSIGHT_TORCH_THREADS', () => {
+  assert.equal(defaultThreadCount({}), os.availableParallelism());
+  assert.equal(defaultThreadCount({ INSIGHT_TORCH_THREADS: '1' }), 1);
+  assert.throws(() => defaultThreadCount({ INSIGHT_TORCH_THREADS: 'many' }),
+    /INSIGHT_TORCH_THREADS must be a positive integer.*Received: INSIGHT_TORCH_THREADS="many"/);
+  const before = getNumThreads();
+  setNumThreads(1);
+  assert.equal(getNumThreads(), 1);
+  setNumThreads(before);
+  assert.throws(() => setNumThreads(0), /Received: n=0/);
+});
+
+test('without the native addon, importing warns how to get libtorch and tfjs runs on cpu', () => {
+  const script = `
+    const tf = require('@tensorflow/tfjs-core');
+    const torch = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'index.ts'))});
+    tf.ready().then(() => console.log(JSON.stringify({ available: torch.isAvailable, backend: tf.getBackend(),
+      sum: tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0] })));`;
+  const r = spawnSync(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', '-e', script], {
+    encoding: 'utf8', env: { ...process.env, INSIGHT_TORCH_ADDON: '/nonexistent/tfjs_torch.node' },
+  });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stderr, /native addon could not be loaded/);
+  assert.match(r.stderr, /apt-get install libtorch-dev/);
+  assert.match(r.stderr, /LIBTORCH=/);
+  assert.deepEqual(JSON.parse(r.stdout.trim()), { available: false, backend: 'cpu', sum: 3 });
+});
+
+test('the install step succeeds without libtorch and says how to get it', () => {
+  const r = spawnSync(process.execPath, [path.join(__dirname, '..', 'scripts', 'build-addon.js')], {
+    encoding: 'utf8', env: { ...process.env, LIBTORCH: '/nonexistent/libtorch' },
+  });
+  assert.equal(r.status, 0);
+  assert.match(r.stderr, /libtorch was not found/);
+  assert.match(r.stderr, /apt-get install libtorch-dev/);
+});
