@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# The whole test suite: tfjs-core's conformance specs on the torch backend, then every unit and integration
+# test of both packages under node's test runner (whose closing lines give the pass/fail counts).
+set -euo pipefail
+shopt -s globstar nullglob
+cd "$(dirname "$0")/.."
+npm run --silent conformance -w @insight/tfjs-backend-torch
+files=(packages/tfjs-backend-torch/test/*.test.ts packages/insight/test/**/*.test.ts)
+exec node --conditions=source --import tsx --test --test-concurrency=1 "${files[@]}"
