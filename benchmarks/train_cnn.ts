@@ -32,7 +32,7 @@ function referenceCnn(): tfl.LayersModel {
   model.add(tfl.layers.dense({ units: 64, activation: 'relu' }));
   model.add(tfl.layers.dense({ units: 10 }));
   model.compile({
-    optimizer: tf.train.adam(1e-3, 0.9, 0.999, 1e-7),
+    optimizer: process.env.STOCK_ADAM ? tf.train.adam(1e-3, 0.9, 0.999, 1e-7) : torchBackend.fusedAdam(1e-3, 0.9, 0.999, 1e-7),
     loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
     metrics: ['accuracy'],
   });

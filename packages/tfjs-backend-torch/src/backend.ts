@@ -1,10 +1,11 @@
 // The `torch` KernelBackend: tensor storage, reads and writes, memory accounting and timing.
 //
-// Each tensor's data lives in at most two places, filled lazily:
-//   - `handle`: a native at::Tensor (float32, int32, bool), made on the first native kernel that needs it;
-//   - `values`: a JS typed array (or encoded strings), from write(), or from a kernel that fell back to cpu.
+// Each tensor's data lives in exactly one place:
+//   - `values`: JS (a typed array or encoded strings), from write() or from a kernel that fell back to cpu;
+//   - `handle`: a native at::Tensor (float32, int32, bool). JS values move there on the first native kernel
+//     that needs them, and are then dropped (reads copy back from libtorch).
 // complex64 tensors keep their real and imaginary parts as two float32 tensors of this backend, as
-// tfjs-backend-cpu does. Tensors are immutable, so both copies stay valid until disposeData.
+// tfjs-backend-cpu does.
 import {
   backend_util, BackendTimingInfo, DataId, DataStorage, DataType, engine, KernelBackend, TensorInfo, util,
 } from '@tensorflow/tfjs-core';
@@ -117,6 +118,7 @@ export class TorchBackend extends KernelBackend {
       }
       entry.handle = this.binding.fromTypedArray(typedValues(entry.values!, entry.dtype), entry.shape,
         ScalarType[entry.dtype as 'float32' | 'int32' | 'bool'] ?? ScalarType.bool);
+      entry.values = undefined;  // one copy is enough: reads now come from libtorch
     }
     let h = entry.handle;
     // A kernel may alias a dataId under a new shape (cpu's Reshape) or dtype (cpu's Cast to a wider

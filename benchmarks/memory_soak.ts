@@ -1,0 +1,54 @@
+// Long-training leak check: trains the reference CNN for many steps on the `torch` backend and samples the
+// process RSS, tf.memory() tensors and live native tensors. Prints a table; the last two columns must stay flat.
+//   node --conditions=source --import tsx benchmarks/memory_soak.ts [--steps 3000] [--every 250]
+import * as torchBackend from '@insight/tfjs-backend-torch';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+const argv = process.argv.slice(2);
+const opt = (name: string, dflt: number) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? Number(argv[i + 1]) : dflt;
+};
+const steps = opt('steps', 3000);
+const every = opt('every', 250);
+
+function referenceCnn(): tfl.LayersModel {
+  const model = tfl.sequential();
+  model.add(tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [32, 32, 3] }));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
+  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
+  model.add(tfl.layers.flatten());
+  model.add(tfl.layers.dense({ units: 64, activation: 'relu' }));
+  model.add(tfl.layers.dense({ units: 10 }));
+  model.compile({
+    optimizer: torchBackend.fusedAdam(1e-3),
+    loss: (y: tf.Tensor, p: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, p),
+    metrics: ['accuracy'],
+  });
+  return model;
+}
+
+async function main() {
+  await tf.setBackend('torch');
+  const model = referenceCnn();
+  const x = tf.randomUniform([64 * every, 32, 32, 3]);
+  const y = tf.oneHot(tf.randomUniform([64 * every], 0, 10, 'int32') as tf.Tensor1D, 10);
+  const mb = (n: number) => (n / 2 ** 20).toFixed(1);
+  console.log(`| step | RSS (MiB) | native (MiB) | tf tensors | native tensors |`);
+  console.log(`|---|---|---|---|---|`);
+  const t0 = performance.now();
+  for (let done = 0; done < steps; done += every) {
+    await model.fit(x, y, { batchSize: 64, epochs: 1, shuffle: false, verbose: 0 });
+    const m = tf.memory() as tf.MemoryInfo & { numBytesInNative: number; numNativeTensors: number };
+    console.log(`| ${done + every} | ${mb(process.memoryUsage().rss)} | ${mb(m.numBytesInNative)} | ${m.numTensors} | ${m.numNativeTensors} |`);
+  }
+  console.log(`\n${steps} steps of batch 64 in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(1);
+});
