@@ -27,11 +27,13 @@ export class FusedAdamOptimizer extends AdamOptimizer {
       accBeta1: Variable; accBeta2: Variable;
     };
     const names = Array.isArray(variableGradients) ? variableGradients.map((v) => v.name) : Object.keys(variableGradients);
-    // Bias corrections for step t = iterations + 1, in double precision.
+    // tfjs's update x - lr * (m'/c1) / (sqrt(v'/c2) + eps), with c = 1 - beta^t, in the kernel's form.
     const t = this.iterations + 1;
+    const c1 = 1 - Math.pow(this.beta1, t);
+    const c2 = 1 - Math.pow(this.beta2, t);
     const attrs: FusedAdamUpdateAttrs = {
-      learningRate: this.learningRate, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
-      biasCorrection1: 1 - Math.pow(this.beta1, t), biasCorrection2: 1 - Math.pow(this.beta2, t),
+      beta1: this.beta1, beta2: this.beta2, alpha: (this.learningRate * Math.sqrt(c2)) / c1,
+      epsilon: this.epsilon * Math.sqrt(c2), decay: 1,
     };
     tidy(() => {
       names.forEach((name, i) => {
