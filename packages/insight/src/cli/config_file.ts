@@ -7,14 +7,18 @@ import * as path from 'node:path';
 import YAML from 'yaml';
 
 import { ruleError } from '../errors';
+import { checkKnownKeys, type Schema } from '../run/config_schema';
 
 /** 'batch-size' → 'batchSize'. */
 export function camelKey(key: string): string {
   return key.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
 }
 
-/** Reads and parses a config file; .json as JSON, .yaml/.yml as YAML, anything else by trying both. */
-export function readConfigFile(file: string): Record<string, unknown> {
+/**
+ * Reads and parses a config file (.json as JSON; .yaml, .yml and anything else as YAML, which includes JSON) and
+ * checks its keys against `schema`, naming the file in the error.
+ */
+export function readConfigFile(file: string, schema: Schema): Record<string, unknown> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -35,5 +39,7 @@ export function readConfigFile(file: string): Record<string, unknown> {
     throw ruleError('INSIGHT_E_CONFIG_FILE', 'The --config file must hold an object of key: value pairs.', { config: file, type: Array.isArray(parsed) ? 'array' : typeof parsed },
       'Write e.g. `epochs: 10` lines (YAML) or {"epochs": 10} (JSON).');
   }
-  return Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [camelKey(k), v]));
+  const config = Object.fromEntries(Object.entries(parsed as Record<string, unknown>).map(([k, v]) => [camelKey(k), v]));
+  checkKnownKeys(schema, config, `config file (${file})`);
+  return config;
 }

@@ -21,7 +21,7 @@ function fromCommander(error: CommanderError, command: string): InsightError {
   const missingValue = /option '([^']+)' argument missing/.exec(message);
   if (missingValue) return ruleError('INSIGHT_E_USAGE', 'This flag needs a value.', { flag: missingValue[1] }, help);
   const missingArgument = /missing required argument '([^']+)'/.exec(message);
-  if (missingArgument) return ruleError('INSIGHT_E_USAGE', `The argument <${missingArgument[1]}> is required.`, { [missingArgument[1]]: undefined }, help);
+  if (missingArgument) return ruleError('INSIGHT_E_USAGE', `The argument <${missingArgument[1]}> is required.`, { [missingArgument[1]]: null }, help);
   const unknownCommand = /unknown command '([^']+)'/.exec(message);
   if (unknownCommand) {
     return ruleError('INSIGHT_E_USAGE', 'The command must be one of: train, evaluate, predict.', { command: unknownCommand[1] },

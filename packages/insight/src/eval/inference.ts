@@ -27,8 +27,8 @@ export async function runInference(model: tfl.LayersModel, loader: DataLoader, e
   let lossSum = 0;
   let count = 0;
   let numClasses = 0;
+  const [h, w] = model.inputs[0].shape.slice(1, 3) as number[];
   for await (const batch of loader.epoch(epochIndex)) {
-    const [h, w] = model.inputs[0].shape.slice(1, 3) as number[];
     const [probs, losses] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.size, h, w, 3]);
       const y = tf.tensor1d(batch.y, 'int32');

@@ -64,18 +64,23 @@ export async function readCheckpoint<T>(dir: string): Promise<LoadedCheckpoint<T
     throw ruleError('INSIGHT_E_RESUME', 'Resuming needs a complete checkpoint directory.', { checkpoint: dir },
       'The run was stopped before its first epoch ended: start it again instead of resuming.');
   }
-  const artifacts = await readModelArtifacts(complete);
-  const weightMap = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
-  const weights = artifacts.weightSpecs!.map((spec) => weightMap[spec.name]);
-  const optimizerJson = JSON.parse(fs.readFileSync(path.join(complete, OPTIMIZER_JSON), 'utf8')) as {
-    name: string; weights: tf.io.WeightsManifestEntry[];
-  };
-  const optimizerBytes = fs.readFileSync(path.join(complete, OPTIMIZER_BIN));
-  const optimizerState = tf.io.decodeWeights(
-    optimizerBytes.buffer.slice(optimizerBytes.byteOffset, optimizerBytes.byteOffset + optimizerBytes.byteLength),
-    optimizerJson.weights);
-  const trainer = JSON.parse(fs.readFileSync(path.join(complete, TRAINER_JSON), 'utf8')) as T;
-  return { dir: complete, weights, optimizerName: optimizerJson.name, optimizerState, trainer };
+  try {
+    const artifacts = await readModelArtifacts(complete);
+    const weightMap = tf.io.decodeWeights(artifacts.weightData!, artifacts.weightSpecs!);
+    const optimizerJson = JSON.parse(fs.readFileSync(path.join(complete, OPTIMIZER_JSON), 'utf8')) as {
+      name: string; weights: tf.io.WeightsManifestEntry[];
+    };
+    const optimizerBytes = fs.readFileSync(path.join(complete, OPTIMIZER_BIN));
+    const optimizerState = tf.io.decodeWeights(
+      optimizerBytes.buffer.slice(optimizerBytes.byteOffset, optimizerBytes.byteOffset + optimizerBytes.byteLength),
+      optimizerJson.weights);
+    const trainer = JSON.parse(fs.readFileSync(path.join(complete, TRAINER_JSON), 'utf8')) as T;
+    const weights = artifacts.weightSpecs!.map((spec) => weightMap[spec.name]);
+    return { dir: complete, weights, optimizerName: optimizerJson.name, optimizerState, trainer };
+  } catch (error) {
+    throw ruleError('INSIGHT_E_RESUME', 'A checkpoint\'s files must be readable and consistent.',
+      { checkpoint: complete, error: (error as Error).message }, 'The checkpoint was altered after it was written: restore it, or start the run again.');
+  }
 }
 
 /**

@@ -138,21 +138,27 @@ function parseField(key: string, spec: FieldSpec, raw: unknown): unknown {
  * missing keys get their defaults. `source` names where the input came from, for unknown-key errors.
  */
 export function validateConfig<T>(schema: Schema, input: unknown, source = 'config'): T {
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
-    throw ruleError('INSIGHT_E_CONFIG', 'A config must be an object of key: value pairs.', { [source]: input },
-      `Use keys from: ${Object.keys(schema).join(', ')}.`);
-  }
-  const keys = Object.keys(schema);
+  checkKnownKeys(schema, input, source);
   const out: Record<string, unknown> = {};
   for (const [key, raw] of Object.entries(input as Record<string, unknown>)) {
-    if (!Object.prototype.hasOwnProperty.call(schema, key)) {
-      const guess = suggest(key, keys);
-      throw ruleError('INSIGHT_E_CONFIG', `A ${source} may only use known keys.`, { [key]: raw },
-        `${guess ? `Did you mean '${guess}'? ` : ''}Valid keys: ${keys.join(', ')}.`);
-    }
     if (raw === undefined) continue;
     out[key] = parseField(key, schema[key], raw);
   }
-  for (const key of keys) if (!(key in out)) out[key] = structuredClone(schema[key].default);
+  for (const key of Object.keys(schema)) if (!(key in out)) out[key] = structuredClone(schema[key].default);
   return out as T;
+}
+
+/** Throws INSIGHT_E_CONFIG unless `input` is an object whose keys are all in `schema` (suggesting the likely key). */
+export function checkKnownKeys(schema: Schema, input: unknown, source = 'config'): void {
+  const keys = Object.keys(schema);
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw ruleError('INSIGHT_E_CONFIG', `A ${source} must be an object of key: value pairs.`, { [source]: input },
+      `Use keys from: ${keys.join(', ')}.`);
+  }
+  for (const [key, raw] of Object.entries(input as Record<string, unknown>)) {
+    if (Object.prototype.hasOwnProperty.call(schema, key)) continue;
+    const guess = suggest(key, keys);
+    throw ruleError('INSIGHT_E_CONFIG', `A ${source} may only use known keys.`, { [key]: raw },
+      `${guess ? `Did you mean '${guess}'? ` : ''}Valid keys: ${keys.join(', ')}.`);
+  }
 }

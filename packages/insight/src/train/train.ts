@@ -21,7 +21,7 @@ import { ProgressLog } from './callbacks/progress_log';
 import { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
 import { resolveTrainConfig, type TrainConfig } from './config';
 import { createLoaders, evaluationLoader, prepareData } from './data_setup';
-import { createOptimizer, paramsOf } from './optimizers';
+import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
 import { createSchedule } from './schedules';
 import type { TrainerState } from './state';
 import { fit, trainableVariables } from './trainer';
@@ -53,86 +53,61 @@ export interface TrainResult {
  */
 export async function train(config: Partial<TrainConfig> | Record<string, unknown> = {}, options: TrainOptions = {}): Promise<TrainResult> {
   const out = options.out ?? process.stdout;
-  let run: RunDir;
-  let resolved: TrainConfig;
-  if (options.resume !== undefined) {
-    run = RunDir.open(options.resume);
-    const info = run.readInfo();
-    if (info.status === 'completed') {
-      throw ruleError('INSIGHT_E_RESUME', 'Only an unfinished run can be resumed.', { run: options.resume, status: info.status },
-        'Start a new run; to train longer, start one with more --epochs.');
-    }
-    const changed = Object.keys(config).filter((key) => !(RESUME_OVERRIDABLE as readonly string[]).includes(key));
-    if (changed.length > 0) {
-      throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} may be given.`,
-        Object.fromEntries(changed.map((key) => [key, (config as Record<string, unknown>)[key]])),
-        'Drop those settings, or start a new run with them.');
-    }
-    resolved = resolveTrainConfig({ ...(run.readConfig() as object), ...config }, `config of ${options.resume}`);
-  } else {
-    resolved = resolveTrainConfig(config);
-  }
-
-  const backend = await startBackend(resolved.backend);
-  const data = await prepareData(resolved);
-  const [height, width] = [data.train.height, data.train.width];
-  const model = createModel(resolved.model, {
-    inputShape: [height, width, 3], numClasses: data.classNames.length, classNames: data.classNames,
-    normalization: data.normalization, seed: resolved.seed, dropout: resolved.dropout, depth: resolved.depth, width: resolved.width,
-  });
-  const loaders = createLoaders(resolved, data);
-  const accumulation = resolved.gradAccumulation;
-  const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
-  const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
-  const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
-
-  let initialState: TrainerState | undefined;
-  if (options.resume !== undefined) {
-    run = run!;
-    const checkpoint = await readCheckpoint<TrainerState>(run.lastCheckpoint);
-    try {
-      restoreWeights(model, checkpoint.weights, checkpoint.dir);
-      optimizer.setState(checkpoint.optimizerState);
-    } finally {
-      tf.dispose(checkpoint.weights);
-      tf.dispose(Object.values(checkpoint.optimizerState));
-    }
-    initialState = checkpoint.trainer;
-    run.truncateMetrics(initialState.step);
-    run.setStatus('running');
-  } else {
-    run = RunDir.create(resolved.runsDir, resolved);
-  }
-
+  const resumed = options.resume !== undefined ? RunDir.open(options.resume) : null;
+  const resolved = resumed ? resumeConfig(resumed, config) : resolveTrainConfig(config);
   const say = (line: string) => {
     if (resolved.progress !== 'none') out.write(`${line}\n`);
   };
-  say(`${options.resume ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
-  say(`  model ${resolved.model} (${model.countParams().toLocaleString('en-US')} parameters), backend ${backend}`);
-  say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
-  say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
-    `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
 
+  const backend = await startBackend(resolved.backend);
+  const data = await prepareData(resolved);
+  const model = createModel(resolved.model, {
+    inputShape: [data.train.height, data.train.width, 3], numClasses: data.classNames.length, classNames: data.classNames,
+    normalization: data.normalization, seed: resolved.seed, dropout: resolved.dropout, depth: resolved.depth, width: resolved.width,
+  });
+  const loaders = createLoaders(resolved, data);
+  const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
+  let run: RunDir | null = null;
   try {
+    const accumulation = resolved.gradAccumulation;
+    const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
+    const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
+    const initialState = resumed ? await restoreFromCheckpoint(resumed, model, optimizer) : undefined;
+    run = resumed ?? RunDir.create(resolved.runsDir, resolved);
+
+    say(`${resumed ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
+    say(`  model ${resolved.model} (${model.countParams().toLocaleString('en-US')} parameters), backend ${backend}`);
+    say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
+    say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
+      `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
+
     const state = await fit(model, loaders.train, {
       epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
       seed: resolved.seed, validation: loaders.validation, initialState, callbacks: callbacksFor(resolved, run, out),
     });
+
+    // The end of the run, in this order: report, model, and only then status 'completed'.
     const evalLoader = loaders.validation ?? evaluationLoader(resolved, data.train, data.normalization);
-    const report = computeMetrics(await runInference(model, evalLoader), data.classNames, [resolved.topK]);
-    if (evalLoader !== loaders.validation) await evalLoader.close();
+    let report: EvaluationMetrics;
+    try {
+      report = computeMetrics(await runInference(model, evalLoader), data.classNames, [resolved.topK]);
+    } finally {
+      if (evalLoader !== loaders.validation) await evalLoader.close();
+    }
     await writeReport(run.reportDir, report, { split: data.validationDescription, model: run.modelDir });
     await saveModel(model, run.modelDir);
-    const last = state.history[state.history.length - 1];
     run.setStatus('completed', {
-      summary: { backend, epochs: state.epoch, steps: state.step, final: last ?? null, report: { loss: report.loss, accuracy: report.accuracy, topK: report.topK } },
+      summary: {
+        backend, epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null,
+        report: { split: data.validationDescription, loss: report.loss, accuracy: report.accuracy, topK: report.topK },
+      },
     });
-    say(`Report (${data.validationDescription}): loss ${report.loss.toFixed(4)} - accuracy ${report.accuracy.toFixed(4)}` +
+    say(`Report on ${data.validationDescription}: loss ${report.loss.toFixed(4)} - accuracy ${report.accuracy.toFixed(4)}` +
       `${Object.entries(report.topK).filter(([k]) => k !== '1').map(([k, v]) => ` - top-${k} ${v.toFixed(4)}`).join('')}`);
     say(`Model: ${run.modelDir}`);
     return { runDir: run.dir, config: resolved, backend, state, report, model };
   } catch (error) {
-    run.setStatus('failed', { error: (error as Error).message });
+    run?.setStatus('failed', { error: (error as Error).message });
     model.dispose();
     throw error;
   } finally {
@@ -140,6 +115,39 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
     await loaders.train.close();
     await loaders.validation?.close();
   }
+}
+
+/** The saved config of an unfinished run; `overrides` may only change how it runs (RESUME_OVERRIDABLE). */
+function resumeConfig(run: RunDir, overrides: Record<string, unknown>): TrainConfig {
+  const info = run.readInfo();
+  if (info.status === 'completed') {
+    throw ruleError('INSIGHT_E_RESUME', 'Only an unfinished run can be resumed.', { run: run.dir, status: info.status },
+      'Start a new run; to train longer, start one with more --epochs.');
+  }
+  const changed = Object.keys(overrides).filter((key) => !(RESUME_OVERRIDABLE as readonly string[]).includes(key));
+  if (changed.length > 0) {
+    throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} may be given.`,
+      Object.fromEntries(changed.map((key) => [key, overrides[key]])), 'Drop those settings, or start a new run with them.');
+  }
+  return resolveTrainConfig({ ...(run.readConfig() as object), ...overrides }, `config of ${run.dir}`);
+}
+
+/**
+ * Loads `run`'s last checkpoint into `model` and `optimizer`, drops metrics logged after it, marks the run
+ * running again, and returns the trainer state to continue from.
+ */
+async function restoreFromCheckpoint(run: RunDir, model: tfl.LayersModel, optimizer: Optimizer): Promise<TrainerState> {
+  const checkpoint = await readCheckpoint<TrainerState>(run.lastCheckpoint);
+  try {
+    restoreWeights(model, checkpoint.weights, checkpoint.dir);
+    optimizer.setState(checkpoint.optimizerState);
+  } finally {
+    tf.dispose(checkpoint.weights);
+    tf.dispose(Object.values(checkpoint.optimizerState));
+  }
+  run.truncateMetrics(checkpoint.trainer.step);
+  run.setStatus('running');
+  return checkpoint.trainer;
 }
 
 /** Progress first (so notes follow the epoch line), then metrics, plateau, stopping; checkpoint last. */

@@ -19,7 +19,7 @@ export function evaluateCommand(io: CliIo): Command {
     '  insight evaluate runs/20261129-041812-a3f9/model --data cifar-10-binary.tar.gz --split test --out eval-test');
   command.action(async (model: string) => {
     const opts = command.opts<{ config?: string }>();
-    const fromFile = opts.config !== undefined ? readConfigFile(opts.config) : {};
+    const fromFile = opts.config !== undefined ? readConfigFile(opts.config, EVALUATE_SCHEMA) : {};
     const result = await evaluate({ ...fromFile, ...givenOptions(command, EVALUATE_SCHEMA), model });
     io.stdout.write(`Model ${result.modelDir} on ${result.split}\n\n${formatPerClassTable(result.metrics)}\n\n` +
       `Confusion matrix (rows: true class, columns: predicted class)\n${formatConfusionTable(result.metrics)}\n`);

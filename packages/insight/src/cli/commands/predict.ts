@@ -18,7 +18,7 @@ export function predictCommand(io: CliIo): Command {
   command.addHelpText('after', '\nExample:\n  insight predict runs/20261129-041812-a3f9 cat.jpg photos/ --top-k 3');
   command.action(async (model: string, images: string[]) => {
     const opts = command.opts<{ config?: string }>();
-    const fromFile = opts.config !== undefined ? readConfigFile(opts.config) : {};
+    const fromFile = opts.config !== undefined ? readConfigFile(opts.config, PREDICT_SCHEMA) : {};
     const config = resolvePredictConfig({ ...fromFile, ...givenOptions(command, PREDICT_SCHEMA), model, images });
     const predictions = await predict(config);
     if (config.json) {

@@ -19,7 +19,7 @@ export function trainCommand(io: CliIo): Command {
     '  insight train --resume runs/20261129-041812-a3f9');
   command.action(async () => {
     const opts = command.opts<{ config?: string; resume?: string }>();
-    const fromFile = opts.config !== undefined ? readConfigFile(opts.config) : {};
+    const fromFile = opts.config !== undefined ? readConfigFile(opts.config, TRAIN_SCHEMA) : {};
     const result = await train({ ...fromFile, ...givenOptions(command, TRAIN_SCHEMA) }, { resume: opts.resume, out: io.stdout });
     result.model.dispose();
   });

@@ -5,7 +5,6 @@ import type { BatchLogs, EpochLogs } from '../state';
 import type { Callback, TrainingContext } from './callback';
 import { etaSeconds, formatDuration, formatMetrics } from './format';
 
-const BAR_WIDTH = 30;
 const REDRAW_MS = 100;
 
 export class ProgressBar implements Callback {
@@ -26,13 +25,14 @@ export class ProgressBar implements Callback {
     this.lastDraw = now;
     const line = `${this.bar(logs.batch, logs.batchesPerEpoch)} ETA ${formatDuration(etaSeconds(logs))} - ` +
       `${formatMetrics(logs)} - ${Math.round(logs.imagesPerSecond)} img/s`;
-    this.redraw(line);
+    this.redraw(line, true);
   }
 
   onEpochEnd(logs: EpochLogs, ctx: TrainingContext): void {
     const line = `${this.bar(ctx.batchesPerEpoch, ctx.batchesPerEpoch)} ${formatDuration(logs.seconds)} - ` +
       `${formatMetrics(logs)} - ${Math.round(logs.imagesPerSecond)} img/s`;
-    this.redraw(line);
+    // The summary stays on screen: written whole (a narrow terminal wraps it), not cut to the width.
+    this.redraw(line, false);
     this.stream.write('\n');
     this.drawn = false;
   }
@@ -43,17 +43,24 @@ export class ProgressBar implements Callback {
     this.stream.write(`${message}\n`);
   }
 
-  private bar(done: number, total: number): string {
-    const filled = Math.floor((BAR_WIDTH * done) / total);
-    const arrow = done < total ? '>' : '=';
-    const body = filled >= BAR_WIDTH ? '='.repeat(BAR_WIDTH) : `${'='.repeat(filled)}${arrow}${'.'.repeat(BAR_WIDTH - filled - 1)}`;
-    const width = String(total).length;
-    return `${String(done).padStart(width)}/${total} [${body}]`;
+  /** 30 characters wide, narrower on narrow terminals so the live line fits. */
+  private get barWidth(): number {
+    return Math.max(10, Math.min(30, (this.stream.columns ?? 120) - 75));
   }
 
-  private redraw(line: string): void {
+  private bar(done: number, total: number): string {
+    const width = this.barWidth;
+    const filled = Math.floor((width * done) / total);
+    const arrow = done < total ? '>' : '=';
+    const body = filled >= width ? '='.repeat(width) : `${'='.repeat(filled)}${arrow}${'.'.repeat(width - filled - 1)}`;
+    const digits = String(total).length;
+    return `${String(done).padStart(digits)}/${total} [${body}]`;
+  }
+
+  /** Rewrites the current line; a live line is cut to the terminal width so `\r` can redraw it. */
+  private redraw(line: string, live: boolean): void {
     const columns = this.stream.columns ?? 120;
-    this.stream.write(`\r${line.slice(0, columns - 1)}\x1b[K`);
+    this.stream.write(`\r${live ? line.slice(0, columns - 1) : line}\x1b[K`);
     this.drawn = true;
   }
 }

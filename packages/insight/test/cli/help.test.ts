@@ -1,0 +1,51 @@
+// --help of every command: the commands, every config key as a flag, and the examples.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
+import { flagOf } from '../../src/run/config_schema';
+import { TRAIN_SCHEMA } from '../../src/train/config';
+import { runMain } from './io';
+
+describe('insight --help', () => {
+  it('lists the three commands; no arguments prints the same help', async () => {
+    const help = await runMain(['--help']);
+    assert.equal(help.status, 0);
+    assert.match(help.stdout, /^Usage: insight \[options\] \[command\]/);
+    for (const command of ['train', 'evaluate', 'predict']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+    const bare = await runMain([]);
+    assert.equal(bare.stdout, help.stdout);
+  });
+
+  const cases: [string, Record<string, { noFlag?: boolean; type: string }>, string[]][] = [
+    ['train', TRAIN_SCHEMA, ['--config <file>', '--resume <run dir>']],
+    ['evaluate', EVALUATE_SCHEMA, ['<model>', '--config <file>']],
+    ['predict', PREDICT_SCHEMA, ['<model>', '<images...>', '--config <file>']],
+  ];
+  for (const [command, schema, extra] of cases) {
+    it(`insight ${command} --help shows every flag of its config`, async () => {
+      const { status, stdout, stderr } = await runMain([command, '--help']);
+      assert.equal(status, 0);
+      assert.equal(stderr, '');
+      assert.match(stdout, new RegExp(`^Usage: insight ${command} `));
+      for (const [key, spec] of Object.entries(schema)) {
+        if (!spec.noFlag) assert.ok(stdout.includes(`${flagOf(key)}${spec.type === 'bool' ? '' : ' <'}`), `${command}: ${flagOf(key)}`);
+      }
+      for (const text of extra) assert.ok(stdout.includes(text), text);
+      assert.match(stdout, /Example/);
+    });
+  }
+
+  it('train --help states the reference defaults', async () => {
+    const { stdout } = await runMain(['train', '--help']);
+    for (const text of ['(default: seed-cnn)', '(default: adam)', '(default: 0.001)', '(default: 64)', '(default: 10)', 'the last 5,000 of CIFAR-10\'s 50,000']) {
+      assert.ok(stdout.replace(/\s+/g, ' ').includes(text), text);
+    }
+  });
+
+  it('--version prints the version', async () => {
+    const { status, stdout } = await runMain(['--version']);
+    assert.equal(status, 0);
+    assert.match(stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+});

@@ -1,0 +1,37 @@
+// Helpers for CLI tests: run main() in-process with captured output, or the real `insight` binary in a child.
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+import { main, type CliIo } from '../../src/cli/main';
+
+export const BIN = path.join(__dirname, '..', '..', 'bin', 'insight.js');
+export const ARCHIVE = '/work/shared/data/cifar-10-binary-train.tar.gz';
+export const MINI = '/work/shared/data/cifar10-jpg-mini';
+
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
+}
+
+/** main(argv) with stdout/stderr captured. */
+export async function runMain(argv: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const io = { stdout: sink(), stderr: sink() };
+  const status = await main(argv, io as CliIo);
+  process.exitCode = 0;
+  return { status, stdout: io.stdout.text, stderr: io.stderr.text };
+}
+
+/**
+ * Node flags for a child running the CLI: workspace packages resolve to their TypeScript sources (the `source`
+ * export condition), as in this test process, and tsx loads them — also when bin/insight.js runs a compiled
+ * dist/ of this package (after `npm run build`, as in CI).
+ */
+export const NODE_FLAGS = ['--conditions=source', '--import', pathToFileURL(require.resolve('tsx')).href];
+
+/** The real `insight` command in a child process. */
+export function runBin(argv: string[], options: { cwd?: string; timeout?: number } = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [...NODE_FLAGS, BIN, ...argv], {
+    encoding: 'utf8', cwd: options.cwd, timeout: options.timeout ?? 240_000, env: { ...process.env, INSIGHT_QUIET_BACKEND_WARNING: '1' },
+  });
+}

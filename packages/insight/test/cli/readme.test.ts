@@ -1,0 +1,47 @@
+// The README documents what the code does: every error code (with its exit status) is in the error table, and
+// every flag of every command is in the CLI reference.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { describe, it } from 'node:test';
+
+import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
+import { ERROR_CODES } from '../../src/errors';
+import { flagOf } from '../../src/run/config_schema';
+import { TRAIN_SCHEMA } from '../../src/train/config';
+
+const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+function section(title: string): string {
+  const start = README.indexOf(`\n## ${title}\n`);
+  assert.ok(start >= 0, `README has a "## ${title}" section`);
+  const end = README.indexOf('\n## ', start + 1);
+  return README.slice(start, end < 0 ? undefined : end);
+}
+
+describe('README', () => {
+  it('documents every error code with its exit status', () => {
+    const table = section('Error codes');
+    for (const [code, { exitCode }] of Object.entries(ERROR_CODES)) {
+      assert.match(table, new RegExp(`\\| \`${code}\` \\| ${exitCode} \\| \\S`), `${code} (exit ${exitCode})`);
+    }
+    const documented = [...table.matchAll(/\| `(INSIGHT_E_[A-Z_]+)` \|/g)].map((m) => m[1]);
+    assert.deepEqual(documented.sort(), Object.keys(ERROR_CODES).sort(), 'no undocumented and no stale codes');
+  });
+
+  it('documents every flag of train, evaluate and predict', () => {
+    const reference = section('CLI reference');
+    for (const [command, schema] of [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA]] as const) {
+      const start = reference.indexOf(`### insight ${command}`);
+      const end = reference.indexOf('### insight ', start + 1);
+      const part = reference.slice(start, end < 0 ? undefined : end);
+      for (const [key, spec] of Object.entries(schema)) {
+        if (!spec.noFlag) assert.ok(part.includes(`\`${flagOf(key)}`), `${command} ${flagOf(key)}`);
+      }
+    }
+  });
+
+  it('has a library example using the exported functions', () => {
+    assert.match(section('Library'), /await train\(\{[^]*await evaluate\(\{[^]*await predict\(\{/);
+  });
+});
