@@ -9,9 +9,12 @@
 // Data: $INSIGHT_CIFAR10 (archive or folder), else the shared training archive, else the cache / download.
 import { existsSync } from 'node:fs';
 import * as os from 'node:os';
+import * as nodePath from 'node:path';
 import { DataLoader, loadCifar10, type AugmentConfig, type ImageDataset } from '../packages/insight/src/data';
 
-const SHARED = '/work/shared/data/cifar-10-binary-train.tar.gz';
+const SHARED = process.env.INSIGHT_SHARED_DATA
+  ? nodePath.join(process.env.INSIGHT_SHARED_DATA, 'cifar-10-binary-train.tar.gz')
+  : nodePath.resolve(__dirname, '..', '..', 'shared', 'data', 'cifar-10-binary-train.tar.gz');
 const BATCH = 64;
 const STEP_MS = 25;
 const STALL_BATCHES = 40;

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite: tfjs-core's conformance specs on the torch backend, then every unit and integration
 # test of both packages under node's test runner (whose closing lines give the pass/fail counts).
+#   scripts/test.sh            everything
+#   scripts/test.sh insight    only packages/insight's tests
 set -euo pipefail
 shopt -s globstar nullglob
 cd "$(dirname "$0")/.."
-npm run --silent conformance -w @insight/tfjs-backend-torch
-files=(packages/tfjs-backend-torch/test/*.test.ts packages/insight/test/**/*.test.ts)
+if [[ "${1:-}" == "insight" ]]; then
+  files=(packages/insight/test/**/*.test.ts)
+else
+  npm run --silent conformance -w @insight/tfjs-backend-torch
+  files=(packages/tfjs-backend-torch/test/*.test.ts packages/insight/test/**/*.test.ts)
+fi
 exec node --conditions=source --import tsx --test --test-concurrency=1 "${files[@]}"

@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 import { main, type CliIo } from '../../src/cli/main';
+import { CIFAR_ARCHIVE, JPG_MINI } from '../shared_data';
 
 export const BIN = path.join(__dirname, '..', '..', 'bin', 'insight.js');
-export const ARCHIVE = '/work/shared/data/cifar-10-binary-train.tar.gz';
-export const MINI = '/work/shared/data/cifar10-jpg-mini';
+export const ARCHIVE = CIFAR_ARCHIVE;
+export const MINI = JPG_MINI;
 
 function sink(): NodeJS.WriteStream & { text: string } {
   const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };

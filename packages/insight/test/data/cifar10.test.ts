@@ -10,8 +10,9 @@ import { describe, it } from 'node:test';
 import { loadCifar10 } from '../../src/data';
 import { decodeRecords, decodeRecordsReference } from '../../src/data/cifar10_records';
 import { CLASS_NAMES, cifarBatch, packTinyCifar, pixel, REPRODUCIBLE_TAR, tempDir, TINY_TEST, writeTinyCifar } from './helpers';
+import { CIFAR_ARCHIVE } from '../shared_data';
 
-const SHARED_ARCHIVE = '/work/shared/data/cifar-10-binary-train.tar.gz';
+const SHARED_ARCHIVE = CIFAR_ARCHIVE;
 
 /** Asserts that every image of `ds` holds the generated pixels of records first..first+count-1, in HWC. */
 function assertTinyPixels(ds: Awaited<ReturnType<typeof loadCifar10>>, first: number): void {

@@ -7,8 +7,9 @@ import { describe, it, before } from 'node:test';
 import sharp from 'sharp';
 import { loadImageFolder } from '../../src/data';
 import { CLASS_NAMES, tempDir } from './helpers';
+import { JPG_MINI } from '../shared_data';
 
-const MINI = '/work/shared/data/cifar10-jpg-mini';
+const MINI = JPG_MINI;
 
 describe('loadImageFolder on the shared JPEG mini set', { skip: !existsSync(MINI) && 'shared data not present' }, () => {
   it('loads 500 images of 10 sorted classes, 50 each, pixel-exact at 32x32', async () => {

@@ -13,8 +13,9 @@ import { InsightError } from '../../src/errors';
 import { predict } from '../../src/eval/predict';
 import { createModel } from '../../src/models';
 import { saveModel } from '../../src/run/model_io';
+import { JPG_MINI } from '../shared_data';
 
-const MINI = '/work/shared/data/cifar10-jpg-mini';
+const MINI = JPG_MINI;
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 let modelDir: string;
 const normalization = { kind: 'meanstd' as const, mean: [0.49, 0.48, 0.45] as [number, number, number], std: [0.25, 0.24, 0.26] as [number, number, number] };

@@ -11,8 +11,9 @@ import { evaluate, predict, train } from '../../src/index';
 import { InsightError } from '../../src/errors';
 import { RunDir } from '../../src/run/run_dir';
 import { resolveTrainConfig } from '../../src/train/config';
+import { JPG_MINI } from '../shared_data';
 
-const MINI = '/work/shared/data/cifar10-jpg-mini';
+const MINI = JPG_MINI;
 
 function sink(): NodeJS.WriteStream & { text: string } {
   const s = { text: '', isTTY: false, write(chunk: string) { s.text += chunk; return true; } };
