@@ -14,6 +14,7 @@ export const BACKEND_NAME = 'torch';
 export { TorchBackend, getNumThreads, setNumThreads, THREADS_ENV, HOW_TO_GET_LIBTORCH };
 export { nativeKernelNames } from './kernel_util';
 export { FusedAdamOptimizer, fusedAdam } from './optimizers/fused_adam';
+export { FusedAdamUpdate, type FusedAdamUpdateAttrs } from './kernels/FusedAdamUpdate';
 
 /** True when the native addon loaded and `torch` is registered. */
 export const isAvailable = binding !== null;

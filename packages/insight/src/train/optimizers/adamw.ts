@@ -1,6 +1,6 @@
 // AdamW (Loshchilov & Hutter): Adam with decoupled weight decay, as in Keras and PyTorch:
 //   w ← w − lr·weightDecay·w   (decaying params only), then the Adam update on the plain gradient.
-import { tf } from '../../backend';
+import type { tf } from '../../backend';
 import { Adam } from './adam';
 import type { Param } from './optimizer';
 
@@ -12,10 +12,8 @@ export class AdamW extends Adam {
     return grad;
   }
 
-  protected override update(i: number, param: Param, grad: tf.Tensor, lr: number, t: number): void {
-    if (this.weightDecay > 0 && param.decay) {
-      param.variable.assign(tf.sub(param.variable, tf.mul(param.variable, lr * this.weightDecay)));
-    }
-    super.update(i, param, grad, lr, t);
+  /** w ← (1 − lr·weightDecay)·w before the Adam step, for decaying params. */
+  protected override decayFactor(param: Param, lr: number): number {
+    return this.weightDecay > 0 && param.decay ? 1 - lr * this.weightDecay : 1;
   }
 }
