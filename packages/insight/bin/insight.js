@@ -1,12 +1,16 @@
 #!/usr/bin/env node
 'use strict';
-// The `insight` command. Runs the compiled CLI when built, else the TypeScript sources through tsx.
+// The `insight` command. Runs the compiled CLI (built by `npm ci` through the root `prepare` script), or the
+// TypeScript sources through tsx when node runs with `--conditions=source` (development) or nothing is built.
 const path = require('node:path');
 const fs = require('node:fs');
+
 const compiled = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
-if (fs.existsSync(compiled)) {
-  require(compiled).main(process.argv.slice(2));
-} else {
+const sourceMode = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)]
+  .some((arg) => /^--conditions[= ]?source$|^-C[= ]?source$/.test(arg));
+if (sourceMode || !fs.existsSync(compiled)) {
   require('tsx/cjs');
   require(path.join(__dirname, '..', 'src', 'cli', 'main.ts')).main(process.argv.slice(2));
+} else {
+  require(compiled).main(process.argv.slice(2));
 }
