@@ -1,9 +1,9 @@
 // Long-training leak check: trains the reference CNN for many steps on the `torch` backend and samples the
 // process RSS, tf.memory() tensors and live native tensors. Prints a table; the last two columns must stay flat.
 //   node --conditions=source --import tsx benchmarks/memory_soak.ts [--steps 3000] [--every 250]
-import * as torchBackend from '@insight/tfjs-backend-torch';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+
+import { referenceCnn } from './reference_cnn_model';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -12,24 +12,6 @@ const opt = (name: string, dflt: number) => {
 };
 const steps = opt('steps', 3000);
 const every = opt('every', 250);
-
-function referenceCnn(): tfl.LayersModel {
-  const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [32, 32, 3] }));
-  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
-  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
-  model.add(tfl.layers.flatten());
-  model.add(tfl.layers.dense({ units: 64, activation: 'relu' }));
-  model.add(tfl.layers.dense({ units: 10 }));
-  model.compile({
-    optimizer: torchBackend.fusedAdam(1e-3),
-    loss: (y: tf.Tensor, p: tf.Tensor) => tf.losses.softmaxCrossEntropy(y, p),
-    metrics: ['accuracy'],
-  });
-  return model;
-}
 
 async function main() {
   await tf.setBackend('torch');

@@ -1,14 +1,17 @@
 // Reference CNN (the Keras CIFAR-10 tutorial network) trained with tfjs-layers `model.fit` on the `torch`
-// backend, side by side with PyTorch (default NCHW and channels_last) in one run, same threads, same model,
-// Adam, CIFAR-shaped data. Prints a markdown table of training and inference images/s and the ratios.
-//   node --import tsx benchmarks/train_cnn.ts [--threads 2] [--images 6400] [--epochs 3] [--batch-sizes 64,256]
+// backend (fusedAdam; STOCK_ADAM=1 uses tf.train.adam), side by side in one run with PyTorch in its default
+// layout and channels_last: same threads, same model, Adam, CIFAR-shaped data. Prints a markdown table of
+// training and inference images/s and the ratios.
+//   node --conditions=source --import tsx benchmarks/train_cnn.ts [--threads 2] [--images 6400] [--epochs 3]
+//        [--batch-sizes 64,256]
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
 import * as torchBackend from '@insight/tfjs-backend-torch';
 import * as tf from '@tensorflow/tfjs-core';
-import * as tfl from '@tensorflow/tfjs-layers';
+
+import { referenceCnn } from './reference_cnn_model';
 
 const argv = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -21,26 +24,8 @@ const epochs = Number(opt('epochs', '3'));
 const batchSizes = opt('batch-sizes', '64,256').split(',').map(Number);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function referenceCnn(): tfl.LayersModel {
-  const model = tfl.sequential();
-  model.add(tfl.layers.conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [32, 32, 3] }));
-  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
-  model.add(tfl.layers.maxPooling2d({ poolSize: 2 }));
-  model.add(tfl.layers.conv2d({ filters: 64, kernelSize: 3, activation: 'relu' }));
-  model.add(tfl.layers.flatten());
-  model.add(tfl.layers.dense({ units: 64, activation: 'relu' }));
-  model.add(tfl.layers.dense({ units: 10 }));
-  model.compile({
-    optimizer: process.env.STOCK_ADAM ? tf.train.adam(1e-3, 0.9, 0.999, 1e-7) : torchBackend.fusedAdam(1e-3, 0.9, 0.999, 1e-7),
-    loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
-    metrics: ['accuracy'],
-  });
-  return model;
-}
-
 async function tfjsRun(batchSize: number): Promise<{ train: number; infer: number }> {
-  const model = referenceCnn();
+  const model = referenceCnn(process.env.STOCK_ADAM ? 'stock' : 'fused');
   const x = tf.randomUniform([images, 32, 32, 3]);
   const y = tf.oneHot(tf.randomUniform([images], 0, 10, 'int32') as tf.Tensor1D, 10);
   const trainRates: number[] = [];

@@ -1,18 +1,16 @@
-import { backend_util, AvgPool, AvgPoolAttrs, util } from '@tensorflow/tfjs-core';
+import { backend_util, AvgPool, AvgPoolAttrs } from '@tensorflow/tfjs-core';
 
 import { aten } from '../aten';
 import { nativeKernel } from '../kernel_util';
 import { cropOutput, nchwToNhwc, nhwcToNchw } from './conv_util';
-import { poolGeometry, windowCounts } from './pool_util';
+import { identityPool, poolGeometry, windowCounts } from './pool_util';
 
 // x: [N,H,W,C] -> [N,OH,OW,C]; each window averages over its real inputs (padding is not counted).
 export const avgPoolConfig = nativeKernel<AvgPoolAttrs>(AvgPool, ({ inputs: { x }, attrs, backend }) => {
   const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize,
     attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  if (info.filterWidth === 1 && info.filterHeight === 1 && util.arraysEqual(info.inShape, info.outShape)) {
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  }
+  const same = identityPool(backend, x, info);
+  if (same !== null) return same;
   const g = poolGeometry(info);
   const xh = nhwcToNchw(backend, backend.handle(x));
   let y;

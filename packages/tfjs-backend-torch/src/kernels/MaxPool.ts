@@ -1,19 +1,17 @@
-import { backend_util, MaxPool, MaxPoolAttrs, util } from '@tensorflow/tfjs-core';
+import { backend_util, MaxPool, MaxPoolAttrs } from '@tensorflow/tfjs-core';
 
 import { aten } from '../aten';
 import { nativeKernel } from '../kernel_util';
 import { cropOutput, isRecordingGradients, nchwToNhwc, nhwcToNchw, padInput } from './conv_util';
-import { poolGeometry } from './pool_util';
+import { identityPool, poolGeometry } from './pool_util';
 
 // x: [N,H,W,C] -> [N,OH,OW,C]. While gradients are recorded, the argmax indices are kept on the output's
 // entry so MaxPoolGrad does not recompute the forward pass.
 export const maxPoolConfig = nativeKernel<MaxPoolAttrs>(MaxPool, ({ inputs: { x }, attrs, backend }) => {
   const info = backend_util.computePool2DInfo(x.shape as [number, number, number, number], attrs.filterSize,
     attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
-  if (info.filterWidth === 1 && info.filterHeight === 1 && util.arraysEqual(info.inShape, info.outShape)) {
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  }
+  const same = identityPool(backend, x, info);
+  if (same !== null) return same;
   const g = poolGeometry(info);
   const xp = padInput(backend, nhwcToNchw(backend, backend.handle(x)), g.p, -Infinity);
   const record = isRecordingGradients();

@@ -1,5 +1,5 @@
 // Shared by the pooling kernels: tfjs's pool geometry mapped onto ATen's NCHW pooling ops.
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, TensorInfo, util } from '@tensorflow/tfjs-core';
 
 import { aten, ScalarType } from '../aten';
 import { Handle } from '../binding';
@@ -45,4 +45,13 @@ export function windowCounts(backend: TorchBackend, g: PoolGeometry): Handle {
   const ones = backend.tmp(aten.full([1, 1, g.info.inHeight, g.info.inWidth], 1, ScalarType.float32));
   const padded = backend.tmp(aten.constantPad(ones, g.p.explicit!, 0));
   return backend.tmp(aten.avgPool2d(padded, g.kernel, g.stride, [0, 0], false, true, 1));
+}
+
+/**
+ * A 1x1 window with stride 1 leaves x unchanged: returns x aliased (as the cpu kernels do), else null.
+ */
+export function identityPool(backend: TorchBackend, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
+  if (info.filterWidth !== 1 || info.filterHeight !== 1 || !util.arraysEqual(info.inShape, info.outShape)) return null;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
