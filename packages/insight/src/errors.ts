@@ -22,6 +22,10 @@ export const ERROR_CODES = {
     summary: 'A run cannot be resumed: it has no complete checkpoint, is already completed, or flags try to change its config.',
   },
   INSIGHT_E_BACKEND: { exitCode: 6, summary: 'The requested compute backend is not available on this machine.' },
+  INSIGHT_E_RUNS_DIR: { exitCode: 7, summary: 'The runs directory given to `insight runs` or `insight dashboard` is missing or not a directory.' },
+  INSIGHT_E_RUN_NOT_FOUND: { exitCode: 7, summary: 'A run id (or id prefix) matches no run in the runs directory, or more than one.' },
+  INSIGHT_E_QUERY: { exitCode: 2, summary: 'A `--where`, `--sort`, `--columns` or tag argument of `insight runs` is malformed or names an unknown column.' },
+  INSIGHT_E_LISTEN: { exitCode: 8, summary: 'The dashboard cannot listen on its host and port: the port is in use, or not permitted.' },
   INSIGHT_E_INTERNAL: { exitCode: 1, summary: 'An unexpected failure (a bug): the message and, with INSIGHT_DEBUG=1, the stack.' },
 } as const;
 

@@ -24,7 +24,7 @@ function fromCommander(error: CommanderError, command: string): InsightError {
   if (missingArgument) return ruleError('INSIGHT_E_USAGE', `The argument <${missingArgument[1]}> is required.`, { [missingArgument[1]]: null }, help);
   const unknownCommand = /unknown command '([^']+)'/.exec(message);
   if (unknownCommand) {
-    return ruleError('INSIGHT_E_USAGE', 'The command must be one of: train, evaluate, predict.', { command: unknownCommand[1] },
+    return ruleError('INSIGHT_E_USAGE', 'The command must be one of: train, evaluate, predict, runs, dashboard.', { command: unknownCommand[1] },
       'Run `insight --help` for the commands.');
   }
   return ruleError('INSIGHT_E_USAGE', 'The command line must match the usage.', { error: message }, help);

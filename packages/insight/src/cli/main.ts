@@ -1,9 +1,13 @@
-// The `insight` command: train, evaluate, predict. `main(argv)` never throws and never calls process.exit: it
-// prints errors as `Error <CODE>: <rule> Received: ... <fix>` and returns (and sets) the exit status.
+// The `insight` command: train, evaluate, predict, runs, dashboard. `main(argv)` never throws and never calls
+// process.exit: it prints errors as `Error <CODE>: <rule> Received: ... <fix>` and returns (and sets) the exit status.
 import { Command, CommanderError } from 'commander';
 
+import { dashboardCommand } from './commands/dashboard';
 import { evaluateCommand } from './commands/evaluate';
+import { finetuneCommand } from './commands/finetune';
 import { predictCommand } from './commands/predict';
+import { runsCommand } from './commands/runs';
+import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
 import { formatError, toInsightError } from './errors';
 
@@ -22,7 +26,11 @@ export function buildProgram(io: CliIo): Command {
     .showSuggestionAfterError(true)
     .addCommand(trainCommand(io))
     .addCommand(evaluateCommand(io))
-    .addCommand(predictCommand(io));
+    .addCommand(predictCommand(io))
+    .addCommand(finetuneCommand(io))
+    .addCommand(runsCommand(io))
+    .addCommand(dashboardCommand(io))
+    .addCommand(serveCommand(io));
   const configure = (command: Command) => {
     command.exitOverride().configureOutput({
       writeOut: (text) => io.stdout.write(text),
@@ -49,7 +57,7 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (error instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
       status = 0;
     } else {
-      const insightError = toInsightError(error, ['train', 'evaluate', 'predict'].includes(argv[0]) ? argv[0] : '');
+      const insightError = toInsightError(error, ['train', 'evaluate', 'predict', 'runs', 'dashboard', 'serve', 'finetune'].includes(argv[0]) ? argv[0] : '');
       io.stderr.write(formatError(insightError));
       status = insightError.exitCode;
     }

@@ -52,6 +52,7 @@ export interface TrainConfig {
   backend: 'auto' | 'torch' | 'cpu';
   workers: number | null;
   logEverySteps: number;
+  tensorboard: boolean;
   progress: 'auto' | 'bar' | 'log' | 'none';
 }
 
@@ -105,6 +106,8 @@ export const TRAIN_SCHEMA: Schema = {
   backend: { type: 'enum', default: 'auto', values: ['auto', 'torch', 'cpu'], placeholder: '<name>', help: 'Compute backend: torch (libtorch), cpu (TensorFlow.js), auto (torch when available).' },
   workers: { type: 'int', default: null, nullable: true, min: 0, max: 64, placeholder: '<n>', help: 'Data loader threads (0 = on the main thread). Default: min(2, cores).' },
   logEverySteps: { type: 'int', default: 0, min: 0, placeholder: '<n>', help: 'Also log metrics (metrics.jsonl, log lines) every <n> optimizer updates (0 = per epoch only).' },
+  tensorboard: { type: 'bool', default: true, placeholder: '<bool>',
+    help: 'Write a TensorBoard event file into the run directory (scalars, weight/gradient histograms, system metrics, sample predictions); --no-tensorboard turns it off.' },
   progress: { type: 'enum', default: 'auto', values: ['auto', 'bar', 'log', 'none'], placeholder: '<kind>', help: 'Progress output: bar on a terminal, log lines otherwise (auto).' },
 };
 

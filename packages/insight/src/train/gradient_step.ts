@@ -15,16 +15,20 @@ export interface GradientStepResult {
 
 /**
  * x: [batch, H, W, 3] float32, y: [batch] int32 → loss, correct count and gradients; the model runs with
- * training: true (dropout active, BatchNorm uses and updates batch statistics). The caller disposes the result.
+ * training: true (dropout active, BatchNorm uses and updates batch statistics). `penalty`, when given, is added to
+ * the loss (e.g. L2-SP's pull towards pretrained weights) and so to the gradients and the reported loss.
+ * The caller disposes the result.
  */
 export function gradientStep(
   model: tfl.LayersModel, variables: tf.Variable[], x: tf.Tensor4D, y: tf.Tensor1D, labelSmoothing: number,
+  penalty?: () => tf.Scalar,
 ): GradientStepResult {
   let correct: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor2D;
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'))) as tf.Scalar;
-    return sparseCategoricalCrossentropy(y, logits, labelSmoothing);
+    const loss = sparseCategoricalCrossentropy(y, logits, labelSmoothing);
+    return penalty === undefined ? loss : tf.add(loss, penalty()) as tf.Scalar;
   }, variables);
   // A variable the loss does not depend on gets no gradient from tfjs; the optimizer wants a zero one.
   return { loss: value as tf.Scalar, correct: correct!, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };

@@ -12,6 +12,7 @@ import { readCheckpoint, restoreWeights } from '../run/checkpoint';
 import { saveModel } from '../run/model_io';
 import { startBackend } from '../run/backend_choice';
 import { RunDir } from '../run/run_dir';
+import { TrainingLogger } from '../track/training_logger';
 import type { Callback } from './callbacks/callback';
 import { EarlyStopping } from './callbacks/early_stopping';
 import { MetricsLog } from './callbacks/metrics_log';
@@ -68,12 +69,17 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
   const loaders = createLoaders(resolved, data);
   const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
   let run: RunDir | null = null;
+  let logger: TrainingLogger | null = null;
   try {
     const accumulation = resolved.gradAccumulation;
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
     const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
     const initialState = resumed ? await restoreFromCheckpoint(resumed, model, optimizer) : undefined;
     run = resumed ?? RunDir.create(resolved.runsDir, resolved);
+    logger = resolved.tensorboard ? new TrainingLogger({
+      logDir: run.dir, stepEvery: resolved.logEverySteps || 10,
+      samples: { dataset: data.validation ?? data.train, normalization: data.normalization, classNames: data.classNames },
+    }) : null;
 
     say(`${resumed ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
     say(`  model ${resolved.model} (${model.countParams().toLocaleString('en-US')} parameters), backend ${backend}`);
@@ -83,7 +89,7 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
 
     const state = await fit(model, loaders.train, {
       epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
-      seed: resolved.seed, validation: loaders.validation, initialState, callbacks: callbacksFor(resolved, run, out),
+      seed: resolved.seed, validation: loaders.validation, initialState, callbacks: callbacksFor(resolved, run, out, logger),
     });
 
     // The end of the run, in this order: report, model, and only then status 'completed'.
@@ -95,6 +101,7 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
       if (evalLoader !== loaders.validation) await evalLoader.close();
     }
     await writeReport(run.reportDir, report, { split: data.validationDescription, model: run.modelDir });
+    await logger?.logReport(report, run.reportDir);
     await saveModel(model, run.modelDir);
     run.setStatus('completed', {
       summary: {
@@ -108,6 +115,7 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
     return { runDir: run.dir, config: resolved, backend, state, report, model };
   } catch (error) {
     run?.setStatus('failed', { error: (error as Error).message });
+    logger?.close();
     model.dispose();
     throw error;
   } finally {
@@ -151,12 +159,13 @@ async function restoreFromCheckpoint(run: RunDir, model: tfl.LayersModel, optimi
 }
 
 /** Progress first (so notes follow the epoch line), then metrics, plateau, stopping; checkpoint last. */
-function callbacksFor(config: TrainConfig, run: RunDir, out: NodeJS.WriteStream): Callback[] {
+function callbacksFor(config: TrainConfig, run: RunDir, out: NodeJS.WriteStream, logger: TrainingLogger | null): Callback[] {
   const callbacks: Callback[] = [];
   const progress = config.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : config.progress;
   if (progress === 'bar') callbacks.push(new ProgressBar(out));
   if (progress === 'log') callbacks.push(new ProgressLog(out, config.logEverySteps));
   callbacks.push(new MetricsLog(run, config.logEverySteps));
+  if (logger) callbacks.push(logger);
   if (config.reducePatience > 0) {
     callbacks.push(new ReduceLROnPlateau({ monitor: config.monitor, factor: config.reduceFactor, patience: config.reducePatience, minLr: config.minLr }));
   }

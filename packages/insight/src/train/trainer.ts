@@ -34,6 +34,8 @@ export interface FitOptions {
   validation?: DataLoader | null;
   /** Continue from a checkpoint's trainer state (callback states are restored from it). */
   initialState?: TrainerState;
+  /** A scalar added to every batch's training loss (a regularizer such as L2-SP), computed inside the gradient tape. */
+  penalty?: () => tf.Scalar;
 }
 
 /** The tf.Variables behind model.trainableWeights, in order. */
@@ -104,7 +106,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
       const restoreSeeds = seedDropout(model, state.seed, state.step, micro);
       let step;
       try {
-        step = gradientStep(model, variables, x, y, labelSmoothing);
+        step = gradientStep(model, variables, x, y, labelSmoothing, options.penalty);
       } finally {
         restoreSeeds();
         tf.dispose([x, y]);
@@ -135,6 +137,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
           pending = null;
         }
         lr = options.schedule.lrAt(state.step) * state.lrScale;
+        for (const cb of callbacks) cb.onGradients?.(grads, { epochIndex, step: state.step + 1, lastOfEpoch: batch === batchesPerEpoch }, ctx);
         options.optimizer.apply(grads, lr);
         tf.dispose(grads);
         state.step++;

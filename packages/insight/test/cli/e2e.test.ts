@@ -35,7 +35,9 @@ describe('insight train --limit 256 --epochs 1', () => {
   });
 
   it('writes the complete run directory and marks it completed', () => {
-    assert.deepEqual(fs.readdirSync(runDir).sort(), ['checkpoints', 'config.json', 'metrics.jsonl', 'model', 'report', 'run.json']);
+    // The TensorBoard log (on by default) adds its event file and the sample-prediction grid.
+    assert.deepEqual(fs.readdirSync(runDir).map((name) => name.replace(/^events\.out\.tfevents\..*$/, 'events.out.tfevents.*')).sort(),
+      ['checkpoints', 'config.json', 'events.out.tfevents.*', 'metrics.jsonl', 'model', 'predictions.json', 'predictions.png', 'report', 'run.json']);
     assert.deepEqual(fs.readdirSync(path.join(runDir, 'checkpoints')).sort(), ['best', 'last']);
     for (const checkpoint of ['best', 'last']) {
       assert.deepEqual(fs.readdirSync(path.join(runDir, 'checkpoints', checkpoint)).sort(),

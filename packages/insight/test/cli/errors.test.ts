@@ -53,7 +53,7 @@ const cases: [string, string[], ErrorCode, string | RegExp][] = [
     'Only the documented flags are accepted. Received: flag="--epoch". Did you mean --epochs? Run `insight train --help` for the usage.'],
   ['flag without its value', ['train', '--epochs'], 'INSIGHT_E_USAGE',
     'This flag needs a value. Received: flag="--epochs <n>". Run `insight train --help` for the usage.'],
-  ['unknown command', ['fit'], 'INSIGHT_E_USAGE', 'The command must be one of: train, evaluate, predict. Received: command="fit". Run `insight --help` for the commands.'],
+  ['unknown command', ['fit'], 'INSIGHT_E_USAGE', 'The command must be one of: train, evaluate, predict, runs, dashboard. Received: command="fit". Run `insight --help` for the commands.'],
   ['resume of a non-run', ['train', '--resume', tmp], 'INSIGHT_E_RESUME',
     /^A run directory must contain run\.json and config\.json\. Received: run=".*", exists=true\. Pass a directory created by `insight train`/],
   ['evaluate a missing model', ['evaluate', path.join(tmp, 'nothing')], 'INSIGHT_E_MODEL',

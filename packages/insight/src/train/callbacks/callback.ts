@@ -1,5 +1,6 @@
 // The callback contract (Keras's, trimmed): hooks at the edges of training, epochs and batches, plus optional
 // state that checkpoints carry so a resumed run's callbacks continue where they were.
+import type { Tensor } from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { Optimizer } from '../optimizers';
@@ -30,6 +31,12 @@ export interface Callback {
   onBatchEnd?(logs: BatchLogs, ctx: TrainingContext): void | Promise<void>;
   onEpochEnd?(logs: EpochLogs, ctx: TrainingContext): void | Promise<void>;
   onTrainEnd?(ctx: TrainingContext): void | Promise<void>;
+  /**
+   * The gradients of one optimizer update just before it is applied: grads[i] is d loss / d
+   * model.trainableWeights[i] (averaged over accumulated micro-batches); `step` is the update's number (1-based,
+   * as BatchLogs.step after it). Synchronous and borrowed: the trainer disposes them next, so clone what you keep.
+   */
+  onGradients?(grads: readonly Tensor[], info: { epochIndex: number; step: number; lastOfEpoch: boolean }, ctx: TrainingContext): void;
   /** JSON-serialisable state to checkpoint, and its restore. */
   getState?(): unknown;
   setState?(state: unknown): void;

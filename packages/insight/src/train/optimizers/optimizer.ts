@@ -9,6 +9,12 @@ import type { NamedTensor } from '../../run/checkpoint';
 export interface Param {
   variable: tf.Variable;
   decay: boolean;
+  /**
+   * Multiplies the learning rate of this param (default 1), e.g. 0.1 for a pretrained base under discriminative
+   * learning rates. 0 freezes it: no update at all and its slots (moments) stay untouched. May change between
+   * updates (gradual unfreezing).
+   */
+  lrScale?: number;
 }
 
 /** Weight decay applies to tensors of rank >= 2: conv and dense kernels, not biases or BatchNorm scales. */
@@ -29,7 +35,8 @@ export abstract class Optimizer {
   constructor(protected readonly params: Param[], protected readonly weightDecay: number) {}
 
   /**
-   * One update of every param. grads[i] has params[i].variable's shape; lr is this update's learning rate.
+   * One update of every param. grads[i] has params[i].variable's shape; lr is this update's learning rate
+   * (times each param's lrScale).
    * The gradients are not disposed (the caller owns them).
    */
   apply(grads: tf.Tensor[], lr: number): void {
@@ -38,7 +45,10 @@ export abstract class Optimizer {
     }
     const t = this.iterations + 1;
     tf.tidy(() => {
-      this.params.forEach((param, i) => this.update(i, param, grads[i], lr, t));
+      this.params.forEach((param, i) => {
+        const scale = param.lrScale ?? 1;
+        if (scale !== 0) this.update(i, param, grads[i], lr * scale, t);
+      });
     });
     this.iterations = t;
   }

@@ -1,0 +1,117 @@
+// Assembling a fine-tuning model from a base: rebuild the base's graph on a new input, cut it at `cutAt`, insert
+// adapters or LoRA wrappers as the method asks, attach the new head to the cut's features. The same rebuild
+// continues past the cut through the base's original head, giving the "original-head" model the forgetting report
+// evaluates: the fine-tuned feature extractor with the base's own classifier.
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { ruleError } from '../errors';
+import { SeedSequence } from '../models/seeds';
+import { applyAdapter } from './adapter';
+import { blocksOf, type Block } from './blocks';
+import { checkCutLayer, defaultCutLayer } from './cut';
+import { graphSteps, rebuild } from './graph';
+import { attachHead } from './head';
+import { applyLora, checkLoraTargets, defaultLoraTargets } from './lora';
+import type { LoraLayer } from './lora_layer';
+import type { FinetuneMethod } from './methods';
+
+export interface BuildOptions {
+  numClasses: number;
+  method: FinetuneMethod;
+  /** Layer to cut at; default: the last layer before the base's classifier. */
+  cutAt?: string | null;
+  /** lora: rank r and alpha (scale alpha/r), target layer names (default: every Dense/Conv2D up to the cut). */
+  rank?: number;
+  loraAlpha?: number;
+  loraTargets?: string[] | null;
+  /** adapter: bottleneck channels and sites (default: the end of every block). */
+  adapterBottleneck?: number;
+  adapterAfter?: string[] | null;
+  seed?: number;
+}
+
+export interface FinetuneModel {
+  /** image [batch, h, w, 3] → new logits [batch, numClasses]. */
+  model: tfl.LayersModel;
+  /** image → the base's original logits, through the (fine-tuned) feature extractor: for the forgetting report. */
+  original: tfl.LayersModel;
+  cutAt: string;
+  /** The base's blocks up to the cut (original layers), bottom first. */
+  blocks: Block[];
+  /** Layers of `model` that come from the base, shared with it. */
+  baseLayers: tfl.layers.Layer[];
+  /** The new head's layers. */
+  headLayers: tfl.layers.Layer[];
+  /** Layers added by the method: adapter layers and LoRA wrappers. */
+  addedLayers: tfl.layers.Layer[];
+  /** LoRA wrappers, by the name of the layer they wrap. */
+  lora: Map<string, LoraLayer>;
+}
+
+/**
+ * Builds the fine-tuning model and its original-head twin over `base` (whose layers they share).
+ * Example: `buildFinetuneModel(base, { numClasses: 5, method: 'lora', rank: 4 })`.
+ */
+export function buildFinetuneModel(base: tfl.LayersModel, options: BuildOptions): FinetuneModel {
+  if (!Number.isInteger(options.numClasses) || options.numClasses < 2) {
+    throw ruleError('INSIGHT_E_CONFIG', 'A new head needs at least 2 classes.', { classes: options.numClasses },
+      'Fine-tune on a dataset with two or more classes (image subfolders, or --classes with two or more indices).');
+  }
+  const cutAt = options.cutAt ? checkCutLayer(base, options.cutAt) : defaultCutLayer(base);
+  const blocks = blocksOf(base, cutAt);
+  const seeds = new SeedSequence(options.seed);
+  const loraTargets = options.method === 'lora'
+    ? new Set(options.loraTargets?.length ? checkLoraTargets(base, cutAt, options.loraTargets) : defaultLoraTargets(base, cutAt))
+    : new Set<string>();
+  const adapterSites = options.method === 'adapter' ? new Set(adapterSitesOf(base, cutAt, blocks, options.adapterAfter ?? null)) : new Set<string>();
+
+  const input = tfl.input({ shape: base.inputs[0].shape.slice(1) as number[], name: 'image' });
+  const lora = new Map<string, LoraLayer>();
+  let features: tfl.SymbolicTensor | undefined;
+  let pastCut = false;
+  const { output: originalLogits } = rebuild(base, input, {
+    hook: (step, inputs, apply) => {
+      if (pastCut) return undefined;
+      let outputs: tfl.SymbolicTensor[];
+      if (loraTargets.has(step.layer.name)) {
+        const wrapped = applyLora(step, inputs, options.rank ?? 4, options.loraAlpha ?? options.rank ?? 4, seeds.take());
+        lora.set(step.layer.name, wrapped.layer);
+        outputs = [wrapped.output];
+      } else {
+        outputs = apply(inputs);
+      }
+      if (adapterSites.has(step.layer.name)) outputs = [applyAdapter(outputs[0], step.layer.name, options.adapterBottleneck ?? 8, seeds)];
+      if (step.layer.name === cutAt) {
+        features = outputs[0];
+        pastCut = true;
+      }
+      return outputs;
+    },
+  });
+  const head = attachHead(features!, options.numClasses, seeds.take());
+  const model = tfl.model({ inputs: input, outputs: head.logits, name: `${base.name}_finetune` });
+  const original = tfl.model({ inputs: input, outputs: originalLogits, name: `${base.name}_original_head` });
+
+  const baseLayerSet = new Set(base.layers);
+  const headSet = new Set(head.layers);
+  const baseLayers = model.layers.filter((l) => baseLayerSet.has(l));
+  const addedLayers = model.layers.filter((l) => !baseLayerSet.has(l) && !headSet.has(l) && l.getClassName() !== 'InputLayer');
+  return { model, original, cutAt, blocks, baseLayers, headLayers: head.layers, addedLayers, lora };
+}
+
+/** Adapter sites: the given layer names (checked), else every block's adapter site. */
+function adapterSitesOf(base: tfl.LayersModel, cutAt: string, blocks: Block[], requested: string[] | null): string[] {
+  if (requested === null || requested.length === 0) return blocks.map((b) => b.adapterSite);
+  const names: string[] = [];
+  for (const step of graphSteps(base)) {
+    names.push(step.layer.name);
+    if (step.layer.name === cutAt) break;
+  }
+  for (const name of requested) {
+    if (!names.includes(name)) {
+      throw ruleError('INSIGHT_E_CONFIG', 'Every adapter site must be a layer of the base at or before the cut.',
+        { adapterAfter: requested, unknown: name }, `Use some of: ${names.join(', ')} (default: ${blocks.map((b) => b.adapterSite).join(', ')}).`);
+    }
+  }
+  return requested;
+}

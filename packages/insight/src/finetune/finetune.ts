@@ -1,0 +1,183 @@
+// `finetune(config)`: one whole fine-tuning run, as `insight finetune` does it — load and cut the base, attach
+// the new head (and adapters or LoRA), set the method's trainable set, train with Insight's training loop in a
+// normal run directory, then write the report, the forgetting report and the model (LoRA merged by default),
+// which `insight evaluate` and `insight predict` use like any other model.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { DataLoader } from '../data';
+import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
+import { runInference } from '../eval/inference';
+import { writeReport } from '../eval/report';
+import { setInsightMetadata } from '../models/metadata';
+import { startBackend } from '../run/backend_choice';
+import { writeFileAtomic } from '../run/atomic';
+import { saveModel } from '../run/model_io';
+import { RunDir } from '../run/run_dir';
+import type { Callback } from '../train/callbacks/callback';
+import { MetricsLog } from '../train/callbacks/metrics_log';
+import { ModelCheckpoint } from '../train/callbacks/model_checkpoint';
+import { ProgressBar } from '../train/callbacks/progress_bar';
+import { ProgressLog } from '../train/callbacks/progress_log';
+import { augmentOf } from '../train/data_setup';
+import { createOptimizer, type Optimizer } from '../train/optimizers';
+import { CosineSchedule } from '../train/schedules';
+import type { TrainerState } from '../train/state';
+import { fit } from '../train/trainer';
+import { TRAIN_SCHEMA, type TrainConfig } from '../train/config';
+import { loadBaseModel } from './base_model';
+import { buildFinetuneModel } from './build';
+import { listOf, resolveFinetuneConfig, type FinetuneConfig } from './config';
+import { prepareFinetuneData } from './data';
+import { baseTaskAccuracy, forgettingReport, type ForgettingReport } from './forgetting';
+import { GradualUnfreezing } from './gradual_unfreezing';
+import { L2SP } from './l2sp';
+import { mergeLora } from './lora';
+import { configureMethod, parameterCounts, variablesOf } from './methods';
+
+export interface FinetuneOptions {
+  /** Where progress and info lines go (default process.stdout). */
+  out?: NodeJS.WriteStream;
+}
+
+export interface FinetuneResult {
+  runDir: string;
+  config: FinetuneConfig;
+  backend: string;
+  state: TrainerState;
+  /** The fine-tuned model on the held-out images of the new classes. */
+  report: EvaluationMetrics;
+  /** Base-task accuracy before/after, when forgetting data was given. */
+  forgetting: ForgettingReport | null;
+  /** Parameters the method trains (at the end, for gradual unfreezing), the model's total, and the share. */
+  trainableParams: number;
+  totalParams: number;
+  trainableShare: number;
+  /** Wall time of the training loop (seconds). */
+  trainSeconds: number;
+  /** The saved model (merged for LoRA unless merge: false); the caller owns it (dispose when done). */
+  model: tfl.LayersModel;
+}
+
+/**
+ * Fine-tunes `config.base` on `config.data` per `config` (partial; see FINETUNE_SCHEMA for the defaults).
+ * Example: `const { report } = await finetune({ base: 'runs/base', data: 'cifar.tar.gz', classes: '5,6,7,8,9',
+ *   perClass: 100, method: 'lora', rank: 4 })`.
+ */
+export async function finetune(input: Partial<FinetuneConfig> | Record<string, unknown>, options: FinetuneOptions = {}): Promise<FinetuneResult> {
+  const out = options.out ?? process.stdout;
+  const config = resolveFinetuneConfig(input);
+  const say = (line: string) => {
+    if (config.progress !== 'none') out.write(`${line}\n`);
+  };
+  const backend = await startBackend(config.backend);
+  const inputShape = config.inputShape === null ? null : listOf(config.inputShape).map(Number) as [number, number, number];
+  const base = await loadBaseModel(config.base, { inputShape, normalization: config.normalization === 'scale' ? { kind: 'scale' } : null });
+  base.notices.forEach(say);
+  const data = await prepareFinetuneData(config, base);
+  const ft = buildFinetuneModel(base.model, {
+    numClasses: data.classNames.length, method: config.method, cutAt: config.cutAt, rank: config.rank,
+    loraAlpha: config.loraAlpha ?? config.rank, loraTargets: listOf(config.loraTargets), adapterBottleneck: config.adapterBottleneck,
+    adapterAfter: listOf(config.adapterAfter), seed: config.seed,
+  });
+  const params = configureMethod(ft, config.method, config.baseLrFactor);
+  const finalCounts = parameterCounts(ft.model, params);
+  const unfreezing = config.unfreezeEvery > 0 ? new GradualUnfreezing(ft.blocks, params, config.unfreezeEvery, config.baseLrFactor) : null;
+  unfreezing?.apply(0);
+  const startCounts = parameterCounts(ft.model, params);
+  setInsightMetadata(ft.model, {
+    formatVersion: 1,
+    architecture: base.metadata.architecture,
+    architectureOptions: { ...base.metadata.architectureOptions, finetuneMethod: config.method, finetuneCutAt: ft.cutAt },
+    inputShape: base.metadata.inputShape,
+    classNames: data.classNames,
+    normalization: data.normalization,
+  });
+
+  const baseVariables = variablesOf(ft.baseLayers);
+  const l2sp = config.l2sp > 0 ? new L2SP(params.map((p) => p.variable).filter((v) => baseVariables.has(v)), config.l2sp) : null;
+  const workers = config.workers ?? undefined;
+  const forgettingBefore = data.forgetting ? await baseTaskAccuracy(ft.original, data.forgetting, base.metadata.normalization, workers) : null;
+  const train = new DataLoader(data.train, {
+    batchSize: config.batchSize, shuffle: true, seed: config.seed, normalization: data.normalization, workers,
+    augment: augmentOf({ ...defaultsOf(), augment: config.augment }),
+  });
+  const heldOut = new DataLoader(data.heldOut, { batchSize: 256, shuffle: false, normalization: data.normalization, workers });
+  let optimizer: Optimizer | null = null;
+  let run: RunDir | null = null;
+  try {
+    optimizer = createOptimizer(config.optimizer, params, { ...defaultsOf(), weightDecay: config.weightDecay });
+    const stepsPerEpoch = train.batchesPerEpoch;
+    const warmupEpochs = config.warmupEpochs ?? (config.method === 'full' ? 1 : 0);
+    const totalSteps = stepsPerEpoch * config.epochs;
+    const warmupSteps = Math.min(totalSteps, Math.round(warmupEpochs * stepsPerEpoch));
+    const schedule = new CosineSchedule(config.lr, totalSteps, warmupSteps, config.schedule === 'constant' ? config.lr : 0);
+    run = RunDir.create(config.runsDir, config);
+
+    const pct = (share: number) => `${(share * 100).toFixed(share < 0.01 ? 2 : 1)}%`;
+    say(`Run ${run.dir}`);
+    say(`  base ${base.dir} (${base.metadata.architecture}, ${base.model.countParams().toLocaleString('en-US')} parameters), cut at ${ft.cutAt}, backend ${backend}`);
+    say(`  method ${config.method}: ${finalCounts.trainable.toLocaleString('en-US')} of ${finalCounts.total.toLocaleString('en-US')} parameters train (${pct(finalCounts.share)})` +
+      `${unfreezing ? `; gradual unfreezing of ${ft.blocks.length} blocks every ${config.unfreezeEvery} epochs starts with ${startCounts.trainable.toLocaleString('en-US')} (${pct(startCounts.share)})` : ''}`);
+    say(`  data: ${data.train.count} training images, ${data.heldOutDescription}, ${data.classNames.length} classes (${data.classNames.join(', ')})`);
+    say(`  ${config.optimizer} lr ${config.lr}${config.method === 'full' ? ` (base x ${config.baseLrFactor})` : ''}, ${config.schedule}` +
+      `${warmupSteps > 0 ? ` after ${warmupSteps} warmup steps` : ''}, batch ${config.batchSize}, ${config.epochs} epochs${l2sp ? `, L2-SP ${config.l2sp}` : ''}, seed ${config.seed}`);
+
+    const started = performance.now();
+    const state = await fit(ft.model, train, {
+      epochs: config.epochs, optimizer, schedule, seed: config.seed, validation: config.epochValidation ? heldOut : null,
+      callbacks: callbacksFor(config, run, out, unfreezing), penalty: l2sp ? () => l2sp.penalty() : undefined,
+    });
+    const trainSeconds = (performance.now() - started) / 1000;
+
+    const report = computeMetrics(await runInference(ft.model, heldOut), data.classNames, [Math.min(config.topK, data.classNames.length)]);
+    await writeReport(run.reportDir, report, { split: data.heldOutDescription, model: run.modelDir });
+    let forgetting: ForgettingReport | null = null;
+    if (data.forgetting && forgettingBefore !== null) {
+      forgetting = forgettingReport(data.forgetting.count, forgettingBefore, await baseTaskAccuracy(ft.original, data.forgetting, base.metadata.normalization, workers));
+      writeFileAtomic(`${run.reportDir}/forgetting.json`, `${JSON.stringify(forgetting, null, 2)}\n`);
+    }
+    const model = config.method === 'lora' && config.merge ? mergeLora(ft.model) : ft.model;
+    await saveModel(model, run.modelDir);
+    const summary = {
+      backend, method: config.method, base: base.dir, cutAt: ft.cutAt, epochs: state.epoch, steps: state.step,
+      trainableParams: finalCounts.trainable, totalParams: finalCounts.total, trainSeconds,
+      report: { split: data.heldOutDescription, loss: report.loss, accuracy: report.accuracy, topK: report.topK }, forgetting,
+    };
+    run.setStatus('completed', { summary });
+    say(`Report on ${data.heldOutDescription}: loss ${report.loss.toFixed(4)} - accuracy ${report.accuracy.toFixed(4)}`);
+    if (forgetting) {
+      say(`Forgetting on ${forgetting.count} base-task images (original head): accuracy ${forgetting.before.toFixed(4)} before, ${forgetting.after.toFixed(4)} after (drop ${forgetting.drop.toFixed(4)})`);
+    }
+    say(`Model: ${run.modelDir}${model !== ft.model ? ' (LoRA merged into the weights)' : ''}`);
+    return {
+      runDir: run.dir, config, backend, state, report, forgetting, trainableParams: finalCounts.trainable, totalParams: finalCounts.total,
+      trainableShare: finalCounts.share, trainSeconds, model,
+    };
+  } catch (error) {
+    run?.setStatus('failed', { error: (error as Error).message });
+    ft.model.dispose();
+    throw error;
+  } finally {
+    optimizer?.dispose();
+    l2sp?.dispose();
+    await train.close();
+    await heldOut.close();
+  }
+}
+
+/** The training recipe's defaults (beta1, momentum ...) for the settings fine-tuning does not expose. */
+function defaultsOf(): TrainConfig {
+  return Object.fromEntries(Object.entries(TRAIN_SCHEMA).map(([key, spec]) => [key, spec.default])) as unknown as TrainConfig;
+}
+
+/** Progress, metrics.jsonl, gradual unfreezing, checkpoints (last). */
+function callbacksFor(config: FinetuneConfig, run: RunDir, out: NodeJS.WriteStream, unfreezing: GradualUnfreezing | null): Callback[] {
+  const callbacks: Callback[] = [];
+  const progress = config.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : config.progress;
+  if (progress === 'bar') callbacks.push(new ProgressBar(out));
+  if (progress === 'log') callbacks.push(new ProgressLog(out, 0));
+  callbacks.push(new MetricsLog(run, 0));
+  if (unfreezing) callbacks.push(unfreezing);
+  callbacks.push(new ModelCheckpoint({ lastDir: run.lastCheckpoint, bestDir: run.bestCheckpoint, monitor: config.epochValidation ? 'val_loss' : 'loss' }));
+  return callbacks;
+}

@@ -1,0 +1,64 @@
+// Dense tensors in JSON: nested lists of numbers checked against the model's shape and copied into a
+// Float32Array. The walk descends only as deep as the expected rank, so arbitrarily nested or huge input costs
+// no more than one level past the first mismatch; every value must be a finite number (JSON has no NaN, but
+// 1e400 parses as Infinity), and uint8 values must be integers in [0, 255].
+import { serveError, typeOf } from '../errors';
+
+export type DenseKind = 'float' | 'uint8';
+
+/**
+ * Copies `value`, a nested list of shape `shape` (e.g. [32, 32, 3]), into out[offset ...] row-major.
+ * `where` names the value in errors, e.g. 'instances[2]'.
+ * Example: fillNested([[1, 2], [3, 4]], [2, 2], out, 0, 'x', 'float') → out = [1, 2, 3, 4].
+ */
+export function fillNested(value: unknown, shape: readonly number[], out: Float32Array, offset: number, where: string, kind: DenseKind): void {
+  let o = offset;
+  const walk = (v: unknown, dim: number, path: string): void => {
+    if (!Array.isArray(v) || v.length !== shape[dim]) {
+      throw serveError('SERVE_E_BAD_INPUT', `${where} must be a nested list of shape [${shape.join(', ')}] (the model's input shape).`,
+        { [path]: typeOf(v), expectedLength: shape[dim], dimension: dim },
+        'Send one value per pixel channel in height, width, channel order, or an encoded image as {"b64": "..."}.');
+    }
+    if (dim === shape.length - 1) {
+      for (let i = 0; i < v.length; i++) out[o++] = checkNumber(v[i], `${path}[${i}]`, kind);
+      return;
+    }
+    for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
+  };
+  walk(value, 0, where);
+}
+
+/**
+ * A v2 tensor's `data`: either flat (row-major, length = product of shape) or nested to `shape`.
+ * Returns the values as float32.
+ */
+export function readTensorData(data: unknown, shape: readonly number[], where: string, kind: DenseKind): Float32Array {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (!Array.isArray(data)) {
+    throw serveError('SERVE_E_BAD_INPUT', `${where}.data must be a list of numbers (flat, row-major) or nested to the shape.`,
+      { [`${where}.data`]: typeOf(data) }, `Send "data": [ ... ${size} numbers ... ].`);
+  }
+  const out = new Float32Array(size);
+  if (data.length > 0 && Array.isArray(data[0])) {
+    fillNested(data, shape, out, 0, `${where}.data`, kind);
+    return out;
+  }
+  if (data.length !== size) {
+    throw serveError('SERVE_E_BAD_INPUT', `${where}.data must hold exactly product(shape) values.`,
+      { shape, expected: size, 'data.length': data.length }, 'Make shape and data agree (data is flattened row-major).');
+  }
+  for (let i = 0; i < size; i++) out[i] = checkNumber(data[i], `${where}.data[${i}]`, kind);
+  return out;
+}
+
+function checkNumber(x: unknown, path: string, kind: DenseKind): number {
+  if (typeof x !== 'number' || !Number.isFinite(x)) {
+    throw serveError('SERVE_E_BAD_INPUT', 'Every tensor value must be a finite JSON number.',
+      { [path]: typeof x === 'number' ? x : typeOf(x) }, 'Send numbers (not strings, null, nested lists or values beyond float range).');
+  }
+  if (kind === 'uint8' && !(Number.isInteger(x) && x >= 0 && x <= 255)) {
+    throw serveError('SERVE_E_BAD_INPUT', 'UINT8 tensor values must be integers in [0, 255].', { [path]: x },
+      'Send raw pixel values, or use datatype FP32 for already-normalized input.');
+  }
+  return x;
+}

@@ -1,0 +1,163 @@
+// --workers N: N processes (node:cluster) share the listening port; each owns its own copy of the models, its
+// batchers and its libtorch thread pool (see compute_threads.ts).
+// The primary loads no model; it forks and restarts workers, forwards the termination signal, and is the hub
+// for what must be cluster-wide:
+//   - GET /metrics on any worker answers the aggregate of all workers (prom-client's AggregatorRegistry);
+//   - an admin command on any worker runs on every worker, and answers once all have finished.
+// Message types are namespaced 'insight:'.
+import cluster, { type Worker } from 'node:cluster';
+import * as os from 'node:os';
+
+import { AggregatorRegistry, type Registry } from 'prom-client';
+
+import { ServeError } from '../errors';
+import { runAdminCommand, type AdminCommand, type AdminExecutor, type AdminOutcome } from '../repository/admin_executor';
+import type { ModelRepository } from '../repository/repository';
+
+type ToPrimary =
+  | { type: 'insight:metrics'; id: number }
+  | { type: 'insight:admin'; id: number; command: AdminCommand }
+  | { type: 'insight:admin-result'; id: number; outcome: AdminOutcome };
+type ToWorker =
+  | { type: 'insight:metrics-reply'; id: number; text: string }
+  | { type: 'insight:admin-run'; id: number; command: AdminCommand }
+  | { type: 'insight:admin-reply'; id: number; outcomes: AdminOutcome[] };
+
+export interface PrimaryLogger {
+  info(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/**
+ * Runs the primary: forks `workers` workers (re-running this command; cluster.isWorker tells them apart) and
+ * resolves with the exit status once all have exited after SIGTERM/SIGINT, or 1 when workers keep crashing.
+ */
+export function runPrimary(workers: number, log: PrimaryLogger): Promise<number> {
+  const aggregator = new AggregatorRegistry();
+  let stopping = false;
+  const crashes: number[] = [];
+  /** Broadcast admin commands: the worker that asked, its request id, workers still to answer, their outcomes. */
+  const pendingAdmin = new Map<number, { origin: Worker; originId: number; waiting: Set<number>; outcomes: AdminOutcome[] }>();
+  let adminId = 0;
+
+  const live = new Set<number>();
+  const fork = () => live.add(cluster.fork().id);
+  const finishAdmin = (id: number) => {
+    const pending = pendingAdmin.get(id)!;
+    pendingAdmin.delete(id);
+    send(pending.origin, { type: 'insight:admin-reply', id: pending.originId, outcomes: pending.outcomes });
+  };
+  const onMessage = (worker: Worker, message: ToPrimary) => {
+    if (message?.type === 'insight:metrics') {
+      aggregator.clusterMetrics()
+        .then((text) => send(worker, { type: 'insight:metrics-reply', id: message.id, text }))
+        .catch((error: Error) => send(worker, { type: 'insight:metrics-reply', id: message.id, text: `# metrics aggregation failed: ${error.message}\n` }));
+    } else if (message?.type === 'insight:admin') {
+      const id = ++adminId;
+      const connected = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+      pendingAdmin.set(id, { origin: worker, originId: message.id, waiting: new Set(connected.map((w) => w.id)), outcomes: [] });
+      for (const w of connected) send(w, { type: 'insight:admin-run', id, command: message.command });
+    } else if (message?.type === 'insight:admin-result') {
+      const pending = pendingAdmin.get(message.id);
+      if (pending === undefined) return;
+      pending.outcomes.push(message.outcome);
+      pending.waiting.delete(worker.id);
+      if (pending.waiting.size === 0) finishAdmin(message.id);
+    }
+  };
+
+  return new Promise<number>((resolve) => {
+    let status = 0;
+    cluster.on('message', onMessage);
+    cluster.on('exit', (worker, code, signal) => {
+      live.delete(worker.id);
+      for (const [id, pending] of pendingAdmin) {
+        if (pending.waiting.delete(worker.id) && pending.waiting.size === 0) finishAdmin(id);
+      }
+      if (stopping) {
+        if (live.size === 0) resolve(status);
+        return;
+      }
+      const now = Date.now();
+      crashes.push(now);
+      while (crashes.length > 0 && now - crashes[0] > 60_000) crashes.shift();
+      log.error({ worker: worker.process.pid, code, signal, crashesLastMinute: crashes.length }, 'worker exited unexpectedly');
+      if (crashes.length >= 5) {
+        log.error({}, 'workers keep crashing (5 in a minute); stopping');
+        status = 1;
+        stop();
+        return;
+      }
+      setTimeout(() => {
+        if (!stopping) fork();
+      }, 1000);
+    });
+    const stop = () => {
+      stopping = true;
+      if (live.size === 0) resolve(status);
+      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) return;
+      log.info({ signal, workers }, 'stopping workers');
+      stop();
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    log.info({ workers, cores: os.availableParallelism() }, 'starting workers');
+    for (let i = 0; i < workers; i++) fork();
+  });
+}
+
+function send(worker: Worker, message: ToWorker): void {
+  if (worker.isConnected()) worker.send(message);
+}
+
+/**
+ * The worker's side: its registry joins the cluster aggregate, it executes admin commands broadcast by the
+ * primary on its repository, and it forwards its own admin and metrics requests to the primary.
+ */
+export function workerBridge(registry: Registry, repository: ModelRepository): { admin: AdminExecutor; metricsText(): Promise<string> } {
+  // Constructing one installs prom-client's worker-side listener that answers the primary's scrapes.
+  new AggregatorRegistry();
+  AggregatorRegistry.setRegistries([registry]);
+  let nextId = 0;
+  const waiting = new Map<number, (message: ToWorker) => void>();
+  process.on('message', (message: ToWorker) => {
+    if (message?.type === 'insight:admin-run') {
+      void runAdminCommand(repository, message.command).then((outcome) =>
+        process.send?.({ type: 'insight:admin-result', id: message.id, outcome } satisfies ToPrimary));
+    } else if (message?.type === 'insight:metrics-reply' || message?.type === 'insight:admin-reply') {
+      waiting.get(message.id)?.(message);
+      waiting.delete(message.id);
+    }
+  });
+  const ask = (message: (id: number) => ToPrimary) => new Promise<ToWorker>((resolve, reject) => {
+    const id = ++nextId;
+    const timer = setTimeout(() => {
+      waiting.delete(id);
+      reject(new Error('the cluster primary did not answer within 60 s'));
+    }, 60_000);
+    waiting.set(id, (reply) => {
+      clearTimeout(timer);
+      resolve(reply);
+    });
+    process.send?.(message(id));
+  });
+  return {
+    async metricsText() {
+      const reply = await ask((id) => ({ type: 'insight:metrics', id }));
+      return reply.type === 'insight:metrics-reply' ? reply.text : '';
+    },
+    admin: {
+      async run(command) {
+        const reply = await ask((id) => ({ type: 'insight:admin', id, command }));
+        const outcomes = reply.type === 'insight:admin-reply' ? reply.outcomes : [];
+        const failed = outcomes.find((o): o is Extract<AdminOutcome, { ok: false }> => !o.ok);
+        if (failed !== undefined) throw new ServeError(failed.code, failed.message);
+        const first = outcomes.find((o): o is Extract<AdminOutcome, { ok: true }> => o.ok);
+        return { models: first?.models ?? [], workers: outcomes.length };
+      },
+    },
+  };
+}

@@ -1,0 +1,125 @@
+// One loaded model version ("servable", as TF Serving calls it): the tfjs model, its Insight metadata, and the
+// dynamic batcher every request to it goes through. Requests hold a lease while they use it; a retired
+// servable is disposed only when the last lease is released and its queue has drained, so a hot swap never
+// fails a request that already resolved the old version.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../../backend';
+import { normalizationTable } from '../../data/normalize';
+import { getInsightMetadata, type InsightModelMetadata } from '../../models/metadata';
+import { loadModel } from '../../run/model_io';
+import { DynamicBatcher, type BatchObserver, type BatcherOptions, type BatchOutput } from '../batching/batcher';
+
+export class Servable {
+  private leases = 0;
+  private retired: Promise<void> | null = null;
+  private leaseWaiters: (() => void)[] = [];
+  readonly batcher: DynamicBatcher;
+  /** [height, width, channels] of one instance. */
+  readonly inputShape: [number, number, number];
+  readonly loadedAt = new Date();
+  /** uint8 RGB → model input, from the metadata's normalization (see data/normalize.ts). */
+  readonly normalizationLut: Float32Array;
+
+  constructor(
+    readonly name: string,
+    readonly version: number,
+    readonly dir: string,
+    readonly fingerprint: string,
+    private readonly model: tfl.LayersModel,
+    readonly metadata: InsightModelMetadata,
+    batcherOptions: BatcherOptions,
+    observer: BatchObserver,
+  ) {
+    this.inputShape = [...metadata.inputShape];
+    this.normalizationLut = normalizationTable(metadata.normalization);
+    const rowSize = this.inputShape[0] * this.inputShape[1] * this.inputShape[2];
+    this.batcher = new DynamicBatcher((x, rows) => this.forward(x, rows), rowSize, metadata.classNames.length,
+      batcherOptions, observer, `${name}/${version}`);
+  }
+
+  get numClasses(): number {
+    return this.metadata.classNames.length;
+  }
+
+  /** Floats per instance. */
+  get rowSize(): number {
+    return this.batcher.rowSize;
+  }
+
+  /** x: [rows, H, W, C] normalized floats → logits and softmax probabilities, [rows, numClasses] each. */
+  infer(x: Float32Array, rows: number): Promise<BatchOutput> {
+    return this.batcher.submit(x, rows);
+  }
+
+  acquire(): void {
+    this.leases++;
+  }
+
+  release(): void {
+    this.leases--;
+    if (this.leases === 0) for (const resolve of this.leaseWaiters.splice(0)) resolve();
+  }
+
+  /** Disposes the model once no request holds or queues on it. Idempotent. */
+  retire(): Promise<void> {
+    this.retired ??= (async () => {
+      if (this.leases > 0) await new Promise<void>((resolve) => this.leaseWaiters.push(resolve));
+      await this.batcher.close();
+      this.model.dispose();
+    })();
+    return this.retired;
+  }
+
+  /** One pass on an all-zero instance: compiles kernels before the first request, and catches broken weights. */
+  async warmUp(): Promise<void> {
+    const { probabilities } = await this.forward(new Float32Array(this.rowSize), 1);
+    if (!probabilities.every(Number.isFinite)) {
+      throw new Error('A served model must compute finite outputs. Received: non-finite outputs on an all-zero input. Check the weights.');
+    }
+  }
+
+  /** One forward pass in inference mode; every intermediate tensor is freed. */
+  private async forward(x: Float32Array, rows: number): Promise<BatchOutput> {
+    const [logits, probabilities] = tf.tidy(() => {
+      const input = tf.tensor4d(x, [rows, ...this.inputShape]);
+      const out = this.model.apply(input, { training: false }) as tf.Tensor2D;
+      return [out, tf.softmax(out)];
+    });
+    try {
+      return { logits: (await logits.data()) as Float32Array, probabilities: (await probabilities.data()) as Float32Array };
+    } finally {
+      tf.dispose([logits, probabilities]);
+    }
+  }
+}
+
+/**
+ * Loads `dir` and checks it can serve: Insight metadata present, one input [null, H, W, C] matching the
+ * metadata, one output [null, classNames.length], and a warm-up pass on zeros that gives finite numbers.
+ * Throws an Error whose message says what is wrong (the repository records it as the version's status).
+ */
+export async function loadServable(name: string, version: number, dir: string, fingerprint: string,
+  batcherOptions: BatcherOptions, observer: BatchObserver): Promise<Servable> {
+  const model = await loadModel(dir);
+  try {
+    const metadata = getInsightMetadata(model, dir);
+    const input = model.inputs.map((t) => t.shape);
+    const output = model.outputs.map((t) => t.shape);
+    const [h, w, c] = metadata.inputShape;
+    if (input.length !== 1 || JSON.stringify(input[0]) !== JSON.stringify([null, h, w, c])) {
+      throw new Error(`A served model must have one input of shape [null, ${h}, ${w}, ${c}] (its metadata inputShape). ` +
+        `Received: inputs=${JSON.stringify(input)}. Re-save the model with matching metadata.`);
+    }
+    if (output.length !== 1 || JSON.stringify(output[0]) !== JSON.stringify([null, metadata.classNames.length])) {
+      throw new Error(`A served model must have one output of shape [null, ${metadata.classNames.length}] (one logit per class name). ` +
+        `Received: outputs=${JSON.stringify(output)}. Re-save the model with matching classNames.`);
+    }
+    const servable = new Servable(name, version, dir, fingerprint, model, metadata, batcherOptions, observer);
+    await servable.warmUp();
+    return servable;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+}

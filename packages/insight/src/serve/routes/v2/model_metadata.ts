@@ -1,0 +1,39 @@
+// KServe v2 model metadata: GET /v2/models/{model}[/versions/{version}] →
+//   {"name", "versions": ["2", "1"], "platform": "tensorflowjs_layers",
+//    "inputs": [{"name": "image", "datatype": "FP32", "shape": [-1, H, W, C]}],
+//    "outputs": [{"name": "probabilities", ...}, {"name": "logits", ...}], "parameters": {class_names, ...}}
+// The input also accepts UINT8 (raw pixels) and BYTES (encoded images), listed in parameters.
+import type { RouteOptions } from 'fastify';
+
+import type { ServeContext } from '../../http/context';
+import { IMAGE_FORMATS } from '../../inputs/decode_image';
+import { INPUT_NAME } from '../../inputs/tf_serving_body';
+import { V2_OUTPUTS } from '../../inputs/v2_body';
+import { parseVersion } from '../shared';
+
+type Params = { model: string; version?: string };
+
+export function v2ModelMetadataRoutes(ctx: ServeContext): RouteOptions[] {
+  const handler = async (request: { params: unknown }) => {
+    const { model, version } = request.params as Params;
+    const s = ctx.repository.resolve(model, parseVersion(version));
+    const served = ctx.repository.snapshot().find((m) => m.name === model)?.servingVersions ?? [];
+    return {
+      name: s.name,
+      versions: version === undefined ? served.map(String) : [String(s.version)],
+      platform: 'tensorflowjs_layers',
+      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...s.inputShape] }],
+      outputs: V2_OUTPUTS.map((name) => ({ name, datatype: 'FP32', shape: [-1, s.numClasses] })),
+      parameters: {
+        version: String(s.version),
+        class_names: s.metadata.classNames,
+        normalization: s.metadata.normalization,
+        input_datatypes: ['FP32 (normalized)', 'UINT8 (raw RGB pixels)', `BYTES (base64 ${IMAGE_FORMATS.join('/')} files, shape [N])`],
+      },
+    };
+  };
+  return [
+    { method: 'GET', url: '/v2/models/:model', config: { scope: 'inference' }, handler },
+    { method: 'GET', url: '/v2/models/:model/versions/:version', config: { scope: 'inference' }, handler },
+  ];
+}

@@ -1,0 +1,40 @@
+// GET /api/runs/:id: one run for its page — summary, full config, the final report (report/metrics.json: per-class
+// metrics, confusion matrix, top-k), the sample predictions' labels, and which images exist. 404 with
+// INSIGHT_E_RUN_NOT_FOUND when the run is gone.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type { FastifyInstance } from 'fastify';
+
+import { PREDICTIONS_JSON, PREDICTIONS_PNG } from '../../training_logger';
+import { findRun, type DashboardContext } from '../context';
+
+function readJsonOrNull(file: string, problems: string[], name: string): unknown {
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8'));
+  } catch {
+    problems.push(`${name} is not valid JSON`);
+    return null;
+  }
+}
+
+export function runDetailRoute(app: FastifyInstance, ctx: DashboardContext): void {
+  app.get<{ Params: { id: string } }>('/api/runs/:id', async (request) => {
+    const run = findRun(ctx, request.params.id);
+    const problems = [...run.problems];
+    const report = readJsonOrNull(path.join(run.dir, 'report', 'metrics.json'), [], 'report/metrics.json');
+    const predictions = readJsonOrNull(path.join(run.dir, PREDICTIONS_JSON), problems, PREDICTIONS_JSON);
+    const { dir: _dir, ...summary } = run;
+    return {
+      run: { ...summary, problems },
+      report,
+      predictions,
+      images: {
+        confusion: fs.existsSync(path.join(run.dir, 'report', 'confusion.png')),
+        predictions: fs.existsSync(path.join(run.dir, PREDICTIONS_PNG)),
+      },
+      eventFiles: fs.readdirSync(run.dir).filter((name) => name.startsWith('events.out.tfevents.')),
+    };
+  });
+}

@@ -1,0 +1,12 @@
+// Experiment tracking as a library: the TensorBoard event writer and training logger, the run index, and the
+// dashboard server.
+export { EventFileWriter, FILE_VERSION, type EventWriterOptions } from './event_writer';
+export type { Histogram, SummaryValue } from './event_proto';
+export { histogramOf } from './histogram';
+export { TrainingLogger, type TrainingLoggerOptions, type SampleSource } from './training_logger';
+export { RunIndex, INDEX_FILE, type RefreshResult } from './run_index';
+export { parseCondition, type RunQuery, type Condition } from './run_query';
+export { summarizeRun, type RunSummary } from './run_summary';
+export { updateTags } from './run_tags';
+export { startDashboard, buildDashboard, type RunningDashboard } from './dashboard/server';
+export { resolveDashboardConfig, DASHBOARD_SCHEMA, type DashboardConfig } from './dashboard/config';

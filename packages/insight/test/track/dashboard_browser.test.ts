@@ -1,0 +1,221 @@
+// The dashboard in a real browser (Debian's chromium, driven by playwright-core) against synthetic run
+// directories: the page loads without console errors, the table shows the runs on disk and sorts and filters,
+// selecting runs overlays their curves (uPlot series and canvas checked), smoothing and log scale redraw, a metric
+// appended to a running run appears within seconds, run pages show report and images, and bad input (corrupt
+// lines, missing files, a run deleted while open) gives a message, never a blank page. Screenshots are saved to
+// test/track/artifacts/. Every wait is bounded and the browser is always closed.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+import { startDashboard, type RunningDashboard } from '../../src/track/dashboard/server';
+import { appendLine, epochRecord, tempRunsDir, writeRun } from './fixtures';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ARTIFACTS = path.join(__dirname, 'artifacts');
+const WAIT = { timeout: 8000 };
+
+let runsDir: string;
+let server: RunningDashboard;
+let browser: Browser;
+const pages: Page[] = [];
+const liveRun = '20260103-000000-cccc';
+
+/** A new page that records console errors and uncaught exceptions. */
+async function openPage(hash = ''): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  pages.push(page);
+  page.setDefaultTimeout(8000);
+  const errors: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') errors.push(message.text());
+  });
+  page.on('pageerror', (error) => errors.push(`uncaught: ${error.message}`));
+  await page.goto(`${server.url}${hash}`);
+  return { page, errors };
+}
+
+const seriesCount = (page: Page) => page.locator('#curves').getAttribute('data-series');
+
+before(async () => {
+  runsDir = tempRunsDir('insight-dash-browser-');
+  await writeRun(runsDir, { id: '20260101-000000-aaaa', config: { optimizer: 'adam', lr: 0.001 }, epochs: 8, ceiling: 0.7, report: true, tags: ['baseline'] });
+  await writeRun(runsDir, { id: '20260102-000000-bbbb', config: { optimizer: 'adamw', lr: 0.003 }, epochs: 8, ceiling: 0.8, createdAt: '2026-01-02T00:00:00.000Z' });
+  await writeRun(runsDir, { id: liveRun, status: 'running', config: { optimizer: 'sgd', lr: 0.1 }, epochs: 2, ceiling: 0.85, createdAt: '2026-01-03T00:00:00.000Z' });
+  server = await startDashboard({ runsDir, port: 0, host: '127.0.0.1' }, { pollMs: 200 });
+  browser = await chromium.launch({
+    executablePath: CHROMIUM, headless: true, timeout: 30_000,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  fs.mkdirSync(ARTIFACTS, { recursive: true });
+});
+
+after(async () => {
+  await Promise.allSettled(pages.map((p) => p.close()));
+  await browser?.close();
+  await server?.close();
+});
+
+describe('dashboard in chromium', { timeout: 120_000 }, () => {
+  it('loads without console errors and shows the runs on disk, hyperparameters as columns', { timeout: 30_000 }, async () => {
+    const { page, errors } = await openPage();
+    await page.waitForSelector('#runs-table tbody tr[data-run]', WAIT);
+    assert.deepEqual(await page.locator('#runs-table tbody tr[data-run]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.run)),
+      [liveRun, '20260102-000000-bbbb', '20260101-000000-aaaa']);
+    const headers = (await page.locator('#runs-table thead th').allTextContents()).map((t) => t.replace(/ [▾▴]$/, ''));
+    assert.deepEqual(headers, ['', 'run', 'status', 'created', 'epochs', 'optimizer', 'lr', 'val_accuracy', 'val_loss', 'accuracy', 'loss', 'tags']);
+    assert.equal(await page.locator(`tr[data-run="${liveRun}"] .badge`).textContent(), 'running');
+    assert.equal(await page.locator('tr[data-run="20260101-000000-aaaa"] .tag').textContent(), 'baseline');
+    assert.equal(await page.locator('#runs-dir').textContent(), path.resolve(runsDir));
+    assert.deepEqual(errors, []);
+  });
+
+  it('sorts by a clicked column (metrics best first) and filters by text or key=value', { timeout: 30_000 }, async () => {
+    const { page, errors } = await openPage();
+    await page.waitForSelector('#runs-table tbody tr[data-run]', WAIT);
+    const order = () => page.locator('#runs-table tbody tr[data-run]').evaluateAll((rows) => rows.map((r) => (r as HTMLElement).dataset.run!.slice(-4)));
+    await page.click('#runs-table th:text-is("val_accuracy")');
+    assert.deepEqual(await order(), ['bbbb', 'aaaa', 'cccc'], 'best val_accuracy first');
+    await page.click('#runs-table th:has-text("val_accuracy")');
+    assert.deepEqual(await order(), ['cccc', 'aaaa', 'bbbb']);
+    await page.fill('#filter', 'optimizer=adamw');
+    await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr[data-run]').length === 1, null, WAIT);
+    assert.deepEqual(await order(), ['bbbb']);
+    await page.fill('#filter', 'baseline');
+    await page.waitForFunction(() => document.querySelector('#runs-table tbody tr[data-run]')?.getAttribute('data-run')?.endsWith('aaaa'), null, WAIT);
+    await page.fill('#filter', 'optimiser=adam');
+    await page.waitForSelector('#filter-error:not([hidden])', WAIT);
+    assert.match(await page.textContent('#filter-error') ?? '', /A --where key must be a run column, a metric or a hyperparameter of some run\. Received: where="optimiser"/);
+    // The 400 of the bad filter is logged by the browser as a failed resource; nothing else may be.
+    assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
+  });
+
+  it('selecting two runs draws two curves; smoothing and log scale redraw them', { timeout: 30_000 }, async () => {
+    const { page, errors } = await openPage();
+    await page.waitForSelector('#runs-table tbody tr[data-run]', WAIT);
+    assert.equal(await seriesCount(page), '0');
+    await page.check('tr[data-run="20260101-000000-aaaa"] input[type=checkbox]');
+    await page.check('tr[data-run="20260102-000000-bbbb"] input[type=checkbox]');
+    await page.waitForFunction(() => document.querySelector('#curves')?.getAttribute('data-series') === '2', null, WAIT);
+    assert.equal(await page.locator('#curves canvas').count(), 1, 'uPlot drew on a canvas');
+    const box = await page.locator('#curves canvas').boundingBox();
+    assert.ok(box && box.width > 300 && box.height > 150, `canvas ${JSON.stringify(box)}`);
+    // uPlot's legend lists x plus one entry per series.
+    assert.deepEqual(await page.locator('#curves .u-legend .u-series th').allTextContents(), ['epoch', '20260101-000000-aaaa', '20260102-000000-bbbb']);
+    assert.equal(await page.locator('#metric').inputValue(), 'val_accuracy');
+    assert.equal(await page.locator('#curves').getAttribute('data-points'), '16');
+    // The canvas really has two coloured lines: sample its pixels for the two series colours.
+    const colours = await page.evaluate(() => {
+      const canvas = document.querySelector('#curves canvas') as HTMLCanvasElement;
+      const pixels = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let blue = 0;
+      let red = 0;
+      for (let i = 0; i < pixels.length; i += 4) {
+        if (pixels[i] < 60 && pixels[i + 1] > 100 && pixels[i + 2] > 160) blue++;
+        if (pixels[i] > 190 && pixels[i + 1] < 70 && pixels[i + 2] < 70) red++;
+      }
+      return { blue, red };
+    });
+    assert.ok(colours.blue > 100 && colours.red > 100, `line pixels ${JSON.stringify(colours)}`);
+    await page.locator('#smoothing').fill('0.9');
+    assert.equal(await page.textContent('#smoothing-value'), '0.90');
+    await page.check('#log-scale');
+    await page.selectOption('#metric', 'val_loss');
+    await page.waitForFunction(() => document.querySelector('#curves .u-legend .u-series th')?.textContent === 'epoch', null, WAIT);
+    assert.equal(await seriesCount(page), '2');
+    await page.selectOption('#x-axis', 'step');
+    await page.waitForFunction(() => document.querySelector('#curves .u-legend .u-series th')?.textContent === 'step', null, WAIT);
+    assert.equal(await seriesCount(page), '2');
+    assert.deepEqual(errors, []);
+  });
+
+  it('a metric appended to a running run appears within seconds, without reload; a corrupt line is a warning', { timeout: 30_000 }, async () => {
+    const { page, errors } = await openPage();
+    await page.waitForSelector('#runs-table tbody tr[data-run]', WAIT);
+    await page.check('tr[data-run="20260101-000000-aaaa"] input[type=checkbox]');
+    await page.check('tr[data-run="20260102-000000-bbbb"] input[type=checkbox]');
+    await page.check(`tr[data-run="${liveRun}"] input[type=checkbox]`);
+    await page.waitForFunction(() => document.querySelector('#curves')?.getAttribute('data-series') === '3', null, WAIT);
+    await page.waitForSelector(`#live .live-run[data-run="${liveRun}"]`, WAIT);
+    assert.match(await page.textContent('#live') ?? '', /epoch 2 · step 20/);
+    const before = Number(await page.locator('#curves').getAttribute('data-points'));
+    const appended = Date.now();
+    appendLine(path.join(runsDir, liveRun), epochRecord(3, 0.85));
+    await page.waitForFunction(() => /epoch 3 · step 30/.test(document.querySelector('#live')?.textContent ?? ''), null, { timeout: 5000 });
+    const seconds = (Date.now() - appended) / 1000;
+    assert.ok(seconds < 5, `shown after ${seconds} s`);
+    await page.waitForFunction((n) => Number(document.querySelector('#curves')?.getAttribute('data-points')) === n + 1, before, WAIT);
+    assert.match(await page.textContent('#live') ?? '', /val_accuracy 0\.6603/);
+    assert.match(await page.textContent('#connection') ?? '', /live/);
+    appendLine(path.join(runsDir, liveRun), '{"type":"epoch","epoch":4,"val_accuracy":\n');
+    await page.waitForSelector('#curves-note .warning', WAIT);
+    assert.match(await page.textContent('#curves-note') ?? '', new RegExp(`${liveRun}: metrics\\.jsonl line 4 is not valid JSON and was skipped`));
+    assert.equal(await seriesCount(page), '3', 'the curves stay');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  it('a run page shows status, curves, metrics, config, the confusion matrix, per-class metrics and sample predictions', { timeout: 30_000 }, async () => {
+    const { page, errors } = await openPage();
+    await page.waitForSelector('#runs-table tbody tr[data-run]', WAIT);
+    await page.click('a[href="#/run/20260101-000000-aaaa"]');
+    await page.waitForSelector('#confusion-image', WAIT);
+    await page.waitForFunction(() => {
+      const images = [...document.querySelectorAll('#confusion-image, #predictions-image')] as HTMLImageElement[];
+      return images.length === 2 && images.every((img) => img.complete && img.naturalWidth > 0);
+    }, null, WAIT);
+    assert.equal(await page.textContent('#run-status'), 'completed');
+    assert.deepEqual(await page.locator('#per-class tbody td:first-child').allTextContents(), ['cat', 'dog', 'ship']);
+    assert.match(await page.textContent('#report-section') ?? '', /loss 0\.6100 · accuracy 0\.8000 · top-5 1\.0000/);
+    assert.match(await page.textContent('#config') ?? '', /optimizeradam/);
+    await page.waitForFunction(() => document.querySelector('#loss-chart')?.getAttribute('data-series') === '2', null, WAIT);
+    assert.equal(await page.locator('#accuracy-chart').getAttribute('data-series'), '2');
+    await page.screenshot({ path: path.join(ARTIFACTS, 'run.png'), fullPage: true });
+    assert.deepEqual(errors, []);
+  });
+
+  it('a run without report files draws its confusion matrix from metrics.json; a broken run lists its problems', { timeout: 30_000 }, async () => {
+    const dir = await writeRun(runsDir, { id: '20260104-000000-dddd', report: true, createdAt: '2026-01-04T00:00:00.000Z' });
+    fs.rmSync(path.join(dir, 'report', 'confusion.png'));
+    fs.rmSync(path.join(dir, 'run.json'));
+    appendLine(dir, 'garbage\n');
+    const { page, errors } = await openPage('#/run/20260104-000000-dddd');
+    await page.waitForSelector('#confusion-table', WAIT);
+    assert.equal(await page.locator('#confusion-table tbody tr').count(), 3);
+    assert.match(await page.textContent('#problems') ?? '', /run\.json is missing/);
+    assert.match(await page.textContent('#problems') ?? '', /metrics\.jsonl line 4 is not valid JSON and was skipped: garbage/);
+    assert.equal(await page.textContent('#run-status'), 'unknown');
+    await page.goto(`${server.url}#/`);
+    await page.waitForSelector('tr[data-run="20260104-000000-dddd"] .warn-dot', WAIT);
+    assert.deepEqual(errors, []);
+  });
+
+  it('a run deleted while open says so (run page and runs table); an unknown run is a message, not a blank page', { timeout: 30_000 }, async () => {
+    const doomed = await writeRun(runsDir, { id: '20260105-000000-eeee', status: 'running', createdAt: '2026-01-05T00:00:00.000Z' });
+    const { page, errors } = await openPage('#/run/20260105-000000-eeee');
+    await page.waitForSelector('#loss-chart[data-series="2"]', WAIT);
+    fs.rmSync(doomed, { recursive: true });
+    await page.waitForSelector('#run-gone', WAIT);
+    assert.match(await page.textContent('#run-gone') ?? '', /Run 20260105-000000-eeee was deleted while this page was open/);
+    assert.equal(await page.locator('#loss-chart canvas').count(), 1, 'the last state stays visible');
+
+    const second = await writeRun(runsDir, { id: '20260106-000000-ffff', createdAt: '2026-01-06T00:00:00.000Z' });
+    await page.goto(`${server.url}#/`);
+    await page.check('tr[data-run="20260106-000000-ffff"] input[type=checkbox]', WAIT);
+    await page.waitForFunction(() => document.querySelector('#curves')?.getAttribute('data-series') === '1', null, WAIT);
+    fs.rmSync(second, { recursive: true });
+    await page.waitForSelector('#notices .notice', WAIT);
+    assert.match(await page.textContent('#notices') ?? '', /Run 20260106-000000-ffff was deleted; it is no longer shown\./);
+    await page.waitForFunction(() => !document.querySelector('tr[data-run="20260106-000000-ffff"]'), null, WAIT);
+    assert.equal(await seriesCount(page), '0');
+
+    await page.goto(`${server.url}#/run/no-such-run`);
+    await page.waitForSelector('#run-gone', WAIT);
+    assert.match(await page.textContent('#run-gone') ?? '', /Run no-such-run does not exist \(it may have been deleted\)\./);
+    // The 404s of the API for the vanished runs are logged by the browser as failed resources; nothing else may be.
+    assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), []);
+  });
+});
