@@ -5,9 +5,9 @@
 // reported, never fatal.
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
-import sharp from 'sharp';
 import { sharedBytes, type ImageDataset } from './dataset';
 import { checkInteger, ruleError } from './errors';
+import { decodeRgb } from './decode_rgb';
 
 export interface ImageFolderOptions {
   /** Output size; default 32×32 (CIFAR-10). */
@@ -138,17 +138,7 @@ async function decodeInto(file: string, height: number, width: number, out: Uint
   if (!info?.isFile()) return 'not a regular file';
   if (info.size === 0) return 'empty file (0 bytes)';
   try {
-    const { data, info: raw } = await sharp(file, { failOn: 'warning' })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .resize(width, height, { fit: 'fill' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (raw.channels !== 3 || raw.width !== width || raw.height !== height || data.length !== out.length) {
-      return `decoded to an unexpected shape ${raw.height}x${raw.width}x${raw.channels}`;
-    }
-    out.set(data);
+    out.set(await decodeRgb(file, height, width));
     return null;
   } catch (err) {
     const message = (err as Error).message.split('\n')[0]; // libvips may repeat the message on further lines

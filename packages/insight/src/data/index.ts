@@ -8,3 +8,4 @@ export { type AugmentConfig, drawAugmentParams, renderImage, checkAugmentConfig 
 export { type Batch, type LoaderOptions, DataLoader } from './loader';
 export { datasetsCacheDir } from './cache_dir';
 export { DataError } from './errors';
+export { decodeRgb } from './decode_rgb';

@@ -4,8 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import sharp from 'sharp';
-
+import { decodeRgb } from '../data/decode_rgb';
 import { ruleError } from '../errors';
 
 /** Extensions picked up when a folder is given (explicitly named files may have any extension). */
@@ -39,15 +38,7 @@ export function expandImagePaths(paths: string[]): string[] {
 /** Decodes `file` to [height, width, 3] uint8 RGB. Throws INSIGHT_E_IMAGE when it is not a readable image. */
 export async function readImageRgb(file: string, height: number, width: number): Promise<Uint8Array> {
   try {
-    const { data, info } = await sharp(file, { failOn: 'warning' })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .resize(width, height, { fit: 'fill' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || data.length !== height * width * 3) throw new Error(`decoded to ${info.height}x${info.width}x${info.channels}`);
-    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+    return await decodeRgb(file, height, width);
   } catch (error) {
     throw ruleError('INSIGHT_E_IMAGE', 'Every image must be a file sharp can decode (JPEG, PNG, WebP, GIF, TIFF, AVIF ...).',
       { image: file, error: (error as Error).message.split('\n')[0] }, 'Remove or replace that file.');

@@ -7,6 +7,7 @@
 import sharp from 'sharp';
 
 import { serveError } from '../errors';
+import { decodeRgb } from '../../data/decode_rgb';
 
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif'] as const;
 
@@ -33,15 +34,7 @@ export async function decodeImage(bytes: Buffer, height: number, width: number, 
       { [where]: `${w}x${h} = ${w * h} pixels` }, 'Downscale it before sending (the model only needs its input size).');
   }
   try {
-    const { data, info } = await sharp(bytes, { limitInputPixels: maxPixels, failOn: 'warning' })
-      .rotate()
-      .flatten({ background: '#ffffff' })
-      .toColourspace('srgb')
-      .resize(width, height, { fit: 'fill' })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
-    if (info.channels !== 3 || data.length !== height * width * 3) throw new Error(`decoded to ${info.height}x${info.width}x${info.channels}`);
-    return new Uint8Array(data.buffer, data.byteOffset, data.length);
+    return await decodeRgb(bytes, height, width, { limitInputPixels: maxPixels });
   } catch (error) {
     throw badImage(where, bytes, error);
   }
