@@ -18,10 +18,10 @@ import { ConstantSchedule } from '../../src/train/schedules';
 import { DataLoader } from '../../src/data';
 import { TrainingLogger } from '../../src/track/training_logger';
 import { tinyDataset, tinyModel } from '../train/tiny';
+import { JPG_MINI } from '../shared_data';
 import { decodeEventFile, scalarsOf, type DecodedEvent } from './events';
 
-const MINI = path.join(__dirname, '..', '..', '..', '..', '..', 'shared', 'data', 'cifar10-jpg-mini');
-const DATA = fs.existsSync(MINI) ? MINI : '/work/shared/data/cifar10-jpg-mini';
+const DATA = JPG_MINI;
 
 function sink(): NodeJS.WriteStream & { text: string } {
   const s = { text: '', isTTY: false, write(chunk: string) { s.text += chunk; return true; } };
