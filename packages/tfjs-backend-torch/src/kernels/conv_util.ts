@@ -1,7 +1,7 @@
 // Shared by the convolution and pooling kernels: tfjs is NHWC with HWIO filters; ATen is NCHW with OIHW
 // weights. An NHWC tensor permuted to NCHW is a channels-last view, which is exactly the layout oneDNN
 // runs fastest, so activations are never copied; only weights are reordered (as PyTorch does).
-import { backend_util } from '@tensorflow/tfjs-core';
+import { backend_util, engine } from '@tensorflow/tfjs-core';
 
 import { aten } from '../aten';
 import { Handle } from '../binding';
@@ -80,7 +80,5 @@ export type Conv2DInfo = backend_util.Conv2DInfo;
 
 /** True when tfjs is recording gradients (a tape is active): pooling then keeps its argmax indices. */
 export function isRecordingGradients(): boolean {
-  // eslint-disable-next-line @typescript-eslint/no-var-requires
-  const engine = require('@tensorflow/tfjs-core').engine() as { state: { gradientDepth: number } };
-  return engine.state.gradientDepth > 0;
+  return (engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
 }

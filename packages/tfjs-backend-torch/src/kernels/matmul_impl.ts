@@ -1,6 +1,8 @@
 // Matrix products for BatchMatMul and _FusedMatMul. Debian's libtorch links the reference BLAS, so a
 // single 2-D product runs as a 1x1 oneDNN convolution instead (measured ~6x faster at 64x1024x64):
 // C[m,n] = sum_k A[m,k] B[k,n]  ==  conv(input A as [M,K,1,1], weight B^T as [N,K,1,1]) -> [M,N,1,1].
+// Below ~64K multiply-adds the plain product is faster (measured: 64x64x10 in 18 us vs 37 us).
+const MIN_CONV_MACS = 65536;
 import { broadcast_util, TensorInfo, util } from '@tensorflow/tfjs-core';
 
 import { aten, ScalarType } from '../aten';
@@ -38,7 +40,7 @@ export function batchMatMul(backend: TorchBackend, { a, b, transposeA, transpose
   if (b.dtype !== 'float32') bh = backend.tmp(aten.to(bh, ScalarType.float32));
   const bias1d = bias != null && bias.shape.length === 1 && bias.shape[0] === n;
   let y: Handle;
-  if (util.sizeFromShape(outer) === 1 && m > 1 && k > 0 && n > 0) {
+  if (util.sizeFromShape(outer) === 1 && m > 1 && k > 0 && n > 0 && m * k * n >= MIN_CONV_MACS) {
     const a2 = backend.tmp(aten.reshape(ah, transposeA ? [k, m] : [m, k]));
     const b2 = backend.tmp(aten.reshape(bh, transposeB ? [n, k] : [k, n]));
     const input = backend.tmp(aten.reshape(transposeA ? backend.tmp(aten.t(a2)) : a2, [m, k, 1, 1]));
