@@ -3,7 +3,9 @@
 // layout and channels_last: same threads, same model, Adam, CIFAR-shaped data. Prints a markdown table of
 // training and inference images/s and the ratios.
 //   node --conditions=source --import tsx benchmarks/train_cnn.ts [--threads 2] [--images 6400] [--epochs 3]
-//        [--batch-sizes 64,256]
+//        [--batch-sizes 64,256] [--rounds 3]
+// Each round runs PyTorch NCHW, PyTorch channels_last and tfjs on torch one after the other; the table gives the
+// median over rounds of each one's median epoch, so a noisy moment on this shared machine hits all three alike.
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -22,6 +24,7 @@ const threads = Number(opt('threads', String(os.availableParallelism())));
 const images = Number(opt('images', '6400'));
 const epochs = Number(opt('epochs', '3'));
 const batchSizes = opt('batch-sizes', '64,256').split(',').map(Number);
+const rounds = Number(opt('rounds', '3'));
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function tfjsRun(batchSize: number): Promise<{ train: number; infer: number }> {
@@ -58,16 +61,26 @@ async function main() {
   const rows: string[] = [];
   let torchVersion = '';
   for (const bs of batchSizes) {
-    const pt = pytorchRun(bs, false);
-    const ptcl = pytorchRun(bs, true);
-    const ours = await tfjsRun(bs);
-    torchVersion = pt.torch_version;
+    const runs: Record<'ours' | 'pt' | 'ptcl', { train: number[]; infer: number[] }> = {
+      ours: { train: [], infer: [] }, pt: { train: [], infer: [] }, ptcl: { train: [], infer: [] },
+    };
+    for (let r = 0; r < rounds; r++) {
+      for (const [key, result] of [['pt', pytorchRun(bs, false)], ['ptcl', pytorchRun(bs, true)],
+        ['ours', await tfjsRun(bs)]] as const) {
+        runs[key].train.push(result.train);
+        runs[key].infer.push(result.infer);
+        if ('torch_version' in result) torchVersion = result.torch_version;
+      }
+    }
     const f = (v: number) => v.toFixed(0);
     const r = (a: number, b: number) => (a / b).toFixed(2);
-    rows.push(`| ${bs} | train | ${f(ours.train)} | ${f(pt.train)} | ${f(ptcl.train)} | ${r(ours.train, pt.train)}x | ${r(ours.train, ptcl.train)}x |`);
-    rows.push(`| ${bs} | infer | ${f(ours.infer)} | ${f(pt.infer)} | ${f(ptcl.infer)} | ${r(ours.infer, pt.infer)}x | ${r(ours.infer, ptcl.infer)}x |`);
+    for (const phase of ['train', 'infer'] as const) {
+      const [ours, pt, ptcl] = [median(runs.ours[phase]), median(runs.pt[phase]), median(runs.ptcl[phase])];
+      rows.push(`| ${bs} | ${phase} | ${f(ours)} | ${f(pt)} | ${f(ptcl)} | ${r(ours, pt)}x | ${r(ours, ptcl)}x |`);
+    }
   }
   console.log(`reference CNN, ${images} CIFAR-shaped images per epoch, median of ${epochs} epochs after 1 warm-up, ` +
+    `median of ${rounds} alternating rounds, ` +
     `${threads} threads, tfjs ${tf.version_core} on torch (libtorch ${torchVersion}) vs PyTorch ${torchVersion}\n`);
   console.log('| batch | phase | tfjs on torch (img/s) | PyTorch NCHW (img/s) | PyTorch channels_last (img/s) | vs NCHW | vs channels_last |');
   console.log('|---|---|---|---|---|---|---|');
