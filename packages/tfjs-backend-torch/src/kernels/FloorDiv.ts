@@ -1,14 +1,14 @@
 import { FloorDiv } from '@tensorflow/tfjs-core';
 
 import { aten } from '../aten';
-import { nativeKernel } from '../kernel_util';
-import { allFinite, int32Div, jsToInt32, onCpu } from './elementwise_util';
+import { nativeKernel, runCpuKernel } from '../kernel_util';
+import { allFinite, int32Div, jsToInt32 } from './elementwise_util';
 
 // floor(a / b) with numpy broadcasting -> int32 for every input dtype, as tfjs's cpu kernel. Division by zero
 // gives 0 (Int32Array stores ±Infinity and NaN as 0); float quotients beyond int32 wrap modulo 2^32 like JS.
 export const floorDivConfig = nativeKernel(FloorDiv, (args) => {
   const { inputs: { a, b }, backend } = args;
-  if (a.dtype !== b.dtype || a.dtype === 'bool') return onCpu(FloorDiv, args);
+  if (a.dtype !== b.dtype || a.dtype === 'bool') return runCpuKernel(FloorDiv, args);
   const ha = backend.handle(a);
   const hb = backend.handle(b);
   if (a.dtype === 'int32') return backend.makeOutput(int32Div(backend, ha, hb, 'floor'), 'int32');

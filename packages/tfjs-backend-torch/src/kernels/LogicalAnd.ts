@@ -1,13 +1,13 @@
 import { LogicalAnd } from '@tensorflow/tfjs-core';
 
 import { aten } from '../aten';
-import { nativeKernel } from '../kernel_util';
-import { onCpu } from './elementwise_util';
+import { nativeKernel, runCpuKernel } from '../kernel_util';
+
 
 // a && b with numpy broadcasting, a, b: bool -> bool. Other dtypes run on cpu, where tfjs stores the
 // JS value of `a && b` (not 0/1).
 export const logicalAndConfig = nativeKernel(LogicalAnd, (args) => {
   const { inputs: { a, b }, backend } = args;
-  if (a.dtype !== 'bool' || b.dtype !== 'bool') return onCpu(LogicalAnd, args);
+  if (a.dtype !== 'bool' || b.dtype !== 'bool') return runCpuKernel(LogicalAnd, args);
   return backend.makeOutput(aten.logicalAnd(backend.handle(a), backend.handle(b)), 'bool');
 });

@@ -1,8 +1,8 @@
 import { Range, RangeAttrs } from '@tensorflow/tfjs-core';
 
 import { aten, ScalarType } from '../aten';
-import { nativeKernel } from '../kernel_util';
-import { onCpu } from './elementwise_util';
+import { nativeKernel, runCpuKernel } from '../kernel_util';
+
 
 // [start, start + step, ...) up to stop -> [n], attrs.dtype, by tfjs's rules: empty when start == stop or step
 // points away from stop (except step 1, flipped to -1 when stop < start). tfjs accumulates values[i] =
@@ -20,7 +20,7 @@ export const rangeConfig = nativeKernel<RangeAttrs>(Range, (args) => {
   if (stop < start && step === 1) step = -1;
   const exactInt = Number.isInteger(start) && Number.isInteger(step);
   if (!Number.isFinite(n) || n !== Math.ceil((stop - start) / step) || (dtype === 'int32' && !exactInt)) {
-    return onCpu(Range, args);
+    return runCpuKernel(Range, args);
   }
   return backend.makeOutput(aten.arange(start, stop, step, code), dtype, [n]);
 });

@@ -1,14 +1,14 @@
 import { Step, StepAttrs } from '@tensorflow/tfjs-core';
 
 import { aten } from '../aten';
-import { nativeKernel } from '../kernel_util';
-import { onCpu } from './elementwise_util';
+import { nativeKernel, runCpuKernel } from '../kernel_util';
+
 
 // x > 0 ? 1 : alpha, and NaN for NaN. x: any shape -> same shape and dtype (int32: alpha truncated; bool x runs
 // on cpu, which stores alpha as Uint8). ceil(clamp(x, 0, 1)) is 1 for x > 0, 0 for x <= 0 and NaN for NaN.
 export const stepConfig = nativeKernel<StepAttrs>(Step, (args) => {
   const { inputs: { x }, attrs: { alpha }, backend } = args;
-  if (x.dtype === 'bool') return onCpu(Step, args);
+  if (x.dtype === 'bool') return runCpuKernel(Step, args);
   const c = aten.clamp(backend.handle(x), 0, 1);
   if (x.dtype === 'float32') backend.tmp(aten.ceil_(c));
   if (alpha === 0) return backend.makeOutput(c, x.dtype);

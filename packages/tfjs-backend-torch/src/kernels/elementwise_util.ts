@@ -1,19 +1,11 @@
 // Shared by the elementwise kernels: tfjs-backend-cpu's dtype rules on ATen, and the cpu kernel for the few
 // inputs whose tfjs results ATen cannot reproduce (bool arithmetic stored as Uint8, mixed dtypes).
-import { DataType, getKernel, KernelFunc, NamedAttrMap, TensorInfo } from '@tensorflow/tfjs-core';
+import { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { aten, ScalarType } from '../aten';
 import { TorchBackend } from '../backend';
 import { Handle } from '../binding';
-import { runOnCpu } from '../fallback';
-import { NativeKernelArgs } from '../kernel_util';
-
-/** Runs tfjs-backend-cpu's `kernelName` on copies of the inputs (results stay JS-resident). */
-export function onCpu<A>(kernelName: string, { inputs, attrs, backend }: NativeKernelArgs<A>):
-  TensorInfo | TensorInfo[] {
-  const cpuKernel = getKernel(kernelName, 'cpu')?.kernelFunc as KernelFunc;
-  return runOnCpu(cpuKernel, inputs, (attrs ?? {}) as unknown as NamedAttrMap, backend);
-}
+import { NativeKernelArgs, runCpuKernel } from '../kernel_util';
 
 /**
  * h (float32) converted as `Int32Array.from` does: truncated, NaN and ±Infinity to 0, wrapped modulo 2^32.
@@ -55,7 +47,7 @@ export function outputAs(backend: TorchBackend, r: Handle, dtype: DataType): Ten
 export function unaryMath<A>(kernelName: string, args: NativeKernelArgs<A>, f: (h: Handle) => Handle,
   int32Native = false): TensorInfo | TensorInfo[] {
   const { inputs: { x }, backend } = args;
-  if (x.dtype === 'bool' || (x.dtype === 'int32' && !int32Native)) return onCpu(kernelName, args);
+  if (x.dtype === 'bool' || (x.dtype === 'int32' && !int32Native)) return runCpuKernel(kernelName, args);
   return outputAs(backend, f(backend.handle(x)), x.dtype);
 }
 
@@ -66,7 +58,7 @@ export function unaryMath<A>(kernelName: string, args: NativeKernelArgs<A>, f: (
 export function binaryMath<A>(kernelName: string, args: NativeKernelArgs<A>,
   f: (a: Handle, b: Handle) => Handle, boolOk = false): TensorInfo | TensorInfo[] {
   const { inputs: { a, b }, backend } = args;
-  if (a.dtype !== b.dtype || (a.dtype === 'bool' && !boolOk)) return onCpu(kernelName, args);
+  if (a.dtype !== b.dtype || (a.dtype === 'bool' && !boolOk)) return runCpuKernel(kernelName, args);
   return outputAs(backend, f(backend.handle(a), backend.handle(b)), a.dtype);
 }
 
