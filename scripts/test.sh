@@ -6,10 +6,16 @@
 set -euo pipefail
 shopt -s globstar nullglob
 cd "$(dirname "$0")/.."
+# Tests that read a dataset archive extract it into $INSIGHT_HOME/datasets: keep that out of the user's home.
+if [[ -z "${INSIGHT_HOME:-}" ]]; then
+  INSIGHT_HOME="$(mktemp -d)"
+  export INSIGHT_HOME
+  trap 'rm -rf "$INSIGHT_HOME"' EXIT
+fi
 if [[ "${1:-}" == "insight" ]]; then
   files=(packages/insight/test/**/*.test.ts)
 else
   npm run --silent conformance -w @insight/tfjs-backend-torch
   files=(packages/tfjs-backend-torch/test/*.test.ts packages/insight/test/**/*.test.ts)
 fi
-exec node --conditions=source --import tsx --test --test-concurrency=1 "${files[@]}"
+node --conditions=source --import tsx --test --test-concurrency=1 "${files[@]}"
