@@ -61,6 +61,12 @@ export function show(value: unknown): string {
  * Example: `ruleError('INSIGHT_E_CONFIG', 'lr must be a number > 0.', { lr: -1 }, 'Pass e.g. --lr 0.001.')`.
  */
 export function ruleError(code: ErrorCode, rule: string, received: Record<string, unknown>, fix: string): InsightError {
-  const parts = Object.entries(received).map(([name, value]) => `${name}=${show(value)}`);
-  return new InsightError(code, `${rule} Received: ${parts.join(', ')}. ${fix}`);
+  return new InsightError(code, ruleMessage(rule, received, fix));
+}
+
+/** The house message `<rule> Received: a=1, b="x". <fix>`, shared by every error family (data, CLI, serve). */
+export function ruleMessage(rule: string, received: Record<string, unknown>, fix: string,
+  render: (value: unknown) => string = show): string {
+  const parts = Object.entries(received).map(([name, value]) => `${name}=${render(value)}`);
+  return `${rule} Received: ${parts.join(', ')}. ${fix}`;
 }

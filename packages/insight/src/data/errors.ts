@@ -1,14 +1,9 @@
 // House-style errors for the data layer: the rule, then `Received: name=value`, then the fix.
+import { ruleMessage } from '../errors';
 
 /** An error caused by the user's data or options (not a bug): callers may print `message` without a stack. */
 export class DataError extends Error {
   override name = 'DataError';
-}
-
-/** Formats one received value: numbers and booleans bare, everything else as JSON (strings quoted). */
-function formatValue(value: unknown): string {
-  if (typeof value === 'number' || typeof value === 'boolean' || value === undefined) return String(value);
-  return JSON.stringify(value);
 }
 
 /**
@@ -16,8 +11,7 @@ function formatValue(value: unknown): string {
  * Example: `ruleError('batchSize must be a positive integer.', { batchSize: 0 }, 'Pass e.g. batchSize: 64.')`.
  */
 export function ruleError(rule: string, received: Record<string, unknown>, fix: string): DataError {
-  const pairs = Object.entries(received).map(([name, value]) => `${name}=${formatValue(value)}`);
-  return new DataError(`${rule} Received: ${pairs.join(', ')}. ${fix}`);
+  return new DataError(ruleMessage(rule, received, fix));
 }
 
 /** Throws the house-style error unless `value` is an integer in [min, max]. */

@@ -3,7 +3,7 @@
 // The codes are listed here once, documented in the README's "insight serve" error table (a test checks), and
 // never change meaning. Startup errors of `insight serve` (flags, key files, repository) are CLI errors
 // (INSIGHT_E_*) and live in ../errors.ts.
-import { show } from '../errors';
+import { ruleMessage, show } from '../errors';
 
 /** Every code the server answers with: HTTP status and one line for the README. */
 export const SERVE_ERROR_CODES = {
@@ -54,8 +54,7 @@ export class ServeError extends Error {
  */
 export function serveError(code: ServeErrorCode, rule: string, received: Record<string, unknown>, fix: string,
   options: { retryAfter?: number; cause?: unknown } = {}): ServeError {
-  const parts = Object.entries(received).map(([name, value]) => `${name}=${clip(show(value))}`);
-  return new ServeError(code, `${rule} Received: ${parts.join(', ')}. ${fix}`, options);
+  return new ServeError(code, ruleMessage(rule, received, fix, (value) => clip(show(value))), options);
 }
 
 /** Received values come from clients and can be huge: keep messages (and logs) short. */

@@ -4,14 +4,15 @@
 import { ruleError } from '../errors';
 import { MODEL_NAMES } from '../models/registry';
 import { validateConfig, type Schema } from '../run/config_schema';
-import { OPTIMIZER_NAMES, type OptimizerName } from './optimizers';
+import { OPTIMIZER_NAMES, type OptimizerName, type OptimizerSettings } from './optimizers';
 import { SCHEDULE_NAMES, type ScheduleName } from './schedules';
 import { MONITORS, type MonitorName } from './state';
 
 export const AUGMENTATIONS = ['crop', 'flip', 'cutout'] as const;
 export type Augmentation = (typeof AUGMENTATIONS)[number];
 
-export interface TrainConfig {
+/** Optimizer hyper-parameters (beta1, beta2, epsilon, momentum, nesterov, weightDecay) come from OptimizerSettings. */
+export interface TrainConfig extends OptimizerSettings {
   data: string | null;
   dataset: 'auto' | 'cifar10' | 'image-folder';
   imageSize: number;
@@ -30,12 +31,6 @@ export interface TrainConfig {
   gradAccumulation: number;
   optimizer: OptimizerName;
   lr: number;
-  beta1: number;
-  beta2: number;
-  epsilon: number;
-  momentum: number;
-  nesterov: boolean;
-  weightDecay: number;
   labelSmoothing: number;
   schedule: ScheduleName;
   warmupEpochs: number;
