@@ -117,7 +117,7 @@ export class TorchBackend extends KernelBackend {
         throw new Error(`tfjs-backend-torch: a ${entry.dtype} tensor cannot be used by a native kernel.`);
       }
       entry.handle = this.binding.fromTypedArray(typedValues(entry.values!, entry.dtype), entry.shape,
-        ScalarType[entry.dtype as 'float32' | 'int32' | 'bool'] ?? ScalarType.bool);
+        ScalarType[entry.dtype as 'float32' | 'int32' | 'bool']);
       entry.values = undefined;  // one copy is enough: reads now come from libtorch
     }
     let h = entry.handle;

@@ -24,16 +24,17 @@ export interface TorchBinding {
   version(): { libtorch?: string; config: string };
 }
 
-export const HOW_TO_GET_LIBTORCH =
-  'To get libtorch: on Debian 12 / Ubuntu run `apt-get install libtorch-dev`, or unpack the official libtorch ' +
-  'C++ distribution and set LIBTORCH=/path/to/libtorch, then run `npm rebuild @insight/tfjs-backend-torch`.';
+// dist/src/binding.js and src/binding.ts sit two and one levels below the package root.
+const packageRoot = path.basename(path.dirname(__dirname)) === 'dist' ? path.join(__dirname, '..', '..') : path.join(__dirname, '..');
+
+/** How to get libtorch: the same words the install step prints (scripts/libtorch-location.js). */
+// eslint-disable-next-line @typescript-eslint/no-var-requires
+export const HOW_TO_GET_LIBTORCH: string = require(path.join(packageRoot, 'scripts', 'libtorch-location.js')).HOW_TO_GET_LIBTORCH;
 
 /** Where the addon is loaded from: $INSIGHT_TORCH_ADDON (a custom build), else this package's build/Release. */
 export function addonPath(): string {
   if (process.env.INSIGHT_TORCH_ADDON) return path.resolve(process.env.INSIGHT_TORCH_ADDON);
-  // dist/src/binding.js and src/binding.ts sit two and one levels below the package root.
-  const root = path.basename(path.dirname(__dirname)) === 'dist' ? path.join(__dirname, '..', '..') : path.join(__dirname, '..');
-  return path.join(root, 'build', 'Release', 'tfjs_torch.node');
+  return path.join(packageRoot, 'build', 'Release', 'tfjs_torch.node');
 }
 
 function load(): { binding: TorchBinding | null; error: string | null } {

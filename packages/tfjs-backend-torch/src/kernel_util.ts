@@ -34,29 +34,27 @@ function describeInputs(inputs: Record<string, TensorInfo>): string {
 export function runCpuKernel<A>(kernelName: string, { inputs, attrs, backend }: NativeKernelArgs<A>):
   TensorInfo | TensorInfo[] {
   const cpuKernel = getKernel(kernelName, 'cpu')?.kernelFunc;
-  if (cpuKernel === undefined) throw new Error(`tfjs-backend-torch: no cpu kernel ${kernelName} to fall back to.`);
-  return runOnCpu(cpuKernel, inputs, attrs as unknown as NamedAttrMap, backend);
+  if (cpuKernel === undefined) {
+    throw new Error(`tfjs-backend-torch: ${kernelName} has no native path for these inputs and no cpu kernel to ` +
+      `fall back to (received ${describeInputs(inputs)}).`);
+  }
+  return runOnCpu(cpuKernel, inputs, (attrs ?? {}) as unknown as NamedAttrMap, backend);
 }
 
 export function nativeKernel<A = NamedAttrMap>(kernelName: string, fn: NativeKernelFunc<A>): KernelConfig {
   nativeKernelNames.add(kernelName);
-  let cpuKernel: KernelFunc | undefined;
   const kernelFunc: KernelFunc = ({ inputs, attrs, backend }) => {
-    const b = backend as TorchBackend;
-    const ins = inputs as Record<string, TensorInfo>;
+    const args: NativeKernelArgs<A> = {
+      inputs: inputs as Record<string, TensorInfo>, attrs: (attrs ?? {}) as unknown as A, backend: backend as TorchBackend,
+    };
+    const ins = args.inputs;
+    const b = args.backend;
+    // libtorch holds float32, int32 and bool only: strings and complex64 go to the cpu kernel.
     for (const key in ins) {
-      const input = ins[key];
-      if (input != null && !isNativeDtype(input.dtype)) {
-        cpuKernel ??= getKernel(kernelName, 'cpu')?.kernelFunc;
-        if (cpuKernel === undefined) {
-          throw new Error(`tfjs-backend-torch: ${kernelName} does not support ${input.dtype} inputs ` +
-            `(received ${describeInputs(ins)}).`);
-        }
-        return runOnCpu(cpuKernel, ins, (attrs ?? {}) as NamedAttrMap, b);
-      }
+      if (ins[key] != null && !isNativeDtype(ins[key].dtype)) return runCpuKernel(kernelName, args);
     }
     try {
-      return fn({ inputs: ins, attrs: (attrs ?? {}) as unknown as A, backend: b });
+      return fn(args);
     } catch (e) {
       const err = e as Error;
       if (err.message.startsWith('tfjs-backend-torch:') && !err.message.includes(' in kernel ')) {

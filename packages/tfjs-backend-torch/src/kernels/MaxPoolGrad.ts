@@ -1,8 +1,8 @@
 import { backend_util, MaxPoolGrad, MaxPoolGradAttrs } from '@tensorflow/tfjs-core';
 
-import { aten, MemoryFormat, ScalarType } from '../aten';
+import { aten } from '../aten';
 import { nativeKernel } from '../kernel_util';
-import { nchwToNhwc, nhwcToNchw, padInput, unpadGradient } from './conv_util';
+import { nchwToNhwc, nhwcToNchw, padInput, shapeTemplate, unpadGradient } from './conv_util';
 import { dyForPool, poolGeometry } from './pool_util';
 
 // dy: [N,OH,OW,C], input: [N,H,W,C], output: [N,OH,OW,C] -> dx: [N,H,W,C]. Routes dy to each window's
@@ -22,8 +22,7 @@ export const maxPoolGradConfig = nativeKernel<MaxPoolGradAttrs>(MaxPoolGrad, ({ 
     indices = backend.tmp(idx);
   } else {
     // Only the shape of `self` matters to the backward op.
-    self = backend.tmp(aten.empty([n, c, g.paddedHW[0], g.paddedHW[1]], ScalarType.float32, null, null, null,
-      MemoryFormat.channelsLast));
+    self = shapeTemplate(backend, [n, c, ...g.p.paddedHW]);
   }
   const dx = aten.maxPool2dWithIndicesBackward(dyForPool(backend, backend.handle(dy), g), self, g.kernel, g.stride,
     g.p.padding, [1, 1], false, indices);

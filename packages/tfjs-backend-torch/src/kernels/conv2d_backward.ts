@@ -6,7 +6,10 @@ import { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { aten, MemoryFormat, ScalarType } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
-import { AtenPadding, atenPadding, depthwiseToOihw, hwioToOihw, nchwToNhwc, nhwcToNchw, unpadGradient } from './conv_util';
+import {
+  AtenPadding, atenPadding, depthwiseToOihw, hwioToOihw, nchwToNhwc, nhwcToNchw, padGradToAtenOutput, shapeTemplate,
+  unpadGradient,
+} from './conv_util';
 
 interface BackwardGeometry {
   p: AtenPadding;
@@ -16,25 +19,17 @@ interface BackwardGeometry {
 
 function geometry(convInfo: backend_util.Conv2DInfo, depthwise: boolean): BackwardGeometry {
   const p = atenPadding(convInfo);
-  const [left, right, top, bottom] = p.explicit ?? [0, 0, 0, 0];
   return {
     p,
-    paddedInputNchw: [convInfo.batchSize, convInfo.inChannels, convInfo.inHeight + top + bottom,
-      convInfo.inWidth + left + right],
+    paddedInputNchw: [convInfo.batchSize, convInfo.inChannels, ...p.paddedHW],
     groups: depthwise ? convInfo.inChannels : 1,
   };
 }
 
 /** dy as an NCHW view, zero-padded at the bottom/right if ATen's output on the padded input is larger. */
 function dyForAten(backend: TorchBackend, dy: TensorInfo, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
-  let h = convInfo.dataFormat === 'channelsFirst' ? backend.handle(dy) : nhwcToNchw(backend, backend.handle(dy));
-  const atenOut = (size: number, pad: number, k: number, s: number) => Math.floor((size + 2 * pad - k) / s) + 1;
-  const oh = atenOut(g.paddedInputNchw[2], g.p.padding[0], convInfo.effectiveFilterHeight, convInfo.strideHeight);
-  const ow = atenOut(g.paddedInputNchw[3], g.p.padding[1], convInfo.effectiveFilterWidth, convInfo.strideWidth);
-  if (oh > convInfo.outHeight || ow > convInfo.outWidth) {
-    h = backend.tmp(aten.constantPad(h, [0, ow - convInfo.outWidth, 0, oh - convInfo.outHeight], 0));
-  }
-  return h;
+  const h = convInfo.dataFormat === 'channelsFirst' ? backend.handle(dy) : nhwcToNchw(backend, backend.handle(dy));
+  return padGradToAtenOutput(backend, h, g.p, convInfo.outHeight, convInfo.outWidth);
 }
 
 function backward(backend: TorchBackend, dyN: Handle, input: Handle, weight: Handle, convInfo: backend_util.Conv2DInfo,
@@ -50,7 +45,7 @@ export function conv2dBackpropInput(backend: TorchBackend, dy: TensorInfo, filte
   const w = depthwise ? depthwiseToOihw(backend, backend.handle(filter), filter.shape)
     : hwioToOihw(backend, backend.handle(filter));
   // Only the input's shape matters to convolution_backward: an uninitialised channels-last tensor serves.
-  const input = backend.tmp(aten.empty(g.paddedInputNchw, ScalarType.float32, null, null, null, MemoryFormat.channelsLast));
+  const input = shapeTemplate(backend, g.paddedInputNchw);
   const [dx] = backward(backend, dyForAten(backend, dy, convInfo, g), input, w, convInfo, g, [true, false, false]);
   const unpadded = unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth);
   return convInfo.dataFormat === 'channelsFirst' ? unpadded : nchwToNhwc(backend.tmp(unpadded));

@@ -3,7 +3,7 @@
 // runs fastest, so activations are never copied; only weights are reordered (as PyTorch does).
 import { backend_util, engine } from '@tensorflow/tfjs-core';
 
-import { aten } from '../aten';
+import { aten, MemoryFormat, ScalarType } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
 
@@ -37,6 +37,15 @@ export function depthwiseToOihw(backend: TorchBackend, h: Handle, filterShape: n
 export interface AtenPadding {
   padding: [number, number];
   explicit: [number, number, number, number] | null;
+  /** Input height/width after the explicit padding. */
+  paddedHW: [number, number];
+  /** ATen's output height/width on the padded input: tfjs's, or larger when `explicit` over-pads. */
+  atenOutHW: [number, number];
+}
+
+/** floor((size + 2 pad - k) / s) + 1: the output length of an ATen convolution or pooling. */
+function atenOutputSize(size: number, pad: number, k: number, s: number): number {
+  return Math.floor((size + 2 * pad - k) / s) + 1;
 }
 
 export function atenPadding(info: {
@@ -45,15 +54,34 @@ export function atenPadding(info: {
   padInfo: { top: number; bottom: number; left: number; right: number };
 }): AtenPadding {
   const { top, left } = info.padInfo;
+  const kh = info.effectiveFilterHeight;
+  const kw = info.effectiveFilterWidth;
   // Bottom/right padding that makes floor((H + pads - k) / s) + 1 == outHeight.
-  const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + info.effectiveFilterHeight - info.inHeight - top);
-  const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + info.effectiveFilterWidth - info.inWidth - left);
-  const atenOut = (size: number, pad: number, k: number, s: number) => Math.floor((size + 2 * pad - k) / s) + 1;
+  const bottom = Math.max(0, (info.outHeight - 1) * info.strideHeight + kh - info.inHeight - top);
+  const right = Math.max(0, (info.outWidth - 1) * info.strideWidth + kw - info.inWidth - left);
   const symmetric = top === bottom && left === right &&
-    atenOut(info.inHeight, top, info.effectiveFilterHeight, info.strideHeight) === info.outHeight &&
-    atenOut(info.inWidth, left, info.effectiveFilterWidth, info.strideWidth) === info.outWidth;
-  if (symmetric) return { padding: [top, left], explicit: null };
-  return { padding: [0, 0], explicit: [left, right, top, bottom] };
+    atenOutputSize(info.inHeight, top, kh, info.strideHeight) === info.outHeight &&
+    atenOutputSize(info.inWidth, left, kw, info.strideWidth) === info.outWidth;
+  if (symmetric) {
+    return { padding: [top, left], explicit: null, paddedHW: [info.inHeight, info.inWidth],
+      atenOutHW: [info.outHeight, info.outWidth] };
+  }
+  const paddedHW: [number, number] = [info.inHeight + top + bottom, info.inWidth + left + right];
+  return {
+    padding: [0, 0], explicit: [left, right, top, bottom], paddedHW,
+    atenOutHW: [atenOutputSize(paddedHW[0], 0, kh, info.strideHeight), atenOutputSize(paddedHW[1], 0, kw, info.strideWidth)],
+  };
+}
+
+/**
+ * An output gradient [N,C,OH,OW] (NCHW) zero-padded at the bottom/right up to ATen's output size on the padded
+ * input, which the backward ops expect.
+ */
+export function padGradToAtenOutput(backend: TorchBackend, dy: Handle, p: AtenPadding, outHeight: number,
+  outWidth: number): Handle {
+  const [oh, ow] = p.atenOutHW;
+  if (oh === outHeight && ow === outWidth) return dy;
+  return backend.tmp(aten.constantPad(dy, [0, ow - outWidth, 0, oh - outHeight], 0));
 }
 
 /** Pads an NCHW tensor with `value` as `p.explicit` says (no-op when symmetric). */
@@ -81,4 +109,12 @@ export type Conv2DInfo = backend_util.Conv2DInfo;
 /** True when tfjs is recording gradients (a tape is active): pooling then keeps its argmax indices. */
 export function isRecordingGradients(): boolean {
   return (engine() as unknown as { state: { gradientDepth: number } }).state.gradientDepth > 0;
+}
+
+/**
+ * An uninitialised float32 NCHW tensor in channels-last memory: the `input`/`self` argument of ATen's backward ops,
+ * which read only its shape.
+ */
+export function shapeTemplate(backend: TorchBackend, nchwShape: number[]): Handle {
+  return backend.tmp(aten.empty(nchwShape, ScalarType.float32, null, null, null, MemoryFormat.channelsLast));
 }

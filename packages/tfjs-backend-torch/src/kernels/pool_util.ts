@@ -4,37 +4,22 @@ import { backend_util, TensorInfo, util } from '@tensorflow/tfjs-core';
 import { aten, ScalarType } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
-import { AtenPadding, atenPadding } from './conv_util';
+import { AtenPadding, atenPadding, padGradToAtenOutput } from './conv_util';
 
 export interface PoolGeometry {
   info: backend_util.Conv2DInfo;
   p: AtenPadding;
   kernel: [number, number];
   stride: [number, number];
-  paddedHW: [number, number];   // input height/width after explicit padding
-  atenOutHW: [number, number];  // ATen's output size on the padded input (>= tfjs's)
 }
 
 export function poolGeometry(info: backend_util.Conv2DInfo): PoolGeometry {
-  const p = atenPadding(info);
-  const [left, right, top, bottom] = p.explicit ?? [0, 0, 0, 0];
-  const paddedHW: [number, number] = [info.inHeight + top + bottom, info.inWidth + left + right];
-  const out = (size: number, pad: number, k: number, s: number) => Math.floor((size + 2 * pad - k) / s) + 1;
-  return {
-    info, p, paddedHW,
-    kernel: [info.filterHeight, info.filterWidth],
-    stride: [info.strideHeight, info.strideWidth],
-    atenOutHW: [out(paddedHW[0], p.padding[0], info.filterHeight, info.strideHeight),
-      out(paddedHW[1], p.padding[1], info.filterWidth, info.strideWidth)],
-  };
+  return { info, p: atenPadding(info), kernel: [info.filterHeight, info.filterWidth], stride: [info.strideHeight, info.strideWidth] };
 }
 
 /** dy [N,OH,OW,C] as an NCHW view, zero-padded up to ATen's output size on the padded input. */
 export function dyForPool(backend: TorchBackend, dy: Handle, g: PoolGeometry): Handle {
-  const h = backend.tmp(aten.permute(dy, [0, 3, 1, 2]));
-  const [oh, ow] = g.atenOutHW;
-  if (oh === g.info.outHeight && ow === g.info.outWidth) return h;
-  return backend.tmp(aten.constantPad(h, [0, ow - g.info.outWidth, 0, oh - g.info.outHeight], 0));
+  return padGradToAtenOutput(backend, backend.tmp(aten.permute(dy, [0, 3, 1, 2])), g.p, g.info.outHeight, g.info.outWidth);
 }
 
 /**
