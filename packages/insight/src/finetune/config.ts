@@ -3,11 +3,11 @@
 // the base cut before its classifier, LoRA rank 4 (alpha = rank), adapter bottleneck 8, base lr × 0.1 under full.
 import { ruleError } from '../errors';
 import { validateConfig, type Schema } from '../run/config_schema';
-import type { Augmentation } from '../train/config';
+import type { Augmentation, RunSettings } from '../train/config';
 import { OPTIMIZER_NAMES, type OptimizerName } from '../train/optimizers';
 import { FINETUNE_METHODS, type FinetuneMethod } from './methods';
 
-export interface FinetuneConfig {
+export interface FinetuneConfig extends RunSettings {
   base: string;
   data: string | null;
   dataset: 'auto' | 'cifar10' | 'image-folder';
@@ -38,12 +38,6 @@ export interface FinetuneConfig {
   warmupEpochs: number | null;
   augment: Augmentation[];
   epochValidation: boolean;
-  seed: number;
-  topK: number;
-  runsDir: string;
-  backend: 'auto' | 'torch' | 'cpu';
-  workers: number | null;
-  progress: 'auto' | 'bar' | 'log' | 'none';
 }
 
 /** Every key of FinetuneConfig: type, rule, default and help. Order = order in --help and the README. */

@@ -11,8 +11,18 @@ import { MONITORS, type MonitorName } from './state';
 export const AUGMENTATIONS = ['crop', 'flip', 'cutout'] as const;
 export type Augmentation = (typeof AUGMENTATIONS)[number];
 
+/** How a run executes and reports, shared by `train` and `finetune` configs. */
+export interface RunSettings {
+  seed: number;
+  topK: number;
+  runsDir: string;
+  backend: 'auto' | 'torch' | 'cpu';
+  workers: number | null;
+  progress: 'auto' | 'bar' | 'log' | 'none';
+}
+
 /** Optimizer hyper-parameters (beta1, beta2, epsilon, momentum, nesterov, weightDecay) come from OptimizerSettings. */
-export interface TrainConfig extends OptimizerSettings {
+export interface TrainConfig extends OptimizerSettings, RunSettings {
   data: string | null;
   dataset: 'auto' | 'cifar10' | 'image-folder';
   imageSize: number;
@@ -41,14 +51,8 @@ export interface TrainConfig extends OptimizerSettings {
   earlyStoppingPatience: number;
   reducePatience: number;
   reduceFactor: number;
-  seed: number;
-  topK: number;
-  runsDir: string;
-  backend: 'auto' | 'torch' | 'cpu';
-  workers: number | null;
   logEverySteps: number;
   tensorboard: boolean;
-  progress: 'auto' | 'bar' | 'log' | 'none';
 }
 
 /** Every key of TrainConfig: type, rule, default and help. Order = order in --help and the README. */
