@@ -6,6 +6,7 @@
 #include <ATen/core/stack.h>
 #include <c10/core/InferenceMode.h>
 
+#include <cmath>
 #include <sstream>
 
 #include "tensor_handle.h"
@@ -28,10 +29,25 @@ struct ArgError {
   std::string message;
 };
 
-int64_t ToInt(const Napi::Value& v, const std::string& argName) {
+// A JS value as an error message shows it: numbers as JS prints them (2.5, NaN, Infinity), strings quoted.
+std::string DescribeValue(const Napi::Value& v) {
+  if (v.IsString()) return "\"" + v.As<Napi::String>().Utf8Value() + "\"";
+  if (v.IsNumber() || v.IsBoolean() || v.IsNull() || v.IsUndefined()) return v.ToString().Utf8Value();
+  if (IsTensorHandle(v)) return "a tensor handle";
+  return v.IsArray() ? "an array" : "an object";
+}
+
+// An int64 argument (or list element, `received` = "size[1]"): a boolean or a whole JS number within int64's
+// range. Anything else (2.5, NaN, Infinity, 1e19, a string) is refused rather than truncated or cast.
+int64_t ToInt(const Napi::Value& v, const std::string& argName, const std::string& received) {
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
-  if (!v.IsNumber()) throw ArgError{"argument '" + argName + "' must be an integer"};
-  double d = v.As<Napi::Number>().DoubleValue();
+  double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : std::nan("");
+  // 2^63 is exact in double; int64's range is [-2^63, 2^63).
+  if (!v.IsNumber() || !std::isfinite(d) || d != std::trunc(d) || d < -9223372036854775808.0 ||
+      d >= 9223372036854775808.0) {
+    throw ArgError{"argument '" + argName + "' must be an integer (int64). Received: " + received + "=" +
+                   DescribeValue(v) + ". Pass a whole number: round it explicitly (Math.round, Math.floor) where the call is built"};
+  }
   return static_cast<int64_t>(d);
 }
 
@@ -48,7 +64,7 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
     case c10::TypeKind::ScalarTypeType:
     case c10::TypeKind::LayoutType:
     case c10::TypeKind::MemoryFormatType:
-      return c10::IValue(ToInt(v, argName));
+      return c10::IValue(ToInt(v, argName, argName));
     case c10::TypeKind::FloatType:
       if (!v.IsNumber()) throw ArgError{"argument '" + argName + "' must be a number"};
       return c10::IValue(v.As<Napi::Number>().DoubleValue());
@@ -76,7 +92,9 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
         case c10::TypeKind::IntType:
         case c10::TypeKind::SymIntType: {
           std::vector<int64_t> xs(arr.Length());
-          for (uint32_t i = 0; i < arr.Length(); ++i) xs[i] = ToInt(arr.Get(i), argName);
+          for (uint32_t i = 0; i < arr.Length(); ++i) {
+            xs[i] = ToInt(arr.Get(i), argName, argName + "[" + std::to_string(i) + "]");
+          }
           return c10::IValue(xs);
         }
         case c10::TypeKind::FloatType: {

@@ -24,6 +24,25 @@ test('a libtorch error becomes an Error naming the operator and libtorch message
   assert.throws(() => aten.neg(x), /already disposed/);
 });
 
+test('an integer argument must be a whole number in int64 range: never truncated or cast', () => {
+  const b = requireBinding();
+  const x = b.fromTypedArray(new Float32Array(6), [2, 3], 6);
+  const rule = (received: string) => new RegExp(`^tfjs-backend-torch: aten::permute: argument 'dims' must be an ` +
+    `integer \\(int64\\)\\. Received: ${received}\\. Pass a whole number: round it explicitly .* Schema: aten::permute\\(`);
+  for (const [dims, received] of [
+    [[1, 0.5], 'dims\\[1\\]=0\\.5'], [[NaN, 0], 'dims\\[0\\]=NaN'], [[Infinity, 0], 'dims\\[0\\]=Infinity'],
+    [[2 ** 64, 0], 'dims\\[0\\]=18446744073709552000'], [['1', 0], 'dims\\[0\\]="1"'],
+  ] as const) {
+    assert.throws(() => aten.permute(x, dims as unknown as number[]), (e: Error) => e instanceof TypeError && rule(received).test(e.message));
+  }
+  // A scalar int argument names the argument itself.
+  assert.throws(() => aten.cumsum(x, 1.5), /argument 'dim' must be an integer \(int64\)\. Received: dim=1\.5\./);
+  const y = aten.permute(x, [1, 0]);  // whole numbers (and -0) still pass
+  const z = aten.cumsum(x, -0);
+  assert.deepEqual([b.shape(y), b.shape(z)], [[3, 2], [2, 3]]);
+  for (const h of [x, y, z]) b.dispose(h);
+});
+
 test('a failing kernel names the tfjs kernel and its input shapes', async () => {
   await tf.setBackend('torch');
   const a = tf.ones([2, 3]);
