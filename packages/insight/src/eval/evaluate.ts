@@ -1,7 +1,6 @@
 // `evaluate(config)`: a saved model on a dataset split — loss, accuracy, top-k, per-class precision/recall/F1
 // and the confusion matrix — optionally written as a report directory. Given a run directory, it defaults to
 // the run's own data and validation split, so `insight evaluate runs/<id>` reproduces the run's report.
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { DataLoader, type ImageDataset } from '../data';
@@ -10,6 +9,7 @@ import { getInsightMetadata } from '../models/metadata';
 import { startBackend } from '../run/backend_choice';
 import { loadDataset, splitForRun, type DatasetSource } from '../run/dataset_source';
 import { loadModel, resolveModelDir } from '../run/model_io';
+import { RunDir } from '../run/run_dir';
 import { resolveEvaluateConfig, type EvaluateConfig } from './config';
 import { runInference } from './inference';
 import { computeMetrics, type EvaluationMetrics } from './metrics';
@@ -27,8 +27,8 @@ export interface EvaluateResult {
 /** The settings of the run that produced `modelDir`, when it is (inside) a run directory. */
 function runConfigOf(modelDir: string): Record<string, unknown> | null {
   for (const dir of [path.dirname(modelDir), path.dirname(path.dirname(modelDir))]) {
-    const file = path.join(dir, 'config.json');
-    if (fs.existsSync(path.join(dir, 'run.json')) && fs.existsSync(file)) return JSON.parse(fs.readFileSync(file, 'utf8'));
+    const run = RunDir.tryOpen(dir);
+    if (run !== null) return run.readConfig() as Record<string, unknown>;
   }
   return null;
 }

@@ -1,6 +1,7 @@
-// report/ of a run (or any directory): metrics.json, confusion.png, per_class.txt and confusion.txt, written
-// as one atomic directory.
+// report/ of a run (or any directory): metrics.json, confusion.png, per_class.txt and confusion.txt (names:
+// REPORT_FILES in run/run_dir.ts), written as one atomic directory.
 import { writeDirAtomic } from '../run/atomic';
+import { REPORT_FILES } from '../run/run_dir';
 import { confusionPng } from './confusion_png';
 import type { EvaluationMetrics } from './metrics';
 import { formatConfusionTable, formatPerClassTable } from './text_report';
@@ -16,9 +17,9 @@ export interface ReportInfo {
 export async function writeReport(dir: string, metrics: EvaluationMetrics, info: ReportInfo): Promise<void> {
   const png = await confusionPng(metrics.confusion, metrics.classNames, `Confusion matrix - ${info.split} (${metrics.count} images)`);
   writeDirAtomic(dir, {
-    'metrics.json': `${JSON.stringify({ ...info, ...metrics }, null, 2)}\n`,
-    'confusion.png': png,
-    'per_class.txt': `${formatPerClassTable(metrics)}\n`,
-    'confusion.txt': `${formatConfusionTable(metrics)}\n`,
+    [REPORT_FILES.metrics]: `${JSON.stringify({ ...info, ...metrics }, null, 2)}\n`,
+    [REPORT_FILES.confusionPng]: png,
+    [REPORT_FILES.perClassTxt]: `${formatPerClassTable(metrics)}\n`,
+    [REPORT_FILES.confusionTxt]: `${formatConfusionTable(metrics)}\n`,
   });
 }

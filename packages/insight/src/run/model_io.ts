@@ -1,6 +1,8 @@
 // TensorFlow.js "layers" model files on the local disk: `model.json` (topology, weights manifest, Insight
 // metadata) and `weights.bin`, the layout `tf.loadLayersModel` reads anywhere. tfjs-node's file:// handler is
 // not available here, so this is ours; its writes are atomic (the directory appears complete or not at all).
+// This module owns a model directory's file names (MODEL_JSON, WEIGHTS_BIN): a model directory lives inside a run
+// (model/, each checkpoint) but also anywhere else (a serving repository, a copy); run_dir.ts owns where it sits.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -9,6 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import { InsightError, ruleError } from '../errors';
 import { writeDirAtomic } from './atomic';
+import { RunDir } from './run_dir';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
@@ -86,12 +89,12 @@ export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifa
  */
 export function resolveModelDir(target: string): string {
   if (fs.existsSync(path.join(target, MODEL_JSON))) return target;
-  if (fs.existsSync(path.join(target, 'model', MODEL_JSON))) return path.join(target, 'model');
-  const isRun = fs.existsSync(path.join(target, 'run.json'));
-  if (isRun) {
+  const run = RunDir.at(target);
+  if (fs.existsSync(path.join(run.modelDir, MODEL_JSON))) return run.modelDir;
+  if (fs.existsSync(run.runJson)) {
     throw ruleError('INSIGHT_E_MODEL', 'A run has a model/ directory only once it has completed.', { run: target },
       'Wait for the run to finish, resume it with `insight train --resume <run dir>`, or pass a checkpoint ' +
-      'directory (e.g. <run dir>/checkpoints/best), which is a model directory too.');
+      `directory (e.g. ${RunDir.at('<run dir>').bestCheckpoint}), which is a model directory too.`);
   }
   throw ruleError('INSIGHT_E_MODEL', `The model path must be a directory with ${MODEL_JSON}, or a completed run directory.`,
     { model: target, exists: fs.existsSync(target) }, 'Pass e.g. runs/<run-id> or runs/<run-id>/model.');

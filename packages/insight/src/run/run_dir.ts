@@ -1,16 +1,46 @@
-// The run directory, `<runs dir>/<run-id>/`:
-//   run.json        { id, status: 'running' | 'completed' | 'failed', ... } — 'completed' is written last
-//   config.json     the validated config the run was started with
-//   metrics.jsonl   one JSON object per logged epoch (and per N steps when asked)
-//   checkpoints/    last/ and best/, each a complete checkpoint (see checkpoint.ts)
-//   model/          the final model, written only when training has finished
-//   report/         evaluation of the final model: metrics.json, confusion.png, per_class.txt, confusion.txt
+// The run directory, `<runs dir>/<run-id>/`. This module is the only place that spells its file names; everything
+// else asks a RunDir (or the constants below) for paths.
+//   run.json              { id, status: 'running' | 'completed' | 'failed', ... } — 'completed' is written last
+//   config.json           the validated config the run was started with
+//   metrics.jsonl         one JSON object per logged epoch (and per N steps when asked)
+//   tags.json             the run's tags (a JSON list of strings), written by `insight runs tag`
+//   checkpoints/          last/ and best/, each a complete checkpoint (see checkpoint.ts)
+//   model/                the final model, written only when training has finished (file names: model_io.ts)
+//   report/               evaluation of the final model (REPORT_FILES), plus forgetting.json after fine-tuning
+//   predictions.png/.json the sample-prediction grid of the last epoch (for the dashboard)
+//   events.out.tfevents.* TensorBoard event files
+// The runs directory itself holds the run directories and the tracker's index (RUNS_INDEX_FILE).
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { ruleError } from '../errors';
 import { writeFileAtomic } from './atomic';
+
+/** Files of a report directory: report/ of a run, or any directory `insight evaluate --out` writes. */
+export const REPORT_FILES = {
+  metrics: 'metrics.json',
+  confusionPng: 'confusion.png',
+  perClassTxt: 'per_class.txt',
+  confusionTxt: 'confusion.txt',
+} as const;
+
+/** Every TensorBoard event file's name starts with this (`events.out.tfevents.<unix seconds>.<host>`). */
+export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
+
+/** The tracker's index, `<runs dir>/index.sqlite`, beside the run directories. */
+export const RUNS_INDEX_FILE = 'index.sqlite';
+
+const RUN_JSON = 'run.json';
+const CONFIG_JSON = 'config.json';
+const METRICS_JSONL = 'metrics.jsonl';
+const TAGS_JSON = 'tags.json';
+const CHECKPOINTS = 'checkpoints';
+const MODEL = 'model';
+const REPORT = 'report';
+const FORGETTING_JSON = 'forgetting.json';
+const PREDICTIONS_PNG = 'predictions.png';
+const PREDICTIONS_JSON = 'predictions.json';
 
 export type RunStatus = 'running' | 'completed' | 'failed';
 
@@ -36,14 +66,61 @@ export class RunDir {
   private constructor(readonly dir: string) {}
 
   get id(): string { return path.basename(this.dir); }
-  get runJson(): string { return path.join(this.dir, 'run.json'); }
-  get configJson(): string { return path.join(this.dir, 'config.json'); }
-  get metricsJsonl(): string { return path.join(this.dir, 'metrics.jsonl'); }
-  get checkpointsDir(): string { return path.join(this.dir, 'checkpoints'); }
+  get runJson(): string { return path.join(this.dir, RUN_JSON); }
+  get configJson(): string { return path.join(this.dir, CONFIG_JSON); }
+  get metricsJsonl(): string { return path.join(this.dir, METRICS_JSONL); }
+  get tagsJson(): string { return path.join(this.dir, TAGS_JSON); }
+  get checkpointsDir(): string { return path.join(this.dir, CHECKPOINTS); }
   get lastCheckpoint(): string { return path.join(this.checkpointsDir, 'last'); }
   get bestCheckpoint(): string { return path.join(this.checkpointsDir, 'best'); }
-  get modelDir(): string { return path.join(this.dir, 'model'); }
-  get reportDir(): string { return path.join(this.dir, 'report'); }
+  get modelDir(): string { return path.join(this.dir, MODEL); }
+  get reportDir(): string { return path.join(this.dir, REPORT); }
+  /** report/metrics.json: the final evaluation (written by eval/report.ts). */
+  get reportMetricsJson(): string { return path.join(this.reportDir, REPORT_FILES.metrics); }
+  /** report/confusion.png: the final confusion matrix as an image. */
+  get confusionPng(): string { return path.join(this.reportDir, REPORT_FILES.confusionPng); }
+  /** report/forgetting.json: base-task accuracy before/after fine-tuning. */
+  get forgettingJson(): string { return path.join(this.reportDir, FORGETTING_JSON); }
+  get predictionsPng(): string { return path.join(this.dir, PREDICTIONS_PNG); }
+  get predictionsJson(): string { return path.join(this.dir, PREDICTIONS_JSON); }
+
+  /**
+   * The files whose changes change what a tracker shows of the run (run.json, config.json, metrics.jsonl,
+   * tags.json, report/metrics.json): equal stats of these, equal summaries.
+   */
+  get trackedFiles(): string[] {
+    return [this.runJson, this.configJson, this.metricsJsonl, this.tagsJson, this.reportMetricsJson];
+  }
+
+  /** Names of the TensorBoard event files in the run directory (empty when it is gone). */
+  eventFiles(): string[] {
+    try {
+      return fs.readdirSync(this.dir).filter((name) => name.startsWith(EVENT_FILE_PREFIX));
+    } catch {
+      return [];
+    }
+  }
+
+  /**
+   * A view of `dir` as a run directory, checking nothing: for reading runs that may be partial, broken or still
+   * being written (tracking, the dashboard). Writers use `create`; resuming uses `open`.
+   * Example: `fs.existsSync(RunDir.at('runs/x').reportMetricsJson)`.
+   */
+  static at(dir: string): RunDir {
+    return new RunDir(dir);
+  }
+
+  /** True for a directory that looks like a run: it has any of run.json, config.json, metrics.jsonl. */
+  static looksLikeRun(dir: string): boolean {
+    const run = new RunDir(dir);
+    return [run.runJson, run.configJson, run.metricsJsonl].some((file) => fs.existsSync(file));
+  }
+
+  /** The run directory `dir` when it has both run.json and config.json, else null (no error: for probing). */
+  static tryOpen(dir: string): RunDir | null {
+    const run = new RunDir(dir);
+    return fs.existsSync(run.runJson) && fs.existsSync(run.configJson) ? run : null;
+  }
 
   /** Creates `<runsDir>/<new id>/` with run.json (status 'running') and config.json. */
   static create(runsDir: string, config: unknown): RunDir {
@@ -60,12 +137,17 @@ export class RunDir {
 
   /** Opens an existing run directory (for resume or inspection). */
   static open(dir: string): RunDir {
-    const run = new RunDir(dir);
-    if (!fs.existsSync(run.runJson) || !fs.existsSync(run.configJson)) {
-      throw ruleError('INSIGHT_E_RESUME', 'A run directory must contain run.json and config.json.',
+    const run = RunDir.tryOpen(dir);
+    if (run === null) {
+      throw ruleError('INSIGHT_E_RESUME', `A run directory must contain ${RUN_JSON} and ${CONFIG_JSON}.`,
         { run: dir, exists: fs.existsSync(dir) }, 'Pass a directory created by `insight train`, e.g. runs/<run-id>.');
     }
     return run;
+  }
+
+  /** The path of a run-relative file as messages name it, e.g. 'report/metrics.json'. */
+  relative(file: string): string {
+    return path.relative(this.dir, file).split(path.sep).join('/');
   }
 
   readInfo(): RunInfo {

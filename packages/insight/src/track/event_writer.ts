@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
+import { EVENT_FILE_PREFIX } from '../run/run_dir';
 import { encodeEvent, type Histogram, type SummaryValue } from './event_proto';
 import { frameRecord } from './tfrecord';
 
@@ -25,7 +26,7 @@ export interface EventWriterOptions {
 
 /** `events.out.tfevents.<10-digit unix seconds>.<hostname>`, with `.<pid>` added only if that name exists. */
 export function eventFileName(dir: string, unixSeconds: number, hostname: string): string {
-  const base = `events.out.tfevents.${String(Math.floor(unixSeconds)).padStart(10, '0')}.${hostname}`;
+  const base = `${EVENT_FILE_PREFIX}${String(Math.floor(unixSeconds)).padStart(10, '0')}.${hostname}`;
   return fs.existsSync(path.join(dir, base)) ? `${base}.${process.pid}` : base;
 }
 

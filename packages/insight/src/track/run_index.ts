@@ -10,12 +10,14 @@ import * as path from 'node:path';
 import Database from 'better-sqlite3';
 
 import { ruleError } from '../errors';
+import { RunDir, RUNS_INDEX_FILE } from '../run/run_dir';
 import { paramText } from './flatten';
 import { higherIsBetter } from './run_metrics';
 import { resolveKey, sortsDescending, type Condition, type ResolvedKey, type RunQuery } from './run_query';
-import { isRunDir, runFingerprint, summarizeRun, type RunSummary } from './run_summary';
+import { runFingerprint, summarizeRun, type RunSummary } from './run_summary';
 
-export const INDEX_FILE = 'index.sqlite';
+/** The index file's name inside the runs directory (spelled in run/run_dir.ts). */
+export const INDEX_FILE = RUNS_INDEX_FILE;
 /** Bump when the schema changes: an index with another version is rebuilt. */
 const SCHEMA_VERSION = '1';
 
@@ -127,7 +129,7 @@ export class RunIndex {
   refresh(): RefreshResult {
     checkRunsDir(this.runsDir);
     const dirs = fs.readdirSync(this.runsDir, { withFileTypes: true })
-      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && isRunDir(path.join(this.runsDir, entry.name)))
+      .filter((entry) => entry.isDirectory() && !entry.name.startsWith('.') && RunDir.looksLikeRun(path.join(this.runsDir, entry.name)))
       .map((entry) => entry.name);
     const known = new Map((this.db.prepare('SELECT id, fingerprint FROM runs').all() as { id: string; fingerprint: string }[]).map((r) => [r.id, r.fingerprint]));
     const result: RefreshResult = { added: [], updated: [], removed: [] };

@@ -4,6 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { RunDir } from '../run/run_dir';
 import { flattenConfig, type ParamValue } from './flatten';
 import { readMetricsChunk } from './metrics_file';
 import { reportMetrics, summarizeMetrics } from './run_metrics';
@@ -30,19 +31,11 @@ export interface RunSummary {
   problems: string[];
 }
 
-/** The files whose changes change a summary (the index's staleness check stats exactly these). */
-export const TRACKED_FILES = ['run.json', 'config.json', 'metrics.jsonl', 'tags.json', path.join('report', 'metrics.json')];
-
-/** True for a directory that looks like a run (has any of run.json, config.json, metrics.jsonl). */
-export function isRunDir(dir: string): boolean {
-  return ['run.json', 'config.json', 'metrics.jsonl'].some((name) => fs.existsSync(path.join(dir, name)));
-}
-
-/** `mtime:size` of every tracked file ('-' when absent): equal fingerprints, equal summaries. */
+/** `mtime:size` of every tracked file (RunDir.trackedFiles; '-' when absent): equal fingerprints, equal summaries. */
 export function runFingerprint(dir: string): string {
-  return TRACKED_FILES.map((name) => {
+  return RunDir.at(dir).trackedFiles.map((file) => {
     try {
-      const stat = fs.statSync(path.join(dir, name));
+      const stat = fs.statSync(file);
       return `${stat.mtimeMs}:${stat.size}`;
     } catch {
       return '-';
@@ -50,11 +43,12 @@ export function runFingerprint(dir: string): string {
   }).join('|');
 }
 
-/** `dir/name` parsed as a JSON object; a problem (and null) when unreadable, or when missing and `required`. */
-function readJson(dir: string, name: string, problems: string[], required: boolean): Record<string, unknown> | null {
+/** The run's `file` parsed as a JSON object; a problem (and null) when unreadable, or when missing and `required`. */
+function readJson(run: RunDir, file: string, problems: string[], required: boolean): Record<string, unknown> | null {
+  const name = run.relative(file);
   let text: string;
   try {
-    text = fs.readFileSync(path.join(dir, name), 'utf8');
+    text = fs.readFileSync(file, 'utf8');
   } catch {
     if (required) problems.push(`${name} is missing`);
     return null;
@@ -78,16 +72,16 @@ function timeFromId(id: string): string | null {
 export function summarizeRun(dir: string): RunSummary {
   const id = path.basename(dir);
   const problems: string[] = [];
-  const info = readJson(dir, 'run.json', problems, true);
-  const config = readJson(dir, 'config.json', problems, true) ?? {};
+  const run = RunDir.at(dir);
+  const info = readJson(run, run.runJson, problems, true);
+  const config = readJson(run, run.configJson, problems, true) ?? {};
   const status = info && ['running', 'completed', 'failed'].includes(info.status as string) ? info.status as TrackedStatus : 'unknown';
   const done = status !== 'running';
-  const metricsFile = path.join(dir, 'metrics.jsonl');
-  if (status === 'completed' && !fs.existsSync(metricsFile)) problems.push('metrics.jsonl is missing');
-  const chunk = readMetricsChunk(metricsFile, undefined, done);
+  if (status === 'completed' && !fs.existsSync(run.metricsJsonl)) problems.push(`${run.relative(run.metricsJsonl)} is missing`);
+  const chunk = readMetricsChunk(run.metricsJsonl, undefined, done);
   problems.push(...chunk.warnings);
   const metrics = summarizeMetrics(chunk.records);
-  const report = readJson(dir, 'report/metrics.json', problems, false);
+  const report = readJson(run, run.reportMetricsJson, problems, false);
   if (report) Object.assign(metrics.final, reportMetrics(report));
   let createdAt = typeof info?.createdAt === 'string' ? info.createdAt : timeFromId(id);
   if (createdAt === null) {

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 
 import { ruleError } from '../errors';
 import { writeFileAtomic } from '../run/atomic';
+import { RunDir } from '../run/run_dir';
 
 const TAG = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
@@ -17,7 +18,7 @@ export function checkTag(tag: string): void {
 
 /** The run's tags ([] without tags.json); throws a plain Error naming the file when it is not a list of strings. */
 export function readTags(dir: string): string[] {
-  const file = path.join(dir, 'tags.json');
+  const file = RunDir.at(dir).tagsJson;
   if (!fs.existsSync(file)) return [];
   let value: unknown;
   try {
@@ -25,7 +26,7 @@ export function readTags(dir: string): string[] {
   } catch {
     value = null;
   }
-  if (!Array.isArray(value) || value.some((t) => typeof t !== 'string')) throw new Error('tags.json is not a JSON list of strings');
+  if (!Array.isArray(value) || value.some((t) => typeof t !== 'string')) throw new Error(`${path.basename(file)} is not a JSON list of strings`);
   return value as string[];
 }
 
@@ -40,6 +41,6 @@ export function updateTags(dir: string, tags: string[], remove = false): string[
   }
   const next = remove ? current.filter((t) => !tags.includes(t)) : [...new Set([...current, ...tags])];
   next.sort();
-  writeFileAtomic(path.join(dir, 'tags.json'), `${JSON.stringify(next)}\n`);
+  writeFileAtomic(RunDir.at(dir).tagsJson, `${JSON.stringify(next)}\n`);
   return next;
 }

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 
 import { confusionPng } from '../../src/eval/confusion_png';
+import { RunDir } from '../../src/run/run_dir';
 
 export interface FakeRun {
   id: string;
@@ -40,32 +41,33 @@ export function epochRecord(epoch: number, ceiling = 0.8, stepsPerEpoch = 10): R
 
 export async function writeRun(runsDir: string, run: FakeRun): Promise<string> {
   const dir = path.join(runsDir, run.id);
+  const files = RunDir.at(dir);
   fs.mkdirSync(dir, { recursive: true });
   const created = run.createdAt ?? '2026-01-01T00:00:00.000Z';
   const status = run.status ?? 'completed';
-  fs.writeFileSync(path.join(dir, 'config.json'), `${JSON.stringify({ model: 'seed-cnn', optimizer: 'adam', lr: 0.001, batchSize: 64, epochs: run.epochs ?? 3, augment: [], runsDir, ...run.config }, null, 2)}\n`);
-  fs.writeFileSync(path.join(dir, 'run.json'), `${JSON.stringify({ id: run.id, status, createdAt: created, updatedAt: created }, null, 2)}\n`);
+  fs.writeFileSync(files.configJson, `${JSON.stringify({ model: 'seed-cnn', optimizer: 'adam', lr: 0.001, batchSize: 64, epochs: run.epochs ?? 3, augment: [], runsDir, ...run.config }, null, 2)}\n`);
+  fs.writeFileSync(files.runJson, `${JSON.stringify({ id: run.id, status, createdAt: created, updatedAt: created }, null, 2)}\n`);
   const lines: string[] = [];
   for (let epoch = 1; epoch <= (run.epochs ?? 3); epoch++) lines.push(JSON.stringify(epochRecord(epoch, run.ceiling, run.stepsPerEpoch)));
-  fs.writeFileSync(path.join(dir, 'metrics.jsonl'), lines.map((l) => `${l}\n`).join(''));
-  if (run.tags) fs.writeFileSync(path.join(dir, 'tags.json'), JSON.stringify(run.tags));
+  fs.writeFileSync(files.metricsJsonl, lines.map((l) => `${l}\n`).join(''));
+  if (run.tags) fs.writeFileSync(files.tagsJson, JSON.stringify(run.tags));
   if (run.report) {
     const confusion = [[8, 1, 1], [2, 7, 1], [0, 1, 9]];
-    fs.mkdirSync(path.join(dir, 'report'));
-    fs.writeFileSync(path.join(dir, 'report', 'metrics.json'), JSON.stringify({
-      split: 'validation (last 30 of 300 images)', model: path.join(dir, 'model'), count: 30, loss: 0.61, accuracy: 0.8, topK: { 5: 1 },
+    fs.mkdirSync(files.reportDir);
+    fs.writeFileSync(files.reportMetricsJson, JSON.stringify({
+      split: 'validation (last 30 of 300 images)', model: files.modelDir, count: 30, loss: 0.61, accuracy: 0.8, topK: { 5: 1 },
       perClass: [{ name: 'cat', precision: 0.8, recall: 0.8, f1: 0.8, support: 10 }, { name: 'dog', precision: 0.778, recall: 0.7, f1: 0.737, support: 10 },
         { name: 'ship', precision: 0.818, recall: 0.9, f1: 0.857, support: 10 }],
       macro: { precision: 0.8, recall: 0.8, f1: 0.798 }, classNames: CLASSES, confusion,
     }, null, 2));
-    fs.writeFileSync(path.join(dir, 'report', 'confusion.png'), await confusionPng(confusion, CLASSES, 'Confusion matrix - validation (30 images)'));
+    fs.writeFileSync(files.confusionPng, await confusionPng(confusion, CLASSES, 'Confusion matrix - validation (30 images)'));
     const tile = await sharp({ create: { width: 200, height: 60, channels: 3, background: '#88aacc' } }).png().toBuffer();
-    fs.writeFileSync(path.join(dir, 'predictions.png'), tile);
+    fs.writeFileSync(files.predictionsPng, tile);
   }
   return dir;
 }
 
 /** Appends one line (a record, or raw text) to a run's metrics.jsonl. */
 export function appendLine(dir: string, line: Record<string, unknown> | string): void {
-  fs.appendFileSync(path.join(dir, 'metrics.jsonl'), typeof line === 'string' ? line : `${JSON.stringify(line)}\n`);
+  fs.appendFileSync(RunDir.at(dir).metricsJsonl, typeof line === 'string' ? line : `${JSON.stringify(line)}\n`);
 }

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 import { ruleError } from '../../../errors';
+import { RunDir } from '../../../run/run_dir';
 import { MetricsTail } from '../../metrics_tail';
 import { isPlainName, type DashboardContext } from '../context';
 
@@ -19,7 +20,7 @@ const MAX_RUNS = 50;
 
 interface Watched {
   id: string;
-  dir: string;
+  runDir: RunDir;
   tail: MetricsTail;
   status: string | null;
   statusStamp: string;
@@ -48,18 +49,18 @@ export function metricsStreamRoute(app: FastifyInstance, ctx: DashboardContext):
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const watched: Watched[] = requested.map(({ id, offset, line }) => {
-      const dir = path.join(ctx.runsDir, isPlainName(id) ? id : '.invalid');
-      return { id, dir, tail: new MetricsTail(path.join(dir, 'metrics.jsonl'), { offset, line }), status: null, statusStamp: '', gone: !isPlainName(id) };
+      const runDir = RunDir.at(path.join(ctx.runsDir, isPlainName(id) ? id : '.invalid'));
+      return { id, runDir, tail: new MetricsTail(runDir.metricsJsonl, { offset, line }), status: null, statusStamp: '', gone: !isPlainName(id) };
     });
 
     const check = (run: Watched) => {
-      if (run.gone || !fs.existsSync(run.dir)) {
+      if (run.gone || !fs.existsSync(run.runDir.dir)) {
         run.gone = true;
         send('deleted', { run: run.id });
         return false;
       }
       try {
-        const file = path.join(run.dir, 'run.json');
+        const file = run.runDir.runJson;
         const stat = fs.statSync(file);
         const stamp = `${stat.mtimeMs}:${stat.size}`;
         if (stamp !== run.statusStamp) {

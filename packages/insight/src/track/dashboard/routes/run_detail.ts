@@ -2,11 +2,10 @@
 // metrics, confusion matrix, top-k), the sample predictions' labels, and which images exist. 404 with
 // INSIGHT_E_RUN_NOT_FOUND when the run is gone.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
-import { PREDICTIONS_JSON, PREDICTIONS_PNG } from '../../training_logger';
+import { RunDir } from '../../../run/run_dir';
 import { findRun, type DashboardContext } from '../context';
 
 function readJsonOrNull(file: string, problems: string[], name: string): unknown {
@@ -23,18 +22,19 @@ export function runDetailRoute(app: FastifyInstance, ctx: DashboardContext): voi
   app.get<{ Params: { id: string } }>('/api/runs/:id', async (request) => {
     const run = findRun(ctx, request.params.id);
     const problems = [...run.problems];
-    const report = readJsonOrNull(path.join(run.dir, 'report', 'metrics.json'), [], 'report/metrics.json');
-    const predictions = readJsonOrNull(path.join(run.dir, PREDICTIONS_JSON), problems, PREDICTIONS_JSON);
+    const files = RunDir.at(run.dir);
+    const report = readJsonOrNull(files.reportMetricsJson, [], files.relative(files.reportMetricsJson));
+    const predictions = readJsonOrNull(files.predictionsJson, problems, files.relative(files.predictionsJson));
     const { dir: _dir, ...summary } = run;
     return {
       run: { ...summary, problems },
       report,
       predictions,
       images: {
-        confusion: fs.existsSync(path.join(run.dir, 'report', 'confusion.png')),
-        predictions: fs.existsSync(path.join(run.dir, PREDICTIONS_PNG)),
+        confusion: fs.existsSync(files.confusionPng),
+        predictions: fs.existsSync(files.predictionsPng),
       },
-      eventFiles: fs.readdirSync(run.dir).filter((name) => name.startsWith('events.out.tfevents.')),
+      eventFiles: files.eventFiles(),
     };
   });
 }

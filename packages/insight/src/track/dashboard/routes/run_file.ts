@@ -5,22 +5,25 @@ import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 import { ruleError } from '../../../errors';
-import { PREDICTIONS_PNG } from '../../training_logger';
+import { RunDir } from '../../../run/run_dir';
 import { findRun, type DashboardContext } from '../context';
 
-/** Served name → path inside the run directory. */
-export const RUN_FILES: Record<string, string> = {
-  'confusion.png': path.join('report', 'confusion.png'),
-  [PREDICTIONS_PNG]: PREDICTIONS_PNG,
-};
+/** The images a run page shows; each is served under its file name, e.g. /api/runs/<id>/files/confusion.png. */
+const SERVED: ((run: RunDir) => string)[] = [(run) => run.confusionPng, (run) => run.predictionsPng];
+
+/** Served name → path inside the run directory `dir`. */
+export function runFiles(dir: string): Record<string, string> {
+  const run = RunDir.at(dir);
+  return Object.fromEntries(SERVED.map((file) => [path.basename(file(run)), file(run)]));
+}
 
 export function runFileRoute(app: FastifyInstance, ctx: DashboardContext): void {
   app.get<{ Params: { id: string; name: string } }>('/api/runs/:id/files/:name', async (request, reply) => {
     const run = findRun(ctx, request.params.id);
-    const relative = RUN_FILES[request.params.name];
-    const file = relative === undefined ? null : path.join(run.dir, relative);
+    const files = runFiles(run.dir);
+    const file = Object.hasOwn(files, request.params.name) ? files[request.params.name] : null;
     if (file === null || !fs.existsSync(file)) {
-      throw ruleError('INSIGHT_E_RUN_NOT_FOUND', `A run file must be one of ${Object.keys(RUN_FILES).join(', ')} and exist.`,
+      throw ruleError('INSIGHT_E_RUN_NOT_FOUND', `A run file must be one of ${Object.keys(files).join(', ')} and exist.`,
         { run: run.id, file: request.params.name }, 'It is written when training ends; check the run has completed.');
     }
     return reply.type('image/png').header('cache-control', 'no-cache').send(fs.readFileSync(file));
