@@ -5,11 +5,11 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ruleError } from '../errors';
+import { blocksOf, type Block } from '../models/graph/blocks';
+import { checkCutLayer, defaultCutLayer } from '../models/graph/cut';
+import { graphSteps, rebuild } from '../models/graph/rebuild';
 import { SeedSequence } from '../models/seeds';
 import { applyAdapter } from './adapter';
-import { blocksOf, type Block } from './blocks';
-import { checkCutLayer, defaultCutLayer } from './cut';
-import { graphSteps, rebuild } from './graph';
 import { attachHead } from './head';
 import { applyLora, checkLoraTargets, defaultLoraTargets } from './lora';
 import type { LoraLayer } from './lora_layer';

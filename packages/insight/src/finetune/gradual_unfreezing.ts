@@ -5,7 +5,7 @@
 import type { tf } from '../backend';
 import type { Callback, TrainingContext } from '../train/callbacks/callback';
 import type { Param } from '../train/optimizers';
-import type { Block } from './blocks';
+import type { Block } from '../models/graph/blocks';
 import { isBatchNorm, setInferenceMode } from './freeze';
 
 export class GradualUnfreezing implements Callback {

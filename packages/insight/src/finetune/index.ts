@@ -6,8 +6,8 @@ export { resolveFinetuneConfig, FINETUNE_SCHEMA, type FinetuneConfig } from './c
 export { FINETUNE_METHODS, configureMethod, parameterCounts, type FinetuneMethod } from './methods';
 export { loadBaseModel, type BaseModel, type BaseModelOptions } from './base_model';
 export { buildFinetuneModel, type BuildOptions, type FinetuneModel } from './build';
-export { defaultCutLayer, checkCutLayer } from './cut';
-export { blocksOf, type Block } from './blocks';
+export { defaultCutLayer, checkCutLayer } from '../models/graph/cut';
+export { blocksOf, type Block } from '../models/graph/blocks';
 export { LoraLayer, type LoraLayerArgs, type LoraTarget } from './lora_layer';
 export { mergeLora, defaultLoraTargets, loraLayersOf } from './lora';
 export { applyAdapter } from './adapter';

@@ -5,7 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { getInsightMetadata, setInsightMetadata } from '../models/metadata';
-import { graphSteps, rebuild, type GraphStep } from './graph';
+import { graphSteps, rebuild, type GraphStep } from '../models/graph/rebuild';
 import { LoraLayer } from './lora_layer';
 
 const LORA_CLASSES = ['Dense', 'Conv2D'];

@@ -1,17 +1,14 @@
 // Gradual unfreezing thaws one block from the top every N epochs (frozen blocks unchanged bit for bit until their
-// epoch), blocks are found at graph boundaries, and the L2-SP penalty equals a hand computation.
+// epoch), and the L2-SP penalty equals a hand computation. (Blocks and cut points: test/models/graph.test.ts.)
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
 import { initBackend, tf } from '../../src/backend';
-import { blocksOf } from '../../src/finetune/blocks';
 import { buildFinetuneModel } from '../../src/finetune/build';
-import { defaultCutLayer } from '../../src/finetune/cut';
 import { GradualUnfreezing } from '../../src/finetune/gradual_unfreezing';
 import { inInferenceMode } from '../../src/finetune/freeze';
 import { L2SP } from '../../src/finetune/l2sp';
 import { configureMethod } from '../../src/finetune/methods';
-import { createModel } from '../../src/models';
 import type { Callback } from '../../src/train/callbacks/callback';
 import { Adam } from '../../src/train/optimizers';
 import { ConstantSchedule } from '../../src/train/schedules';
@@ -21,20 +18,6 @@ import { sameBits, tinyBase, tinyLoader } from './tiny_base';
 
 before(async () => {
   await initBackend();
-});
-
-describe('blocks and cut points', () => {
-  it('seed-cnn and resnet: default cut before the classifier, blocks at graph boundaries', () => {
-    const cnn = createModel('seed-cnn', { inputShape: [32, 32, 3], numClasses: 5, seed: 1 });
-    assert.equal(defaultCutLayer(cnn), 'dense1');
-    assert.deepEqual(blocksOf(cnn, 'dense1').map((b) => b.layers.map((l) => l.name)),
-      [['conv1', 'pool1'], ['conv2', 'pool2'], ['conv3', 'flatten'], ['dense1']]);
-    const resnet = createModel('resnet', { inputShape: [32, 32, 3], numClasses: 5, depth: 8, seed: 1 });
-    assert.equal(defaultCutLayer(resnet), 'pool');
-    const blocks = blocksOf(resnet, 'pool');
-    assert.deepEqual(blocks.map((b) => b.adapterSite), ['stem_relu', 'stage1_block1_out', 'stage2_block1_out', 'stage3_block1_out']);
-    assert.equal(blocks[2].layers.length, 9); // conv1 bn1 relu1 conv2 proj bn2 proj_bn add out
-  });
 });
 
 describe('gradual unfreezing', () => {

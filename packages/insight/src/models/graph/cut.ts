@@ -1,10 +1,10 @@
-// Where a base model is cut: by default the last layer before its classifier (the layer feeding the model's
-// output layer), else a named layer. Everything after the cut is the base's original head, kept for the
-// forgetting report; everything up to it is the feature extractor the new head sits on.
+// Where a model is cut: by default the last layer before its classifier (the layer feeding the model's output
+// layer), else a named layer. Everything up to the cut is the feature extractor (what fine-tuning puts a new head
+// on, and whose activations explanations read); everything after it is the classifier head.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { ruleError } from '../errors';
-import { graphSteps } from './graph';
+import { ruleError } from '../../errors';
+import { graphSteps } from './rebuild';
 
 /** The name of the layer whose output feeds the output layer: e.g. seed-cnn → 'dense1', resnet → 'pool'. */
 export function defaultCutLayer(model: tfl.LayersModel): string {

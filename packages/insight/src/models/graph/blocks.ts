@@ -1,10 +1,11 @@
-// Blocks of a base model: the units gradual unfreezing thaws one at a time and after which adapters go. A block
+// Blocks of a model: the units gradual unfreezing thaws one at a time, after which adapters go, and that
+// explanations and compression treat as one stage. A block
 // ends at a graph boundary (a layer every path passes through) just before the next kernel layer (Conv2D, Dense,
 // ...) or at the cut: seed-cnn gives [conv1 pool1] [conv2 pool2] [conv3 flatten] [dense1]; a CIFAR ResNet gives
 // the stem, then one block per residual BasicBlock (the last one ending with the pooling at the cut).
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { graphSteps, hasWeights } from './graph';
+import { graphSteps, hasWeights } from './rebuild';
 import { isArticulation } from './cut';
 
 export interface Block {

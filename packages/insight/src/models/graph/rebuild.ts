@@ -1,7 +1,8 @@
 // Rebuilding a layers model's graph: every layer of a loaded model (Sequential or functional) is re-applied, in
 // topological order, to new symbolic tensors. A hook may replace a layer's application (wrap it in LoRA) or add
 // layers after it (an adapter); layers that are re-applied as they are keep sharing their weights with the source
-// model. This is how a base is cut at a layer and how adapters and LoRA enter a model without copying weights.
+// model. This is how a base is cut at a layer and how adapters and LoRA enter a model without copying weights;
+// explanations (tapping a layer's output) and compression (replacing a layer) use it the same way.
 import * as tfl from '@tensorflow/tfjs-layers';
 
 type SymbolicTensor = tfl.SymbolicTensor;
@@ -57,7 +58,7 @@ export function rebuild(
   model: tfl.LayersModel, input: SymbolicTensor, options: { until?: string; hook?: StepHook } = {},
 ): { output: SymbolicTensor; tensors: Map<number, SymbolicTensor> } {
   if (model.inputs.length !== 1 || model.outputs.length !== 1) {
-    throw new Error(`Fine-tuning needs a model with one input and one output; ${model.name} has ${model.inputs.length} and ${model.outputs.length}.`);
+    throw new Error(`Rebuilding a model's graph needs a model with one input and one output; ${model.name} has ${model.inputs.length} and ${model.outputs.length}.`);
   }
   const tensors = new Map<number, SymbolicTensor>([[model.inputs[0].id, input]]);
   let last: SymbolicTensor | undefined;
