@@ -1,8 +1,8 @@
 // All evaluation metrics of one pass, in one JSON-ready object (report/metrics.json).
-import { argmaxRows, confusionMatrix } from './confusion_matrix';
+import { argmaxRows, topKAccuracy } from '../math/top_k';
+import { confusionMatrix } from './confusion_matrix';
 import type { InferenceResult } from './inference';
 import { macroAverage, perClassMetrics, type ClassMetrics } from './per_class';
-import { topKAccuracy } from './top_k';
 
 export interface EvaluationMetrics {
   count: number;

@@ -7,7 +7,7 @@ import { startBackend } from '../run/backend_choice';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { resolvePredictConfig, type PredictConfig } from './config';
 import { expandImagePaths, readImageRgb } from './image_input';
-import { topKIndices } from './top_k';
+import { topKIndices } from '../math/top_k';
 
 export interface Prediction {
   file: string;

@@ -1,6 +1,6 @@
 // The human-readable parts of a report: the per-class table and the confusion matrix as aligned text.
+import { formatTable } from '../format/table';
 import type { EvaluationMetrics } from './metrics';
-import { formatTable } from './table';
 
 /** class | precision | recall | f1 | support, then the macro average and the overall figures. */
 export function formatPerClassTable(m: EvaluationMetrics): string {

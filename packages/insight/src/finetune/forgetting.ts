@@ -4,7 +4,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { DataLoader, type ImageDataset, type Normalization } from '../data';
-import { argmaxRows } from '../eval/confusion_matrix';
+import { argmaxRows } from '../math/top_k';
 import { runInference } from '../eval/inference';
 import { accuracy } from '../eval/metrics';
 

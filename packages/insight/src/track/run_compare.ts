@@ -1,5 +1,5 @@
 // `insight runs compare A B ...`: which hyperparameters differ between runs, and their metrics side by side.
-import { formatTable } from '../eval/table';
+import { formatTable } from '../format/table';
 import { paramText, type ParamValue } from './flatten';
 import type { RunSummary } from './run_summary';
 import { formatMetric } from './runs_text';

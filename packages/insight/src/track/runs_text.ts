@@ -1,6 +1,6 @@
 // The runs table of `insight runs` as aligned terminal text: id, status, creation time, epochs, the
 // hyperparameters that differ between the listed runs (or the --columns asked for), headline metrics, tags.
-import { formatTable } from '../eval/table';
+import { formatTable } from '../format/table';
 import { paramText } from './flatten';
 import { resolveKey } from './run_query';
 import type { RunSummary } from './run_summary';

@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
 import type { DataLoader } from '../data';
-import { argmaxRows } from '../eval/confusion_matrix';
+import { argmaxRows } from '../math/top_k';
 import { runInference } from '../eval/inference';
 import { accuracy } from '../eval/metrics';
 import type { Callback, TrainingContext } from './callbacks/callback';

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { argmaxRows, confusionMatrix } from '../../src/eval/confusion_matrix';
+import { confusionMatrix } from '../../src/eval/confusion_matrix';
 import { computeMetrics } from '../../src/eval/metrics';
 import { macroAverage, perClassMetrics } from '../../src/eval/per_class';
 import { formatConfusionTable, formatPerClassTable } from '../../src/eval/text_report';
-import { topKAccuracy, topKIndices } from '../../src/eval/top_k';
+import { argmaxRows, topKAccuracy, topKIndices } from '../../src/math/top_k';
 
 // 6 examples, 3 classes. Rows: probabilities; argmax: 0, 1, 1, 2, 2, 0.
 const probabilities = new Float32Array([

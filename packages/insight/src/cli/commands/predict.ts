@@ -3,7 +3,7 @@ import { Command, Option } from 'commander';
 
 import { PREDICT_SCHEMA, resolvePredictConfig } from '../../eval/config';
 import { predict } from '../../eval/predict';
-import { formatTable } from '../../eval/table';
+import { formatTable } from '../../format/table';
 import type { CliIo } from '../main';
 import { addSchemaOptions, givenOptions } from '../options';
 import { readConfigFile } from '../config_file';

@@ -4,7 +4,7 @@
 // probabilities; with "signature_name": "logits", logits).
 import type { FastifyRequest } from 'fastify';
 
-import { topKIndices } from '../../../eval/top_k';
+import { topKIndices } from '../../../math/top_k';
 import type { ServeContext } from '../../http/context';
 import { parseClassifyBody, SIGNATURES } from '../../inputs/tf_serving_body';
 import { infer, jsonBody, withServable } from '../shared';

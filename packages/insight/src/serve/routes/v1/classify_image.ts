@@ -6,7 +6,7 @@
 //    "predictions": [{"file": "cat.jpg" | null, "top": [{"index": 3, "class_name": "cat", "probability": 0.81}, ...]}]}
 import type { FastifyRequest } from 'fastify';
 
-import { topKIndices } from '../../../eval/top_k';
+import { topKIndices } from '../../../math/top_k';
 import { serveError } from '../../errors';
 import type { ServeContext } from '../../http/context';
 import { readUpload } from '../../inputs/upload';

@@ -5,7 +5,7 @@
 // strings (Triton's classification extension).
 import type { RouteOptions } from 'fastify';
 
-import { topKIndices } from '../../../eval/top_k';
+import { topKIndices } from '../../../math/top_k';
 import type { ServeContext } from '../../http/context';
 import { parseV2InferBody, type V2OutputRequest } from '../../inputs/v2_body';
 import type { BatchOutput } from '../../batching/batcher';

@@ -1,4 +1,4 @@
-// Aligned plain-text tables for terminals and report files.
+// Aligned plain-text tables for terminals and report files (evaluation reports, `insight runs`, `insight predict`).
 
 /**
  * Renders rows as columns padded to their widest cell; `align` per column ('l' or 'r', default 'r' except the

@@ -1,4 +1,17 @@
-// Top-k from probability rows.
+// Top-k (and top-1, argmax) of score rows: [rows, numClasses] row-major probabilities or logits, as the model's
+// output comes back from the backend. Shared by evaluation, training, fine-tuning and serving.
+
+/** Predicted class (argmax, lowest index on ties) of every row of probabilities [count, numClasses]. */
+export function argmaxRows(probabilities: Float32Array, numClasses: number): Int32Array {
+  const count = probabilities.length / numClasses;
+  const predicted = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    let best = 0;
+    for (let c = 1; c < numClasses; c++) if (probabilities[i * numClasses + c] > probabilities[i * numClasses + best]) best = c;
+    predicted[i] = best;
+  }
+  return predicted;
+}
 
 /**
  * Indices of the k largest values of row `row` of a [rows, numClasses] row-major matrix, largest first
