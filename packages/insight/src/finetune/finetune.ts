@@ -7,20 +7,12 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { DataLoader } from '../data';
 import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { runInference } from '../eval/inference';
-import { writeReport } from '../eval/report';
 import { setInsightMetadata } from '../models/metadata';
-import { startBackend } from '../run/backend_choice';
 import { writeFileAtomic } from '../run/atomic';
-import { saveModel } from '../run/model_io';
-import { RunDir } from '../run/run_dir';
-import type { Callback } from '../train/callbacks/callback';
-import { MetricsLog } from '../train/callbacks/metrics_log';
-import { ModelCheckpoint } from '../train/callbacks/model_checkpoint';
-import { ProgressBar } from '../train/callbacks/progress_bar';
-import { ProgressLog } from '../train/callbacks/progress_log';
 import { augmentOf } from '../train/data_setup';
 import { createOptimizer, type Optimizer } from '../train/optimizers';
 import { CosineSchedule } from '../train/schedules';
+import { RunSession } from '../train/session';
 import type { TrainerState } from '../train/state';
 import { fit } from '../train/trainer';
 import { TRAIN_SCHEMA, type TrainConfig } from '../train/config';
@@ -64,12 +56,9 @@ export interface FinetuneResult {
  *   perClass: 100, method: 'lora', rank: 4 })`.
  */
 export async function finetune(input: Partial<FinetuneConfig> | Record<string, unknown>, options: FinetuneOptions = {}): Promise<FinetuneResult> {
-  const out = options.out ?? process.stdout;
   const config = resolveFinetuneConfig(input);
-  const say = (line: string) => {
-    if (config.progress !== 'none') out.write(`${line}\n`);
-  };
-  const backend = await startBackend(config.backend);
+  const session = await RunSession.start({ backend: config.backend, progress: config.progress, out: options.out });
+  const say = (line: string) => session.say(line);
   const inputShape = config.inputShape === null ? null : listOf(config.inputShape).map(Number) as [number, number, number];
   const base = await loadBaseModel(config.base, { inputShape, normalization: config.normalization === 'scale' ? { kind: 'scale' } : null });
   base.notices.forEach(say);
@@ -103,7 +92,6 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
   });
   const heldOut = new DataLoader(data.heldOut, { batchSize: 256, shuffle: false, normalization: data.normalization, workers });
   let optimizer: Optimizer | null = null;
-  let run: RunDir | null = null;
   try {
     optimizer = createOptimizer(config.optimizer, params, { ...defaultsOf(), weightDecay: config.weightDecay });
     const stepsPerEpoch = train.batchesPerEpoch;
@@ -111,11 +99,11 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
     const totalSteps = stepsPerEpoch * config.epochs;
     const warmupSteps = Math.min(totalSteps, Math.round(warmupEpochs * stepsPerEpoch));
     const schedule = new CosineSchedule(config.lr, totalSteps, warmupSteps, config.schedule === 'constant' ? config.lr : 0);
-    run = RunDir.create(config.runsDir, config);
+    const run = session.create(config.runsDir, config);
 
     const pct = (share: number) => `${(share * 100).toFixed(share < 0.01 ? 2 : 1)}%`;
     say(`Run ${run.dir}`);
-    say(`  base ${base.dir} (${base.metadata.architecture}, ${base.model.countParams().toLocaleString('en-US')} parameters), cut at ${ft.cutAt}, backend ${backend}`);
+    say(`  base ${base.dir} (${base.metadata.architecture}, ${base.model.countParams().toLocaleString('en-US')} parameters), cut at ${ft.cutAt}, backend ${session.backend}`);
     say(`  method ${config.method}: ${finalCounts.trainable.toLocaleString('en-US')} of ${finalCounts.total.toLocaleString('en-US')} parameters train (${pct(finalCounts.share)})` +
       `${unfreezing ? `; gradual unfreezing of ${ft.blocks.length} blocks every ${config.unfreezeEvery} epochs starts with ${startCounts.trainable.toLocaleString('en-US')} (${pct(startCounts.share)})` : ''}`);
     say(`  data: ${data.train.count} training images, ${data.heldOutDescription}, ${data.classNames.length} classes (${data.classNames.join(', ')})`);
@@ -125,36 +113,33 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
     const started = performance.now();
     const state = await fit(ft.model, train, {
       epochs: config.epochs, optimizer, schedule, seed: config.seed, validation: config.epochValidation ? heldOut : null,
-      callbacks: callbacksFor(config, run, out, unfreezing), penalty: l2sp ? () => l2sp.penalty() : undefined,
+      callbacks: session.callbacks(unfreezing ? [unfreezing] : [], { monitor: config.epochValidation ? 'val_loss' : 'loss' }),
+      penalty: l2sp ? () => l2sp.penalty() : undefined,
     });
     const trainSeconds = (performance.now() - started) / 1000;
 
     const report = computeMetrics(await runInference(ft.model, heldOut), data.classNames, [Math.min(config.topK, data.classNames.length)]);
-    await writeReport(run.reportDir, report, { split: data.heldOutDescription, model: run.modelDir });
+    await session.report(report, data.heldOutDescription);
     let forgetting: ForgettingReport | null = null;
     if (data.forgetting && forgettingBefore !== null) {
       forgetting = forgettingReport(data.forgetting.count, forgettingBefore, await baseTaskAccuracy(ft.original, data.forgetting, base.metadata.normalization, workers));
-      writeFileAtomic(`${run.reportDir}/forgetting.json`, `${JSON.stringify(forgetting, null, 2)}\n`);
-    }
-    const model = config.method === 'lora' && config.merge ? mergeLora(ft.model) : ft.model;
-    await saveModel(model, run.modelDir);
-    const summary = {
-      backend, method: config.method, base: base.dir, cutAt: ft.cutAt, epochs: state.epoch, steps: state.step,
-      trainableParams: finalCounts.trainable, totalParams: finalCounts.total, trainSeconds,
-      report: { split: data.heldOutDescription, loss: report.loss, accuracy: report.accuracy, topK: report.topK }, forgetting,
-    };
-    run.setStatus('completed', { summary });
-    say(`Report on ${data.heldOutDescription}: loss ${report.loss.toFixed(4)} - accuracy ${report.accuracy.toFixed(4)}`);
-    if (forgetting) {
+      writeFileAtomic(run.forgettingJson, `${JSON.stringify(forgetting, null, 2)}\n`);
       say(`Forgetting on ${forgetting.count} base-task images (original head): accuracy ${forgetting.before.toFixed(4)} before, ${forgetting.after.toFixed(4)} after (drop ${forgetting.drop.toFixed(4)})`);
     }
-    say(`Model: ${run.modelDir}${model !== ft.model ? ' (LoRA merged into the weights)' : ''}`);
+    const model = config.method === 'lora' && config.merge ? mergeLora(ft.model) : ft.model;
+    await session.complete(model, {
+      summary: {
+        method: config.method, base: base.dir, cutAt: ft.cutAt, epochs: state.epoch, steps: state.step,
+        trainableParams: finalCounts.trainable, totalParams: finalCounts.total, trainSeconds, forgetting,
+      },
+      modelNote: model !== ft.model ? ' (LoRA merged into the weights)' : '',
+    });
     return {
-      runDir: run.dir, config, backend, state, report, forgetting, trainableParams: finalCounts.trainable, totalParams: finalCounts.total,
-      trainableShare: finalCounts.share, trainSeconds, model,
+      runDir: run.dir, config, backend: session.backend, state, report, forgetting, trainableParams: finalCounts.trainable,
+      totalParams: finalCounts.total, trainableShare: finalCounts.share, trainSeconds, model,
     };
   } catch (error) {
-    run?.setStatus('failed', { error: (error as Error).message });
+    session.fail(error);
     ft.model.dispose();
     throw error;
   } finally {
@@ -168,16 +153,4 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
 /** The training recipe's defaults (beta1, momentum ...) for the settings fine-tuning does not expose. */
 function defaultsOf(): TrainConfig {
   return Object.fromEntries(Object.entries(TRAIN_SCHEMA).map(([key, spec]) => [key, spec.default])) as unknown as TrainConfig;
-}
-
-/** Progress, metrics.jsonl, gradual unfreezing, checkpoints (last). */
-function callbacksFor(config: FinetuneConfig, run: RunDir, out: NodeJS.WriteStream, unfreezing: GradualUnfreezing | null): Callback[] {
-  const callbacks: Callback[] = [];
-  const progress = config.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : config.progress;
-  if (progress === 'bar') callbacks.push(new ProgressBar(out));
-  if (progress === 'log') callbacks.push(new ProgressLog(out, 0));
-  callbacks.push(new MetricsLog(run, 0));
-  if (unfreezing) callbacks.push(unfreezing);
-  callbacks.push(new ModelCheckpoint({ lastDir: run.lastCheckpoint, bestDir: run.bestCheckpoint, monitor: config.epochValidation ? 'val_loss' : 'loss' }));
-  return callbacks;
 }

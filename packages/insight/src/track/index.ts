@@ -1,9 +1,8 @@
-// Experiment tracking as a library: the TensorBoard event writer and training logger, the run index, and the
-// dashboard server.
+// Experiment tracking as a library: the TensorBoard event writer, the run index, and the dashboard server. (The
+// callback that logs a training run to TensorBoard lives with training: train/callbacks/tensorboard.ts.)
 export { EventFileWriter, FILE_VERSION, type EventWriterOptions } from './event_writer';
 export type { Histogram, SummaryValue } from './event_proto';
 export { histogramOf } from './histogram';
-export { TrainingLogger, type TrainingLoggerOptions, type SampleSource } from './training_logger';
 export { RunIndex, INDEX_FILE, type RefreshResult } from './run_index';
 export { parseCondition, type RunQuery, type Condition } from './run_query';
 export { summarizeRun, type RunSummary } from './run_summary';

@@ -6,24 +6,17 @@ import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { runInference } from '../eval/inference';
-import { writeReport } from '../eval/report';
 import { createModel } from '../models/registry';
 import { readCheckpoint, restoreWeights } from '../run/checkpoint';
-import { saveModel } from '../run/model_io';
-import { startBackend } from '../run/backend_choice';
 import { RunDir } from '../run/run_dir';
-import { TrainingLogger } from '../track/training_logger';
-import type { Callback } from './callbacks/callback';
+import type { Callback, GradientHook } from './callbacks/callback';
 import { EarlyStopping } from './callbacks/early_stopping';
-import { MetricsLog } from './callbacks/metrics_log';
-import { ModelCheckpoint } from './callbacks/model_checkpoint';
-import { ProgressBar } from './callbacks/progress_bar';
-import { ProgressLog } from './callbacks/progress_log';
 import { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
 import { resolveTrainConfig, type TrainConfig } from './config';
 import { createLoaders, evaluationLoader, prepareData } from './data_setup';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
 import { createSchedule } from './schedules';
+import { RunSession } from './session';
 import type { TrainerState } from './state';
 import { fit, trainableVariables } from './trainer';
 
@@ -35,6 +28,13 @@ export interface TrainOptions {
   resume?: string;
   /** Where progress and info lines go (default process.stdout). */
   out?: NodeJS.WriteStream;
+  /**
+   * Your callbacks, run after the built-in ones (progress, metrics, TensorBoard, plateau, stopping) and before the
+   * checkpoint, which stores their getState() so a resumed run restores it (by name: give each a unique one).
+   */
+  callbacks?: Callback[];
+  /** Sees, and may replace, every update's averaged gradients before the optimizer applies them (see GradientHook). */
+  onGradients?: GradientHook;
 }
 
 export interface TrainResult {
@@ -50,17 +50,14 @@ export interface TrainResult {
 
 /**
  * Trains a model per `config` (partial; defaults are the reference recipe) in a new run directory, or resumes
- * `options.resume`. Example: `const { runDir, report } = await train({ epochs: 2, limit: 2000 })`.
+ * `options.resume`. Example: `const { runDir, report } = await train({ epochs: 2, limit: 2000 })`; with a callback
+ * and a gradient hook: `train(config, { callbacks: [{ name: 'seen', onEpochEnd: (logs) => console.log(logs.loss) }],
+ * onGradients: (grads) => grads.map((g) => tf.clipByValue(g, -1, 1)) })`.
  */
 export async function train(config: Partial<TrainConfig> | Record<string, unknown> = {}, options: TrainOptions = {}): Promise<TrainResult> {
-  const out = options.out ?? process.stdout;
   const resumed = options.resume !== undefined ? RunDir.open(options.resume) : null;
   const resolved = resumed ? resumeConfig(resumed, config) : resolveTrainConfig(config);
-  const say = (line: string) => {
-    if (resolved.progress !== 'none') out.write(`${line}\n`);
-  };
-
-  const backend = await startBackend(resolved.backend);
+  const session = await RunSession.start({ backend: resolved.backend, progress: resolved.progress, out: options.out });
   const data = await prepareData(resolved);
   const model = createModel(resolved.model, {
     inputShape: [data.train.height, data.train.width, 3], numClasses: data.classNames.length, classNames: data.classNames,
@@ -68,31 +65,31 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
   });
   const loaders = createLoaders(resolved, data);
   const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
-  let run: RunDir | null = null;
-  let logger: TrainingLogger | null = null;
   try {
     const accumulation = resolved.gradAccumulation;
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
     const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
     const initialState = resumed ? await restoreFromCheckpoint(resumed, model, optimizer) : undefined;
-    run = resumed ?? RunDir.create(resolved.runsDir, resolved);
-    logger = resolved.tensorboard ? new TrainingLogger({
-      logDir: run.dir, stepEvery: resolved.logEverySteps || 10,
-      samples: { dataset: data.validation ?? data.train, normalization: data.normalization, classNames: data.classNames },
-    }) : null;
+    const run = resumed ? session.resume(resumed) : session.create(resolved.runsDir, resolved);
+    const callbacks = session.callbacks([...monitorCallbacks(resolved), ...(options.callbacks ?? [])], {
+      monitor: resolved.monitor, logEverySteps: resolved.logEverySteps,
+      tensorboard: resolved.tensorboard ? {
+        stepEvery: resolved.logEverySteps || 10,
+        samples: { dataset: data.validation ?? data.train, normalization: data.normalization, classNames: data.classNames },
+      } : null,
+    });
 
-    say(`${resumed ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
-    say(`  model ${resolved.model} (${model.countParams().toLocaleString('en-US')} parameters), backend ${backend}`);
-    say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
-    say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
+    session.say(`${resumed ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
+    session.say(`  model ${resolved.model} (${model.countParams().toLocaleString('en-US')} parameters), backend ${session.backend}`);
+    session.say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
+    session.say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
       `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
 
     const state = await fit(model, loaders.train, {
       epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
-      seed: resolved.seed, validation: loaders.validation, initialState, callbacks: callbacksFor(resolved, run, out, logger),
+      seed: resolved.seed, validation: loaders.validation, initialState, callbacks, onGradients: options.onGradients,
     });
 
-    // The end of the run, in this order: report, model, and only then status 'completed'.
     const evalLoader = loaders.validation ?? evaluationLoader(resolved, data.train, data.normalization);
     let report: EvaluationMetrics;
     try {
@@ -100,22 +97,13 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
     } finally {
       if (evalLoader !== loaders.validation) await evalLoader.close();
     }
-    await writeReport(run.reportDir, report, { split: data.validationDescription, model: run.modelDir });
-    await logger?.logReport(report, run.reportDir);
-    await saveModel(model, run.modelDir);
-    run.setStatus('completed', {
-      summary: {
-        backend, epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null,
-        report: { split: data.validationDescription, loss: report.loss, accuracy: report.accuracy, topK: report.topK },
-      },
+    await session.report(report, data.validationDescription);
+    await session.complete(model, {
+      summary: { epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null },
     });
-    say(`Report on ${data.validationDescription}: loss ${report.loss.toFixed(4)} - accuracy ${report.accuracy.toFixed(4)}` +
-      `${Object.entries(report.topK).filter(([k]) => k !== '1').map(([k, v]) => ` - top-${k} ${v.toFixed(4)}`).join('')}`);
-    say(`Model: ${run.modelDir}`);
-    return { runDir: run.dir, config: resolved, backend, state, report, model };
+    return { runDir: run.dir, config: resolved, backend: session.backend, state, report, model };
   } catch (error) {
-    run?.setStatus('failed', { error: (error as Error).message });
-    logger?.close();
+    session.fail(error);
     model.dispose();
     throw error;
   } finally {
@@ -158,20 +146,14 @@ async function restoreFromCheckpoint(run: RunDir, model: tfl.LayersModel, optimi
   return checkpoint.trainer;
 }
 
-/** Progress first (so notes follow the epoch line), then metrics, plateau, stopping; checkpoint last. */
-function callbacksFor(config: TrainConfig, run: RunDir, out: NodeJS.WriteStream, logger: TrainingLogger | null): Callback[] {
+/** Reduce-on-plateau, then early stopping, as the config turns them on. */
+function monitorCallbacks(config: TrainConfig): Callback[] {
   const callbacks: Callback[] = [];
-  const progress = config.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : config.progress;
-  if (progress === 'bar') callbacks.push(new ProgressBar(out));
-  if (progress === 'log') callbacks.push(new ProgressLog(out, config.logEverySteps));
-  callbacks.push(new MetricsLog(run, config.logEverySteps));
-  if (logger) callbacks.push(logger);
   if (config.reducePatience > 0) {
     callbacks.push(new ReduceLROnPlateau({ monitor: config.monitor, factor: config.reduceFactor, patience: config.reducePatience, minLr: config.minLr }));
   }
   if (config.earlyStoppingPatience > 0) {
     callbacks.push(new EarlyStopping({ monitor: config.monitor, patience: config.earlyStoppingPatience }));
   }
-  callbacks.push(new ModelCheckpoint({ lastDir: run.lastCheckpoint, bestDir: run.bestCheckpoint, monitor: config.monitor }));
   return callbacks;
 }

@@ -1,20 +1,23 @@
-// The training loop: Keras's fit, written out so every part is ours — micro-batches from the DataLoader,
-// tf.variableGrads for the gradients, gradient accumulation, the schedule's learning rate, our optimizers,
-// validation after each epoch and callbacks around it all. Every source of randomness is a function of
-// (seed, epoch, step), so a run restored from a checkpoint continues bit for bit.
+// The training loop: Keras's fit, written out so every part is ours — micro-batches from the DataLoader
+// (train_step.ts), gradient accumulation (gradient_accumulator.ts), an optional gradient hook, the schedule's
+// learning rate, our optimizers, validation after each epoch and callbacks around it all (callback_list.ts).
+// Every source of randomness is a function of (seed, epoch, step), so a run restored from a checkpoint continues
+// bit for bit.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
 import type { DataLoader } from '../data';
+import { ruleError } from '../errors';
 import { argmaxRows } from '../math/top_k';
 import { runInference } from '../eval/inference';
 import { accuracy } from '../eval/metrics';
-import type { Callback, TrainingContext } from './callbacks/callback';
-import { seedDropout } from './dropout_seeds';
-import { gradientStep } from './gradient_step';
+import type { Callback, GradientHook, TrainingContext, UpdateInfo } from './callbacks/callback';
+import { CallbackList } from './callbacks/callback_list';
+import { GradientAccumulator } from './gradient_accumulator';
 import type { Optimizer } from './optimizers';
 import type { LearningRateSchedule } from './schedules';
 import { initialTrainerState, type BatchLogs, type EpochLogs, type TrainerState } from './state';
+import { trainStep } from './train_step';
 
 export interface FitOptions {
   /** Train until this many epochs are complete (counting epochs done before a resume). */
@@ -30,6 +33,8 @@ export interface FitOptions {
   seed?: number;
   /** Run in order at every hook; put ModelCheckpoint last so it stores the others' updated state. */
   callbacks?: Callback[];
+  /** May replace each update's averaged gradients before callbacks see them and the optimizer applies them. */
+  onGradients?: GradientHook;
   /** Evaluated after every epoch (val_loss, val_accuracy) when given. */
   validation?: DataLoader | null;
   /** Continue from a checkpoint's trainer state (callback states are restored from it). */
@@ -49,20 +54,12 @@ export function trainableVariables(model: tfl.LayersModel): tf.Variable[] {
  *   schedule: new ConstantSchedule(1e-3), validation: valLoader })`.
  */
 export async function fit(model: tfl.LayersModel, train: DataLoader, options: FitOptions): Promise<TrainerState> {
-  const callbacks = options.callbacks ?? [];
-  const accumulation = options.gradAccumulation ?? 1;
-  const labelSmoothing = options.labelSmoothing ?? 0;
+  const callbacks = new CallbackList(options.callbacks ?? []);
   const state: TrainerState = options.initialState
     ? structuredClone(options.initialState)
     : initialTrainerState(options.seed ?? 0);
-  if (options.initialState) {
-    for (const cb of callbacks) {
-      const saved = state.callbacks[cb.name];
-      if (saved !== undefined && cb.setState) cb.setState(saved);
-    }
-  }
-  const variables = trainableVariables(model);
-  const [height, width] = model.inputs[0].shape.slice(1, 3) as number[];
+  if (options.initialState) callbacks.restore(state);
+  const accumulation = options.gradAccumulation ?? 1;
   const batchesPerEpoch = train.batchesPerEpoch;
   const ctx: TrainingContext = {
     model,
@@ -72,92 +69,16 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
     batchesPerEpoch,
     stepsPerEpoch: Math.ceil(batchesPerEpoch / accumulation),
     scheduledLr: (step) => options.schedule.lrAt(step),
-    snapshot: () => {
-      const copy = structuredClone(state);
-      for (const cb of callbacks) if (cb.getState) copy.callbacks[cb.name] = cb.getState();
-      return copy;
-    },
-    note: (message) => {
-      for (const cb of callbacks) cb.onNote?.(message);
-    },
+    snapshot: () => callbacks.snapshot(state),
+    note: (message) => callbacks.note(message),
   };
-  const run = async <K extends 'onTrainBegin' | 'onTrainEnd'>(hook: K) => {
-    for (const cb of callbacks) await cb[hook]?.(ctx);
-  };
+  const epochs = new EpochRunner(model, train, options, callbacks, ctx, new GradientAccumulator(accumulation));
 
-  await run('onTrainBegin');
+  await callbacks.trainBegin(ctx);
   for (let epochIndex = state.epoch; epochIndex < options.epochs && !state.stopTraining; epochIndex++) {
-    for (const cb of callbacks) await cb.onEpochBegin?.(epochIndex, ctx);
+    await callbacks.epochBegin(epochIndex, ctx);
     const started = performance.now();
-    let seen = 0;
-    let lossSum = 0;
-    let correctSum = 0;
-    let batch = 0;
-    let lr = options.schedule.lrAt(state.step) * state.lrScale;
-    // Gradient accumulation: sums of size-weighted micro-batch gradients, and the examples they cover.
-    let pending: tf.Tensor[] | null = null;
-    let pendingCount = 0;
-    let micro = 0;
-
-    for await (const b of train.epoch(epochIndex)) {
-      batch++;
-      const x = tf.tensor4d(b.x, [b.size, height, width, 3]);
-      const y = tf.tensor1d(b.y, 'int32');
-      const restoreSeeds = seedDropout(model, state.seed, state.step, micro);
-      let step;
-      try {
-        step = gradientStep(model, variables, x, y, labelSmoothing, options.penalty);
-      } finally {
-        restoreSeeds();
-        tf.dispose([x, y]);
-      }
-      const [lossValue, correctValue] = await Promise.all([step.loss.data(), step.correct.data()]);
-      tf.dispose([step.loss, step.correct]);
-      lossSum += lossValue[0] * b.size;
-      correctSum += correctValue[0];
-      seen += b.size;
-
-      let grads: tf.Tensor[];
-      if (accumulation === 1) {
-        grads = step.grads;
-      } else {
-        const weighted = tf.tidy(() => step.grads.map((g, i) => (pending ? tf.add(pending[i], tf.mul(g, b.size)) : tf.mul(g, b.size))));
-        tf.dispose(step.grads);
-        if (pending) tf.dispose(pending);
-        pending = weighted;
-        grads = [];
-      }
-      pendingCount += b.size;
-      micro++;
-      if (micro === accumulation || batch === batchesPerEpoch) {
-        if (pending) {
-          const sums: tf.Tensor[] = pending;
-          grads = tf.tidy(() => sums.map((g) => tf.div(g, pendingCount)));
-          tf.dispose(sums);
-          pending = null;
-        }
-        lr = options.schedule.lrAt(state.step) * state.lrScale;
-        for (const cb of callbacks) cb.onGradients?.(grads, { epochIndex, step: state.step + 1, lastOfEpoch: batch === batchesPerEpoch }, ctx);
-        options.optimizer.apply(grads, lr);
-        tf.dispose(grads);
-        state.step++;
-        micro = 0;
-        pendingCount = 0;
-      }
-
-      const seconds = (performance.now() - started) / 1000;
-      const logs: BatchLogs = {
-        epochIndex, batch, batchesPerEpoch, step: state.step, loss: lossSum / seen, accuracy: correctSum / seen, lr,
-        imagesPerSecond: seen / Math.max(seconds, 1e-9), seconds,
-      };
-      for (const cb of callbacks) await cb.onBatchEnd?.(logs, ctx);
-    }
-
-    const trainSeconds = (performance.now() - started) / 1000;
-    const logs: EpochLogs = {
-      epoch: epochIndex + 1, step: state.step, loss: lossSum / seen, accuracy: correctSum / seen, lr,
-      seconds: trainSeconds, imagesPerSecond: seen / Math.max(trainSeconds, 1e-9),
-    };
+    const logs = await epochs.train(epochIndex, started);
     if (options.validation) {
       const result = await runInference(model, options.validation);
       logs.val_loss = result.loss;
@@ -166,8 +87,89 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
     logs.seconds = (performance.now() - started) / 1000;
     state.epoch = epochIndex + 1;
     state.history.push(logs);
-    for (const cb of callbacks) await cb.onEpochEnd?.(logs, ctx);
+    await callbacks.epochEnd(logs, ctx);
   }
-  await run('onTrainEnd');
+  await callbacks.trainEnd(ctx);
   return state;
+}
+
+/** One epoch's pass over the training batches: micro-batch steps, updates when due, batch logs. */
+class EpochRunner {
+  private readonly variables: tf.Variable[];
+  private readonly height: number;
+  private readonly width: number;
+
+  constructor(
+    private readonly model: tfl.LayersModel, private readonly loader: DataLoader, private readonly options: FitOptions,
+    private readonly callbacks: CallbackList, private readonly ctx: TrainingContext, private readonly accumulator: GradientAccumulator,
+  ) {
+    this.variables = trainableVariables(model);
+    [this.height, this.width] = model.inputs[0].shape.slice(1, 3) as number[];
+  }
+
+  /** Trains epoch `epochIndex` (0-based) and returns its logs without validation; `started` is its start time. */
+  async train(epochIndex: number, started: number): Promise<EpochLogs> {
+    const { state, batchesPerEpoch } = this.ctx;
+    let seen = 0;
+    let lossSum = 0;
+    let correctSum = 0;
+    let batch = 0;
+    let lr = this.lrNow();
+    try {
+      for await (const b of this.loader.epoch(epochIndex)) {
+        batch++;
+        const step = await trainStep(this.model, this.variables, b, {
+          height: this.height, width: this.width, labelSmoothing: this.options.labelSmoothing ?? 0,
+          seed: state.seed, step: state.step, microBatch: this.accumulator.microBatch, penalty: this.options.penalty,
+        });
+        lossSum += step.loss * b.size;
+        correctSum += step.correct;
+        seen += b.size;
+        this.accumulator.add(step.grads, b.size);
+        const lastOfEpoch = batch === batchesPerEpoch;
+        if (this.accumulator.isDue(lastOfEpoch)) {
+          lr = this.lrNow();
+          await this.update(lr, epochIndex, lastOfEpoch);
+        }
+        const seconds = (performance.now() - started) / 1000;
+        const logs: BatchLogs = {
+          epochIndex, batch, batchesPerEpoch, step: state.step, loss: lossSum / seen, accuracy: correctSum / seen, lr,
+          imagesPerSecond: seen / Math.max(seconds, 1e-9), seconds,
+        };
+        await this.callbacks.batchEnd(logs, this.ctx);
+      }
+    } finally {
+      this.accumulator.dispose();
+    }
+    const seconds = (performance.now() - started) / 1000;
+    return {
+      epoch: epochIndex + 1, step: state.step, loss: lossSum / seen, accuracy: correctSum / seen, lr,
+      seconds, imagesPerSecond: seen / Math.max(seconds, 1e-9),
+    };
+  }
+
+  /** The learning rate of the next update: the schedule's at the current step, times reduce-on-plateau's scale. */
+  private lrNow(): number {
+    return this.options.schedule.lrAt(this.ctx.state.step) * this.ctx.state.lrScale;
+  }
+
+  /** One optimizer update from the accumulated gradients: gradient hook, callbacks look, optimizer applies. */
+  private async update(lr: number, epochIndex: number, lastOfEpoch: boolean): Promise<void> {
+    const { grads, examples } = this.accumulator.take();
+    const info: UpdateInfo = { epochIndex, step: this.ctx.state.step + 1, lastOfEpoch, examples };
+    let applied: readonly tf.Tensor[] = grads;
+    try {
+      applied = (await this.options.onGradients?.(grads, info, this.ctx)) ?? grads;
+      if (applied.length !== grads.length) {
+        throw ruleError('INSIGHT_E_CONFIG', 'A gradient hook must return one gradient per trainable weight, in order.',
+          { returned: applied.length, trainableWeights: grads.length }, 'Return grads.map(...) (or nothing to keep them).');
+      }
+      this.callbacks.gradients(applied, info, this.ctx);
+      this.options.optimizer.apply(applied as tf.Tensor[], lr);
+    } finally {
+      tf.dispose(grads);
+      if (applied !== grads) tf.dispose(applied as tf.Tensor[]);
+    }
+    this.ctx.state.step++;
+  }
 }

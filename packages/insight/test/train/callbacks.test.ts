@@ -1,10 +1,16 @@
-// Early stopping and reduce-on-plateau on scripted epoch logs; their state survives a save/restore.
+// Early stopping and reduce-on-plateau on scripted epoch logs, on the Monitor base they share with ModelCheckpoint;
+// their state survives a save/restore; the CallbackList calls them in order and carries their state.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import type { TrainingContext } from '../../src/train/callbacks/callback';
+import { InsightError } from '../../src/errors';
+import type { Callback, TrainingContext } from '../../src/train/callbacks/callback';
+import { CallbackList } from '../../src/train/callbacks/callback_list';
 import { EarlyStopping } from '../../src/train/callbacks/early_stopping';
+import { ModelCheckpoint } from '../../src/train/callbacks/model_checkpoint';
+import { MonitorCallback } from '../../src/train/callbacks/monitor';
 import { ReduceLROnPlateau } from '../../src/train/callbacks/reduce_on_plateau';
+import type { MonitorName } from '../../src/train/state';
 import { initialTrainerState, type EpochLogs } from '../../src/train/state';
 
 function context(scheduledLr = 0.1): TrainingContext & { notes: string[] } {
@@ -88,5 +94,98 @@ describe('ReduceLROnPlateau', () => {
     const cb = new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 2 });
     for (const [i, loss] of [1, 1.1, 0.9, 1.0, 0.8].entries()) cb.onEpochEnd(logs(i + 1, loss), ctx);
     assert.equal(ctx.state.lrScale, 1);
+  });
+});
+
+/** The base's bookkeeping on its own: improvements by name, counted misses. */
+class Recorder extends MonitorCallback {
+  readonly name = 'recorder';
+  readonly improved: boolean[] = [];
+  constructor(monitor: MonitorName, minDelta = 0) {
+    super(monitor, minDelta);
+  }
+  onEpochEnd(logs: EpochLogs): void {
+    const improved = this.observe(logs);
+    if (!improved) this.wait++;
+    this.improved.push(improved);
+  }
+}
+
+describe('MonitorCallback', () => {
+  it('minimises losses and maximises accuracies, by more than minDelta', () => {
+    const loss = new Recorder('val_loss', 0.05);
+    for (const [i, v] of [1.0, 0.97, 0.9, 0.95].entries()) loss.onEpochEnd(logs(i + 1, v));
+    assert.deepEqual(loss.improved, [true, false, true, false]);
+    assert.equal(loss.mode, 'min');
+    assert.deepEqual(loss.getState(), { best: 0.9, wait: 1 });
+    const acc = new Recorder('val_accuracy');
+    for (const [i, v] of [0.5, 0.6, 0.6, 0.4].entries()) acc.onEpochEnd(logs(i + 1, 1, v));
+    assert.deepEqual(acc.improved, [true, true, false, false]);
+    assert.equal(acc.mode, 'max');
+    assert.deepEqual(acc.getState(), { best: 0.6, wait: 2 });
+  });
+
+  it('a restored monitor continues from the saved best and wait', () => {
+    const a = new Recorder('val_loss');
+    for (const [i, v] of [1, 2].entries()) a.onEpochEnd(logs(i + 1, v));
+    const b = new Recorder('val_loss');
+    b.setState(JSON.parse(JSON.stringify(a.getState())));
+    b.onEpochEnd(logs(3, 1.5));
+    assert.deepEqual(b.improved, [false]);
+    assert.deepEqual(b.getState(), { best: 1, wait: 2 });
+  });
+
+  it('says which metric is missing and how to fix it', () => {
+    const cb = new EarlyStopping({ monitor: 'val_loss', patience: 1 });
+    const noValidation = { epoch: 1, step: 1, loss: 1, accuracy: 0.5, lr: 0.1, seconds: 1, imagesPerSecond: 1 };
+    assert.throws(() => cb.onEpochEnd(noValidation, context()), (e: unknown) => e instanceof InsightError && e.message ===
+      'A monitored metric must be logged every epoch. Received: monitor="val_loss". ' +
+      'Monitor a training metric (loss, accuracy) or keep a validation split (validationCount > 0).');
+  });
+
+  it('keeps each subclass\'s checkpointed state as before: early stopping, plateau (with cooldown), checkpoint (best only)', () => {
+    const early = new EarlyStopping({ monitor: 'val_loss', patience: 5 });
+    const plateau = new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 1, cooldown: 2 });
+    const checkpoint = new ModelCheckpoint({ lastDir: '/nonexistent/last', bestDir: '/nonexistent/best', monitor: 'val_loss' });
+    const ctx = context(0.1);
+    for (const [i, v] of [1, 2].entries()) {
+      early.onEpochEnd(logs(i + 1, v), ctx);
+      plateau.onEpochEnd(logs(i + 1, v), ctx);
+    }
+    assert.deepEqual(early.getState(), { best: 1, wait: 1 });
+    assert.deepEqual(plateau.getState(), { best: 1, wait: 0, cooldownLeft: 2 });
+    checkpoint.setState({ best: 0.5 });
+    assert.deepEqual(checkpoint.getState(), { best: 0.5 });
+    const restored = new ReduceLROnPlateau({ monitor: 'val_loss', factor: 0.5, patience: 1, cooldown: 2 });
+    restored.setState(plateau.getState());
+    assert.deepEqual(restored.getState(), plateau.getState());
+  });
+});
+
+describe('CallbackList', () => {
+  it('runs each hook in list order, awaiting each callback before the next', async () => {
+    const calls: string[] = [];
+    const slow = (name: string): Callback => ({
+      name,
+      onEpochEnd: async () => {
+        await new Promise((resolve) => setTimeout(resolve, name === 'a' ? 20 : 0));
+        calls.push(name);
+      },
+      onNote: (m) => calls.push(`${name}:${m}`),
+    });
+    const list = new CallbackList([slow('a'), slow('b')]);
+    await list.epochEnd(logs(1, 1), context());
+    list.note('hi');
+    assert.deepEqual(calls, ['a', 'b', 'a:hi', 'b:hi']);
+  });
+
+  it('restores callback state from TrainerState.callbacks and snapshots it back, by name', () => {
+    const ctx = context();
+    const list = new CallbackList([new EarlyStopping({ monitor: 'val_loss', patience: 9 }), { name: 'stateless' }]);
+    ctx.state.callbacks = { earlyStopping: { best: 0.25, wait: 3 } };
+    list.restore(ctx.state);
+    const snapshot = list.snapshot(ctx.state);
+    assert.deepEqual(snapshot.callbacks, { earlyStopping: { best: 0.25, wait: 3 } });
+    assert.notEqual(snapshot, ctx.state);
   });
 });

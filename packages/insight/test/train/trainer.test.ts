@@ -1,5 +1,5 @@
-// The training loop on tiny data: repeatability, gradient accumulation, memory, early stopping, and resuming
-// from a checkpoint continuing bit for bit.
+// The training loop on tiny data: repeatability, gradient accumulation, the gradient hook, memory, early stopping,
+// and resuming from a checkpoint continuing bit for bit.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,7 +10,9 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { initBackend, tf } from '../../src/backend';
 import { DataLoader, type ImageDataset } from '../../src/data';
+import { InsightError } from '../../src/errors';
 import { readCheckpoint, restoreWeights } from '../../src/run/checkpoint';
+import type { GradientHook, UpdateInfo } from '../../src/train/callbacks/callback';
 import { EarlyStopping } from '../../src/train/callbacks/early_stopping';
 import { ModelCheckpoint } from '../../src/train/callbacks/model_checkpoint';
 import { Adam, paramsOf, Sgd } from '../../src/train/optimizers';
@@ -108,6 +110,71 @@ describe('fit', () => {
     });
     assert.equal(state.epoch, 3);
     assert.equal(state.stopTraining, true);
+    optimizer.dispose();
+    model.dispose();
+  });
+});
+
+describe('fit: the gradient hook', () => {
+  /** Trains tinyModel(12) for 2 epochs of plain SGD at `lr` with `onGradients`; returns weights before and after. */
+  const trainWithHook = async (lr: number, onGradients?: GradientHook, gradAccumulation = 1) => {
+    const model = tinyModel(12);
+    const before = weightsOf(model);
+    const optimizer = new Sgd(paramsOf(trainableVariables(model)));
+    await fit(model, loader(tinyDataset(56), 16), { epochs: 2, optimizer, schedule: new ConstantSchedule(lr), onGradients, gradAccumulation });
+    const after = weightsOf(model);
+    optimizer.dispose();
+    model.dispose();
+    return { before, after };
+  };
+
+  it('zeroed gradients leave the weights unchanged; gradients x 2 step like a doubled learning rate', async () => {
+    const zeroed = await trainWithHook(0.1, (grads) => grads.map((g) => tf.zerosLike(g)));
+    assert.deepEqual(zeroed.after, zeroed.before);
+    const plain = await trainWithHook(0.1);
+    assert.notDeepEqual(plain.after, plain.before);
+    const scaled = await trainWithHook(0.05, (grads) => grads.map((g) => tf.mul(g, 2)));
+    assert.deepEqual(scaled.after, plain.after);
+  });
+
+  it('sees every update once, with its number, its examples and the epoch end; no tensors leak', async () => {
+    const infos: UpdateInfo[] = [];
+    const shapes: number[][] = [];
+    const hook: GradientHook = (grads, info) => {
+      infos.push(info);
+      if (shapes.length === 0) shapes.push(...grads.map((g) => g.shape));
+    };
+    const tensorsBefore = tf.memory().numTensors;
+    // 56 images in batches of 16 → 16, 16, 16, 8; two micro-batches per update → updates of 32 and 24 examples.
+    await trainWithHook(0.1, hook, 2);
+    assert.equal(tf.memory().numTensors, tensorsBefore);
+    assert.deepEqual(infos.map((i) => [i.epochIndex, i.step, i.examples, i.lastOfEpoch]),
+      [[0, 1, 32, false], [0, 2, 24, true], [1, 3, 32, false], [1, 4, 24, true]]);
+    assert.deepEqual(shapes, [[3, 3, 3, 4], [4], [144, 3], [3]]);
+  });
+
+  it('callbacks see the gradients the hook returns', async () => {
+    const seen: number[] = [];
+    const model = tinyModel(13);
+    const optimizer = new Sgd(paramsOf(trainableVariables(model)));
+    await fit(model, loader(tinyDataset(32), 16), {
+      epochs: 1, optimizer, schedule: new ConstantSchedule(0.1),
+      onGradients: async (grads) => grads.map((g) => tf.onesLike(g)),
+      callbacks: [{ name: 'look', onGradients: (grads) => void seen.push(tf.sum(grads[1]).dataSync()[0]) }],
+    });
+    assert.deepEqual(seen, [4, 4]);
+    optimizer.dispose();
+    model.dispose();
+  });
+
+  it('rejects a hook that returns the wrong number of gradients, naming the counts', async () => {
+    const model = tinyModel(14);
+    const optimizer = new Sgd(paramsOf(trainableVariables(model)));
+    await assert.rejects(fit(model, loader(tinyDataset(32), 16), {
+      epochs: 1, optimizer, schedule: new ConstantSchedule(0.1), onGradients: (grads) => grads.slice(1).map((g) => tf.clone(g)),
+    }), (e: unknown) => e instanceof InsightError && e.message ===
+      'A gradient hook must return one gradient per trainable weight, in order. Received: returned=3, trainableWeights=4. ' +
+      'Return grads.map(...) (or nothing to keep them).');
     optimizer.dispose();
     model.dispose();
   });

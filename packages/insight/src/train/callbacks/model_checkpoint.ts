@@ -3,8 +3,8 @@
 // (complete or absent), so a run killed at any moment can resume from `last/`.
 import { writeCheckpoint } from '../../run/checkpoint';
 import type { EpochLogs, MonitorName } from '../state';
-import type { Callback, TrainingContext } from './callback';
-import { Monitor } from './monitor';
+import type { TrainingContext } from './callback';
+import { MonitorCallback } from './monitor';
 
 export interface ModelCheckpointOptions {
   lastDir: string;
@@ -12,19 +12,15 @@ export interface ModelCheckpointOptions {
   monitor: MonitorName;
 }
 
-export class ModelCheckpoint implements Callback {
+export class ModelCheckpoint extends MonitorCallback {
   readonly name = 'modelCheckpoint';
-  private readonly monitor: Monitor;
-  private best: number | null = null;
 
   constructor(private readonly options: ModelCheckpointOptions) {
-    this.monitor = new Monitor(options.monitor);
+    super(options.monitor);
   }
 
   async onEpochEnd(logs: EpochLogs, ctx: TrainingContext): Promise<void> {
-    const value = this.monitor.read(logs);
-    const improved = this.monitor.improves(value, this.best);
-    if (improved) this.best = value;
+    const improved = this.observe(logs);
     const state = ctx.optimizer.getState();
     try {
       const contents = { optimizerName: ctx.optimizer.name, optimizerState: state, trainer: ctx.snapshot() };
@@ -35,11 +31,8 @@ export class ModelCheckpoint implements Callback {
     }
   }
 
+  /** Only the best value: a checkpoint never waits (and checkpoints written before the base class stay readable). */
   getState(): unknown {
     return { best: this.best };
-  }
-
-  setState(state: unknown): void {
-    this.best = (state as { best: number | null }).best;
   }
 }

@@ -2,8 +2,8 @@
 // epochs, multiply the learning rate by `factor` (never below minLr), then wait `cooldown` epochs.
 // It acts on TrainerState.lrScale, a multiplier on whatever schedule is running.
 import type { EpochLogs, MonitorName } from '../state';
-import type { Callback, TrainingContext } from './callback';
-import { Monitor } from './monitor';
+import type { TrainingContext } from './callback';
+import { MonitorCallback } from './monitor';
 
 export interface ReduceOnPlateauOptions {
   monitor: MonitorName;
@@ -14,30 +14,21 @@ export interface ReduceOnPlateauOptions {
   minLr?: number;
 }
 
-export class ReduceLROnPlateau implements Callback {
+export class ReduceLROnPlateau extends MonitorCallback {
   readonly name = 'reduceOnPlateau';
-  private readonly monitor: Monitor;
-  private best: number | null = null;
-  private wait = 0;
   private cooldownLeft = 0;
 
   constructor(private readonly options: ReduceOnPlateauOptions) {
-    this.monitor = new Monitor(options.monitor, options.minDelta ?? 0);
+    super(options.monitor, options.minDelta ?? 0);
   }
 
   onEpochEnd(logs: EpochLogs, ctx: TrainingContext): void {
-    const value = this.monitor.read(logs);
     const inCooldown = this.cooldownLeft > 0;
     if (inCooldown) {
       this.cooldownLeft--;
       this.wait = 0;
     }
-    if (this.monitor.improves(value, this.best)) {
-      this.best = value;
-      this.wait = 0;
-      return;
-    }
-    if (inCooldown) return;
+    if (this.observe(logs) || inCooldown) return;
     this.wait++;
     if (this.wait < this.options.patience) return;
     const minLr = this.options.minLr ?? 0;
@@ -46,20 +37,18 @@ export class ReduceLROnPlateau implements Callback {
     if (current > minLr) {
       const reduced = Math.max(current * this.options.factor, minLr);
       ctx.state.lrScale = reduced / scheduled;
-      ctx.note(`Reduce on plateau: ${this.monitor.name} has not improved for ${this.wait} epochs; lr ${current.toPrecision(3)} -> ${reduced.toPrecision(3)}.`);
+      ctx.note(`Reduce on plateau: ${this.monitor} has not improved for ${this.wait} epochs; lr ${current.toPrecision(3)} -> ${reduced.toPrecision(3)}.`);
       this.cooldownLeft = this.options.cooldown ?? 0;
       this.wait = 0;
     }
   }
 
   getState(): unknown {
-    return { best: this.best, wait: this.wait, cooldownLeft: this.cooldownLeft };
+    return { ...(super.getState() as object), cooldownLeft: this.cooldownLeft };
   }
 
   setState(state: unknown): void {
-    const s = state as { best: number | null; wait: number; cooldownLeft: number };
-    this.best = s.best;
-    this.wait = s.wait;
-    this.cooldownLeft = s.cooldownLeft;
+    super.setState(state);
+    this.cooldownLeft = (state as { cooldownLeft?: number }).cooldownLeft ?? 0;
   }
 }

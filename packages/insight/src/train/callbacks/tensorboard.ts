@@ -1,33 +1,32 @@
-// The training run's TensorBoard log, written by a callback the trainer installs by default (`--no-tensorboard`
-// turns it off). Into one event file in the run directory it writes:
+// The training run's TensorBoard log (Keras's TensorBoard callback), installed by train() by default
+// (`--no-tensorboard` turns it off). It lives with training and feeds the tracker's pure writers (track/: event
+// file, histograms, prediction grid, system metrics), so the tracker never imports training. Into one event file
+// in the run directory it writes:
 //   step/{loss,accuracy,lr,images_per_second}   every `stepEvery` updates, x = update (loss/accuracy: epoch running means)
 //   epoch/{loss,accuracy,val_loss,val_accuracy,lr,images_per_second,seconds}   x = epoch
 //   system/{cpu_percent,rss_bytes,heap_used_bytes,tensors,native_tensor_bytes}   every few seconds, x = update
 //   weights/<name>, gradients/<name>   histograms per epoch (gradients of the epoch's last update), x = epoch
 //   images/sample_predictions   at the end: a grid of sample images (spread over the validation split) with predicted and true class
 //   images/confusion_matrix, report/*   from the final report (see logReport)
-// The sample grid is also saved as predictions.png + predictions.json for the dashboard. Logging never stops
-// training: a failure is reported once as a note and that kind of record is skipped from then on.
+// The sample grid is also saved as the run's predictions.png + predictions.json for the dashboard. Logging never
+// stops training: a failure is reported once as a note and that kind of record is skipped from then on.
 import * as fs from 'node:fs';
-import * as path from 'node:path';
 
 import type { Tensor } from '@tensorflow/tfjs-core';
 import sharp from 'sharp';
 
-import { tf } from '../backend';
-import { normalizeImages, type ImageDataset, type Normalization } from '../data';
-import { confusionPng } from '../eval/confusion_png';
-import type { EvaluationMetrics } from '../eval/metrics';
-import { writeFileAtomic } from '../run/atomic';
-import type { Callback, TrainingContext } from '../train/callbacks/callback';
-import type { BatchLogs, EpochLogs } from '../train/state';
-import { EventFileWriter } from './event_writer';
-import { histogramOf } from './histogram';
-import { predictionGridPng, type SamplePrediction } from './prediction_grid';
-import { SystemSampler } from './system_metrics';
-
-export const PREDICTIONS_PNG = 'predictions.png';
-export const PREDICTIONS_JSON = 'predictions.json';
+import { tf } from '../../backend';
+import { normalizeImages, type ImageDataset, type Normalization } from '../../data';
+import { confusionPng } from '../../eval/confusion_png';
+import type { EvaluationMetrics } from '../../eval/metrics';
+import { writeFileAtomic } from '../../run/atomic';
+import type { RunDir } from '../../run/run_dir';
+import { EventFileWriter } from '../../track/event_writer';
+import { histogramOf } from '../../track/histogram';
+import { predictionGridPng, type SamplePrediction } from '../../track/prediction_grid';
+import { SystemSampler } from '../../track/system_metrics';
+import type { BatchLogs, EpochLogs } from '../state';
+import type { Callback, TrainingContext, UpdateInfo } from './callback';
 
 export interface SampleSource {
   /** `count` images spread evenly through this dataset are shown (use the validation split: the model has not trained on it). */
@@ -38,9 +37,9 @@ export interface SampleSource {
   count?: number;
 }
 
-export interface TrainingLoggerOptions {
-  /** Where the event file goes: the run directory. */
-  logDir: string;
+export interface TensorBoardOptions {
+  /** The event file goes into the run directory, and so do the sample predictions; the report's confusion.png is read from it. */
+  run: RunDir;
   /** Step scalars every this many optimizer updates (default 10). */
   stepEvery?: number;
   /** Seconds between system samples (default 5). */
@@ -51,8 +50,8 @@ export interface TrainingLoggerOptions {
   warn?: (message: string) => void;
 }
 
-export class TrainingLogger implements Callback {
-  readonly name = 'trainingLogger';
+export class TensorBoard implements Callback {
+  readonly name = 'tensorboard';
   private writer: EventFileWriter | null = null;
   private readonly sampler = new SystemSampler();
   private lastSystemSample = 0;
@@ -64,7 +63,7 @@ export class TrainingLogger implements Callback {
   private readonly stepEvery: number;
   private readonly systemMs: number;
 
-  constructor(private readonly options: TrainingLoggerOptions) {
+  constructor(private readonly options: TensorBoardOptions) {
     this.stepEvery = Math.max(1, options.stepEvery ?? 10);
     this.systemMs = (options.systemEverySeconds ?? 5) * 1000;
   }
@@ -78,7 +77,7 @@ export class TrainingLogger implements Callback {
     this.ctx = ctx;
     this.lastEpoch = ctx.state.epoch;
     this.guard('event file', () => {
-      this.writer = new EventFileWriter(this.options.logDir, { onError: (error) => this.report('event file', error) });
+      this.writer = new EventFileWriter(this.options.run.dir, { onError: (error) => this.report('event file', error) });
     });
     this.lastSystemSample = performance.now();
   }
@@ -96,7 +95,7 @@ export class TrainingLogger implements Callback {
     if (performance.now() - this.lastSystemSample >= this.systemMs) this.logSystem(logs.step);
   }
 
-  onGradients(grads: readonly Tensor[], info: { lastOfEpoch: boolean }, ctx: TrainingContext): void {
+  onGradients(grads: readonly Tensor[], info: UpdateInfo, ctx: TrainingContext): void {
     if (!info.lastOfEpoch || !this.writer || this.failed.has('gradient histograms')) return;
     this.guard('gradient histograms', () => {
       this.disposeGradients();
@@ -150,10 +149,10 @@ export class TrainingLogger implements Callback {
   }
 
   /**
-   * The final evaluation: its confusion matrix as an image (report/confusion.png when `reportDir` has it, else
+   * The final evaluation: its confusion matrix as an image (the run's report/confusion.png when written, else
    * drawn here), loss, accuracy, top-k and per-class F1 as scalars at the last epoch; then closes the file.
    */
-  async logReport(report: EvaluationMetrics, reportDir?: string): Promise<void> {
+  async logReport(report: EvaluationMetrics): Promise<void> {
     const writer = this.writer;
     if (!writer) return;
     const step = this.lastEpoch;
@@ -162,8 +161,8 @@ export class TrainingLogger implements Callback {
     for (const c of report.perClass) scalars[`report/f1/${c.name}`] = c.f1;
     writer.addScalars(scalars, step);
     await this.guardAsync('confusion matrix image', async () => {
-      const file = reportDir === undefined ? null : path.join(reportDir, 'confusion.png');
-      const png = file !== null && fs.existsSync(file) ? fs.readFileSync(file) : await confusionPng(report.confusion, report.classNames);
+      const file = this.options.run.confusionPng;
+      const png = fs.existsSync(file) ? fs.readFileSync(file) : await confusionPng(report.confusion, report.classNames);
       const meta = await sharp(png).metadata();
       writer.addImage('images/confusion_matrix', png, { height: meta.height!, width: meta.width!, colorspace: meta.channels ?? 3 }, step);
     });
@@ -205,8 +204,8 @@ export class TrainingLogger implements Callback {
     }
     const grid = await predictionGridPng(samples, classNames);
     this.writer!.addImage('images/sample_predictions', grid.png, { height: grid.height, width: grid.width }, this.lastEpoch);
-    writeFileAtomic(path.join(this.options.logDir, PREDICTIONS_PNG), grid.png);
-    writeFileAtomic(path.join(this.options.logDir, PREDICTIONS_JSON), `${JSON.stringify({
+    writeFileAtomic(this.options.run.predictionsPng, grid.png);
+    writeFileAtomic(this.options.run.predictionsJson, `${JSON.stringify({
       classNames,
       samples: samples.map((s, i) => ({ index: indices[i], label: s.label, predicted: s.predicted, probability: s.probability })),
     }, null, 2)}\n`);

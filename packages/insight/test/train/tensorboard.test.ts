@@ -11,15 +11,16 @@ import { before, describe, it } from 'node:test';
 import sharp from 'sharp';
 
 import { tf } from '../../src/backend';
+import { RunDir } from '../../src/run/run_dir';
+import { TensorBoard } from '../../src/train/callbacks/tensorboard';
 import { train, type TrainResult } from '../../src/train/train';
 import { fit, trainableVariables } from '../../src/train/trainer';
 import { Adam, paramsOf } from '../../src/train/optimizers';
 import { ConstantSchedule } from '../../src/train/schedules';
 import { DataLoader } from '../../src/data';
-import { TrainingLogger } from '../../src/track/training_logger';
-import { tinyDataset, tinyModel } from '../train/tiny';
+import { decodeEventFile, scalarsOf, type DecodedEvent } from '../track/events';
 import { JPG_MINI } from '../shared_data';
-import { decodeEventFile, scalarsOf, type DecodedEvent } from './events';
+import { tinyDataset, tinyModel } from './tiny';
 
 const DATA = JPG_MINI;
 
@@ -132,13 +133,13 @@ describe('TensorBoard log of train(config)', () => {
   });
 });
 
-describe('TrainingLogger on its own', () => {
+describe('TensorBoard callback on its own', () => {
   it('a logging failure becomes one note and training goes on; no tensors leak', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-tbfail-'));
     const model = tinyModel(1);
     const loader = new DataLoader(tinyDataset(32), { batchSize: 8, seed: 1, workers: 0 });
     const optimizer = new Adam(paramsOf(trainableVariables(model)));
-    const logger = new TrainingLogger({ logDir: dir, stepEvery: 1, samples: null });
+    const logger = new TensorBoard({ run: RunDir.at(dir), stepEvery: 1, samples: null });
     const notes: string[] = [];
     const before = tf.memory().numTensors;
     let removed = false;

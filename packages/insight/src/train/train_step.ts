@@ -1,0 +1,53 @@
+// One micro-batch of training: the batch's tensors, dropout seeded for (run seed, update, micro-batch), the
+// forward and backward pass, and the batch's loss and correct count read back as numbers.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../backend';
+import type { Batch } from '../data';
+import { seedDropout } from './dropout_seeds';
+import { gradientStep } from './gradient_step';
+
+export interface TrainStepOptions {
+  /** Input size of the model: x is [batch.size, height, width, 3]. */
+  height: number;
+  width: number;
+  labelSmoothing: number;
+  /** Dropout masks are a function of these: the run's seed, the update and the micro-batch within it. */
+  seed: number;
+  step: number;
+  microBatch: number;
+  /** A scalar added to the loss inside the gradient tape (a regularizer such as L2-SP). */
+  penalty?: () => tf.Scalar;
+}
+
+export interface TrainStepResult {
+  /** grads[i] is d loss / d variables[i], the batch mean; the caller owns them. */
+  grads: tf.Tensor[];
+  /** Mean loss over the batch. */
+  loss: number;
+  /** Examples whose argmax logit is the label. */
+  correct: number;
+}
+
+/** batch.x: [size, H, W, 3] float32 (normalized), batch.y: [size] int32 → gradients, loss and correct count. */
+export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[], batch: Batch, options: TrainStepOptions): Promise<TrainStepResult> {
+  const x = tf.tensor4d(batch.x, [batch.size, options.height, options.width, 3]);
+  const y = tf.tensor1d(batch.y, 'int32');
+  const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch);
+  let step;
+  try {
+    step = gradientStep(model, variables, x, y, options.labelSmoothing, options.penalty);
+  } finally {
+    restoreSeeds();
+    tf.dispose([x, y]);
+  }
+  try {
+    const [loss, correct] = await Promise.all([step.loss.data(), step.correct.data()]);
+    return { grads: step.grads, loss: loss[0], correct: correct[0] };
+  } catch (error) {
+    tf.dispose(step.grads);
+    throw error;
+  } finally {
+    tf.dispose([step.loss, step.correct]);
+  }
+}
