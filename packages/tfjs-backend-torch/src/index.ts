@@ -5,6 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 
 import { TorchBackend } from './backend';
+import { registerCpuKernels } from './cpu_kernels/register_cpu_kernels';
 import { registerFusedGradients } from './gradients/relu_grad';
 import { binding, bindingError, HOW_TO_GET_LIBTORCH } from './binding';
 import { registerAllKernels } from './register_all_kernels';
@@ -14,12 +15,16 @@ export const BACKEND_NAME = 'torch';
 export { TorchBackend, getNumThreads, setNumThreads, THREADS_ENV, HOW_TO_GET_LIBTORCH };
 export { nativeKernelNames } from './kernel_util';
 export { FusedAdamOptimizer, fusedAdam } from './optimizers/fused_adam';
-export { FusedAdamUpdate, type FusedAdamUpdateAttrs } from './kernels/FusedAdamUpdate';
+export { adamUpdate, adamUpdateAttrs, type AdamEpsilonConvention, type AdamSlots, type AdamStep } from './optimizers/adam_update';
+export { FusedAdamUpdate, type FusedAdamUpdateAttrs, TorchReluGrad } from './kernel_names';
 
 /** True when the native addon loaded and `torch` is registered. */
 export const isAvailable = binding !== null;
 /** Why the backend is unavailable (null when it is available). */
 export const unavailableReason: string | null = bindingError;
+
+// This package's own kernels also run on cpu (plain formulas), so fusedAdam and the fused gradients work there.
+registerCpuKernels();
 
 if (binding !== null) {
   binding.setNumThreads(defaultThreadCount());

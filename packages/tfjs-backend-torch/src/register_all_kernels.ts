@@ -5,7 +5,7 @@ import { getKernelsForBackend, KernelConfig, registerKernel } from '@tensorflow/
 
 import { fallbackKernel } from './fallback';
 import { fusedAdamUpdateConfig } from './kernels/FusedAdamUpdate';
-import { reluGradConfig } from './kernels/ReluGrad';
+import { torchReluGradConfig } from './kernels/TorchReluGrad';
 import { avgPoolConfig } from './kernels/AvgPool';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad';
 import { batchMatMulConfig } from './kernels/BatchMatMul';
@@ -238,7 +238,7 @@ export const nativeKernelConfigs: KernelConfig[] = [
   softplusConfig,
   // fused training steps (kernels of this backend only)
   fusedAdamUpdateConfig,
-  reluGradConfig,
+  torchReluGradConfig,
   // convolution, pooling, matmul, normalisation
   avgPoolConfig,
   avgPoolGradConfig,

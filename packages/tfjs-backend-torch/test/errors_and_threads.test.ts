@@ -64,12 +64,17 @@ test('threads default to all cores and follow INSIGHT_TORCH_THREADS', () => {
   assert.throws(() => setNumThreads(0), /Received: n=0/);
 });
 
-test('without the native addon, importing warns how to get libtorch and tfjs runs on cpu', () => {
+test('without the native addon, importing warns how to get libtorch and tfjs (and fusedAdam) runs on cpu', () => {
   const script = `
     const tf = require('@tensorflow/tfjs-core');
     const torch = require(${JSON.stringify(path.join(__dirname, '..', 'src', 'index.ts'))});
-    tf.ready().then(() => console.log(JSON.stringify({ available: torch.isAvailable, backend: tf.getBackend(),
-      sum: tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0] })));`;
+    tf.ready().then(() => {
+      // fusedAdam runs its kernel's cpu reference: one step from zero moments moves w by lr * sign(g).
+      const w = tf.variable(tf.tensor1d([1, 1]));
+      torch.fusedAdam(0.1).applyGradients({ [w.name]: tf.tensor1d([2, -3]) });
+      console.log(JSON.stringify({ available: torch.isAvailable, backend: tf.getBackend(),
+        sum: tf.add(tf.scalar(1), tf.scalar(2)).dataSync()[0], adam: Array.from(w.dataSync(), (x) => +x.toFixed(5)) }));
+    });`;
   const r = spawnSync(process.execPath, ['--conditions=source', '--require', 'tsx/cjs', '-e', script], {
     encoding: 'utf8', env: { ...process.env, INSIGHT_TORCH_ADDON: '/nonexistent/tfjs_torch.node' },
   });
@@ -77,7 +82,7 @@ test('without the native addon, importing warns how to get libtorch and tfjs run
   assert.match(r.stderr, /native addon could not be loaded/);
   assert.match(r.stderr, /apt-get install libtorch-dev/);
   assert.match(r.stderr, /LIBTORCH=/);
-  assert.deepEqual(JSON.parse(r.stdout.trim()), { available: false, backend: 'cpu', sum: 3 });
+  assert.deepEqual(JSON.parse(r.stdout.trim()), { available: false, backend: 'cpu', sum: 3, adam: [0.9, 1.1] });
 });
 
 test('the install step succeeds without libtorch and says how to get it', () => {

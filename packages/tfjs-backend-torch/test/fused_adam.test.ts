@@ -1,4 +1,5 @@
-// FusedAdamOptimizer against tfjs's own AdamOptimizer: same weights after several steps, same state.
+// FusedAdamOptimizer against tfjs's own AdamOptimizer, on torch and on cpu: same weights after several steps,
+// same state.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -37,10 +38,12 @@ test('fused Adam keeps AdamOptimizer state (iterations, moments) for saving and 
   assert.equal(weights.length, 3);  // iter, w/m, w/v
 });
 
-test('fused Adam runs the stock update on a backend without the fused kernel', async () => {
+test('fused Adam on cpu runs the cpu reference kernel and matches tf.train.adam', async () => {
   await tf.setBackend('cpu');
-  const reference = train(tf.train.adam(0.01, 0.9, 0.999, 1e-7), 5);
-  const fused = train(fusedAdam(0.01, 0.9, 0.999, 1e-7), 5);
-  assert.deepEqual(Array.from(fused), Array.from(reference));
+  const reference = train(tf.train.adam(0.01, 0.9, 0.999, 1e-7), 25);
+  const fused = train(fusedAdam(0.01, 0.9, 0.999, 1e-7), 25);
+  // Not bit for bit: the kernel folds the bias correction into its step size (float64, one rounding per output)
+  // where tfjs runs ~20 float32 ops; the same tolerance as on torch.
+  for (let i = 0; i < reference.length; i++) assert.ok(Math.abs(reference[i] - fused[i]) < 1e-5, `w[${i}]: ${reference[i]} vs ${fused[i]}`);
   await tf.setBackend('torch');
 });

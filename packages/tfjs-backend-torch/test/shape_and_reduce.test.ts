@@ -26,7 +26,8 @@ const ints = (shape: number[], seed = 2, lo = -5, hi = 5) =>
   tf.tensor(seq(shape.reduce((a, b) => a * b, 1), seed, lo, hi).map(Math.floor), shape, 'int32');
 const bools = (shape: number[], seed = 3) =>
   tf.tensor(seq(shape.reduce((a, b) => a * b, 1), seed, 0, 1).map((v) => (v > 0.5 ? 1 : 0)), shape, 'bool');
-const images = (shape: number[], seed = 4) => floats(shape, seed, 0, 1);
+/** A batch of images [batch, height, width, channels] with values in [0, 1). */
+const images = (shape: [number, number, number, number], seed = 4) => floats(shape, seed, 0, 1) as tf.Tensor4D;
 
 type Output = tf.Tensor | tf.Tensor[] | Record<string, tf.Tensor>;
 interface Case {
@@ -40,7 +41,7 @@ const resizeFlags: [boolean, boolean][] = [[false, false], [true, false], [false
 // One square image: the cpu kernel for ResizeBilinearGrad returns [N,W,H,C], which tfjs rejects unless
 // H = W, and the one for ResizeNearestNeighborGrad reads dy at the wrong offset for every image but the first.
 const gradOf = (resize: (x: tf.Tensor4D) => tf.Tensor4D) =>
-  tf.grad((x: tf.Tensor4D) => resize(x))(images([1, 4, 4, 2], 5), images([1, 6, 7, 2], 6));
+  tf.grad((x: tf.Tensor) => resize(x as tf.Tensor4D))(images([1, 4, 4, 2], 5), images([1, 6, 7, 2], 6));
 
 const CASES: Case[] = [
   { name: 'transpose', kernels: ['Transpose'], run: () => tf.transpose(floats([2, 3, 4]), [2, 0, 1]) },
@@ -177,7 +178,7 @@ for (const resize of ['resizeBilinear', 'resizeNearestNeighbor'] as const) {
         for (const [size, seed] of [[[4, 7], 5], [[2, 3], 6]] as [[number, number], number][]) {
           const x = images([2, 3, 5, 2], seed);
           const dy = images([2, ...size, 2], seed + 1);
-          const f = (t: tf.Tensor4D) => tf.image[resize](t, size, alignCorners, halfPixelCenters);
+          const f = (t: tf.Tensor) => tf.image[resize](t as tf.Tensor4D, size, alignCorners, halfPixelCenters);
           const forward = tf.sum(tf.mul(dy, f(x))).dataSync()[0];
           const backward = tf.sum(tf.mul(tf.grad(f)(x, dy), x)).dataSync()[0];
           assert.ok(Math.abs(forward - backward) <= 1e-4 * Math.abs(forward), `${size}: ${forward} vs ${backward}`);

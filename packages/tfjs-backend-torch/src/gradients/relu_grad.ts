@@ -1,15 +1,13 @@
-// ReLU's gradient through one fused kernel (TorchReluGrad) where the active backend has it, replacing
-// tfjs-core's dy * cast(step(x)). On other backends it computes exactly tfjs-core's formula.
-// index.ts loads tfjs-core's gradients before registering these, so later imports do not undo them.
-import {
-  cast, engine, getBackend, getKernel, GradConfig, mul, registerGradient, Relu, step, Tensor, zerosLike,
-} from '@tensorflow/tfjs-core';
+// ReLU's gradient through one fused kernel (TorchReluGrad: native on `torch`, tfjs-core's formula on `cpu`),
+// replacing tfjs-core's dy * cast(step(x)), which runs as three kernels.
+// index.ts registers these when the torch backend is created, after tfjs-core's gradients, so later imports do
+// not undo them.
+import { engine, GradConfig, registerGradient, Relu, Tensor, zerosLike } from '@tensorflow/tfjs-core';
 
-import { ReluGrad } from '../kernels/ReluGrad';
+import { TorchReluGrad } from '../kernel_names';
 
 function reluBackward(dy: Tensor, x: Tensor): Tensor {
-  if (getKernel(ReluGrad, getBackend()) !== undefined) return engine().runKernel(ReluGrad, { dy, x }) as Tensor;
-  return mul(dy, cast(step(x), 'float32'));
+  return engine().runKernel(TorchReluGrad, { dy, x }) as Tensor;
 }
 
 const reluGradConfig: GradConfig = {
@@ -20,7 +18,7 @@ const reluGradConfig: GradConfig = {
 
 // Second-order gradients through the fused kernel: d/d(dy) is the same mask; nothing flows to x.
 const reluGradGradConfig: GradConfig = {
-  kernelName: ReluGrad,
+  kernelName: TorchReluGrad,
   inputsToSave: ['x'],
   gradFunc: (ddx, saved) => ({ dy: () => reluBackward(ddx as Tensor, saved[0]), x: () => zerosLike(saved[0]) }),
 };

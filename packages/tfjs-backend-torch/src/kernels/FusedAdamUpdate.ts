@@ -1,22 +1,9 @@
 import { aten } from '../aten';
 import { nativeKernel } from '../kernel_util';
+import { FusedAdamUpdate, FusedAdamUpdateAttrs } from '../kernel_names';
 
-/** Name of the fused Adam step, a kernel of this backend (not a tfjs-core kernel). */
-export const FusedAdamUpdate = 'FusedAdamUpdate';
-
-export interface FusedAdamUpdateAttrs {
-  beta1: number;
-  beta2: number;
-  /** Step size with bias correction folded in: lr * sqrt(1 - beta2^t) / (1 - beta1^t). */
-  alpha: number;
-  /** Added to sqrt(v') (Keras's "epsilon hat"). tfjs's formula uses epsilon * sqrt(1 - beta2^t). */
-  epsilon: number;
-  /** Multiplies x before the step: 1 - lr * weightDecay for AdamW's decoupled decay; 1 for none. */
-  decay: number;
-}
-
-// One Adam step for one variable in 5-6 ATen calls instead of ~20 tfjs kernels:
-//   m' = b1 m + (1-b1) g;   v' = b2 v + (1-b2) g^2;   x' = decay x - alpha m' / (sqrt(v') + epsilon)
+// One Adam step for one variable in 5-6 ATen calls instead of ~20 tfjs kernels (formula: kernel_names.ts;
+// reference: cpu_kernels/FusedAdamUpdate.ts).
 // variable, gradient, m, v: same shape, float32 -> [x', m', v'].
 export const fusedAdamUpdateConfig = nativeKernel<FusedAdamUpdateAttrs>(FusedAdamUpdate, ({ inputs, attrs, backend }) => {
   const { variable, gradient, m, v } = inputs;

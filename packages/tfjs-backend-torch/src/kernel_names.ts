@@ -1,0 +1,24 @@
+// Names and attributes of this package's own kernels (not tfjs-core kernels), shared by their `torch` kernels
+// (kernels/), their `cpu` reference kernels (cpu_kernels/) and the code that runs them.
+
+/** One Adam step for one variable: inputs { variable, gradient, m, v } (same shape, float32) -> [x', m', v']. */
+export const FusedAdamUpdate = 'FusedAdamUpdate';
+
+/**
+ * FusedAdamUpdate's attributes: the step in its folded form
+ *   m' = b1 m + (1-b1) g;   v' = b2 v + (1-b2) g^2;   x' = decay x - alpha m' / (sqrt(v') + epsilon).
+ * Build them with adamUpdate (optimizers/adam_update.ts), which owns the folding.
+ */
+export interface FusedAdamUpdateAttrs {
+  beta1: number;
+  beta2: number;
+  /** Step size with bias correction folded in: lr * sqrt(1 - beta2^t) / (1 - beta1^t). */
+  alpha: number;
+  /** Added to sqrt(v') (Keras's "epsilon hat"). tfjs's formula uses epsilon * sqrt(1 - beta2^t). */
+  epsilon: number;
+  /** Multiplies x before the step: 1 - lr * weightDecay for AdamW's decoupled decay; 1 for none. */
+  decay: number;
+}
+
+/** ReLU's backward pass: inputs { dy, x } (same shape; dy float32) -> dx = dy where x > 0, else 0 (float32). */
+export const TorchReluGrad = 'TorchReluGrad';
