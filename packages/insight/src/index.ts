@@ -7,7 +7,7 @@
 //   const { metrics } = await evaluate({ model: runDir });
 //   const [first] = await predict({ model: runDir, images: ['cat.jpg'], topK: 3 });
 export { tf, initBackend } from './backend';
-export { ERROR_CODES, InsightError, type ErrorCode } from './errors';
+export { ERROR_CODES, InsightError, ServeError, type ErrorCode, type ErrorCodeInfo, type ServeErrorCode } from './errors';
 
 export * from './models';
 export * from './train';
@@ -17,6 +17,6 @@ export * from './track';
 export * from './finetune';
 export {
   type ImageDataset, subsetDataset, filterClasses, splitTrainValidation, loadCifar10, loadImageFolder,
-  type Normalization, normalizeImages, type AugmentConfig, type Batch, type LoaderOptions, DataLoader, DataError,
+  type Normalization, normalizeImages, type AugmentConfig, type Batch, type LoaderOptions, DataLoader,
 } from './data';
 export { main } from './cli/main';

@@ -1,16 +1,20 @@
 // The CLI's error boundary. Every failure leaves the process as one line on stderr —
 //   Error INSIGHT_E_CONFIG: lr must be a number > 0. Received: lr=-1. Pass e.g. --lr 0.001 (default: 0.001).
 // — and the exit status of its code. The codes (stable; documented in the README's error table, which a test
-// checks) are listed in ../errors.ts, shared with the library. No stack trace unless INSIGHT_DEBUG=1.
+// checks) are the catalogue in ../errors, shared with the library and the servers. No stack trace unless
+// INSIGHT_DEBUG=1.
 import { CommanderError } from 'commander';
 
-import { DataError } from '../data';
-import { ERROR_CODES, InsightError, ruleError, type ErrorCode } from '../errors';
+import { InsightError, ruleError } from '../errors';
 
-export { ERROR_CODES, InsightError, type ErrorCode };
+/** What a usage error is about: the command given (or '' at the top level) and every command the program has. */
+export interface UsageContext {
+  command: string;
+  commands: readonly string[];
+}
 
 /** Usage errors from commander, restated as rule + Received + fix. */
-function fromCommander(error: CommanderError, command: string): InsightError {
+function fromCommander(error: CommanderError, { command, commands }: UsageContext): InsightError {
   const message = error.message.replace(/^error: /, '');
   const help = `Run \`insight ${command}${command ? ' ' : ''}--help\` for the usage.`;
   const unknownOption = /unknown option '([^']+)'(?:\s*\(Did you mean (\S+)\?\))?/.exec(message);
@@ -24,17 +28,16 @@ function fromCommander(error: CommanderError, command: string): InsightError {
   if (missingArgument) return ruleError('INSIGHT_E_USAGE', `The argument <${missingArgument[1]}> is required.`, { [missingArgument[1]]: null }, help);
   const unknownCommand = /unknown command '([^']+)'/.exec(message);
   if (unknownCommand) {
-    return ruleError('INSIGHT_E_USAGE', 'The command must be one of: train, evaluate, predict, runs, dashboard.', { command: unknownCommand[1] },
+    return ruleError('INSIGHT_E_USAGE', `The command must be one of: ${commands.join(', ')}.`, { command: unknownCommand[1] },
       'Run `insight --help` for the commands.');
   }
   return ruleError('INSIGHT_E_USAGE', 'The command line must match the usage.', { error: message }, help);
 }
 
-/** Any thrown value as an InsightError: ours as is, data-layer errors as INSIGHT_E_DATA, the rest as internal. */
-export function toInsightError(error: unknown, command = ''): InsightError {
+/** Any thrown value as an InsightError: ours as they are, commander's usage errors restated, the rest internal. */
+export function toInsightError(error: unknown, usage: UsageContext = { command: '', commands: [] }): InsightError {
   if (error instanceof InsightError) return error;
-  if (error instanceof CommanderError) return fromCommander(error, command);
-  if (error instanceof DataError) return new InsightError('INSIGHT_E_DATA', error.message, { cause: error });
+  if (error instanceof CommanderError) return fromCommander(error, usage);
   const message = error instanceof Error ? error.message : String(error);
   return new InsightError('INSIGHT_E_INTERNAL', message, { cause: error });
 }

@@ -1,4 +1,4 @@
-// The `insight` command: train, evaluate, predict, runs, dashboard. `main(argv)` never throws and never calls
+// The `insight` command and its subcommands (the list in buildProgram). `main(argv)` never throws and never calls
 // process.exit: it prints errors as `Error <CODE>: <rule> Received: ... <fix>` and returns (and sets) the exit status.
 import { Command, CommanderError } from 'commander';
 
@@ -57,7 +57,8 @@ export async function main(argv: string[], io: CliIo = { stdout: process.stdout,
     if (error instanceof CommanderError && ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code)) {
       status = 0;
     } else {
-      const insightError = toInsightError(error, ['train', 'evaluate', 'predict', 'runs', 'dashboard', 'serve', 'finetune'].includes(argv[0]) ? argv[0] : '');
+      const commands = program.commands.map((command) => command.name());
+      const insightError = toInsightError(error, { command: commands.includes(argv[0]) ? argv[0] : '', commands });
       io.stderr.write(formatError(insightError));
       status = insightError.exitCode;
     }

@@ -3,7 +3,8 @@
 // offset), then horizontal flip, then normalize, then cutout (a size×size square set to 0 in the normalized
 // output, as in DeVries & Taylor 2017). The random choices are drawn first (drawAugmentParams) and the kernel
 // (renderImage) is a pure function of them, so tests can pass hand-picked parameters.
-import { checkInteger, ruleError } from './errors';
+import { ruleError } from '../errors';
+import { checkInteger } from './check_integer';
 import { applyTable } from './normalize';
 import { randomInt, type Rng } from './random';
 
@@ -22,14 +23,14 @@ export const PARAMS_PER_IMAGE = 5;
 /** Throws the house-style error unless `cfg` is a valid AugmentConfig for height×width images. */
 export function checkAugmentConfig(cfg: AugmentConfig, height: number, width: number): void {
   if (cfg.randomCrop !== undefined) {
-    checkInteger('augment.randomCrop.padding', cfg.randomCrop?.padding, 0, Math.max(height, width),
+    checkInteger('INSIGHT_E_CONFIG', 'augment.randomCrop.padding', cfg.randomCrop?.padding, 0, Math.max(height, width),
       'Pass the padding in pixels, e.g. randomCrop: { padding: 4 } for 32x32 images.');
   }
   if (cfg.horizontalFlip !== undefined && typeof cfg.horizontalFlip !== 'boolean') {
-    throw ruleError('augment.horizontalFlip must be a boolean.', { horizontalFlip: cfg.horizontalFlip }, 'Pass true or false.');
+    throw ruleError('INSIGHT_E_CONFIG', 'augment.horizontalFlip must be a boolean.', { horizontalFlip: cfg.horizontalFlip }, 'Pass true or false.');
   }
   if (cfg.cutout !== undefined) {
-    checkInteger('augment.cutout.size', cfg.cutout?.size, 1, Math.max(height, width),
+    checkInteger('INSIGHT_E_CONFIG', 'augment.cutout.size', cfg.cutout?.size, 1, Math.max(height, width),
       'Pass the square side in pixels, e.g. cutout: { size: 16 } for 32x32 images.');
   }
 }

@@ -13,7 +13,7 @@ import {
 } from './cifar10_records';
 import { sharedBytes, type ImageDataset } from './dataset';
 import { downloadFile, DownloadError } from './download';
-import { ruleError } from './errors';
+import { ruleError } from '../errors';
 import { ArchiveError, extractTar } from './tar';
 
 export const CIFAR10_URL = 'https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz';
@@ -57,7 +57,7 @@ interface Located {
 export async function loadCifar10(opts: Cifar10Options = {}): Promise<ImageDataset> {
   const split = opts.split ?? 'train';
   if (split !== 'train' && split !== 'test') {
-    throw ruleError("split must be 'train' or 'test'.", { split }, "Pass split: 'train' (50,000 images) or 'test' (10,000).");
+    throw ruleError('INSIGHT_E_CONFIG', "split must be 'train' or 'test'.", { split }, "Pass split: 'train' (50,000 images) or 'test' (10,000).");
   }
   const cacheDir = path.resolve(opts.cacheDir ?? datasetsCacheDir());
   const located = opts.path !== undefined ? await locateExplicit(opts.path, cacheDir, opts.sha256) : await locateCached(cacheDir, opts);
@@ -69,7 +69,7 @@ async function locateExplicit(given: string, cacheDir: string, sha256: string | 
   const full = path.resolve(given);
   const info = await stat(full).catch(() => null);
   if (!info) {
-    throw ruleError('The CIFAR-10 path does not exist.', { path: given },
+    throw ruleError('INSIGHT_E_DATA', 'The CIFAR-10 path does not exist.', { path: given },
       `Pass the ${ARCHIVE_NAME} archive or its extracted ${FOLDER_NAME} folder, or omit path to use the cache (${cacheDir}).`);
   }
   if (info.isFile()) {
@@ -99,13 +99,13 @@ async function locateCached(cacheDir: string, opts: Cifar10Options): Promise<Loc
       + `(or its extracted folder at ${folder}), or pass path: '<archive or folder>' to loadCifar10, `
       + 'or set INSIGHT_HOME to a folder whose datasets/ subfolder holds it.';
     if (opts.download === false) {
-      throw ruleError('CIFAR-10 is not in the cache and downloading is turned off.', { download: false, cacheDir }, placeFix);
+      throw ruleError('INSIGHT_E_DATA', 'CIFAR-10 is not in the cache and downloading is turned off.', { download: false, cacheDir }, placeFix);
     }
     try {
       await downloadFile(url, archive, { sha256: opts.sha256 ?? CIFAR10_SHA256, onProgress: opts.onProgress });
     } catch (err) {
       if (!(err instanceof DownloadError)) throw err;
-      throw ruleError(`CIFAR-10 is not in the cache and could not be downloaded: ${err.message}.`, { url, cacheDir }, placeFix);
+      throw ruleError('INSIGHT_E_DATA', `CIFAR-10 is not in the cache and could not be downloaded: ${err.message}.`, { url, cacheDir }, placeFix);
     }
   }
   return extractOnce(archive, folder, opts.sha256);
@@ -136,14 +136,14 @@ async function extractOnce(archive: string, dest: string, sha256: string | undef
       });
     } catch (err) {
       if (!(err instanceof ArchiveError)) throw err;
-      throw ruleError(`${archive} is not a readable CIFAR-10 archive: ${err.message}.`, { path: archive }, badArchiveFix);
+      throw ruleError('INSIGHT_E_DATA', `${archive} is not a readable CIFAR-10 archive: ${err.problem}.`, { path: archive }, badArchiveFix);
     }
     if (!result.extracted.some((name) => name.endsWith('.bin'))) {
-      throw ruleError(`${archive} holds no CIFAR-10 batch files (expected ${FOLDER_NAME}/data_batch_1.bin ... ${TEST_FILE}).`,
+      throw ruleError('INSIGHT_E_DATA', `${archive} holds no CIFAR-10 batch files (expected ${FOLDER_NAME}/data_batch_1.bin ... ${TEST_FILE}).`,
         { path: archive }, `Pass the binary version of CIFAR-10 (${ARCHIVE_NAME}, not the python or matlab one).`);
     }
     if (sha256 && result.sha256 !== sha256.toLowerCase()) {
-      throw ruleError('The archive does not have the expected sha256.', { path: archive, sha256: result.sha256, expected: sha256 },
+      throw ruleError('INSIGHT_E_DATA', 'The archive does not have the expected sha256.', { path: archive, sha256: result.sha256, expected: sha256 },
         'Download it again, or pass the sha256 of the file you trust.');
     }
     await checkFolder({ dir: temp, source: archive, fix: badArchiveFix });
@@ -176,12 +176,12 @@ async function readSplit(located: Located, split: 'train' | 'test'): Promise<Ima
   for (const file of files) {
     if (await exists(path.join(located.dir, file))) continue;
     if (split === 'test' && (await exists(path.join(located.dir, TRAIN_FILES[0])))) {
-      throw ruleError(`${TEST_FILE} is missing from ${located.source} (the training split alone was given).`, { split },
+      throw ruleError('INSIGHT_E_DATA', `${TEST_FILE} is missing from ${located.source} (the training split alone was given).`, { split },
         `Pass the full official archive (${CIFAR10_URL}) or a folder that contains ${TEST_FILE}. If the test split is `
         + 'withheld (as in the shared development data), validate on a split of the training data instead '
         + '(splitTrainValidation, e.g. the last 5,000 records).');
     }
-    throw ruleError(`${file} is missing from ${located.source}: CIFAR-10's ${split} split needs ${files.join(', ')}.`,
+    throw ruleError('INSIGHT_E_DATA', `${file} is missing from ${located.source}: CIFAR-10's ${split} split needs ${files.join(', ')}.`,
       { split, path: located.source }, located.fix);
   }
   const classNames = await readClassNames(located);
@@ -195,7 +195,7 @@ async function readSplit(located: Located, split: 'train' | 'test'): Promise<Ima
   for (let i = 0; i < files.length; i++) {
     const buf = await reads[i];
     if (buf.length !== sizes[i]) {
-      throw ruleError(`${files[i]} in ${located.source} changed while it was read.`, { file: files[i] }, 'Load again once it is complete.');
+      throw ruleError('INSIGHT_E_DATA', `${files[i]} in ${located.source} changed while it was read.`, { file: files[i] }, 'Load again once it is complete.');
     }
     checkLabels(located, files[i], buf, classNames.length);
     decodeRecords(buf, images, labels, first);
@@ -208,7 +208,7 @@ async function readClassNames(located: Located): Promise<string[]> {
   const text = await readFile(path.join(located.dir, META_FILE), 'utf8').catch(() => null);
   const names = text === null ? [] : parseClassNames(text);
   if (names.length < 2) {
-    throw ruleError(`${META_FILE} in ${located.source} must list the class names, one a line.`,
+    throw ruleError('INSIGHT_E_DATA', `${META_FILE} in ${located.source} must list the class names, one a line.`,
       { file: META_FILE, classNames: text === null ? 'missing' : names }, located.fix);
   }
   return names;
@@ -218,7 +218,7 @@ async function readClassNames(located: Located): Promise<string[]> {
 async function checkSize(located: Located, file: string): Promise<number> {
   const { size } = await stat(path.join(located.dir, file));
   if (size === 0 || size % RECORD_BYTES !== 0) {
-    throw ruleError(`${file} in ${located.source} is truncated or corrupt: a batch file holds whole ${RECORD_BYTES}-byte records.`,
+    throw ruleError('INSIGHT_E_DATA', `${file} in ${located.source} is truncated or corrupt: a batch file holds whole ${RECORD_BYTES}-byte records.`,
       { file, size, records: +(size / RECORD_BYTES).toFixed(3) }, located.fix);
   }
   return size;
@@ -227,7 +227,7 @@ async function checkSize(located: Located, file: string): Promise<number> {
 function checkLabels(located: Located, file: string, buf: Uint8Array, classCount: number): void {
   const bad = findBadLabel(buf, classCount);
   if (bad >= 0) {
-    throw ruleError(`${file} in ${located.source} is corrupt: every label byte must be in [0, ${classCount}).`,
+    throw ruleError('INSIGHT_E_DATA', `${file} in ${located.source} is corrupt: every label byte must be in [0, ${classCount}).`,
       { file, record: bad, label: buf[bad * RECORD_BYTES] }, located.fix);
   }
 }
@@ -236,11 +236,11 @@ function checkLabels(located: Located, file: string, buf: Uint8Array, classCount
 async function checkRecordedSha256(located: Located, sha256: string): Promise<void> {
   const marker = await readMarker(located.dir);
   if (!marker) {
-    throw ruleError('sha256 can only be checked for an archive; this folder was not extracted by Insight.',
+    throw ruleError('INSIGHT_E_CONFIG', 'sha256 can only be checked for an archive; this folder was not extracted by Insight.',
       { path: located.dir, sha256 }, `Pass the ${ARCHIVE_NAME} archive as path, or omit sha256.`);
   }
   if (marker.sha256 !== sha256.toLowerCase()) {
-    throw ruleError('The archive does not have the expected sha256.', { path: marker.archive, sha256: marker.sha256, expected: sha256 },
+    throw ruleError('INSIGHT_E_DATA', 'The archive does not have the expected sha256.', { path: marker.archive, sha256: marker.sha256, expected: sha256 },
       'Download it again, or pass the sha256 of the file you trust.');
   }
 }

@@ -1,6 +1,7 @@
 // The in-memory dataset every loader produces and every consumer reads, plus the selections made on it
 // (subsets, class filters, the train/validation split).
-import { checkInteger, ruleError } from './errors';
+import { ruleError } from '../errors';
+import { checkInteger } from './check_integer';
 import { permutation, streamRng } from './random';
 
 /**
@@ -27,26 +28,26 @@ export function sharedBytes(length: number): Uint8Array {
 /** Throws the house-style error unless `ds` is internally consistent (lengths, label range). */
 export function checkDataset(ds: ImageDataset, name = 'dataset'): void {
   const { count, height, width } = ds;
-  checkInteger(`${name}.count`, count, 0);
-  checkInteger(`${name}.height`, height, 1);
-  checkInteger(`${name}.width`, width, 1);
+  checkInteger('INSIGHT_E_DATA', `${name}.count`, count, 0);
+  checkInteger('INSIGHT_E_DATA', `${name}.height`, height, 1);
+  checkInteger('INSIGHT_E_DATA', `${name}.width`, width, 1);
   if (ds.channels !== 3) {
-    throw ruleError(`${name}.channels must be 3 (RGB).`, { channels: ds.channels }, 'Convert the images to RGB.');
+    throw ruleError('INSIGHT_E_DATA', `${name}.channels must be 3 (RGB).`, { channels: ds.channels }, 'Convert the images to RGB.');
   }
   if (ds.images.length !== count * height * width * 3) {
-    throw ruleError(`${name}.images must hold count*height*width*3 bytes.`,
+    throw ruleError('INSIGHT_E_DATA', `${name}.images must hold count*height*width*3 bytes.`,
       { 'images.length': ds.images.length, count, height, width },
       'Rebuild the dataset with a loader (loadCifar10, loadImageFolder) or fix the sizes.');
   }
   if (ds.labels.length !== count) {
-    throw ruleError(`${name}.labels must hold one label per image.`, { 'labels.length': ds.labels.length, count },
+    throw ruleError('INSIGHT_E_DATA', `${name}.labels must hold one label per image.`, { 'labels.length': ds.labels.length, count },
       'Rebuild the dataset so images and labels match.');
   }
   const classes = ds.classNames.length;
   for (let i = 0; i < count; i++) {
     const label = ds.labels[i];
     if (!(label >= 0 && label < classes)) {
-      throw ruleError(`Every label must be in [0, classNames.length).`,
+      throw ruleError('INSIGHT_E_DATA', `Every label must be in [0, classNames.length).`,
         { index: i, label, 'classNames.length': classes }, 'Fix the labels or list every class in classNames.');
     }
   }
@@ -61,7 +62,7 @@ export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>): Ima
   for (let k = 0; k < n; k++) {
     const i = indices[k];
     if (!Number.isInteger(i) || i < 0 || i >= ds.count) {
-      throw ruleError('Every subset index must be an integer in [0, count).', { position: k, index: i, count: ds.count },
+      throw ruleError('INSIGHT_E_CONFIG', 'Every subset index must be an integer in [0, count).', { position: k, index: i, count: ds.count },
         'Pass indices of records that exist in the dataset.');
     }
     images.set(ds.images.subarray(i * stride, (i + 1) * stride), k * stride);
@@ -78,15 +79,15 @@ export function subsetDataset(ds: ImageDataset, indices: ArrayLike<number>): Ima
 export function filterClasses(ds: ImageDataset, classes: number[], relabel = true): ImageDataset {
   const known = ds.classNames.length;
   if (classes.length === 0) {
-    throw ruleError('filterClasses needs at least one class.', { classes }, `Pass class indices in [0, ${known}).`);
+    throw ruleError('INSIGHT_E_CONFIG', 'filterClasses needs at least one class.', { classes }, `Pass class indices in [0, ${known}).`);
   }
   const position = new Int32Array(known).fill(-1);
   classes.forEach((c, k) => {
     if (!Number.isInteger(c) || c < 0 || c >= known) {
-      throw ruleError(`Every class must be an integer in [0, ${known}).`, { classes },
+      throw ruleError('INSIGHT_E_CONFIG', `Every class must be an integer in [0, ${known}).`, { classes },
         `Use indices into classNames (${ds.classNames.join(', ')}).`);
     }
-    if (position[c] !== -1) throw ruleError('Every class may appear only once.', { classes }, 'Remove the duplicates.');
+    if (position[c] !== -1) throw ruleError('INSIGHT_E_CONFIG', 'Every class may appear only once.', { classes }, 'Remove the duplicates.');
     position[c] = k;
   });
   const kept: number[] = [];
@@ -117,26 +118,26 @@ export function splitTrainValidation(ds: ImageDataset, opts: SplitOptions): { tr
   const { validationCount, validationFraction, seed = 0, shuffle = false } = opts;
   const fix = 'Pass exactly one of validationCount (e.g. 5000) or validationFraction (e.g. 0.1).';
   if ((validationCount === undefined) === (validationFraction === undefined)) {
-    throw ruleError('splitTrainValidation needs exactly one of validationCount or validationFraction.',
+    throw ruleError('INSIGHT_E_CONFIG', 'splitTrainValidation needs exactly one of validationCount or validationFraction.',
       { validationCount, validationFraction }, fix);
   }
   if (ds.count < 2) {
-    throw ruleError('Splitting needs at least 2 records.', { count: ds.count }, 'Load more data before splitting.');
+    throw ruleError('INSIGHT_E_DATA', 'Splitting needs at least 2 records.', { count: ds.count }, 'Load more data before splitting.');
   }
   let v: number;
   if (validationCount !== undefined) {
-    checkInteger('validationCount', validationCount, 1, ds.count - 1,
+    checkInteger('INSIGHT_E_DATA', 'validationCount', validationCount, 1, ds.count - 1,
       `Both parts need at least one record: pass 1 <= validationCount < count (${ds.count}).`);
     v = validationCount;
   } else {
     const f = validationFraction as number;
     v = Math.round(ds.count * f);
     if (!(f > 0 && f < 1) || v < 1 || v > ds.count - 1) {
-      throw ruleError('validationFraction must be in (0, 1) and leave at least one record in each part.',
+      throw ruleError('INSIGHT_E_CONFIG', 'validationFraction must be in (0, 1) and leave at least one record in each part.',
         { validationFraction: f, count: ds.count }, 'Pass e.g. validationFraction: 0.1, or use validationCount.');
     }
   }
-  checkInteger('seed', seed, Number.MIN_SAFE_INTEGER);
+  checkInteger('INSIGHT_E_CONFIG', 'seed', seed, Number.MIN_SAFE_INTEGER);
   const trainCount = ds.count - v;
   if (!shuffle) {
     const stride = ds.height * ds.width * 3;

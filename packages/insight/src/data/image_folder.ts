@@ -6,7 +6,8 @@
 import { readdir, stat } from 'node:fs/promises';
 import * as path from 'node:path';
 import { sharedBytes, type ImageDataset } from './dataset';
-import { checkInteger, ruleError } from './errors';
+import { ruleError } from '../errors';
+import { checkInteger } from './check_integer';
 import { decodeRgb } from './decode_rgb';
 
 export interface ImageFolderOptions {
@@ -33,9 +34,9 @@ export interface ImageFolderDataset extends ImageDataset {
  */
 export async function loadImageFolder(root: string, opts: ImageFolderOptions = {}): Promise<ImageFolderDataset> {
   const { height = 32, width = 32, concurrency = 4 } = opts;
-  checkInteger('height', height, 1, 16384, 'Pass the image height in pixels, e.g. 32.');
-  checkInteger('width', width, 1, 16384, 'Pass the image width in pixels, e.g. 32.');
-  checkInteger('concurrency', concurrency, 1, 1024, 'Pass how many images to decode at once, e.g. 4.');
+  checkInteger('INSIGHT_E_CONFIG', 'height', height, 1, 16384, 'Pass the image height in pixels, e.g. 32.');
+  checkInteger('INSIGHT_E_CONFIG', 'width', width, 1, 16384, 'Pass the image width in pixels, e.g. 32.');
+  checkInteger('INSIGHT_E_CONFIG', 'concurrency', concurrency, 1, 1024, 'Pass how many images to decode at once, e.g. 4.');
   const classNames = await listClasses(root, opts.classNames);
   const candidates: { file: string; label: number }[] = [];
   for (let label = 0; label < classNames.length; label++) {
@@ -70,7 +71,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   const skipped = candidates.flatMap((c, i) => (ok[i] ? [] : [{ path: c.file, reason: reasons.get(i)! }]));
   const kept = candidates.flatMap((_, i) => (ok[i] ? [i] : []));
   if (kept.length === 0) {
-    throw ruleError(`An image folder needs at least one readable image under its class folders.`,
+    throw ruleError('INSIGHT_E_DATA', `An image folder needs at least one readable image under its class folders.`,
       { root, classNames, files: candidates.length, skipped: skipped.length },
       candidates.length === 0
         ? 'Put the images in the class folders (root/<class>/<image>.jpg).'
@@ -91,7 +92,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
 /** The class folder names: `requested` after checking each exists, else every visible subfolder, sorted. */
 async function listClasses(root: string, requested: string[] | undefined): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
-    throw ruleError('The image folder root must be a readable folder.', { root, error: err.code ?? err.message },
+    throw ruleError('INSIGHT_E_DATA', 'The image folder root must be a readable folder.', { root, error: err.code ?? err.message },
       'Pass the folder that contains one subfolder per class (root/<class>/<image>).');
   });
   const folders: string[] = [];
@@ -103,18 +104,18 @@ async function listClasses(root: string, requested: string[] | undefined): Promi
   }
   folders.sort();
   if (folders.length === 0) {
-    throw ruleError('An image folder needs one subfolder per class (root/<class>/<image>).',
+    throw ruleError('INSIGHT_E_DATA', 'An image folder needs one subfolder per class (root/<class>/<image>).',
       { root, subfolders: 0, files: entries.filter((e) => e.isFile()).length },
       'Move the images of each class into their own subfolder named after the class.');
   }
   const classNames = requested ?? folders;
   const missing = classNames.filter((name) => !folders.includes(name));
   if (missing.length > 0 || new Set(classNames).size !== classNames.length) {
-    throw ruleError('classNames must name distinct subfolders of the image folder.', { classNames, subfolders: folders },
+    throw ruleError('INSIGHT_E_CONFIG', 'classNames must name distinct subfolders of the image folder.', { classNames, subfolders: folders },
       'Pass names from the subfolder list, or omit classNames to use every subfolder.');
   }
   if (classNames.length < 2) {
-    throw ruleError('An image classifier needs at least 2 classes (one subfolder each).', { root, classNames },
+    throw ruleError('INSIGHT_E_DATA', 'An image classifier needs at least 2 classes (one subfolder each).', { root, classNames },
       'Add a subfolder for each other class.');
   }
   return classNames;

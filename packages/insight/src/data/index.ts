@@ -7,5 +7,4 @@ export { type Normalization, normalizeImages, normalizationTable, checkNormaliza
 export { type AugmentConfig, drawAugmentParams, renderImage, checkAugmentConfig } from './augment';
 export { type Batch, type LoaderOptions, DataLoader } from './loader';
 export { datasetsCacheDir } from './cache_dir';
-export { DataError } from './errors';
 export { decodeRgb } from './decode_rgb';

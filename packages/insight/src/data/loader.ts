@@ -7,7 +7,8 @@ import type { AugmentConfig } from './augment';
 import { checkAugmentConfig } from './augment';
 import { renderBatch, type BatchRecipe } from './batch_renderer';
 import { checkDataset, sharedBytes, type ImageDataset } from './dataset';
-import { checkInteger, ruleError } from './errors';
+import { ruleError } from '../errors';
+import { checkInteger } from './check_integer';
 import { normalizationTable, type Normalization } from './normalize';
 import { freshSeed, permutation, streamRng } from './random';
 import { WorkerPool } from './worker_pool';
@@ -56,20 +57,20 @@ export class DataLoader {
   constructor(ds: ImageDataset, opts: LoaderOptions) {
     checkDataset(ds);
     const { batchSize, shuffle = true, augment = {}, normalization = { kind: 'scale' }, dropRemainder = false } = opts;
-    checkInteger('batchSize', batchSize, 1, Number.MAX_SAFE_INTEGER, 'Pass e.g. batchSize: 64.');
+    checkInteger('INSIGHT_E_CONFIG', 'batchSize', batchSize, 1, Number.MAX_SAFE_INTEGER, 'Pass e.g. batchSize: 64.');
     const workers = opts.workers ?? Math.min(2, os.availableParallelism());
-    checkInteger('workers', workers, 0, 256, 'Pass 0 to render batches inline, or a small thread count such as 2.');
+    checkInteger('INSIGHT_E_CONFIG', 'workers', workers, 0, 256, 'Pass 0 to render batches inline, or a small thread count such as 2.');
     const prefetch = opts.prefetch ?? Math.max(2, 2 * workers);
-    checkInteger('prefetch', prefetch, 1, 1024, 'Pass the number of batches to prepare ahead, e.g. 4.');
+    checkInteger('INSIGHT_E_CONFIG', 'prefetch', prefetch, 1, 1024, 'Pass the number of batches to prepare ahead, e.g. 4.');
     const seed = opts.seed ?? freshSeed();
-    checkInteger('seed', seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'Pass an integer seed, e.g. seed: 42.');
+    checkInteger('INSIGHT_E_CONFIG', 'seed', seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'Pass an integer seed, e.g. seed: 42.');
     checkAugmentConfig(augment, ds.height, ds.width);
     if (ds.count === 0) {
-      throw ruleError('A DataLoader needs at least one record.', { count: 0 }, 'Check the dataset (and the split) is not empty.');
+      throw ruleError('INSIGHT_E_DATA', 'A DataLoader needs at least one record.', { count: 0 }, 'Check the dataset (and the split) is not empty.');
     }
     const batches = dropRemainder ? Math.floor(ds.count / batchSize) : Math.ceil(ds.count / batchSize);
     if (batches === 0) {
-      throw ruleError('dropRemainder with batchSize larger than the dataset leaves no batches.',
+      throw ruleError('INSIGHT_E_CONFIG', 'dropRemainder with batchSize larger than the dataset leaves no batches.',
         { batchSize, count: ds.count, dropRemainder }, 'Lower batchSize or pass dropRemainder: false.');
     }
     this.batchesPerEpoch = batches;
@@ -87,7 +88,7 @@ export class DataLoader {
 
   /** The record order of epoch `epochIndex`: a seeded permutation per epoch, or 0..count-1 without shuffle. */
   order(epochIndex: number): Uint32Array {
-    checkInteger('epochIndex', epochIndex, 0, Number.MAX_SAFE_INTEGER, 'Pass the 0-based epoch number.');
+    checkInteger('INSIGHT_E_CONFIG', 'epochIndex', epochIndex, 0, Number.MAX_SAFE_INTEGER, 'Pass the 0-based epoch number.');
     if (!this.shuffle) return identityOrder(this.count);
     return permutation(this.count, streamRng(this.seed, 'order', epochIndex));
   }
@@ -95,7 +96,7 @@ export class DataLoader {
   /** The batches of epoch `epochIndex`, in order; deterministic given (seed, epochIndex). */
   epoch(epochIndex: number): AsyncIterableIterator<Batch> {
     if (this.closed) {
-      throw ruleError('This DataLoader is closed.', { closed: true }, 'Create a new DataLoader.');
+      throw ruleError('INSIGHT_E_INTERNAL', 'This DataLoader is closed.', { closed: true }, 'Create a new DataLoader.');
     }
     const order = this.order(epochIndex);
     return this.workers === 0 ? this.inlineBatches(epochIndex, order) : this.pooledBatches(epochIndex, order);
@@ -128,7 +129,7 @@ export class DataLoader {
   }
 
   private async *pooledBatches(epochIndex: number, order: Uint32Array): AsyncIterableIterator<Batch> {
-    if (this.closed) throw ruleError('This DataLoader is closed.', { closed: true }, 'Create a new DataLoader.');
+    if (this.closed) throw ruleError('INSIGHT_E_INTERNAL', 'This DataLoader is closed.', { closed: true }, 'Create a new DataLoader.');
     this.pool ??= new WorkerPool(this.images, this.recipe, this.workers);
     const pool = this.pool;
     const inFlight: Promise<Batch>[] = [];

@@ -1,7 +1,7 @@
 // Pixel normalization: uint8 RGB → float32, either scaled to [0, 1] (the Keras reference: x / 255) or
 // standardized per channel ((x / 255 - mean) / std). Implemented as a 3x256 lookup table, which is exact
 // (each entry is computed in float64 and rounded once) and costs one load per byte.
-import { ruleError } from './errors';
+import { ruleError } from '../errors';
 
 export type Normalization =
   | { kind: 'scale' }
@@ -11,13 +11,13 @@ export type Normalization =
 export function checkNormalization(n: Normalization): void {
   if (n?.kind === 'scale') return;
   if (n?.kind !== 'meanstd') {
-    throw ruleError("normalization.kind must be 'scale' or 'meanstd'.", { kind: (n as { kind?: unknown })?.kind },
+    throw ruleError('INSIGHT_E_CONFIG', "normalization.kind must be 'scale' or 'meanstd'.", { kind: (n as { kind?: unknown })?.kind },
       "Pass { kind: 'scale' } (the reference) or { kind: 'meanstd', mean: [r, g, b], std: [r, g, b] }.");
   }
   const ok3 = (v: unknown, positive: boolean) => Array.isArray(v) && v.length === 3
     && v.every((x) => Number.isFinite(x) && (!positive || x > 0));
   if (!ok3(n.mean, false) || !ok3(n.std, true)) {
-    throw ruleError('meanstd normalization needs mean and std as 3 finite numbers each, std > 0.',
+    throw ruleError('INSIGHT_E_CONFIG', 'meanstd normalization needs mean and std as 3 finite numbers each, std > 0.',
       { mean: n.mean, std: n.std }, 'Pass values on the [0, 1] scale, e.g. mean [0.4914, 0.4822, 0.4465], std [0.247, 0.243, 0.261].');
   }
 }
@@ -40,12 +40,12 @@ export function normalizationTable(n: Normalization): Float32Array {
  */
 export function normalizeImages(images: Uint8Array, normalization: Normalization, out?: Float32Array): Float32Array {
   if (images.length % 3 !== 0) {
-    throw ruleError('images must hold interleaved RGB (length a multiple of 3).', { 'images.length': images.length },
+    throw ruleError('INSIGHT_E_DATA', 'images must hold interleaved RGB (length a multiple of 3).', { 'images.length': images.length },
       'Pass the images of an ImageDataset.');
   }
   const result = out ?? new Float32Array(images.length);
   if (result.length !== images.length) {
-    throw ruleError('out must have the same length as images.', { 'out.length': result.length, 'images.length': images.length },
+    throw ruleError('INSIGHT_E_CONFIG', 'out must have the same length as images.', { 'out.length': result.length, 'images.length': images.length },
       'Allocate new Float32Array(images.length), or omit out.');
   }
   applyTable(images, 0, images.length, normalizationTable(normalization), result, 0);

@@ -9,11 +9,15 @@ import { pipeline } from 'node:stream/promises';
 
 import { Parser, type ReadEntry } from 'tar';
 
-/** Why an archive could not be read; `problem` (also the message) says what was wrong in plain words. */
-export class ArchiveError extends Error {
-  override name = 'ArchiveError';
-  constructor(readonly problem: string) {
-    super(problem);
+import { InsightError, ruleMessage } from '../errors';
+
+/** Why an archive could not be read (INSIGHT_E_DATA); `problem` says what was wrong in plain words. */
+export class ArchiveError extends InsightError {
+  readonly problem: string;
+  constructor(problem: string) {
+    super('INSIGHT_E_DATA', ruleMessage('An archive must be a complete, uncorrupted tar or tar.gz file.', { problem }, 'Download or copy it again.'));
+    this.name = 'ArchiveError';
+    this.problem = problem;
   }
 }
 

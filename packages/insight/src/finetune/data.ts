@@ -4,8 +4,8 @@
 // shuffled), or for an image folder, whose records are sorted by class, the same share of each class.
 import * as fs from 'node:fs';
 
-import { DataError, filterClasses, loadImageFolder, splitTrainValidation, subsetDataset, type ImageDataset, type Normalization } from '../data';
-import { InsightError, ruleError } from '../errors';
+import { filterClasses, loadImageFolder, splitTrainValidation, subsetDataset, type ImageDataset, type Normalization } from '../data';
+import { ruleError } from '../errors';
 import { loadDataset, detectDatasetKind } from '../run/dataset_source';
 import { channelMeanStd } from '../train/data_setup';
 import type { BaseModel } from './base_model';
@@ -24,31 +24,26 @@ export interface FinetuneData {
 
 /** Loads and splits the data of `config` for `base` (images are sized to the base's input). */
 export async function prepareFinetuneData(config: FinetuneConfig, base: BaseModel): Promise<FinetuneData> {
-  try {
-    const [height, width] = base.metadata.inputShape;
-    const ds = await loadAny(config.data, config.dataset, height, width);
-    const split = heldOutSplit(ds, config.validationCount);
-    const classes = listOf(config.classes);
-    const train = classes.length > 0 ? filterClasses(split.train, classIndices(classes, ds.classNames, 'classes')) : split.train;
-    const heldOut = classes.length > 0 ? filterClasses(split.heldOut, classIndices(classes, ds.classNames, 'classes')) : split.heldOut;
-    const fewShot = config.perClass === null ? train : firstPerClass(train, config.perClass);
-    const normalization = config.normalization === 'base' ? base.metadata.normalization
-      : config.normalization === 'scale' ? { kind: 'scale' as const } : channelMeanStd(fewShot);
-    let forgetting: ImageDataset | null = null;
-    if (config.forgettingClasses !== null) {
-      const source = config.forgettingData === null ? split : heldOutSplit(await loadAny(config.forgettingData, 'auto', height, width), config.validationCount);
-      const wanted = listOf(config.forgettingClasses);
-      forgetting = filterClasses(source.heldOut, classIndices(wanted, source.heldOut.classNames, 'forgettingClasses'));
-      checkBaseClasses(forgetting.classNames, base);
-    }
-    return {
-      train: fewShot, heldOut, classNames: train.classNames, normalization, forgetting,
-      heldOutDescription: `held-out (${split.description}${classes.length > 0 ? `, classes ${classes.join(',')}` : ''}: ${heldOut.count} images)`,
-    };
-  } catch (error) {
-    if (error instanceof DataError) throw new InsightError('INSIGHT_E_DATA', error.message, { cause: error });
-    throw error;
+  const [height, width] = base.metadata.inputShape;
+  const ds = await loadAny(config.data, config.dataset, height, width);
+  const split = heldOutSplit(ds, config.validationCount);
+  const classes = listOf(config.classes);
+  const train = classes.length > 0 ? filterClasses(split.train, classIndices(classes, ds.classNames, 'classes')) : split.train;
+  const heldOut = classes.length > 0 ? filterClasses(split.heldOut, classIndices(classes, ds.classNames, 'classes')) : split.heldOut;
+  const fewShot = config.perClass === null ? train : firstPerClass(train, config.perClass);
+  const normalization = config.normalization === 'base' ? base.metadata.normalization
+    : config.normalization === 'scale' ? { kind: 'scale' as const } : channelMeanStd(fewShot);
+  let forgetting: ImageDataset | null = null;
+  if (config.forgettingClasses !== null) {
+    const source = config.forgettingData === null ? split : heldOutSplit(await loadAny(config.forgettingData, 'auto', height, width), config.validationCount);
+    const wanted = listOf(config.forgettingClasses);
+    forgetting = filterClasses(source.heldOut, classIndices(wanted, source.heldOut.classNames, 'forgettingClasses'));
+    checkBaseClasses(forgetting.classNames, base);
   }
+  return {
+    train: fewShot, heldOut, classNames: train.classNames, normalization, forgetting,
+    heldOutDescription: `held-out (${split.description}${classes.length > 0 ? `, classes ${classes.join(',')}` : ''}: ${heldOut.count} images)`,
+  };
 }
 
 /** A CIFAR-10 archive/folder or an image folder (resized to height x width). */

@@ -1,9 +1,9 @@
-// Turns the `data` / `dataset` / `imageSize` settings of a config into an ImageDataset, and data-layer
-// failures into INSIGHT_E_DATA errors (their messages already state rule, received value and fix).
+// Turns the `data` / `dataset` / `imageSize` settings of a config into an ImageDataset. The data layer's errors
+// carry their codes; other failures to read the data become INSIGHT_E_DATA.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { DataError, loadCifar10, loadImageFolder, splitTrainValidation, subsetDataset, type ImageDataset } from '../data';
+import { loadCifar10, loadImageFolder, splitTrainValidation, subsetDataset, type ImageDataset } from '../data';
 import { InsightError, ruleError } from '../errors';
 
 export interface DatasetSource {
@@ -45,7 +45,6 @@ export async function loadDataset(source: DatasetSource, split: 'train' | 'test'
     return await loadImageFolder(source.data, { height: source.imageSize, width: source.imageSize });
   } catch (error) {
     if (error instanceof InsightError) throw error;
-    if (error instanceof DataError) throw new InsightError('INSIGHT_E_DATA', error.message, { cause: error });
     const err = error as NodeJS.ErrnoException;
     throw ruleError('INSIGHT_E_DATA', 'The dataset must be readable.', { data: source.data, error: err.message ?? String(error) },
       'Check the path and its permissions.');

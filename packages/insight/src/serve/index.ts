@@ -5,7 +5,7 @@
 //   const server = await startServe(config, readKeySources(config));
 //   console.log(server.url); ... await server.close();
 export { resolveServeConfig, SERVE_SCHEMA, isLoopback, type ServeConfig } from './config';
-export { SERVE_ERROR_CODES, ServeError, type ServeErrorCode } from './errors';
+export { ServeError, type ServeErrorCode } from '../errors';
 export { readKeySources, API_KEYS_ENV, ADMIN_KEYS_ENV, type KeySources } from './auth/key_source';
 export { createServe, startServe, checkExposure, type ServeInstance } from './start';
 export { DynamicBatcher, type BatcherOptions, type BatchOutput, type ForwardFn } from './batching/batcher';

@@ -91,7 +91,7 @@ export async function startServe(config: ServeConfig, keys: KeySources, options:
   } catch (error) {
     await instance.close();
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw ruleError('INSIGHT_E_CONFIG', 'insight serve needs a free port on an address of this machine.', { host: config.host, port: config.port, error: code },
+    throw ruleError('INSIGHT_E_LISTEN', 'insight serve needs a free port on an address of this machine.', { host: config.host, port: config.port, error: code },
       code === 'EADDRINUSE' ? 'Stop the other server or pick another --port (0 = any free port).' : 'Check --host (e.g. 127.0.0.1, or 0.0.0.0 with API keys).');
   }
   const stopped = new Promise<boolean>((resolve) => {

@@ -98,7 +98,7 @@ describe('loadCifar10 errors on damaged folders', () => {
   it('says test_batch.bin is missing when only the training split was given', async () => {
     const dir = writeTinyCifar(tempDir(), false);
     await assert.rejects(loadCifar10({ path: dir, split: 'test' }),
-      /^DataError: test_batch\.bin is missing from .*cifar-10-batches-bin \(the training split alone was given\)\. Received: split="test"\./);
+      /^InsightError: test_batch\.bin is missing from .*cifar-10-batches-bin \(the training split alone was given\)\. Received: split="test"\./);
     assert.equal((await loadCifar10({ path: dir })).count, 10);
   });
 });

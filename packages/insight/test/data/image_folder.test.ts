@@ -112,7 +112,7 @@ describe('loadImageFolder errors', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'img.png'), 'x');
     await assert.rejects(loadImageFolder(dir),
-      /^DataError: An image folder needs one subfolder per class \(root\/<class>\/<image>\)\. Received: root=".*", subfolders=0, files=1\. Move the images/);
+      /^InsightError: An image folder needs one subfolder per class \(root\/<class>\/<image>\)\. Received: root=".*", subfolders=0, files=1\. Move the images/);
   });
 
   it('only one class', async () => {

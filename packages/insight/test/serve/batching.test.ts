@@ -6,7 +6,7 @@ import { after, describe, it } from 'node:test';
 
 import { tf } from '../../src/backend';
 import { DynamicBatcher, type BatchOutput } from '../../src/serve/batching/batcher';
-import { ServeError } from '../../src/serve/errors';
+import { ServeError } from '../../src/errors';
 import type { ServeInstance } from '../../src/serve/start';
 import { instance, referenceProbabilities, saveVersion, tempRepository, testServer } from './helpers';
 

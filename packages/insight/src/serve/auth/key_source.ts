@@ -37,7 +37,7 @@ function fromFile(file: string, flag: string, warnings: string[]): string[] {
     text = fs.readFileSync(file, 'utf8');
     if ((fs.statSync(file).mode & 0o077) !== 0) warnings.push(`${flag} ${file} is readable by other users; chmod 600 it.`);
   } catch (error) {
-    throw ruleError('INSIGHT_E_CONFIG', `The ${flag} file must exist and be readable.`, { [flag.slice(2)]: file, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message },
+    throw ruleError('INSIGHT_E_CONFIG_FILE', `The ${flag} file must exist and be readable.`, { [flag.slice(2)]: file, error: (error as NodeJS.ErrnoException).code ?? (error as Error).message },
       'Check the path and permissions.');
   }
   const keys: string[] = [];

@@ -4,7 +4,7 @@
 // One forward pass runs at a time; what queues up meanwhile forms the next batch, so under load batches grow
 // by themselves. A full queue rejects at once (503 + Retry-After), a request past its deadline gets 504, and
 // close() lets everything queued finish.
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 
 /** One forward pass: x [rows, ...inputShape] (row-major) → both outputs, [rows, numClasses] each. */
 export type ForwardFn = (x: Float32Array, rows: number) => Promise<BatchOutput> | BatchOutput;

@@ -4,7 +4,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
 import type { KeyRing } from '../auth/key_ring';
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 
 const KEY_HELP = 'Send `Authorization: Bearer <key>` with a key from --api-keys-file or INSIGHT_API_KEYS (admin routes: --admin-keys-file or INSIGHT_ADMIN_KEYS).';
 

@@ -5,7 +5,7 @@
 // answered without internals but with the request id.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
-import { ServeError, serveError } from '../errors';
+import { ServeError, serveError } from '../../errors';
 import { IMAGE_CONTENT_TYPES } from '../inputs/upload';
 
 /** Translates any thrown value into the ServeError to answer with. */
@@ -44,9 +44,9 @@ export function errorHandler(bodyLimit: number) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const serve = toServeError(error, request, bodyLimit);
     if (serve.code === 'SERVE_E_INTERNAL') request.log.error({ err: error }, 'internal error');
-    else request.log.info({ code: serve.code, status: serve.status }, serve.message);
+    else request.log.info({ code: serve.code, status: serve.httpStatus }, serve.message);
     if (serve.retryAfter !== undefined) reply.header('retry-after', String(serve.retryAfter));
-    return reply.code(serve.status).type('application/json; charset=utf-8').send({ error: serve.message, code: serve.code });
+    return reply.code(serve.httpStatus).type('application/json; charset=utf-8').send({ error: serve.message, code: serve.code });
   };
 }
 

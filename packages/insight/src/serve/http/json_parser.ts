@@ -3,7 +3,7 @@
 // however they are escaped: the raw text is scanned for "proto" first, and only then is the parsed value walked.
 import type { FastifyInstance } from 'fastify';
 
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 
 /** Parses `text` as a request body. Throws SERVE_E_BAD_JSON. */
 export function parseJsonBody(text: string): unknown {

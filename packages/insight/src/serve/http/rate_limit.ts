@@ -2,7 +2,7 @@
 // without keys. Health probes are not limited. Over the limit: 429 with Retry-After.
 import type { FastifyRequest } from 'fastify';
 
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 import type { RateLimiter } from '../limits/rate_limiter';
 
 export function rateLimit(limiter: RateLimiter) {

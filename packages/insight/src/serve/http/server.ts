@@ -8,7 +8,7 @@ import multipart from '@fastify/multipart';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 
 import type { ServeConfig } from '../config';
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 import { IMAGE_CONTENT_TYPES } from '../inputs/upload';
 import { registerRoutes } from '../routes';
 import { authenticate } from './authenticate';
@@ -42,6 +42,8 @@ export function createApp(config: ServeConfig, options: AppOptions = {}): Fastif
     requestTimeout: Math.max(30_000, config.timeoutMs * 2),
     // Our own hook answers during shutdown, with our error code.
     return503OnClosing: false,
+    // Errors raised before routing (a malformed URL) get our codes too.
+    frameworkErrors: (error, request, reply) => errorHandler(bodyLimitBytes(config))(error, request, reply),
     // A caller's X-Request-Id is kept when it is short and plain, so logs correlate across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

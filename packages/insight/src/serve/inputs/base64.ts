@@ -1,6 +1,6 @@
 // Base64 image payloads ({"b64": "..."} in TF Serving JSON, BYTES elements in KServe v2). Node's decoder
 // silently skips invalid characters, so the alphabet is checked first (standard or URL-safe, optional padding).
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 
 const BASE64 = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
 

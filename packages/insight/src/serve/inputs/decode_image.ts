@@ -6,7 +6,7 @@
 // (truncated data).
 import sharp from 'sharp';
 
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 import { decodeRgb } from '../../data/decode_rgb';
 
 export const IMAGE_FORMATS = ['jpeg', 'png', 'webp', 'gif'] as const;

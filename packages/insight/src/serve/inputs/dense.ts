@@ -2,7 +2,7 @@
 // Float32Array. The walk descends only as deep as the expected rank, so arbitrarily nested or huge input costs
 // no more than one level past the first mismatch; every value must be a finite number (JSON has no NaN, but
 // 1e400 parses as Infinity), and uint8 values must be integers in [0, 255].
-import { serveError, typeOf } from '../errors';
+import { serveError, typeOf } from '../../errors';
 
 export type DenseKind = 'float' | 'uint8';
 

@@ -1,5 +1,5 @@
 // Small structural checks shared by the protocol parsers, with house-style messages.
-import { serveError, typeOf } from '../errors';
+import { serveError, typeOf } from '../../errors';
 
 /** `value` as an object, or SERVE_E_BAD_INPUT naming it (`name`, e.g. 'body', 'examples[2]') and showing `example`. */
 export function requireObject(value: unknown, name: string, example: string): Record<string, unknown> {

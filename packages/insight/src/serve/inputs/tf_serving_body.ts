@@ -5,7 +5,7 @@
 //   :classify  {"signature_name"?, "context"?: {"image": v}, "examples": [{"image": v}, ...]}
 // where inst is a value, or {"image": value}, and a value is a nested [H][W][C] list of numbers or an
 // encoded image {"b64": "<base64 JPEG/PNG/WebP/GIF>"} (decoded and preprocessed with the model's own steps).
-import { serveError, typeOf } from '../errors';
+import { serveError, typeOf } from '../../errors';
 import { decodeBase64 } from './base64';
 import type { Instance } from './instances';
 import { checkKeys, requireObject } from './json_checks';

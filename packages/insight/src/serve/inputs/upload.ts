@@ -5,7 +5,7 @@
 // @fastify/multipart (registered in http/server.ts).
 import type { FastifyRequest } from 'fastify';
 
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 import type { Instance } from './instances';
 
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'application/octet-stream'];

@@ -5,7 +5,7 @@
 // metadata. BYTES inputs (shape [N] or [N, 1]) carry base64-encoded image files, one per element.
 // `data` may be flat (row-major) or nested to the shape. Shapes are checked against the model before any
 // data is read, so a claimed shape cannot make the server allocate.
-import { serveError, typeOf } from '../errors';
+import { serveError, typeOf } from '../../errors';
 import { decodeBase64 } from './base64';
 import { readTensorData } from './dense';
 import type { Instance } from './instances';

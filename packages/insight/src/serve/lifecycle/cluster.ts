@@ -10,7 +10,7 @@ import * as os from 'node:os';
 
 import { AggregatorRegistry, type Registry } from 'prom-client';
 
-import { ServeError } from '../errors';
+import { ServeError } from '../../errors';
 import { runAdminCommand, type AdminCommand, type AdminExecutor, type AdminOutcome } from '../repository/admin_executor';
 import type { ModelRepository } from '../repository/repository';
 

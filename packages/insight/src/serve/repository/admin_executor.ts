@@ -1,6 +1,6 @@
 // Admin commands (load, unload, reload, list) as data, so that they can run on this process's repository or be
 // broadcast to every worker of a cluster (lifecycle/cluster.ts) and answer the same way.
-import { ServeError, type ServeErrorCode } from '../errors';
+import { ServeError, type ServeErrorCode } from '../../errors';
 import type { ModelRepository, ModelSnapshot } from './repository';
 
 export type AdminCommand =

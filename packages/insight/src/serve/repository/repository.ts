@@ -9,9 +9,8 @@
 // All changes run one at a time through one queue, so the poll and admin calls never interleave.
 import * as fs from 'node:fs';
 
-import { ruleError } from '../../errors';
+import { ruleError, serveError } from '../../errors';
 import type { BatchObserver, BatcherOptions } from '../batching/batcher';
-import { serveError } from '../errors';
 import { scanRepository, type DiskVersion } from './scan';
 import { loadServable, type Servable } from './servable';
 

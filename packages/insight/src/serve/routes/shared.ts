@@ -2,7 +2,7 @@
 // version's batcher while holding its lease.
 import type { FastifyRequest } from 'fastify';
 
-import { serveError } from '../errors';
+import { serveError } from '../../errors';
 import type { ServeContext } from '../http/context';
 import { assembleInput, type Instance } from '../inputs/instances';
 import type { BatchOutput } from '../batching/batcher';

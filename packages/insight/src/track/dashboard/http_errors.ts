@@ -1,30 +1,39 @@
-// Errors over HTTP: JSON `{ code, message }` with the same stable codes as the CLI and a status per code.
-import type { FastifyError, FastifyInstance } from 'fastify';
+// Errors over HTTP: JSON `{ code, message }` with the catalogue's codes and the catalogue's HTTP status per code
+// (INSIGHT_E_QUERY 400, INSIGHT_E_RUN_NOT_FOUND 404, ...). Plain HTTP conditions use the codes the inference
+// server answers with: SERVE_E_NOT_FOUND for an unknown path, SERVE_E_BAD_INPUT for a malformed request,
+// SERVE_E_INTERNAL for a bug.
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
-import { InsightError, type ErrorCode } from '../../errors';
+import { InsightError, ruleError } from '../../errors';
 
-const STATUS: Partial<Record<ErrorCode, number>> = {
-  INSIGHT_E_RUN_NOT_FOUND: 404,
-  INSIGHT_E_RUNS_DIR: 404,
-  INSIGHT_E_QUERY: 400,
-  INSIGHT_E_USAGE: 400,
-};
+/** Any thrown value as the InsightError to answer with. */
+export function toHttpError(error: unknown, request: FastifyRequest): InsightError {
+  if (error instanceof InsightError) return error;
+  const status = (error as FastifyError).statusCode;
+  const message = error instanceof Error ? error.message : String(error);
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return ruleError('SERVE_E_BAD_INPUT', 'A dashboard request must be well-formed.', { url: request.url, error: message }, 'Reload the page.');
+  }
+  return new InsightError('SERVE_E_INTERNAL', `The dashboard failed unexpectedly while answering. Received: requestId=${JSON.stringify(request.id)}, ` +
+    `error=${JSON.stringify(message)}. Reload the page; if it persists, report it with this message.`, { cause: error });
+}
 
-export function httpStatusOf(code: ErrorCode): number {
-  return STATUS[code] ?? 500;
+/** Sends `error` as `{ code, message }` with its code's status. */
+export function sendError(reply: FastifyReply, error: InsightError): FastifyReply {
+  return reply.status(error.httpStatus).send({ code: error.code, message: error.message });
+}
+
+/** fastify's `frameworkErrors` option: errors raised before routing (e.g. a malformed URL) answered the same way. */
+export function frameworkErrors(error: FastifyError, request: FastifyRequest, reply: FastifyReply): void {
+  void sendError(reply, toHttpError(error, request));
 }
 
 /** Installs the JSON error and not-found handlers. */
 export function installErrorHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((error: FastifyError | InsightError, _request, reply) => {
-    if (error instanceof InsightError) {
-      void reply.status(httpStatusOf(error.code)).send({ code: error.code, message: error.message });
-      return;
-    }
-    const status = typeof (error as FastifyError).statusCode === 'number' && (error as FastifyError).statusCode! < 500 ? (error as FastifyError).statusCode! : 500;
-    void reply.status(status).send({ code: status < 500 ? 'INSIGHT_E_USAGE' : 'INSIGHT_E_INTERNAL', message: error.message });
+  app.setErrorHandler((error: unknown, request, reply) => {
+    void sendError(reply, toHttpError(error, request));
   });
   app.setNotFoundHandler((request, reply) => {
-    void reply.status(404).send({ code: 'INSIGHT_E_USAGE', message: `No such page or API endpoint. Received: url=${JSON.stringify(request.url)}. Open / for the dashboard.` });
+    void sendError(reply, ruleError('SERVE_E_NOT_FOUND', 'No such page or API endpoint.', { url: request.url }, 'Open / for the dashboard.'));
   });
 }

@@ -9,7 +9,7 @@ import { ruleError } from '../../errors';
 import { RunIndex } from '../run_index';
 import type { DashboardConfig } from './config';
 import type { DashboardContext } from './context';
-import { installErrorHandlers } from './http_errors';
+import { frameworkErrors, installErrorHandlers } from './http_errors';
 import { metricsStreamRoute } from './routes/metrics_stream';
 import { runDetailRoute } from './routes/run_detail';
 import { runFileRoute } from './routes/run_file';
@@ -23,7 +23,7 @@ const ROUTES: ((app: FastifyInstance, ctx: DashboardContext) => void)[] = [
 /** The app (not listening): tests call app.inject(). */
 export function buildDashboard(ctx: DashboardContext): FastifyInstance {
   // forceCloseConnections: close() also ends open SSE streams instead of waiting for the browser to leave.
-  const app = Fastify({ logger: false, forceCloseConnections: true });
+  const app = Fastify({ logger: false, forceCloseConnections: true, frameworkErrors });
   installErrorHandlers(app);
   for (const route of ROUTES) route(app, ctx);
   return app;

@@ -3,7 +3,7 @@
 // model's snapshot once loaded (on every worker), or SERVE_E_LOAD_FAILED with the reason (the served version stays).
 import type { FastifyRequest, RouteOptions } from 'fastify';
 
-import { serveError, typeOf } from '../../errors';
+import { serveError, typeOf } from '../../../errors';
 import type { ServeContext } from '../../http/context';
 import { checkKeys, requireObject } from '../../inputs/json_checks';
 import { jsonBody } from '../shared';

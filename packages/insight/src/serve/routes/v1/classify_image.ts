@@ -7,7 +7,7 @@
 import type { FastifyRequest } from 'fastify';
 
 import { topKIndices } from '../../../math/top_k';
-import { serveError } from '../../errors';
+import { serveError } from '../../../errors';
 import type { ServeContext } from '../../http/context';
 import { readUpload } from '../../inputs/upload';
 import { infer, withServable } from '../shared';

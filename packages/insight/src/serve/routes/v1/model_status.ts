@@ -4,7 +4,7 @@
 // older copy of it still serves).
 import type { RouteOptions } from 'fastify';
 
-import { serveError } from '../../errors';
+import { serveError } from '../../../errors';
 import type { ServeContext } from '../../http/context';
 import type { VersionStatus } from '../../repository/repository';
 import { parseVersion } from '../shared';

@@ -3,7 +3,7 @@
 // dispatches on the verb (split at the last ':'); each verb is its own handler file.
 import type { FastifyRequest, RouteOptions } from 'fastify';
 
-import { serveError } from '../../errors';
+import { serveError } from '../../../errors';
 import type { ServeContext } from '../../http/context';
 import { parseVersion } from '../shared';
 import { classifyVerb } from './classify';

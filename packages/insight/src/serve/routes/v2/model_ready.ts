@@ -3,7 +3,7 @@
 // model exists but has no loaded version; unknown models and versions are 404 like everywhere else.
 import type { RouteOptions } from 'fastify';
 
-import { ServeError } from '../../errors';
+import { ServeError } from '../../../errors';
 import type { ServeContext } from '../../http/context';
 import { parseVersion } from '../shared';
 

@@ -6,6 +6,7 @@ import * as path from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
+import { ruleError } from '../../../errors';
 import { CONTENT_TYPES, uplotFiles, webDir } from '../web_assets';
 
 export function staticFilesRoute(app: FastifyInstance): void {
@@ -23,7 +24,7 @@ export function staticFilesRoute(app: FastifyInstance): void {
   app.get<{ Params: { name: string } }>('/assets/:name', async (request, reply) => {
     const { name } = request.params;
     if (!assets.has(name)) {
-      return reply.status(404).send({ code: 'INSIGHT_E_USAGE', message: `No such dashboard asset. Received: name=${JSON.stringify(name)}. Reload the page.` });
+      throw ruleError('SERVE_E_NOT_FOUND', 'No such dashboard asset.', { name }, 'Reload the page.');
     }
     const { type, body } = send(path.join(dir, name));
     return reply.type(type).header('cache-control', 'no-cache').send(body);
@@ -31,7 +32,7 @@ export function staticFilesRoute(app: FastifyInstance): void {
   app.get<{ Params: { name: string } }>('/vendor/:name', async (request, reply) => {
     const file = vendor[request.params.name];
     if (!file) {
-      return reply.status(404).send({ code: 'INSIGHT_E_USAGE', message: `No such vendor file. Received: name=${JSON.stringify(request.params.name)}. Reload the page.` });
+      throw ruleError('SERVE_E_NOT_FOUND', 'No such vendor file.', { name: request.params.name }, 'Reload the page.');
     }
     const { type, body } = send(file);
     return reply.type(type).header('cache-control', 'max-age=3600').send(body);
