@@ -1,16 +1,16 @@
 // --workers N: N processes (node:cluster) share the listening port; each owns its own copy of the models, its
 // batchers and its libtorch thread pool (see compute_threads.ts).
-// The primary loads no model; it forks and restarts workers, forwards the termination signal, and is the hub
-// for what must be cluster-wide:
+// The primary loads no model; the generic supervisor (process/supervisor.ts) forks and restarts workers and
+// forwards the termination signal; this file adds what must be cluster-wide for serving:
 //   - GET /metrics on any worker answers the aggregate of all workers (prom-client's AggregatorRegistry);
 //   - an admin command on any worker runs on every worker, and answers once all have finished.
 // Message types are namespaced 'insight:'.
-import cluster, { type Worker } from 'node:cluster';
-import * as os from 'node:os';
+import type { Worker } from 'node:cluster';
 
 import { AggregatorRegistry, type Registry } from 'prom-client';
 
-import { ServeError } from '../../errors';
+import { ServeError } from '../errors';
+import { Supervisor, type SupervisorLogger } from '../../process/supervisor';
 import { runAdminCommand, type AdminCommand, type AdminExecutor, type AdminOutcome } from '../repository/admin_executor';
 import type { ModelRepository } from '../repository/repository';
 
@@ -23,25 +23,19 @@ type ToWorker =
   | { type: 'insight:admin-run'; id: number; command: AdminCommand }
   | { type: 'insight:admin-reply'; id: number; outcomes: AdminOutcome[] };
 
-export interface PrimaryLogger {
-  info(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type PrimaryLogger = SupervisorLogger;
 
 /**
- * Runs the primary: forks `workers` workers (re-running this command; cluster.isWorker tells them apart) and
- * resolves with the exit status once all have exited after SIGTERM/SIGINT, or 1 when workers keep crashing.
+ * Runs the primary: supervises `workers` workers (re-running this command; cluster.isWorker tells them apart,
+ * each is ready once it listens) and answers their metrics and admin requests. Resolves with the exit status
+ * once all have exited after SIGTERM/SIGINT, or 1 when workers keep crashing.
  */
 export function runPrimary(workers: number, log: PrimaryLogger): Promise<number> {
   const aggregator = new AggregatorRegistry();
-  let stopping = false;
-  const crashes: number[] = [];
   /** Broadcast admin commands: the worker that asked, its request id, workers still to answer, their outcomes. */
   const pendingAdmin = new Map<number, { origin: Worker; originId: number; waiting: Set<number>; outcomes: AdminOutcome[] }>();
   let adminId = 0;
 
-  const live = new Set<number>();
-  const fork = () => live.add(cluster.fork().id);
   const finishAdmin = (id: number) => {
     const pending = pendingAdmin.get(id)!;
     pendingAdmin.delete(id);
@@ -54,7 +48,7 @@ export function runPrimary(workers: number, log: PrimaryLogger): Promise<number>
         .catch((error: Error) => send(worker, { type: 'insight:metrics-reply', id: message.id, text: `# metrics aggregation failed: ${error.message}\n` }));
     } else if (message?.type === 'insight:admin') {
       const id = ++adminId;
-      const connected = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined && w.isConnected());
+      const connected = supervisor.workers();
       pendingAdmin.set(id, { origin: worker, originId: message.id, waiting: new Set(connected.map((w) => w.id)), outcomes: [] });
       for (const w of connected) send(w, { type: 'insight:admin-run', id, command: message.command });
     } else if (message?.type === 'insight:admin-result') {
@@ -65,48 +59,17 @@ export function runPrimary(workers: number, log: PrimaryLogger): Promise<number>
       if (pending.waiting.size === 0) finishAdmin(message.id);
     }
   };
+  const onExit = (worker: Worker) => {
+    for (const [id, pending] of pendingAdmin) {
+      if (pending.waiting.delete(worker.id) && pending.waiting.size === 0) finishAdmin(id);
+    }
+  };
 
-  return new Promise<number>((resolve) => {
-    let status = 0;
-    cluster.on('message', onMessage);
-    cluster.on('exit', (worker, code, signal) => {
-      live.delete(worker.id);
-      for (const [id, pending] of pendingAdmin) {
-        if (pending.waiting.delete(worker.id) && pending.waiting.size === 0) finishAdmin(id);
-      }
-      if (stopping) {
-        if (live.size === 0) resolve(status);
-        return;
-      }
-      const now = Date.now();
-      crashes.push(now);
-      while (crashes.length > 0 && now - crashes[0] > 60_000) crashes.shift();
-      log.error({ worker: worker.process.pid, code, signal, crashesLastMinute: crashes.length }, 'worker exited unexpectedly');
-      if (crashes.length >= 5) {
-        log.error({}, 'workers keep crashing (5 in a minute); stopping');
-        status = 1;
-        stop();
-        return;
-      }
-      setTimeout(() => {
-        if (!stopping) fork();
-      }, 1000);
-    });
-    const stop = () => {
-      stopping = true;
-      if (live.size === 0) resolve(status);
-      for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGTERM');
-    };
-    const onSignal = (signal: NodeJS.Signals) => {
-      if (stopping) return;
-      log.info({ signal, workers }, 'stopping workers');
-      stop();
-    };
-    process.on('SIGTERM', onSignal);
-    process.on('SIGINT', onSignal);
-    log.info({ workers, cores: os.availableParallelism() }, 'starting workers');
-    for (let i = 0; i < workers; i++) fork();
+  const supervisor = Supervisor.start({
+    workers, log, readyWhen: 'listening', restart: true,
+    onMessage: (worker, message) => onMessage(worker, message as ToPrimary), onExit,
   });
+  return supervisor.done;
 }
 
 function send(worker: Worker, message: ToWorker): void {
