@@ -15,7 +15,7 @@ import { CosineSchedule } from '../train/schedules';
 import { RunSession } from '../train/session';
 import type { TrainerState } from '../train/state';
 import { fit } from '../train/trainer';
-import { TRAIN_SCHEMA, type TrainConfig } from '../train/config';
+import { TRAIN_DEFAULTS } from '../train/config';
 import { loadBaseModel } from './base_model';
 import { buildFinetuneModel } from './build';
 import { listOf, resolveFinetuneConfig, type FinetuneConfig } from './config';
@@ -88,12 +88,13 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
   const forgettingBefore = data.forgetting ? await baseTaskAccuracy(ft.original, data.forgetting, base.metadata.normalization, workers) : null;
   const train = new DataLoader(data.train, {
     batchSize: config.batchSize, shuffle: true, seed: config.seed, normalization: data.normalization, workers,
-    augment: augmentOf({ ...defaultsOf(), augment: config.augment }),
+    augment: augmentOf({ ...TRAIN_DEFAULTS, augment: config.augment }),
   });
   const heldOut = new DataLoader(data.heldOut, { batchSize: 256, shuffle: false, normalization: data.normalization, workers });
   let optimizer: Optimizer | null = null;
   try {
-    optimizer = createOptimizer(config.optimizer, params, { ...defaultsOf(), weightDecay: config.weightDecay });
+    // Settings fine-tuning does not expose (beta1, momentum ...) are the training recipe's defaults.
+    optimizer = createOptimizer(config.optimizer, params, { ...TRAIN_DEFAULTS, weightDecay: config.weightDecay });
     const stepsPerEpoch = train.batchesPerEpoch;
     const warmupEpochs = config.warmupEpochs ?? (config.method === 'full' ? 1 : 0);
     const totalSteps = stepsPerEpoch * config.epochs;
@@ -148,9 +149,4 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
     await train.close();
     await heldOut.close();
   }
-}
-
-/** The training recipe's defaults (beta1, momentum ...) for the settings fine-tuning does not expose. */
-function defaultsOf(): TrainConfig {
-  return Object.fromEntries(Object.entries(TRAIN_SCHEMA).map(([key, spec]) => [key, spec.default])) as unknown as TrainConfig;
 }
