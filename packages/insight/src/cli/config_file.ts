@@ -4,10 +4,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import YAML from 'yaml';
-
 import { ruleError } from '../errors';
-import { checkKnownKeys, type Schema } from '../run/config_schema';
+import { checkKnownKeys, type ConfigSchema } from '../run/config_schema';
 
 /** 'batch-size' → 'batchSize'. */
 export function camelKey(key: string): string {
@@ -16,9 +14,9 @@ export function camelKey(key: string): string {
 
 /**
  * Reads and parses a config file (.json as JSON; .yaml, .yml and anything else as YAML, which includes JSON) and
- * checks its keys against `schema`, naming the file in the error.
+ * checks its keys against `schema`, naming the file in the error. The YAML parser loads only when a file is read.
  */
-export function readConfigFile(file: string, schema: Schema): Record<string, unknown> {
+export async function readConfigFile(file: string, schema: ConfigSchema): Promise<Record<string, unknown>> {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -29,7 +27,7 @@ export function readConfigFile(file: string, schema: Schema): Record<string, unk
   const ext = path.extname(file).toLowerCase();
   let parsed: unknown;
   try {
-    parsed = ext === '.json' ? JSON.parse(text) : YAML.parse(text);
+    parsed = ext === '.json' ? JSON.parse(text) : (await import('yaml')).parse(text);
   } catch (error) {
     throw ruleError('INSIGHT_E_CONFIG_FILE', `The --config file must be valid ${ext === '.json' ? 'JSON' : 'YAML or JSON'}.`,
       { config: file, error: (error as Error).message.split('\n')[0] }, 'Fix the syntax at the position given.');

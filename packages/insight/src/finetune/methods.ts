@@ -13,9 +13,9 @@ import { ruleError } from '../errors';
 import { decaysByDefault, type Param } from '../train/optimizers';
 import type { FinetuneModel } from './build';
 import { isBatchNorm, setFrozen } from './freeze';
+import type { FinetuneMethod } from './method_names';
 
-export const FINETUNE_METHODS = ['full', 'head', 'bn+head', 'adapter', 'lora'] as const;
-export type FinetuneMethod = (typeof FINETUNE_METHODS)[number];
+export { FINETUNE_METHODS, type FinetuneMethod } from './method_names';
 
 /**
  * Sets every layer's trainability for `method` and returns the optimizer's params (model.trainableWeights in

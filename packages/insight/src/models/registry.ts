@@ -5,6 +5,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import type { Normalization } from '../data';
 import { ruleError } from '../errors';
 import { setInsightMetadata } from './metadata';
+import { MODEL_NAMES, type ModelName } from './names';
 import { buildResnet } from './resnet';
 import { buildSeedCnn } from './seed_cnn';
 
@@ -31,7 +32,8 @@ interface ZooEntry {
   build(options: Required<Omit<CreateModelOptions, 'seed' | 'classNames' | 'normalization'>> & { seed?: number }): tfl.LayersModel;
 }
 
-const ZOO: Record<string, ZooEntry> = {
+/** One entry per name of MODEL_NAMES, in that order. */
+const ZOO: Record<ModelName, ZooEntry> = {
   'seed-cnn': {
     description: 'The Keras CNN tutorial network (3 conv, 2 dense; 122,570 parameters on 32x32x3).',
     build: (o) => buildSeedCnn(o),
@@ -42,8 +44,7 @@ const ZOO: Record<string, ZooEntry> = {
   },
 };
 
-/** Names accepted by createModel, in registry order. */
-export const MODEL_NAMES: readonly string[] = Object.keys(ZOO);
+export { MODEL_NAMES, type ModelName } from './names';
 
 /** name → one-line description, for `--help` and errors. */
 export function describeModels(): Record<string, string> {
@@ -55,7 +56,7 @@ export function describeModels(): Record<string, string> {
  * Example: `createModel('seed-cnn', { inputShape: [32, 32, 3], numClasses: 10, seed: 1 }).summary()`.
  */
 export function createModel(name: string, options: CreateModelOptions): tfl.LayersModel {
-  const entry = Object.prototype.hasOwnProperty.call(ZOO, name) ? ZOO[name] : undefined;
+  const entry = (MODEL_NAMES as readonly string[]).includes(name) ? ZOO[name as ModelName] : undefined;
   if (entry === undefined) {
     throw ruleError('INSIGHT_E_CONFIG', 'The model must be one of the zoo\'s models.', { model: name },
       `Use one of: ${MODEL_NAMES.join(', ')}.`);

@@ -12,7 +12,7 @@ import { RunDir } from '../run/run_dir';
 import type { Callback, GradientHook } from './callbacks/callback';
 import { EarlyStopping } from './callbacks/early_stopping';
 import { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
-import { resolveTrainConfig, type TrainConfig } from './config';
+import { RESUME_OVERRIDABLE, resolveTrainConfig, type TrainConfig } from './config';
 import { createLoaders, evaluationLoader, prepareData } from './data_setup';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
 import { createSchedule } from './schedules';
@@ -21,7 +21,7 @@ import type { TrainerState } from './state';
 import { fit, trainableVariables } from './trainer';
 
 /** Keys that may differ when resuming: they change where and how it runs, never what it computes. */
-export const RESUME_OVERRIDABLE = ['backend', 'workers', 'progress', 'logEverySteps'] as const;
+export { RESUME_OVERRIDABLE } from './config';
 
 export interface TrainOptions {
   /** Continue this run directory from its last checkpoint (its config.json is the config). */

@@ -3,7 +3,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
-import { flagOf } from '../../src/run/config_schema';
+import { FINETUNE_SCHEMA } from '../../src/finetune/config';
+import { fieldsOf, type ConfigSchema } from '../../src/run/config_schema';
+import { SERVE_SCHEMA } from '../../src/serve/config';
+import { RUNS_COMPARE_SCHEMA, RUNS_SCHEMA, RUNS_TAG_SCHEMA } from '../../src/track/config';
+import { DASHBOARD_SCHEMA } from '../../src/track/dashboard/config';
 import { TRAIN_SCHEMA } from '../../src/train/config';
 import { runMain } from './io';
 
@@ -17,22 +21,28 @@ describe('insight --help', () => {
     assert.equal(bare.stdout, help.stdout);
   });
 
-  const cases: [string, Record<string, { noFlag?: boolean; type: string }>, string[]][] = [
+  const cases: [string, ConfigSchema, string[]][] = [
     ['train', TRAIN_SCHEMA, ['--config <file>', '--resume <run dir>']],
     ['evaluate', EVALUATE_SCHEMA, ['<model>', '--config <file>']],
     ['predict', PREDICT_SCHEMA, ['<model>', '<images...>', '--config <file>']],
+    ['finetune', FINETUNE_SCHEMA, ['--config <file>']],
+    ['serve', SERVE_SCHEMA, ['--config <file>']],
+    ['dashboard', DASHBOARD_SCHEMA, []],
+    ['runs', RUNS_SCHEMA, ['compare', 'tag']],
+    ['runs compare', RUNS_COMPARE_SCHEMA, ['<runs...>']],
+    ['runs tag', RUNS_TAG_SCHEMA, ['<run>', '<tags...>']],
   ];
   for (const [command, schema, extra] of cases) {
     it(`insight ${command} --help shows every flag of its config`, async () => {
-      const { status, stdout, stderr } = await runMain([command, '--help']);
+      const { status, stdout, stderr } = await runMain([...command.split(' '), '--help']);
       assert.equal(status, 0);
       assert.equal(stderr, '');
       assert.match(stdout, new RegExp(`^Usage: insight ${command} `));
-      for (const [key, spec] of Object.entries(schema)) {
-        if (!spec.noFlag) assert.ok(stdout.includes(`${flagOf(key)}${spec.type === 'bool' ? '' : ' <'}`), `${command}: ${flagOf(key)}`);
+      for (const field of fieldsOf(schema)) {
+        if (!field.noFlag) assert.ok(stdout.includes(`${field.flag}${field.kind === 'bool' ? '' : ' <'}`), `${command}: ${field.flag}`);
       }
       for (const text of extra) assert.ok(stdout.includes(text), text);
-      assert.match(stdout, /Example/);
+      if (!command.startsWith('runs ')) assert.match(stdout, /Example/);
     });
   }
 

@@ -6,7 +6,9 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
-import { flagOf } from '../../src/run/config_schema';
+import { fieldsOf } from '../../src/run/config_schema';
+import { RUNS_COMPARE_SCHEMA, RUNS_SCHEMA, RUNS_TAG_SCHEMA } from '../../src/track/config';
+import { DASHBOARD_SCHEMA } from '../../src/track/dashboard/config';
 import { TRAIN_SCHEMA } from '../../src/train/config';
 
 const README = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
@@ -19,14 +21,17 @@ function section(title: string): string {
 }
 
 describe('README', () => {
-  it('documents every flag of train, evaluate and predict', () => {
+  it('documents every flag of train, evaluate, predict, runs (list, compare, tag) and dashboard', () => {
     const reference = section('CLI reference');
-    for (const [command, schema] of [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA]] as const) {
+    const commands = [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA], ['runs', RUNS_SCHEMA],
+      ['runs', RUNS_COMPARE_SCHEMA], ['runs', RUNS_TAG_SCHEMA], ['dashboard', DASHBOARD_SCHEMA]] as const;
+    for (const [command, schema] of commands) {
       const start = reference.indexOf(`### insight ${command}`);
+      assert.ok(start >= 0, `### insight ${command}`);
       const end = reference.indexOf('### insight ', start + 1);
       const part = reference.slice(start, end < 0 ? undefined : end);
-      for (const [key, spec] of Object.entries(schema)) {
-        if (!spec.noFlag) assert.ok(part.includes(`\`${flagOf(key)}`), `${command} ${flagOf(key)}`);
+      for (const field of fieldsOf(schema)) {
+        if (!field.noFlag) assert.ok(part.includes(`\`${field.flag}`), `${command} ${field.flag}`);
       }
     }
   });

@@ -1,11 +1,10 @@
 // `insight dashboard`: serves the runs directory's dashboard (runs table, learning curves, live runs, run pages)
-// on http://127.0.0.1:6006/ until Ctrl+C.
+// on http://127.0.0.1:6006/ until Ctrl+C. The server (fastify, better-sqlite3) loads inside the action.
 import * as path from 'node:path';
 
 import { Command } from 'commander';
 
 import { resolveDashboardConfig, DASHBOARD_SCHEMA } from '../../track/dashboard/config';
-import { startDashboard } from '../../track/dashboard/server';
 import type { CliIo } from '../main';
 import { addSchemaOptions, givenOptions } from '../options';
 
@@ -30,6 +29,7 @@ export function dashboardCommand(io: CliIo): Command {
     '  insight dashboard --runs-dir experiments --port 8080');
   command.action(async () => {
     const config = resolveDashboardConfig(givenOptions(command, DASHBOARD_SCHEMA));
+    const { startDashboard } = await import('../../track/dashboard/server');
     const server = await startDashboard(config, { warn: (message) => io.stderr.write(`Warning: ${message}\n`) });
     const count = server.index.list({}).length;
     io.stdout.write(`Insight dashboard: ${server.url}\n  runs: ${path.resolve(config.runsDir)} (${count} run${count === 1 ? '' : 's'})\n  Press Ctrl+C to stop.\n`);

@@ -1,24 +1,21 @@
 // `insight serve --models <repository>`: the inference server (TF Serving REST and KServe v2 protocols, image
 // uploads, dynamic batching, API keys, rate limits, Prometheus metrics, hot reload). Runs until SIGTERM/SIGINT,
 // then stops gracefully. With --workers N > 1 this process becomes the cluster primary and the workers re-run
-// this same command.
+// this same command. The server (fastify, tfjs, the backend, sharp) loads inside the action, so `--help` stays fast.
 import cluster from 'node:cluster';
 
-import { Command, Option } from 'commander';
+import { Command } from 'commander';
 
 import { InsightError } from '../../errors';
 import { ADMIN_KEYS_ENV, API_KEYS_ENV, readKeySources } from '../../serve/auth/key_source';
 import { resolveServeConfig, SERVE_SCHEMA } from '../../serve/config';
-import { runPrimary } from '../../serve/lifecycle/cluster';
-import { checkExposure, startServe } from '../../serve/start';
-import { readConfigFile } from '../config_file';
 import type { CliIo } from '../main';
-import { addSchemaOptions, givenOptions } from '../options';
+import { addConfigFileOption, addSchemaOptions, givenSettings } from '../options';
 
 export function serveCommand(io: CliIo): Command {
   const command = new Command('serve')
-    .description('Serve models over HTTP: TF Serving REST and KServe v2 protocols, image uploads, dynamic batching, API keys, metrics.')
-    .addOption(new Option('--config <file>', 'Read settings from a JSON or YAML file (flags override it).'));
+    .description('Serve models over HTTP: TF Serving REST and KServe v2 protocols, image uploads, dynamic batching, API keys, metrics.');
+  addConfigFileOption(command);
   addSchemaOptions(command, SERVE_SCHEMA);
   command.addHelpText('after', [
     '',
@@ -31,14 +28,14 @@ export function serveCommand(io: CliIo): Command {
     '  curl -H "Content-Type: image/jpeg" --data-binary @cat.jpg localhost:8501/v1/models/<name>:classify-image',
   ].join('\n'));
   command.action(async () => {
-    const opts = command.opts<{ config?: string }>();
-    const fromFile = opts.config !== undefined ? readConfigFile(opts.config, SERVE_SCHEMA) : {};
-    const config = resolveServeConfig({ ...fromFile, ...givenOptions(command, SERVE_SCHEMA) });
+    const config = resolveServeConfig(await givenSettings(command, SERVE_SCHEMA));
     const keys = readKeySources(config);
+    const { checkExposure, startServe } = await import('../../serve/start');
     checkExposure(config, keys);
     if (config.workers > 1 && cluster.isPrimary) {
       const log = (level: number) => (obj: object, msg: string) =>
         io.stdout.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, role: 'primary', ...obj, msg })}\n`);
+      const { runPrimary } = await import('../../serve/lifecycle/cluster');
       const status = await runPrimary(config.workers, { info: log(30), error: log(50) });
       if (status !== 0) {
         throw new InsightError('INSIGHT_E_INTERNAL', 'The serve workers kept crashing (5 exits within a minute), so the server stopped. ' +

@@ -2,6 +2,7 @@
 import { Adam } from './adam';
 import { AdamW } from './adamw';
 import { decaysByDefault, type Optimizer, type Param } from './optimizer';
+import type { OptimizerName } from './names';
 import { Sgd } from './sgd';
 import { tf } from '../../backend';
 
@@ -10,8 +11,7 @@ export { Adam, ADAM_DEFAULTS, type AdamOptions } from './adam';
 export { AdamW } from './adamw';
 export { Sgd, type SgdOptions } from './sgd';
 
-export const OPTIMIZER_NAMES = ['adam', 'adamw', 'sgd'] as const;
-export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+export { OPTIMIZER_NAMES, type OptimizerName } from './names';
 
 /** Hyper-parameters of every optimizer; each uses the ones that apply to it. */
 export interface OptimizerSettings {

@@ -1,6 +1,7 @@
 // The schedule registry: name → schedule, for configs and the CLI.
 import { ConstantSchedule } from './constant';
 import { CosineSchedule } from './cosine';
+import type { ScheduleName } from './names';
 import { OneCycleSchedule } from './one_cycle';
 import type { LearningRateSchedule, ScheduleContext } from './schedule';
 import { StepSchedule } from './step';
@@ -8,8 +9,7 @@ import { StepSchedule } from './step';
 export type { LearningRateSchedule, ScheduleContext } from './schedule';
 export { ConstantSchedule, CosineSchedule, OneCycleSchedule, StepSchedule };
 
-export const SCHEDULE_NAMES = ['constant', 'step', 'cosine', 'onecycle'] as const;
-export type ScheduleName = (typeof SCHEDULE_NAMES)[number];
+export { SCHEDULE_NAMES, type ScheduleName } from './names';
 
 /** Schedule hyper-parameters; each schedule uses the ones that apply to it. */
 export interface ScheduleSettings {

@@ -1,0 +1,44 @@
+// The config fields several commands share, defined once: their type, range, default, placeholder and the
+// reference help line (train's). A command that means the same thing uses the field as it is; one whose default
+// or wording differs adapts it with withOptions(FIELDS.topK, { default: 3, help: '...' }), keeping the rule.
+// This module stays light (no tfjs, no backend): every command's schema imports it at start-up.
+import { Type, type Static, type TObject } from '@sinclair/typebox';
+
+import { ListOf, Nullable, OneOf, Text } from './config_schema';
+
+export const DATASET_KINDS = ['auto', 'cifar10', 'image-folder'] as const;
+export const BACKEND_CHOICES = ['auto', 'torch', 'cpu'] as const;
+export const PROGRESS_KINDS = ['auto', 'bar', 'log', 'none'] as const;
+export const AUGMENTATIONS = ['crop', 'flip', 'cutout'] as const;
+export type Augmentation = (typeof AUGMENTATIONS)[number];
+
+export const FIELDS = {
+  data: Nullable(Text(), { placeholder: '<path>',
+    help: 'Dataset: a CIFAR-10 binary archive (.tar.gz) or folder, or an image folder (<class>/<image>). Default: CIFAR-10 from the cache ($INSIGHT_HOME/datasets or ~/.insight/datasets).' }),
+  dataset: OneOf(DATASET_KINDS, { default: 'auto', placeholder: '<kind>',
+    help: 'How to read --data; auto: an archive or a folder with data_batch_*.bin is CIFAR-10, any other folder an image folder.' }),
+  limit: Nullable(Type.Integer({ minimum: 2 }), { placeholder: '<n>', help: 'Use only the first <n> images of the dataset (quick runs).' }),
+  augment: ListOf(AUGMENTATIONS, { default: [], placeholder: '<list>',
+    help: 'Training augmentations, comma-separated: crop (random crop after padding), flip (horizontal), cutout; none = off (the reference).' }),
+  epochs: Type.Integer({ default: 10, minimum: 1, placeholder: '<n>', help: 'Epochs to train.' }),
+  batchSize: Type.Integer({ default: 64, minimum: 1, placeholder: '<n>', help: 'Images per forward/backward pass (per micro-batch with --grad-accumulation).' }),
+  seed: Type.Integer({ default: 0, minimum: 0, maximum: 2 ** 31 - 1, placeholder: '<n>', help: 'Seeds weights, data order, augmentation and dropout: same seed, same run.' }),
+  topK: Type.Integer({ default: 5, minimum: 1, placeholder: '<k>', help: 'The report\'s top-k accuracy.' }),
+  runsDir: Text({ default: 'runs', placeholder: '<dir>', help: 'Where run directories are created (relative to the working directory).' }),
+  backend: OneOf(BACKEND_CHOICES, { default: 'auto', placeholder: '<name>', help: 'Compute backend: torch (libtorch), cpu (TensorFlow.js), auto (torch when available).' }),
+  workers: Nullable(Type.Integer({ minimum: 0, maximum: 64 }), { placeholder: '<n>', help: 'Data loader threads (0 = on the main thread). Default: min(2, cores).' }),
+  progress: OneOf(PROGRESS_KINDS, { default: 'auto', placeholder: '<kind>', help: 'Progress output: bar on a terminal, log lines otherwise (auto).' }),
+  port: Type.Integer({ default: 8501, minimum: 0, maximum: 65535, placeholder: '<port>', help: 'TCP port (0 = any free port).' }),
+  host: Text({ default: '127.0.0.1', placeholder: '<addr>', help: 'Address to listen on.' }),
+};
+
+/** How a run executes and reports, shared by the commands that train (train, finetune). */
+export const RUN_SETTINGS = {
+  seed: FIELDS.seed,
+  topK: FIELDS.topK,
+  runsDir: FIELDS.runsDir,
+  backend: FIELDS.backend,
+  workers: FIELDS.workers,
+  progress: FIELDS.progress,
+};
+export type RunSettings = Static<TObject<typeof RUN_SETTINGS>>;
