@@ -1,5 +1,5 @@
 export { train, RESUME_OVERRIDABLE, type TrainOptions, type TrainResult } from './train';
-export { resolveTrainConfig, TRAIN_SCHEMA, AUGMENTATIONS, type TrainConfig, type Augmentation } from './config';
+export { resolveTrainConfig, TRAIN_SCHEMA, TRAIN_DEFAULTS, AUGMENTATIONS, type TrainConfig, type Augmentation, type RunSettings } from './config';
 export { fit, trainableVariables, type FitOptions } from './trainer';
 export { RunSession, type SessionOptions, type SessionCallbackOptions } from './session';
 export { GradientAccumulator } from './gradient_accumulator';
