@@ -4,7 +4,7 @@
 //   m' = b1 m + (1-b1) g;   v' = b2 v + (1-b2) g^2;   x' = decay x - alpha m' / (sqrt(v') + epsilon)
 // variable, gradient, m, v: same shape, float32 -> [x', m', v'].
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import type { KernelConfig, TypedArray } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
 
 import { FusedAdamUpdate, FusedAdamUpdateAttrs } from '../kernel_names';
 
@@ -14,7 +14,7 @@ export const fusedAdamUpdateCpuConfig: KernelConfig = {
   kernelFunc: ({ inputs, attrs, backend }) => {
     const cpu = backend as MathBackendCPU;
     const { beta1, beta2, alpha, epsilon, decay } = attrs as unknown as FusedAdamUpdateAttrs;
-    const { variable, gradient, m, v } = inputs;
+    const { variable, gradient, m, v } = inputs as Record<'variable' | 'gradient' | 'm' | 'v', TensorInfo>;
     const [x, g, m0, v0] = [variable, gradient, m, v].map((t) => cpu.data.get(t.dataId).values as TypedArray);
     const x2 = new Float32Array(x.length);
     const m2 = new Float32Array(x.length);

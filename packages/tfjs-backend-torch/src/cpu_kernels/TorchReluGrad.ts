@@ -3,15 +3,16 @@
 // Relu gradient on cpu and is the reference the native kernel is tested against.
 // dy: float32, x: the same shape (any numeric dtype) -> float32.
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
-import type { KernelConfig, TypedArray } from '@tensorflow/tfjs-core';
+import type { KernelConfig, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
 
 import { TorchReluGrad } from '../kernel_names';
 
 export const torchReluGradCpuConfig: KernelConfig = {
   kernelName: TorchReluGrad,
   backendName: 'cpu',
-  kernelFunc: ({ inputs: { dy, x }, backend }) => {
+  kernelFunc: ({ inputs, backend }) => {
     const cpu = backend as MathBackendCPU;
+    const { dy, x } = inputs as Record<'dy' | 'x', TensorInfo>;
     const dyValues = cpu.data.get(dy.dataId).values as TypedArray;
     const xValues = cpu.data.get(x.dataId).values as TypedArray;
     const dx = new Float32Array(dyValues.length);
