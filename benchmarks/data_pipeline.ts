@@ -11,6 +11,11 @@ import { existsSync } from 'node:fs';
 import * as os from 'node:os';
 import * as nodePath from 'node:path';
 import { DataLoader, loadCifar10, type AugmentConfig, type ImageDataset } from '../packages/insight/src/data';
+import { benchmarkArgs } from './args';
+
+benchmarkArgs(`Usage: node --conditions=source --import tsx benchmarks/data_pipeline.ts   (no options)
+Data: $INSIGHT_CIFAR10 (archive or folder), else $INSIGHT_SHARED_DATA/cifar-10-binary-train.tar.gz, else
+../shared/data/cifar-10-binary-train.tar.gz, else the cache / download.`, {});
 
 const SHARED = process.env.INSIGHT_SHARED_DATA
   ? nodePath.join(process.env.INSIGHT_SHARED_DATA, 'cifar-10-binary-train.tar.gz')

@@ -17,16 +17,30 @@ import {
   loadCifar10, paramsOf, runInference, saveModel, splitTrainValidation, subsetDataset, tf, trainableVariables, type ImageDataset,
 } from 'insight';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
+import { benchmarkArgs, numberArg, numberListArg } from './args';
+
+const USAGE = `Usage: node --conditions=source --import tsx benchmarks/finetune.ts [options]
+  --data <archive>                 CIFAR-10 archive or folder (default: ../shared/data/cifar-10-binary-train.tar.gz)
+  --models <list>                  models to compare (default: seed-cnn,resnet)
+  --sizes <list>                   labelled images per class (default: 50,100,500)
+  --pretrain-epochs <n>            seed-cnn pretraining epochs on classes 0-4 (default: 5)
+  --resnet-pretrain-epochs <n>     resnet pretraining epochs (default: 3)
+  --resnet-depth <n>               CIFAR ResNet depth, 6n+2 (default: 8)`;
+const args = benchmarkArgs(USAGE, {
+  data: { type: 'string', default: path.resolve(__dirname, '..', '..', 'shared', 'data', 'cifar-10-binary-train.tar.gz') },
+  models: { type: 'string', default: 'seed-cnn,resnet' },
+  sizes: { type: 'string', default: '50,100,500' },
+  'pretrain-epochs': { type: 'string', default: '5' },
+  'resnet-pretrain-epochs': { type: 'string', default: '3' },
+  'resnet-depth': { type: 'string', default: '8' },
+});
+const DATA = args.data;
+const MODELS = args.models.split(',');
+const SIZES = numberListArg('sizes', args.sizes);
+const PRETRAIN_EPOCHS: Record<string, number> = {
+  'seed-cnn': numberArg('pretrain-epochs', args['pretrain-epochs']), resnet: numberArg('resnet-pretrain-epochs', args['resnet-pretrain-epochs']),
 };
-const DATA = opt('data', path.resolve(__dirname, '..', '..', 'shared', 'data', 'cifar-10-binary-train.tar.gz'));
-const MODELS = opt('models', 'seed-cnn,resnet').split(',');
-const SIZES = opt('sizes', '50,100,500').split(',').map(Number);
-const PRETRAIN_EPOCHS: Record<string, number> = { 'seed-cnn': Number(opt('pretrain-epochs', '5')), resnet: Number(opt('resnet-pretrain-epochs', '3')) };
-const RESNET_DEPTH = Number(opt('resnet-depth', '8'));
+const RESNET_DEPTH = numberArg('resnet-depth', args['resnet-depth']);
 /** Few-shot epochs by images per class: more passes over fewer images, ~160-400 updates of 32 each. */
 const EPOCHS: Record<number, number> = { 50: 20, 100: 12, 500: 5 };
 const SEED = 1;

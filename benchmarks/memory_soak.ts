@@ -4,15 +4,15 @@
 // With --expose-gc, a full GC runs before each sample, so RSS and the JS heap show what is really retained.
 import * as tf from '@tensorflow/tfjs-core';
 
+import { benchmarkArgs, numberArg } from './args';
 import { referenceCnn } from './reference_cnn_model';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: number) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(argv[i + 1]) : dflt;
-};
-const steps = opt('steps', 3000);
-const every = opt('every', 250);
+const USAGE = `Usage: node --expose-gc --conditions=source --import tsx benchmarks/memory_soak.ts [options]
+  --steps <n>     training steps of batch 64 (default: 3000)
+  --every <n>     steps between samples (default: 250)`;
+const args = benchmarkArgs(USAGE, { steps: { type: 'string', default: '3000' }, every: { type: 'string', default: '250' } });
+const steps = numberArg('steps', args.steps);
+const every = numberArg('every', args.every);
 
 async function main() {
   await tf.setBackend('torch');

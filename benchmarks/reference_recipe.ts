@@ -9,14 +9,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { train } from '../packages/insight/src';
+import { benchmarkArgs, numberArg } from './args';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const data = path.resolve(opt('data', path.join(__dirname, '..', '..', 'shared', 'data', 'cifar-10-binary-train.tar.gz')));
-const epochs = Number(opt('epochs', '10'));
+const USAGE = `Usage: node --conditions=source --import tsx benchmarks/reference_recipe.ts [options]
+  --data <archive>   CIFAR-10 archive or folder (default: ../shared/data/cifar-10-binary-train.tar.gz)
+  --epochs <n>       epochs for each trainer (default: 10)`;
+const args = benchmarkArgs(USAGE, {
+  data: { type: 'string', default: path.join(__dirname, '..', '..', 'shared', 'data', 'cifar-10-binary-train.tar.gz') },
+  epochs: { type: 'string', default: '10' },
+});
+const data = path.resolve(args.data);
+const epochs = numberArg('epochs', args.epochs);
 const threads = os.availableParallelism();
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 

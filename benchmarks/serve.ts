@@ -15,6 +15,8 @@ import { pathToFileURL } from 'node:url';
 
 import { createModel, initBackend, saveModel } from 'insight';
 
+import { benchmarkArgs, numberArg, numberListArg } from './args';
+
 interface AutocannonResult {
   requests: { average: number; total: number };
   latency: { p50: number; p99: number; average: number };
@@ -27,18 +29,28 @@ type Autocannon = (options: Record<string, unknown>) => Promise<AutocannonResult
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const autocannon: Autocannon = require('autocannon');
 
-const argv = process.argv.slice(2);
-const opt = (name: string, fallback: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : fallback;
-};
-const duration = Number(opt('duration', '10'));
-const concurrencies = opt('concurrency', '1,16,64').split(',').map(Number);
+const USAGE = `Usage: node --conditions=source --import tsx benchmarks/serve.ts [options]
+  --duration <s>             seconds per measured cell (default: 10)
+  --concurrency <list>       client connections, one cell each (default: 1,16,64)
+  --threads <n>              compute threads of each server (default: cores - 1, at least 1)
+  --max-batch-size <n>       insight serve's dynamic batching limit (default: 64)
+  --max-queue-delay-ms <ms>  insight serve's batching delay (default: 0)
+  --no-pytorch               skip the PyTorch server`;
 // Compute threads of both servers: insight serve's default (cores - 1, at least 1; see src/serve/compute_threads.ts).
-const threads = Number(opt('threads', String(Math.max(1, os.availableParallelism() - 1))));
-const withPytorch = !argv.includes('--no-pytorch');
-const maxBatch = opt('max-batch-size', '64');
-const delayMs = opt('max-queue-delay-ms', '0');
+const args = benchmarkArgs(USAGE, {
+  duration: { type: 'string', default: '10' },
+  concurrency: { type: 'string', default: '1,16,64' },
+  threads: { type: 'string', default: String(Math.max(1, os.availableParallelism() - 1)) },
+  'max-batch-size': { type: 'string', default: '64' },
+  'max-queue-delay-ms': { type: 'string', default: '0' },
+  'no-pytorch': { type: 'boolean', default: false },
+});
+const duration = numberArg('duration', args.duration);
+const concurrencies = numberListArg('concurrency', args.concurrency);
+const threads = numberArg('threads', args.threads);
+const withPytorch = !args['no-pytorch'];
+const maxBatch = String(numberArg('max-batch-size', args['max-batch-size']));
+const delayMs = String(numberArg('max-queue-delay-ms', args['max-queue-delay-ms']));
 const ROOT = path.join(__dirname, '..');
 const BIN = path.join(ROOT, 'packages', 'insight', 'bin', 'insight.js');
 const NODE_FLAGS = ['--conditions=source', '--import', pathToFileURL(require.resolve('tsx')).href];

@@ -4,11 +4,13 @@
 import '@insight/tfjs-backend-torch';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { benchmarkArgs, numberArg } from './args';
 import { referenceCnn } from './reference_cnn_model';
 
-const argv = process.argv.slice(2);
-const stepsArg = argv.indexOf('--steps');
-const steps = stepsArg >= 0 ? Number(argv[stepsArg + 1]) : 40;
+const USAGE = `Usage: INSIGHT_TORCH_THREADS=1 node --conditions=source --import tsx benchmarks/step_profile.ts [options]
+  --steps <n>   measured training steps of batch 64, after a warm-up epoch of as many (default: 40)`;
+const args = benchmarkArgs(USAGE, { steps: { type: 'string', default: '40' } });
+const steps = numberArg('steps', args.steps);
 const totals = new Map<string, { calls: number; ms: number }>();
 
 for (const k of tf.getKernelsForBackend('torch')) {

@@ -13,18 +13,28 @@ import * as path from 'node:path';
 import * as torchBackend from '@insight/tfjs-backend-torch';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { benchmarkArgs, numberArg, numberListArg } from './args';
 import { referenceCnn } from './reference_cnn_model';
 
-const argv = process.argv.slice(2);
-const opt = (name: string, dflt: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : dflt;
-};
-const threads = Number(opt('threads', String(os.availableParallelism())));
-const images = Number(opt('images', '6400'));
-const epochs = Number(opt('epochs', '3'));
-const batchSizes = opt('batch-sizes', '64,256').split(',').map(Number);
-const rounds = Number(opt('rounds', '3'));
+const USAGE = `Usage: node --conditions=source --import tsx benchmarks/train_cnn.ts [options]
+  --threads <n>         libtorch and PyTorch threads (default: all cores)
+  --images <n>          CIFAR-shaped images per epoch (default: 6400)
+  --epochs <n>          measured epochs, after 1 warm-up (default: 3)
+  --batch-sizes <list>  one table row pair each (default: 64,256)
+  --rounds <n>          alternating rounds of the three trainers (default: 3)
+Environment: STOCK_ADAM=1 trains with tf.train.adam instead of the fused Adam kernel.`;
+const args = benchmarkArgs(USAGE, {
+  threads: { type: 'string', default: String(os.availableParallelism()) },
+  images: { type: 'string', default: '6400' },
+  epochs: { type: 'string', default: '3' },
+  'batch-sizes': { type: 'string', default: '64,256' },
+  rounds: { type: 'string', default: '3' },
+});
+const threads = numberArg('threads', args.threads);
+const images = numberArg('images', args.images);
+const epochs = numberArg('epochs', args.epochs);
+const batchSizes = numberListArg('batch-sizes', args['batch-sizes']);
+const rounds = numberArg('rounds', args.rounds);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function tfjsRun(batchSize: number): Promise<{ train: number; infer: number }> {

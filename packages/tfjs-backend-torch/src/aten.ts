@@ -7,7 +7,8 @@ export const ScalarType = { int32: 3, int64: 4, float32: 6, float64: 7, bool: 11
 /** ATen MemoryFormat codes. */
 export const MemoryFormat = { contiguous: 0, preserve: 1, channelsLast: 2 } as const;
 
-type OpFn = (...args: unknown[]) => any;
+/** What an operator returns depends on its schema: each caller below states it with a cast. */
+type OpFn = (...args: unknown[]) => unknown;
 
 /** Returns a function calling `name.overload`; unresolved until first called. */
 export function atenOp(qualified: string, keepDtype = false): OpFn {

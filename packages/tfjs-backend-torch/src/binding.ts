@@ -28,7 +28,7 @@ export interface TorchBinding {
 const packageRoot = path.basename(path.dirname(__dirname)) === 'dist' ? path.join(__dirname, '..', '..') : path.join(__dirname, '..');
 
 /** How to get libtorch: the same words the install step prints (scripts/libtorch-location.js). */
-// eslint-disable-next-line @typescript-eslint/no-var-requires
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS script shared with the install step, found at run time
 export const HOW_TO_GET_LIBTORCH: string = require(path.join(packageRoot, 'scripts', 'libtorch-location.js')).HOW_TO_GET_LIBTORCH;
 
 /** Where the addon is loaded from: $INSIGHT_TORCH_ADDON (a custom build), else this package's build/Release. */
@@ -40,7 +40,7 @@ export function addonPath(): string {
 function load(): { binding: TorchBinding | null; error: string | null } {
   const addon = addonPath();
   try {
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    // eslint-disable-next-line @typescript-eslint/no-require-imports -- a native addon at a path known only at run time
     return { binding: require(addon) as TorchBinding, error: null };
   } catch (e) {
     const reason = (e as Error).message.split('\n')[0];

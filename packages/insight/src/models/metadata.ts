@@ -22,7 +22,7 @@ export interface InsightModelMetadata {
 }
 
 export function setInsightMetadata(model: LayersModel, metadata: InsightModelMetadata): void {
-  model.setUserDefinedMetadata({ insight: metadata as unknown as {} });
+  model.setUserDefinedMetadata({ insight: metadata as unknown as object });
 }
 
 /** Reads the metadata back; `source` names the model in the error (a directory, usually). */

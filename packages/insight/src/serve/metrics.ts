@@ -50,12 +50,13 @@ export class ServeMetrics {
       buckets: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1], registers,
     });
     this.modelLoads = new Counter({ name: `${PREFIX}model_loads_total`, help: 'Model version load attempts by outcome (ok, failed).', labelNames: ['model', 'outcome'], registers });
-    const self = this;
+    // prom-client calls collect() with `this` = the gauge, so the sources are reached through a closure.
+    const sources = () => this.sources;
     new Gauge({
       name: `${PREFIX}queue_depth`, help: 'Instances waiting in a model version\'s batching queue.', labelNames: ['model', 'version'], registers,
       collect() {
         this.reset();
-        for (const s of self.sources?.servables() ?? []) this.set({ model: s.name, version: String(s.version) }, s.batcher.queuedRows);
+        for (const s of sources()?.servables() ?? []) this.set({ model: s.name, version: String(s.version) }, s.batcher.queuedRows);
       },
     });
     new Gauge({
@@ -63,7 +64,7 @@ export class ServeMetrics {
       labelNames: ['model', 'version', 'state', 'error'], registers, aggregator: 'max',
       collect() {
         this.reset();
-        for (const m of self.sources?.snapshot() ?? []) {
+        for (const m of sources()?.snapshot() ?? []) {
           for (const v of m.versions) this.set({ model: m.name, version: String(v.version), state: v.state, error: v.error === null ? '0' : '1' }, 1);
         }
       },

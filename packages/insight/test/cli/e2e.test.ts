@@ -79,7 +79,7 @@ describe('insight evaluate and predict on that run', () => {
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /on validation \(last 26 of 256 images\)/);
     assert.match(result.stdout, /class\s+precision\s+recall\s+f1\s+support\n/);
-    assert.match(result.stdout, /Confusion matrix \(rows: true class, columns: predicted class\)\ntrue \\ predicted  0  1  2/);
+    assert.match(result.stdout, /Confusion matrix \(rows: true class, columns: predicted class\)\ntrue \\ predicted {2}0 {2}1 {2}2/);
     const fresh = JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8'));
     const original = JSON.parse(fs.readFileSync(path.join(runDir, 'report', 'metrics.json'), 'utf8'));
     assert.deepEqual(fresh.confusion, original.confusion);

@@ -68,7 +68,8 @@ describe('LoRA merge and saved fine-tuned models', () => {
     const ft = await trained('lora', { rank: 2, loraAlpha: 3 });
     for (const layer of loraLayersOf(ft.model)) {
       const [a, b, w, bias] = ['lora_a', 'lora_b', 'kernel', 'bias'].map((n) => layer.weights.find((v) => v.originalName.endsWith(n))!.read());
-      const input = tf.randomUniform(layer.target.className === 'Dense' ? [3, w.shape[0]] : [3, 8, 8, w.shape[2]], -1, 1, 'float32', 4);
+      const inputs = w.shape[w.shape.length - 2]; // kernel [in, out] (dense) or [kh, kw, in, out] (conv)
+      const input = tf.randomUniform(layer.target.className === 'Dense' ? [3, inputs] : [3, 8, 8, inputs], -1, 1, 'float32', 4);
       const reference = tf.tidy(() => {
         const c = layer.target.config;
         let y: tf.Tensor;

@@ -112,7 +112,8 @@ describe('EventFileWriter', () => {
       while (reader.pos < reader.len) {
         const tag = reader.uint32();
         const [field, wire] = [tag >>> 3, tag & 7];
-        const value = wire === 0 ? reader.int64().toNumber() : wire === 1 ? reader.double() : wire === 5 ? reader.float() : reader.bytes();
+        // int64() is a Long (or a plain number without the long package): its decimal string fits both.
+        const value = wire === 0 ? Number(String(reader.int64())) : wire === 1 ? reader.double() : wire === 5 ? reader.float() : reader.bytes();
         out.push([field, wire, value]);
       }
       return out;

@@ -38,6 +38,7 @@ describe('ProgressBar', () => {
     const live = out.text.split('\r')[1].replace('\x1b[K', '');
     assert.equal(live, '2/4 [=====>....] ETA 0:06 - loss 1.2346 - accuracy 0.5000 - 1450 img/s');
     bar.onEpochEnd(epoch, ctx);
+    // eslint-disable-next-line no-control-regex -- the line must end with the terminal's erase-to-end-of-line escape
     assert.match(out.text, /val_accuracy 0\.5200 - 1450 img\/s\x1b\[K\n$/);
   });
 

@@ -2,7 +2,8 @@
 // `torch` backend, the way tfjs-node's run_tests does it. Usage:
 //   npm run conformance [-- --grep <regex>] [-- --backend cpu]
 // Prints "N passed, N failed, N skipped" and exits non-zero on any failure.
-/* eslint-disable @typescript-eslint/no-var-requires */
+/* eslint-disable @typescript-eslint/no-require-imports -- tfjs-core's spec files and jasmine are loaded in order, after the
+   test environment is set, as tfjs-node's runner does; they are CommonJS without types. */
 import { IGNORE_LIST } from './ignore_list';
 
 const args = process.argv.slice(2);
@@ -29,7 +30,16 @@ runner.loadConfig({ spec_files: [], random: false });
 runner.exitOnCompletion = false;
 require('@tensorflow/tfjs-core/dist/tests');
 
-const env = (globalThis as any).jasmine.getEnv();
+/** The part of jasmine's global environment this runner uses. */
+interface JasmineEnv {
+  configure(options: { specFilter(spec: { getFullName(): string }): boolean }): void;
+  clearReporters(): void;
+  addReporter(reporter: {
+    specDone(result: { status: string; fullName: string; failedExpectations: { message: string }[] }): void;
+    jasmineDone(): void;
+  }): void;
+}
+const env = (globalThis as unknown as { jasmine: { getEnv(): JasmineEnv } }).jasmine.getEnv();
 const skipped: string[] = [];
 env.configure({ specFilter: (spec: { getFullName(): string }) => {
   const name = spec.getFullName();
