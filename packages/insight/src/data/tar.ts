@@ -41,10 +41,12 @@ export async function extractTar(archive: string, destDir: string, pick: (entryP
   const extracted: string[] = [];
   const writes: Promise<void>[] = [];
   const writing = new Set<WriteStream>();
+  // node-tar goes on parsing after an error (even in strict mode): nothing more is written after the first one.
+  let failedAfter: number | null = null;
   const parser = new Parser({
     strict: true, // every warning (bad checksum, truncation) is an error
     onReadEntry: (entry: ReadEntry) => {
-      const target = REGULAR_FILE.has(entry.type) ? pick(entry.path) : null;
+      const target = failedAfter === null && REGULAR_FILE.has(entry.type) ? pick(entry.path) : null;
       if (target === null) {
         entry.resume();
         return;
@@ -57,12 +59,16 @@ export async function extractTar(archive: string, destDir: string, pick: (entryP
     },
   });
   const parsed = new Promise<void>((resolve, reject) => {
-    parser.on('error', reject);
+    parser.on('error', (error) => {
+      failedAfter ??= extracted.length;
+      reject(error);
+    });
     parser.on('end', resolve);
   });
   parsed.catch(() => undefined); // awaited below; an early failure must not be an unhandled rejection
   try {
     for await (const chunk of createReadStream(archive) as AsyncIterable<Buffer>) {
+      if (failedAfter !== null) break;
       hash.update(chunk);
       if (!parser.write(chunk)) await Promise.race([new Promise((resolve) => parser.once('drain', resolve)), parsed]);
     }
@@ -73,7 +79,7 @@ export async function extractTar(archive: string, destDir: string, pick: (entryP
     // Close every output file before the caller removes the folder.
     for (const file of writing) file.destroy();
     await Promise.allSettled(writes);
-    throw archiveError(err, extracted.length);
+    throw archiveError(err, failedAfter ?? extracted.length);
   }
   return { sha256: hash.digest('hex'), extracted };
 }
