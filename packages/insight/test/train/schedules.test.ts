@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { ConstantSchedule, CosineSchedule, createSchedule, OneCycleSchedule, StepSchedule } from '../../src/train/schedules';
+import { ConstantSchedule, CosineSchedule, createSchedule, OneCycleSchedule, StepSchedule, type LearningRateSchedule } from '../../src/train/schedules';
 
 function near(actual: number, expected: number, tolerance = 1e-12): void {
   assert.ok(Math.abs(actual - expected) <= tolerance, `${actual} vs ${expected}`);
@@ -10,7 +10,7 @@ function near(actual: number, expected: number, tolerance = 1e-12): void {
 
 describe('schedules', () => {
   it('constant', () => {
-    const s = new ConstantSchedule(1e-3);
+    const s: LearningRateSchedule = new ConstantSchedule(1e-3); // asked at any step, as the trainer does
     assert.deepEqual([0, 10, 1e6].map((t) => s.lrAt(t)), [1e-3, 1e-3, 1e-3]);
   });
 
