@@ -15,6 +15,7 @@ import { loadBaseModel } from '../../src/finetune/base_model';
 import { finetune } from '../../src/finetune/finetune';
 import { setInsightMetadata } from '../../src/models/metadata';
 import { loadModel, saveModel } from '../../src/run/model_io';
+import { RunDir } from '../../src/run/run_dir';
 import { runMain } from '../cli/io';
 import { JPG_MINI } from '../shared_data';
 import { tinyBase } from './tiny_base';
@@ -58,6 +59,7 @@ describe('finetune workflow', () => {
     for (const file of ['config.json', 'metrics.jsonl', 'model/model.json', 'report/metrics.json', 'report/forgetting.json']) {
       assert.ok(fs.existsSync(path.join(result.runDir, file)), file);
     }
+    assert.deepEqual(JSON.parse(fs.readFileSync(RunDir.at(result.runDir).forgettingJson, 'utf8')), result.forgetting, 'RunDir names the forgetting report');
     // Held-out: image folders are sorted by class, so the same share (20 of 100) of each class: 10 + 10.
     assert.equal(result.report.count, 20);
     assert.deepEqual(result.report.confusion.map((row) => row.reduce((a, b) => a + b, 0)), [10, 10]);
