@@ -43,7 +43,7 @@ export default tseslint.config(
   },
   {
     // Node scripts and bins in CommonJS.
-    files: ['packages/*/bin/**/*.js', 'packages/*/scripts/**/*.js', 'scripts/**/*.js'],
+    files: ['packages/*/bin/**/*.js', 'packages/*/scripts/**/*.js', 'scripts/**/*.js', '**/*.cjs'],
     languageOptions: { sourceType: 'commonjs', globals: globals.node },
     rules: { '@typescript-eslint/no-require-imports': 'off' }, // CommonJS files load modules with require()
   },

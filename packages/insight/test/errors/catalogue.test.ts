@@ -12,7 +12,6 @@ import { after, before, describe, it, mock } from 'node:test';
 import type { FastifyInstance, InjectOptions } from 'fastify';
 
 import { ERROR_CODES, type ErrorCode } from '../../src/errors';
-import { DynamicBatcher } from '../../src/serve/batching/batcher';
 import type { ServeInstance } from '../../src/serve/start';
 import { startServe } from '../../src/serve/start';
 import { buildDashboard } from '../../src/track/dashboard/server';

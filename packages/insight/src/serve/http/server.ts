@@ -42,8 +42,11 @@ export function createApp(config: ServeConfig, options: AppOptions = {}): Fastif
     requestTimeout: Math.max(30_000, config.timeoutMs * 2),
     // Our own hook answers during shutdown, with our error code.
     return503OnClosing: false,
-    // Errors raised before routing (a malformed URL) get our codes too.
-    frameworkErrors: (error, request, reply) => errorHandler(bodyLimitBytes(config))(error, request, reply),
+    // Errors raised before routing (a malformed URL) get our codes too. The handler sends the answer; the reply it
+    // returns is for chaining, nothing to await.
+    frameworkErrors: (error, request, reply) => {
+      void errorHandler(bodyLimitBytes(config))(error, request, reply);
+    },
     // A caller's X-Request-Id is kept when it is short and plain, so logs correlate across services.
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
