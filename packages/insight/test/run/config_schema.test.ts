@@ -97,7 +97,7 @@ describe('config schemas', () => {
       const users = Object.values(ALL_SCHEMAS).filter((s) => key in s.properties && !(s === SERVE_SCHEMA && key === 'workers'));
       assert.ok(users.length >= 2, key);
       for (const s of users) {
-        const { help: _h, default: _d, ...rule } = s.properties[key] as Record<string, unknown>;
+        const { help: _h, default: _d, ...rule } = (s.properties as Record<string, unknown>)[key] as Record<string, unknown>;
         const { help: _sh, default: _sd, ...shared } = FIELDS[key] as unknown as Record<string, unknown>;
         assert.deepEqual(rule, shared, `${key} follows FIELDS.${key}`);
       }
