@@ -9,7 +9,7 @@ import type { Worker } from 'node:cluster';
 
 import { AggregatorRegistry, type Registry } from 'prom-client';
 
-import { ServeError } from '../errors';
+import { ServeError } from '../../errors';
 import { Supervisor, type SupervisorLogger } from '../../process/supervisor';
 import { runAdminCommand, type AdminCommand, type AdminExecutor, type AdminOutcome } from '../repository/admin_executor';
 import type { ModelRepository } from '../repository/repository';
