@@ -7,14 +7,14 @@ import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 
 import { InsightError } from '../../src/errors';
-import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
-import { FINETUNE_SCHEMA } from '../../src/finetune/config';
+import { EVALUATE_SCHEMA, PREDICT_SCHEMA, type EvaluateConfig, type PredictConfig } from '../../src/eval/config';
+import { FINETUNE_SCHEMA, type FinetuneConfig } from '../../src/finetune/config';
 import { FIELDS } from '../../src/run/config_fields';
 import { fieldsOf, flagOf, ListOf, Nullable, OneOf, Text, validateConfig, withOptions, type ConfigSchema } from '../../src/run/config_schema';
-import { SERVE_SCHEMA } from '../../src/serve/config';
-import { RUNS_COMPARE_SCHEMA, RUNS_SCHEMA, RUNS_TAG_SCHEMA } from '../../src/track/config';
+import { SERVE_SCHEMA, type ServeConfig } from '../../src/serve/config';
+import { RUNS_COMPARE_SCHEMA, RUNS_SCHEMA, RUNS_TAG_SCHEMA, type RunsOptions } from '../../src/track/config';
 import { DASHBOARD_SCHEMA } from '../../src/track/dashboard/config';
-import { TRAIN_DEFAULTS, TRAIN_SCHEMA } from '../../src/train/config';
+import { TRAIN_DEFAULTS, TRAIN_SCHEMA, type TrainConfig } from '../../src/train/config';
 
 const schema = Type.Object({
   batchSize: Type.Integer({ default: 64, minimum: 1, help: '' }),
@@ -145,5 +145,27 @@ describe('config schemas', () => {
   it('refuses property kinds it cannot read, and fields without help', () => {
     assert.throws(() => fieldsOf(Type.Object({ when: Type.Date({ help: '' }) })), /Config key when: a config property must be/);
     assert.throws(() => fieldsOf(Type.Object({ n: Type.Integer({ default: 1 }) })), /Config key n: every config property needs a help line/);
+  });
+});
+
+// Compile-time checks (`npm run typecheck`): each config type is what its schema says, key by key.
+type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B ? 1 : 2) ? true : false;
+const derivedTypes: [
+  Equal<TrainConfig['augment'], ('crop' | 'flip' | 'cutout')[]>,
+  Equal<TrainConfig['limit'], number | null>,
+  Equal<TrainConfig['model'], 'seed-cnn' | 'resnet'>,
+  Equal<TrainConfig['nesterov'], boolean>,
+  Equal<FinetuneConfig['base'], string>,
+  Equal<FinetuneConfig['optimizer'], 'adam' | 'adamw' | 'sgd'>,
+  Equal<FinetuneConfig['warmupEpochs'], number | null>,
+  Equal<EvaluateConfig['model'], string>,
+  Equal<PredictConfig['images'], string[]>,
+  Equal<ServeConfig['computeThreads'], number | null>,
+  Equal<RunsOptions['where'], string[]>,
+] = [true, true, true, true, true, true, true, true, true, true, true];
+
+describe('config types', () => {
+  it('are derived from the schemas (checked by the compiler)', () => {
+    assert.ok(derivedTypes.every(Boolean));
   });
 });
