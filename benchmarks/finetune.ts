@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import {
   Adam, CosineSchedule, DataLoader, computeMetrics, createModel, filterClasses, finetune, fit, initBackend,
   loadCifar10, paramsOf, runInference, saveModel, splitTrainValidation, subsetDataset, tf, trainableVariables, type ImageDataset,
-} from 'insight';
+} from '@insight/insight';
 
 import { benchmarkArgs, numberArg, numberListArg } from './args';
 

@@ -13,7 +13,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-import { createModel, initBackend, saveModel } from 'insight';
+import { createModel, initBackend, saveModel } from '@insight/insight';
 
 import { benchmarkArgs, numberArg, numberListArg } from './args';
 

@@ -16,6 +16,7 @@ if [[ "${1:-}" == "insight" ]]; then
   files=(packages/insight/test/**/*.test.ts)
 else
   npm run --silent conformance -w @insight/tfjs-backend-torch
-  files=(packages/tfjs-backend-torch/test/*.test.ts packages/insight/test/**/*.test.ts)
+  # test/: the packages as published (npm pack, install into a fresh project, train and predict).
+  files=(packages/tfjs-backend-torch/test/*.test.ts packages/insight/test/**/*.test.ts test/*.test.ts)
 fi
 node --conditions=source --import tsx --test --test-concurrency=1 "${files[@]}"

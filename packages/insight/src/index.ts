@@ -1,22 +1,70 @@
-// Insight as a library: the same workflows as the `insight` command, as typed functions, plus the pieces
-// they are made of (model zoo, training loop, optimizers, schedules, callbacks, metrics, run files, tracking, data).
+// Insight as a library: the workflows of the `insight` command as typed functions, and the parts a user
+// composes their own training from (model zoo, training loop, optimizers, schedules, callbacks, data, run files).
+// This list is chosen, not `export *`: everything here is public API; the rest of src/ is internal. Serving,
+// tracking and fine-tuning internals have their own entry points, loaded only by those who import them:
+//   @insight/insight/serve     the inference server (createServe, startServe, DynamicBatcher, ...)
+//   @insight/insight/track     TensorBoard event files, the run index, the dashboard
+//   @insight/insight/finetune  cutting bases, heads, adapters, LoRA (finetune() itself is exported here too)
 //
-//   import { train, evaluate, predict } from 'insight';
+//   import { train, evaluate, predict } from '@insight/insight';
 //   const { runDir, report, model } = await train({ data: 'cifar-10-binary.tar.gz', epochs: 2, limit: 2000 });
 //   model.dispose();
 //   const { metrics } = await evaluate({ model: runDir });
 //   const [first] = await predict({ model: runDir, images: ['cat.jpg'], topK: 3 });
-export { tf, initBackend } from './backend';
-export { ERROR_CODES, InsightError, ServeError, type ErrorCode, type ErrorCodeInfo, type ServeErrorCode } from './errors';
 
-export * from './models';
-export * from './train';
-export * from './eval';
-export * from './run';
-export * from './track';
-export * from './finetune';
+// The workflows and their configs.
+export { train, RESUME_OVERRIDABLE, type TrainOptions, type TrainResult } from './train/train';
+export { resolveTrainConfig, TRAIN_SCHEMA, TRAIN_DEFAULTS, AUGMENTATIONS, type TrainConfig, type Augmentation } from './train/config';
+export { finetune, type FinetuneOptions, type FinetuneResult } from './finetune/finetune';
+export { resolveFinetuneConfig, FINETUNE_SCHEMA, type FinetuneConfig } from './finetune/config';
+export { FINETUNE_METHODS, type FinetuneMethod } from './finetune/method_names';
+export { evaluate, type EvaluateResult } from './eval/evaluate';
+export { predict, type Prediction } from './eval/predict';
+export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';
+export { main } from './cli/main';
+
+// The backend and errors.
+export { tf, initBackend } from './backend';
+export { ERROR_CODES, InsightError, type ErrorCode, type ErrorCodeInfo } from './errors';
+
+// Models.
+export { createModel, describeModels, type CreateModelOptions } from './models/registry';
+export { MODEL_NAMES } from './models/names';
+export { buildSeedCnn, type SeedCnnOptions } from './models/seed_cnn';
+export { buildResnet, type ResnetOptions } from './models/resnet';
+export { getInsightMetadata, setInsightMetadata, type InsightModelMetadata } from './models/metadata';
+export { sparseCategoricalCrossentropy } from './models/loss';
+
+// The training loop and its parts.
+export { fit, trainableVariables, type FitOptions } from './train/trainer';
+export { RunSession, type SessionOptions, type SessionCallbackOptions } from './train/session';
+export {
+  Optimizer, Adam, AdamW, Sgd, createOptimizer, paramsOf, OPTIMIZER_NAMES,
+  type Param, type AdamOptions, type SgdOptions, type OptimizerName, type OptimizerSettings,
+} from './train/optimizers';
+export {
+  ConstantSchedule, CosineSchedule, OneCycleSchedule, StepSchedule, createSchedule, SCHEDULE_NAMES,
+  type LearningRateSchedule, type ScheduleName,
+} from './train/schedules';
+export type { TrainerState, BatchLogs, EpochLogs, MonitorName } from './train/state';
+export type { Callback, TrainingContext, GradientHook, UpdateInfo } from './train/callbacks/callback';
+export { MonitorCallback } from './train/callbacks/monitor';
+export { EarlyStopping } from './train/callbacks/early_stopping';
+export { ReduceLROnPlateau } from './train/callbacks/reduce_on_plateau';
+export { ModelCheckpoint } from './train/callbacks/model_checkpoint';
+export { MetricsLog } from './train/callbacks/metrics_log';
+export { ProgressBar } from './train/callbacks/progress_bar';
+export { ProgressLog } from './train/callbacks/progress_log';
+export { TensorBoard, type TensorBoardOptions } from './train/callbacks/tensorboard';
+
+// Data.
 export {
   type ImageDataset, subsetDataset, filterClasses, splitTrainValidation, loadCifar10, loadImageFolder,
   type Normalization, normalizeImages, type AugmentConfig, type Batch, type LoaderOptions, DataLoader,
 } from './data';
-export { main } from './cli/main';
+
+// Evaluation and run files.
+export { computeMetrics, type EvaluationMetrics } from './eval/metrics';
+export { runInference, type InferenceResult } from './eval/inference';
+export { RunDir, type RunInfo, type RunStatus } from './run/run_dir';
+export { loadModel, saveModel, resolveModelDir } from './run/model_io';
