@@ -5,6 +5,14 @@
 const path = require('node:path');
 const fs = require('node:fs');
 
+// A reader that stops early (`insight runs | head`) closes the pipe: end quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (error) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
+}
+
 const compiled = path.join(__dirname, '..', 'dist', 'src', 'cli', 'main.js');
 const sourceMode = [...process.execArgv, ...(process.env.NODE_OPTIONS || '').split(/\s+/)]
   .some((arg) => /^--conditions[= ]?source$|^-C[= ]?source$/.test(arg));

@@ -1,5 +1,7 @@
 // --help of every command: the commands, every config key as a flag, and the examples.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
@@ -57,5 +59,16 @@ describe('insight --help', () => {
     const { status, stdout } = await runMain(['--version']);
     assert.equal(status, 0);
     assert.match(stdout, /^\d+\.\d+\.\d+\n$/);
+  });
+
+  it('ends quietly with status 0 when the reader closes the pipe early (insight --help | head -1)', async () => {
+    const bin = path.join(__dirname, '..', '..', 'bin', 'insight.js');
+    const child = spawn(process.execPath, ['--conditions=source', bin, 'train', '--help'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stdout.once('data', () => child.stdout.destroy());
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(stderr, '');
+    assert.equal(status, 0);
   });
 });
