@@ -1,5 +1,5 @@
-// Process-level system metrics, sampled on demand (the training logger asks every few seconds from its batch
-// hook, so no timer outlives a run): CPU use since the previous sample, resident memory, V8 heap, and the bytes
+// Process-level system metrics, sampled on demand (the TensorBoard callback, train/callbacks/tensorboard.ts, asks
+// every few seconds from its batch hook, so no timer outlives a run): CPU use since the previous sample, resident memory, V8 heap, and the bytes
 // of tensor data the compute backend holds natively (tf.memory().numBytesInNative, which the torch backend reports).
 import { tf } from '../backend';
 

@@ -1,4 +1,4 @@
-// Early stopping and reduce-on-plateau on scripted epoch logs, on the Monitor base they share with ModelCheckpoint;
+// Early stopping and reduce-on-plateau on scripted epoch logs, on the MonitorCallback base they share with ModelCheckpoint;
 // their state survives a save/restore; the CallbackList calls them in order and carries their state.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';

@@ -1,6 +1,7 @@
 // The optimizer contract of Insight's training loop. An optimizer owns its slot variables (moments ...), is
 // told the learning rate of every update (schedules live outside), and exposes its whole state as named
-// tensors so a checkpoint can restore it exactly. All math runs as tfjs ops, i.e. on the active backend.
+// tensors so a checkpoint can restore it exactly. All math runs through tfjs kernels on the active backend:
+// tfjs ops (Sgd), or one FusedAdamUpdate kernel per variable (Adam, AdamW; native on torch, plain formula on cpu).
 import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import type { NamedTensor } from '../../run/checkpoint';
