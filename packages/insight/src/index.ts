@@ -13,8 +13,9 @@
 //   const [first] = await predict({ model: runDir, images: ['cat.jpg'], topK: 3 });
 
 // The workflows and their configs.
-export { train, RESUME_OVERRIDABLE, type TrainOptions, type TrainResult } from './train/train';
-export { resolveTrainConfig, TRAIN_SCHEMA, TRAIN_DEFAULTS, AUGMENTATIONS, type TrainConfig, type Augmentation } from './train/config';
+export { train, type TrainOptions, type TrainResult } from './train/train';
+export { resolveTrainConfig, TRAIN_SCHEMA, TRAIN_DEFAULTS, RESUME_OVERRIDABLE, type TrainConfig } from './train/config';
+export { AUGMENTATIONS, type Augmentation } from './run/config_fields';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './finetune/finetune';
 export { resolveFinetuneConfig, FINETUNE_SCHEMA, type FinetuneConfig } from './finetune/config';
 export { FINETUNE_METHODS, type FinetuneMethod } from './finetune/method_names';

@@ -13,7 +13,7 @@ import { applyAdapter } from './adapter';
 import { attachHead } from './head';
 import { applyLora, checkLoraTargets, defaultLoraTargets } from './lora';
 import type { LoraLayer } from './lora_layer';
-import type { FinetuneMethod } from './methods';
+import type { FinetuneMethod } from './method_names';
 
 export interface BuildOptions {
   numClasses: number;

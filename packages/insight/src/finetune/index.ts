@@ -3,7 +3,8 @@
 // Importing this module registers the LoRA layer class, so saved models with unmerged LoRA layers load.
 export { finetune, type FinetuneOptions, type FinetuneResult } from './finetune';
 export { resolveFinetuneConfig, FINETUNE_SCHEMA, type FinetuneConfig } from './config';
-export { FINETUNE_METHODS, configureMethod, parameterCounts, type FinetuneMethod } from './methods';
+export { FINETUNE_METHODS, type FinetuneMethod } from './method_names';
+export { configureMethod, parameterCounts } from './methods';
 export { loadBaseModel, type BaseModel, type BaseModelOptions } from './base_model';
 export { buildFinetuneModel, type BuildOptions, type FinetuneModel } from './build';
 export { defaultCutLayer, checkCutLayer } from '../models/graph/cut';

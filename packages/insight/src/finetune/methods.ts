@@ -15,8 +15,6 @@ import type { FinetuneModel } from './build';
 import { isBatchNorm, setFrozen } from './freeze';
 import type { FinetuneMethod } from './method_names';
 
-export { FINETUNE_METHODS, type FinetuneMethod } from './method_names';
-
 /**
  * Sets every layer's trainability for `method` and returns the optimizer's params (model.trainableWeights in
  * order) with their learning-rate scales: base params × baseLrFactor under `full`, everything else × 1.

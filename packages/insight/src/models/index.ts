@@ -1,4 +1,5 @@
-export { createModel, describeModels, MODEL_NAMES } from './registry';
+export { createModel, describeModels } from './registry';
+export { MODEL_NAMES } from './names';
 export type { CreateModelOptions } from './registry';
 export { buildSeedCnn } from './seed_cnn';
 export type { SeedCnnOptions } from './seed_cnn';

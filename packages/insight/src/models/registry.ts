@@ -44,8 +44,6 @@ const ZOO: Record<ModelName, ZooEntry> = {
   },
 };
 
-export { MODEL_NAMES, type ModelName } from './names';
-
 /** name → one-line description, for `--help` and errors. */
 export function describeModels(): Record<string, string> {
   return Object.fromEntries(Object.entries(ZOO).map(([name, entry]) => [name, entry.description]));

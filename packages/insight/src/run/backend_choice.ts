@@ -1,8 +1,7 @@
 // Activating the configured compute backend, with the CLI's error for an unavailable one.
 import { initBackend } from '../backend';
 import { ruleError } from '../errors';
-
-export type BackendChoice = 'auto' | 'torch' | 'cpu';
+import type { BackendChoice } from './config_fields';
 
 /** Activates `name` ('auto' = torch when available, else cpu) and returns the active backend's name. */
 export async function startBackend(name: BackendChoice): Promise<string> {

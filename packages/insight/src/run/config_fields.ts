@@ -2,13 +2,16 @@
 // reference help line (train's). A command that means the same thing uses the field as it is; one whose default
 // or wording differs adapts it with withOptions(FIELDS.topK, { default: 3, help: '...' }), keeping the rule.
 // This module stays light (no tfjs, no backend): every command's schema imports it at start-up.
-import { Type, type Static, type TObject } from '@sinclair/typebox';
+import { Type } from '@sinclair/typebox';
 
 import { ListOf, Nullable, OneOf, Text } from './config_schema';
 
 export const DATASET_KINDS = ['auto', 'cifar10', 'image-folder'] as const;
+export type DatasetKind = (typeof DATASET_KINDS)[number];
 export const BACKEND_CHOICES = ['auto', 'torch', 'cpu'] as const;
+export type BackendChoice = (typeof BACKEND_CHOICES)[number];
 export const PROGRESS_KINDS = ['auto', 'bar', 'log', 'none'] as const;
+export type ProgressKind = (typeof PROGRESS_KINDS)[number];
 export const AUGMENTATIONS = ['crop', 'flip', 'cutout'] as const;
 export type Augmentation = (typeof AUGMENTATIONS)[number];
 
@@ -41,4 +44,3 @@ export const RUN_SETTINGS = {
   workers: FIELDS.workers,
   progress: FIELDS.progress,
 };
-export type RunSettings = Static<TObject<typeof RUN_SETTINGS>>;

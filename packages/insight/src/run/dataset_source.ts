@@ -5,11 +5,12 @@ import * as path from 'node:path';
 
 import { loadCifar10, loadImageFolder, splitTrainValidation, subsetDataset, type ImageDataset } from '../data';
 import { InsightError, ruleError } from '../errors';
+import type { DatasetKind } from './config_fields';
 
 export interface DatasetSource {
   /** Archive or folder; null = CIFAR-10 from the cache. */
   data: string | null;
-  dataset: 'auto' | 'cifar10' | 'image-folder';
+  dataset: DatasetKind;
   /** Image folders are resized to imageSize x imageSize. */
   imageSize: number;
 }

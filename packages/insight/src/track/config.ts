@@ -23,10 +23,8 @@ export const RUNS_SCHEMA = Type.Object({
 export type RunsOptions = Static<typeof RUNS_SCHEMA>;
 
 export const RUNS_COMPARE_SCHEMA = Type.Object({ runsDir: RUNS_DIR });
-export type RunsCompareOptions = Static<typeof RUNS_COMPARE_SCHEMA>;
 
 export const RUNS_TAG_SCHEMA = Type.Object({
   remove: Type.Boolean({ default: false, help: 'Remove the tags instead of adding them.' }),
   runsDir: RUNS_DIR,
 });
-export type RunsTagOptions = Static<typeof RUNS_TAG_SCHEMA>;

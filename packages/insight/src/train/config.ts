@@ -11,8 +11,6 @@ import { OPTIMIZER_NAMES } from './optimizers/names';
 import { SCHEDULE_NAMES } from './schedules/names';
 import { MONITORS } from './state';
 
-export { AUGMENTATIONS, type Augmentation, type RunSettings } from '../run/config_fields';
-
 /** Every key of a training run's config: type, rule, default and help. Order = order in --help and the README. */
 export const TRAIN_SCHEMA = Type.Object({
   data: FIELDS.data,

@@ -22,7 +22,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { EvaluationMetrics } from '../eval/metrics';
 import { writeReport } from '../eval/report';
-import { startBackend, type BackendChoice } from '../run/backend_choice';
+import { startBackend } from '../run/backend_choice';
+import type { BackendChoice, ProgressKind } from '../run/config_fields';
 import { saveModel } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
 import type { Callback } from './callbacks/callback';
@@ -36,7 +37,7 @@ import type { MonitorName } from './state';
 export interface SessionOptions {
   backend: BackendChoice;
   /** auto: a bar on a terminal, log lines otherwise; none: no progress and no info lines. */
-  progress: 'auto' | 'bar' | 'log' | 'none';
+  progress: ProgressKind;
   /** Where progress and info lines go (default process.stdout). */
   out?: NodeJS.WriteStream;
 }
@@ -59,7 +60,7 @@ export class RunSession {
     /** The active compute backend ('torch' or 'cpu'). */
     readonly backend: string,
     /** The progress output chosen: 'auto' resolved against the output stream. */
-    readonly progress: 'bar' | 'log' | 'none',
+    readonly progress: Exclude<ProgressKind, 'auto'>,
     readonly out: NodeJS.WriteStream,
   ) {}
 

@@ -20,9 +20,6 @@ import { RunSession } from './session';
 import type { TrainerState } from './state';
 import { fit, trainableVariables } from './trainer';
 
-/** Keys that may differ when resuming: they change where and how it runs, never what it computes. */
-export { RESUME_OVERRIDABLE } from './config';
-
 export interface TrainOptions {
   /** Continue this run directory from its last checkpoint (its config.json is the config). */
   resume?: string;

@@ -6,7 +6,8 @@ import { before, describe, it } from 'node:test';
 
 import { initBackend, tf } from '../../src/backend';
 import { buildFinetuneModel } from '../../src/finetune/build';
-import { configureMethod, FINETUNE_METHODS, parameterCounts } from '../../src/finetune/methods';
+import { FINETUNE_METHODS } from '../../src/finetune/method_names';
+import { configureMethod, parameterCounts } from '../../src/finetune/methods';
 import { Adam, Sgd } from '../../src/train/optimizers';
 import { ConstantSchedule } from '../../src/train/schedules';
 import { fit } from '../../src/train/trainer';

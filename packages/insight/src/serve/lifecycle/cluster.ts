@@ -23,14 +23,12 @@ type ToWorker =
   | { type: 'insight:admin-run'; id: number; command: AdminCommand }
   | { type: 'insight:admin-reply'; id: number; outcomes: AdminOutcome[] };
 
-export type PrimaryLogger = SupervisorLogger;
-
 /**
  * Runs the primary: supervises `workers` workers (re-running this command; cluster.isWorker tells them apart,
  * each is ready once it listens) and answers their metrics and admin requests. Resolves with the exit status
  * once all have exited after SIGTERM/SIGINT, or 1 when workers keep crashing.
  */
-export function runPrimary(workers: number, log: PrimaryLogger): Promise<number> {
+export function runPrimary(workers: number, log: SupervisorLogger): Promise<number> {
   const aggregator = new AggregatorRegistry();
   /** Broadcast admin commands: the worker that asked, its request id, workers still to answer, their outcomes. */
   const pendingAdmin = new Map<number, { origin: Worker; originId: number; waiting: Set<number>; outcomes: AdminOutcome[] }>();
