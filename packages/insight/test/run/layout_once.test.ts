@@ -10,14 +10,6 @@ const SRC = path.join(__dirname, '..', '..', 'src');
 const RUN_DIR = path.join('run', 'run_dir.ts');
 const MODEL_IO = path.join('run', 'model_io.ts');
 
-/**
- * Files that still spell a run file name, each with its owner's pending change. Keep this list short: an entry
- * is a debt, not a permission.
- */
-const PENDING: Record<string, string> = {
-  [path.join('finetune', 'finetune.ts')]: 'report/forgetting.json: switch to RunDir.forgettingJson',
-};
-
 function sourceFiles(dir: string): string[] {
   return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name);
@@ -68,7 +60,7 @@ describe('run layout is defined once', () => {
     const offences: string[] = [];
     for (const file of sourceFiles(SRC)) {
       const relative = path.relative(SRC, file);
-      if (relative === RUN_DIR || relative in PENDING) continue;
+      if (relative === RUN_DIR) continue;
       const names = relative === MODEL_IO ? runNames : [...runNames, ...modelNames];
       for (const { line, text } of codeLines(file)) {
         for (const name of names) {
@@ -78,9 +70,5 @@ describe('run layout is defined once', () => {
       }
     }
     assert.deepEqual(offences, [], 'ask RunDir (src/run/run_dir.ts) or model_io.ts for the path instead');
-  });
-
-  it('every pending exception still exists (remove it once its file asks RunDir)', () => {
-    for (const file of Object.keys(PENDING)) assert.ok(fs.existsSync(path.join(SRC, file)), `${file} exists`);
   });
 });
