@@ -9,6 +9,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 
 import { nativeKernelNames } from '../src/index';
+import { random } from './random_inputs';
 
 type Inputs = Record<string, tf.Tensor> | tf.Tensor[];
 interface Case {
@@ -18,14 +19,7 @@ interface Case {
   label?: string;
 }
 
-// Deterministic inputs: a small LCG, then the special values appended.
-function random(n: number, lo: number, hi: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return lo + (hi - lo) * (s / 4294967296);
-  });
-}
+// Deterministic inputs (random_inputs.ts), then the special values appended.
 const SPECIAL = [NaN, Infinity, -Infinity, 0, -0, 1, -1, 0.5, -0.5, 1.5, 2.5, -2.5, 3];
 const floats = (seed: number) => [...random(24 - SPECIAL.length, -4, 4, seed), ...SPECIAL];  // 24 values
 const ints = (seed: number) => [...random(19, -20, 20, seed).map(Math.round), 0, -1, 1, 2147483647, -2147483648];

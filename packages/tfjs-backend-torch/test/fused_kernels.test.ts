@@ -9,15 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import {
   adamUpdate, adamUpdateAttrs, FusedAdamUpdate, type FusedAdamUpdateAttrs, nativeKernelNames, TorchReluGrad,
 } from '../src/index';
-
-// Deterministic inputs in [lo, hi): a small LCG.
-function random(n: number, lo: number, hi: number, seed: number): number[] {
-  let s = seed;
-  return Array.from({ length: n }, () => {
-    s = (s * 1664525 + 1013904223) % 4294967296;
-    return lo + (hi - lo) * (s / 4294967296);
-  });
-}
+import { random } from './random_inputs';
 
 /** Runs `kernel` on `backend` with fresh inputs; returns each output's values. */
 async function runOn(backend: string, kernel: string, inputs: () => Record<string, tf.Tensor>,
