@@ -4,7 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { ruleError } from '../errors';
-import { FIELDS, RUN_SETTINGS } from '../run/config_fields';
+import { FIELDS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
 import { TRAIN_SCHEMA } from '../train/config';
 import { FINETUNE_METHODS } from './method_names';
@@ -65,12 +65,12 @@ export const FINETUNE_SCHEMA = Type.Object({
   augment: withOptions(FIELDS.augment, { help: 'Training augmentations (as for train).' }),
   epochValidation: Type.Boolean({ default: true, placeholder: '<bool>',
     help: 'Evaluate the held-out images after every epoch (val_loss, val_accuracy; best checkpoint by val_loss); --no-epoch-validation only at the end.' }),
-  seed: withOptions(RUN_SETTINGS.seed, { help: 'Seeds the new layers, data order and augmentation.' }),
-  topK: withOptions(RUN_SETTINGS.topK, { help: 'The report\'s top-k accuracy (at most the number of classes).' }),
-  runsDir: withOptions(RUN_SETTINGS.runsDir, { help: 'Where run directories are created.' }),
-  backend: withOptions(RUN_SETTINGS.backend, { help: 'Compute backend (as for train).' }),
-  workers: withOptions(RUN_SETTINGS.workers, { help: 'Data loader threads (0 = main thread).' }),
-  progress: withOptions(RUN_SETTINGS.progress, { help: 'Progress output (as for train).' }),
+  seed: withOptions(FIELDS.seed, { help: 'Seeds the new layers, data order and augmentation.' }),
+  topK: withOptions(FIELDS.topK, { help: 'The report\'s top-k accuracy (at most the number of classes).' }),
+  runsDir: withOptions(FIELDS.runsDir, { help: 'Where run directories are created.' }),
+  backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
+  workers: withOptions(FIELDS.workers, { help: 'Data loader threads (0 = main thread).' }),
+  progress: withOptions(FIELDS.progress, { help: 'Progress output (as for train).' }),
 });
 
 /** The one typed config of a fine-tuning run. */

@@ -34,13 +34,3 @@ export const FIELDS = {
   port: Type.Integer({ default: 8501, minimum: 0, maximum: 65535, placeholder: '<port>', help: 'TCP port (0 = any free port).' }),
   host: Text({ default: '127.0.0.1', placeholder: '<addr>', help: 'Address to listen on.' }),
 };
-
-/** How a run executes and reports, shared by the commands that train (train, finetune). */
-export const RUN_SETTINGS = {
-  seed: FIELDS.seed,
-  topK: FIELDS.topK,
-  runsDir: FIELDS.runsDir,
-  backend: FIELDS.backend,
-  workers: FIELDS.workers,
-  progress: FIELDS.progress,
-};
