@@ -2,7 +2,7 @@
 // (model loaded, process group joined ...) by sending READY_MESSAGE over its IPC channel.
 
 /** The message a worker sends once ready; namespaced like every Insight IPC message. */
-export const READY_MESSAGE = 'insight:ready';
+const READY_MESSAGE = 'insight:ready';
 
 /** True when `message` is a worker's readiness message. */
 export function isReadyMessage(message: unknown): boolean {

@@ -7,7 +7,7 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import { InsightError, ruleError } from '../../errors';
 
 /** Any thrown value as the InsightError to answer with. */
-export function toHttpError(error: unknown, request: FastifyRequest): InsightError {
+function toHttpError(error: unknown, request: FastifyRequest): InsightError {
   if (error instanceof InsightError) return error;
   const status = (error as FastifyError).statusCode;
   const message = error instanceof Error ? error.message : String(error);
@@ -19,7 +19,7 @@ export function toHttpError(error: unknown, request: FastifyRequest): InsightErr
 }
 
 /** Sends `error` as `{ code, message }` with its code's status. */
-export function sendError(reply: FastifyReply, error: InsightError): FastifyReply {
+function sendError(reply: FastifyReply, error: InsightError): FastifyReply {
   return reply.status(error.httpStatus).send({ code: error.code, message: error.message });
 }
 

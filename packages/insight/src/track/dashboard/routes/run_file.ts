@@ -12,7 +12,7 @@ import { findRun, type DashboardContext } from '../context';
 const SERVED: ((run: RunDir) => string)[] = [(run) => run.confusionPng, (run) => run.predictionsPng];
 
 /** Served name → path inside the run directory `dir`. */
-export function runFiles(dir: string): Record<string, string> {
+function runFiles(dir: string): Record<string, string> {
   const run = RunDir.at(dir);
   return Object.fromEntries(SERVED.map((file) => [path.basename(file(run)), file(run)]));
 }
