@@ -1,5 +1,6 @@
-// The dependency direction of packages/insight/src, one way only: the entry points use the features, the features
-// use the shared rooms, everything may use the backend; nothing below imports from above. Rooms of one layer may
+// The dependency direction of packages/insight/src (docs/design.md, "layers"), one way only: the entry points use
+// the features, the features use the foundations, everything may use the errors and the backend; nothing below
+// imports from above. Rooms of one layer may
 // use each other, but never both ways (training logs to the tracker through its own callback, so track/ never
 // imports train/). Every import counts: `import type`, re-exports, lazy `import()` and `require()`.
 // A new top-level folder of src/ (explain/, export/, tune/ ...) must be placed in LAYERS before it can land.
@@ -12,10 +13,10 @@ import * as ts from 'typescript';
 
 /** Top-level rooms of src/ (a folder, or a file such as backend.ts), from the top layer down. */
 const LAYERS: readonly (readonly string[])[] = [
-  ['index', 'cli'], // the library's public entry and the `insight` command
+  ['index', 'cli'], // entry: the library's public index and the `insight` command
   ['train', 'finetune', 'eval', 'serve', 'track', 'process'], // features
-  ['run', 'data', 'models', 'format', 'math', 'errors'], // what the features share
-  ['backend'], // tfjs on the torch backend (src/backend.ts)
+  ['run', 'data', 'models', 'format', 'math'], // foundations
+  ['errors', 'backend'], // bottom: the error catalogue, and tfjs on the chosen backend (src/backend.ts)
 ];
 
 const SRC = path.join(__dirname, '..', 'src');
