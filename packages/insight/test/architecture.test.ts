@@ -1,8 +1,8 @@
 // The dependency direction of packages/insight/src (docs/design.md, "layers"), one way only: the entry points use
 // the features, the features use the foundations, everything may use the errors and the backend; nothing below
-// imports from above. Rooms of one layer may
-// use each other, but never both ways (training logs to the tracker through its own callback, so track/ never
-// imports train/). Every import counts: `import type`, re-exports, lazy `import()` and `require()`.
+// imports from above. Rooms of one layer may use each other, but never both ways (training logs to the tracker
+// through its own callback, so track/ never imports train/). Every import counts: `import type`, re-exports, lazy
+// `import()` and `require()`.
 // A new top-level folder of src/ (explain/, export/, tune/ ...) must be placed in LAYERS before it can land.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
