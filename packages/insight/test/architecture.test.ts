@@ -11,6 +11,8 @@ import { describe, it } from 'node:test';
 
 import * as ts from 'typescript';
 
+import { sourceFiles as filesUnder, SRC } from './source_files';
+
 /** Top-level rooms of src/ (a folder, or a file such as backend.ts), from the top layer down. */
 const LAYERS: readonly (readonly string[])[] = [
   ['index', 'cli'], // entry: the library's public index and the `insight` command
@@ -19,8 +21,6 @@ const LAYERS: readonly (readonly string[])[] = [
   ['errors', 'backend'], // bottom: the error catalogue, and tfjs on the chosen backend (src/backend.ts)
 ];
 
-const SRC = path.join(__dirname, '..', 'src');
-
 interface Edge {
   from: string;
   to: string;
@@ -28,13 +28,8 @@ interface Edge {
   site: string;
 }
 
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(full);
-    return /\.(ts|js|cjs|mjs)$/.test(entry.name) ? [full] : [];
-  });
-}
+/** Every module of src/, TypeScript or JavaScript (the dashboard's browser modules too). */
+const sourceFiles = (dir: string) => filesUnder(dir, /\.(ts|js|cjs|mjs)$/);
 
 /** The room of a file or import target under src/: its top-level folder, or a top-level file's name without extension. */
 function roomOf(file: string): string {

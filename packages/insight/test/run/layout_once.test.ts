@@ -6,17 +6,10 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-const SRC = path.join(__dirname, '..', '..', 'src');
+import { sourceFiles, SRC } from '../source_files';
+
 const RUN_DIR = path.join('run', 'run_dir.ts');
 const MODEL_IO = path.join('run', 'model_io.ts');
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-    const full = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(full);
-    return entry.name.endsWith('.ts') ? [full] : [];
-  });
-}
 
 /** The string constants a module defines: `const X = 'name'` and `key: 'name'` (in a const object). */
 function definedNames(file: string): string[] {
@@ -58,7 +51,7 @@ describe('run layout is defined once', () => {
 
   it('no other source file spells a run or model file name', () => {
     const offences: string[] = [];
-    for (const file of sourceFiles(SRC)) {
+    for (const file of sourceFiles(SRC, /\.ts$/)) {
       const relative = path.relative(SRC, file);
       if (relative === RUN_DIR) continue;
       const names = relative === MODEL_IO ? runNames : [...runNames, ...modelNames];
