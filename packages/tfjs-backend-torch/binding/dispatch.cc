@@ -37,14 +37,16 @@ std::string DescribeValue(const Napi::Value& v) {
   return v.IsArray() ? "an array" : "an object";
 }
 
-// An int64 argument (or list element, `received` = "size[1]"): a boolean or a whole JS number within int64's
-// range. Anything else (2.5, NaN, Infinity, 1e19, a string) is refused rather than truncated or cast.
-int64_t ToInt(const Napi::Value& v, const std::string& argName, const std::string& received) {
+// An int64 argument (or element `index` of an int list, named "size[1]" in the message): a boolean or a whole JS
+// number within int64's range. Anything else (2.5, NaN, Infinity, 1e19, a string) is refused rather than truncated
+// or cast. The message is built only on failure: list elements pass through here on every operator call.
+int64_t ToInt(const Napi::Value& v, const std::string& argName, int64_t index = -1) {
   if (v.IsBoolean()) return v.As<Napi::Boolean>().Value() ? 1 : 0;
   double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : std::nan("");
   // 2^63 is exact in double; int64's range is [-2^63, 2^63).
   if (!v.IsNumber() || !std::isfinite(d) || d != std::trunc(d) || d < -9223372036854775808.0 ||
       d >= 9223372036854775808.0) {
+    const std::string received = index < 0 ? argName : argName + "[" + std::to_string(index) + "]";
     throw ArgError{"argument '" + argName + "' must be an integer (int64). Received: " + received + "=" +
                    DescribeValue(v) + ". Pass a whole number: round it explicitly (Math.round, Math.floor) where the call is built"};
   }
@@ -64,7 +66,7 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
     case c10::TypeKind::ScalarTypeType:
     case c10::TypeKind::LayoutType:
     case c10::TypeKind::MemoryFormatType:
-      return c10::IValue(ToInt(v, argName, argName));
+      return c10::IValue(ToInt(v, argName));
     case c10::TypeKind::FloatType:
       if (!v.IsNumber()) throw ArgError{"argument '" + argName + "' must be a number"};
       return c10::IValue(v.As<Napi::Number>().DoubleValue());
@@ -92,9 +94,7 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
         case c10::TypeKind::IntType:
         case c10::TypeKind::SymIntType: {
           std::vector<int64_t> xs(arr.Length());
-          for (uint32_t i = 0; i < arr.Length(); ++i) {
-            xs[i] = ToInt(arr.Get(i), argName, argName + "[" + std::to_string(i) + "]");
-          }
+          for (uint32_t i = 0; i < arr.Length(); ++i) xs[i] = ToInt(arr.Get(i), argName, i);
           return c10::IValue(xs);
         }
         case c10::TypeKind::FloatType: {
