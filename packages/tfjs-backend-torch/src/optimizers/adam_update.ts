@@ -3,7 +3,7 @@
 // where an optimizer's convention wants it; tfjs's AdamOptimizer (fusedAdam) and Insight's Adam/AdamW call it.
 //   adamUpdate({ variable, gradient, m, v }, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-7,
 //     epsilonConvention: 'epsilon-hat', step: 1 });
-import { engine, Tensor, tidy, Variable } from '@tensorflow/tfjs-core';
+import { dispose, engine, Tensor, Variable } from '@tensorflow/tfjs-core';
 
 import { FusedAdamUpdate, FusedAdamUpdateAttrs } from '../kernel_names';
 
@@ -56,11 +56,15 @@ export function adamUpdateAttrs(s: AdamStep): FusedAdamUpdateAttrs {
 /** Updates variable, m and v in place with one Adam step. */
 export function adamUpdate({ variable, gradient, m, v }: AdamSlots, s: AdamStep): void {
   const attrs = adamUpdateAttrs(s);
-  tidy(() => {
-    const [x2, m2, v2] = engine().runKernel(FusedAdamUpdate, { variable, gradient, m, v },
-      attrs as unknown as Record<string, number>) as Tensor[];
+  const [x2, m2, v2] = engine().runKernel(FusedAdamUpdate, { variable, gradient, m, v },
+    attrs as unknown as Record<string, number>) as Tensor[];
+  // The variables keep their own references to the new values: the kernel's outputs go right away (no tidy scope
+  // per variable on the optimizer's hot path).
+  try {
     m.assign(m2);
     v.assign(v2);
     variable.assign(x2);
-  });
+  } finally {
+    dispose([x2, m2, v2]);
+  }
 }
