@@ -159,7 +159,8 @@ class EpochRunner {
     const info: UpdateInfo = { epochIndex, step: this.ctx.state.step + 1, lastOfEpoch, examples };
     let applied: readonly tf.Tensor[] = grads;
     try {
-      applied = (await this.options.onGradients?.(grads, info, this.ctx)) ?? grads;
+      const hook = this.options.onGradients;
+      if (hook) applied = (await hook(grads, info, this.ctx)) ?? grads; // no await (microtask) without a hook
       if (applied.length !== grads.length) {
         throw ruleError('INSIGHT_E_CONFIG', 'A gradient hook must return one gradient per trainable weight, in order.',
           { returned: applied.length, trainableWeights: grads.length }, 'Return grads.map(...) (or nothing to keep them).');

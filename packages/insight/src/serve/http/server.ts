@@ -31,6 +31,7 @@ export function bodyLimitBytes(config: ServeConfig): number {
 
 /** A fastify instance with logging and limits, no routes yet. */
 export function createApp(config: ServeConfig, options: AppOptions = {}): FastifyInstance {
+  const onFrameworkError = errorHandler(bodyLimitBytes(config));
   return Fastify({
     logger: {
       level: config.logLevel,
@@ -45,7 +46,7 @@ export function createApp(config: ServeConfig, options: AppOptions = {}): Fastif
     // Errors raised before routing (a malformed URL) get our codes too. The handler sends the answer; the reply it
     // returns is for chaining, nothing to await.
     frameworkErrors: (error, request, reply) => {
-      void errorHandler(bodyLimitBytes(config))(error, request, reply);
+      void onFrameworkError(error, request, reply);
     },
     // A caller's X-Request-Id is kept when it is short and plain, so logs correlate across services.
     genReqId: (req) => {
