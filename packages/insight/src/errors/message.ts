@@ -25,8 +25,9 @@ export function ruleMessage(rule: string, received: Record<string, unknown>, fix
  * Builds the standard error: rule, `Received: name=value`, fix.
  * Example: `ruleError('INSIGHT_E_CONFIG', 'lr must be a number > 0.', { lr: -1 }, 'Pass e.g. --lr 0.001.')`.
  */
-export function ruleError(code: ErrorCode, rule: string, received: Record<string, unknown>, fix: string): InsightError {
-  return new InsightError(code, ruleMessage(rule, received, fix));
+export function ruleError(code: ErrorCode, rule: string, received: Record<string, unknown>, fix: string,
+  options?: { cause?: unknown }): InsightError {
+  return new InsightError(code, ruleMessage(rule, received, fix), options);
 }
 
 /**

@@ -14,8 +14,8 @@ function toHttpError(error: unknown, request: FastifyRequest): InsightError {
   if (typeof status === 'number' && status >= 400 && status < 500) {
     return ruleError('SERVE_E_BAD_INPUT', 'A dashboard request must be well-formed.', { url: request.url, error: message }, 'Reload the page.');
   }
-  return new InsightError('SERVE_E_INTERNAL', `The dashboard failed unexpectedly while answering. Received: requestId=${JSON.stringify(request.id)}, ` +
-    `error=${JSON.stringify(message)}. Reload the page; if it persists, report it with this message.`, { cause: error });
+  return ruleError('SERVE_E_INTERNAL', 'The dashboard failed unexpectedly while answering.', { requestId: request.id, error: message },
+    'Reload the page; if it persists, report it with this message.', { cause: error });
 }
 
 /** Sends `error` as `{ code, message }` with its code's status. */
