@@ -7,6 +7,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import * as os from 'node:os';
 
+import { ruleError } from '../errors';
 import { isReadyMessage } from './worker_ready';
 
 export interface SupervisorLogger {
@@ -101,7 +102,8 @@ export class Supervisor {
    */
   static start(options: SupervisorOptions): Supervisor {
     if (!Number.isInteger(options.workers) || options.workers < 1) {
-      throw new RangeError(`A supervisor needs a whole number of workers, at least 1. Received: workers=${options.workers}.`);
+      throw ruleError('INSIGHT_E_CONFIG', 'A supervisor needs a whole number of workers, at least 1.', { workers: options.workers },
+        'Pass workers: 1 or more.');
     }
     if (!cluster.isPrimary) {
       throw new Error('A supervisor runs in the primary process only. Received: cluster.isPrimary=false. Start workers from the primary.');
@@ -184,12 +186,13 @@ export class Supervisor {
       return;
     }
     const now = Date.now();
+    const windowMs = this.options.crashWindowMs ?? 60_000;
     this.crashes.push(now);
-    while (this.crashes.length > 0 && now - this.crashes[0] > (this.options.crashWindowMs ?? 60_000)) this.crashes.shift();
-    log.error({ worker: worker.process.pid, code, signal, crashesLastMinute: this.crashes.length }, 'worker exited unexpectedly');
+    while (this.crashes.length > 0 && now - this.crashes[0] > windowMs) this.crashes.shift();
+    log.error({ worker: worker.process.pid, code, signal, crashesInWindow: this.crashes.length, windowMs }, 'worker exited unexpectedly');
     const maxCrashes = this.options.maxCrashes ?? 5;
     if (this.crashes.length >= maxCrashes) {
-      log.error({}, `workers keep crashing (${maxCrashes} in a minute); stopping`);
+      log.error({}, `workers keep crashing (${maxCrashes} in ${windowMs === 60_000 ? 'a minute' : `${windowMs / 1000} s`}); stopping`);
       this.status = 1;
       void this.stop();
       return;

@@ -45,6 +45,14 @@ describe('Supervisor', () => {
     assert.equal(await supervisor.stop(), 0);
   });
 
+  it('refuses a worker count that is not a whole number >= 1, in the house format', () => {
+    const log = { info: () => undefined, error: () => undefined };
+    for (const workers of [0, 1.5]) {
+      assert.throws(() => Supervisor.start({ workers, log }),
+        { code: 'INSIGHT_E_CONFIG', message: `A supervisor needs a whole number of workers, at least 1. Received: workers=${workers}. Pass workers: 1 or more.` });
+    }
+  });
+
   it('gives up with status 1 when workers keep crashing', async () => {
     const { supervisor, lines } = start('crash', { maxCrashes: 3 });
     assert.equal(await supervisor.done, 1);
