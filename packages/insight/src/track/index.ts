@@ -3,7 +3,8 @@
 export { EventFileWriter, FILE_VERSION, type EventWriterOptions } from './event_writer';
 export type { Histogram, SummaryValue } from './event_proto';
 export { histogramOf } from './histogram';
-export { RunIndex, INDEX_FILE, type RefreshResult } from './run_index';
+export { RunIndex, type RefreshResult } from './run_index';
+export { RUNS_INDEX_FILE } from '../run/run_dir';
 export { parseCondition, type RunQuery, type Condition } from './run_query';
 export { summarizeRun, type RunSummary } from './run_summary';
 export { updateTags } from './run_tags';

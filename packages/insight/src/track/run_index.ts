@@ -16,8 +16,6 @@ import { higherIsBetter } from './run_metrics';
 import { resolveKey, sortsDescending, type Condition, type ResolvedKey, type RunQuery } from './run_query';
 import { runFingerprint, summarizeRun, type RunSummary } from './run_summary';
 
-/** The index file's name inside the runs directory (spelled in run/run_dir.ts). */
-export const INDEX_FILE = RUNS_INDEX_FILE;
 /** Bump when the schema changes: an index with another version is rebuilt. */
 const SCHEMA_VERSION = '1';
 
@@ -78,7 +76,7 @@ export class RunIndex {
   static open(runsDir: string, options: { warn?: (message: string) => void } = {}): RunIndex {
     checkRunsDir(runsDir);
     const warn = options.warn ?? (() => undefined);
-    const file = path.join(runsDir, INDEX_FILE);
+    const file = path.join(runsDir, RUNS_INDEX_FILE);
     let db: Database.Database | null = null;
     try {
       db = RunIndex.openFile(file);

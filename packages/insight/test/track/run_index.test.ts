@@ -6,7 +6,8 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import { InsightError } from '../../src/errors';
-import { INDEX_FILE, RunIndex } from '../../src/track/run_index';
+import { RUNS_INDEX_FILE } from '../../src/run/run_dir';
+import { RunIndex } from '../../src/track/run_index';
 import { parseCondition } from '../../src/track/run_query';
 import { updateTags } from '../../src/track/run_tags';
 import { appendLine, epochRecord, tempRunsDir, writeRun } from './fixtures';
@@ -28,7 +29,7 @@ describe('RunIndex', () => {
   it('indexes every run directory (and nothing else) into index.sqlite, newest first', () => {
     const index = RunIndex.open(runsDir);
     try {
-      assert.equal(index.file, path.join(runsDir, INDEX_FILE));
+      assert.equal(index.file, path.join(runsDir, RUNS_INDEX_FILE));
       assert.ok(fs.existsSync(index.file!));
       assert.deepEqual(ids(index.list()), ['r3-sgd', 'r2-adamw', 'r1-adam']);
       const r2 = index.get('r2-adamw')!;
@@ -124,12 +125,12 @@ describe('RunIndex', () => {
     updateTags(a, ['keep', 'v2']);
     let index = RunIndex.open(dir);
     index.close();
-    fs.rmSync(path.join(dir, INDEX_FILE));
+    fs.rmSync(path.join(dir, RUNS_INDEX_FILE));
     index = RunIndex.open(dir);
     assert.deepEqual(index.get('a')!.tags, ['keep', 'v2']);
     index.close();
-    for (const suffix of ['-wal', '-shm']) fs.rmSync(path.join(dir, `${INDEX_FILE}${suffix}`), { force: true });
-    fs.writeFileSync(path.join(dir, INDEX_FILE), 'this is not a database, just text that is long enough to have a header '.repeat(20));
+    for (const suffix of ['-wal', '-shm']) fs.rmSync(path.join(dir, `${RUNS_INDEX_FILE}${suffix}`), { force: true });
+    fs.writeFileSync(path.join(dir, RUNS_INDEX_FILE), 'this is not a database, just text that is long enough to have a header '.repeat(20));
     const warnings: string[] = [];
     index = RunIndex.open(dir, { warn: (m) => warnings.push(m) });
     try {
