@@ -1,0 +1,53 @@
+// The contract every explanation method implements. A method takes a batch of model inputs (already normalized as
+// the model's metadata says) and one target class per image, and returns a heat map per image at input resolution.
+// Maps are tensors on the active backend, owned by the caller (dispose them); nothing else of the call stays alive.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import type { tf } from '../backend';
+import type { ExplainMethod, IgBaseline } from './method_names';
+
+/** Options of all methods, resolved (every field set): defaults in `METHOD_DEFAULTS`. */
+export interface MethodOptions {
+  /** Grad-CAM / Grad-CAM++: the layer whose activations are weighted; default: the model's last convolution. */
+  layer?: string;
+  /** Integrated Gradients: Riemann steps (trapezoid rule) from the baseline to the image. */
+  steps: number;
+  /** Integrated Gradients: the reference input. */
+  baseline: IgBaseline;
+  /** SmoothGrad, SmoothGrad², VarGrad: noisy samples per image. */
+  samples: number;
+  /** SmoothGrad family: noise standard deviation as a fraction of the input's value range (max - min). */
+  noiseLevel: number;
+  /** Occlusion: side of the square patch in pixels, and the step between patches. */
+  window: number;
+  stride: number;
+  /**
+   * Most model rows evaluated in one forward/backward pass (IG's interpolated images, noise samples, occluded
+   * copies): memory stays bounded however large steps × samples × images get.
+   */
+  internalBatchSize: number;
+  /** Seed of the noise (SmoothGrad family, IG's noise baseline): same seed, same maps. */
+  seed: number;
+}
+
+/** What one method returns for a batch of n images of [H, W, C]. */
+export interface Attribution {
+  method: ExplainMethod;
+  /**
+   * [n, H, W] heat map at input resolution: larger = more evidence for the target class. Signed for IG (sum over
+   * channels), ≥ 0 for the others (Grad-CAM after ReLU and upsampling, saliency as max |gradient| over channels ...).
+   */
+  map: tf.Tensor3D;
+  /** [n, H, W, C] per-input-value attributions, for methods that have them (saliency, IG, noise tunnels). */
+  attributions?: tf.Tensor4D;
+  /** Integrated Gradients: per image, sum(attributions) − (f(x) − f(baseline)) for the target logit. */
+  convergenceDelta?: Float32Array;
+  /** Grad-CAM / Grad-CAM++: the layer used. */
+  layer?: string;
+}
+
+/**
+ * A method: `x` [n, H, W, C] normalized inputs, `targets` [n] class indices. Scores are the target's logit
+ * (the model's pre-softmax output), as Captum and pytorch-grad-cam use.
+ */
+export type AttributionMethod = (model: tfl.LayersModel, x: tf.Tensor4D, targets: Int32Array, options: MethodOptions) => Promise<Attribution>;
