@@ -9,6 +9,8 @@
 //   report/               evaluation of the final model (REPORT_FILES), plus forgetting.json after fine-tuning
 //   predictions.png/.json the sample-prediction grid of the last epoch (for the dashboard)
 //   events.out.tfevents.* TensorBoard event files
+//   explain/              pictures and arrays written by `insight explain` (overlays, grids, neighbour strips, .npy)
+//   memory/               the nearest-neighbour index of the training images (MEMORY_FILES), rebuilt when stale
 // The runs directory itself holds the run directories and the tracker's index (RUNS_INDEX_FILE).
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -23,6 +25,17 @@ export const REPORT_FILES = {
   confusionPng: 'confusion.png',
   perClassTxt: 'per_class.txt',
   confusionTxt: 'confusion.txt',
+} as const;
+
+/**
+ * Files of memory/, the k-NN index over the penultimate-layer embeddings of a run's training images: the unit-length
+ * embeddings [N, D] (float32), their labels [N] and dataset positions [N] (int32), and what they were built from.
+ */
+export const MEMORY_FILES = {
+  embeddings: 'embeddings.npy',
+  labels: 'labels.npy',
+  indices: 'indices.npy',
+  info: 'memory.json',
 } as const;
 
 /** Every TensorBoard event file's name starts with this (`events.out.tfevents.<unix seconds>.<host>`). */
@@ -41,6 +54,8 @@ const REPORT = 'report';
 const FORGETTING_JSON = 'forgetting.json';
 const PREDICTIONS_PNG = 'predictions.png';
 const PREDICTIONS_JSON = 'predictions.json';
+const EXPLAIN = 'explain';
+const MEMORY = 'memory';
 
 export type RunStatus = 'running' | 'completed' | 'failed';
 
@@ -83,6 +98,12 @@ export class RunDir {
   get forgettingJson(): string { return path.join(this.reportDir, FORGETTING_JSON); }
   get predictionsPng(): string { return path.join(this.dir, PREDICTIONS_PNG); }
   get predictionsJson(): string { return path.join(this.dir, PREDICTIONS_JSON); }
+  /** explain/: where `insight explain` writes its pictures and arrays for this run. */
+  get explainDir(): string { return path.join(this.dir, EXPLAIN); }
+  /** memory/: the nearest-neighbour index (MEMORY_FILES), written as one directory so it is complete or absent. */
+  get memoryDir(): string { return path.join(this.dir, MEMORY); }
+  /** memory/memory.json: the weights, layer and dataset the index was built from. */
+  get memoryJson(): string { return path.join(this.memoryDir, MEMORY_FILES.info); }
 
   /**
    * The files whose changes change what a tracker shows of the run (run.json, config.json, metrics.jsonl,
