@@ -28,6 +28,15 @@ export interface MethodOptions {
   internalBatchSize: number;
   /** Seed of the noise (SmoothGrad family, IG's noise baseline): same seed, same maps. */
   seed: number;
+  /**
+   * The model-input value of a black pixel (byte 0), per channel: inputs reaching a method are already normalized,
+   * so "black" depends on the model's normalization (0 under 'scale', -mean/std under 'meanstd'). IG's 'black'
+   * baseline and occlusion's patches use it; `explain()` sets it from the model's metadata (baselines.ts
+   * `pixelRange`); callers of a method with their own tensors set it the same way. Default [0, 0, 0].
+   */
+  blackValue: number[];
+  /** The model-input value of a white pixel (byte 255), per channel: IG's 'noise' baseline is uniform in [black, white]. Default [1, 1, 1]. */
+  whiteValue: number[];
 }
 
 /** What one method returns for a batch of n images of [H, W, C]. */
@@ -35,7 +44,8 @@ export interface Attribution {
   method: ExplainMethod;
   /**
    * [n, H, W] heat map at input resolution: larger = more evidence for the target class. Signed for IG (sum over
-   * channels), ≥ 0 for the others (Grad-CAM after ReLU and upsampling, saliency as max |gradient| over channels ...).
+   * channels) and occlusion (the target logit's mean drop, negative where hiding a patch raises it), ≥ 0 for the
+   * others (Grad-CAM after ReLU and upsampling, saliency as max |gradient| over channels ...).
    */
   map: tf.Tensor3D;
   /** [n, H, W, C] per-input-value attributions, for methods that have them (saliency, IG, noise tunnels). */
