@@ -1,0 +1,199 @@
+// Every op with a native kernel on its forward or backward path, against PyTorch autograd: tf.grads on `torch`
+// must give the gradients of sum(op(x) * dy) that fixtures/gradients.json holds (float64 PyTorch, written by
+// fixtures/make_gradient_fixtures.py), and the op's output too. The same run on `cpu` cross-checks the fixture.
+// Tolerance, per element: |tfjs - PyTorch| <= 1e-4 + 1e-4 * |PyTorch|. IS_TEST is on, so the engine also fails
+// any kernel that leaks a data id.
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+// Prod's and GatherV2's (batchDims) gradients call chained methods (x.reshape, x.split), which plain tfjs-core
+// does not register; @tensorflow/tfjs does.
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+
+import { nativeKernelNames } from '../src/index';
+import { OPS, type Params } from './gradient_ops';
+import { random } from './random_inputs';
+
+const ATOL = 1e-4;
+const RTOL = 1e-4;
+
+type InputSpec = { shape: number[]; seed: number; range: [number, number] } | { shape: number[]; dtype: 'int32'; values: number[] };
+interface GradientCase {
+  name: string;
+  op: string;
+  params: Params;
+  inputs: Record<string, InputSpec>;
+  wrt: string[];
+  dy: { seed: number; range: [number, number] };
+  y: { shape: number[]; values: number[] };
+  grads?: Record<string, number[]>;
+  noGradient?: string;
+}
+
+const fixture = JSON.parse(readFileSync(path.join(__dirname, 'fixtures', 'gradients.json'), 'utf8')) as { cases: GradientCase[] };
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+
+function makeInputs(c: GradientCase): Record<string, tf.Tensor> {
+  return Object.fromEntries(Object.entries(c.inputs).map(([name, s]) => [name, 'values' in s
+    ? tf.tensor(s.values, s.shape, 'int32')
+    : tf.tensor(random(size(s.shape), s.range[0], s.range[1], s.seed), s.shape)]));
+}
+
+/** The element furthest outside the tolerance (by ratio of its error to its allowance), or null if none is. */
+function worstElement(actual: ArrayLike<number>, expected: number[]): { index: number; ratio: number } | null {
+  let worst: { index: number; ratio: number } | null = null;
+  for (let i = 0; i < expected.length; i++) {
+    const ratio = Math.abs(actual[i] - expected[i]) / (ATOL + RTOL * Math.abs(expected[i]));
+    if (!(ratio <= 1) && (worst === null || !(ratio <= worst.ratio))) worst = { index: i, ratio };
+  }
+  return worst;
+}
+
+function unravel(index: number, shape: number[]): number[] {
+  const out: number[] = [];
+  for (let d = shape.length - 1; d >= 0; d--) {
+    out.unshift(index % shape[d]);
+    index = Math.floor(index / shape[d]);
+  }
+  return out;
+}
+
+function assertMatches(actual: tf.Tensor, expected: number[], shape: number[], what: string): void {
+  assert.deepEqual(actual.shape, shape, `${what}: shape`);
+  const values = actual.dataSync();
+  const worst = worstElement(values, expected);
+  if (worst !== null) {
+    const i = worst.index;
+    assert.fail(`${what}: worst element [${unravel(i, shape).join(', ')}] is ${values[i]}, PyTorch ${expected[i]} ` +
+      `(|diff| ${Math.abs(values[i] - expected[i]).toExponential(2)} > ${ATOL} + ${RTOL}*|PyTorch|)`);
+  }
+}
+
+/**
+ * Where tfjs itself (not this backend) departs from the true gradient, each with its reason: the case's gradients
+ * on the named backends must still depart from PyTorch in the stated way (so a fix upstream or here shows up as a
+ * failure that asks to delete the entry), and where both backends are listed they must agree with each other.
+ */
+type Departure = { backends: string[]; reason: string } & ({ throws: RegExp } | { differs: true });
+const CORE_MIRROR_PAD = 'tfjs-core\'s MirrorPad gradient slices dy and drops what the mirrored copies receive';
+const CORE_AVG_POOL = 'tfjs\'s AvgPoolGrad (cpu, and torch which follows it) divides every window by kh*kw, padding ' +
+  'included, while AvgPool averages only the pixels inside the image; PyTorch\'s gradient is the adjoint of the forward';
+const CPU_RESIZE_BILINEAR = 'tfjs-backend-cpu\'s ResizeBilinearGrad returns [batch, width, height, depth] and ignores ' +
+  'halfPixelCenters';
+const CPU_RESIZE_NEAREST = 'tfjs-backend-cpu\'s ResizeNearestNeighborGrad offsets dy by the images\' batch stride ' +
+  '(wrong for batch > 1) and ignores halfPixelCenters';
+const both = ['torch', 'cpu'];
+const DEPARTURES: Record<string, Departure> = {
+  'avgPool 3x3 same strides 2': { backends: both, differs: true, reason: CORE_AVG_POOL },
+  'avgPool 3x3 same strides 1': { backends: both, differs: true, reason: CORE_AVG_POOL },
+  'mirrorPad reflect': { backends: both, differs: true, reason: CORE_MIRROR_PAD },
+  'mirrorPad symmetric': { backends: both, differs: true, reason: CORE_MIRROR_PAD },
+  'mirrorPad reflect NHWC': { backends: both, differs: true, reason: CORE_MIRROR_PAD },
+  'batchMatMul broadcast batch [2] x [1]': { backends: both, throws: /gradient of input 'b' has shape '2,4,5'/,
+    reason: 'tfjs-core\'s BatchMatMul gradient does not sum over broadcast batch dimensions' },
+  'squaredDifference broadcast': { backends: both, throws: /gradient of input 'b' has shape '3,4'/,
+    reason: 'tfjs-core\'s SquaredDifference gradient does not sum over broadcast dimensions' },
+  'cumsum axis 0': { backends: both, throws: /gradient of input 'x' has shape '3,4'/,
+    reason: 'tfjs-core\'s Cumsum gradient transposes its result when the axis is not the last' },
+  'resizeBilinear up legacy': { backends: ['cpu'], throws: /has shape '2,5,4,2'/, reason: CPU_RESIZE_BILINEAR },
+  'resizeBilinear up alignCorners': { backends: ['cpu'], throws: /has shape '2,5,4,2'/, reason: CPU_RESIZE_BILINEAR },
+  'resizeBilinear up halfPixelCenters': { backends: ['cpu'], throws: /has shape '2,5,4,2'/, reason: CPU_RESIZE_BILINEAR },
+  'resizeBilinear down halfPixelCenters': { backends: ['cpu'], throws: /has shape '1,5,4,3'/, reason: CPU_RESIZE_BILINEAR },
+  'resizeBilinear down alignCorners': { backends: ['cpu'], throws: /has shape '1,5,4,3'/, reason: CPU_RESIZE_BILINEAR },
+  'resizeNearestNeighbor up legacy': { backends: ['cpu'], differs: true, reason: CPU_RESIZE_NEAREST },
+  'resizeNearestNeighbor up alignCorners': { backends: ['cpu'], differs: true, reason: CPU_RESIZE_NEAREST },
+  'resizeNearestNeighbor up halfPixelCenters': { backends: ['cpu'], differs: true, reason: CPU_RESIZE_NEAREST },
+  'resizeNearestNeighbor down halfPixelCenters': { backends: ['cpu'], differs: true, reason: CPU_RESIZE_NEAREST },
+};
+
+/**
+ * Runs one case on the active backend: the forward output against PyTorch, then the gradient of every
+ * differentiable input (against PyTorch, or as DEPARTURES says). Returns the gradients' values.
+ */
+function check(c: GradientCase, backend: string): Float32Array[] {
+  return tf.tidy(() => {
+    const inputs = makeInputs(c);
+    const op = OPS[c.op];
+    assert.ok(op !== undefined, `the fixture names op ${c.op}, which gradient_ops.ts does not have`);
+    assertMatches(op(inputs, c.params), c.y.values, c.y.shape, `${c.name} on ${backend}: output`);
+    if (c.wrt.length === 0) return [];
+    const dy = tf.tensor(random(size(c.y.shape), c.dy.range[0], c.dy.range[1], c.dy.seed), c.y.shape);
+    const f = (...xs: tf.Tensor[]) => op({ ...inputs, ...Object.fromEntries(c.wrt.map((k, i) => [k, xs[i]])) }, c.params);
+    const gradients = () => tf.grads(f)(c.wrt.map((k) => inputs[k]), dy);
+    const departure = DEPARTURES[c.name]?.backends.includes(backend) ? DEPARTURES[c.name] : undefined;
+    if (departure !== undefined && 'throws' in departure) {
+      assert.throws(gradients, departure.throws, `${c.name} on ${backend} no longer throws: delete its DEPARTURES entry`);
+      return [];
+    }
+    const grads = gradients();
+    c.wrt.forEach((k, i) => {
+      const what = `${c.name} on ${backend}: d${k}`;
+      if (departure === undefined) assertMatches(grads[i], c.grads![k], inputs[k].shape, what);
+      else assert.notEqual(worstElement(grads[i].dataSync(), c.grads![k]), null, `${what} now matches PyTorch: delete its DEPARTURES entry`);
+    });
+    return grads.map((g) => g.dataSync() as Float32Array);
+  });
+}
+
+// Native torch kernels that ran, recorded by a wrapper around each registered kernel (see before()).
+const kernelsRun = new Set<string>();
+const wrapped: tf.KernelConfig[] = [];
+
+before(() => {
+  tf.env().set('IS_TEST', true);
+  for (const name of nativeKernelNames) {
+    const config = tf.getKernel(name, 'torch')!;
+    wrapped.push(config);
+    tf.unregisterKernel(name, 'torch');
+    tf.registerKernel({ ...config, kernelFunc: (args) => { kernelsRun.add(name); return config.kernelFunc(args); } });
+  }
+});
+after(() => {
+  tf.env().set('IS_TEST', false);
+  for (const config of wrapped) {
+    tf.unregisterKernel(config.kernelName, 'torch');
+    tf.registerKernel(config);
+  }
+});
+
+for (const c of fixture.cases) {
+  test(c.name, async () => {
+    await tf.setBackend('torch');
+    const numTensors = tf.memory().numTensors;
+    const torch = check(c, 'torch');
+    // (A gradient that throws leaves tf.grads' intermediates behind: the engine does not unwind them.)
+    if (!(DEPARTURES[c.name] !== undefined && 'throws' in DEPARTURES[c.name])) {
+      assert.equal(tf.memory().numTensors, numTensors, `${c.name}: tensors leaked on torch`);
+    }
+    await tf.setBackend('cpu');
+    const cpu = check(c, 'cpu');
+    await tf.setBackend('torch');
+    // Both backends depart from PyTorch the same way: they must at least agree with each other.
+    if (DEPARTURES[c.name]?.backends.length === 2 && torch.length > 0) {
+      torch.forEach((g, i) => assertMatches(tf.tensor(g), Array.from(cpu[i]), [g.length], `${c.name}: torch vs cpu d${c.wrt[i]}`));
+    }
+  });
+}
+test('the fixture covers every family of issue 19 item 4, and gradients of all but the gradient-less ops', () => {
+  const ops = new Set(fixture.cases.map((c) => c.op));
+  for (const op of ['conv2d', 'depthwiseConv2d', 'conv2dTranspose', 'fusedConv2d', 'fusedMatMul', 'maxPool', 'avgPool',
+    'matMul', 'batchNorm', 'relu', 'relu6', 'elu', 'selu', 'leakyRelu', 'prelu', 'sigmoid', 'tanh', 'softplus', 'exp',
+    'log', 'sqrt', 'rsqrt', 'square', 'abs', 'sum', 'mean', 'max', 'min', 'prod', 'resizeBilinear',
+    'resizeNearestNeighbor', 'pad', 'mirrorPad', 'gather', 'gatherND', 'scatterND', 'softmax', 'logSoftmax', 'concat',
+    'slice', 'transpose', 'tile']) assert.ok(ops.has(op), op);
+  const forwardOnly = fixture.cases.filter((c) => c.wrt.length === 0);
+  assert.deepEqual(forwardOnly.map((c) => c.op).sort(), ['conv2d', 'depthwiseConv2d', 'gatherND', 'scatterND']);
+  for (const c of forwardOnly) assert.ok(c.noGradient !== undefined && c.noGradient.includes('tfjs-core'), c.name);
+});
+
+test('the backward passes above ran native torch kernels', () => {
+  const backward = ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
+    'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad', 'AvgPoolGrad', 'ResizeBilinearGrad', 'ResizeNearestNeighborGrad',
+    'TorchReluGrad', 'EluGrad', 'BatchMatMul', 'FusedConv2D', '_FusedMatMul', 'FusedBatchNorm', 'Softmax'];
+  assert.deepEqual(backward.filter((k) => !kernelsRun.has(k)), [], 'kernels that no case ran');
+  assert.deepEqual(backward.filter((k) => !nativeKernelNames.has(k)), [], 'kernels that are not native');
+});
