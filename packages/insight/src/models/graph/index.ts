@@ -3,3 +3,4 @@
 export { graphSteps, rebuild, hasWeights, type GraphStep, type StepHook } from './rebuild';
 export { defaultCutLayer, checkCutLayer, isArticulation } from './cut';
 export { blocksOf, hasKernel, type Block } from './blocks';
+export { tapLayer, type LayerTap } from './tap';

@@ -1,0 +1,90 @@
+// Which layer Grad-CAM reads, and the gradient of the target logits with respect to that layer's activations.
+// The default is the last convolution's feature map: the output of the model's last convolution, followed through
+// the layers after it that keep its spatial size (BatchNorm, activations, a residual Add) to the last one every
+// path passes through. seed-cnn → conv3 (its ReLU is built in); a ResNet → the last block's output
+// (stage3_blockN_out), as pytorch-grad-cam's `layer4[-1]`; a conv-ReLU-pool network → the ReLU before the pool.
+// A named layer may be any layer with a 4D output, also one inside a residual block.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../backend';
+import { ruleError } from '../errors';
+import { graphSteps, isArticulation, tapLayer, type GraphStep, type LayerTap } from '../models/graph';
+
+/** A convolution: a layer with a 4D kernel ([kh, kw, in, out]) and a 4D [n, h, w, c] output (Conv2D, depthwise, separable, transposed, LoRA-wrapped). */
+function isConvolution(step: GraphStep): boolean {
+  return isFeatureMap(step) && step.layer.weights.some((w) => w.shape.length === 4);
+}
+
+function isFeatureMap(step: GraphStep): boolean {
+  return step.outputs.length === 1 && step.outputs[0].shape.length === 4;
+}
+
+/**
+ * The layer Grad-CAM reads: `name` when given (checked: a layer of the model with a 4D output), else the last
+ * convolution's feature map (see the file's header). `method` names the caller in messages.
+ */
+export function camLayer(model: tfl.LayersModel, method: string, name?: string): string {
+  const steps = graphSteps(model);
+  const featureMaps = steps.filter(isFeatureMap).map((s) => s.layer.name);
+  if (name !== undefined) {
+    const step = steps.find((s) => s.layer.name === name);
+    const choose = featureMaps.length > 0 ? `Use one of the layers with a 4D output: ${featureMaps.join(', ')}.` : `Use saliency or ig: ${model.name} has no layer with a 4D output.`;
+    if (step === undefined) {
+      throw ruleError('INSIGHT_E_CONFIG', `layer must name a layer of the model (${method} reads its activations).`, { layer: name }, choose);
+    }
+    if (!isFeatureMap(step)) {
+      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer with a 4D [n, h, w, c] output (a feature map).`,
+        { layer: name, outputShape: step.outputs.map((t) => t.shape) }, choose);
+    }
+    if (steps.filter((s) => s.layer.name === name).length > 1) {
+      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer applied once in the model (a shared layer has several outputs).`,
+        { layer: name }, choose);
+    }
+    return name;
+  }
+  let last = -1;
+  steps.forEach((s, i) => { if (isConvolution(s)) last = i; });
+  if (last < 0) {
+    throw ruleError('INSIGHT_E_CONFIG', `${method} needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output).`,
+      { model: model.name, layers: steps.map((s) => `${s.layer.name} (${s.layer.getClassName()})`) },
+      'Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion.');
+  }
+  const [h, w] = steps[last].outputs[0].shape.slice(1, 3);
+  let chosen = last;
+  for (let k = last + 1; k < steps.length; k++) {
+    const shape = steps[k].outputs[0].shape;
+    if (!isFeatureMap(steps[k]) || shape[1] !== h || shape[2] !== w) break;
+    if (isArticulation(steps, k)) chosen = k;
+  }
+  return steps[chosen].layer.name;
+}
+
+// One tap per model and layer: building one adds nodes to the model's layers, so repeated explanations (a server)
+// reuse it instead of growing the layers' node lists.
+const taps = new WeakMap<tfl.LayersModel, Map<string, LayerTap>>();
+
+/** The model split at `layer`'s output (see models/graph/tap.ts), built once per model and layer. */
+export function layerTap(model: tfl.LayersModel, layer: string): LayerTap {
+  let byLayer = taps.get(model);
+  if (byLayer === undefined) taps.set(model, (byLayer = new Map()));
+  let tap = byLayer.get(layer);
+  if (tap === undefined) byLayer.set(layer, (tap = tapLayer(model, layer)));
+  return tap;
+}
+
+/**
+ * A = the tapped layer's activations and dA = ∂ logit[i, targets[i]] / ∂A[i] for every image i, in one forward and
+ * one backward pass. x: [n, H, W, C], targets: [n] → { activations, gradients }: both [n, h, w, k], owned by the
+ * caller. Images are independent (inference mode), so the gradient of the batch's summed target logits is each
+ * image's own.
+ */
+export function layerGradients(tap: LayerTap, x: tf.Tensor4D, targets: Int32Array): { activations: tf.Tensor4D; gradients: tf.Tensor4D } {
+  return tf.tidy(() => {
+    const activations = tap.activations.apply(x, { training: false }) as tf.Tensor4D;
+    const numClasses = tap.fromActivations.outputs[0].shape[1] as number;
+    const pick = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), numClasses), 'float32');
+    const targetLogits = (a: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([x, a], { training: false }) as tf.Tensor2D, pick));
+    const gradients = tf.grad(targetLogits)(activations) as tf.Tensor4D;
+    return { activations, gradients };
+  });
+}
