@@ -144,6 +144,17 @@ export class TorchBackend extends KernelBackend {
     this.scratch.length = 0;
   }
 
+  /**
+   * x's data under another shape or dtype, with no new data id: one more reference to x's entry, as
+   * tfjs-backend-cpu's Reshape and Identity return. View-like kernels (Reshape, ExpandDims, Identity, a same-dtype
+   * Cast, an identity StridedSlice...) use it so that a kernel leaves the data ids cpu's leaves, which tfjs's
+   * test-mode leak check (engine.checkKernelForMemLeak) counts. `handle()` gives each use its own shape.
+   */
+  alias(x: TensorInfo, shape: number[] = x.shape, dtype: DataType = x.dtype): TensorInfo {
+    this.incRef(x.dataId);
+    return { dataId: x.dataId, shape, dtype };
+  }
+
   /** Wraps a native result as a TensorInfo owned by this backend. */
   makeOutput(h: Handle, dtype?: DataType, shape?: number[]): TensorInfo {
     const outShape = shape ?? this.binding.shape(h);

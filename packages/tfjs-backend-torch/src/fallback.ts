@@ -21,9 +21,10 @@ function toCpu(backend: TorchBackend, info: TensorInfo): TensorInfo {
   const c = cpu();
   const entry = backend.data.get(info.dataId);
   if (entry.dtype === 'complex64') {
+    // The parts take the shape of `info` (which may alias them under a new shape): cpu's Real and Imag read it.
     const { real, imag } = entry.complexTensorInfos!;
-    const r = c.makeTensorInfo(real.shape, 'float32', backend.readSync(real.dataId));
-    const i = c.makeTensorInfo(imag.shape, 'float32', backend.readSync(imag.dataId));
+    const r = c.makeTensorInfo(info.shape, 'float32', backend.readSync(real.dataId));
+    const i = c.makeTensorInfo(info.shape, 'float32', backend.readSync(imag.dataId));
     const out = c.makeTensorInfo(info.shape, 'complex64');
     c.data.get(out.dataId).complexTensorInfos = { real: r, imag: i };
     return out;
@@ -79,8 +80,7 @@ export function runOnCpu(cpuKernel: KernelFunc, inputs: Record<string, TensorInf
       const original = originals.get(o.dataId);
       if (original === undefined) return fromCpu(backend, o);
       c.disposeData(o.dataId);
-      backend.incRef(original.dataId);
-      return { dataId: original.dataId, shape: o.shape, dtype: o.dtype };
+      return backend.alias(original, o.shape, o.dtype);
     };
     return Array.isArray(out) ? out.map(back) : back(out);
   } finally {

@@ -10,9 +10,6 @@ import { castTo } from './elementwise_util';
 export const castConfig = nativeKernel<CastAttrs>(Cast, (args) => {
   const { inputs: { x }, attrs: { dtype }, backend } = args;
   if (!isNativeDtype(dtype)) return runCpuKernel(Cast, args);
-  if (dtype === x.dtype) {
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype };
-  }
+  if (dtype === x.dtype) return backend.alias(x);
   return backend.makeOutput(castTo(backend, backend.handle(x), dtype), dtype, x.shape);
 });

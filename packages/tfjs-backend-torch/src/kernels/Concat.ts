@@ -15,10 +15,7 @@ export const concatConfig = nativeKernel<ConcatAttrs>(Concat, ({ inputs, attrs, 
   if (util.sizeFromShape(outShape) === 0 || nonEmpty.length === 0) {
     return backend.makeOutput(aten.empty(outShape, ScalarType[dtype as 'float32']), dtype, outShape);
   }
-  if (nonEmpty.length === 1) {
-    backend.incRef(nonEmpty[0].dataId);
-    return { dataId: nonEmpty[0].dataId, shape: outShape, dtype };
-  }
+  if (nonEmpty.length === 1) return backend.alias(nonEmpty[0], outShape);
   const h = backend.tmp(aten.cat(nonEmpty.map((t) => backend.handle(t)), axis));
   return backend.makeOutput(aten.to(h, ScalarType[dtype as 'float32']), dtype, outShape);
 });

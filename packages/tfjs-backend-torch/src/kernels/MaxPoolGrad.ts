@@ -1,4 +1,4 @@
-import { backend_util, MaxPoolGrad, MaxPoolGradAttrs } from '@tensorflow/tfjs-core';
+import { backend_util, MaxPoolGrad, MaxPoolGradAttrs, util } from '@tensorflow/tfjs-core';
 
 import { aten } from '../aten';
 import { nativeKernel } from '../kernel_util';
@@ -13,7 +13,9 @@ export const maxPoolGradConfig = nativeKernel<MaxPoolGradAttrs>(MaxPoolGrad, ({ 
     attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
   const g = poolGeometry(info);
   const [n, , , c] = input.shape;
-  let indices = backend.data.has(output.dataId) ? backend.data.get(output.dataId).aux : undefined;
+  // An alias of MaxPool's output under another shape (a Reshape) shares the entry, not the pooling.
+  const kept = backend.data.has(output.dataId) ? backend.data.get(output.dataId) : undefined;
+  let indices = kept !== undefined && util.arraysEqual(kept.shape, output.shape) ? kept.aux : undefined;
   let self;
   if (indices === undefined) {
     self = padInput(backend, nhwcToNchw(backend, backend.handle(input)), g.p, -Infinity);

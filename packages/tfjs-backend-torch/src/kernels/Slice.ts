@@ -7,10 +7,7 @@ import { nativeKernel } from '../kernel_util';
 export const sliceConfig = nativeKernel<SliceAttrs>(Slice, ({ inputs: { x }, attrs, backend }) => {
   const [begin, size] = slice_util.parseSliceParams(x, attrs.begin, attrs.size);
   slice_util.assertParamsValid(x, begin, size);
-  if (util.arraysEqual(size, x.shape)) {
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
-  }
+  if (util.arraysEqual(size, x.shape)) return backend.alias(x);
   let h = backend.handle(x);
   size.forEach((s, dim) => {
     if (begin[dim] !== 0 || s !== x.shape[dim]) h = backend.tmp(aten.narrow(h, dim, begin[dim], s));

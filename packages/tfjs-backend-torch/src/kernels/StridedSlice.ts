@@ -10,6 +10,7 @@ import { nativeKernel } from '../kernel_util';
 export const stridedSliceConfig = nativeKernel<StridedSliceAttrs>(StridedSlice, ({ inputs: { x }, attrs, backend }) => {
   const info = slice_util.sliceInfo(x.shape, attrs.begin, attrs.end, attrs.strides, attrs.beginMask,
     attrs.endMask, attrs.ellipsisMask, attrs.newAxisMask, attrs.shrinkAxisMask);
+  if (info.isIdentity) return backend.alias(x, info.finalShape);  // a reshape, as in cpu's kernel
   let h = backend.handle(x);
   x.shape.forEach((size, dim) => {
     const b = info.begin[dim];

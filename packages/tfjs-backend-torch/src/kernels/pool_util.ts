@@ -37,6 +37,5 @@ export function windowCounts(backend: TorchBackend, g: PoolGeometry): Handle {
  */
 export function identityPool(backend: TorchBackend, x: TensorInfo, info: backend_util.Conv2DInfo): TensorInfo | null {
   if (info.filterWidth !== 1 || info.filterHeight !== 1 || !util.arraysEqual(info.inShape, info.outShape)) return null;
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+  return backend.alias(x);
 }

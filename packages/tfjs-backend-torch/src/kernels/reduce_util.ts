@@ -22,10 +22,7 @@ export function reduction(axis: number | number[] | null | undefined, shape: num
  * would reduce every axis. Aliases x when no cast is needed, as Identity does.
  */
 export function noReduction(backend: TorchBackend, x: TensorInfo, dtype: DataType): TensorInfo {
-  if (dtype === x.dtype) {
-    backend.incRef(x.dataId);
-    return { dataId: x.dataId, shape: x.shape, dtype };
-  }
+  if (dtype === x.dtype) return backend.alias(x);
   return backend.makeOutput(aten.to(backend.handle(x), ScalarType[dtype as 'float32']), dtype, x.shape);
 }
 
