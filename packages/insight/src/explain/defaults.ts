@@ -77,7 +77,7 @@ export function resolveMethodOptions(input: Partial<MethodOptions> = {}): Method
     throw ruleError('INSIGHT_E_CONFIG', 'blackValue and whiteValue must be lists of finite numbers, one per input channel.',
       { blackValue, whiteValue }, 'Pass the normalized values of byte 0 and byte 255 (pixelRange(normalization) computes them), or omit both for x / 255.');
   }
-  const options = validateConfig(METHOD_OPTIONS_SCHEMA, rest, 'explanation method options');
+  const options = validateConfig(METHOD_OPTIONS_SCHEMA, rest, 'method config');
   return { ...options, layer: options.layer ?? undefined, blackValue: [...blackValue], whiteValue: [...whiteValue] };
 }
 
@@ -98,7 +98,7 @@ export function resolveMethods(methods: unknown): ExplainMethod[] {
  */
 export function resolveExplainOptions(input: unknown): ExplainOptions {
   const { classes, methods, ...rest } = (input ?? {}) as Record<string, unknown>;
-  const options = validateConfig(EXPLAIN_OPTIONS_SCHEMA, { ...rest, ...(typeof classes === 'string' ? { classes } : {}) }, 'explain config');
+  const options = validateConfig(EXPLAIN_OPTIONS_SCHEMA, { ...rest, ...(typeof classes === 'string' ? { classes } : {}) }, 'config of explain');
   return { ...options, methods: resolveMethods(methods ?? options.methods), classes: parseClasses(classes ?? options.classes) };
 }
 

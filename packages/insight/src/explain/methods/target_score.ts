@@ -59,6 +59,7 @@ export async function forEachChunk(rows: number, size: number, body: (start: num
  */
 export function sumByImage<T extends tf.Tensor>(values: T, images: tf.Tensor1D, n: number): T {
   return tf.tidy(() => {
+    if (n === 1) return tf.sum(values, 0, true) as T; // tf.oneHot needs a depth of at least 2
     const flat = tf.reshape(values, [values.shape[0], -1]) as tf.Tensor2D;
     const summed = tf.matMul(tf.cast(tf.oneHot(images, n), 'float32'), flat, true, false);
     return tf.reshape(summed, [n, ...values.shape.slice(1)]) as T;
