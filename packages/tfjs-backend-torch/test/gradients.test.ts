@@ -16,6 +16,7 @@ import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 import { nativeKernelNames } from '../src/index';
 import { OPS, type Params } from './gradient_ops';
+import { type KernelSpy, spyOnKernels } from './kernel_spy';
 import { random } from './random_inputs';
 
 const ATOL = 1e-4;
@@ -139,25 +140,16 @@ function check(c: GradientCase, backend: string): Float32Array[] {
   });
 }
 
-// Native torch kernels that ran, recorded by a wrapper around each registered kernel (see before()).
-const kernelsRun = new Set<string>();
-const wrapped: tf.KernelConfig[] = [];
+// Native torch kernels that ran across all cases, checked at the end against the native backward list.
+let spy: KernelSpy;
 
 before(() => {
   tf.env().set('IS_TEST', true);
-  for (const name of nativeKernelNames) {
-    const config = tf.getKernel(name, 'torch')!;
-    wrapped.push(config);
-    tf.unregisterKernel(name, 'torch');
-    tf.registerKernel({ ...config, kernelFunc: (args) => { kernelsRun.add(name); return config.kernelFunc(args); } });
-  }
+  spy = spyOnKernels(nativeKernelNames);
 });
 after(() => {
   tf.env().set('IS_TEST', false);
-  for (const config of wrapped) {
-    tf.unregisterKernel(config.kernelName, 'torch');
-    tf.registerKernel(config);
-  }
+  spy.restore();
 });
 
 for (const c of fixture.cases) {
@@ -194,6 +186,6 @@ test('the backward passes above ran native torch kernels', () => {
   const backward = ['Conv2DBackpropInput', 'Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput',
     'DepthwiseConv2dNativeBackpropFilter', 'MaxPoolGrad', 'AvgPoolGrad', 'ResizeBilinearGrad', 'ResizeNearestNeighborGrad',
     'TorchReluGrad', 'EluGrad', 'BatchMatMul', 'FusedConv2D', '_FusedMatMul', 'FusedBatchNorm', 'Softmax'];
-  assert.deepEqual(backward.filter((k) => !kernelsRun.has(k)), [], 'kernels that no case ran');
+  assert.deepEqual(backward.filter((k) => !spy.ran.has(k)), [], 'kernels that no case ran');
   assert.deepEqual(backward.filter((k) => !nativeKernelNames.has(k)), [], 'kernels that are not native');
 });
