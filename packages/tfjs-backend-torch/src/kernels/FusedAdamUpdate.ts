@@ -1,19 +1,21 @@
 import { aten } from '../aten';
 import { nativeKernel } from '../kernel_util';
 import { FusedAdamUpdate, FusedAdamUpdateAttrs } from '../kernel_names';
+import { scalarAs } from './scalar_util';
 
 // One Adam step for one variable in 5-6 ATen calls instead of ~20 tfjs kernels (formula: kernel_names.ts;
 // reference: cpu_kernels/FusedAdamUpdate.ts).
 // variable, gradient, m, v: same shape, float32 -> [x', m', v'].
 export const fusedAdamUpdateConfig = nativeKernel<FusedAdamUpdateAttrs>(FusedAdamUpdate, ({ inputs, attrs, backend }) => {
   const { variable, gradient, m, v } = inputs;
+  const f = (v: number) => scalarAs(v, 'float32');
   const g = backend.handle(gradient);
-  const m2 = aten.lerp(backend.handle(m), g, 1 - attrs.beta1);
-  const v2 = aten.addcmul(backend.tmp(aten.mulScalar(backend.handle(v), attrs.beta2)), g, g, 1 - attrs.beta2);
+  const m2 = aten.lerp(backend.handle(m), g, f(1 - attrs.beta1));
+  const v2 = aten.addcmul(backend.tmp(aten.mulScalar(backend.handle(v), f(attrs.beta2))), g, g, f(1 - attrs.beta2));
   const denom = backend.tmp(aten.sqrt(v2));
-  backend.tmp(aten.addScalar_(denom, attrs.epsilon));
-  const x = attrs.decay === 1 ? backend.handle(variable) : backend.tmp(aten.mulScalar(backend.handle(variable), attrs.decay));
-  const x2 = aten.addcdiv(x, m2, denom, -attrs.alpha);
+  backend.tmp(aten.addScalar_(denom, f(attrs.epsilon)));
+  const x = attrs.decay === 1 ? backend.handle(variable) : backend.tmp(aten.mulScalar(backend.handle(variable), f(attrs.decay)));
+  const x2 = aten.addcdiv(x, m2, denom, f(-attrs.alpha));
   return [
     backend.makeOutput(x2, 'float32', variable.shape),
     backend.makeOutput(m2, 'float32', m.shape),

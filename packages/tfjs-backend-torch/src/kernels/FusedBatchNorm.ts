@@ -3,6 +3,7 @@ import { FusedBatchNorm, FusedBatchNormAttrs } from '@tensorflow/tfjs-core';
 import { aten } from '../aten';
 import { nativeKernel } from '../kernel_util';
 import { nchwToNhwc, nhwcToNchw } from './conv_util';
+import { scalarAs } from './scalar_util';
 
 // (x - mean) / sqrt(variance + eps) * scale + offset. For NHWC x with per-channel [C] statistics this is
 // ATen's batch_norm on the channels-last view; other broadcastable shapes use elementwise ops.
@@ -16,7 +17,7 @@ export const fusedBatchNormConfig = nativeKernel<FusedBatchNormAttrs>(FusedBatch
       offset ? backend.handle(offset) : null, backend.handle(mean), backend.handle(variance), false, 0, eps, false);
     return backend.makeOutput(nchwToNhwc(backend.tmp(y)), 'float32', x.shape);
   }
-  const inv = backend.tmp(aten.rsqrt(backend.tmp(aten.addScalar(backend.handle(variance), eps))));
+  const inv = backend.tmp(aten.rsqrt(backend.tmp(aten.addScalar(backend.handle(variance), scalarAs(eps, 'float32')))));
   let y = backend.tmp(aten.mul(backend.tmp(aten.sub(backend.handle(x), backend.handle(mean))), inv));
   if (scale != null) y = backend.tmp(aten.mul(y, backend.handle(scale)));
   if (offset != null) y = backend.tmp(aten.add(y, backend.handle(offset)));

@@ -6,6 +6,7 @@ import { aten, ScalarType } from '../aten';
 import { TorchBackend } from '../backend';
 import { Handle } from '../binding';
 import { NativeKernelArgs, runCpuKernel } from '../kernel_util';
+import { scalarAs } from './scalar_util';
 
 /**
  * h (float32) converted as `Int32Array.from` does: truncated, NaN and ±Infinity to 0, wrapped modulo 2^32.
@@ -60,6 +61,16 @@ export function binaryMath<A>(kernelName: string, args: NativeKernelArgs<A>,
   const { inputs: { a, b }, backend } = args;
   if (a.dtype !== b.dtype || (a.dtype === 'bool' && !boolOk)) return runCpuKernel(kernelName, args);
   return outputAs(backend, f(backend.handle(a), backend.handle(b)), a.dtype);
+}
+
+/**
+ * x < 0 ? alpha * x : x for float32 h, alpha converted by scalarAs. ATen's leaky_relu computes 0 * alpha for x = 0,
+ * NaN for an infinite or NaN alpha where tfjs keeps x: such an alpha scales only x < 0.
+ */
+export function leakyReluOf(backend: TorchBackend, h: Handle, alpha: number): Handle {
+  const a = scalarAs(alpha, 'float32');
+  if (Number.isFinite(a)) return aten.leakyRelu(h, a);
+  return aten.where(backend.tmp(aten.ltScalar(h, 0)), backend.tmp(aten.mulScalar(h, a)), h);
 }
 
 /** Whether every element of the float32 tensor h is finite (one pass and a one-byte read). */

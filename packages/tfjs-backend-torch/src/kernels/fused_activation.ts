@@ -5,6 +5,7 @@ import { TensorInfo } from '@tensorflow/tfjs-core';
 import { aten } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
+import { leakyReluOf } from './elementwise_util';
 
 export function applyActivation(backend: TorchBackend, y: Handle, activation: string | undefined,
   preluWeights: TensorInfo | undefined, leakyreluAlpha: number | undefined): Handle {
@@ -20,7 +21,7 @@ export function applyActivation(backend: TorchBackend, y: Handle, activation: st
     case 'sigmoid':
       return aten.sigmoid_(y);
     case 'leakyrelu':
-      return aten.leakyRelu(y, leakyreluAlpha ?? 0.2);
+      return leakyReluOf(backend, y, leakyreluAlpha ?? 0.2);
     case 'prelu': {
       // prelu(x) = x where x >= 0, else alpha * x (alpha broadcasts against y).
       const alpha = backend.handle(preluWeights!);
