@@ -29,6 +29,26 @@ export function isNativeDtype(dtype: DataType): boolean {
   return dtype === 'float32' || dtype === 'int32' || dtype === 'bool';
 }
 
+/**
+ * A tensor whose JS values do not fill its shape (an empty float32[1], say), met when a native kernel first uploads
+ * it. tfjs's cpu backend reads past such data (NaN results); libtorch cannot. nativeKernel names the input.
+ */
+export class InputDataError extends Error {
+  constructor(readonly info: TensorInfo, readonly length: number, name = 'an input') {
+    super(InputDataError.message(name, info, length));
+  }
+
+  static message(name: string, info: TensorInfo, length: number): string {
+    const size = util.sizeFromShape(info.shape);
+    const holds = length === 0 ? 'holds no data' : `holds ${length} values`;
+    return `tfjs-backend-torch: input ${name} ${holds}: a tensor needs one value per element of its shape. ` +
+      `Received: ${name}=${info.dtype}[${info.shape.join(',')}] with ${length} values for ${size} element${size === 1 ? '' : 's'}. ` +
+      'Fix: make the tensor from its values (tf.tensor(values, shape) checks the length); a tensor built from a ' +
+      'dataId written with fewer values, or returned by a custom kernel without them, holds none. (tfjs\'s cpu ' +
+      'backend reads such a tensor as NaN without an error.)';
+  }
+}
+
 /** Converts values to the typed array tfjs uses for `dtype` (Float32Array, Int32Array, Uint8Array). */
 function typedValues(values: backend_util.BackendValues, dtype: DataType): Float32Array | Int32Array | Uint8Array {
   if (dtype === 'float32') return values instanceof Float32Array ? values : new Float32Array(values as ArrayLike<number>);
@@ -116,8 +136,9 @@ export class TorchBackend extends KernelBackend {
       if (!isNativeDtype(entry.dtype)) {
         throw new Error(`tfjs-backend-torch: a ${entry.dtype} tensor cannot be used by a native kernel.`);
       }
-      entry.handle = this.binding.fromTypedArray(typedValues(entry.values!, entry.dtype), entry.shape,
-        ScalarType[entry.dtype as 'float32' | 'int32' | 'bool']);
+      const values = typedValues(entry.values ?? [], entry.dtype);
+      if (values.length !== util.sizeFromShape(entry.shape)) throw new InputDataError(info, values.length);
+      entry.handle = this.binding.fromTypedArray(values, entry.shape, ScalarType[entry.dtype as 'float32' | 'int32' | 'bool']);
       entry.values = undefined;  // one copy is enough: reads now come from libtorch
     }
     let h = entry.handle;

@@ -6,7 +6,7 @@ import {
   getKernel, KernelConfig, KernelFunc, NamedAttrMap, TensorInfo,
 } from '@tensorflow/tfjs-core';
 
-import { TorchBackend, isNativeDtype } from './backend';
+import { InputDataError, TorchBackend, isNativeDtype } from './backend';
 import { runOnCpu } from './fallback';
 
 export interface NativeKernelArgs<A> {
@@ -57,6 +57,10 @@ export function nativeKernel<A = NamedAttrMap>(kernelName: string, fn: NativeKer
       return fn(args);
     } catch (e) {
       const err = e as Error;
+      if (err instanceof InputDataError) {
+        const key = Object.keys(ins).find((k) => ins[k]?.dataId === err.info.dataId);
+        if (key !== undefined) err.message = InputDataError.message(/^\d+$/.test(key) ? `tensors[${key}]` : key, err.info, err.length);
+      }
       if (err.message.startsWith('tfjs-backend-torch:') && !err.message.includes(' in kernel ')) {
         err.message = err.message.replace('tfjs-backend-torch:',
           `tfjs-backend-torch: in kernel ${kernelName} (inputs ${describeInputs(ins)}):`);

@@ -52,6 +52,25 @@ test('a failing kernel names the tfjs kernel and its input shapes', async () => 
   tf.dispose([a, b]);
 });
 
+test('an input whose data does not fill its shape is refused, naming the input (cpu would read NaN)', async () => {
+  await tf.setBackend('torch');
+  const a = tf.ones([2, 2]);
+  const empty = (shape: number[], values: Float32Array) =>
+    tf.engine().makeTensorFromDataId(tf.backend().write(values, shape, 'float32'), shape, 'float32');
+  const residual = empty([1], new Float32Array(0));
+  assert.throws(() => tf.add(a, residual), (e: Error) => e.message === 'tfjs-backend-torch: in kernel Add (inputs a: ' +
+    'float32[2,2], b: float32[1]): input b holds no data: a tensor needs one value per element of its shape. Received: ' +
+    'b=float32[1] with 0 values for 1 element. Fix: make the tensor from its values (tf.tensor(values, shape) checks ' +
+    'the length); a tensor built from a dataId written with fewer values, or returned by a custom kernel without them, ' +
+    'holds none. (tfjs\'s cpu backend reads such a tensor as NaN without an error.)');
+  // Short data, a list input (tensors[i]) and an alias under another shape are named the same way.
+  const short = empty([2, 3], new Float32Array(4));
+  const aliased = tf.reshape(short, [3, 2]);
+  assert.throws(() => tf.concat([a, aliased], 0),
+    /input tensors\[1\] holds 4 values: .* Received: tensors\[1\]=float32\[3,2\] with 4 values for 6 elements\./);
+  tf.dispose([a, residual, short, aliased]);
+});
+
 test('threads default to all cores and follow INSIGHT_TORCH_THREADS', () => {
   assert.equal(defaultThreadCount({}), os.availableParallelism());
   assert.equal(defaultThreadCount({ INSIGHT_TORCH_THREADS: '1' }), 1);
