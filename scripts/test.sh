@@ -15,8 +15,9 @@ fi
 if [[ "${1:-}" == "insight" ]]; then
   files=(packages/insight/test/**/*.test.ts)
 else
+  # tfjs-core's specs and the backend's Keras-level tests run with tfjs's test-mode leak checks on (IS_TEST).
   npm run --silent conformance -w @insight/tfjs-backend-torch
   # test/: the packages as published (npm pack, install into a fresh project, train and predict).
-  files=(packages/tfjs-backend-torch/test/*.test.ts packages/insight/test/**/*.test.ts test/*.test.ts)
+  files=(packages/tfjs-backend-torch/test/**/*.test.ts packages/insight/test/**/*.test.ts test/*.test.ts)
 fi
 node --conditions=source --import tsx --test --test-concurrency=1 "${files[@]}"

@@ -1,5 +1,7 @@
 // Runs TensorFlow.js's own test suite (the ~4,200 specs shipped in @tensorflow/tfjs-core's dist) against the
-// `torch` backend, the way tfjs-node's run_tests does it. Usage:
+// `torch` backend, the way tfjs-node's run_tests does it, with tfjs's test-mode checks on (IS_TEST: the engine checks
+// every kernel and customGrad op for leaked data ids) for every spec, as tfjs-core's describeWithFlags does for
+// backend specs. Usage:
 //   npm run conformance [-- --grep <regex>] [-- --backend cpu]
 // Prints "N passed, N failed, N skipped" and exits non-zero on any failure.
 /* eslint-disable @typescript-eslint/no-require-imports -- tfjs-core's spec files and jasmine are loaded in order, after the
@@ -21,6 +23,7 @@ require('../../src/index');
 require('@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops');
 require('@tensorflow/tfjs-core/dist/register_all_gradients');
 const jasmineUtil = require('@tensorflow/tfjs-core/dist/jasmine_util');
+const tf = require('@tensorflow/tfjs-core');
 const Jasmine = require('jasmine');
 
 jasmineUtil.setTestEnvs([{ name: `test-${backendName}`, backendName, flags: {}, isDataSync: true }]);
@@ -28,6 +31,8 @@ jasmineUtil.setTestEnvs([{ name: `test-${backendName}`, backendName, flags: {}, 
 const runner = new Jasmine();
 runner.loadConfig({ spec_files: [], random: false });
 runner.exitOnCompletion = false;
+// Before each spec's own setup (flags_test resets the environment in its own beforeEach and checks the default).
+(globalThis as unknown as { beforeEach(fn: () => void): void }).beforeEach(() => tf.env().set('IS_TEST', true));
 require('@tensorflow/tfjs-core/dist/tests');
 
 /** The part of jasmine's global environment this runner uses. */
@@ -66,7 +71,7 @@ env.addReporter({
   jasmineDone() {
     for (const f of failures) console.log(`FAIL ${f}`);
     console.log(`conformance (tfjs-core ${require('@tensorflow/tfjs-core/package.json').version} specs on ${backendName}): ` +
-      `${passed} passed, ${failed} failed, ${skipped.length} skipped`);
+      `${passed} passed, ${failed} failed, ${skipped.length} skipped (IS_TEST on)`);
     process.exitCode = failed > 0 ? 1 : 0;
   },
 });
