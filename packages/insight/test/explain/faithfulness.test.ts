@@ -14,9 +14,10 @@ import type { Attribution, AttributionMethod, MethodOptions } from '../../src/ex
 import { blurSigma, gaussianBlur } from '../../src/explain/baselines';
 import { METHOD_DEFAULTS } from '../../src/explain/defaults';
 import {
-  betweenImages, cascadeUnits, cloneModel, deletionInsertion, evaluateFaithfulness, formatFaithfulness, modelRandomisation, passDepthOf,
+  betweenImages, cascadeUnits, cloneModel, deletionInsertion, disposeCopy, evaluateFaithfulness, formatFaithfulness, modelRandomisation, passDepthOf,
   pixelRanks, trapezoid, type FaithfulnessSettings, type NamedMethod,
 } from '../../src/explain/faithfulness';
+import { gradCam } from '../../src/explain/methods/grad_cam';
 import { integratedGradients } from '../../src/explain/methods/integrated_gradients';
 import { inputGradients, saliency } from '../../src/explain/methods/saliency';
 import { createModel } from '../../src/models';
@@ -229,7 +230,7 @@ describe('model randomisation', () => {
     const weights = weightValues(model);
     tf.tidy(() => copy.getLayer('conv1').setWeights(copy.getLayer('conv1').getWeights().map((w) => tf.zerosLike(w))));
     assert.deepEqual(weightValues(model), weights);
-    copy.dispose();
+    disposeCopy(copy);
     tf.dispose([x, a, b]);
   });
 
@@ -267,17 +268,18 @@ describe('model randomisation', () => {
     assert.ok(Number.isNaN(betweenImages(maps.subarray(0, 4), 1, 4)));
   });
 
-  it('a method that ignores the weights keeps ρ = 1 and fails', async () => {
+  it('a method that ignores the weights keeps ρ = 1 and fails; saliency and Grad-CAM pass', async () => {
     // |x| summed over channels: an "explanation" of the image alone, like an edge detector.
     const inputOnly: AttributionMethod = async (_model, x) => ({ method: 'saliency', map: tf.tidy(() => tf.sum(tf.abs(x), 3) as tf.Tensor3D) });
     const model = sameConvModel();
     const x = pixels(3, 12, 3, 9);
-    const report = await evaluateFaithfulness(model, x, Int32Array.of(0, 1, 2), [{ name: 'input', method: inputOnly }, { name: 'saliency', method: saliency }],
+    const report = await evaluateFaithfulness(model, x, Int32Array.of(0, 1, 2), [{ name: 'input', method: inputOnly }, { name: 'saliency', method: saliency }, { name: 'gradcam', method: gradCam }],
       RGB, { images: 3, steps: 5 });
-    const [input, gradient] = report.rows;
+    const [input, gradient, cam] = report.rows;
     assert.deepEqual(input.sanitySpearman.map((d) => d.mean), [1, 1]);
     assert.equal(input.sanityPassed, false);
-    assert.equal(gradient.sanityPassed, true);
+    assert.equal(gradient.sanityPassed, true); // measured ρ 0.16
+    assert.equal(cam.sanityPassed, true); // measured ρ −0.05
     tf.dispose(x);
   });
 });
@@ -290,12 +292,12 @@ describe('evaluateFaithfulness', () => {
     const weights = weightValues(model);
     const before = tf.memory().numTensors;
     const report = await evaluateFaithfulness(model, x, targets,
-      [{ name: 'saliency', method: saliency }, { name: 'ig', method: integratedGradients }], RGB, { images: 2, steps: 5, seed: 2 });
+      [{ name: 'saliency', method: saliency }, { name: 'gradcam', method: gradCam }, { name: 'ig', method: integratedGradients }], RGB, { images: 2, steps: 5, seed: 2 });
     assert.equal(tf.memory().numTensors, before);
     assert.deepEqual(weightValues(model), weights);
     assert.equal(report.images, 2);
     assert.deepEqual(report.sanity, { threshold: 0.5, passDepth: 3 });
-    assert.deepEqual(report.rows.map((r) => r.method), ['saliency', 'ig']);
+    assert.deepEqual(report.rows.map((r) => r.method), ['saliency', 'gradcam', 'ig']);
     for (const row of report.rows) {
       assert.deepEqual(row.sanitySpearman.map((d) => d.layers), [['logits'], ['dense1'], ['conv3']]);
       assert.equal(row.sanityPassed, row.sanitySpearman[2].mean < 0.5);
@@ -307,16 +309,19 @@ describe('evaluateFaithfulness', () => {
     // (measured 0.74).
     assert.ok(report.rows[0].sanityFloor > 0.6, `${report.rows[0].sanityFloor}`);
     assert.equal(report.rows[0].completeness, undefined);
-    assert.ok(Number.isFinite(report.rows[1].completeness!.max));
+    assert.equal(report.rows[1].completeness, undefined);
+    assert.ok(Number.isFinite(report.rows[2].completeness!.max));
 
     const text = formatFaithfulness(report);
     const lines = text.split('\n');
     assert.equal(lines[0], 'Faithfulness on 2 images (curves of 5 points, seed 2). wins = share of images whose deletion AUC beats the random map\'s.');
     assert.match(lines[1], /^method\s+deletion AUC ↓\s+insertion AUC ↑\s+wins\s+sanity ρ@3\s+sanity\s+completeness mean\/max\s+seconds$/);
     assert.match(lines[3], /^saliency\s+0\.\d{3}\s+0\.\d{3}\s+(0\.00|0\.50|1\.00)\s+-?\d\.\d\d±\d\.\d\d\s+(pass|FAIL)\s+-\s+\d+\.\d$/);
-    assert.match(lines[4], /^ig\s+0\.\d{3}\s+0\.\d{3}\s+\S+\s+\S+\s+(pass|FAIL)\s+\S+\/\S+\s+\d+\.\d$/);
-    assert.match(lines[5], /^random\s+0\.\d{3}\s+0\.\d{3}\s+-\s+-\s+-\s+-\s+-$/);
-    assert.match(lines[8], /^method\s+ρ@1\s+ρ@2\s+ρ@3\s+between images$/);
+    assert.match(lines[4], /^gradcam\s+0\.\d{3}\s+0\.\d{3}\s+\S+\s+\S+\s+(pass|FAIL)\s+-\s+\d+\.\d$/);
+    assert.match(lines[5], /^ig\s+0\.\d{3}\s+0\.\d{3}\s+\S+\s+\S+\s+(pass|FAIL)\s+\d\.\d{3}\/\d\.\d{3}\s+\d+\.\d$/);
+    assert.match(lines[6], /^random\s+0\.\d{3}\s+0\.\d{3}\s+-\s+-\s+-\s+-\s+-$/);
+    assert.match(lines[9], /^method\s+ρ@1\s+ρ@2\s+ρ@3\s+between images$/);
+    assert.equal(lines.length, 15);
     assert.equal(lines[lines.length - 1], 'Re-initialised at depth 1: logits; 2: dense1; 3: conv3.');
     tf.dispose(x);
   });
