@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { nativeKernelNames } from '../src/index';
+import { fusedAdam, nativeKernelNames } from '../src/index';
 import { random } from './random_inputs';
 
 type Inputs = Record<string, tf.Tensor> | tf.Tensor[];
@@ -283,7 +283,7 @@ test('LayersModel.fit and fitDataset run with the leak check on, and return tens
     tfl.layers.dense({ inputShape: [4], units: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }) }),
     tfl.layers.dense({ units: 2, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }) }),
   ] });
-  model.compile({ optimizer: tf.train.sgd(0.1), loss: 'meanSquaredError' });
+  model.compile({ optimizer: fusedAdam(0.01), loss: 'meanSquaredError' });
   const x = f([8, 4], 1);
   const y = f([8, 2], 2);
   await model.fit(x, y, { batchSize: 4, epochs: 1, verbose: 0 });  // optimizer state is made on the first step
