@@ -24,6 +24,8 @@ export const SERVE_SCHEMA = Type.Object({
   maxInstances: Type.Integer({ default: 64, minimum: 1, placeholder: '<n>', help: 'Most instances (images) in one request.' }),
   bodyLimitMb: Type.Number({ default: 16, minimum: 0.001, maximum: 1024, placeholder: '<mb>', help: 'Largest request body (and multipart file), in MiB; 413 beyond it.' }),
   maxImagePixels: Type.Integer({ default: 25_000_000, minimum: 1, placeholder: '<n>', help: 'Largest width x height of an uploaded image, checked before decoding (decompression bombs).' }),
+  explainMaxWork: Type.Integer({ default: 4096, minimum: 1, placeholder: '<n>',
+    help: 'Most model passes one :explain request may cost: images x the sum over its methods of ig steps, smoothgrad samples, occlusion patches + 1, or 1 (saliency, gradcam); 400 beyond it.' }),
   rateLimit: Type.Number({ default: 100, minimum: 0, placeholder: '<rps>', help: 'Requests/s per API key (per client address without keys), token bucket, per worker; 0 = off.' }),
   rateBurst: Type.Integer({ default: 200, minimum: 1, placeholder: '<n>', help: 'Token bucket size: requests a key may send at once.' }),
   pollMs: Type.Integer({ default: 2000, minimum: 0, placeholder: '<ms>', help: 'Repository poll interval for hot reload (a new version must be unchanged for one interval); 0 = off.' }),
