@@ -312,6 +312,10 @@ describe('evaluateFaithfulness', () => {
     assert.equal(report.rows[1].completeness, undefined);
     assert.ok(Number.isFinite(report.rows[2].completeness!.max));
 
+    const json = JSON.parse(JSON.stringify(report)) as typeof report; // the report is written as JSON
+    assert.deepEqual(json.rows[0].sanitySpearman[2].spearman, report.rows[0].sanitySpearman[2].spearman);
+    assert.equal(json.rows[0].sanitySpearman[2].spearman.length, 2);
+
     const text = formatFaithfulness(report);
     const lines = text.split('\n');
     assert.equal(lines[0], 'Faithfulness on 2 images (curves of 5 points, seed 2). wins = share of images whose deletion AUC beats the random map\'s.');

@@ -27,8 +27,8 @@ export interface SanityDepth {
   depth: number;
   /** The layers this depth adds to the randomised ones. */
   layers: string[];
-  /** [n] ρ(|original map|, |randomised map|) per image. */
-  spearman: Float32Array;
+  /** [n] ρ(|original map|, |randomised map|) per image (a plain array: the report is written as JSON). */
+  spearman: number[];
   mean: number;
   /** Sample standard deviation over the images (0 for one image). */
   sd: number;
@@ -83,7 +83,7 @@ export async function modelRandomisation(
         tf.dispose([attribution.map, attribution.attributions]);
         const values = await randomised.data() as Float32Array;
         randomised.dispose();
-        const rho = Float32Array.from({ length: n }, (_, i) => {
+        const rho = Array.from({ length: n }, (_, i) => {
           const size = h * w;
           return rankCorrelation(originals[m].subarray(i * size, (i + 1) * size), values.subarray(i * size, (i + 1) * size));
         });
@@ -124,7 +124,7 @@ function rankCorrelation(original: Float32Array, randomised: Float32Array): numb
   return constant(original) && constant(randomised) ? 1 : 0;
 }
 
-function meanSd(values: Float32Array): { mean: number; sd: number } {
+function meanSd(values: number[]): { mean: number; sd: number } {
   const mean = values.reduce((a, b) => a + b, 0) / values.length;
   const squares = values.reduce((a, b) => a + (b - mean) ** 2, 0);
   return { mean, sd: values.length > 1 ? Math.sqrt(squares / (values.length - 1)) : 0 };
