@@ -3,6 +3,9 @@
 // TensorFlow.js keeps running on its cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+// tfjs-core's gradients call chained ops (x.reshape(...)); the union package @tensorflow/tfjs registers them, a
+// program of tfjs-core + tfjs-layers does not, and then e.g. prod's and gather(batchDims)'s gradients throw.
+import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 import { TorchBackend } from './backend';
 import { registerCpuKernels } from './cpu_kernels/register_cpu_kernels';
