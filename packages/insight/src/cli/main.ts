@@ -4,6 +4,7 @@ import { Command, CommanderError } from 'commander';
 
 import { dashboardCommand } from './commands/dashboard';
 import { evaluateCommand } from './commands/evaluate';
+import { explainCommand } from './commands/explain';
 import { finetuneCommand } from './commands/finetune';
 import { predictCommand } from './commands/predict';
 import { runsCommand } from './commands/runs';
@@ -27,6 +28,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(trainCommand(io))
     .addCommand(evaluateCommand(io))
     .addCommand(predictCommand(io))
+    .addCommand(explainCommand(io))
     .addCommand(finetuneCommand(io))
     .addCommand(runsCommand(io))
     .addCommand(dashboardCommand(io))

@@ -1,0 +1,257 @@
+// The workflows behind `insight explain`: `explainToFiles` explains image files and writes the results
+// (write_outputs.ts), with the k-NN memory's nearest training images on request; `evaluateExplanations` measures the
+// methods' faithfulness (faithfulness/) on given images or on the run's own validation images. Both take the
+// command's config (command_config.ts), load the model once, and write into --out or a fresh folder of the run's
+// explain/ directory (RunDir.explainDir) — ./explanations for a model directory outside a run.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../backend';
+import { normalizeImages, subsetDataset, type ImageDataset } from '../data';
+import { ruleError } from '../errors';
+import { expandImagePaths, readImageRgb } from '../eval/image_input';
+import { getInsightMetadata, type InsightModelMetadata } from '../models/metadata';
+import { startBackend } from '../run/backend_choice';
+import { loadDataset, splitForRun, type DatasetSource } from '../run/dataset_source';
+import { loadModel, resolveModelDir } from '../run/model_io';
+import { newRunId, RunDir } from '../run/run_dir';
+import { pixelRange } from './baselines';
+import { resolveExplainCommandConfig, type ExplainCommandConfig } from './command_config';
+import { resolveMethodOptions } from './defaults';
+import { explain, type PixelImage } from './explain';
+import { evaluateFaithfulness, type FaithfulnessReport } from './faithfulness';
+import { embed, embeddingModel } from './memory/embedding';
+import { nearestNeighbours } from './memory/knn_index';
+import { memoryIndexFor } from './memory/store';
+import { runTrainingSet } from './memory/training_set';
+import { METHODS } from './methods';
+import { EXPLANATION_FILES, explanationFiles, writeOutputFiles, type ImageRecord, type Neighbour } from './write_outputs';
+
+/** Query images embedded per forward pass when looking up neighbours. */
+const QUERY_BATCH = 64;
+
+export interface ExplainFilesResult {
+  /** The directory written. */
+  outDir: string;
+  modelDir: string;
+  /** The run the model belongs to, if any. */
+  run: string | null;
+  images: ImageRecord[];
+  /** Files not of one image (manifest, grid, neighbour strips). */
+  shared: string[];
+  /** With neighbours: whether the memory index was built now (false: reused from the run) and its size. */
+  memory?: { built: boolean; count: number; layer: string };
+}
+
+export interface EvaluateExplanationsResult {
+  outDir: string;
+  modelDir: string;
+  /** What was evaluated, e.g. 'the first 16 of validation (last 26 of 256 images)' or '3 given images'. */
+  description: string;
+  report: FaithfulnessReport;
+  /** The faithfulness.json written. */
+  file: string;
+}
+
+interface LoadedModel {
+  model: tfl.LayersModel;
+  modelDir: string;
+  meta: InsightModelMetadata;
+  run: RunDir | null;
+}
+
+/** The run a model target belongs to: the target itself, or the run holding the model or checkpoint directory. */
+function runOf(target: string, modelDir: string): RunDir | null {
+  return RunDir.tryOpen(target) ?? RunDir.tryOpen(path.dirname(modelDir)) ?? RunDir.tryOpen(path.dirname(path.dirname(modelDir)));
+}
+
+async function loadTarget(config: ExplainCommandConfig): Promise<LoadedModel> {
+  const modelDir = resolveModelDir(config.model); // a missing model fails before the backend starts
+  await startBackend(config.backend);
+  const model = await loadModel(modelDir);
+  return { model, modelDir, meta: getInsightMetadata(model, modelDir), run: runOf(config.model, modelDir) };
+}
+
+/** --out, else a new folder in the run's explain/ directory, else ./explanations; an existing file is refused. */
+function outDirOf(config: ExplainCommandConfig, run: RunDir | null): string {
+  const dir = config.out ?? (run ? path.join(run.explainDir, newRunId()) : path.resolve('explanations'));
+  if (fs.existsSync(dir) && !fs.statSync(dir).isDirectory()) {
+    throw ruleError('INSIGHT_E_CONFIG', 'out must be a directory (or a path where one can be created).', { out: dir },
+      'Pass another --out, or remove that file.');
+  }
+  return dir;
+}
+
+/** Image files (folders expanded) decoded as predict decodes them, at the model's input size. */
+async function decodeImages(paths: string[], meta: InsightModelMetadata): Promise<PixelImage[]> {
+  const [height, width] = meta.inputShape;
+  const images: PixelImage[] = [];
+  for (const file of expandImagePaths(paths)) images.push({ pixels: await readImageRgb(file, height, width), height, width, source: file });
+  return images;
+}
+
+/** [n, H, W, 3] normalized model inputs from RGB bytes. */
+function inputBatch(pixels: Uint8Array[], meta: InsightModelMetadata): tf.Tensor4D {
+  const [height, width] = meta.inputShape;
+  const bytes = new Uint8Array(pixels.length * height * width * 3);
+  pixels.forEach((p, i) => bytes.set(p, i * height * width * 3));
+  return tf.tensor4d(normalizeImages(bytes, meta.normalization), [pixels.length, height, width, 3]);
+}
+
+/**
+ * Explains each image with each method and writes the files; `input` is the command's config (validated here).
+ * Example: `const { outDir, images } = await explainToFiles({ model: 'runs/x', images: ['cat.jpg'], methods: 'gradcam,ig', neighbours: 5 })`.
+ */
+export async function explainToFiles(input: unknown): Promise<ExplainFilesResult> {
+  const config = resolveExplainCommandConfig(input);
+  const loaded = await loadTarget(config);
+  const { model, modelDir, meta, run } = loaded;
+  try {
+    if (config.neighbours !== null && run === null) {
+      throw ruleError('INSIGHT_E_CONFIG', '--neighbours needs a run directory: the memory index is built over the run\'s training images and stored in the run.',
+        { model: config.model, neighbours: config.neighbours }, 'Pass the run directory (runs/<run-id>) instead of a model directory, or leave out --neighbours.');
+    }
+    const outDir = outDirOf(config, run);
+    const images = await decodeImages(config.images, meta);
+    const { model: _model, images: _images, out: _out, format, json: _json, evaluate: _evaluate, evaluateImages: _n, curveSteps: _c, neighbours: k, ...options } = config;
+    const result = await explain({ ...options, model, images });
+    const pixels = images.map((image) => image.pixels);
+    const found = k !== null && run !== null ? await findNeighbours(run, model, meta, pixels, k) : undefined;
+    const { files, images: records, shared } = await explanationFiles({ result, pixels, neighbours: found?.neighbours, model: modelDir }, format);
+    writeOutputFiles(outDir, files);
+    return { outDir, modelDir, run: run?.dir ?? null, images: records, shared, ...(found ? { memory: found.memory } : {}) };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The k nearest training images of each query (pixels at the model's input size), from the run's memory index. */
+async function findNeighbours(run: RunDir, model: tfl.LayersModel, meta: InsightModelMetadata, pixels: Uint8Array[], k: number):
+  Promise<{ neighbours: Neighbour[][]; memory: { built: boolean; count: number; layer: string } }> {
+  const training = await runTrainingSet(run);
+  const ds = training.dataset;
+  const [height, width] = meta.inputShape;
+  if (ds.height !== height || ds.width !== width) {
+    throw ruleError('INSIGHT_E_DATA', 'The run\'s training images must have the model\'s input size.', { images: `${ds.height}x${ds.width}`, model: `${height}x${width}` },
+      'Explain with the model the run trained, or pass a run whose data matches it.');
+  }
+  if (k > ds.count) {
+    throw ruleError('INSIGHT_E_CONFIG', `neighbours must be at most the run's ${ds.count} training images.`, { neighbours: k, images: ds.count },
+      `Pass e.g. --neighbours ${Math.min(5, ds.count)}.`);
+  }
+  const memory = await memoryIndexFor(run, model, ds, { source: training.source });
+  const embedding = embeddingModel(model, memory.info.layer);
+  const stride = height * width * 3;
+  const neighbours: Neighbour[][] = [];
+  for (let start = 0; start < pixels.length; start += QUERY_BATCH) {
+    const x = inputBatch(pixels.slice(start, start + QUERY_BATCH), meta);
+    const queries = embed(embedding, x);
+    const found = await nearestNeighbours(memory.index, queries, k).finally(() => tf.dispose([x, queries]));
+    for (let q = 0; q < found.queries; q++) {
+      neighbours.push(Array.from({ length: k }, (_, j) => {
+        const at = q * k + j;
+        const index = found.indices[at];
+        return {
+          index, label: found.labels[at], className: ds.classNames[found.labels[at]], distance: found.distances[at],
+          image: ds.images.subarray(index * stride, (index + 1) * stride),
+        };
+      }));
+    }
+  }
+  return { neighbours, memory: { built: memory.built, count: memory.index.count, layer: memory.info.layer } };
+}
+
+/** The first `count` images of the run's validation split (the run's data, --limit and validation count). */
+async function runValidationImages(run: RunDir, meta: InsightModelMetadata, count: number): Promise<{ dataset: ImageDataset; description: string }> {
+  const config = run.readConfig() as Record<string, unknown>;
+  const source: DatasetSource = {
+    data: typeof config.data === 'string' ? config.data : null,
+    dataset: (config.dataset as DatasetSource['dataset'] | undefined) ?? 'auto',
+    imageSize: meta.inputShape[0],
+  };
+  const split = splitForRun(await loadDataset(source, 'train'), typeof config.limit === 'number' ? config.limit : null,
+    typeof config.validationCount === 'number' ? config.validationCount : null);
+  if (split.validation === null) {
+    throw ruleError('INSIGHT_E_DATA', '--evaluate without images needs the run\'s validation split, and this run has none (validationCount 0).',
+      { run: run.dir, validationCount: 0 }, 'Pass the images to evaluate on as arguments.');
+  }
+  const n = Math.min(count, split.validation.count);
+  return {
+    dataset: subsetDataset(split.validation, Array.from({ length: n }, (_, i) => i)),
+    description: `the first ${n} of ${split.validationDescription}`,
+  };
+}
+
+/** Class indices from the command's classes: each image's prediction, or indices/names (one for all, or one per image). */
+async function targetsFor(config: ExplainCommandConfig, model: tfl.LayersModel, x: tf.Tensor4D, classNames: string[]): Promise<Int32Array> {
+  const n = x.shape[0];
+  if (config.classes === 'predicted') {
+    const predicted = tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor2D, 1));
+    try {
+      return Int32Array.from(await predicted.data());
+    } finally {
+      predicted.dispose();
+    }
+  }
+  const { classes } = config;
+  if (classes.length !== 1 && classes.length !== n) {
+    throw ruleError('INSIGHT_E_CONFIG', 'classes must name one class for all images, or one class per image.', { classes, images: n },
+      `Pass one class, or ${n} classes in the order of the images, or 'predicted'.`);
+  }
+  const indices = classes.map((c) => {
+    const index = typeof c === 'number' ? c : classNames.indexOf(c);
+    if (index < 0 || index >= classNames.length) {
+      throw ruleError('INSIGHT_E_CONFIG', `classes must be class indices in [0, ${classNames.length}) or class names of the model.`,
+        { class: c }, `Pass e.g. 0 or ${JSON.stringify(classNames[0])} (classes: ${classNames.join(', ')}).`);
+    }
+    return index;
+  });
+  return Int32Array.from({ length: n }, (_, i) => indices[classes.length === 1 ? 0 : i]);
+}
+
+/**
+ * `insight explain --evaluate`: the faithfulness report of the config's methods on the given images, or on the first
+ * `evaluateImages` of the run's validation images; writes faithfulness.json. Targets are the config's classes
+ * (default each image's predicted class: the decision being explained).
+ * Example: `const { report } = await evaluateExplanations({ model: 'runs/x', methods: 'gradcam,ig', evaluate: true, evaluateImages: 32 })`.
+ */
+export async function evaluateExplanations(input: unknown): Promise<EvaluateExplanationsResult> {
+  const config = resolveExplainCommandConfig({ ...(input as object), evaluate: true });
+  const { model, modelDir, meta, run } = await loadTarget(config);
+  let x: tf.Tensor4D | null = null;
+  try {
+    if (config.images.length === 0 && run === null) {
+      throw ruleError('INSIGHT_E_CONFIG', '--evaluate needs images: given as arguments, or a run directory whose validation images it uses.',
+        { model: config.model, images: [] }, 'Pass image files or folders after the model, or the run directory (runs/<run-id>).');
+    }
+    const outDir = outDirOf(config, run);
+    let pixels: Uint8Array[];
+    let description: string;
+    if (config.images.length > 0) {
+      pixels = (await decodeImages(config.images, meta)).map((image) => image.pixels);
+      description = `${pixels.length} given image${pixels.length === 1 ? '' : 's'}`;
+    } else {
+      const validation = await runValidationImages(run as RunDir, meta, config.evaluateImages);
+      const stride = validation.dataset.height * validation.dataset.width * 3;
+      pixels = Array.from({ length: validation.dataset.count }, (_, i) => validation.dataset.images.subarray(i * stride, (i + 1) * stride));
+      description = validation.description;
+    }
+    x = inputBatch(pixels, meta);
+    const targets = await targetsFor(config, model, x, meta.classNames);
+    const { layer, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed } = config;
+    const options = resolveMethodOptions({
+      layer: layer ?? undefined, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed, ...pixelRange(meta.normalization),
+    });
+    const methods = config.methods.map((name) => ({ name, method: METHODS[name] }));
+    const report = await evaluateFaithfulness(model, x, targets, methods, options, { images: pixels.length, steps: config.curveSteps, seed });
+    const file = path.join(outDir, EXPLANATION_FILES.faithfulness);
+    const json = { formatVersion: 1, model: modelDir, createdAt: new Date().toISOString(), evaluated: description, targets: config.classes, options, report };
+    writeOutputFiles(outDir, { [EXPLANATION_FILES.faithfulness]: `${JSON.stringify(json, (_, v) => (Number.isNaN(v) ? null : v), 2)}\n` });
+    return { outDir, modelDir, description, report, file };
+  } finally {
+    x?.dispose();
+    model.dispose();
+  }
+}
