@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
+import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
 import { FINETUNE_SCHEMA } from '../../src/finetune/config';
 import { fieldsOf, type ConfigSchema } from '../../src/run/config_schema';
 import { SERVE_SCHEMA } from '../../src/serve/config';
@@ -14,11 +15,11 @@ import { TRAIN_SCHEMA } from '../../src/train/config';
 import { runMain } from './io';
 
 describe('insight --help', () => {
-  it('lists the three commands; no arguments prints the same help', async () => {
+  it('lists the commands; no arguments prints the same help', async () => {
     const help = await runMain(['--help']);
     assert.equal(help.status, 0);
     assert.match(help.stdout, /^Usage: insight \[options\] \[command\]/);
-    for (const command of ['train', 'evaluate', 'predict']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
+    for (const command of ['train', 'evaluate', 'predict', 'explain']) assert.match(help.stdout, new RegExp(`\\n  ${command} `));
     const bare = await runMain([]);
     assert.equal(bare.stdout, help.stdout);
   });
@@ -27,6 +28,7 @@ describe('insight --help', () => {
     ['train', TRAIN_SCHEMA, ['--config <file>', '--resume <run dir>']],
     ['evaluate', EVALUATE_SCHEMA, ['<model>', '--config <file>']],
     ['predict', PREDICT_SCHEMA, ['<model>', '<images...>', '--config <file>']],
+    ['explain', EXPLAIN_COMMAND_SCHEMA, ['<model>', '[images...]', '--config <file>', '(default: gradcam)', '(default: png,json,npy)']],
     ['finetune', FINETUNE_SCHEMA, ['--config <file>']],
     ['serve', SERVE_SCHEMA, ['--config <file>']],
     ['dashboard', DASHBOARD_SCHEMA, []],
