@@ -11,6 +11,7 @@ import { metricsRoutes } from './metrics';
 import { modelMetadataRoutes } from './v1/model_metadata';
 import { modelStatusRoutes } from './v1/model_status';
 import { verbRoutes } from './v1/verbs';
+import { v2ExplainRoutes } from './v2/explain';
 import { v2InferRoutes } from './v2/infer';
 import { v2ModelMetadataRoutes } from './v2/model_metadata';
 import { v2ModelReadyRoutes } from './v2/model_ready';
@@ -26,6 +27,7 @@ export const ROUTES: ((ctx: ServeContext) => RouteOptions[])[] = [
   v2ModelMetadataRoutes,
   v2ModelReadyRoutes,
   v2InferRoutes,
+  v2ExplainRoutes,
   adminListRoutes,
   adminLoadRoutes,
   adminUnloadRoutes,

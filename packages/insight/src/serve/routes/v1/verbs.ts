@@ -8,6 +8,7 @@ import type { ServeContext } from '../../http/context';
 import { parseVersion } from '../shared';
 import { classifyVerb } from './classify';
 import { classifyImageVerb } from './classify_image';
+import { explainVerb } from './explain';
 import { predictVerb } from './predict';
 
 export interface VerbTarget {
@@ -22,6 +23,7 @@ export const VERBS: Record<string, VerbHandler> = {
   predict: predictVerb,
   classify: classifyVerb,
   'classify-image': classifyImageVerb,
+  explain: explainVerb,
 };
 
 export function verbRoutes(ctx: ServeContext): RouteOptions[] {
