@@ -14,6 +14,7 @@ import sharp from 'sharp';
 
 import { initBackend } from '../../src/backend';
 import type { Normalization } from '../../src/data';
+import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
 import { explain } from '../../src/explain/explain';
 import { gridLayout } from '../../src/explain/render/grid';
 import { stripLayout } from '../../src/explain/render/neighbour_strip';
@@ -21,6 +22,7 @@ import { overlayLayout } from '../../src/explain/render/overlay';
 import { EXPLANATION_FILES, imageStem } from '../../src/explain/write_outputs';
 import { decodeNpy } from '../../src/format/npy';
 import { setInsightMetadata } from '../../src/models/metadata';
+import { fieldsOf } from '../../src/run/config_schema';
 import { saveModel } from '../../src/run/model_io';
 import { RunDir } from '../../src/run/run_dir';
 import { compactFiles } from '../../src/cli/commands/explain';
@@ -189,6 +191,18 @@ describe('insight explain <model dir> images', () => {
     }
     assert.equal(readJson(path.join(out, '000_0000.json')).methods.ig.attributions[0][0].length, 3);
     assert.equal(fs.readFileSync(path.join(out, 'notes.txt'), 'utf8'), 'mine');
+  });
+});
+
+describe('README', () => {
+  it('documents every flag of insight explain in its CLI reference section', () => {
+    const readme = fs.readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const start = readme.indexOf('\n### insight explain\n');
+    assert.ok(start >= 0, '### insight explain');
+    const part = readme.slice(start, readme.indexOf('\n### ', start + 1));
+    for (const field of fieldsOf(EXPLAIN_COMMAND_SCHEMA)) {
+      if (!field.noFlag) assert.ok(part.includes(`| \`${field.flag}`), field.flag);
+    }
   });
 });
 
