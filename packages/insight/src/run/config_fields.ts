@@ -14,13 +14,22 @@ export const PROGRESS_KINDS = ['auto', 'bar', 'log', 'none'] as const;
 export type ProgressKind = (typeof PROGRESS_KINDS)[number];
 export const AUGMENTATIONS = ['crop', 'flip', 'cutout'] as const;
 export type Augmentation = (typeof AUGMENTATIONS)[number];
+export const SPLIT_METHODS = ['auto', 'stratified', 'last'] as const;
+export type SplitMethod = (typeof SPLIT_METHODS)[number];
 
 export const FIELDS = {
   data: Nullable(Text(), { placeholder: '<path>',
     help: 'Dataset: a CIFAR-10 binary archive (.tar.gz) or folder, or an image folder (<class>/<image>). Default: CIFAR-10 from the cache ($INSIGHT_HOME/datasets or ~/.insight/datasets).' }),
   dataset: OneOf(DATASET_KINDS, { default: 'auto', placeholder: '<kind>',
     help: 'How to read --data; auto: an archive or a folder with data_batch_*.bin is CIFAR-10, any other folder an image folder.' }),
-  limit: Nullable(Type.Integer({ minimum: 2 }), { placeholder: '<n>', help: 'Use only the first <n> images of the dataset (quick runs).' }),
+  limit: Nullable(Type.Integer({ minimum: 2 }), { placeholder: '<n>',
+    help: 'Use only <n> images of the dataset (quick runs): the same share of every class (stratified split), or the first <n> (last).' }),
+  valData: Nullable(Text(), { placeholder: '<path>',
+    help: 'A separate validation set (image folder or CIFAR-10 archive/folder, classes matched by name); every --data image then trains.' }),
+  splitMethod: OneOf(SPLIT_METHODS, { default: 'auto', placeholder: '<method>',
+    help: 'Train/validation split: stratified (a seeded share of every class), last (the last records), auto: stratified for image folders, last for CIFAR-10 (its house split).' }),
+  splitSeed: Type.Integer({ default: 0, minimum: 0, maximum: 2 ** 31 - 1, placeholder: '<n>',
+    help: 'Seed of the stratified split and --limit, apart from --seed so runs with different seeds validate on the same images.' }),
   augment: ListOf(AUGMENTATIONS, { default: [], placeholder: '<list>',
     help: 'Training augmentations, comma-separated: crop (random crop after padding), flip (horizontal), cutout; none = off (the reference).' }),
   epochs: Type.Integer({ default: 10, minimum: 1, placeholder: '<n>', help: 'Epochs to train.' }),
