@@ -2,6 +2,8 @@
 // else asks a RunDir (or the constants below) for paths.
 //   run.json              { id, status: 'running' | 'completed' | 'failed', ... } — 'completed' is written last
 //   config.json           the validated config the run was started with
+//   data.json             the data it used: the train/validation split (method, seed, counts per class, validation
+//                         files) and the files skipped as unreadable (run/dataset_source.ts writes it)
 //   metrics.jsonl         one JSON object per logged epoch (and per N steps when asked)
 //   tags.json             the run's tags (a JSON list of strings), written by `insight runs tag`
 //   checkpoints/          last/ and best/, each a complete checkpoint (see checkpoint.ts)
@@ -46,6 +48,7 @@ export const RUNS_INDEX_FILE = 'index.sqlite';
 
 const RUN_JSON = 'run.json';
 const CONFIG_JSON = 'config.json';
+const DATA_JSON = 'data.json';
 const METRICS_JSONL = 'metrics.jsonl';
 const TAGS_JSON = 'tags.json';
 const CHECKPOINTS = 'checkpoints';
@@ -83,6 +86,8 @@ export class RunDir {
   get id(): string { return path.basename(this.dir); }
   get runJson(): string { return path.join(this.dir, RUN_JSON); }
   get configJson(): string { return path.join(this.dir, CONFIG_JSON); }
+  /** data.json: the run's split and skipped files (run/dataset_source.ts DataRecord). */
+  get dataJson(): string { return path.join(this.dir, DATA_JSON); }
   get metricsJsonl(): string { return path.join(this.dir, METRICS_JSONL); }
   get tagsJson(): string { return path.join(this.dir, TAGS_JSON); }
   get checkpointsDir(): string { return path.join(this.dir, CHECKPOINTS); }
