@@ -1,6 +1,7 @@
 // The run directory, `<runs dir>/<run-id>/`. This module is the only place that spells its file names; everything
 // else asks a RunDir (or the constants below) for paths.
-//   run.json              { id, status: 'running' | 'completed' | 'failed', ... } — 'completed' is written last
+//   run.json              { id, status: 'running' | 'completed' | 'failed' | 'interrupted', pid, host, heartbeatAt,
+//                         ... } — 'completed' is written last; a 'running' run whose process is gone has crashed
 //   config.json           the validated config the run was started with
 //   data.json             the data it used: the train/validation split (method, seed, counts per class, validation
 //                         files) and the files skipped as unreadable (run/dataset_source.ts writes it)
@@ -60,7 +61,8 @@ const PREDICTIONS_JSON = 'predictions.json';
 const EXPLAIN = 'explain';
 const MEMORY = 'memory';
 
-export type RunStatus = 'running' | 'completed' | 'failed';
+/** 'interrupted': stopped by SIGINT/SIGTERM after saving checkpoints/last (resumable). */
+export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
 
 /** Contents of run.json. */
 export interface RunInfo {
@@ -68,8 +70,12 @@ export interface RunInfo {
   status: RunStatus;
   createdAt: string;
   updatedAt: string;
-  /** Set when status is 'failed'. */
+  /** Set when status is 'failed' (the error) or 'interrupted' (where it stopped). */
   error?: string;
+  /** The training process while it runs: its pid, its host, and the time of its last heartbeat (run/liveness.ts). */
+  pid?: number;
+  host?: string;
+  heartbeatAt?: string;
   /** Free-form facts recorded at completion (final metrics, backend, durations). */
   summary?: Record<string, unknown>;
 }
@@ -188,6 +194,19 @@ export class RunDir {
   setStatus(status: RunStatus, extra: Partial<Pick<RunInfo, 'error' | 'summary'>> = {}): void {
     const info = this.readInfo();
     this.writeInfo({ ...info, ...extra, status, updatedAt: new Date().toISOString() });
+  }
+
+  /**
+   * Renews run.json's heartbeat time (status and updatedAt unchanged), recording `fields` with it — the process
+   * (pid, host) when a process takes the run on, `error: undefined` to drop a previous interruption's.
+   */
+  heartbeat(fields: Partial<Pick<RunInfo, 'pid' | 'host' | 'error'>> = {}): void {
+    this.writeInfo({ ...this.readInfo(), ...fields, heartbeatAt: new Date().toISOString() });
+  }
+
+  /** Rewrites config.json (a resumed run given a new epoch target records it). */
+  writeConfig(config: unknown): void {
+    writeFileAtomic(this.configJson, `${JSON.stringify(config, null, 2)}\n`);
   }
 
   private writeInfo(info: RunInfo): void {
