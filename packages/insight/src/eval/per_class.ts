@@ -22,9 +22,14 @@ export function perClassMetrics(matrix: number[][], classNames: string[]): Class
   });
 }
 
-/** Unweighted means over classes (macro average). */
+/**
+ * Unweighted means over the classes that have examples (support > 0): a class absent from the evaluated data has
+ * no recall to speak of, and counting it as 0 would punish a model for classes nobody asked about (e.g. a folder
+ * holding 2 of a model's 10 classes). This is scikit-learn's `precision_recall_fscore_support(y_true, y_pred,
+ * labels=np.unique(y_true), average='macro')`; NaN when no class has examples.
+ */
 export function macroAverage(perClass: ClassMetrics[]): { precision: number; recall: number; f1: number } {
-  const n = perClass.length;
-  const mean = (key: 'precision' | 'recall' | 'f1') => perClass.reduce((s, c) => s + c[key], 0) / n;
+  const present = perClass.filter((c) => c.support > 0);
+  const mean = (key: 'precision' | 'recall' | 'f1') => present.reduce((s, c) => s + c[key], 0) / present.length;
   return { precision: mean('precision'), recall: mean('recall'), f1: mean('f1') };
 }

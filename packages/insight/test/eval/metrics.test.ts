@@ -39,8 +39,24 @@ describe('classification metrics', () => {
     const skewed = perClassMetrics([[3, 1, 0], [0, 0, 0], [2, 0, 0]], names);
     assert.deepEqual(skewed.map((c) => [c.precision, c.recall, c.support]), [[0.6, 0.75, 4], [0, 0, 0], [0, 0, 2]]);
     assert.ok(Math.abs(skewed[0].f1 - (2 * 0.6 * 0.75) / 1.35) < 1e-12);
+    // The macro average leaves out class 1, which has no examples: (0.6 + 0) / 2, (0.75 + 0) / 2.
     const macro = macroAverage(skewed);
-    assert.ok(Math.abs(macro.precision - 0.2) < 1e-12 && Math.abs(macro.recall - 0.25) < 1e-12);
+    assert.ok(Math.abs(macro.precision - 0.3) < 1e-12 && Math.abs(macro.recall - 0.375) < 1e-12, JSON.stringify(macro));
+  });
+
+  it('the macro average counts only classes with examples (data holding a subset of the classes)', () => {
+    // 4 classes, examples of classes 0 and 2 only; class 1 and 3 are predicted (wrongly) once each.
+    const perClass = perClassMetrics([[8, 1, 1, 0], [0, 0, 0, 0], [2, 0, 7, 1], [0, 0, 0, 0]], ['a', 'b', 'c', 'd']);
+    assert.deepEqual(perClass.map((c) => c.support), [10, 0, 10, 0]);
+    // By hand, as scikit-learn's precision_recall_fscore_support(..., labels=[0, 2], average='macro'):
+    // precision (8/10 + 7/8) / 2, recall (8/10 + 7/10) / 2, F1 (0.8 + 2·0.875·0.7/1.575) / 2.
+    const macro = macroAverage(perClass);
+    assert.ok(Math.abs(macro.precision - 0.8375) < 1e-12, `precision ${macro.precision}`);
+    assert.ok(Math.abs(macro.recall - 0.75) < 1e-12, `recall ${macro.recall}`);
+    assert.ok(Math.abs(macro.f1 - (0.8 + 0.7 / 0.9) / 2) < 1e-12, `f1 ${macro.f1}`);
+    // Counting the empty classes as 0 (the old behaviour) would have given half of each.
+    assert.ok(macro.f1 > 0.78);
+    assert.ok(Number.isNaN(macroAverage(perClassMetrics([[0, 0], [0, 0]], ['a', 'b'])).f1), 'no examples at all: NaN');
   });
 
   it('top-k accuracy and top-k indices', () => {
