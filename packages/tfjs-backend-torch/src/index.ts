@@ -9,7 +9,7 @@ import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 import { TorchBackend } from './backend';
 import { registerCpuKernels } from './cpu_kernels/register_cpu_kernels';
-import { registerFusedGradients } from './gradients/relu_grad';
+import { registerGradients } from './gradients/register_gradients';
 import { binding, bindingError, HOW_TO_GET_LIBTORCH } from './binding';
 import { registerAllKernels } from './register_all_kernels';
 import { defaultThreadCount, getNumThreads, setNumThreads, THREADS_ENV } from './threads';
@@ -32,10 +32,11 @@ registerCpuKernels();
 if (binding !== null) {
   binding.setNumThreads(defaultThreadCount());
   // The engine creates the highest-priority backend on first use, normally after every import has run, so
-  // the fused gradients registered then replace tfjs-core's even where @tensorflow/tfjs-layers (whose bundle
-  // registers tfjs-core's gradients when loaded) is imported after this package.
+  // the gradients registered then (the fused ReLU one and the corrections of tfjs-core's, gradients/) replace
+  // tfjs-core's even where @tensorflow/tfjs-layers (whose bundle registers tfjs-core's gradients when loaded) is
+  // imported after this package.
   tf.registerBackend(BACKEND_NAME, () => {
-    registerFusedGradients();
+    registerGradients();
     return new TorchBackend();
   }, 3);
   registerAllKernels();

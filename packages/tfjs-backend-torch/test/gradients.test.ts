@@ -80,26 +80,18 @@ function assertMatches(actual: tf.Tensor, expected: number[], shape: number[], w
  * failure that asks to delete the entry), and where both backends are listed they must agree with each other.
  */
 type Departure = { backends: string[]; reason: string } & ({ throws: RegExp } | { differs: true });
-const CORE_MIRROR_PAD = 'tfjs-core\'s MirrorPad gradient slices dy and drops what the mirrored copies receive';
-const CORE_AVG_POOL = 'tfjs\'s AvgPoolGrad (cpu, and torch which follows it) divides every window by kh*kw, padding ' +
-  'included, while AvgPool averages only the pixels inside the image; PyTorch\'s gradient is the adjoint of the forward';
+const CPU_AVG_POOL = 'tfjs-backend-cpu\'s AvgPoolGrad divides every window by kh*kw, padding included, while AvgPool ' +
+  'averages only the pixels inside the image; the gradient (PyTorch\'s, TensorFlow\'s, and torch\'s since ' +
+  'kernels/AvgPoolGrad.ts) divides by the pixels inside';
 const CPU_RESIZE_BILINEAR = 'tfjs-backend-cpu\'s ResizeBilinearGrad returns [batch, width, height, depth] and ignores ' +
   'halfPixelCenters';
 const CPU_RESIZE_NEAREST = 'tfjs-backend-cpu\'s ResizeNearestNeighborGrad offsets dy by the images\' batch stride ' +
   '(wrong for batch > 1) and ignores halfPixelCenters';
-const both = ['torch', 'cpu'];
+// tfjs-core's gradients of MirrorPad, BatchMatMul and SquaredDifference (broadcast) and Cumsum (axis not last) were
+// wrong too; src/gradients/ replaces them on every backend, so those cases must match PyTorch on torch and cpu.
 const DEPARTURES: Record<string, Departure> = {
-  'avgPool 3x3 same strides 2': { backends: both, differs: true, reason: CORE_AVG_POOL },
-  'avgPool 3x3 same strides 1': { backends: both, differs: true, reason: CORE_AVG_POOL },
-  'mirrorPad reflect': { backends: both, differs: true, reason: CORE_MIRROR_PAD },
-  'mirrorPad symmetric': { backends: both, differs: true, reason: CORE_MIRROR_PAD },
-  'mirrorPad reflect NHWC': { backends: both, differs: true, reason: CORE_MIRROR_PAD },
-  'batchMatMul broadcast batch [2] x [1]': { backends: both, throws: /gradient of input 'b' has shape '2,4,5'/,
-    reason: 'tfjs-core\'s BatchMatMul gradient does not sum over broadcast batch dimensions' },
-  'squaredDifference broadcast': { backends: both, throws: /gradient of input 'b' has shape '3,4'/,
-    reason: 'tfjs-core\'s SquaredDifference gradient does not sum over broadcast dimensions' },
-  'cumsum axis 0': { backends: both, throws: /gradient of input 'x' has shape '3,4'/,
-    reason: 'tfjs-core\'s Cumsum gradient transposes its result when the axis is not the last' },
+  'avgPool 3x3 same strides 2': { backends: ['cpu'], differs: true, reason: CPU_AVG_POOL },
+  'avgPool 3x3 same strides 1': { backends: ['cpu'], differs: true, reason: CPU_AVG_POOL },
   'resizeBilinear up legacy': { backends: ['cpu'], throws: /has shape '2,5,4,2'/, reason: CPU_RESIZE_BILINEAR },
   'resizeBilinear up alignCorners': { backends: ['cpu'], throws: /has shape '2,5,4,2'/, reason: CPU_RESIZE_BILINEAR },
   'resizeBilinear up halfPixelCenters': { backends: ['cpu'], throws: /has shape '2,5,4,2'/, reason: CPU_RESIZE_BILINEAR },
@@ -189,3 +181,93 @@ test('the backward passes above ran native torch kernels', () => {
   assert.deepEqual(backward.filter((k) => !spy.ran.has(k)), [], 'kernels that no case ran');
   assert.deepEqual(backward.filter((k) => !nativeKernelNames.has(k)), [], 'kernels that are not native');
 });
+
+// Beyond the fixture's shapes: a linear op's gradient is its adjoint, so <op(x), dy> = <x, dx> for any x and dy (one
+// random pair exposes a wrong adjoint: it would have to miss by a vector orthogonal to x). For matMul, which is linear
+// in each input, the same holds for a and for b. Inner products within 1e-4 relative.
+const randomTensor = (shape: number[], seed: number) => tf.tensor(random(size(shape), -1, 1, seed), shape);
+const dot = (u: tf.Tensor, v: tf.Tensor) => tf.sum(tf.mul(u, v)).dataSync()[0];
+
+function assertAdjoint(what: string, f: (x: tf.Tensor) => tf.Tensor, xShape: number[], seed: number): void {
+  tf.tidy(() => {
+    const x = randomTensor(xShape, seed);
+    const y = f(x);
+    const dy = randomTensor(y.shape, seed + 1);
+    const dx = tf.grad(f)(x, dy);
+    assert.deepEqual(dx.shape, xShape, `${what}: shape of the gradient`);
+    const [xDx, yDy] = [dot(x, dx), dot(y, dy)];
+    assert.ok(Math.abs(xDx - yDy) <= 1e-4 * Math.max(1, Math.abs(yDy)), `${what}: <x, dx> = ${xDx}, <y, dy> = ${yDy}`);
+  });
+}
+
+/** Runs `fn` on `backend`, then makes torch active again (the other tests expect it), and checks for leaks. */
+async function on(backend: string, fn: () => void): Promise<void> {
+  await tf.setBackend(backend);
+  try {
+    const numTensors = tf.memory().numTensors;
+    fn();
+    assert.equal(tf.memory().numTensors, numTensors, `tensors leaked on ${backend}`);
+  } finally {
+    await tf.setBackend('torch');
+  }
+}
+
+const mirrorPads: Array<[number[], Array<[number, number]>, 'reflect' | 'symmetric']> = [
+  [[2, 3, 4], [[1, 1], [0, 2], [3, 0]], 'reflect'],
+  [[2, 3, 4], [[2, 0], [1, 3], [0, 4]], 'symmetric'],
+  [[1, 5, 4, 2], [[0, 0], [4, 4], [3, 3], [0, 0]], 'symmetric'],
+];
+const cumsums: Array<[number, boolean, boolean]> = [[0, false, false], [1, true, false], [1, false, true], [2, true, true]];
+// [a, b, transposeA, transposeB, backends]. tfjs-backend-cpu's BatchMatMul forward flattens the batch dimensions and
+// so broadcasts only where one side's are all 1 or both sides' are equal: [2,1] x [3] runs on torch only.
+const matMuls: Array<[number[], number[], boolean, boolean, string[]]> = [
+  [[3, 4], [2, 4, 5], false, false, ['torch', 'cpu']],
+  [[4, 3], [2, 4, 5], true, false, ['torch', 'cpu']],
+  [[1, 4, 3], [2, 5, 4], true, true, ['torch', 'cpu']],
+  [[2, 1, 3, 4], [3, 5, 4], false, true, ['torch']],
+];
+const avgPools: Array<[number[], [number, number], [number, number], 'same' | 'valid' | number]> = [
+  [[2, 7, 6, 3], [3, 2], [2, 1], 'same'],
+  [[1, 4, 4, 1], [2, 2], [1, 1], 'same'],
+  [[1, 6, 7, 2], [5, 5], [2, 2], 'same'],
+  [[1, 5, 5, 2], [3, 3], [1, 1], 1],
+];
+
+for (const backend of ['torch', 'cpu']) {
+  test(`on ${backend}, the replaced gradients of mirrorPad, cumsum and matMul (broadcast) are their forward's adjoints`,
+    () => on(backend, () => {
+      mirrorPads.forEach(([shape, paddings, mode], i) => assertAdjoint(`mirrorPad ${mode} ${JSON.stringify(paddings)}`,
+        (x) => tf.mirrorPad(x, paddings, mode), shape, 10 * i));
+      cumsums.forEach(([axis, exclusive, reverse], i) => assertAdjoint(`cumsum axis ${axis} ${exclusive} ${reverse}`,
+        (x) => tf.cumsum(x, axis, exclusive, reverse), [3, 4, 5], 100 + 10 * i));
+      matMuls.filter((m) => m[4].includes(backend)).forEach(([sa, sb, ta, tb], i) => tf.tidy(() => {
+        const [a, b] = [randomTensor(sa, 200 + 10 * i), randomTensor(sb, 205 + 10 * i)];
+        assertAdjoint(`matMul [${sa}] x [${sb}] ${ta} ${tb}, in a`, (x) => tf.matMul(x, b, ta, tb), sa, 300 + 10 * i);
+        assertAdjoint(`matMul [${sa}] x [${sb}] ${ta} ${tb}, in b`, (x) => tf.matMul(a, x, ta, tb), sb, 400 + 10 * i);
+      }));
+    }));
+}
+
+test('on torch, AvgPoolGrad is the adjoint of AvgPool, with symmetric and asymmetric padding', () => on('torch', () => {
+  avgPools.forEach(([shape, filterSize, strides, pad], i) => assertAdjoint(`avgPool ${filterSize} ${strides} ${pad}`,
+    (x) => tf.avgPool(x as tf.Tensor4D, filterSize, strides, pad), shape, 500 + 10 * i));
+}));
+
+// tfjs-core's mirror_pad_test 'grad' expects [30, 40, 50] (the slice of dy); x[1] is copied to outputs 1, 3 and 5.
+for (const backend of ['torch', 'cpu']) {
+  test(`on ${backend}, mirrorPad's gradient is TensorFlow's MirrorPadGrad where tfjs-core's suite asserts the old one`,
+    () => on(backend, () => tf.tidy(() => {
+      const da = tf.grad((x) => tf.mirrorPad(x, [[2, 1]], 'reflect'))(tf.tensor1d([1, 2, 3]), tf.tensor1d([10, 20, 30, 40, 50, 60]));
+      assert.deepEqual(Array.from(da.dataSync()), [30, 120, 60]);
+    })));
+}
+
+// tfjs-core's avg_pool_test 'gradient x=[3,3,1] f=[3,3] s=1 p=explicit' expects dy/9 ([0,1,1,0,2,2,0,3,3]); the windows
+// of output column 1 hold 4, 6, 4 and 2 real pixels, so dy [3, 6, 9, 12] / counts = [0.75, 1, 2.25, 6] reaches them.
+test('on torch, AvgPoolGrad with explicit padding where tfjs-core\'s suite asserts the old convention', () => on('torch', () => {
+  tf.tidy(() => {
+    const dx = tf.grad((x) => tf.avgPool(x as tf.Tensor3D, 3, 1, [[0, 0], [1, 2], [0, 1], [0, 0]]))(
+      tf.tensor3d([0, 1, 2, 3, 4, 5, 6, 7, 8], [3, 3, 1]), tf.tensor3d([0, 3, 0, 6, 0, 9, 0, 12], [4, 2, 1]));
+    assertMatches(dx, [0, 1.75, 1.75, 0, 4, 4, 0, 9.25, 9.25], [3, 3, 1], 'dx');
+  });
+}));
