@@ -2,7 +2,8 @@
 //   Error INSIGHT_E_CONFIG: lr must be a number > 0. Received: lr=-1. Pass e.g. --lr 0.001 (default: 0.001).
 // — and the exit status of its code. The codes (stable; documented in the README's error table, which a test
 // checks) are the catalogue in ../errors, shared with the library and the servers. No stack trace unless
-// INSIGHT_DEBUG=1.
+// INSIGHT_DEBUG=1. Library errors that recommend a library option (`pass path: '<archive or folder>' to
+// loadCifar10`) are restated with the flag that sets it (`pass --data <archive or folder>`).
 import { CommanderError } from 'commander';
 
 import { InsightError, ruleError } from '../errors';
@@ -34,9 +35,31 @@ function fromCommander(error: CommanderError, { command, commands }: UsageContex
   return ruleError('INSIGHT_E_USAGE', 'The command line must match the usage.', { error: message }, help);
 }
 
-/** Any thrown value as an InsightError: ours as they are, commander's usage errors restated, the rest internal. */
+/**
+ * `<function> <option>` → the flag that sets that option on the command line. Library fixes phrase a recommended
+ * option as `pass <option>: <value> to <function>`; those listed here are restated for the CLI.
+ */
+const FLAG_OF_LIBRARY_OPTION: Record<string, string> = {
+  'loadCifar10 path': '--data',
+};
+
+/** `message` with every `pass <option>: '<value>' to <function>` of a known option restated as `pass <flag> <value>`. */
+export function inCliTerms(message: string): string {
+  return message.replace(/\bpass (\w+): '([^']*)' to (\w+)\b/g, (whole, option: string, value: string, fn: string) => {
+    const flag = FLAG_OF_LIBRARY_OPTION[`${fn} ${option}`];
+    return flag === undefined ? whole : `pass ${flag} ${value}`;
+  });
+}
+
+/**
+ * Any thrown value as an InsightError: ours in CLI terms (see inCliTerms), commander's usage errors restated, the
+ * rest internal.
+ */
 export function toInsightError(error: unknown, usage: UsageContext = { command: '', commands: [] }): InsightError {
-  if (error instanceof InsightError) return error;
+  if (error instanceof InsightError) {
+    const message = inCliTerms(error.message);
+    return message === error.message ? error : new InsightError(error.code, message, { cause: error });
+  }
   if (error instanceof CommanderError) return fromCommander(error, usage);
   const message = error instanceof Error ? error.message : String(error);
   return new InsightError('INSIGHT_E_INTERNAL', message, { cause: error });

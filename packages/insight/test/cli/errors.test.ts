@@ -6,7 +6,9 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { ERROR_CODES, type ErrorCode } from '../../src/errors';
+import { formatError, inCliTerms, toInsightError } from '../../src/cli/errors';
+import { loadCifar10 } from '../../src/data';
+import { ERROR_CODES, InsightError, type ErrorCode } from '../../src/errors';
 import { runBin, runMain } from './io';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-cli-errors-'));
@@ -93,5 +95,28 @@ describe('bad input', () => {
     const runs = path.join(tmp, 'runs');
     await runMain(['train', '--data', path.join(tmp, 'missing'), '--runs-dir', runs]);
     assert.equal(fs.existsSync(runs), false);
+  });
+});
+
+describe('library wording restated for the command line', () => {
+  it('a fix naming loadCifar10\'s path option names --data when the error reaches the CLI', async () => {
+    // The real error of an empty cache (as `insight train` without --data meets it offline), raised by the library.
+    const cacheDir = fs.mkdtempSync(path.join(tmp, 'empty-cache-'));
+    const error = await loadCifar10({ cacheDir, download: false }).then(() => null, (e: unknown) => e);
+    assert.ok(error instanceof InsightError, String(error));
+    assert.match(error.message, /or pass path: '<archive or folder>' to loadCifar10, /, 'the library names its own option');
+    const shown = formatError(toInsightError(error));
+    assert.match(shown, /^Error INSIGHT_E_DATA: CIFAR-10 is not in the cache and downloading is turned off\. Received: download=false, cacheDir=".*"\. /);
+    assert.match(shown, /\(or its extracted folder at .*cifar-10-batches-bin\), or pass --data <archive or folder>, or set INSIGHT_HOME to /);
+    assert.doesNotMatch(shown, /loadCifar10|path:/);
+    assert.equal(toInsightError(error).code, 'INSIGHT_E_DATA');
+    assert.equal(toInsightError(error).exitCode, 3);
+  });
+
+  it('only options the CLI has a flag for are restated; other errors pass through unchanged', () => {
+    assert.equal(inCliTerms("Pass e.g. --lr 0.001, or pass path: 'x' to loadCifar10."), 'Pass e.g. --lr 0.001, or pass --data x.');
+    assert.equal(inCliTerms("pass workers: '2' to createSupervisor"), "pass workers: '2' to createSupervisor");
+    const plain = new InsightError('INSIGHT_E_CONFIG', 'lr must be a number > 0. Received: lr=0. Pass e.g. --lr 0.001.');
+    assert.equal(toInsightError(plain), plain);
   });
 });
