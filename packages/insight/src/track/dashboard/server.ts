@@ -10,6 +10,7 @@ import { RunIndex } from '../run_index';
 import type { DashboardConfig } from './config';
 import type { DashboardContext } from './context';
 import { frameworkErrors, installErrorHandlers } from './http_errors';
+import { explanationsRoute } from './routes/explanations';
 import { metricsStreamRoute } from './routes/metrics_stream';
 import { runDetailRoute } from './routes/run_detail';
 import { runFileRoute } from './routes/run_file';
@@ -17,7 +18,7 @@ import { runsListRoute } from './routes/runs_list';
 import { staticFilesRoute } from './routes/static_files';
 
 const ROUTES: ((app: FastifyInstance, ctx: DashboardContext) => void)[] = [
-  staticFilesRoute, runsListRoute, runDetailRoute, runFileRoute, metricsStreamRoute,
+  staticFilesRoute, runsListRoute, runDetailRoute, runFileRoute, metricsStreamRoute, explanationsRoute,
 ];
 
 /** The app (not listening): tests call app.inject(). */

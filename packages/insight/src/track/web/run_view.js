@@ -1,9 +1,10 @@
 // A run's page (#/run/<id>): status and summary metrics, its learning curves (live while it trains), the config,
 // the final report (confusion matrix image, or a table drawn from report/metrics.json; per-class precision,
-// recall, F1) and the sample predictions grid. A run deleted while the page is open says so instead of going blank.
+// recall, F1), the sample predictions grid and the explanations panel (explanations_view.js). A run deleted while the page is open says so instead of going blank.
 import { ApiError, getJson } from './api.js';
 import { LineChart, colorOf, seriesOf } from './chart.js';
 import { fill, h } from './dom.js';
+import { mountExplanations } from './explanations_view.js';
 import * as fmt from './format.js';
 import { store, subscribe, watchRuns } from './store.js';
 
@@ -62,6 +63,7 @@ export function mountRunView(root, id) {
   let disposed = false;
   let detail = null;
   let lastStatus = null;
+  let stopExplanations = null;
   const lossChart = h('div', { class: 'chart', id: 'loss-chart' });
   const accuracyChart = h('div', { class: 'chart', id: 'accuracy-chart' });
   const charts = [new LineChart(lossChart, { height: 260, empty: 'No loss logged yet.' }), new LineChart(accuracyChart, { height: 260, empty: 'No accuracy logged yet.' })];
@@ -97,6 +99,7 @@ export function mountRunView(root, id) {
 
   function render() {
     const { run } = detail;
+    const explanations = h('div', { id: 'explanations-panel' });
     fill(body,
       h('section', { class: 'card' },
         h('h1', { class: 'run-title' }, run.id, ' ', h('span', { class: `badge ${run.status}`, id: 'run-status' }, store.status.get(id) ?? run.status)),
@@ -115,7 +118,10 @@ export function mountRunView(root, id) {
       h('section', { class: 'card', id: 'predictions-section' }, h('h2', {}, 'Sample predictions'),
         detail.images.predictions
           ? h('img', { id: 'predictions-image', class: 'report-image', alt: 'sample predictions', src: `/api/runs/${encodeURIComponent(id)}/files/predictions.png?t=${Date.now()}` })
-          : h('p', { class: 'muted' }, 'None yet: written at the end of training (with TensorBoard logging on).')));
+          : h('p', { class: 'muted' }, 'None yet: written at the end of training (with TensorBoard logging on).')),
+      h('section', { class: 'card', id: 'explanations-section' }, h('h2', {}, 'Explanations'), explanations));
+    stopExplanations?.();
+    stopExplanations = mountExplanations(explanations, id);
     drawCharts();
   }
 
@@ -149,6 +155,7 @@ export function mountRunView(root, id) {
 
   return () => {
     disposed = true;
+    stopExplanations?.();
     unsubscribe();
     charts.forEach((c) => c.destroy());
   };
