@@ -215,9 +215,9 @@ describe('explanation limits and errors', () => {
       [{ instances: x, png: 'yes' }, 'tiny', /^"png" must be true or false\./],
       [{ instances: x, backend: 'cpu' }, 'tiny', /may only have the keys/],
       [{ methods: 'gradcam' }, 'tiny', /^A :explain body must have exactly one of "instances" \(row format\) and "inputs" \(columnar format\)\./],
-      [{ instances: x, methods: 'gradcam', layer: 'nope' }, 'tiny', /^layer must name a layer of the model \(gradcam reads its activations\)\. Received: layer="nope"\./],
+      [{ instances: x, methods: 'gradcam', layer: 'nope' }, 'tiny', /^layer must name a layer of the model \((gradcam|Grad-CAM) reads its activations\)\. Received: .*layer="nope"\./],
       [{ instances: x, methods: 'occlusion', window: 9 }, 'tiny', /^occlusion's window must fit in the image/],
-      [{ instances: x, methods: 'gradcam' }, 'dense', /^gradcam needs a convolutional layer \(a 4D kernel and a 4D \[n, h, w, c\] output\)\. .*Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion\.$/],
+      [{ instances: x, methods: 'gradcam' }, 'dense', /^(gradcam|Grad-CAM) needs a convolutional layer \(a 4D kernel and a 4D \[n, h, w, c\] output\)\. Received: .*Use a method that needs no convolution/],
     ];
     const before = tf.memory().numTensors;
     for (const [payload, model, message] of cases) {
