@@ -4,6 +4,9 @@
 //
 //   node --import tsx examples/seed-cnn.ts [--epochs 10] [--limit 50000] [--data cifar-10-binary.tar.gz]
 //
+// (In a checkout of the repository, add --conditions=source to node so '@insight/insight' is read from src/.)
+// tf and tfl come from '@insight/insight', the TensorFlow.js it runs on: one copy, the torch backend selected.
+//
 // Two differences from the tutorial, both forced by circumstance and both stated in the output:
 // - CIFAR-10's test split is withheld on this project's machines, so the tutorial's `validation_data=(test...)`
 //   becomes the last 5,000 training images (10% of --limit), and the final evaluation is labelled "validation".
@@ -12,10 +15,7 @@
 //   loss, so the integer labels go in one-hot; the loss value is the same number as with sparse labels.
 import { parseArgs } from 'node:util';
 
-import * as tfl from '@tensorflow/tfjs-layers';
-
-import { initBackend, tf } from '../src/backend';
-import { loadCifar10, splitTrainValidation, subsetDataset, type ImageDataset } from '../src/data';
+import { initBackend, loadCifar10, splitTrainValidation, subsetDataset, tf, tfl, type ImageDataset } from '@insight/insight';
 
 const { values: args } = parseArgs({
   options: {

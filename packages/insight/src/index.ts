@@ -13,7 +13,7 @@
 //   const [first] = await predict({ model: runDir, images: ['cat.jpg'], topK: 3 });
 
 // The workflows and their configs.
-export { train, type TrainOptions, type TrainResult } from './train/train';
+export { train, type TrainOptions, type TrainResult, type TrainInput } from './train/train';
 export { resolveTrainConfig, TRAIN_SCHEMA, TRAIN_DEFAULTS, RESUME_OVERRIDABLE, type TrainConfig } from './train/config';
 export { AUGMENTATIONS, type Augmentation } from './run/config_fields';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './finetune/finetune';
@@ -24,13 +24,16 @@ export { predict, type Prediction } from './eval/predict';
 export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';
 export { main } from './cli/main';
 
-// The backend and errors.
+// The backend and errors. `tf` (tfjs-core) and `tfl` (tfjs-layers: tfl.sequential, tfl.layers, tfl.initializers ...)
+// are the very TensorFlow.js Insight runs on: build your models with them, never with a second copy of the packages.
 export { tf, initBackend } from './backend';
+export * as tfl from '@tensorflow/tfjs-layers';
 export { ERROR_CODES, InsightError, type ErrorCode, type ErrorCodeInfo } from './errors';
 
 // Models.
 export { createModel, describeModels, type CreateModelOptions } from './models/registry';
 export { MODEL_NAMES } from './models/names';
+export { buildCustomModel, checkCustomModel, type CustomModel, type ModelBuilder, type ModelBuilderOptions } from './models/custom_model';
 export { buildSeedCnn, type SeedCnnOptions } from './models/seed_cnn';
 export { buildResnet, type ResnetOptions } from './models/resnet';
 export { getInsightMetadata, setInsightMetadata, type InsightModelMetadata } from './models/metadata';

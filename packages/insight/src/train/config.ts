@@ -4,9 +4,9 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { ruleError } from '../errors';
-import { MODEL_NAMES } from '../models/names';
+import { modelChoiceOf } from '../models/model_choice';
 import { FIELDS } from '../run/config_fields';
-import { Nullable, OneOf, validateConfig } from '../run/config_schema';
+import { Nullable, OneOf, Text, validateConfig } from '../run/config_schema';
 import { OPTIMIZER_NAMES } from './optimizers/names';
 import { SCHEDULE_NAMES } from './schedules/names';
 import { MONITORS } from './state';
@@ -22,7 +22,8 @@ export const TRAIN_SCHEMA = Type.Object({
   valData: FIELDS.valData,
   splitMethod: FIELDS.splitMethod,
   splitSeed: FIELDS.splitSeed,
-  model: OneOf(MODEL_NAMES, { default: 'seed-cnn', placeholder: '<name>', help: 'Architecture from the zoo.' }),
+  model: Text({ default: 'seed-cnn', placeholder: '<name|file>',
+    help: 'Architecture from the zoo (seed-cnn, resnet), or your own: a .ts/.js module whose default export builds it, or a model.json (see Custom models).' }),
   depth: Type.Integer({ default: 20, minimum: 8, placeholder: '<n>', help: 'resnet: weighted layers, 6n+2 (8, 14, 20, 32, 44, 56, 110).' }),
   width: Type.Integer({ default: 16, minimum: 1, placeholder: '<n>', help: 'resnet: channels of the first stage (doubled at each of the next two).' }),
   dropout: Type.Number({ default: 0, minimum: 0, exclusiveMaximum: 1, placeholder: '<rate>', help: 'Dropout rate before the dense layers (0 = off, the reference).' }),
@@ -79,6 +80,7 @@ export const RESUME_OVERRIDABLE = ['backend', 'workers', 'progress', 'logEverySt
  */
 export function resolveTrainConfig(input: unknown = {}, source = 'training config'): TrainConfig {
   const config = validateConfig(TRAIN_SCHEMA, input, source);
+  modelChoiceOf(config.model); // a zoo name or a model file (throws otherwise)
   if (config.model === 'resnet' && (config.depth - 2) % 6 !== 0) {
     throw ruleError('INSIGHT_E_CONFIG', 'resnet depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110 ...).', { depth: config.depth },
       'Pass e.g. --depth 20.');

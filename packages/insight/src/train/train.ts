@@ -1,19 +1,26 @@
 // `train(config)`: one whole run, as `insight train` does it — data, model, run directory, the training loop
-// with its callbacks, then (only at the very end) the report, the model and status 'completed'.
+// with its callbacks, then (only at the very end) the report, the model and status 'completed'. The model is a zoo
+// architecture or your own (models/custom_model.ts): a LayersModel, a builder function, a module or a model.json;
+// a resumed run rebuilds a custom model from its last checkpoint's topology.
+import * as fs from 'node:fs';
+
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { runInference } from '../eval/inference';
+import { buildCustomModel, describeCustomSource, loadModelModule, resolveCustomModel, type CustomModel, type CustomModelSource } from '../models/custom_model';
+import { CUSTOM_MODEL, modelChoiceOf } from '../models/model_choice';
 import { createModel } from '../models/registry';
-import { readCheckpoint, restoreWeights } from '../run/checkpoint';
+import { readCheckpoint, restoreWeights, type LoadedCheckpoint } from '../run/checkpoint';
+import { loadModel } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
 import type { Callback, GradientHook } from './callbacks/callback';
 import { EarlyStopping } from './callbacks/early_stopping';
 import { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
 import { RESUME_OVERRIDABLE, resolveTrainConfig, type TrainConfig } from './config';
-import { createLoaders, evaluationLoader, prepareData } from './data_setup';
+import { createLoaders, evaluationLoader, prepareData, type RunData } from './data_setup';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
 import { createSchedule } from './schedules';
 import { RunSession } from './session';
@@ -34,6 +41,13 @@ export interface TrainOptions {
   onGradients?: GradientHook;
 }
 
+/**
+ * train()'s config: TrainConfig's keys, all optional; `model` may also be your own model — a tf.layers LayersModel
+ * or a ModelBuilder `(inputShape, numClasses, { seed, classNames }) => LayersModel` — as well as a zoo name or a
+ * file (a .ts/.js module whose default export is a builder, or a model.json).
+ */
+export type TrainInput = Omit<Partial<TrainConfig>, 'model'> & { model?: string | CustomModel };
+
 export interface TrainResult {
   runDir: string;
   config: TrainConfig;
@@ -41,7 +55,7 @@ export interface TrainResult {
   state: TrainerState;
   /** Evaluation of the final model on the validation split (or the training set without one). */
   report: EvaluationMetrics;
-  /** The trained model; the caller owns it (dispose when done). */
+  /** The trained model (the very object when you passed a LayersModel); the caller owns it (dispose when done). */
   model: tfl.LayersModel;
 }
 
@@ -49,24 +63,38 @@ export interface TrainResult {
  * Trains a model per `config` (partial; defaults are the reference recipe) in a new run directory, or resumes
  * `options.resume`. Example: `const { runDir, report } = await train({ epochs: 2, limit: 2000 })`; with a callback
  * and a gradient hook: `train(config, { callbacks: [{ name: 'seen', onEpochEnd: (logs) => console.log(logs.loss) }],
- * onGradients: (grads) => grads.map((g) => tf.clipByValue(g, -1, 1)) })`.
+ * onGradients: (grads) => grads.map((g) => tf.clipByValue(g, -1, 1)) })`. Your own model: `train({ model: (inputShape,
+ * numClasses, { seed }) => tfl.sequential({ layers: [...] }) })`, `train({ model: myLayersModel })` or
+ * `train({ model: './my_model.ts' })`.
  */
-export async function train(config: Partial<TrainConfig> | Record<string, unknown> = {}, options: TrainOptions = {}): Promise<TrainResult> {
+export async function train(config: TrainInput | Record<string, unknown> = {}, options: TrainOptions = {}): Promise<TrainResult> {
   const resumed = options.resume !== undefined ? RunDir.open(options.resume) : null;
-  const resolved = resumed ? resumeConfig(resumed, config) : resolveTrainConfig(config);
+  const { settings, given } = separateModel(config, resumed);
+  const resolved = resumed ? resumeConfig(resumed, settings) : resolveTrainConfig(settings);
   const session = await RunSession.start({ backend: resolved.backend, progress: resolved.progress, out: options.out });
+  const checkpoint = resumed ? await readCheckpoint<TrainerState>(resumed.lastCheckpoint) : null;
+  try {
+    return await trainModel(resolved, session, resumed, checkpoint, given, options);
+  } finally {
+    if (checkpoint !== null) tf.dispose([...checkpoint.weights, ...Object.values(checkpoint.optimizerState)]);
+  }
+}
+
+/** The run after its config, backend and (when resuming) checkpoint: model, data, loop, report, model/. */
+async function trainModel(resolved: TrainConfig, session: RunSession, resumed: RunDir | null, checkpoint: LoadedCheckpoint<TrainerState> | null,
+  given: { model: unknown } | null, options: TrainOptions): Promise<TrainResult> {
+  // A custom model's file and exports are checked before the data loads.
+  const choice = modelChoiceOf(resolved.model);
+  const custom = resumed === null && choice.kind !== 'zoo' ? await resolveCustomModel(choice, given?.model) : null;
   const data = await prepareData(resolved);
-  const model = createModel(resolved.model, {
-    inputShape: [data.train.height, data.train.width, 3], numClasses: data.classNames.length, classNames: data.classNames,
-    normalization: data.normalization, seed: resolved.seed, dropout: resolved.dropout, depth: resolved.depth, width: resolved.width,
-  });
+  const { model, owned, label } = await runModel(resolved, data, custom, checkpoint);
   const loaders = createLoaders(resolved, data);
   const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
   try {
     const accumulation = resolved.gradAccumulation;
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
     const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
-    const initialState = resumed ? await restoreFromCheckpoint(resumed, model, optimizer) : undefined;
+    const initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer) : undefined;
     const run = resumed ? session.resume(resumed) : session.create(resolved.runsDir, resolved);
     const callbacks = session.callbacks([...monitorCallbacks(resolved), ...(options.callbacks ?? [])], {
       monitor: resolved.monitor, logEverySteps: resolved.logEverySteps,
@@ -77,7 +105,7 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
     });
 
     session.say(`${resumed ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
-    session.say(`  model ${resolved.model} (${model.countParams().toLocaleString('en-US')} parameters), backend ${session.backend}`);
+    session.say(`  model ${label} (${model.countParams().toLocaleString('en-US')} parameters), backend ${session.backend}`);
     session.say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
     session.say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
       `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
@@ -101,13 +129,58 @@ export async function train(config: Partial<TrainConfig> | Record<string, unknow
     return { runDir: run.dir, config: resolved, backend: session.backend, state, report, model };
   } catch (error) {
     session.fail(error);
-    model.dispose();
+    if (owned) model.dispose();
     throw error;
   } finally {
     optimizer.dispose();
     await loaders.train.close();
     await loaders.validation?.close();
   }
+}
+
+/**
+ * The config keys of `config`, with a model passed as an object or function taken out (`given`) and recorded as
+ * model 'custom'. A resumed run takes no model: it rebuilds its own.
+ */
+function separateModel(config: Record<string, unknown>, resumed: RunDir | null): { settings: Record<string, unknown>; given: { model: unknown } | null } {
+  const model = config.model;
+  if (model === undefined || typeof model === 'string') {
+    if (model === CUSTOM_MODEL && resumed === null) {
+      throw ruleError('INSIGHT_E_CONFIG', `model '${CUSTOM_MODEL}' is what a run records for a model passed to train() as an object or function; it names no model by itself.`,
+        { model }, 'Pass the model itself (train({ model: myModel }) or a builder function), a zoo name, or a file (--model ./my_model.ts).');
+    }
+    return { settings: config, given: null };
+  }
+  if (resumed !== null) {
+    throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} may be given.`,
+      { model: typeof model === 'function' ? `function ${model.name || '(anonymous)'}` : typeof model }, 'Drop model: a resumed run rebuilds its model from its last checkpoint.');
+  }
+  return { settings: { ...config, model: CUSTOM_MODEL }, given: { model } };
+}
+
+/**
+ * The model to train and how to name it: a zoo model built for the data, a custom one built or checked for it,
+ * or — resuming a custom model — the last checkpoint's topology (after loading its module again, which registers
+ * any layer classes of its own). `owned`: Insight made it, so it disposes it if the run fails.
+ */
+async function runModel(config: TrainConfig, data: RunData, custom: CustomModelSource | null, checkpoint: LoadedCheckpoint<TrainerState> | null):
+  Promise<{ model: tfl.LayersModel; owned: boolean; label: string }> {
+  const inputShape: [number, number, number] = [data.train.height, data.train.width, 3];
+  const choice = modelChoiceOf(config.model);
+  if (choice.kind === 'zoo') {
+    const model = createModel(choice.name, {
+      inputShape, numClasses: data.classNames.length, classNames: data.classNames,
+      normalization: data.normalization, seed: config.seed, dropout: config.dropout, depth: config.depth, width: config.width,
+    });
+    return { model, owned: true, label: choice.name };
+  }
+  if (custom !== null) {
+    const model = await buildCustomModel(custom, { inputShape, classNames: data.classNames, normalization: data.normalization, seed: config.seed });
+    return { model, owned: typeof custom.value === 'function', label: `custom ${describeCustomSource(custom)}` };
+  }
+  if (choice.kind === 'module' && fs.existsSync(choice.path)) loadModelModule(choice.path);
+  const model = await loadModel(checkpoint!.dir);
+  return { model, owned: true, label: `custom ${choice.kind === 'custom' ? `'${model.name}'` : choice.path} (from the checkpoint's topology)` };
 }
 
 /** The saved config of an unfinished run; `overrides` may only change how it runs (RESUME_OVERRIDABLE). */
@@ -126,18 +199,12 @@ function resumeConfig(run: RunDir, overrides: Record<string, unknown>): TrainCon
 }
 
 /**
- * Loads `run`'s last checkpoint into `model` and `optimizer`, drops metrics logged after it, marks the run
- * running again, and returns the trainer state to continue from.
+ * Loads `run`'s last checkpoint (read by the caller, who disposes its tensors) into `model` and `optimizer`,
+ * drops metrics logged after it, marks the run running again, and returns the trainer state to continue from.
  */
-async function restoreFromCheckpoint(run: RunDir, model: tfl.LayersModel, optimizer: Optimizer): Promise<TrainerState> {
-  const checkpoint = await readCheckpoint<TrainerState>(run.lastCheckpoint);
-  try {
-    restoreWeights(model, checkpoint.weights, checkpoint.dir);
-    optimizer.setState(checkpoint.optimizerState);
-  } finally {
-    tf.dispose(checkpoint.weights);
-    tf.dispose(Object.values(checkpoint.optimizerState));
-  }
+function restoreFromCheckpoint(run: RunDir, checkpoint: LoadedCheckpoint<TrainerState>, model: tfl.LayersModel, optimizer: Optimizer): TrainerState {
+  restoreWeights(model, checkpoint.weights, checkpoint.dir);
+  optimizer.setState(checkpoint.optimizerState);
   run.truncateMetrics(checkpoint.trainer.step);
   run.setStatus('running');
   return checkpoint.trainer;

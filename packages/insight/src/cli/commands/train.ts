@@ -16,6 +16,7 @@ export function trainCommand(io: CliIo): Command {
   command.addHelpText('after', '\nExamples:\n  insight train                                   # the reference recipe\n' +
     '  insight train --data cifar-10-binary.tar.gz --limit 2000 --epochs 2\n' +
     '  insight train --model resnet --depth 20 --optimizer sgd --lr 0.1 --schedule cosine --augment crop,flip\n' +
+    '  insight train --model ./my_model.ts --data photos/   # your own model: the module\'s default export builds it\n' +
     '  insight train --resume runs/20261129-041812-a3f9');
   command.action(async () => {
     const { resume } = command.opts<{ resume?: string }>();
