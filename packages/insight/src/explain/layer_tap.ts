@@ -3,7 +3,8 @@
 // the layers after it that keep its spatial size (BatchNorm, activations, a residual Add) to the last one every
 // path passes through. seed-cnn → conv3 (its ReLU is built in); a ResNet → the last block's output
 // (stage3_blockN_out), as pytorch-grad-cam's `layer4[-1]`; a conv-ReLU-pool network → the ReLU before the pool.
-// A named layer may be any layer with a 4D output, also one inside a residual block.
+// A named layer may be any layer with a 4D output, also one inside a residual block. Layers applied more than once
+// (shared) have no single output to read and are never chosen.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
@@ -19,42 +20,46 @@ function isFeatureMap(step: GraphStep): boolean {
   return step.outputs.length === 1 && step.outputs[0].shape.length === 4;
 }
 
+const LABELS = { gradcam: 'Grad-CAM', 'gradcam++': 'Grad-CAM++' } as const;
+
 /**
  * The layer Grad-CAM reads: `name` when given (checked: a layer of the model with a 4D output), else the last
  * convolution's feature map (see the file's header). `method` names the caller in messages.
  */
-export function camLayer(model: tfl.LayersModel, method: string, name?: string): string {
+export function camLayer(model: tfl.LayersModel, method: keyof typeof LABELS, name?: string): string {
+  const label = LABELS[method];
   const steps = graphSteps(model);
-  const featureMaps = steps.filter(isFeatureMap).map((s) => s.layer.name);
+  const applications = (layer: string) => steps.filter((s) => s.layer.name === layer).length;
+  const featureMaps = steps.filter((s) => isFeatureMap(s) && applications(s.layer.name) === 1).map((s) => s.layer.name);
   if (name !== undefined) {
     const step = steps.find((s) => s.layer.name === name);
     const choose = featureMaps.length > 0 ? `Use one of the layers with a 4D output: ${featureMaps.join(', ')}.` : `Use saliency or ig: ${model.name} has no layer with a 4D output.`;
     if (step === undefined) {
-      throw ruleError('INSIGHT_E_CONFIG', `layer must name a layer of the model (${method} reads its activations).`, { layer: name }, choose);
+      throw ruleError('INSIGHT_E_CONFIG', `layer must name a layer of the model (${label} reads its activations).`, { method, layer: name }, choose);
     }
     if (!isFeatureMap(step)) {
-      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer with a 4D [n, h, w, c] output (a feature map).`,
-        { layer: name, outputShape: step.outputs.map((t) => t.shape) }, choose);
+      throw ruleError('INSIGHT_E_CONFIG', `${label} needs a layer with a 4D [n, h, w, c] output (a feature map).`,
+        { method, layer: name, outputShape: step.outputs.map((t) => t.shape) }, choose);
     }
-    if (steps.filter((s) => s.layer.name === name).length > 1) {
-      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer applied once in the model (a shared layer has several outputs).`,
-        { layer: name }, choose);
+    if (applications(name) > 1) {
+      throw ruleError('INSIGHT_E_CONFIG', `${label} needs a layer applied once in the model (a shared layer has several outputs).`,
+        { method, layer: name }, choose);
     }
     return name;
   }
   let last = -1;
-  steps.forEach((s, i) => { if (isConvolution(s)) last = i; });
+  steps.forEach((s, i) => { if (isConvolution(s) && applications(s.layer.name) === 1) last = i; });
   if (last < 0) {
-    throw ruleError('INSIGHT_E_CONFIG', `${method} needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output).`,
-      { model: model.name, layers: steps.map((s) => `${s.layer.name} (${s.layer.getClassName()})`) },
-      'Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion.');
+    throw ruleError('INSIGHT_E_CONFIG', `${label} needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output).`,
+      { method, model: model.name, layers: steps.map((s) => `${s.layer.name} (${s.layer.getClassName()})`) },
+      'Use a method that needs no convolution (e.g. --methods saliency,ig): saliency, ig, smoothgrad, smoothgrad2, vargrad or occlusion.');
   }
   const [h, w] = steps[last].outputs[0].shape.slice(1, 3);
   let chosen = last;
   for (let k = last + 1; k < steps.length; k++) {
     const shape = steps[k].outputs[0].shape;
     if (!isFeatureMap(steps[k]) || shape[1] !== h || shape[2] !== w) break;
-    if (isArticulation(steps, k)) chosen = k;
+    if (isArticulation(steps, k) && applications(steps[k].layer.name) === 1) chosen = k;
   }
   return steps[chosen].layer.name;
 }

@@ -54,19 +54,30 @@ describe('camLayer: the layer Grad-CAM reads', () => {
     model.add(tfl.layers.dense({ units: 2, name: 'logits' }));
     return model;
   };
+  const shared = () => {
+    const input = tfl.input({ shape: [8, 8, 3] });
+    const conv = tfl.layers.conv2d({ filters: 3, kernelSize: 3, padding: 'same', name: 'twice' });
+    const twice = conv.apply(conv.apply(input)) as tfl.SymbolicTensor;
+    const pooled = tfl.layers.globalAveragePooling2d({ name: 'gap' }).apply(twice) as tfl.SymbolicTensor;
+    return tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 2, name: 'logits' }).apply(pooled) as tfl.SymbolicTensor, name: 'shared' });
+  };
   const cases: [string, () => tfl.LayersModel, string | undefined, string][] = [
     ['a model without a convolution', mlp, undefined,
-      'gradcam needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output). Received: model="mlp", ' +
-      'layers=["flatten (Flatten)","logits (Dense)"]. Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion.'],
+      'Grad-CAM needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output). Received: method="gradcam", model="mlp", ' +
+      'layers=["flatten (Flatten)","logits (Dense)"]. Use a method that needs no convolution (e.g. --methods saliency,ig): ' +
+      'saliency, ig, smoothgrad, smoothgrad2, vargrad or occlusion.'],
     ['a layer the model does not have', seedCnn, 'conv9',
-      'layer must name a layer of the model (gradcam reads its activations). Received: layer="conv9". ' +
+      'layer must name a layer of the model (Grad-CAM reads its activations). Received: method="gradcam", layer="conv9". ' +
       'Use one of the layers with a 4D output: conv1, pool1, conv2, pool2, conv3.'],
     ['a layer without a 4D output', seedCnn, 'dense1',
-      'gradcam needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="dense1", outputShape=[[null,64]]. ' +
+      'Grad-CAM needs a layer with a 4D [n, h, w, c] output (a feature map). Received: method="gradcam", layer="dense1", outputShape=[[null,64]]. ' +
       'Use one of the layers with a 4D output: conv1, pool1, conv2, pool2, conv3.'],
     ['a named layer in a model without feature maps', mlp, 'logits',
-      'gradcam needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="logits", outputShape=[[null,2]]. ' +
+      'Grad-CAM needs a layer with a 4D [n, h, w, c] output (a feature map). Received: method="gradcam", layer="logits", outputShape=[[null,2]]. ' +
       'Use saliency or ig: mlp has no layer with a 4D output.'],
+    ['a layer applied twice', shared, 'twice',
+      'Grad-CAM needs a layer applied once in the model (a shared layer has several outputs). Received: method="gradcam", layer="twice". ' +
+      'Use saliency or ig: shared has no layer with a 4D output.'],
   ];
   for (const [what, build, layer, message] of cases) {
     it(`rejects ${what} (INSIGHT_E_CONFIG, house message)`, async () => {
