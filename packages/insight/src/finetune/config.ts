@@ -74,6 +74,8 @@ export const FINETUNE_SCHEMA = Type.Object({
   backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
   workers: withOptions(FIELDS.workers, { help: 'Data loader threads (0 = main thread).' }),
   progress: withOptions(FIELDS.progress, { help: 'Progress output (as for train).' }),
+  progressEverySeconds: withOptions(FIELDS.progressEverySeconds, { help: 'Log lines at least every <s> seconds (as for train; 0 = off).' }),
+  checkpointEverySteps: withOptions(FIELDS.checkpointEverySteps, { help: 'Also save checkpoints/last every <n> updates inside an epoch (as for train).' }),
 });
 
 /** The one typed config of a fine-tuning run. */

@@ -40,6 +40,10 @@ export const FIELDS = {
   backend: OneOf(BACKEND_CHOICES, { default: 'auto', placeholder: '<name>', help: 'Compute backend: torch (libtorch), cpu (TensorFlow.js), auto (torch when available).' }),
   workers: Nullable(Type.Integer({ minimum: 0, maximum: 64 }), { placeholder: '<n>', help: 'Data loader threads (0 = on the main thread). Default: min(2, cores).' }),
   progress: OneOf(PROGRESS_KINDS, { default: 'auto', placeholder: '<kind>', help: 'Progress output: bar on a terminal, log lines otherwise (auto).' }),
+  progressEverySeconds: Type.Number({ default: 30, minimum: 0, placeholder: '<s>',
+    help: 'Log lines (no terminal): also print one whenever <s> seconds pass without one, so a long epoch shows life (0 = off).' }),
+  checkpointEverySteps: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>',
+    help: 'Also save checkpoints/last every <n> optimizer updates inside an epoch, so a long epoch is not lost (0 = per epoch only).' }),
   port: Type.Integer({ default: 8501, minimum: 0, maximum: 65535, placeholder: '<port>', help: 'TCP port (0 = any free port).' }),
   host: Text({ default: '127.0.0.1', placeholder: '<addr>', help: 'Address to listen on.' }),
 };

@@ -1,16 +1,22 @@
 // One run directory read for tracking: status and times from run.json, hyperparameters from config.json, final
 // and best metrics from metrics.jsonl and report/metrics.json, tags from tags.json. Whatever is missing or
 // unreadable becomes a `problems` entry instead of an exception, so one broken run never hides the others.
+// A run.json that says 'running' while its process is gone (run/liveness.ts) is shown as 'crashed'; since that
+// changes without any file changing, the fingerprint carries the liveness of running runs.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { RunDir } from '../run/run_dir';
+import { hasCrashed } from '../run/liveness';
+import { RunDir, type RunInfo } from '../run/run_dir';
 import { flattenConfig, type ParamValue } from './flatten';
 import { readMetricsChunk } from './metrics_file';
 import { reportMetrics, summarizeMetrics } from './run_metrics';
 import { readTags } from './run_tags';
 
-export type TrackedStatus = 'running' | 'completed' | 'failed' | 'unknown';
+/** run.json's status, or 'crashed': 'running' in run.json, but the process is gone. */
+export type TrackedStatus = 'running' | 'completed' | 'failed' | 'interrupted' | 'crashed' | 'unknown';
+
+const WRITTEN_STATUSES: readonly string[] = ['running', 'completed', 'failed', 'interrupted'] satisfies RunInfo['status'][];
 
 export interface RunSummary {
   id: string;
@@ -18,7 +24,7 @@ export interface RunSummary {
   status: TrackedStatus;
   createdAt: string;
   updatedAt: string | null;
-  /** run.json's error of a failed run. */
+  /** run.json's error of a failed run (where an interrupted one stopped). */
   error: string | null;
   config: Record<string, unknown>;
   params: Record<string, ParamValue>;
@@ -31,9 +37,13 @@ export interface RunSummary {
   problems: string[];
 }
 
-/** `mtime:size` of every tracked file (RunDir.trackedFiles; '-' when absent): equal fingerprints, equal summaries. */
+/**
+ * `mtime:size` of every tracked file (RunDir.trackedFiles; '-' when absent), and 'crashed' for a run whose process
+ * is gone: equal fingerprints, equal summaries.
+ */
 export function runFingerprint(dir: string): string {
-  return RunDir.at(dir).trackedFiles.map((file) => {
+  const run = RunDir.at(dir);
+  const stats = run.trackedFiles.map((file) => {
     try {
       const stat = fs.statSync(file);
       return `${stat.mtimeMs}:${stat.size}`;
@@ -41,6 +51,16 @@ export function runFingerprint(dir: string): string {
       return '-';
     }
   }).join('|');
+  return crashed(run) ? `${stats}|crashed` : stats;
+}
+
+/** True when the run's run.json says 'running' but its process is gone (an unreadable run.json: false). */
+function crashed(run: RunDir): boolean {
+  try {
+    return hasCrashed(run.readInfo());
+  } catch {
+    return false;
+  }
 }
 
 /** The run's `file` parsed as a JSON object; a problem (and null) when unreadable, or when missing and `required`. */
@@ -75,7 +95,12 @@ export function summarizeRun(dir: string): RunSummary {
   const run = RunDir.at(dir);
   const info = readJson(run, run.runJson, problems, true);
   const config = readJson(run, run.configJson, problems, true) ?? {};
-  const status = info && ['running', 'completed', 'failed'].includes(info.status as string) ? info.status as TrackedStatus : 'unknown';
+  let status = info && WRITTEN_STATUSES.includes(info.status as string) ? info.status as TrackedStatus : 'unknown';
+  let error = typeof info?.error === 'string' ? info.error : null;
+  if (status === 'running' && hasCrashed(info as unknown as RunInfo)) {
+    status = 'crashed';
+    error = `The training process (pid ${String(info?.pid)} on ${String(info?.host)}) ended without a word; last heartbeat ${String(info?.heartbeatAt)}.`;
+  }
   const done = status !== 'running';
   if (status === 'completed' && !fs.existsSync(run.metricsJsonl)) problems.push(`${run.relative(run.metricsJsonl)} is missing`);
   const chunk = readMetricsChunk(run.metricsJsonl, undefined, done);
@@ -100,7 +125,7 @@ export function summarizeRun(dir: string): RunSummary {
   return {
     id, dir, status, createdAt,
     updatedAt: typeof info?.updatedAt === 'string' ? info.updatedAt : null,
-    error: typeof info?.error === 'string' ? info.error : null,
+    error,
     config, params: flattenConfig(config), epochs: metrics.epochs, steps: metrics.steps,
     final: metrics.final, best: metrics.best, tags, problems,
   };

@@ -65,13 +65,15 @@ export const TRAIN_SCHEMA = Type.Object({
   tensorboard: Type.Boolean({ default: true, placeholder: '<bool>',
     help: 'Write a TensorBoard event file into the run directory (scalars, weight/gradient histograms, system metrics, sample predictions); --no-tensorboard turns it off.' }),
   progress: FIELDS.progress,
+  progressEverySeconds: FIELDS.progressEverySeconds,
+  checkpointEverySteps: FIELDS.checkpointEverySteps,
 });
 
 /** The one typed config of a training run (optimizer hyper-parameters included: it satisfies OptimizerSettings). */
 export type TrainConfig = Static<typeof TRAIN_SCHEMA>;
 
 /** The keys `--resume` may change: how a run executes, never what it computes. */
-export const RESUME_OVERRIDABLE = ['backend', 'workers', 'progress', 'logEverySteps'] as const satisfies readonly (keyof TrainConfig)[];
+export const RESUME_OVERRIDABLE = ['backend', 'workers', 'progress', 'logEverySteps', 'progressEverySeconds', 'checkpointEverySteps'] as const satisfies readonly (keyof TrainConfig)[];
 
 /**
  * Validates a (partial) training config and fills in the defaults. Throws INSIGHT_E_CONFIG (rule,

@@ -7,6 +7,11 @@
 // and writes the evaluation report, and run/ sits below train/ and eval/, so it must not import them. The run
 // directory's files and run.json stay RunDir's (run/run_dir.ts); the session only decides when they are written.
 //
+// While a run is open the session keeps its lifecycle (train/run_lifecycle.ts): run.json's pid, host and heartbeat,
+// and SIGINT/SIGTERM, which stop training at the next optimizer update with checkpoints/last saved; fail() then
+// marks the run 'interrupted' (not 'failed'). The run's own config gives the settings the session applies:
+// checkpointEverySteps (checkpoints inside an epoch) and progressEverySeconds (log lines on a non-terminal).
+//
 //   const session = await RunSession.start(config);                 // backend, progress choice
 //   ...load data, build the model and optimizer (errors here leave no run directory behind)...
 //   const run = session.create(config.runsDir, config);            // or session.resume(RunDir.open(dir))
@@ -26,12 +31,14 @@ import { startBackend } from '../run/backend_choice';
 import type { BackendChoice, ProgressKind } from '../run/config_fields';
 import { saveModel } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
+import { InsightError } from '../errors';
 import type { Callback } from './callbacks/callback';
 import { MetricsLog } from './callbacks/metrics_log';
 import { ModelCheckpoint } from './callbacks/model_checkpoint';
 import { ProgressBar } from './callbacks/progress_bar';
 import { ProgressLog } from './callbacks/progress_log';
 import { TensorBoard, type TensorBoardOptions } from './callbacks/tensorboard';
+import { RunLifecycle } from './run_lifecycle';
 import type { MonitorName } from './state';
 
 export interface SessionOptions {
@@ -40,6 +47,8 @@ export interface SessionOptions {
   progress: ProgressKind;
   /** Where progress and info lines go (default process.stdout). */
   out?: NodeJS.WriteStream;
+  /** Stop at SIGINT/SIGTERM with a checkpoint (default true); false leaves the process's signal handling alone. */
+  handleSignals?: boolean;
 }
 
 export interface SessionCallbackOptions {
@@ -49,12 +58,27 @@ export interface SessionCallbackOptions {
   logEverySteps?: number;
   /** Write a TensorBoard log into the run directory (null or absent: none). */
   tensorboard?: Omit<TensorBoardOptions, 'run'> | null;
+  /** Also write checkpoints/last every this many optimizer updates inside an epoch. Default: the run config's checkpointEverySteps, else 0. */
+  checkpointEverySteps?: number;
+  /** Log lines (progress 'log') at least this often. Default: the run config's progressEverySeconds, else 30. */
+  progressEverySeconds?: number;
+}
+
+/** The settings a run's config gives the session (absent keys: defaults). */
+interface RunSettings {
+  checkpointEverySteps: number;
+  progressEverySeconds: number;
+  /** How to continue the run after an interruption (the fix of INSIGHT_E_INTERRUPTED). */
+  resumeFix: string;
 }
 
 export class RunSession {
   private current: RunDir | null = null;
   private tensorboardLog: TensorBoard | null = null;
   private reported: { report: EvaluationMetrics; split: string } | null = null;
+  private lifecycle: RunLifecycle | null = null;
+  private settings: RunSettings | null = null;
+  private progressCallback: Callback | null = null;
 
   private constructor(
     /** The active compute backend ('torch' or 'cpu'). */
@@ -62,6 +86,7 @@ export class RunSession {
     /** The progress output chosen: 'auto' resolved against the output stream. */
     readonly progress: Exclude<ProgressKind, 'auto'>,
     readonly out: NodeJS.WriteStream,
+    private readonly handleSignals = true,
   ) {}
 
   /** Starts the backend (INSIGHT_E_BACKEND when unavailable) and resolves the progress output. */
@@ -69,7 +94,7 @@ export class RunSession {
     const out = options.out ?? process.stdout;
     const backend = await startBackend(options.backend);
     const progress = options.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : options.progress;
-    return new RunSession(backend, progress, out);
+    return new RunSession(backend, progress, out, options.handleSignals ?? true);
   }
 
   /** Writes one info line, unless progress is 'none'. */
@@ -77,16 +102,38 @@ export class RunSession {
     if (this.progress !== 'none') this.out.write(`${line}\n`);
   }
 
-  /** Creates the run directory `<runsDir>/<new id>/` (status 'running', config.json = `config`). */
+  /**
+   * Creates the run directory `<runsDir>/<new id>/` (status 'running', config.json = `config`) and starts its
+   * lifecycle (heartbeat, signals).
+   */
   create(runsDir: string, config: unknown): RunDir {
     this.current = RunDir.create(runsDir, config);
+    this.begin(this.current, config);
     return this.current;
   }
 
-  /** Continues an existing run directory (the caller has restored its checkpoint and set it running). */
-  resume(run: RunDir): RunDir {
+  /**
+   * Continues an existing run directory (the caller has restored its checkpoint and set it running) and starts its
+   * lifecycle. `config`, when given and not the saved one (a new epoch target), is written as its config.json.
+   */
+  resume(run: RunDir, config?: unknown): RunDir {
     this.current = run;
+    if (config !== undefined && JSON.stringify(config) !== JSON.stringify(run.readConfig())) run.writeConfig(config);
+    this.begin(run, config ?? run.readConfig());
     return run;
+  }
+
+  private begin(run: RunDir, config: unknown): void {
+    this.settings = settingsOf(run, config);
+    this.lifecycle?.stop();
+    this.lifecycle = new RunLifecycle(run, { notify: (line) => this.notify(line), resumeFix: this.settings.resumeFix, signals: this.handleSignals });
+    this.lifecycle.start();
+  }
+
+  /** A line for the user between progress lines (a note of the progress output, which keeps a bar intact). */
+  private notify(line: string): void {
+    if (this.progressCallback?.onNote) this.progressCallback.onNote(line);
+    else this.say(line);
   }
 
   /** The run directory (after create or resume). */
@@ -97,22 +144,33 @@ export class RunSession {
 
   /**
    * Every callback of a training run in the one order that works: progress first (so notes follow the epoch
-   * line), metrics.jsonl, TensorBoard (when asked), the command's `own` callbacks, and ModelCheckpoint (last/
-   * and best/ of the run) last, so it stores the others' updated state.
+   * line), metrics.jsonl, TensorBoard (when asked), the command's `own` callbacks, ModelCheckpoint (last/ and
+   * best/ of the run, and last/ every N steps when asked) so it stores the others' updated state, and the run's
+   * lifecycle last (it stops training at a signal, after having the checkpoint saved).
    */
   callbacks(own: Callback[], options: SessionCallbackOptions): Callback[] {
     const run = this.run;
     const everySteps = options.logEverySteps ?? 0;
+    const settings = this.settings ?? settingsOf(run, null);
     const callbacks: Callback[] = [];
-    if (this.progress === 'bar') callbacks.push(new ProgressBar(this.out));
-    if (this.progress === 'log') callbacks.push(new ProgressLog(this.out, everySteps));
+    this.progressCallback = null;
+    if (this.progress === 'bar') this.progressCallback = new ProgressBar(this.out);
+    if (this.progress === 'log') {
+      this.progressCallback = new ProgressLog(this.out, { everySteps, everySeconds: options.progressEverySeconds ?? settings.progressEverySeconds });
+    }
+    if (this.progressCallback) callbacks.push(this.progressCallback);
     callbacks.push(new MetricsLog(run, everySteps));
     if (options.tensorboard) {
       this.tensorboardLog = new TensorBoard({ ...options.tensorboard, run });
       callbacks.push(this.tensorboardLog);
     }
     callbacks.push(...own);
-    callbacks.push(new ModelCheckpoint({ lastDir: run.lastCheckpoint, bestDir: run.bestCheckpoint, monitor: options.monitor }));
+    const checkpoint = new ModelCheckpoint({
+      lastDir: run.lastCheckpoint, bestDir: run.bestCheckpoint, monitor: options.monitor,
+      everySteps: options.checkpointEverySteps ?? settings.checkpointEverySteps,
+    });
+    callbacks.push(checkpoint);
+    if (this.lifecycle) callbacks.push(this.lifecycle.callback(checkpoint));
     return callbacks;
   }
 
@@ -122,6 +180,7 @@ export class RunSession {
    */
   async report(report: EvaluationMetrics, split: string): Promise<void> {
     const run = this.run;
+    this.lifecycle?.throwIfRequested('the end of training, before the report');
     await writeReport(run.reportDir, report, { split, model: run.modelDir });
     await this.tensorboardLog?.logReport(report);
     this.reported = { report, split };
@@ -145,11 +204,40 @@ export class RunSession {
       },
     });
     this.say(`Model: ${run.modelDir}${options.modelNote ?? ''}`);
+    this.end();
   }
 
-  /** Marks the run 'failed' with the error's message (when a run directory is open) and closes the TensorBoard log. */
+  /**
+   * Marks the run 'failed' with the error's message (when a run directory is open) — 'interrupted' for
+   * INSIGHT_E_INTERRUPTED, a stop at a signal with checkpoints/last saved — and closes the TensorBoard log.
+   */
   fail(error: unknown): void {
-    this.current?.setStatus('failed', { error: (error as Error).message ?? String(error) });
+    const interrupted = error instanceof InsightError && error.code === 'INSIGHT_E_INTERRUPTED';
+    this.current?.setStatus(interrupted ? 'interrupted' : 'failed', { error: (error as Error).message ?? String(error) });
     this.tensorboardLog?.close();
+    this.end();
   }
+
+  /** Ends the lifecycle: no more heartbeats, the process's own signal handling back. */
+  private end(): void {
+    this.lifecycle?.stop();
+    this.lifecycle = null;
+  }
+}
+
+/**
+ * The session's settings from a run's config: checkpointEverySteps and progressEverySeconds when it has them (train
+ * and finetune configs do), and how to continue it — `insight train --resume` (a fine-tuning run, which has a
+ * `base`, starts again instead).
+ */
+function settingsOf(run: RunDir, config: unknown): RunSettings {
+  const c = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
+  const count = (value: unknown, fallback: number) => typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+  return {
+    checkpointEverySteps: count(c.checkpointEverySteps, 0),
+    progressEverySeconds: count(c.progressEverySeconds, 30),
+    resumeFix: 'base' in c
+      ? `Fine-tuning runs do not resume: start it again (${run.dir} keeps its last checkpoint).`
+      : `Resume with: insight train --resume ${run.dir}`,
+  };
 }

@@ -1,6 +1,8 @@
-// What the training loop is, between two epochs: enough to continue a run exactly. Every source of randomness
-// is a pure function of (seed, epoch, step) — the loader's order and augmentation of (seed, epoch, batch),
-// dropout masks of (seed, step) — so these counters are the whole RNG state.
+// What the training loop is, between two optimizer updates: enough to continue a run exactly. Every source of
+// randomness is a pure function of (seed, epoch, step) — the loader's order and augmentation of (seed, epoch, batch),
+// dropout masks of (seed, step) — so these counters are the whole RNG state. Between epochs `inEpoch` is null; a
+// checkpoint taken inside an epoch (every N steps, or at a signal) records how far into the epoch it is, and a
+// resumed fit skips the batches already trained.
 
 /** The trainer's persistent state (stored as trainer.json in every checkpoint). */
 export interface TrainerState {
@@ -18,6 +20,27 @@ export interface TrainerState {
   callbacks: Record<string, unknown>;
   /** Logs of the completed epochs. */
   history: EpochLogs[];
+  /**
+   * The epoch target when the state was saved (absent in checkpoints of older runs). A fit with a larger target
+   * extends the run (as Keras's initial_epoch): an early stop of the old run no longer holds.
+   */
+  epochs?: number;
+  /** Progress into the incomplete epoch `epoch` (0-based) at the last optimizer update; null between epochs. */
+  inEpoch?: EpochProgress | null;
+}
+
+/** How far an epoch has got, at an optimizer update: enough to continue it and log the same running means. */
+export interface EpochProgress {
+  /** Batches of the epoch trained into the weights (1-based count; the next batch has this index). */
+  batch: number;
+  /** Images trained, and the sums behind the running loss and accuracy. */
+  seen: number;
+  lossSum: number;
+  correctSum: number;
+  /** Learning rate of the last update. */
+  lr: number;
+  /** Seconds spent in the epoch so far. */
+  seconds: number;
 }
 
 /** Logged after each batch (running means over the epoch so far). */
@@ -56,5 +79,5 @@ export const MONITORS = ['val_loss', 'val_accuracy', 'loss', 'accuracy'] as cons
 export type MonitorName = (typeof MONITORS)[number];
 
 export function initialTrainerState(seed: number): TrainerState {
-  return { epoch: 0, step: 0, lrScale: 1, seed, stopTraining: false, callbacks: {}, history: [] };
+  return { epoch: 0, step: 0, lrScale: 1, seed, stopTraining: false, callbacks: {}, history: [], inEpoch: null };
 }

@@ -2,7 +2,8 @@
 // (train_step.ts), gradient accumulation (gradient_accumulator.ts), an optional gradient hook, the schedule's
 // learning rate, our optimizers, validation after each epoch and callbacks around it all (callback_list.ts).
 // Every source of randomness is a function of (seed, epoch, step), so a run restored from a checkpoint continues
-// bit for bit.
+// bit for bit — also from a checkpoint taken inside an epoch (state.inEpoch): the batches it had trained are
+// skipped (the loader's order is a function of (seed, epoch)) and the epoch's running sums continue.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
@@ -20,7 +21,10 @@ import { initialTrainerState, type BatchLogs, type EpochLogs, type TrainerState 
 import { trainStep } from './train_step';
 
 export interface FitOptions {
-  /** Train until this many epochs are complete (counting epochs done before a resume). */
+  /**
+   * Train until this many epochs are complete (counting epochs done before a resume). More than a resumed state's
+   * own target extends the run, as Keras's initial_epoch: training continues even if early stopping had ended it.
+   */
   epochs: number;
   /** Updates the model's trainable variables (construct it over `trainableVariables(model)`). */
   optimizer: Optimizer;
@@ -58,7 +62,16 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
   const state: TrainerState = options.initialState
     ? structuredClone(options.initialState)
     : initialTrainerState(options.seed ?? 0);
-  if (options.initialState) callbacks.restore(state);
+  if (options.initialState) {
+    if (options.epochs < state.epoch) {
+      throw ruleError('INSIGHT_E_RESUME', 'A resumed run trains to an epoch count no smaller than the epochs it has completed.',
+        { epochs: options.epochs, completed: state.epoch }, `Pass --epochs ${state.epoch} or more.`);
+    }
+    if (options.epochs > (state.epochs ?? options.epochs)) state.stopTraining = false;
+    callbacks.restore(state);
+  }
+  state.epochs = options.epochs;
+  state.inEpoch ??= null;
   const accumulation = options.gradAccumulation ?? 1;
   const batchesPerEpoch = train.batchesPerEpoch;
   const ctx: TrainingContext = {
@@ -77,7 +90,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
   await callbacks.trainBegin(ctx);
   for (let epochIndex = state.epoch; epochIndex < options.epochs && !state.stopTraining; epochIndex++) {
     await callbacks.epochBegin(epochIndex, ctx);
-    const started = performance.now();
+    const started = performance.now() - (state.inEpoch?.seconds ?? 0) * 1000;
     const logs = await epochs.train(epochIndex, started);
     if (options.validation) {
       const result = await runInference(model, options.validation);
@@ -86,6 +99,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
     }
     logs.seconds = (performance.now() - started) / 1000;
     state.epoch = epochIndex + 1;
+    state.inEpoch = null;
     state.history.push(logs);
     await callbacks.epochEnd(logs, ctx);
   }
@@ -107,17 +121,22 @@ class EpochRunner {
     [this.height, this.width] = model.inputs[0].shape.slice(1, 3) as number[];
   }
 
-  /** Trains epoch `epochIndex` (0-based) and returns its logs without validation; `started` is its start time. */
+  /**
+   * Trains epoch `epochIndex` (0-based) and returns its logs without validation; `started` is its start time. A
+   * state saved inside this epoch (state.inEpoch) skips the batches it had trained and continues its sums.
+   */
   async train(epochIndex: number, started: number): Promise<EpochLogs> {
     const { state, batchesPerEpoch } = this.ctx;
-    let seen = 0;
-    let lossSum = 0;
-    let correctSum = 0;
+    const resumed = state.inEpoch ?? null;
+    let seen = resumed?.seen ?? 0;
+    let lossSum = resumed?.lossSum ?? 0;
+    let correctSum = resumed?.correctSum ?? 0;
     let batch = 0;
-    let lr = this.lrNow();
+    let lr = resumed?.lr ?? this.lrNow();
     try {
       for await (const b of this.loader.epoch(epochIndex)) {
         batch++;
+        if (resumed !== null && batch <= resumed.batch) continue; // trained before the checkpoint
         const step = await trainStep(this.model, this.variables, b, {
           height: this.height, width: this.width, labelSmoothing: this.options.labelSmoothing ?? 0,
           seed: state.seed, step: state.step, microBatch: this.accumulator.microBatch, penalty: this.options.penalty,
@@ -132,6 +151,8 @@ class EpochRunner {
           await this.update(lr, epochIndex, lastOfEpoch);
         }
         const seconds = (performance.now() - started) / 1000;
+        // At an update the weights hold every batch so far: a checkpoint here (every N steps, at a signal) can continue.
+        if (this.accumulator.microBatch === 0) state.inEpoch = { batch, seen, lossSum, correctSum, lr, seconds };
         const logs: BatchLogs = {
           epochIndex, batch, batchesPerEpoch, step: state.step, loss: lossSum / seen, accuracy: correctSum / seen, lr,
           imagesPerSecond: seen / Math.max(seconds, 1e-9), seconds,

@@ -1,5 +1,5 @@
 // Helpers for CLI tests: run main() in-process with captured output, or the real `insight` binary in a child.
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
@@ -35,4 +35,31 @@ export function runBin(argv: string[], options: { cwd?: string; timeout?: number
   return spawnSync(process.execPath, [...NODE_FLAGS, BIN, ...argv], {
     encoding: 'utf8', cwd: options.cwd, timeout: options.timeout ?? 240_000, env: { ...process.env, INSIGHT_QUIET_BACKEND_WARNING: '1' },
   });
+}
+
+/**
+ * The real `insight <argv>` in a child, sent `signal` (default SIGINT, as Ctrl-C) once its stdout matches `when`
+ * (default: the run's first line, printed once training listens for signals). Returns how it ended and its output.
+ */
+export async function signalledBin(argv: string[], options: { signal?: NodeJS.Signals; when?: RegExp; timeout?: number } = {}):
+  Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
+  const when = options.when ?? /^(Run|Resuming) .*\n/m;
+  const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INSIGHT_QUIET_BACKEND_WARNING: '1' },
+  });
+  let stdout = '';
+  let stderr = '';
+  let sent = false;
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    if (!sent && when.test(stdout)) {
+      sent = true;
+      child.kill(options.signal ?? 'SIGINT');
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
+  const timer = setTimeout(() => child.kill('SIGKILL'), options.timeout ?? 240_000);
+  const [status, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (code, sig) => resolve([code, sig])));
+  clearTimeout(timer);
+  return { status, signal, stdout, stderr };
 }

@@ -16,7 +16,7 @@ import type { ServeInstance } from '../../src/serve/start';
 import { startServe } from '../../src/serve/start';
 import { buildDashboard } from '../../src/track/dashboard/server';
 import { RunIndex } from '../../src/track/run_index';
-import { BIN, NODE_FLAGS, runMain } from '../cli/io';
+import { ARCHIVE, BIN, NODE_FLAGS, runMain, signalledBin } from '../cli/io';
 import {
   ADMIN_KEY, INFERENCE_KEY, KEYS, NO_KEYS, bearer, imageBytes, instance, saveVersion, tempRepository, testConfig, testServer,
 } from '../serve/helpers';
@@ -142,6 +142,17 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
   INSIGHT_E_RESUME: [{
     how: 'insight train --resume <not a run>', run: () => cli(['train', '--resume', repository]),
     message: /^A run directory must contain run\.json and config\.json\. Received: run=".*models", exists=true\./,
+  }],
+  INSIGHT_E_INTERRUPTED: [{
+    how: 'insight train, Ctrl-C (SIGINT) once it runs (child process)',
+    run: async () => {
+      const child = await signalledBin(['train', '--data', ARCHIVE, '--limit', '64', '--validation-count', '0', '--monitor', 'loss',
+        '--epochs', '1', '--batch-size', '16', '--no-tensorboard', '--runs-dir', path.join(tmp, 'interrupted')]);
+      const line = /^Error ([A-Z_]+): (.*)\n/.exec(child.stderr);
+      assert.ok(line, child.stderr);
+      return { code: line[1], message: line[2], exitCode: child.status ?? -1 };
+    },
+    message: /^Training stops at SIGINT or SIGTERM, after saving its state at the next optimizer update\. Received: signal="SIGINT", run=".*interrupted.*", savedAt="epoch 1, batch 1\/4 \(step 1\)"\. Resume with: insight train --resume .*interrupted/,
   }],
   INSIGHT_E_BACKEND: [{
     how: 'insight serve --backend torch, without the torch addon (child process)',

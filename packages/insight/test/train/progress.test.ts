@@ -56,12 +56,45 @@ describe('ProgressBar', () => {
 describe('ProgressLog', () => {
   it('one line per epoch, and per N steps when asked', () => {
     const out = stream(false);
-    const log = new ProgressLog(out, 10);
+    const log = new ProgressLog(out, { everySteps: 10 });
     log.onBatchEnd(batch(1), ctx);
     log.onBatchEnd(batch(2), ctx);
     log.onEpochEnd(epoch, ctx);
     assert.equal(out.text,
       'epoch 3/10 - batch 2/4 - step 10 - ETA 0:06 - loss 1.2346 - accuracy 0.5000 - lr 0.001000 - 1450 img/s\n' +
       'epoch 3/10 - 4/4 batches - 1:15 - loss 1.2000 - accuracy 0.5500 - val_loss 1.3000 - val_accuracy 0.5200 - lr 0.001000 - 1450 img/s\n');
+  });
+
+  it('a line whenever 30 s (by default) pass without one, so a long epoch shows life; 0 turns it off', () => {
+    let now = 0;
+    const out = stream(false);
+    const text = (): string => out.text; // read fresh each time (the asserts below would narrow out.text)
+    const log = new ProgressLog(out, { now: () => now });
+    log.onTrainBegin();
+    now = 29_999;
+    log.onBatchEnd(batch(1), ctx);
+    assert.equal(text(), '', 'not before 30 s');
+    now = 30_000;
+    log.onBatchEnd(batch(2), ctx);
+    assert.equal(text(), 'epoch 3/10 - batch 2/4 - step 10 - ETA 0:06 - loss 1.2346 - accuracy 0.5000 - lr 0.001000 - 1450 img/s\n');
+    now = 45_000;
+    log.onEpochEnd(epoch, ctx); // an epoch line restarts the 30 s
+    now = 74_000;
+    log.onBatchEnd(batch(3), ctx);
+    assert.equal(text().split('\n').length - 1, 2);
+    now = 75_000;
+    log.onBatchEnd(batch(3), ctx);
+    assert.equal(text().split('\n').length - 1, 3);
+    assert.match(text(), /\nepoch 3\/10 - batch 3\/4 - step 11 - ETA 0:03 - /);
+
+    const off = stream(false);
+    const silent = new ProgressLog(off, { everySeconds: 0, now: () => now });
+    now += 3_600_000;
+    silent.onBatchEnd(batch(1), ctx);
+    assert.equal(off.text, '');
+    const every5 = new ProgressLog(off, { everySeconds: 5, now: () => now });
+    now += 5_000;
+    every5.onBatchEnd(batch(1), ctx);
+    assert.match(off.text, /^epoch 3\/10 - batch 1\/4 - step 9 - /);
   });
 });

@@ -39,8 +39,8 @@ describe('RunSession', () => {
     const names = (tensorboard: boolean) => session.callbacks([{ name: 'mine' }], {
       monitor: 'loss', tensorboard: tensorboard ? { samples: null } : null,
     }).map((cb) => cb.name);
-    assert.deepEqual(names(true), ['progressLog', 'metricsLog', 'tensorboard', 'mine', 'modelCheckpoint']);
-    assert.deepEqual(names(false), ['progressLog', 'metricsLog', 'mine', 'modelCheckpoint']);
+    assert.deepEqual(names(true), ['progressLog', 'metricsLog', 'tensorboard', 'mine', 'modelCheckpoint', 'runLifecycle']);
+    assert.deepEqual(names(false), ['progressLog', 'metricsLog', 'mine', 'modelCheckpoint', 'runLifecycle']);
     session.fail(new Error('stop'));
   });
 
