@@ -20,39 +20,36 @@ function isFeatureMap(step: GraphStep): boolean {
   return step.outputs.length === 1 && step.outputs[0].shape.length === 4;
 }
 
-const LABELS = { gradcam: 'Grad-CAM', 'gradcam++': 'Grad-CAM++' } as const;
-
 /**
  * The layer Grad-CAM reads: `name` when given (checked: a layer of the model with a 4D output), else the last
  * convolution's feature map (see the file's header). `method` names the caller in messages.
  */
-export function camLayer(model: tfl.LayersModel, method: keyof typeof LABELS, name?: string): string {
-  const label = LABELS[method];
+export function camLayer(model: tfl.LayersModel, method: 'gradcam' | 'gradcam++', name?: string): string {
   const steps = graphSteps(model);
   const applications = (layer: string) => steps.filter((s) => s.layer.name === layer).length;
   const featureMaps = steps.filter((s) => isFeatureMap(s) && applications(s.layer.name) === 1).map((s) => s.layer.name);
   if (name !== undefined) {
     const step = steps.find((s) => s.layer.name === name);
-    const choose = featureMaps.length > 0 ? `Use one of the layers with a 4D output: ${featureMaps.join(', ')}.` : `Use saliency or ig: ${model.name} has no layer with a 4D output.`;
+    const choose = featureMaps.length > 0 ? `Use one of the layers with a 4D output: ${featureMaps.join(', ')}.` : `Use saliency or ig: ${model.name} has no layer with a 4D output that is applied once.`;
     if (step === undefined) {
-      throw ruleError('INSIGHT_E_CONFIG', `layer must name a layer of the model (${label} reads its activations).`, { method, layer: name }, choose);
+      throw ruleError('INSIGHT_E_CONFIG', `layer must name a layer of the model (${method} reads its activations).`, { layer: name }, choose);
     }
     if (!isFeatureMap(step)) {
-      throw ruleError('INSIGHT_E_CONFIG', `${label} needs a layer with a 4D [n, h, w, c] output (a feature map).`,
-        { method, layer: name, outputShape: step.outputs.map((t) => t.shape) }, choose);
+      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer with a 4D [n, h, w, c] output (a feature map).`,
+        { layer: name, outputShape: step.outputs.map((t) => t.shape) }, choose);
     }
     if (applications(name) > 1) {
-      throw ruleError('INSIGHT_E_CONFIG', `${label} needs a layer applied once in the model (a shared layer has several outputs).`,
-        { method, layer: name }, choose);
+      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer applied once in the model (a shared layer has several outputs).`,
+        { layer: name }, choose);
     }
     return name;
   }
   let last = -1;
   steps.forEach((s, i) => { if (isConvolution(s) && applications(s.layer.name) === 1) last = i; });
   if (last < 0) {
-    throw ruleError('INSIGHT_E_CONFIG', `${label} needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output).`,
-      { method, model: model.name, layers: steps.map((s) => `${s.layer.name} (${s.layer.getClassName()})`) },
-      'Use a method that needs no convolution (e.g. --methods saliency,ig): saliency, ig, smoothgrad, smoothgrad2, vargrad or occlusion.');
+    throw ruleError('INSIGHT_E_CONFIG', `${method} needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output).`,
+      { model: model.name, layers: steps.map((s) => `${s.layer.name} (${s.layer.getClassName()})`) },
+      'Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion.');
   }
   const [h, w] = steps[last].outputs[0].shape.slice(1, 3);
   let chosen = last;

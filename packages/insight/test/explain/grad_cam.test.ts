@@ -63,21 +63,20 @@ describe('camLayer: the layer Grad-CAM reads', () => {
   };
   const cases: [string, () => tfl.LayersModel, string | undefined, string][] = [
     ['a model without a convolution', mlp, undefined,
-      'Grad-CAM needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output). Received: method="gradcam", model="mlp", ' +
-      'layers=["flatten (Flatten)","logits (Dense)"]. Use a method that needs no convolution (e.g. --methods saliency,ig): ' +
-      'saliency, ig, smoothgrad, smoothgrad2, vargrad or occlusion.'],
+      'gradcam needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output). Received: model="mlp", ' +
+      'layers=["flatten (Flatten)","logits (Dense)"]. Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion.'],
     ['a layer the model does not have', seedCnn, 'conv9',
-      'layer must name a layer of the model (Grad-CAM reads its activations). Received: method="gradcam", layer="conv9". ' +
+      'layer must name a layer of the model (gradcam reads its activations). Received: layer="conv9". ' +
       'Use one of the layers with a 4D output: conv1, pool1, conv2, pool2, conv3.'],
     ['a layer without a 4D output', seedCnn, 'dense1',
-      'Grad-CAM needs a layer with a 4D [n, h, w, c] output (a feature map). Received: method="gradcam", layer="dense1", outputShape=[[null,64]]. ' +
+      'gradcam needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="dense1", outputShape=[[null,64]]. ' +
       'Use one of the layers with a 4D output: conv1, pool1, conv2, pool2, conv3.'],
     ['a named layer in a model without feature maps', mlp, 'logits',
-      'Grad-CAM needs a layer with a 4D [n, h, w, c] output (a feature map). Received: method="gradcam", layer="logits", outputShape=[[null,2]]. ' +
-      'Use saliency or ig: mlp has no layer with a 4D output.'],
+      'gradcam needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="logits", outputShape=[[null,2]]. ' +
+      'Use saliency or ig: mlp has no layer with a 4D output that is applied once.'],
     ['a layer applied twice', shared, 'twice',
-      'Grad-CAM needs a layer applied once in the model (a shared layer has several outputs). Received: method="gradcam", layer="twice". ' +
-      'Use saliency or ig: shared has no layer with a 4D output.'],
+      'gradcam needs a layer applied once in the model (a shared layer has several outputs). Received: layer="twice". ' +
+      'Use saliency or ig: shared has no layer with a 4D output that is applied once.'],
   ];
   for (const [what, build, layer, message] of cases) {
     it(`rejects ${what} (INSIGHT_E_CONFIG, house message)`, async () => {
