@@ -18,6 +18,11 @@ export interface ImageFolderOptions {
   classNames?: string[];
   /** Images decoded at once; default 4. */
   concurrency?: number;
+  /**
+   * Fewest class folders accepted; default 2 (a classifier's training data). 1 for data that only has to hold
+   * some of a model's classes (evaluation images, a separate validation folder).
+   */
+  minClasses?: number;
 }
 
 export interface ImageFolderDataset extends ImageDataset {
@@ -37,7 +42,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
   checkInteger('INSIGHT_E_CONFIG', 'height', height, 1, 16384, 'Pass the image height in pixels, e.g. 32.');
   checkInteger('INSIGHT_E_CONFIG', 'width', width, 1, 16384, 'Pass the image width in pixels, e.g. 32.');
   checkInteger('INSIGHT_E_CONFIG', 'concurrency', concurrency, 1, 1024, 'Pass how many images to decode at once, e.g. 4.');
-  const classNames = await listClasses(root, opts.classNames);
+  const classNames = await listClasses(root, opts.classNames, opts.minClasses ?? 2);
   const candidates: { file: string; label: number }[] = [];
   for (let label = 0; label < classNames.length; label++) {
     for (const file of await listFiles(path.join(root, classNames[label]))) candidates.push({ file, label });
@@ -90,7 +95,7 @@ export async function loadImageFolder(root: string, opts: ImageFolderOptions = {
 }
 
 /** The class folder names: `requested` after checking each exists, else every visible subfolder, sorted. */
-async function listClasses(root: string, requested: string[] | undefined): Promise<string[]> {
+async function listClasses(root: string, requested: string[] | undefined, minClasses: number): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true }).catch((err: NodeJS.ErrnoException) => {
     throw ruleError('INSIGHT_E_DATA', 'The image folder root must be a readable folder.', { root, error: err.code ?? err.message },
       'Pass the folder that contains one subfolder per class (root/<class>/<image>).');
@@ -114,7 +119,7 @@ async function listClasses(root: string, requested: string[] | undefined): Promi
     throw ruleError('INSIGHT_E_CONFIG', 'classNames must name distinct subfolders of the image folder.', { classNames, subfolders: folders },
       'Pass names from the subfolder list, or omit classNames to use every subfolder.');
   }
-  if (classNames.length < 2) {
+  if (classNames.length < minClasses) {
     throw ruleError('INSIGHT_E_DATA', 'An image classifier needs at least 2 classes (one subfolder each).', { root, classNames },
       'Add a subfolder for each other class.');
   }
@@ -135,12 +140,22 @@ async function listFiles(dir: string): Promise<string[]> {
 
 /** Decodes `file` into out ([height, width, 3] uint8); returns null on success, else why it was skipped. */
 async function decodeInto(file: string, height: number, width: number, out: Uint8Array): Promise<string | null> {
+  const image = await readImageOrReason(file, height, width);
+  if (typeof image === 'string') return image;
+  out.set(image);
+  return null;
+}
+
+/**
+ * `file` decoded to [height, width, 3] uint8 RGB as the image folder loads it, or why it cannot be: 'not a regular
+ * file', 'empty file (0 bytes)', 'not an image (...)' or 'cannot be decoded (...)' with the decoder's message.
+ */
+export async function readImageOrReason(file: string, height: number, width: number): Promise<Uint8Array | string> {
   const info = await stat(file).catch(() => null);
   if (!info?.isFile()) return 'not a regular file';
   if (info.size === 0) return 'empty file (0 bytes)';
   try {
-    out.set(await decodeRgb(file, height, width));
-    return null;
+    return await decodeRgb(file, height, width);
   } catch (err) {
     const message = (err as Error).message.split('\n')[0]; // libvips may repeat the message on further lines
     return /unsupported image format/i.test(message) ? `not an image (${message})` : `cannot be decoded (${message})`;

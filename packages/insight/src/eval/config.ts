@@ -2,7 +2,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { ruleError } from '../errors';
-import { FIELDS } from '../run/config_fields';
+import { FIELDS, SPLIT_METHODS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
 
 /** The saved model both commands take as their first argument. */
@@ -15,9 +15,12 @@ export const EVALUATE_SCHEMA = Type.Object({
   data: withOptions(FIELDS.data, { help: 'Dataset (as for train). Default: the run\'s own dataset when <model> is a run, else CIFAR-10 from the cache.' }),
   dataset: withOptions(FIELDS.dataset, { help: 'How to read --data (as for train).' }),
   split: OneOf(['validation', 'test', 'train', 'all'], { default: 'validation', placeholder: '<split>',
-    help: 'validation: the last --validation-count training images (the run\'s own split); test: CIFAR-10\'s test_batch.bin; train: the rest; all: every image.' }),
-  limit: withOptions(FIELDS.limit, { help: 'Use only the first <n> images before splitting. Default: the run\'s --limit.' }),
+    help: 'validation: the held-out images (a run\'s own, as recorded in its data.json); test: CIFAR-10\'s test_batch.bin; train: the rest; all: every image.' }),
+  limit: withOptions(FIELDS.limit, { help: 'Use only <n> images before splitting (as for train). Default: the run\'s --limit.' }),
   validationCount: Nullable(Type.Integer({ minimum: 1 }), { placeholder: '<n>', help: 'Size of the validation split. Default: the run\'s, else 10% of the images.' }),
+  splitMethod: Nullable(OneOf(SPLIT_METHODS), { placeholder: '<method>',
+    help: 'How the validation split is chosen (as for train). Default: the run\'s, else auto (stratified for image folders, last for CIFAR-10).' }),
+  splitSeed: Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }), { placeholder: '<n>', help: 'Seed of the stratified split. Default: the run\'s, else 0.' }),
   batchSize: withOptions(FIELDS.batchSize, { default: 256, help: 'Images per inference batch.' }),
   topK: withOptions(FIELDS.topK, { help: 'Report top-<k> accuracy.' }),
   out: Nullable(Text(), { placeholder: '<dir>', help: 'Write the report (metrics.json, confusion.png, per_class.txt, confusion.txt) to <dir>.' }),
@@ -34,6 +37,8 @@ export const PREDICT_SCHEMA = Type.Object({
   topK: withOptions(FIELDS.topK, { default: 3, help: 'Print the <k> most probable classes per image.' }),
   backend: BACKEND,
   json: Type.Boolean({ default: false, placeholder: '<bool>', help: 'Print one JSON object per image instead of a table.' }),
+  strict: Type.Boolean({ default: false, placeholder: '<bool>',
+    help: 'Stop at the first file that cannot be read as an image (default: report it, with the reason, and go on).' }),
 });
 
 export type PredictConfig = Static<typeof PREDICT_SCHEMA>;

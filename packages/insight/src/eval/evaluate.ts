@@ -1,13 +1,18 @@
 // `evaluate(config)`: a saved model on a dataset split — loss, accuracy, top-k, per-class precision/recall/F1
-// and the confusion matrix — optionally written as a report directory. Given a run directory, it defaults to
-// the run's own data and validation split, so `insight evaluate runs/<id>` reproduces the run's report.
+// and the confusion matrix — optionally written as a report directory. Given a run directory (train or finetune),
+// it defaults to the run's own data and validation images (those recorded in its data.json, else the run's split
+// made again from its config), so `insight evaluate runs/<id>` reproduces the run's report. The data may hold a
+// subset of the model's classes: labels are matched to the model's classes by name.
 import * as path from 'node:path';
 
 import { DataLoader, type ImageDataset } from '../data';
+import { classCounts, firstPerClass, relabelByName, selectClasses, subsetDataset } from '../data/dataset';
 import { ruleError } from '../errors';
 import { getInsightMetadata } from '../models/metadata';
 import { startBackend } from '../run/backend_choice';
-import { loadDataset, splitForRun, type DatasetSource } from '../run/dataset_source';
+import {
+  DEFAULT_SPLIT, loadDataset, loadRunSplit, readDataRecord, runSplitSettings, type DataRecord, type DatasetSource, type LoadedSplit,
+} from '../run/dataset_source';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
 import { resolveEvaluateConfig, type EvaluateConfig } from './config';
@@ -17,18 +22,18 @@ import { writeReport } from './report';
 
 export interface EvaluateResult {
   metrics: EvaluationMetrics;
-  /** What was evaluated, e.g. 'validation (last 5000 of 50000 images)'. */
+  /** What was evaluated, e.g. 'validation (stratified 50 of 500 images, split seed 0)'. */
   split: string;
   modelDir: string;
   /** The report directory, when `out` was given. */
   reportDir: string | null;
 }
 
-/** The settings of the run that produced `modelDir`, when it is (inside) a run directory. */
-function runConfigOf(modelDir: string): Record<string, unknown> | null {
+/** The run directory that produced `modelDir`, when it is (inside) one. */
+function runOf(modelDir: string): RunDir | null {
   for (const dir of [path.dirname(modelDir), path.dirname(path.dirname(modelDir))]) {
     const run = RunDir.tryOpen(dir);
-    if (run !== null) return run.readConfig() as Record<string, unknown>;
+    if (run !== null) return run;
   }
   return null;
 }
@@ -43,12 +48,13 @@ export async function evaluate(input: Partial<EvaluateConfig> & { model: string 
   const model = await loadModel(modelDir);
   try {
     const meta = getInsightMetadata(model, modelDir);
-    const run = runConfigOf(modelDir) ?? {};
-    const source: DatasetSource = config.data !== null
-      ? { data: config.data, dataset: config.dataset, imageSize: meta.inputShape[0] }
-      : { data: (run.data as string | null) ?? null, dataset: (run.dataset as DatasetSource['dataset']) ?? 'auto', imageSize: meta.inputShape[0] };
-    const { dataset, description } = await selectSplit(config, source, run);
-    checkCompatible(dataset, meta.inputShape, meta.classNames, modelDir);
+    const run = config.data === null ? runOf(modelDir) : null;
+    const selected = await selectSplit(config, meta.inputShape, run);
+    checkSize(selected.dataset, meta.inputShape);
+    const dataset = relabelByName(selected.dataset, meta.classNames);
+    const present = new Set(dataset.labels).size;
+    const description = present < meta.classNames.length
+      ? `${selected.description}, ${present} of the model's ${meta.classNames.length} classes` : selected.description;
     const loader = new DataLoader(dataset, {
       batchSize: config.batchSize, shuffle: false, normalization: meta.normalization, workers: config.workers ?? undefined,
     });
@@ -65,35 +71,86 @@ export async function evaluate(input: Partial<EvaluateConfig> & { model: string 
   }
 }
 
-async function selectSplit(config: EvaluateConfig, source: DatasetSource, run: Record<string, unknown>): Promise<{ dataset: ImageDataset; description: string }> {
+/**
+ * The images to evaluate. With --data: that dataset, split with the given settings (or their defaults). Without,
+ * for a run: the run's data, limit, split and (fine-tuning) classes; for a bare model directory: CIFAR-10 from the cache.
+ */
+async function selectSplit(config: EvaluateConfig, inputShape: [number, number, number], run: RunDir | null): Promise<{ dataset: ImageDataset; description: string }> {
+  const saved = run === null ? null : run.readConfig() as Record<string, unknown>;
+  const [height, width] = inputShape;
+  const source: DatasetSource = {
+    data: saved === null ? config.data : typeof saved.data === 'string' ? saved.data : null,
+    dataset: saved === null ? config.dataset : (saved.dataset as DatasetSource['dataset'] | undefined) ?? 'auto',
+    imageSize: height, imageWidth: width,
+  };
+  // A fine-tuning run trains on some classes of its data (--classes), and few of each (--per-class).
+  const classes = typeof saved?.classes === 'string' ? saved.classes.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+  const ofRun = (ds: ImageDataset) => (classes.length > 0 ? selectClasses(ds, classes, 'classes') : ds);
   if (config.split === 'test') {
-    const ds = await loadDataset(source, 'test');
+    const ds = ofRun(await loadDataset(source, 'test'));
     return { dataset: ds, description: `test (${ds.count} images)` };
   }
-  const ds = await loadDataset(source, 'train');
-  if (config.split === 'all') return { dataset: ds, description: `all (${ds.count} images)` };
-  // Without --data, the split is the run's own: same limit and validation count as in training.
-  const fromRun = config.data === null;
-  const limit = config.limit ?? (fromRun ? (run.limit as number | null) ?? null : null);
-  const validationCount = config.validationCount ?? (fromRun ? (run.validationCount as number | null) ?? null : null);
-  const split = splitForRun(ds, limit, validationCount);
-  if (config.split === 'train') return { dataset: split.train, description: `train (first ${split.train.count} of ${split.total} images)` };
+  if (config.split === 'all') {
+    const ds = ofRun(await loadDataset(source, 'train', { minClasses: 1 }));
+    return { dataset: ds, description: `all (${ds.count} images)` };
+  }
+  const base = saved === null ? DEFAULT_SPLIT : runSplitSettings(saved);
+  const overridden = config.limit !== null || config.validationCount !== null || config.splitMethod !== null || config.splitSeed !== null;
+  const split = await loadRunSplit(source, {
+    limit: config.limit ?? base.limit,
+    validationCount: config.validationCount ?? base.validationCount,
+    valData: config.validationCount === null ? base.valData : null,
+    splitMethod: config.splitMethod ?? base.splitMethod,
+    splitSeed: config.splitSeed ?? base.splitSeed,
+  }, { minClasses: 1 });
+  if (config.split === 'train') {
+    const perClass = typeof saved?.perClass === 'number' ? saved.perClass : null;
+    const train = perClass === null ? ofRun(split.train) : firstPerClass(ofRun(split.train), perClass);
+    return { dataset: train, description: split.trainDescription };
+  }
   if (split.validation === null) {
     throw ruleError('INSIGHT_E_CONFIG', 'The validation split is empty for this run (validationCount 0).', { split: 'validation' },
       'Pass --split train, --split all or --validation-count <n>.');
   }
-  return { dataset: split.validation, description: split.validationDescription };
+  const record = run !== null && !overridden ? readDataRecord(run) : null;
+  if (record?.validation) return { dataset: ofRun(recordedValidation(record, split, source)), description: record.validation.description };
+  const validation = ofRun(split.validation);
+  return { dataset: validation, description: classes.length > 0 ? `${split.validationDescription}, classes ${classes.join(',')}` : split.validationDescription };
 }
 
-/** The images must have the model's input size and the classes must be the model's classes. */
-function checkCompatible(ds: ImageDataset, inputShape: [number, number, number], classNames: string[], modelDir: string): void {
+/**
+ * The validation images a run recorded in data.json: its files, found again in the data (so images added to the
+ * folder since do not move the split), or for CIFAR-10 the split made again, checked against the recorded counts.
+ */
+function recordedValidation(record: DataRecord, split: LoadedSplit, source: DatasetSource): ImageDataset {
+  const recorded = record.validation!;
+  const fix = 'Restore the data the run used, or pass --data (and --split) to evaluate on the data as it is now.';
+  if (recorded.files === undefined) {
+    const validation = split.validation!;
+    const counts = classCounts(validation);
+    const now = (name: string) => counts[validation.classNames.indexOf(name)] ?? 0;
+    const differs = Object.entries(recorded.perClass).find(([name, n]) => n > 0 && now(name) !== n);
+    if (differs !== undefined) {
+      throw ruleError('INSIGHT_E_DATA', 'The run\'s data changed since training: its validation split no longer has the recorded images per class.',
+        { data: source.data, class: differs[0], recorded: differs[1], now: now(differs[0]) }, fix);
+    }
+    return validation;
+  }
+  const from = split.method === 'val-data' ? split.validation! : split.dataset;
+  const root = split.method === 'val-data' ? record.split.valData! : source.data!;
+  const position = new Map((from.files ?? []).map((file, i) => [path.relative(root, file).split(path.sep).join('/'), i]));
+  const missing = recorded.files.filter((file) => !position.has(file));
+  if (missing.length > 0) {
+    throw ruleError('INSIGHT_E_DATA', 'The run\'s validation images (recorded in its data.json) must still be readable in its data.',
+      { data: root, missing: missing.length, first: missing[0] }, fix);
+  }
+  return subsetDataset(from, recorded.files.map((file) => position.get(file)!));
+}
+
+/** The images must have the model's input size. */
+function checkSize(ds: ImageDataset, inputShape: [number, number, number]): void {
   if (ds.height !== inputShape[0] || ds.width !== inputShape[1]) {
     throw ruleError('INSIGHT_E_DATA', 'Evaluation images must have the model\'s input size.',
       { images: `${ds.height}x${ds.width}`, model: `${inputShape[0]}x${inputShape[1]}` }, 'Evaluate on data like the training data.');
-  }
-  if (ds.classNames.length !== classNames.length || ds.classNames.some((name, i) => name !== classNames[i])) {
-    throw ruleError('INSIGHT_E_DATA', 'The dataset\'s classes must be the model\'s classes, in the same order.',
-      { datasetClasses: ds.classNames, modelClasses: classNames, model: modelDir },
-      'Evaluate on a dataset with the same classes (for image folders: the same subfolder names).');
   }
 }

@@ -1,18 +1,22 @@
 // `predict(config)`: classify image files with a saved model, preprocessing them exactly as the model's
-// metadata says (input size, normalization), and return the top-k classes with their probabilities.
+// metadata says (input size, normalization), and return the top-k classes with their probabilities. A file that
+// cannot be read as an image gets its reason instead and the others go on (strict: true stops at it).
 import { tf } from '../backend';
 import { normalizeImages } from '../data';
 import { getInsightMetadata } from '../models/metadata';
 import { startBackend } from '../run/backend_choice';
 import { loadModel, resolveModelDir } from '../run/model_io';
+import { readImageOrReason } from '../data/image_folder';
 import { resolvePredictConfig, type PredictConfig } from './config';
 import { expandImagePaths, readImageRgb } from './image_input';
 import { topKIndices } from '../math/top_k';
 
 export interface Prediction {
   file: string;
-  /** The k most probable classes, most probable first. */
+  /** The k most probable classes, most probable first; empty when the file could not be read (see error). */
   top: { index: number; className: string; probability: number }[];
+  /** Why the file was skipped, e.g. 'cannot be decoded (VipsJpeg: Premature end of input file)'; absent when predicted. */
+  error?: string;
 }
 
 const BATCH = 64;
@@ -31,25 +35,41 @@ export async function predict(input: Partial<PredictConfig> & { model: string; i
     const meta = getInsightMetadata(model, modelDir);
     const [height, width] = meta.inputShape;
     const numClasses = meta.classNames.length;
-    const predictions: Prediction[] = [];
+    const predictions: Prediction[] = new Array(files.length);
     for (let start = 0; start < files.length; start += BATCH) {
-      const chunk = files.slice(start, start + BATCH);
-      const pixels = new Uint8Array(chunk.length * height * width * 3);
-      for (let i = 0; i < chunk.length; i++) pixels.set(await readImageRgb(chunk[i], height, width), i * height * width * 3);
+      const pixels = new Uint8Array(Math.min(BATCH, files.length - start) * height * width * 3);
+      const chunk: number[] = []; // positions in files of the images read
+      for (let f = start; f < Math.min(start + BATCH, files.length); f++) {
+        const image = await readOrSkip(files[f], height, width, config.strict);
+        if (typeof image === 'string') {
+          predictions[f] = { file: files[f], top: [], error: image };
+          continue;
+        }
+        pixels.set(image, chunk.length * height * width * 3);
+        chunk.push(f);
+      }
+      if (chunk.length === 0) continue;
       const probs = tf.tidy(() => {
-        const x = tf.tensor4d(normalizeImages(pixels, meta.normalization), [chunk.length, height, width, 3]);
+        const x = tf.tensor4d(normalizeImages(pixels.subarray(0, chunk.length * height * width * 3), meta.normalization), [chunk.length, height, width, 3]);
         return tf.softmax(model.predict(x) as tf.Tensor2D);
       });
       const values = (await probs.data()) as Float32Array;
       probs.dispose();
-      chunk.forEach((file, i) => {
+      chunk.forEach((f, i) => {
         const top = topKIndices(values, numClasses, i, config.topK)
           .map((index) => ({ index, className: meta.classNames[index], probability: values[i * numClasses + index] }));
-        predictions.push({ file, top });
+        predictions[f] = { file: files[f], top };
       });
     }
+    // Nothing readable at all is an error, as with --strict: the first file's (with its reason).
+    if (predictions.every((p) => p.error !== undefined)) await readImageRgb(files[0], height, width);
     return predictions;
   } finally {
     model.dispose();
   }
+}
+
+/** The pixels of `file`, or why it cannot be read (strict: throws INSIGHT_E_IMAGE instead, as predict always did). */
+async function readOrSkip(file: string, height: number, width: number, strict: boolean): Promise<Uint8Array | string> {
+  return strict ? readImageRgb(file, height, width) : readImageOrReason(file, height, width);
 }

@@ -1,29 +1,35 @@
-// From config to the data a run trains on: load, limit, split off validation, choose normalization, and
-// build the loaders. Shared by fresh and resumed runs (a resumed run rebuilds exactly the same loaders).
+// From config to the data a run trains on: load, limit, split off validation (or load --val-data), choose
+// normalization, and build the loaders. Shared by fresh and resumed runs (a resumed run rebuilds exactly the same
+// loaders). What was used goes into the run as data.json (run/dataset_source.ts recordRunData).
 import { DataLoader, type AugmentConfig, type ImageDataset, type Normalization } from '../data';
-import { loadDataset, splitForRun } from '../run/dataset_source';
+import { dataRecord, loadRunSplit, type DataRecord } from '../run/dataset_source';
 import type { TrainConfig } from './config';
 
 export interface RunData {
   train: ImageDataset;
   /** null when validationCount is 0. */
   validation: ImageDataset | null;
-  /** e.g. 'validation (last 5000 of 50000 images)'. */
+  /** e.g. 'validation (stratified 50 of 500 images, split seed 0)' or 'validation (last 5000 of 50000 images)'. */
   validationDescription: string;
   classNames: string[];
   normalization: Normalization;
+  /** The split and the skipped files, for the run's data.json (recordRunData writes it and says its notices). */
+  record: DataRecord;
 }
 
-/** Loads and splits the dataset of `config`: the first `limit` images, of which the last validationCount validate. */
+/**
+ * Loads and splits the dataset of `config`: `limit` images, of which validationCount validate (a seeded share of
+ * every class for image folders, CIFAR-10's last records), or all of them train and --val-data validates.
+ */
 export async function prepareData(config: TrainConfig): Promise<RunData> {
-  const ds = await loadDataset(config);
-  const split = splitForRun(ds, config.limit, config.validationCount);
+  const split = await loadRunSplit(config, config);
   return {
     train: split.train,
     validation: split.validation,
     validationDescription: split.validationDescription,
-    classNames: ds.classNames,
+    classNames: split.dataset.classNames,
     normalization: config.normalization === 'scale' ? { kind: 'scale' } : channelMeanStd(split.train),
+    record: dataRecord(config, config, split, split.train, split.validation),
   };
 }
 

@@ -1,5 +1,6 @@
 // `insight evaluate <model>`: loss, accuracy, top-k, per-class precision/recall/F1 and the confusion matrix of a
-// saved model on a dataset split; --out writes the report directory (with confusion.png). The evaluation
+// saved model on a dataset split (a run's own validation images by default; data with some of the model's classes
+// is scored on those); --out writes the report directory (with confusion.png). The evaluation
 // workflow (tfjs, the backend, sharp) loads inside the action, so `insight evaluate --help` stays fast.
 import { Command } from 'commander';
 
@@ -13,8 +14,9 @@ export function evaluateCommand(io: CliIo): Command {
     .argument('<model>', 'model directory (with model.json) or run directory');
   addConfigFileOption(command);
   addSchemaOptions(command, EVALUATE_SCHEMA);
-  command.addHelpText('after', '\nExamples:\n  insight evaluate runs/20261129-041812-a3f9                # the run\'s own validation split\n' +
-    '  insight evaluate runs/20261129-041812-a3f9/model --data cifar-10-binary.tar.gz --split test --out eval-test');
+  command.addHelpText('after', '\nExamples:\n  insight evaluate runs/20261129-041812-a3f9                # the run\'s own validation images\n' +
+    '  insight evaluate runs/20261129-041812-a3f9/model --data cifar-10-binary.tar.gz --split test --out eval-test\n' +
+    '  insight evaluate runs/20261129-041812-a3f9 --data photos/ --split all    # photos/<class>/: some of the model\'s classes');
   command.action(async (model: string) => {
     const config = resolveEvaluateConfig({ ...await givenSettings(command, EVALUATE_SCHEMA), model }); // bad flags fail before tfjs loads
     const [{ evaluate }, { formatConfusionTable, formatPerClassTable }] = await Promise.all([import('../../eval/evaluate'), import('../../eval/text_report')]);
