@@ -19,7 +19,7 @@ import { loadModel, resolveModelDir } from '../run/model_io';
 import { newRunId, RunDir } from '../run/run_dir';
 import { pixelRange } from './baselines';
 import { resolveExplainCommandConfig, type ExplainCommandConfig } from './command_config';
-import { resolveMethodOptions } from './defaults';
+import { EXPLAIN_OPTIONS_SCHEMA, resolveMethodOptions } from './defaults';
 import { explain, type PixelImage } from './explain';
 import { evaluateFaithfulness, type FaithfulnessReport } from './faithfulness';
 import { embed, embeddingModel } from './memory/embedding';
@@ -115,11 +115,11 @@ export async function explainToFiles(input: unknown): Promise<ExplainFilesResult
     }
     const outDir = outDirOf(config, run);
     const images = await decodeImages(config.images, meta);
-    const { model: _model, images: _images, out: _out, format, json: _json, evaluate: _evaluate, evaluateImages: _n, curveSteps: _c, neighbours: k, ...options } = config;
+    const options = Object.fromEntries(Object.keys(EXPLAIN_OPTIONS_SCHEMA.properties).map((key) => [key, config[key as keyof ExplainCommandConfig]]));
     const result = await explain({ ...options, model, images });
     const pixels = images.map((image) => image.pixels);
-    const found = k !== null && run !== null ? await findNeighbours(run, model, meta, pixels, k) : undefined;
-    const { files, images: records, shared } = await explanationFiles({ result, pixels, neighbours: found?.neighbours, model: modelDir }, format);
+    const found = config.neighbours !== null && run !== null ? await findNeighbours(run, model, meta, pixels, config.neighbours) : undefined;
+    const { files, images: records, shared } = await explanationFiles({ result, pixels, neighbours: found?.neighbours, model: modelDir }, config.format);
     writeOutputFiles(outDir, files);
     return { outDir, modelDir, run: run?.dir ?? null, images: records, shared, ...(found ? { memory: found.memory } : {}) };
   } finally {
