@@ -14,7 +14,7 @@ import { ruleError } from '../errors';
 import { expandImagePaths, readImageRgb } from '../eval/image_input';
 import { getInsightMetadata, type InsightModelMetadata } from '../models/metadata';
 import { startBackend } from '../run/backend_choice';
-import { loadDataset, splitForRun, type DatasetSource } from '../run/dataset_source';
+import { loadRunSplit, runSplitSettings, type DatasetSource } from '../run/dataset_source';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { newRunId, RunDir } from '../run/run_dir';
 import { pixelRange } from './baselines';
@@ -163,16 +163,19 @@ async function findNeighbours(run: RunDir, model: tfl.LayersModel, meta: Insight
   return { neighbours, memory: { built: memory.built, count: memory.index.count, layer: memory.info.layer } };
 }
 
-/** The first `count` images of the run's validation split (the run's data, --limit and validation count). */
+/**
+ * The first `count` images of the run's validation split, made again from its config.json as train made it (data,
+ * --limit, --validation-count, --val-data, --split-method, --split-seed).
+ */
 async function runValidationImages(run: RunDir, meta: InsightModelMetadata, count: number): Promise<{ dataset: ImageDataset; description: string }> {
   const config = run.readConfig() as Record<string, unknown>;
+  const [height, width] = meta.inputShape;
   const source: DatasetSource = {
     data: typeof config.data === 'string' ? config.data : null,
     dataset: (config.dataset as DatasetSource['dataset'] | undefined) ?? 'auto',
-    imageSize: meta.inputShape[0],
+    imageSize: height, imageWidth: width,
   };
-  const split = splitForRun(await loadDataset(source, 'train'), typeof config.limit === 'number' ? config.limit : null,
-    typeof config.validationCount === 'number' ? config.validationCount : null);
+  const split = await loadRunSplit(source, runSplitSettings(config), { minClasses: 1 });
   if (split.validation === null) {
     throw ruleError('INSIGHT_E_DATA', '--evaluate without images needs the run\'s validation split, and this run has none (validationCount 0).',
       { run: run.dir, validationCount: 0 }, 'Pass the images to evaluate on as arguments.');
