@@ -11,7 +11,7 @@ import { ruleError } from '../errors';
 import { getInsightMetadata } from '../models/metadata';
 import { startBackend } from '../run/backend_choice';
 import {
-  DEFAULT_SPLIT, loadDataset, loadRunSplit, readDataRecord, runSplitSettings, type DataRecord, type DatasetSource, type LoadedSplit,
+  DEFAULT_SPLIT, heldOutDescription, loadDataset, loadRunSplit, readDataRecord, runSplitSettings, type DataRecord, type DatasetSource, type LoadedSplit,
 } from '../run/dataset_source';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
@@ -115,7 +115,8 @@ async function selectSplit(config: EvaluateConfig, inputShape: [number, number, 
   const record = run !== null && !overridden ? readDataRecord(run) : null;
   if (record?.validation) return { dataset: ofRun(recordedValidation(record, split, source)), description: record.validation.description };
   const validation = ofRun(split.validation);
-  return { dataset: validation, description: classes.length > 0 ? `${split.validationDescription}, classes ${classes.join(',')}` : split.validationDescription };
+  const finetuned = typeof saved?.base === 'string';
+  return { dataset: validation, description: finetuned ? heldOutDescription(split, classes, validation.count) : split.validationDescription };
 }
 
 /**

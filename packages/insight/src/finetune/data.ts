@@ -6,7 +6,7 @@
 import { type ImageDataset, type Normalization } from '../data';
 import { firstPerClass, selectClasses } from '../data/dataset';
 import { ruleError } from '../errors';
-import { dataRecord, loadRunSplit, type DataRecord, type DatasetSource, type LoadedSplit, type SplitSettings } from '../run/dataset_source';
+import { dataRecord, heldOutDescription, loadRunSplit, type DataRecord, type DatasetSource, type LoadedSplit, type SplitSettings } from '../run/dataset_source';
 import { channelMeanStd } from '../train/data_setup';
 import type { BaseModel } from './base_model';
 import { listOf, type FinetuneConfig } from './config';
@@ -50,11 +50,10 @@ export async function prepareFinetuneData(config: FinetuneConfig, base: BaseMode
     forgetting = selectClasses(other.validation, listOf(config.forgettingClasses), 'forgettingClasses');
     checkBaseClasses(forgetting.classNames, base);
   }
-  const where = split.validationDescription.replace(/^validation \((.*)\)$/, '$1');
-  const heldOutDescription = `held-out (${where}${classes.length > 0 ? `, classes ${classes.join(',')}` : ''}: ${heldOut.count} images)`;
+  const description = heldOutDescription(split, classes, heldOut.count);
   return {
-    train: fewShot, heldOut, classNames: train.classNames, normalization, forgetting, heldOutDescription,
-    record: dataRecord(source, settings, { ...split, validationDescription: heldOutDescription }, fewShot, heldOut),
+    train: fewShot, heldOut, classNames: train.classNames, normalization, forgetting, heldOutDescription: description,
+    record: dataRecord(source, settings, { ...split, validationDescription: description }, fewShot, heldOut),
   };
 }
 

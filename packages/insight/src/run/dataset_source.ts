@@ -129,6 +129,15 @@ export function splitForRun(ds: ImageDataset, limit: number | null, validationCo
       validationDescription: `validation (last ${count} of ${n} images)`, trainDescription: `train (first ${train.count} of ${n} images)` };
 }
 
+/**
+ * How a fine-tuning run names its held-out images (the report's split, and evaluate's of the run), e.g.
+ * 'held-out (stratified 9 of 36 images, split seed 2, classes ship,cat: 6 images)'.
+ */
+export function heldOutDescription(split: Pick<RunSplit, 'validationDescription'>, classes: string[], count: number): string {
+  const where = split.validationDescription.replace(/^validation \((.*)\)$/, '$1');
+  return `held-out (${where}${classes.length > 0 ? `, classes ${classes.join(',')}` : ''}: ${count} images)`;
+}
+
 /** A file that was not loaded, and why (image folders). */
 export interface SkippedFile {
   path: string;

@@ -1,7 +1,7 @@
 // Image folders: the shared JPEG mini set, every colour model sharp meets (grayscale, RGBA, CMYK), resizing,
 // and files that must be skipped and reported rather than crash the load.
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { describe, it, before } from 'node:test';
 import sharp from 'sharp';
@@ -120,6 +120,14 @@ describe('loadImageFolder errors', () => {
     mkdirSync(path.join(dir, 'cats'));
     await assert.rejects(loadImageFolder(dir),
       /An image classifier needs at least 2 classes \(one subfolder each\)\. Received: root=".*", classNames=\["cats"\]\. Add a subfolder/);
+  });
+
+  it('one class is enough with minClasses 1 (evaluation images, a separate validation folder)', async () => {
+    const dir = tempDir();
+    mkdirSync(path.join(dir, 'cat'));
+    copyFileSync(path.join(MINI, 'cat', '0000.jpg'), path.join(dir, 'cat', 'a.jpg'));
+    const ds = await loadImageFolder(dir, { minClasses: 1, height: 4, width: 4 });
+    assert.deepEqual([ds.count, ds.classNames, Array.from(ds.labels)], [1, ['cat'], [0]]);
   });
 
   it('no images at all, and nothing readable', async () => {

@@ -13,6 +13,7 @@ import { InsightError } from '../../src/errors';
 import { predict } from '../../src/eval/predict';
 import { createModel } from '../../src/models';
 import { saveModel } from '../../src/run/model_io';
+import { runMain } from '../cli/io';
 import { JPG_MINI } from '../shared_data';
 
 const MINI = JPG_MINI;
@@ -62,5 +63,48 @@ describe('predict', () => {
     fs.writeFileSync(broken, 'not a jpeg');
     await assert.rejects(predict({ model: modelDir, images: [broken] }), (e: unknown) =>
       e instanceof InsightError && e.code === 'INSIGHT_E_IMAGE' && /^Every image must be a file sharp can decode .* Received: image=".*broken.*", error=".*"\. Remove or replace that file\.$/.test(e.message));
+  });
+});
+
+describe('predict on a folder with files that are not images (issue 18 item 6)', () => {
+  let folder: string;
+  before(() => {
+    folder = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-predict-bad-'));
+    for (const name of ['0000.jpg', '0001.jpg', '0002.jpg']) fs.copyFileSync(path.join(MINI, 'cat', name), path.join(folder, `a${name}`));
+    const jpeg = fs.readFileSync(path.join(MINI, 'cat', '0003.jpg'));
+    fs.writeFileSync(path.join(folder, 'b_torn.jpg'), jpeg.subarray(0, jpeg.length >> 1));
+    fs.writeFileSync(path.join(folder, 'c_empty.png'), Buffer.alloc(0));
+  });
+
+  it('reports each bad file with its reason and predicts the others, in order', async () => {
+    const predictions = await predict({ model: modelDir, images: [folder], topK: 2 });
+    assert.deepEqual(predictions.map((p) => path.basename(p.file)), ['a0000.jpg', 'a0001.jpg', 'a0002.jpg', 'b_torn.jpg', 'c_empty.png']);
+    for (const p of predictions.slice(0, 3)) assert.ok(p.error === undefined && p.top.length === 2);
+    assert.match(predictions[3].error!, /^cannot be decoded \(.*Premature end/);
+    assert.equal(predictions[4].error, 'empty file (0 bytes)');
+    assert.deepEqual([predictions[3].top, predictions[4].top], [[], []]);
+    const [alone] = await predict({ model: modelDir, images: [path.join(folder, 'a0001.jpg')], topK: 2 });
+    assert.deepEqual(predictions[1].top.map((t) => t.index), alone.top.map((t) => t.index), 'a bad neighbour in the batch changes nothing');
+    predictions[1].top.forEach((t, k) => assert.ok(Math.abs(t.probability - alone.top[k].probability) < 1e-6)); // batch of 3 vs 1: rounding
+  });
+
+  it('--strict stops at the first bad file, as predict did before', async () => {
+    await assert.rejects(predict({ model: modelDir, images: [folder], strict: true }), (e: unknown) =>
+      e instanceof InsightError && e.code === 'INSIGHT_E_IMAGE' && /Received: image=".*b_torn\.jpg", error=".*Premature end/.test(e.message));
+  });
+
+  it('insight predict: the table of the good files, the skipped ones on stderr; --json has them as {file, top: [], error}', async () => {
+    const { status, stdout, stderr } = await runMain(['predict', modelDir, folder, '--top-k', '1']);
+    assert.equal(status, 0, stderr);
+    assert.equal(stdout.trim().split('\n').length, 2 + 3, 'header, rule and three images');
+    assert.doesNotMatch(stdout, /b_torn|c_empty/);
+    assert.match(stderr, /^Skipped 2 of 5 files that could not be read as images \(--strict stops at the first\):\n {2}.*b_torn\.jpg: cannot be decoded \(.*\)\n {2}.*c_empty\.png: empty file \(0 bytes\)\n$/);
+    const json = await runMain(['predict', modelDir, folder, '--json']);
+    const lines = json.stdout.trim().split('\n').map((line) => JSON.parse(line));
+    assert.equal(lines.length, 5);
+    assert.deepEqual(lines[4], { file: path.join(folder, 'c_empty.png'), top: [], error: 'empty file (0 bytes)' });
+    const strict = await runMain(['predict', modelDir, folder, '--strict']);
+    assert.equal(strict.status, 3);
+    assert.match(strict.stderr, /^Error INSIGHT_E_IMAGE: Every image must be a file sharp can decode/);
   });
 });
