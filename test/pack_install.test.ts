@@ -1,8 +1,10 @@
 // The published packages, as a user gets them: `npm pack` both workspaces, install the tarballs into a fresh
 // project outside the monorepo (dependencies from the registry, the addon built by the install script), then use
 // them the way the README says — the library trains one epoch on a few images and predicts, the `insight` bin
-// answers, and the backend package alone selects `torch`. Catches what workspace links hide: a missing `files`
-// entry, an import of a dev dependency, a subpath export that points nowhere.
+// answers, and the backend package alone selects `torch`; the shipped examples compile with TypeScript against the
+// installed declarations and train a custom model through `insight train --model` and through `train({ model })`.
+// Catches what workspace links hide: a missing `files` entry, an import of a dev dependency, a subpath export that
+// points nowhere, declarations that do not compile, a second copy of TensorFlow.js.
 import { strict as assert } from 'node:assert';
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -16,6 +18,8 @@ const imageFolder = path.join(sharedData, 'cifar10-jpg-mini');
 const workspaces = ['packages/tfjs-backend-torch', 'packages/insight'];
 const nameOf = (dir: string): string => (JSON.parse(fs.readFileSync(path.join(repo, dir, 'package.json'), 'utf8')) as { name: string }).name;
 const [backendName, insightName] = workspaces.map(nameOf);
+/** The TypeScript and Node types the repository builds with, for the consumer's compile. */
+const versionOf = (name: string): string => (JSON.parse(fs.readFileSync(path.join(repo, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
 
 let project = '';
 
@@ -34,7 +38,8 @@ describe('packed packages in a fresh project', { timeout: 900_000 }, () => {
     assert.equal(packed.length, 2);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'pack-install-check', private: true, version: '1.0.0' }));
     // Both tarballs in one install: the backend tarball satisfies insight's dependency on it.
-    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => `./${path.basename(p.filename)}`)]);
+    run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => `./${path.basename(p.filename)}`),
+      `typescript@${versionOf('typescript')}`, `@types/node@${versionOf('@types/node')}`]);
   });
   after(() => fs.rmSync(project, { recursive: true, force: true }));
 
@@ -60,7 +65,7 @@ describe('packed packages in a fresh project', { timeout: 900_000 }, () => {
       const loadedServer = Object.keys(require.cache).some((file) => file.includes('/node_modules/fastify/'));
       const serve = require('${insightName}/serve'), track = require('${insightName}/track'), finetune = require('${insightName}/finetune');
       console.log(JSON.stringify({
-        main: ['train', 'finetune', 'evaluate', 'predict', 'createModel', 'fit', 'Adam', 'DataLoader', 'RunDir', 'InsightError'].filter((n) => main[n] === undefined),
+        main: ['train', 'finetune', 'evaluate', 'predict', 'createModel', 'fit', 'Adam', 'DataLoader', 'RunDir', 'InsightError', 'tf', 'tfl'].filter((n) => main[n] === undefined),
         internal: ['formatTable', 'argmaxRows', 'mixSeeds', 'ruleError', 'RunIndex', 'createServe'].filter((n) => main[n] !== undefined),
         subpaths: [typeof serve.createServe, typeof track.RunIndex, typeof finetune.mergeLora],
         loadedServer,
@@ -96,6 +101,47 @@ describe('packed packages in a fresh project', { timeout: 900_000 }, () => {
       }
     }
     assert.ok(fs.existsSync(path.join(project, out.runDir, 'model', 'model.json')));
+  });
+
+  it('compiles the shipped examples against the installed declarations; without skipLibCheck only TensorFlow.js\'s fail', () => {
+    const examples = path.join(project, 'examples');
+    fs.cpSync(path.join(project, 'node_modules', insightName, 'examples'), examples, { recursive: true });
+    const tsc = (name: string, options: Record<string, unknown>) => {
+      fs.writeFileSync(path.join(project, name), JSON.stringify({
+        compilerOptions: { target: 'ES2022', module: 'commonjs', moduleResolution: 'node', esModuleInterop: true, noEmit: true, strict: true, ...options },
+        include: ['examples/*.ts'],
+      }));
+      return spawnSync(process.execPath, [path.join(project, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', name], { cwd: project, encoding: 'utf8', timeout: 300_000 });
+    };
+    const skipping = tsc('tsconfig.skip.json', { skipLibCheck: true });
+    assert.equal(skipping.status, 0, `strict with skipLibCheck:\n${skipping.stdout}`);
+    const lenient = tsc('tsconfig.lenient.json', { skipLibCheck: false, strictNullChecks: false });
+    assert.equal(lenient.status, 0, `skipLibCheck false without strictNullChecks:\n${lenient.stdout}`);
+    // Strict without skipLibCheck: tfjs-layers 4.22's declarations fail strictNullChecks (the README says so); ours pass.
+    const strict = tsc('tsconfig.strict.json', { skipLibCheck: false });
+    const failing = [...new Set([...strict.stdout.matchAll(/^(\S+?)\(\d+,\d+\): error TS\d+/gm)].map((m) => m[1]))];
+    assert.ok(failing.length > 0, `tfjs-layers' declarations now pass strictNullChecks: drop the README's skipLibCheck note\n${strict.stdout}`);
+    assert.deepEqual(failing.filter((file) => !file.startsWith('node_modules/@tensorflow/')), [], strict.stdout);
+  });
+
+  it('trains a custom model from the shipped example, through `insight train --model` and through train({ model })', () => {
+    const example = path.join('node_modules', insightName, 'examples', 'custom-model.ts');
+    const common = ['--data', imageFolder, '--limit', '60', '--epochs', '1'];
+    const cli = spawnSync(path.join(project, 'node_modules', '.bin', 'insight'), ['train', '--model', example, ...common,
+      '--batch-size', '16', '--workers', '0', '--no-tensorboard', '--progress', 'log', '--runs-dir', 'cli-runs'], { cwd: project, encoding: 'utf8', timeout: 600_000 });
+    assert.equal(cli.status, 0, `${cli.stdout}\n${cli.stderr}`);
+    assert.ok(cli.stdout.includes(`model custom ${example} (`), cli.stdout);
+    assert.doesNotMatch(cli.stderr, /Platform node has already been set/);
+    const [id] = fs.readdirSync(path.join(project, 'cli-runs'));
+    const meta = JSON.parse(fs.readFileSync(path.join(project, 'cli-runs', id, 'model', 'model.json'), 'utf8')).userDefinedMetadata.insight;
+    assert.deepEqual([meta.architecture, meta.architectureOptions], ['custom', { source: 'module', path: example, name: 'small_convnet' }]);
+
+    // The example run as a script: its train({ model: build }) and predict on the saved run.
+    const script = spawnSync(process.execPath, ['--import', 'tsx', example, ...common], { cwd: project, encoding: 'utf8', timeout: 600_000 });
+    assert.equal(script.status, 0, `${script.stdout}\n${script.stderr}`);
+    assert.match(script.stdout, /^runs\/\S+: accuracy \d\.\d{4} on \d+ images$/m);
+    assert.match(script.stdout, /\.jpg: \w+ \(\d\.\d\d\)$/m);
+    assert.doesNotMatch(script.stderr, /Platform node has already been set/);
   });
 
   it('runs the insight command from node_modules/.bin', () => {
