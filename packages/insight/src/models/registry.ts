@@ -1,5 +1,6 @@
 // The model zoo: one builder per architecture, chosen by name. Every model leaves here with its Insight
-// metadata set, so saving it gives a self-describing model directory.
+// metadata set, so saving it gives a self-describing model directory. Your own models take the same way out
+// through custom_model.ts (architecture 'custom').
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { Normalization } from '../data';
@@ -57,7 +58,7 @@ export function createModel(name: string, options: CreateModelOptions): tfl.Laye
   const entry = (MODEL_NAMES as readonly string[]).includes(name) ? ZOO[name as ModelName] : undefined;
   if (entry === undefined) {
     throw ruleError('INSIGHT_E_CONFIG', 'The model must be one of the zoo\'s models.', { model: name },
-      `Use one of: ${MODEL_NAMES.join(', ')}.`);
+      `Use one of: ${MODEL_NAMES.join(', ')}; for your own model, use buildCustomModel (or pass it to train({ model })).`);
   }
   const resolved = {
     inputShape: options.inputShape,

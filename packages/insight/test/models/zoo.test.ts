@@ -81,7 +81,7 @@ describe('createModel', () => {
   });
 
   const errors: [string, string, Parameters<typeof createModel>[1], RegExp][] = [
-    ['unknown name', 'vgg16', CIFAR, /^The model must be one of the zoo's models\. Received: model="vgg16"\. Use one of: seed-cnn, resnet\.$/],
+    ['unknown name', 'vgg16', CIFAR, /^The model must be one of the zoo's models\. Received: model="vgg16"\. Use one of: seed-cnn, resnet; for your own model, use buildCustomModel \(or pass it to train\(\{ model \}\)\)\.$/],
     ['depth not 6n+2', 'resnet', { ...CIFAR, depth: 21 }, /resnet depth must be 6n\+2 .* Received: depth=21\./],
     ['too few classes', 'seed-cnn', { ...CIFAR, numClasses: 1 }, /numClasses must be an integer >= 2\. Received: numClasses=1\./],
     ['grayscale input', 'seed-cnn', { ...CIFAR, inputShape: [32, 32, 1] }, /inputShape must be \[height, width, 3\].*Received: inputShape=\[32,32,1\]/],
