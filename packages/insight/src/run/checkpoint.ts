@@ -45,6 +45,12 @@ export async function writeCheckpoint<T>(dir: string, model: tfl.LayersModel, co
   writeDirAtomic(dir, files);
 }
 
+/** True when `dir` (or the complete copy a killed writer left beside it) holds a complete checkpoint. */
+export function hasCheckpoint(dir: string): boolean {
+  const complete = resolveCompleteDir(dir);
+  return complete !== null && fs.existsSync(path.join(complete, TRAINER_JSON));
+}
+
 /** A checkpoint read back: weights in model.weights order, optimizer tensors by name, trainer state. */
 export interface LoadedCheckpoint<T> {
   dir: string;
@@ -60,7 +66,7 @@ export interface LoadedCheckpoint<T> {
  */
 export async function readCheckpoint<T>(dir: string): Promise<LoadedCheckpoint<T>> {
   const complete = resolveCompleteDir(dir);
-  if (complete === null || !fs.existsSync(path.join(complete, TRAINER_JSON))) {
+  if (complete === null || !hasCheckpoint(complete)) {
     throw ruleError('INSIGHT_E_RESUME', 'Resuming needs a complete checkpoint directory.', { checkpoint: dir },
       'The run was stopped before its first epoch ended: start it again instead of resuming.');
   }

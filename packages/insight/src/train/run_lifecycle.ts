@@ -12,6 +12,7 @@ import * as os from 'node:os';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 
 import { ruleError, type InsightError } from '../errors';
+import { hasCheckpoint } from '../run/checkpoint';
 import { HEARTBEAT_SECONDS } from '../run/liveness';
 import type { RunDir } from '../run/run_dir';
 import type { Callback } from './callbacks/callback';
@@ -38,7 +39,8 @@ export class RunLifecycle {
   private requested: NodeJS.Signals | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastTurn = 0;
-  private readonly onSignal = (signal: NodeJS.Signals) => this.signal(signal);
+  /** One listener per signal, each knowing its signal (process.emit('SIGINT') passes none). */
+  private readonly listeners = SIGNALS.map((signal) => [signal, () => this.signal(signal)] as const);
 
   constructor(readonly run: RunDir, private readonly options: LifecycleOptions) {}
 
@@ -47,14 +49,14 @@ export class RunLifecycle {
     this.run.heartbeat({ pid: process.pid, host: os.hostname(), error: undefined });
     this.timer = setInterval(() => this.beat(), (this.options.heartbeatSeconds ?? HEARTBEAT_SECONDS) * 1000);
     this.timer.unref();
-    if (this.options.signals ?? true) for (const signal of SIGNALS) process.on(signal, this.onSignal);
+    if (this.options.signals ?? true) for (const [signal, listener] of this.listeners) process.on(signal, listener);
   }
 
   /** Stops the heartbeat and the signal handling (the process's own Ctrl-C behaviour returns). Idempotent. */
   stop(): void {
     if (this.timer !== null) clearInterval(this.timer);
     this.timer = null;
-    for (const signal of SIGNALS) process.off(signal, this.onSignal);
+    for (const [signal, listener] of this.listeners) process.off(signal, listener);
   }
 
   /** The signal that asked training to stop, or null. */
@@ -110,7 +112,7 @@ export class RunLifecycle {
     }
   }
 
-  private signal(signal: NodeJS.Signals): void {
+  private signal(signal: (typeof SIGNALS)[number]): void {
     if (this.requested === null) {
       this.requested = signal;
       this.options.notify(`${signal}: stopping at the next optimizer update, after saving ${this.run.relative(this.run.lastCheckpoint)}` +
@@ -119,13 +121,15 @@ export class RunLifecycle {
     }
     // A second signal: stop now. The last complete checkpoint stays; the run says it was interrupted.
     this.stop();
-    const message = `Stopped at once by a second ${signal}: the run continues from its last complete checkpoint. ${this.options.resumeFix}`;
+    const message = hasCheckpoint(this.run.lastCheckpoint)
+      ? `Stopped at once by a second ${signal}: the run keeps its last complete checkpoint. ${this.options.resumeFix}`
+      : `Stopped at once by a second ${signal}, before the run's first checkpoint: start it again.`;
     try {
       this.run.setStatus('interrupted', { error: message });
     } catch {
       // run.json cannot be written: the run then shows as crashed, which is as true.
     }
     this.options.notify(message);
-    process.exit(EXIT_STATUS[signal as (typeof SIGNALS)[number]] ?? 1);
+    process.exit(EXIT_STATUS[signal]);
   }
 }

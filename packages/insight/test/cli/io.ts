@@ -39,21 +39,21 @@ export function runBin(argv: string[], options: { cwd?: string; timeout?: number
 
 /**
  * The real `insight <argv>` in a child, sent `signal` (default SIGINT, as Ctrl-C) once its stdout matches `when`
- * (default: the run's first line, printed once training listens for signals). Returns how it ended and its output.
+ * (default: the run's first line, printed once training listens for signals); a list sends one signal per pattern,
+ * in turn. Returns how it ended and its output.
  */
-export async function signalledBin(argv: string[], options: { signal?: NodeJS.Signals; when?: RegExp; timeout?: number } = {}):
+export async function signalledBin(argv: string[], options: { signal?: NodeJS.Signals; when?: RegExp | RegExp[]; timeout?: number } = {}):
   Promise<{ status: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }> {
-  const when = options.when ?? /^(Run|Resuming) .*\n/m;
+  const patterns = [options.when ?? /^(Run|Resuming) .*\n/m].flat();
   const child = spawn(process.execPath, [...NODE_FLAGS, BIN, ...argv], {
     stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INSIGHT_QUIET_BACKEND_WARNING: '1' },
   });
   let stdout = '';
   let stderr = '';
-  let sent = false;
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
     stdout += chunk;
-    if (!sent && when.test(stdout)) {
-      sent = true;
+    while (patterns.length > 0 && patterns[0].test(stdout)) {
+      patterns.shift();
       child.kill(options.signal ?? 'SIGINT');
     }
   });
