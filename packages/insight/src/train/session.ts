@@ -31,7 +31,7 @@ import { startBackend } from '../run/backend_choice';
 import type { BackendChoice, ProgressKind } from '../run/config_fields';
 import { saveModel } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
-import { InsightError } from '../errors';
+import { InsightError, ruleError } from '../errors';
 import type { Callback } from './callbacks/callback';
 import { MetricsLog } from './callbacks/metrics_log';
 import { ModelCheckpoint } from './callbacks/model_checkpoint';
@@ -110,6 +110,21 @@ export class RunSession {
     this.current = RunDir.create(runsDir, config);
     this.begin(this.current, config);
     return this.current;
+  }
+
+  /**
+   * Throws INSIGHT_E_RESUME unless `run` may continue to an epoch target of `epochs` (its saved config had
+   * `savedEpochs`): an unfinished run (running, crashed, interrupted, failed) always; a completed run only to more
+   * epochs, as Keras's initial_epoch — training continues from its last checkpoint, the schedule defined for the new
+   * total. Example: `RunSession.checkResumable(RunDir.open('runs/x'), 10, 20)`.
+   */
+  static checkResumable(run: RunDir, savedEpochs: number, epochs: number): void {
+    const { status } = run.readInfo();
+    if (status === 'completed' && epochs <= savedEpochs) {
+      throw ruleError('INSIGHT_E_RESUME', 'A completed run can be resumed only to train more epochs than it was given.',
+        { run: run.dir, status, epochs, runEpochs: savedEpochs },
+        `Pass --epochs with more than ${savedEpochs} to extend it (the schedule is then defined for the new total), or start a new run.`);
+    }
   }
 
   /**

@@ -226,6 +226,22 @@ describe('extending a finished run (initial_epoch)', () => {
   });
 });
 
+describe('RunSession.checkResumable', () => {
+  it('an unfinished run resumes to any target; a completed one only to more epochs than it was given', () => {
+    const run = RunDir.create(tmp(), { epochs: 10 });
+    for (const status of ['running', 'interrupted', 'failed'] as const) {
+      run.setStatus(status);
+      RunSession.checkResumable(run, 10, 10);
+    }
+    run.setStatus('completed');
+    RunSession.checkResumable(run, 10, 20);
+    assert.throws(() => RunSession.checkResumable(run, 10, 10), (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_RESUME' &&
+      e.message === 'A completed run can be resumed only to train more epochs than it was given. ' +
+        `Received: run=${JSON.stringify(run.dir)}, status="completed", epochs=10, runEpochs=10. ` +
+        'Pass --epochs with more than 10 to extend it (the schedule is then defined for the new total), or start a new run.');
+  });
+});
+
 describe('RunLifecycle', () => {
   it('records the process, renews the heartbeat, drops an old interruption; stop() ends both', async () => {
     const run = RunDir.create(tmp(), {});
