@@ -1,7 +1,9 @@
 // Wiring: a server is a fastify app + a model repository + keys + a rate limiter + metrics. createServe builds
 // and loads it without listening (tests use app.inject); startServe listens and stops gracefully on
-// SIGTERM/SIGINT. In a cluster worker the admin commands and /metrics go through the primary.
+// SIGTERM/SIGINT. In a cluster worker the admin commands and /metrics go through the primary. startupBanner is
+// the few lines a person reads on start (address, models and versions, auth, backend), beside the JSON logs.
 import cluster from 'node:cluster';
+import * as path from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
@@ -18,11 +20,14 @@ import { onTerminationSignal, shutdown } from './lifecycle/shutdown';
 import { RateLimiter } from './limits/rate_limiter';
 import { ServeMetrics } from './metrics';
 import { localAdmin } from './repository/admin_executor';
-import { ModelRepository } from './repository/repository';
+import { ModelRepository, type ModelSnapshot } from './repository/repository';
+import { detectLayout } from './repository/scan';
 
 export interface ServeInstance {
   app: FastifyInstance;
   ctx: ServeContext;
+  /** The active compute backend ('torch' or 'cpu'). */
+  backend: string;
   /** Graceful stop (what SIGTERM does); resolves true when in-flight work finished within shutdownTimeoutMs. */
   close(): Promise<boolean>;
 }
@@ -79,7 +84,7 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
     throw error;
   }
   let closing: Promise<boolean> | null = null;
-  return { app, ctx, close: () => (closing ??= shutdown(app, ctx, config.shutdownTimeoutMs)) };
+  return { app, ctx, backend: backendName, close: () => (closing ??= shutdown(app, ctx, config.shutdownTimeoutMs)) };
 }
 
 /** createServe + listen + graceful stop on SIGTERM/SIGINT. Resolves with the instance and its URL. */
@@ -104,4 +109,52 @@ export async function startServe(config: ServeConfig, keys: KeySources, options:
     });
   });
   return { ...instance, url, stopped };
+}
+
+/** One model's versions for the banner: 'versions 3, 2 (serving 3)', 'version 1 (failed: <reason>)'. */
+function versionsText(model: ModelSnapshot): string {
+  const disk = model.diskVersions;
+  const failed = model.versions.filter((v) => v.error !== null && !model.servingVersions.includes(v.version));
+  const parts = [`version${disk.length === 1 ? '' : 's'} ${disk.join(', ') || '-'}`];
+  if (model.unloaded) parts.push('unloaded');
+  else if (model.servingVersions.length > 0 && (disk.length > 1 || model.servingVersions.length !== disk.length)) parts.push(`serving ${model.servingVersions.join(', ')}`);
+  else if (model.servingVersions.length === 0) parts.push('not serving');
+  for (const v of failed) parts.push(`v${v.version} failed to load: ${v.error}`);
+  return parts.length === 1 ? parts[0] : `${parts[0]} (${parts.slice(1).join('; ')})`;
+}
+
+/**
+ * The start-up banner, for people (stderr; the logs stay JSON on stdout):
+ *   insight serve: listening on http://127.0.0.1:8501
+ *     models:  /srv/models (a repository of <model>/<version>/)
+ *              cifar  versions 3, 2 (serving 3)
+ *     auth:    off: no API keys; every route is open to local clients (loopback only)
+ *     backend: torch
+ *     try:     curl -H 'Content-Type: image/jpeg' --data-binary @cat.jpg http://127.0.0.1:8501/v1/models/cifar:classify-image
+ */
+export function startupBanner(server: ServeInstance, url: string, keys: Pick<KeySources, 'inference' | 'admin'>): string {
+  const { config, repository } = server.ctx;
+  const layout = detectLayout(config.models);
+  const root = path.resolve(config.models);
+  const models = repository.snapshot();
+  const lines = [`insight serve: listening on ${url}`];
+  const where = layout.kind === 'repository' ? `${root} (a repository of <model>/<version>/ directories)`
+    : layout.kind === 'run' ? `${root} (a run directory: its model/ as "${layout.name}" version ${layout.version})`
+      : `${root} (one model directory, as "${layout.name}" version ${layout.version})`;
+  lines.push(`  models:  ${where}`);
+  const width = Math.max(0, ...models.map((m) => m.name.length));
+  for (const model of models) lines.push(`           ${model.name.padEnd(width)}  ${versionsText(model)}`);
+  if (models.length === 0) {
+    const every = config.pollMs > 0 ? `; polling every ${config.pollMs / 1000} s` : '; polling is off (--poll-ms 0): restart once it is there';
+    lines.push(layout.kind === 'run' ? `           none yet: the run has no model/ until its training completes${every}`
+      : `           none yet: no <model>/<version>/model.json under ${root}${every}`);
+  }
+  const auth = keys.inference.length === 0 && keys.admin.length === 0
+    ? 'off: no API keys; every route is open to local clients (loopback only)'
+    : `on: ${keys.inference.length} inference key${keys.inference.length === 1 ? '' : 's'}, ${keys.admin.length} admin key${keys.admin.length === 1 ? '' : 's'} (Authorization: Bearer <key>)`;
+  lines.push(`  auth:    ${auth}`);
+  lines.push(`  backend: ${server.backend}${config.workers > 1 ? ` (${config.workers} worker processes)` : ''}`);
+  const first = models.find((m) => m.servingVersions.length > 0)?.name ?? (layout.kind === 'repository' ? '<model>' : layout.name);
+  lines.push(`  try:     curl -H 'Content-Type: image/jpeg' --data-binary @cat.jpg ${url}/v1/models/${first}:classify-image`);
+  return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-// `insight serve --models <repository>`: the inference server (TF Serving REST and KServe v2 protocols, image
+// `insight serve --models <repository | model dir | run dir>`: the inference server (TF Serving REST and KServe v2 protocols, image
 // uploads, dynamic batching, API keys, rate limits, Prometheus metrics, hot reload). Runs until SIGTERM/SIGINT,
 // then stops gracefully. With --workers N > 1 this process becomes the cluster primary and the workers re-run
 // this same command. The server (fastify, tfjs, the backend, sharp) loads inside the action, so `--help` stays fast.
@@ -24,13 +24,14 @@ export function serveCommand(io: CliIo): Command {
     '',
     'Examples:',
     '  insight serve --models models                      # models/<name>/<version>/model.json, port 8501',
+    '  insight serve --models runs/<run-id>               # one run\'s model, named after the run (--name) or its id',
     '  INSIGHT_API_KEYS=$(openssl rand -hex 24) insight serve --models models --host 0.0.0.0',
     '  curl -H "Content-Type: image/jpeg" --data-binary @cat.jpg localhost:8501/v1/models/<name>:classify-image',
   ].join('\n'));
   command.action(async () => {
     const config = resolveServeConfig(await givenSettings(command, SERVE_SCHEMA));
     const keys = readKeySources(config);
-    const { checkExposure, startServe } = await import('../../serve/start');
+    const { checkExposure, startServe, startupBanner } = await import('../../serve/start');
     checkExposure(config, keys);
     if (config.workers > 1 && cluster.isPrimary) {
       const log = (level: number) => (obj: object, msg: string) =>
@@ -46,6 +47,8 @@ export function serveCommand(io: CliIo): Command {
     const server = await startServe(config, keys);
     // Always printed, whatever --log-level: scripts wait for this line (and read the port from it).
     io.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, url: server.url, models: server.ctx.repository.modelNames(), msg: 'insight serve ready' })}\n`);
+    // For people: address, models and versions, auth, backend — on stderr, beside the JSON logs (once per cluster).
+    if (!cluster.isWorker || cluster.worker?.id === 1) io.stderr.write(startupBanner(server, server.url, keys));
     await server.stopped;
     // A cluster worker's IPC channel would keep it alive after its server stopped.
     if (cluster.isWorker) cluster.worker?.disconnect();

@@ -2,13 +2,19 @@
 // (the .insight-tmp-* directories of atomic writes, editors' files) and names that are not models or positive
 // integer versions are skipped. Each version gets a fingerprint of its files (name, size, mtime), which tells
 // a version being copied (changing) from a complete one, and a rewritten version from the loaded one.
+// `--models` may also name one model instead of a repository (detectLayout): a model directory (model.json inside)
+// is served as version 1 under its folder's name, and a run directory as version 1 of its model/ under the run's
+// name (`--name`) or id — polled until training writes model/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { MODEL_JSON } from '../../run/model_io';
+import { RunDir } from '../../run/run_dir';
 
 /** Model names are path segments of URLs: letters, digits, '.', '_', '-'. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+/** Version folders: positive integers. */
+const VERSION = /^[1-9]\d{0,15}$/;
 
 export interface DiskVersion {
   version: number;
@@ -20,14 +26,64 @@ export interface DiskVersion {
 /** model name → its versions on disk, highest first. */
 export type DiskState = Map<string, DiskVersion[]>;
 
+/** What `--models` names: a repository of <model>/<version>/ directories, one model directory, or one run directory. */
+export type RepositoryLayout =
+  | { kind: 'repository'; root: string }
+  | { kind: 'model' | 'run'; root: string; name: string; version: number; dir: string };
+
+/** `text` as a model name: characters outside [A-Za-z0-9._-] become '-', and it starts with a letter or digit. */
+export function modelNameOf(text: string): string {
+  const name = text.replace(/[^A-Za-z0-9._-]+/g, '-').replace(/^[^A-Za-z0-9]+/, '').slice(0, 128);
+  return MODEL_NAME.test(name) ? name : 'model';
+}
+
+/** A run's name (its config's `name`, set with --name) or else its id, as a model name. */
+function runModelName(run: RunDir): string {
+  try {
+    const config = JSON.parse(fs.readFileSync(run.configJson, 'utf8')) as { name?: unknown };
+    if (typeof config.name === 'string' && config.name.trim() !== '') return modelNameOf(config.name.trim());
+  } catch {
+    // no readable config: the id
+  }
+  return modelNameOf(run.id);
+}
+
+/**
+ * How `root` is laid out: model.json inside → one model, version 1 named after the folder (a run's model/: after the
+ * run; a repository's <model>/<version>/: that model and version); run.json and config.json inside → one run (its
+ * model/, version 1); anything else → a repository.
+ */
+export function detectLayout(root: string): RepositoryLayout {
+  if (fs.existsSync(path.join(root, MODEL_JSON))) {
+    const resolved = path.resolve(root);
+    const folder = path.basename(resolved);
+    const parent = path.dirname(resolved);
+    const run = RunDir.tryOpen(parent);
+    if (run !== null && path.resolve(run.modelDir) === resolved) return { kind: 'model', root, name: runModelName(run), version: 1, dir: root };
+    if (VERSION.test(folder) && MODEL_NAME.test(path.basename(parent))) {
+      return { kind: 'model', root, name: path.basename(parent), version: Number(folder), dir: root };
+    }
+    return { kind: 'model', root, name: modelNameOf(folder), version: 1, dir: root };
+  }
+  const run = RunDir.tryOpen(root);
+  if (run !== null) return { kind: 'run', root, name: runModelName(run), version: 1, dir: run.modelDir };
+  return { kind: 'repository', root };
+}
+
 /** Scans `root`; a missing or unreadable root reads as empty (the caller checks it exists at startup). */
 export function scanRepository(root: string): DiskState {
+  const layout = detectLayout(root);
+  if (layout.kind !== 'repository') {
+    // One model, one version; its entry is absent until model.json exists (a run still training).
+    const fingerprint = fingerprintOf(layout.dir);
+    return new Map(fingerprint === null ? [] : [[layout.name, [{ version: layout.version, dir: layout.dir, fingerprint }]]]);
+  }
   const state: DiskState = new Map();
   for (const name of listDirs(root)) {
     if (!MODEL_NAME.test(name)) continue;
     const versions: DiskVersion[] = [];
     for (const v of listDirs(path.join(root, name))) {
-      if (!/^[1-9]\d{0,15}$/.test(v)) continue;
+      if (!VERSION.test(v)) continue;
       const dir = path.join(root, name, v);
       const fingerprint = fingerprintOf(dir);
       if (fingerprint !== null) versions.push({ version: Number(v), dir, fingerprint });
