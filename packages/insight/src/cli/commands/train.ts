@@ -11,7 +11,7 @@ export function trainCommand(io: CliIo): Command {
   const command = new Command('train')
     .description('Train an image classifier. With no flags: the reference recipe (seed-cnn on CIFAR-10, Adam 1e-3, batch 64, 10 epochs).');
   addConfigFileOption(command)
-    .addOption(new Option('--resume <run dir>', `Continue an unfinished run from its last checkpoint (only ${RESUME_OVERRIDABLE.map(flagOf).join(', ')} may be given with it).`));
+    .addOption(new Option('--resume <run dir>', `Continue an unfinished run (interrupted by Ctrl-C, crashed) from its last checkpoint (only ${RESUME_OVERRIDABLE.map(flagOf).join(', ')} may be given with it).`));
   addSchemaOptions(command, TRAIN_SCHEMA);
   command.addHelpText('after', '\nExamples:\n  insight train                                   # the reference recipe\n' +
     '  insight train --data cifar-10-binary.tar.gz --limit 2000 --epochs 2\n' +
