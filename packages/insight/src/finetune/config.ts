@@ -71,6 +71,7 @@ export const FINETUNE_SCHEMA = Type.Object({
   seed: withOptions(FIELDS.seed, { help: 'Seeds the new layers, data order and augmentation.' }),
   topK: withOptions(FIELDS.topK, { help: 'The report\'s top-k accuracy (at most the number of classes).' }),
   runsDir: withOptions(FIELDS.runsDir, { help: 'Where run directories are created.' }),
+  name: withOptions(FIELDS.name, { help: 'A name for the run (as for train).' }),
   backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
   workers: withOptions(FIELDS.workers, { help: 'Data loader threads (0 = main thread).' }),
   progress: withOptions(FIELDS.progress, { help: 'Progress output (as for train).' }),

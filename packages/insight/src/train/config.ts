@@ -59,6 +59,7 @@ export const TRAIN_SCHEMA = Type.Object({
   seed: FIELDS.seed,
   topK: FIELDS.topK,
   runsDir: FIELDS.runsDir,
+  name: FIELDS.name,
   backend: FIELDS.backend,
   workers: FIELDS.workers,
   logEverySteps: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>', help: 'Also log metrics (metrics.jsonl, log lines) every <n> optimizer updates (0 = per epoch only).' }),
