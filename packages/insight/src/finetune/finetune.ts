@@ -9,6 +9,7 @@ import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { runInference } from '../eval/inference';
 import { setInsightMetadata } from '../models/metadata';
 import { writeFileAtomic } from '../run/atomic';
+import { recordRunData } from '../run/dataset_source';
 import { augmentOf } from '../train/data_setup';
 import { createOptimizer, type Optimizer } from '../train/optimizers';
 import { CosineSchedule } from '../train/schedules';
@@ -108,6 +109,7 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
     say(`  method ${config.method}: ${finalCounts.trainable.toLocaleString('en-US')} of ${finalCounts.total.toLocaleString('en-US')} parameters train (${pct(finalCounts.share)})` +
       `${unfreezing ? `; gradual unfreezing of ${ft.blocks.length} blocks every ${config.unfreezeEvery} epochs starts with ${startCounts.trainable.toLocaleString('en-US')} (${pct(startCounts.share)})` : ''}`);
     say(`  data: ${data.train.count} training images, ${data.heldOutDescription}, ${data.classNames.length} classes (${data.classNames.join(', ')})`);
+    recordRunData(run, data.record, say);
     say(`  ${config.optimizer} lr ${config.lr}${config.method === 'full' ? ` (base x ${config.baseLrFactor})` : ''}, ${config.schedule}` +
       `${warmupSteps > 0 ? ` after ${warmupSteps} warmup steps` : ''}, batch ${config.batchSize}, ${config.epochs} epochs${l2sp ? `, L2-SP ${config.l2sp}` : ''}, seed ${config.seed}`);
 

@@ -14,6 +14,7 @@ import { buildCustomModel, describeCustomSource, loadModelModule, resolveCustomM
 import { CUSTOM_MODEL, modelChoiceOf } from '../models/model_choice';
 import { createModel } from '../models/registry';
 import { readCheckpoint, restoreWeights, type LoadedCheckpoint } from '../run/checkpoint';
+import { recordRunData } from '../run/dataset_source';
 import { loadModel } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
 import type { Callback, GradientHook } from './callbacks/callback';
@@ -107,6 +108,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     session.say(`${resumed ? 'Resuming' : 'Run'} ${run.dir}${initialState ? ` at epoch ${initialState.epoch + 1}` : ''}`);
     session.say(`  model ${label} (${model.countParams().toLocaleString('en-US')} parameters), backend ${session.backend}`);
     session.say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
+    recordRunData(run, data.record, (line) => session.say(line));
     session.say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
       `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
 
