@@ -45,7 +45,7 @@ describe('train(config)', () => {
     assert.equal(result.report.count, 40);
 
     const evaluation = await evaluate({ model: result.runDir, workers: 0 });
-    assert.equal(evaluation.split, 'validation (last 40 of 200 images)');
+    assert.equal(evaluation.split, 'validation (stratified 40 of 200 images, split seed 0)');
     assert.deepEqual(evaluation.metrics.confusion, result.report.confusion);
     await assert.rejects(evaluate({ model: result.runDir, split: 'test' }), (e: unknown) =>
       e instanceof InsightError && e.code === 'INSIGHT_E_DATA' && /An image folder has a single split/.test(e.message));
