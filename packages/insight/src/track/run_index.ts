@@ -1,5 +1,6 @@
 // The run index: <runs dir>/index.sqlite (better-sqlite3), one row per run directory with its hyperparameters
-// (params table, one row per flattened config key), final and best metrics (metrics table) and tags, so runs can
+// (params table, one row per flattened config key), final and best metrics (metrics table) and tags, plus its name
+// (--name) and kind (train, finetune) as columns, so runs can
 // be filtered and sorted in SQL. The run directories are the truth and the index a cache of them: every refresh
 // stats each run's tracked files and re-reads only runs whose mtime/size fingerprint changed, drops rows of
 // deleted runs, and a deleted, corrupt or outdated index file is rebuilt from scratch. When the runs directory is
@@ -17,12 +18,14 @@ import { resolveKey, sortsDescending, type Condition, type ResolvedKey, type Run
 import { runFingerprint, summarizeRun, type RunSummary } from './run_summary';
 
 /** Bump when the schema changes: an index with another version is rebuilt. */
-const SCHEMA_VERSION = '1';
+const SCHEMA_VERSION = '2';
 
 const SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE runs (
   id TEXT PRIMARY KEY,
+  name TEXT,
+  kind TEXT NOT NULL,
   dir TEXT NOT NULL,
   status TEXT NOT NULL,
   created TEXT NOT NULL,
@@ -151,8 +154,8 @@ export class RunIndex {
 
   private store(run: RunSummary, fingerprint: string): void {
     this.db.prepare('DELETE FROM runs WHERE id = ?').run(run.id);
-    this.db.prepare(`INSERT INTO runs (id, dir, status, created, updated, epochs, steps, config, summary, fingerprint)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.dir, run.status, run.createdAt, run.updatedAt, run.epochs, run.steps,
+    this.db.prepare(`INSERT INTO runs (id, name, kind, dir, status, created, updated, epochs, steps, config, summary, fingerprint)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(run.id, run.name, run.kind, run.dir, run.status, run.createdAt, run.updatedAt, run.epochs, run.steps,
       JSON.stringify(run.config), JSON.stringify(run), fingerprint);
     const param = this.db.prepare('INSERT INTO params (run_id, key, value, num) VALUES (?, ?, ?, ?)');
     for (const [key, value] of Object.entries(run.params)) param.run(run.id, key, paramText(value), typeof value === 'number' ? value : null);
@@ -208,11 +211,17 @@ export class RunIndex {
     return row ? JSON.parse(row.summary) as RunSummary : null;
   }
 
-  /** The run named by `ref`: an id, a unique id prefix, or a path ending in the run's directory. */
+  /** The run named by `ref`: an id, a run name (--name) that one run has, a unique id prefix, or a path ending in the run's directory. */
   resolve(ref: string): RunSummary {
     const id = path.basename(ref.replace(/[/\\]+$/, ''));
     const exact = this.get(id);
     if (exact) return exact;
+    const named = (this.db.prepare('SELECT id FROM runs WHERE name = ? ORDER BY created DESC, id DESC').all(ref) as { id: string }[]).map((r) => r.id);
+    if (named.length === 1) return this.get(named[0])!;
+    if (named.length > 1) {
+      throw ruleError('INSIGHT_E_RUN_NOT_FOUND', 'A run name must belong to exactly one run to name it.', { run: ref, runs: named.slice(0, 5) },
+        'Give the run id (or a unique prefix) instead.');
+    }
     const matches = (this.db.prepare('SELECT id FROM runs WHERE substr(id, 1, length(?)) = ? ORDER BY id').all(id, id) as { id: string }[]).map((r) => r.id);
     if (matches.length === 1) return this.get(matches[0])!;
     if (matches.length > 1) {
@@ -221,7 +230,8 @@ export class RunIndex {
     }
     const some = (this.db.prepare('SELECT id FROM runs ORDER BY created DESC LIMIT 3').all() as { id: string }[]).map((r) => r.id);
     throw ruleError('INSIGHT_E_RUN_NOT_FOUND', 'A run must be a run id (or unique prefix) in the runs directory.', { run: ref, runsDir: this.runsDir },
-      some.length ? `Run \`insight runs --runs-dir ${this.runsDir}\` to list them (newest: ${some.join(', ')}).` : 'The runs directory has no runs yet: train one with `insight train`.');
+      some.length ? `Run \`insight runs --runs-dir ${this.runsDir}\` to list them (newest: ${some.join(', ')}); a run's --name names it too.`
+        : 'The runs directory has no runs yet: train one with `insight train`.');
   }
 
   close(): void {
@@ -236,9 +246,11 @@ function conditionSql(key: ResolvedKey, c: Condition): [string, unknown[]] {
   const negate = c.op === '!=';
   if (key.kind === 'column') {
     const numericColumn = key.column === 'epochs' || key.column === 'steps';
-    if (c.op === '~') return [`instr(lower(runs.${key.column}), lower(?)) > 0`, [c.value]];
+    // A run without a name compares as '' (so name!=x keeps it).
+    const column = numericColumn ? `runs.${key.column}` : `COALESCE(runs.${key.column}, '')`;
+    if (c.op === '~') return [`instr(lower(${column}), lower(?)) > 0`, [c.value]];
     if (numericColumn && number === null) throw numberNeeded(c);
-    return [`${negate ? 'NOT ' : ''}(runs.${key.column} ${sqlOp} ?)`, [numericColumn ? number : c.value]];
+    return [`${negate ? 'NOT ' : ''}(${column} ${sqlOp} ?)`, [numericColumn ? number : c.value]];
   }
   if (key.kind === 'metric') {
     if (number === null || c.op === '~') throw numberNeeded(c);

@@ -1,8 +1,8 @@
 // The query language of `insight runs` (and the dashboard's API): filters `key=value`, `key!=value`, `key>n`,
 // `key>=n`, `key<n`, `key<=n`, `key~text` (contains), over a run's hyperparameters (config keys, e.g. optimizer,
 // lr), its metrics (val_accuracy means the best value, final.val_accuracy the last, best.x explicit) and its
-// columns (id, status, created, epochs, steps); and one sort key, best-first for metrics. Parsed here, turned
-// into SQL by the index.
+// columns (id, name, kind, status, created, epochs, steps); and one sort key, best-first for metrics. Parsed here,
+// turned into SQL by the index.
 import { ruleError } from '../errors';
 
 export const OPERATORS = ['!=', '>=', '<=', '=', '>', '<', '~'] as const;
@@ -26,7 +26,7 @@ export interface RunQuery {
 }
 
 /** Columns every run has. */
-export const RUN_COLUMNS = ['id', 'status', 'created', 'updated', 'epochs', 'steps'] as const;
+export const RUN_COLUMNS = ['id', 'name', 'kind', 'status', 'created', 'updated', 'epochs', 'steps'] as const;
 
 /** Parses `optimizer=adamw`, `lr<=0.01`, `best.val_accuracy>0.7`. */
 export function parseCondition(text: string): Condition {
@@ -55,7 +55,7 @@ export function resolveKey(key: string, known: { params: string[]; metrics: stri
   if (prefixed && known.metrics.includes(prefixed[2])) return { kind: 'metric', name: prefixed[2], which: prefixed[1] as 'final' | 'best' };
   if (known.params.includes(key)) return { kind: 'param', name: key };
   if (known.metrics.includes(key)) return { kind: 'metric', name: key, which: 'either' };
-  const valid = [...RUN_COLUMNS, ...known.metrics, ...known.params];
+  const valid = [...new Set([...RUN_COLUMNS, ...known.metrics, ...known.params])];
   throw ruleError('INSIGHT_E_QUERY', `A ${flag} key must be a run column, a metric or a hyperparameter of some run.`, { [flag.replace(/^--/, '')]: key },
     `Valid keys here: ${valid.join(', ')}${known.metrics.length ? ` (metrics also as final.<name> / best.<name>)` : ''}.`);
 }

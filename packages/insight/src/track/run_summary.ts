@@ -10,6 +10,7 @@ import { hasCrashed } from '../run/liveness';
 import { RunDir, type RunInfo } from '../run/run_dir';
 import { flattenConfig, type ParamValue } from './flatten';
 import { readMetricsChunk } from './metrics_file';
+import { runKind, type RunKind } from './param_relevance';
 import { reportMetrics, summarizeMetrics } from './run_metrics';
 import { readTags } from './run_tags';
 
@@ -20,6 +21,10 @@ const WRITTEN_STATUSES: readonly string[] = ['running', 'completed', 'failed', '
 
 export interface RunSummary {
   id: string;
+  /** The run's --name (config.json's name), or null. */
+  name: string | null;
+  /** train or finetune (a config with a base model). */
+  kind: RunKind;
   dir: string;
   status: TrackedStatus;
   createdAt: string;
@@ -123,7 +128,7 @@ export function summarizeRun(dir: string): RunSummary {
     problems.push((error as Error).message);
   }
   return {
-    id, dir, status, createdAt,
+    id, name: typeof config.name === 'string' && config.name !== '' ? config.name : null, kind: runKind(config), dir, status, createdAt,
     updatedAt: typeof info?.updatedAt === 'string' ? info.updatedAt : null,
     error,
     config, params: flattenConfig(config), epochs: metrics.epochs, steps: metrics.steps,

@@ -1,12 +1,13 @@
-// The runs table of `insight runs` as aligned terminal text: id, status, creation time, epochs, the
-// hyperparameters that differ between the listed runs (or the --columns asked for), headline metrics, tags.
+// The runs table of `insight runs` as aligned terminal text. Metrics come first, so they stay on screen however many
+// hyperparameters follow: id, name (when some run has one), kind (when train and fine-tune runs are mixed),
+// status, epochs, headline metrics, the hyperparameters that differ among the runs they apply to
+// (param_relevance.ts; or the --columns asked for), creation time, tags.
 import { formatTable } from '../format/table';
 import { paramText } from './flatten';
+import { differingParams, meaningfulFor } from './param_relevance';
 import { resolveKey } from './run_query';
 import type { RunSummary } from './run_summary';
 
-/** Config keys that say where and how a run ran, not what it computed: never picked as varying columns. */
-const NOT_HYPERPARAMETERS = new Set(['runsDir', 'progress', 'workers', 'logEverySteps', 'tensorboard', 'backend']);
 /** Metrics shown by default, when some listed run has them (best values). */
 const HEADLINE_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
 
@@ -29,36 +30,48 @@ export function formatCreated(iso: string): string {
   return iso.replace('T', ' ').slice(0, 16);
 }
 
-/** Hyperparameters whose values differ among `runs` (in config order of the first run that has them). */
+/**
+ * Hyperparameters to show for `runs`: those whose values differ among the runs they apply to (epochs has its own
+ * column). See differingParams.
+ */
 export function varyingParams(runs: RunSummary[]): string[] {
-  // epochs is shown in the epochs column (logged/planned).
-  const keys = [...new Set(runs.flatMap((run) => Object.keys(run.params)))].filter((key) => !NOT_HYPERPARAMETERS.has(key) && key !== 'epochs');
-  return keys.filter((key) => new Set(runs.map((run) => (key in run.params ? paramText(run.params[key]) : '\u0000'))).size > 1);
+  return differingParams(runs).filter((key) => key !== 'epochs');
 }
 
-/** A column: a param, or a metric's best (`best.x` / plain name) or final (`final.x`) value. */
+/** A column: a param ('-' where it does not apply), a metric's best (`best.x` / plain name) or final (`final.x`) value, a run column. */
 function cellOf(run: RunSummary, column: string, known: { params: string[]; metrics: string[] }): string {
   const key = resolveKey(column, known, '--columns');
-  if (key.kind === 'param') return key.name in run.params ? paramText(run.params[key.name]) : '-';
+  if (key.kind === 'param') return meaningfulFor(run, key.name) ? paramText(run.params[key.name]) : '-';
   if (key.kind === 'metric') {
     const value = key.which === 'final' ? run.final[key.name] : key.which === 'best' ? run.best[key.name] : run.best[key.name] ?? run.final[key.name];
     return formatMetric(value);
   }
-  const columnValue = { id: run.id, status: run.status, created: formatCreated(run.createdAt), updated: run.updatedAt ?? '-', epochs: String(run.epochs), steps: String(run.steps) }[key.column];
-  return columnValue;
+  return {
+    id: run.id, name: run.name ?? '-', kind: run.kind, status: run.status, created: formatCreated(run.createdAt), updated: run.updatedAt ?? '-',
+    epochs: String(run.epochs), steps: String(run.steps),
+  }[key.column];
 }
 
-/** The table; `columns` replaces the default param and metric columns (each a key as --where takes them). */
+/**
+ * The table; `columns` replaces the default metric and param columns (each a key as --where takes them). A param
+ * cell is '-' where the key does not apply to the run (a LoRA rank of a full fine-tune, beta1 under sgd).
+ */
 export function formatRunsTable(runs: RunSummary[], known: { params: string[]; metrics: string[] }, columns?: string[], sortKey?: string): string {
   let chosen = columns;
   if (chosen === undefined) {
     const metrics = HEADLINE_METRICS.filter((m) => runs.some((run) => m in run.best || m in run.final));
     const sortMetric = sortKey !== undefined && known.metrics.includes(sortKey.replace(/^(best|final)\./, '')) && !metrics.includes(sortKey) ? [sortKey] : [];
-    chosen = [...varyingParams(runs), ...sortMetric, ...metrics];
+    chosen = [...sortMetric, ...metrics, ...varyingParams(runs)];
   }
   chosen.forEach((column) => resolveKey(column, known, '--columns'));
-  const header = ['id', 'status', 'created', 'epochs', ...chosen, 'tags'];
-  const rows = runs.map((run) => [run.id, run.status, formatCreated(run.createdAt), formatEpochs(run),
-    ...chosen.map((column) => cellOf(run, column, known)), run.tags.join(',')]);
-  return formatTable(header, rows, header.map((h, i) => (i < 3 || h === 'tags' || (i >= 4 && known.params.includes(h)) ? 'l' : 'r')));
+  const identity = ['id', ...(runs.some((run) => run.name !== null) && !chosen.includes('name') ? ['name'] : []),
+    ...(new Set(runs.map((run) => run.kind)).size > 1 && !chosen.includes('kind') ? ['kind'] : []), 'status', 'epochs'];
+  const header = [...identity, ...chosen, 'created', 'tags'];
+  const rows = runs.map((run) => [
+    ...identity.map((column) => (column === 'epochs' ? formatEpochs(run) : cellOf(run, column, known))),
+    ...chosen.map((column) => cellOf(run, column, known)), formatCreated(run.createdAt), run.tags.join(','),
+  ]);
+  const numeric = (h: string, i: number) => h === 'epochs' || (i >= identity.length && i < identity.length + chosen.length && !known.params.includes(h)
+    && !['id', 'name', 'kind', 'status', 'created', 'updated'].includes(h));
+  return formatTable(header, rows, header.map((h, i) => (numeric(h, i) ? 'r' : 'l')));
 }

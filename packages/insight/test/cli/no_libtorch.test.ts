@@ -14,7 +14,7 @@ import { saveVersion } from '../serve/helpers';
 import { BIN, MINI, NODE_FLAGS } from './io';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-no-libtorch-'));
-const NO_TORCH = { ...process.env, INSIGHT_TORCH_ADDON: path.join(tmp, 'no-addon.node'), INSIGHT_HOME: tmp };
+const NO_TORCH: NodeJS.ProcessEnv = { ...process.env, INSIGHT_TORCH_ADDON: path.join(tmp, 'no-addon.node'), INSIGHT_HOME: tmp };
 delete NO_TORCH.INSIGHT_QUIET_BACKEND_WARNING;
 delete NO_TORCH.INSIGHT_BACKEND;
 /** tfjs-backend-cpu's banner (MathBackendCPU.write in Node). */

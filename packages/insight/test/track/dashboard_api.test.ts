@@ -46,6 +46,10 @@ describe('dashboard API', () => {
     assert.deepEqual(a.tags, ['baseline']);
     assert.ok(a.best.val_accuracy > 0);
     assert.equal(a.dir, undefined, 'no filesystem paths of runs');
+    assert.deepEqual([a.name, a.kind], [null, 'train']);
+    // The hyperparameters that apply to the run: not where it ran (runsDir).
+    assert.deepEqual(a.hyperparameters, Object.keys(a.params).filter((key) => key !== 'runsDir'));
+    assert.ok(a.hyperparameters.includes('optimizer'));
     assert.ok(body.params.includes('optimizer') && body.metrics.includes('val_accuracy'));
     const filtered = (await app.inject('/api/runs?where=optimizer%3Dadamw')).json();
     assert.deepEqual(filtered.runs.map((r: { id: string }) => r.id), ['run-b']);

@@ -7,7 +7,9 @@ import * as path from 'node:path';
 import sharp from 'sharp';
 
 import { confusionPng } from '../../src/eval/confusion_png';
+import { resolveFinetuneConfig } from '../../src/finetune/config';
 import { RunDir } from '../../src/run/run_dir';
+import { resolveTrainConfig } from '../../src/train/config';
 
 export interface FakeRun {
   id: string;
@@ -21,6 +23,21 @@ export interface FakeRun {
   /** Write report/ (metrics.json + confusion.png) and predictions.png. */
   report?: boolean;
   tags?: string[];
+  /** The run's --name (config.json's name). */
+  name?: string;
+  /**
+   * 'train' / 'finetune': config.json is the complete config that command writes (every key, defaults included;
+   * `config` overrides keys), as real runs have it; without: a short train-like config.
+   */
+  kind?: 'train' | 'finetune';
+}
+
+/** The config.json of `run`: complete (kind given) or short. */
+function configOf(runsDir: string, run: FakeRun): Record<string, unknown> {
+  const named = run.name !== undefined ? { name: run.name } : {};
+  if (run.kind === 'train') return { ...resolveTrainConfig({ epochs: run.epochs ?? 3, runsDir, ...named, ...run.config }) };
+  if (run.kind === 'finetune') return { ...resolveFinetuneConfig({ base: 'runs/base/model', epochs: run.epochs ?? 3, runsDir, ...named, ...run.config }) };
+  return { model: 'seed-cnn', optimizer: 'adam', lr: 0.001, batchSize: 64, epochs: run.epochs ?? 3, augment: [], runsDir, ...named, ...run.config };
 }
 
 export const CLASSES = ['cat', 'dog', 'ship'];
@@ -45,7 +62,7 @@ export async function writeRun(runsDir: string, run: FakeRun): Promise<string> {
   fs.mkdirSync(dir, { recursive: true });
   const created = run.createdAt ?? '2026-01-01T00:00:00.000Z';
   const status = run.status ?? 'completed';
-  fs.writeFileSync(files.configJson, `${JSON.stringify({ model: 'seed-cnn', optimizer: 'adam', lr: 0.001, batchSize: 64, epochs: run.epochs ?? 3, augment: [], runsDir, ...run.config }, null, 2)}\n`);
+  fs.writeFileSync(files.configJson, `${JSON.stringify(configOf(runsDir, run), null, 2)}\n`);
   fs.writeFileSync(files.runJson, `${JSON.stringify({ id: run.id, status, createdAt: created, updatedAt: created }, null, 2)}\n`);
   const lines: string[] = [];
   for (let epoch = 1; epoch <= (run.epochs ?? 3); epoch++) lines.push(JSON.stringify(epochRecord(epoch, run.ceiling, run.stepsPerEpoch)));

@@ -91,7 +91,7 @@ describe('RunIndex', () => {
     const index = RunIndex.open(runsDir);
     try {
       assert.throws(() => index.list({ where: where('optimiser=adam') }), (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_QUERY' &&
-        /^A --where key must be a run column, a metric or a hyperparameter of some run\. Received: where="optimiser"\. Valid keys here: id, status, created, updated, epochs, steps, accuracy, .*optimizer/.test(e.message));
+        /^A --where key must be a run column, a metric or a hyperparameter of some run\. Received: where="optimiser"\. Valid keys here: id, name, kind, status, created, updated, epochs, steps, accuracy, .*optimizer/.test(e.message));
       assert.throws(() => index.list({ sort: 'nope' }), /A --sort key must be .* Received: sort="nope"/);
       assert.throws(() => index.list({ where: where('val_accuracy>high') }), /A filter on val_accuracy compares numbers .* Received: where="val_accuracy>high"/);
       assert.throws(() => parseCondition('optimizer'), (e: unknown) => e instanceof InsightError && e.message ===
@@ -181,6 +181,36 @@ describe('RunIndex', () => {
     } finally {
       index.close();
     }
+  });
+
+  it('indexes each run\'s name and kind: filter and sort on them, name a run by its name; an index of the old schema is rebuilt', () => {
+    const dir = tempRunsDir('insight-index-names-');
+    return (async () => {
+      await writeRun(dir, { id: 'a-train', kind: 'train', name: 'baseline', createdAt: '2026-03-01T00:00:00.000Z' });
+      await writeRun(dir, { id: 'b-finetune', kind: 'finetune', name: 'lora', config: { method: 'lora' }, createdAt: '2026-03-02T00:00:00.000Z' });
+      await writeRun(dir, { id: 'c-finetune', kind: 'finetune', createdAt: '2026-03-03T00:00:00.000Z' });
+      await writeRun(dir, { id: 'd-train', kind: 'train', name: 'lora', createdAt: '2026-03-04T00:00:00.000Z' });
+      // An index written by the previous schema (no name or kind columns) is dropped and rebuilt.
+      const old = new (await import('better-sqlite3')).default(path.join(dir, RUNS_INDEX_FILE));
+      old.exec("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('schema', '1'); CREATE TABLE runs (id TEXT PRIMARY KEY)");
+      old.close();
+      const index = RunIndex.open(dir);
+      try {
+        assert.deepEqual([index.get('a-train')!.name, index.get('a-train')!.kind], ['baseline', 'train']);
+        assert.deepEqual([index.get('c-finetune')!.name, index.get('c-finetune')!.kind], [null, 'finetune']);
+        assert.deepEqual(ids(index.list({ where: where('kind=finetune') })), ['c-finetune', 'b-finetune']);
+        assert.deepEqual(ids(index.list({ where: where('name=baseline') })), ['a-train']);
+        assert.deepEqual(ids(index.list({ where: where('name~LOR') })), ['d-train', 'b-finetune']);
+        assert.deepEqual(ids(index.list({ where: where('name!=lora') })), ['c-finetune', 'a-train'], 'a run without a name is not named lora');
+        assert.deepEqual(ids(index.list({ sort: 'name' })), ['a-train', 'd-train', 'b-finetune', 'c-finetune'], 'names ascending, then newest first; unnamed last');
+        assert.equal(index.resolve('baseline').id, 'a-train');
+        assert.throws(() => index.resolve('lora'), (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_RUN_NOT_FOUND' &&
+          e.message === 'A run name must belong to exactly one run to name it. Received: run="lora", runs=["d-train","b-finetune"]. Give the run id (or a unique prefix) instead.');
+        assert.equal(index.resolve('b-fine').id, 'b-finetune', 'id prefixes still work');
+      } finally {
+        index.close();
+      }
+    })();
   });
 
   it('a missing runs directory is INSIGHT_E_RUNS_DIR', () => {

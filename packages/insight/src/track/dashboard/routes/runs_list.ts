@@ -1,10 +1,12 @@
 // GET /api/runs[?where=k=v&where=...&tag=t&sort=key&reverse=1]: every run of the index (refreshed first) with its
-// params, final and best metrics, tags and problems, plus the known param and metric names for the table's columns.
-// Filters use the same language as `insight runs --where`.
+// name, kind, params, final and best metrics, tags and problems, and `hyperparameters`: its params that apply to it
+// (param_relevance.ts: the page compares only those, as `insight runs` does); plus the known param and metric
+// names for the table's columns. Filters use the same language as `insight runs --where`.
 import * as path from 'node:path';
 
 import type { FastifyInstance } from 'fastify';
 
+import { hyperparametersOf } from '../../param_relevance';
 import { parseCondition } from '../../run_query';
 import type { DashboardContext } from '../context';
 
@@ -21,7 +23,7 @@ export function runsListRoute(app: FastifyInstance, ctx: DashboardContext): void
       runsDir: path.resolve(ctx.runsDir),
       params,
       metrics,
-      runs: runs.map(({ dir: _dir, config: _config, ...run }) => run),
+      runs: runs.map(({ dir: _dir, config: _config, ...run }) => ({ ...run, hyperparameters: hyperparametersOf(run) })),
     };
   });
 }
