@@ -12,7 +12,8 @@
 //   report/               evaluation of the final model (REPORT_FILES), plus forgetting.json after fine-tuning
 //   predictions.png/.json the sample-prediction grid of the last epoch (for the dashboard)
 //   events.out.tfevents.* TensorBoard event files
-//   explain/              pictures and arrays written by `insight explain` (overlays, grids, neighbour strips, .npy)
+//   explain/              pictures and arrays written by `insight explain` (overlays, grids, neighbour strips, .npy),
+//     dashboard/          and the dashboard's explanations panel (its PNGs and EXPLAIN_PANEL_FILES.manifest)
 //   memory/               the nearest-neighbour index of the training images (MEMORY_FILES), rebuilt when stale
 // The runs directory itself holds the run directories and the tracker's index (RUNS_INDEX_FILE).
 import { randomBytes } from 'node:crypto';
@@ -41,6 +42,11 @@ export const MEMORY_FILES = {
   info: 'memory.json',
 } as const;
 
+/** Files of explain/dashboard/, the dashboard's explanations panel: its manifest (beside the PNGs it names). */
+export const EXPLAIN_PANEL_FILES = {
+  manifest: 'panel.json',
+} as const;
+
 /** Every TensorBoard event file's name starts with this (`events.out.tfevents.<unix seconds>.<host>`). */
 export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
 
@@ -59,6 +65,7 @@ const FORGETTING_JSON = 'forgetting.json';
 const PREDICTIONS_PNG = 'predictions.png';
 const PREDICTIONS_JSON = 'predictions.json';
 const EXPLAIN = 'explain';
+const EXPLAIN_PANEL = 'dashboard';
 const MEMORY = 'memory';
 
 /** 'interrupted': stopped by SIGINT/SIGTERM after saving checkpoints/last (resumable). */
@@ -111,6 +118,10 @@ export class RunDir {
   get predictionsJson(): string { return path.join(this.dir, PREDICTIONS_JSON); }
   /** explain/: where `insight explain` writes its pictures and arrays for this run. */
   get explainDir(): string { return path.join(this.dir, EXPLAIN); }
+  /** explain/dashboard/: the dashboard's explanations panel, written as one directory (complete or absent). */
+  get explainPanelDir(): string { return path.join(this.explainDir, EXPLAIN_PANEL); }
+  /** explain/dashboard/panel.json: the panel's manifest. */
+  get explainPanelJson(): string { return path.join(this.explainPanelDir, EXPLAIN_PANEL_FILES.manifest); }
   /** memory/: the nearest-neighbour index (MEMORY_FILES), written as one directory so it is complete or absent. */
   get memoryDir(): string { return path.join(this.dir, MEMORY); }
   /** memory/memory.json: the weights, layer and dataset the index was built from. */
