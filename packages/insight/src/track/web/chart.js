@@ -1,12 +1,24 @@
 // A line chart of several series over a shared numeric x axis, drawn by uPlot (served locally). Series with
-// different x values are aligned with uPlot.join; gaps are bridged. The container's data-series and data-points
-// attributes say what is drawn (handy for tests and for the empty-state text).
+// different x values are aligned with uPlot.join; gaps are bridged. Epochs and steps are counts, so the x axis puts
+// ticks on whole numbers only (1, 2, 5, 10 ... apart; never 1.5). The container's data-series, data-points and
+// data-x-ticks attributes say what is drawn (handy for tests and for the empty-state text).
 import { smooth } from './smoothing.js';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
+/** Tick spacings of a count axis: whole numbers only. */
+const WHOLE_STEPS = [1, 2, 5, 10, 20, 25, 50, 100, 200, 250, 500, 1e3, 2e3, 2500, 5e3, 1e4, 2e4, 25e3, 5e4, 1e5, 2e5, 25e4, 5e5, 1e6, 2e6, 5e6, 1e7, 1e8, 1e9];
 
 export function colorOf(index) {
   return PALETTE[index % PALETTE.length];
+}
+
+/** A y tick as text with as many decimals as the tick spacing needs (0.0005 apart: 0.0010, 0.0015; not 0.001, 0.002). */
+function yTick(value, incr) {
+  if (value === 0) return '0';
+  const size = Math.abs(value);
+  if (size >= 1e6 || size < 1e-4) return value.toExponential(1);
+  const decimals = Math.min(6, Math.max(0, -Math.floor(Math.log10(incr || size) + 1e-9)));
+  return value.toFixed(decimals);
 }
 
 /** Sorted, one y per x (the last one wins), non-finite y dropped; with log, y <= 0 dropped too. */
@@ -60,11 +72,25 @@ export class LineChart {
     this.container.replaceChildren();
     this.shape = shape;
     const manyPoints = points / drawn.length > 60;
+    const counts = xLabel === 'epoch' || xLabel === 'step';
+    const xAxis = { label: xLabel };
+    if (counts) {
+      xAxis.incrs = WHOLE_STEPS;
+      xAxis.values = (u, splits) => {
+        this.container.dataset.xTicks = splits.join(',');
+        return splits.map((v) => String(v));
+      };
+    }
     this.plot = new uPlot({
       width: this.width(),
       height: this.height,
-      scales: { x: { time: false }, y: { distr: log ? 3 : 1 } },
-      axes: [{ label: xLabel }, { label: yLabel, size: 60 }],
+      // A count axis spans whole numbers (one epoch alone: that epoch to the next).
+      scales: {
+        x: { time: false, ...(counts ? { range: (u, min, max) => [Math.floor(min), Math.max(Math.ceil(max), Math.floor(min) + 1)] } : {}) },
+        // A (nearly) constant series on a log scale gets decades around it, not a range it sits on the edge of.
+        y: { distr: log ? 3 : 1, ...(log ? { range: (u, min, max) => (max / min < 1.5 ? uPlot.rangeLog(min / 2, max * 2, 10, true) : uPlot.rangeLog(min, max, 10, true)) } : {}) },
+      },
+      axes: [xAxis, { label: yLabel, size: 60, values: (u, splits, axis, space, incr) => splits.map((v) => (v === null ? '' : log ? yTick(v, v) : yTick(v, incr))) }],
       series: [
         { label: xLabel },
         ...drawn.map((s) => ({ label: s.label, stroke: s.color, width: 2, spanGaps: true, points: { show: !manyPoints, size: 5 } })),

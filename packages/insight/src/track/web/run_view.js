@@ -102,8 +102,9 @@ export function mountRunView(root, id) {
     const explanations = h('div', { id: 'explanations-panel' });
     fill(body,
       h('section', { class: 'card' },
-        h('h1', { class: 'run-title' }, run.id, ' ', h('span', { class: `badge ${run.status}`, id: 'run-status' }, store.status.get(id) ?? run.status)),
-        h('p', { class: 'muted' }, `created ${fmt.created(run.createdAt)} UTC · ${run.epochs} epoch${run.epochs === 1 ? '' : 's'} · ${run.steps} steps`,
+        h('h1', { class: 'run-title' }, run.name ? [h('span', { id: 'run-name' }, run.name), ' ', h('span', { class: 'muted run-id' }, run.id)] : run.id, ' ',
+          h('span', { class: `badge ${run.status}`, id: 'run-status' }, store.status.get(id) ?? run.status)),
+        h('p', { class: 'muted' }, `${run.kind === 'finetune' ? 'fine-tune' : 'train'} run · created ${fmt.created(run.createdAt)} UTC · ${run.epochs} epoch${run.epochs === 1 ? '' : 's'} · ${run.steps} steps`,
           run.tags.length ? [' · ', run.tags.map((t) => h('span', { class: 'tag' }, t))] : null,
           detail.eventFiles.length ? ` · TensorBoard: ${detail.eventFiles.length} event file${detail.eventFiles.length === 1 ? '' : 's'}` : ''),
         run.error ? h('p', { class: 'error' }, `Failed: ${run.error}`) : null,

@@ -1,7 +1,10 @@
 // The runs page (#/): the runs table (sortable by any column, filterable by text or by `key=value` /
-// `metric>0.5` conditions as `insight runs --where` takes them, hyperparameters that differ as columns), the
-// learning curves of the selected runs overlaid (metric, x axis, smoothing, log scale), and a live panel for
-// selected runs still training. The table refreshes every few seconds; curves come from the live stream.
+// `metric>0.5` conditions as `insight runs --where` takes them), metrics first, then the hyperparameters that differ
+// among the runs they apply to (each run says which of its params apply: `hyperparameters` from the API), run names
+// and, when train and fine-tune runs are mixed, their kind; below it the learning curves of the selected runs, one
+// panel per metric in a grid (TensorBoard-style: several at once, a filter over metric names, shared x axis,
+// smoothing and log scale), and a live panel for selected runs still training. The table refreshes every few
+// seconds; curves come from the live stream.
 import { ApiError, getJson } from './api.js';
 import { LineChart, colorOf, metricNames, seriesOf } from './chart.js';
 import { fill, h } from './dom.js';
@@ -10,7 +13,6 @@ import { store, subscribe, watchRuns } from './store.js';
 
 const REFRESH_MS = 3000;
 const HEADLINE = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
-const NOT_HYPERPARAMETERS = new Set(['runsDir', 'progress', 'workers', 'logEverySteps', 'tensorboard', 'backend']);
 const OPERATOR = /(!=|>=|<=|=|>|<|~)/;
 
 /** Page state that survives re-renders (and navigating to a run page and back). */
@@ -19,20 +21,27 @@ const state = {
   sort: { key: 'created', descending: true },
   filter: '',
   allParams: false,
-  metric: null,
+  metricFilter: '',
   xAxis: 'epoch',
   smoothing: 0,
   log: false,
 };
 
+/** Whether `key` is one of the run's applying hyperparameters (older servers: every param). */
+function applies(run, key) {
+  return (run.hyperparameters ?? Object.keys(run.params)).includes(key);
+}
+
+/** Hyperparameters whose values differ among the runs they apply to (epochs has its own column). */
 function varyingParams(runs) {
-  const keys = [...new Set(runs.flatMap((run) => Object.keys(run.params)))];
-  // epochs is shown in the epochs column (logged/planned).
-  return keys.filter((key) => !NOT_HYPERPARAMETERS.has(key) && key !== 'epochs' && new Set(runs.map((run) => (key in run.params ? String(run.params[key]) : '\0'))).size > 1);
+  const keys = [...new Set(runs.flatMap((run) => run.hyperparameters ?? Object.keys(run.params)))].filter((key) => key !== 'epochs');
+  return keys.filter((key) => new Set(runs.filter((run) => applies(run, key)).map((run) => String(run.params[key]))).size > 1);
 }
 
 function sortValue(run, key) {
   if (key === 'id') return run.id;
+  if (key === 'name') return run.name;
+  if (key === 'kind') return run.kind;
   if (key === 'status') return run.status;
   if (key === 'created') return run.createdAt;
   if (key === 'epochs') return run.epochs;
@@ -41,7 +50,8 @@ function sortValue(run, key) {
     const name = key.slice(7);
     return run.best[name] ?? run.final[name];
   }
-  return run.params[key.slice(6)];
+  const param = key.slice(6);
+  return applies(run, param) ? run.params[param] : undefined;
 }
 
 function compare(a, b) {
@@ -58,8 +68,30 @@ function parseFilter(text) {
 }
 
 function matchesWords(run, words) {
-  const haystack = [run.id, run.status, ...run.tags, ...Object.entries(run.params).map(([k, v]) => `${k}=${v}`)].join(' ').toLowerCase();
+  const haystack = [run.id, run.name ?? '', run.kind ?? '', run.status, ...run.tags, ...Object.entries(run.params).map(([k, v]) => `${k}=${v}`)].join(' ').toLowerCase();
   return words.every((word) => haystack.includes(word));
+}
+
+/** How a run is called in legends and the live panel: its name, else its id. */
+function labelOf(run, id) {
+  return run?.name ?? id;
+}
+
+/** The metric-name filter as a test: a case-insensitive regular expression, or plain text when it is not one. */
+function metricMatcher(text) {
+  if (!text.trim()) return () => true;
+  try {
+    const re = new RegExp(text.trim(), 'i');
+    return (name) => re.test(name);
+  } catch {
+    const lower = text.trim().toLowerCase();
+    return (name) => name.toLowerCase().includes(lower);
+  }
+}
+
+/** Headline metrics first (validation before training), then the others by name. */
+function orderMetrics(names) {
+  return [...HEADLINE.filter((m) => names.includes(m)), ...names.filter((m) => !HEADLINE.includes(m))];
 }
 
 export function mountRunsView(root) {
@@ -68,9 +100,11 @@ export function mountRunsView(root) {
   let timer = null;
   let disposed = false;
   const notices = new Map();
+  /** metric → { el, chart }: one panel per metric shown. */
+  const panels = new Map();
 
   const filterInput = h('input', {
-    type: 'search', id: 'filter', placeholder: 'Filter: text, or optimizer=adamw  val_accuracy>0.5', value: state.filter,
+    type: 'search', id: 'filter', placeholder: 'Filter: text, or optimizer=adamw  val_accuracy>0.5  kind=finetune', value: state.filter,
     oninput: () => {
       state.filter = filterInput.value;
       void refresh();
@@ -80,7 +114,10 @@ export function mountRunsView(root) {
   const count = h('span', { class: 'muted', id: 'run-count' });
   const allParams = h('input', { type: 'checkbox', id: 'all-params', checked: state.allParams, onchange: () => { state.allParams = allParams.checked; renderTable(); } });
   const table = h('table', { class: 'runs', id: 'runs-table' });
-  const metricSelect = h('select', { id: 'metric', onchange: () => { state.metric = metricSelect.value; renderCurves(); } });
+  const metricFilter = h('input', {
+    type: 'search', id: 'metric-filter', placeholder: 'Filter metrics (regex), e.g. ^val_', value: state.metricFilter,
+    oninput: () => { state.metricFilter = metricFilter.value; renderCurves(); },
+  });
   const xSelect = h('select', { id: 'x-axis', onchange: () => { state.xAxis = xSelect.value; renderCurves(); } },
     h('option', { value: 'epoch' }, 'epoch'), h('option', { value: 'step' }, 'step'));
   xSelect.value = state.xAxis;
@@ -90,11 +127,10 @@ export function mountRunsView(root) {
     oninput: () => { state.smoothing = Number(smoothing.value); smoothingOut.textContent = state.smoothing.toFixed(2); renderCurves(); },
   });
   const logScale = h('input', { type: 'checkbox', id: 'log-scale', checked: state.log, onchange: () => { state.log = logScale.checked; renderCurves(); } });
-  const chartBox = h('div', { class: 'chart', id: 'curves', dataset: { series: '0', points: '0' } });
+  const curves = h('div', { class: 'panels', id: 'curves', dataset: { panels: '0' } });
   const chartNote = h('div', { class: 'muted chart-note', id: 'curves-note' });
   const live = h('div', { class: 'live', id: 'live' });
   const noticeBox = h('div', { class: 'notices', id: 'notices' });
-  const chart = new LineChart(chartBox, { height: 340, empty: 'Select runs in the table to overlay their learning curves.' });
 
   fill(root,
     h('section', { class: 'card' },
@@ -104,10 +140,10 @@ export function mountRunsView(root) {
     h('section', { class: 'card' },
       h('div', { class: 'toolbar' },
         h('h2', {}, 'Learning curves'),
-        h('label', {}, 'metric ', metricSelect), h('label', {}, 'x ', xSelect),
+        metricFilter, h('label', {}, 'x ', xSelect),
         h('label', { class: 'slider' }, 'smoothing ', smoothing, ' ', smoothingOut),
         h('label', { class: 'toggle' }, logScale, ' log scale')),
-      chartBox, chartNote, live));
+      curves, chartNote, live));
 
   /** Shows (or with text null, clears) the notice `key` above the table. */
   function notice(key, text) {
@@ -155,15 +191,20 @@ export function mountRunsView(root) {
     }
   }
 
+  /** Identity, metrics, then hyperparameters, then created and tags: the metrics stay in view however many params follow. */
   function columns() {
     const runs = data?.runs ?? [];
-    const params = state.allParams ? data.params.filter((p) => p !== 'epochs' && runs.some((r) => p in r.params)) : varyingParams(runs);
+    const params = state.allParams ? data.params.filter((p) => p !== 'epochs' && runs.some((r) => applies(r, p))) : varyingParams(runs);
     const metrics = HEADLINE.filter((m) => runs.some((r) => m in r.best || m in r.final));
     return [
       { key: 'select', label: '' },
-      { key: 'id', label: 'run' }, { key: 'status', label: 'status' }, { key: 'created', label: 'created' }, { key: 'epochs', label: 'epochs', num: true },
-      ...params.map((p) => ({ key: `param:${p}`, label: p, param: true })),
+      { key: 'id', label: 'run' },
+      ...(runs.some((r) => r.name) ? [{ key: 'name', label: 'name' }] : []),
+      ...(new Set(runs.map((r) => r.kind)).size > 1 ? [{ key: 'kind', label: 'kind' }] : []),
+      { key: 'status', label: 'status' }, { key: 'epochs', label: 'epochs', num: true },
       ...metrics.map((m) => ({ key: `metric:${m}`, label: m, num: true, metric: m })),
+      ...params.map((p) => ({ key: `param:${p}`, label: p, param: true })),
+      { key: 'created', label: 'created' },
       { key: 'tags', label: 'tags' },
     ];
   }
@@ -203,21 +244,40 @@ export function mountRunsView(root) {
         case 'id':
           return h('td', { class: 'id' }, h('a', { href: `#/run/${encodeURIComponent(run.id)}` }, run.id),
             run.problems.length ? h('span', { class: 'warn-dot', title: run.problems.join('\n') }, ' ⚠') : null);
+        case 'name':
+          return h('td', { class: 'name' }, run.name ?? '');
+        case 'kind':
+          return h('td', {}, h('span', { class: `kind ${run.kind}` }, run.kind));
         case 'status':
           return h('td', {}, h('span', { class: `badge ${run.status}` }, run.status));
         case 'created':
-          return h('td', {}, fmt.created(run.createdAt));
+          return h('td', { class: 'created' }, fmt.created(run.createdAt));
         case 'epochs':
           return h('td', { class: 'num' }, fmt.epochs(run));
         case 'tags':
           return h('td', {}, run.tags.map((t) => h('span', { class: 'tag' }, t)));
         default:
           if (col.metric) return h('td', { class: 'num' }, fmt.metric(run.best[col.metric] ?? run.final[col.metric]));
-          return h('td', { class: 'param' }, fmt.param(run.params[col.label]));
+          // '-': the hyperparameter does not apply to this run (a LoRA rank of a full fine-tune).
+          return applies(run, col.label)
+            ? h('td', { class: 'param' }, fmt.param(run.params[col.label]))
+            : h('td', { class: 'param na', title: `${col.label} does not apply to this run` }, '-');
       }
     })));
     fill(table, h('thead', {}, head), h('tbody', {}, rows.length ? rows : h('tr', {}, h('td', { colspan: cols.length, class: 'muted empty' },
       data.runs.length === 0 && !state.filter ? 'No runs yet: start one with `insight train`.' : 'No runs match the filter.'))));
+  }
+
+  /** The panel of `metric`, created on first use. */
+  function panelOf(metric) {
+    let panel = panels.get(metric);
+    if (!panel) {
+      const box = h('div', { class: 'chart', dataset: { series: '0', points: '0' } });
+      const el = h('div', { class: 'panel', dataset: { metric } }, h('h3', {}, metric), box);
+      panel = { el, box, chart: null };
+      panels.set(metric, panel);
+    }
+    return panel;
   }
 
   function renderCurves() {
@@ -225,22 +285,37 @@ export function mountRunsView(root) {
     const byId = new Map(data.runs.map((run) => [run.id, run]));
     const selected = [...state.selected];
     watchRuns(selected);
-    const recordLists = selected.map((id) => store.records.get(id) ?? []);
-    const names = metricNames(recordLists);
-    if (!state.metric || (names.length && !names.includes(state.metric))) {
-      state.metric = ['val_accuracy', 'accuracy', 'val_loss', 'loss'].find((m) => names.includes(m)) ?? names[0] ?? state.metric;
+    const names = orderMetrics(metricNames(selected.map((id) => store.records.get(id) ?? [])));
+    const shown = names.filter(metricMatcher(state.metricFilter));
+    for (const [metric, panel] of [...panels]) {
+      if (shown.includes(metric)) continue;
+      panel.chart?.destroy();
+      panel.el.remove();
+      panels.delete(metric);
     }
-    const options = names.length ? names : state.metric ? [state.metric] : [];
-    if (metricSelect.options.length !== options.length || [...metricSelect.options].some((o, i) => o.value !== options[i])) {
-      fill(metricSelect, options.map((name) => h('option', { value: name }, name)));
+    if (shown.length === 0) {
+      const text = selected.length === 0 ? 'Select runs in the table to overlay their learning curves, one panel per metric.'
+        : names.length === 0 ? 'No metrics logged yet for the selected runs.' : `No metric matches "${state.metricFilter}".`;
+      fill(curves, h('p', { class: 'muted chart-empty' }, text));
+    } else {
+      curves.querySelector('.chart-empty')?.remove();
+      // Panels in metric order; a panel that exists is moved, not rebuilt.
+      shown.forEach((metric, i) => {
+        const { el } = panelOf(metric);
+        if (curves.children[i] !== el) curves.insertBefore(el, curves.children[i] ?? null);
+      });
+      for (const metric of shown) {
+        const panel = panels.get(metric);
+        panel.chart ??= new LineChart(panel.box, { height: 220, empty: `No ${metric} yet.` });
+        const series = selected.map((id, i) => ({ label: labelOf(byId.get(id), id), color: colorOf(i), ...seriesOf(store.records.get(id), metric, state.xAxis) }));
+        panel.chart.update(series, { xLabel: state.xAxis, yLabel: '', log: state.log, smoothing: state.smoothing });
+      }
     }
-    if (state.metric) metricSelect.value = state.metric;
-    const series = selected.map((id, i) => ({ label: id, color: colorOf(i), ...seriesOf(store.records.get(id), state.metric, state.xAxis) }));
-    chart.update(series, { xLabel: state.xAxis, yLabel: state.metric ?? '', log: state.log, smoothing: state.smoothing });
+    curves.dataset.panels = String(shown.length);
     const waiting = selected.filter((id) => !store.records.get(id)?.length);
     const warnings = selected.flatMap((id) => (store.warnings.get(id) ?? []).map((w) => `${id}: ${w}`));
     fill(chartNote,
-      waiting.length ? h('div', {}, `No ${state.metric ?? 'metrics'} yet for ${waiting.join(', ')}.`) : null,
+      waiting.length ? h('div', {}, `No metrics yet for ${waiting.join(', ')}.`) : null,
       warnings.map((w) => h('div', { class: 'warning' }, `⚠ ${w}`)));
     renderLive(selected, byId);
   }
@@ -253,7 +328,7 @@ export function mountRunsView(root) {
       const when = store.lastUpdate.get(id);
       const parts = last ? Object.entries(last).filter(([k, v]) => typeof v === 'number' && k !== 'epoch' && k !== 'step').slice(0, 6).map(([k, v]) => `${k} ${fmt.metric(v)}`) : [];
       return h('div', { class: 'live-run', dataset: { run: id } },
-        h('span', { class: 'pulse' }), h('strong', {}, id), ' ',
+        h('span', { class: 'pulse' }), h('strong', {}, labelOf(byId.get(id), id)), ' ',
         last ? `epoch ${last.epoch ?? '-'} · step ${last.step ?? '-'} · ${parts.join(' · ')}` : 'waiting for the first metrics...',
         when ? h('span', { class: 'muted' }, ` (updated ${fmt.ago(Date.now() - when)} ago)`) : null);
     }));
@@ -281,6 +356,6 @@ export function mountRunsView(root) {
     clearTimeout(timer);
     clearInterval(clock);
     unsubscribe();
-    chart.destroy();
+    for (const panel of panels.values()) panel.chart?.destroy();
   };
 }
