@@ -20,7 +20,7 @@ import { RunDir } from '../run/run_dir';
 import type { Callback, GradientHook } from './callbacks/callback';
 import { EarlyStopping } from './callbacks/early_stopping';
 import { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
-import { RESUME_OVERRIDABLE, resolveTrainConfig, type TrainConfig } from './config';
+import { RESUME_OVERRIDABLE, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from './config';
 import { createLoaders, evaluationLoader, prepareData, type RunData } from './data_setup';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
 import { createSchedule } from './schedules';
@@ -86,6 +86,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
   given: { model: unknown } | null, options: TrainOptions): Promise<TrainResult> {
   // A custom model's file and exports are checked before the data loads.
   const choice = modelChoiceOf(resolved.model);
+  if (resumed === null && choice.kind !== 'zoo') checkNoZooOptions(resolved);
   const custom = resumed === null && choice.kind !== 'zoo' ? await resolveCustomModel(choice, given?.model) : null;
   const data = await prepareData(resolved);
   const { model, owned, label } = await runModel(resolved, data, custom, checkpoint);
@@ -158,6 +159,15 @@ function separateModel(config: Record<string, unknown>, resumed: RunDir | null):
       { model: typeof model === 'function' ? `function ${model.name || '(anonymous)'}` : typeof model }, 'Drop model: a resumed run rebuilds its model from its last checkpoint.');
   }
   return { settings: { ...config, model: CUSTOM_MODEL }, given: { model } };
+}
+
+/** depth, width and dropout build the zoo's models; a custom model has its own, so they may not be set for one. */
+function checkNoZooOptions(config: TrainConfig): void {
+  const set = (['depth', 'width', 'dropout'] as const).filter((key) => config[key] !== TRAIN_DEFAULTS[key]);
+  if (set.length > 0) {
+    throw ruleError('INSIGHT_E_CONFIG', 'depth, width and dropout configure the zoo\'s models; a custom model is built as its builder or file says.',
+      { model: config.model, ...Object.fromEntries(set.map((key) => [key, config[key]])) }, 'Build them into your model, or drop those settings.');
+  }
 }
 
 /**

@@ -135,10 +135,13 @@ describe('train({ model: builder })', () => {
     resumed.model.dispose();
   });
 
-  it('refuses "custom" without a model, and a model that does not fit the data before any run directory exists', async () => {
+  it('refuses "custom" without a model, zoo options, and a model that does not fit the data, before any run directory exists', async () => {
     const runsDir = path.join(tmp, 'runs-never');
     await assert.rejects(train({ ...settings(runsDir), model: 'custom' }), (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_CONFIG' &&
       e.message.startsWith('model \'custom\' is what a run records for a model passed to train() as an object or function; it names no model by itself. Received: model="custom".'));
+    await assert.rejects(train({ ...settings(runsDir), model: build, dropout: 0.5, depth: 20 }), (e: unknown) => e instanceof InsightError &&
+      e.code === 'INSIGHT_E_CONFIG' && e.message === 'depth, width and dropout configure the zoo\'s models; a custom model is built as its builder or file says. ' +
+        'Received: model="custom", dropout=0.5. Build them into your model, or drop those settings.');
     const wrongSize: ModelBuilder = (_shape, numClasses, options) => build([16, 16, 3], numClasses, options);
     await assert.rejects(train({ ...settings(runsDir), model: wrongSize }), (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_CONFIG' &&
       /Received: model="function wrongSize", modelInput=\[null,16,16,3\], dataInput=\[null,8,8,3\]\./.test(e.message));
