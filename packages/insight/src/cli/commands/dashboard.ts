@@ -1,4 +1,4 @@
-// `insight dashboard`: serves the runs directory's dashboard (runs table, learning curves, live runs, run pages)
+// `insight dashboard`: serves the runs directory's dashboard (runs table, learning curves per metric, live runs, run pages)
 // on http://127.0.0.1:6006/ until Ctrl+C. The server (fastify, better-sqlite3) loads inside the action.
 import * as path from 'node:path';
 
@@ -23,7 +23,7 @@ function untilStopped(): Promise<string> {
 
 export function dashboardCommand(io: CliIo): Command {
   const command = new Command('dashboard')
-    .description('Serve a web dashboard of the runs: sortable runs table, overlaid learning curves, live view of running trainings, run pages.');
+    .description('Serve a web dashboard of the runs: sortable runs table, learning curves (one panel per metric, runs overlaid), live view of running trainings, run pages.');
   addSchemaOptions(command, DASHBOARD_SCHEMA);
   command.addHelpText('after', '\nExamples:\n  insight dashboard                      # http://127.0.0.1:6006/ over ./runs\n' +
     '  insight dashboard --runs-dir experiments --port 8080');

@@ -1,7 +1,8 @@
-// `insight runs`: the run index in the terminal — list runs with their varying hyperparameters and headline
-// metrics, filtered (--where key<op>value, --tag) and sorted (--sort key, best-first for metrics); `runs compare`
-// prints the config diff and a metric table of two or more runs; `runs tag` adds or removes tags. Options are
-// validated by their schemas (track/config.ts); the index (better-sqlite3) loads inside the actions.
+// `insight runs`: the run index in the terminal — list runs with their headline metrics first, then the
+// hyperparameters that differ where they apply (names and kinds too), filtered (--where key<op>value, --tag) and
+// sorted (--sort key, best-first for metrics); `runs compare` prints the config diff and a metric table of two or
+// more runs; `runs tag` adds or removes tags. Options are validated by their schemas (track/config.ts); the index
+// (better-sqlite3) loads inside the actions.
 import { Command } from 'commander';
 
 import { ruleError } from '../../errors';
@@ -112,6 +113,7 @@ export function runsCommand(io: CliIo): Command {
     .allowExcessArguments(false);
   addSchemaOptions(command, RUNS_SCHEMA);
   command.addHelpText('after', '\nExamples:\n  insight runs --sort val_accuracy\n  insight runs --where optimizer=adamw --where "lr<0.01" --tag baseline\n' +
+    '  insight runs --where kind=finetune --where "name~lora"\n' +
     '  insight runs compare 20261129-041812 20261129-050233\n  insight runs tag 20261129-041812-a3f9 baseline');
   command.addCommand(compareCommand(io));
   command.addCommand(tagCommand(io));
