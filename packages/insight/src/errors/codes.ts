@@ -35,7 +35,7 @@ const CATALOGUE = {
     exitCode: 130,
     summary: 'Training was stopped by SIGINT (Ctrl-C) or SIGTERM: its state was saved at the next optimizer update, the run is marked interrupted, and the message says how to resume.',
   },
-  INSIGHT_E_BACKEND: { exitCode: 6, summary: 'The requested compute backend is not available on this machine.' },
+  INSIGHT_E_BACKEND: { exitCode: 6, summary: 'The requested compute backend is not available on this machine, or training would fall back to the slow cpu backend without `--backend cpu`.' },
   INSIGHT_E_RUNS_DIR: { exitCode: 7, httpStatus: 404, summary: 'The runs directory given to `insight runs` or `insight dashboard` is missing or not a directory.' },
   INSIGHT_E_RUN_NOT_FOUND: { exitCode: 7, httpStatus: 404, summary: 'A run id (or id prefix) matches no run in the runs directory, or more than one.' },
   INSIGHT_E_QUERY: {

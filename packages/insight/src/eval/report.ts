@@ -2,7 +2,7 @@
 // REPORT_FILES in run/run_dir.ts), written as one atomic directory.
 import { writeDirAtomic } from '../run/atomic';
 import { REPORT_FILES } from '../run/run_dir';
-import { confusionPng } from './confusion_png';
+import { confusionPng, confusionTitle } from './confusion_png';
 import type { EvaluationMetrics } from './metrics';
 import { formatConfusionTable, formatPerClassTable } from './text_report';
 
@@ -15,7 +15,7 @@ export interface ReportInfo {
 
 /** Writes the report directory `dir` (replacing an older one) and returns the per-class text. */
 export async function writeReport(dir: string, metrics: EvaluationMetrics, info: ReportInfo): Promise<void> {
-  const png = await confusionPng(metrics.confusion, metrics.classNames, `Confusion matrix - ${info.split} (${metrics.count} images)`);
+  const png = await confusionPng(metrics.confusion, metrics.classNames, confusionTitle(info.split, metrics.count));
   writeDirAtomic(dir, {
     [REPORT_FILES.metrics]: `${JSON.stringify({ ...info, ...metrics }, null, 2)}\n`,
     [REPORT_FILES.confusionPng]: png,

@@ -9,7 +9,7 @@ import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/confi
 
 export const SERVE_SCHEMA = Type.Object({
   /** The model repository: <models>/<model>/<version>/model.json. */
-  models: Text({ placeholder: '<dir>', help: 'Model repository: <dir>/<model>/<version>/ model directories (versions are positive integers).',
+  models: Text({ placeholder: '<dir>', help: 'Model repository: <dir>/<model>/<version>/ model directories (versions are positive integers); or one model directory, or a run directory.',
     missing: { rule: 'serve needs a model repository.',
       fix: 'Pass --models <dir>, a folder of <model>/<version>/ model directories (e.g. models/seed-cnn/1/model.json).' } }),
   port: withOptions(FIELDS.port, { help: 'TCP port (0 = any free port; the ready line says which).' }),

@@ -92,7 +92,7 @@ export class RunSession {
   /** Starts the backend (INSIGHT_E_BACKEND when unavailable) and resolves the progress output. */
   static async start(options: SessionOptions): Promise<RunSession> {
     const out = options.out ?? process.stdout;
-    const backend = await startBackend(options.backend);
+    const backend = await startBackend(options.backend, 'training');
     const progress = options.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : options.progress;
     return new RunSession(backend, progress, out, options.handleSignals ?? true);
   }

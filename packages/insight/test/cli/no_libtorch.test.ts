@@ -64,9 +64,7 @@ describe('without libtorch', { timeout: 240_000 }, () => {
     assert.doesNotMatch(run.stdout, TFJS_BANNER);
   });
 
-  it('insight train without a backend named is refused at once, saying how to get libtorch', {
-    todo: 'needs RunSession.start (train/session.ts) to call startBackend(options.backend, \'training\')',
-  }, () => {
+  it('insight train without a backend named is refused at once, saying how to get libtorch', () => {
     // The refusal comes before any data is read; 20 s bound the child in case it trains instead.
     const run = child([BIN, 'train', '--data', MINI, '--limit', '20', '--epochs', '1', '--runs-dir', path.join(tmp, 'runs')], 20_000);
     assert.equal(run.status, 6, run.stderr);
