@@ -97,7 +97,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
     const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
     const initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer) : undefined;
-    const run = resumed ? session.resume(resumed) : session.create(resolved.runsDir, resolved);
+    const run = resumed ? session.resume(resumed, resolved) : session.create(resolved.runsDir, resolved);
     const callbacks = session.callbacks([...monitorCallbacks(resolved), ...(options.callbacks ?? [])], {
       monitor: resolved.monitor, logEverySteps: resolved.logEverySteps,
       tensorboard: resolved.tensorboard ? {
@@ -195,19 +195,20 @@ async function runModel(config: TrainConfig, data: RunData, custom: CustomModelS
   return { model, owned: true, label: `custom ${choice.kind === 'custom' ? `'${model.name}'` : choice.path} (from the checkpoint's topology)` };
 }
 
-/** The saved config of an unfinished run; `overrides` may only change how it runs (RESUME_OVERRIDABLE). */
+/**
+ * The saved config of a run to resume; `overrides` may only change how it runs (RESUME_OVERRIDABLE), and `epochs`: a
+ * larger target extends the run, and a completed run resumes only so (RunSession.checkResumable).
+ */
 function resumeConfig(run: RunDir, overrides: Record<string, unknown>): TrainConfig {
-  const info = run.readInfo();
-  if (info.status === 'completed') {
-    throw ruleError('INSIGHT_E_RESUME', 'Only an unfinished run can be resumed.', { run: run.dir, status: info.status },
-      'Start a new run; to train longer, start one with more --epochs.');
-  }
-  const changed = Object.keys(overrides).filter((key) => !(RESUME_OVERRIDABLE as readonly string[]).includes(key));
+  const changed = Object.keys(overrides).filter((key) => key !== 'epochs' && !(RESUME_OVERRIDABLE as readonly string[]).includes(key));
   if (changed.length > 0) {
-    throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} may be given.`,
+    throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} and epochs may be given.`,
       Object.fromEntries(changed.map((key) => [key, overrides[key]])), 'Drop those settings, or start a new run with them.');
   }
-  return resolveTrainConfig({ ...(run.readConfig() as object), ...overrides }, `config of ${run.dir}`);
+  const saved = run.readConfig() as Record<string, unknown>;
+  const resolved = resolveTrainConfig({ ...saved, ...overrides }, `config of ${run.dir}`);
+  RunSession.checkResumable(run, typeof saved.epochs === 'number' ? saved.epochs : resolved.epochs, resolved.epochs);
+  return resolved;
 }
 
 /**

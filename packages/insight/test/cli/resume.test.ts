@@ -77,7 +77,7 @@ describe('kill and resume', () => {
     // Another config cannot be slipped in on resume.
     const refused = runBin(['train', '--resume', killed, '--lr', '0.1']);
     assert.equal(refused.status, 5);
-    assert.match(refused.stderr, /^Error INSIGHT_E_RESUME: A resumed run continues with its saved config; only backend, workers, progress, logEverySteps, progressEverySeconds, checkpointEverySteps may be given\. Received: lr="0\.1"\./);
+    assert.match(refused.stderr, /^Error INSIGHT_E_RESUME: A resumed run continues with its saved config; only backend, workers, progress, logEverySteps, progressEverySeconds, checkpointEverySteps and epochs may be given\. Received: lr="0\.1"\./);
 
     const resumed = runBin(['train', '--resume', killed]);
     assert.equal(resumed.status, 0, resumed.stderr);
@@ -96,7 +96,7 @@ describe('kill and resume', () => {
 
     const again = runBin(['train', '--resume', killed]);
     assert.equal(again.status, 5);
-    assert.match(again.stderr, /Only an unfinished run can be resumed\. Received: run=".*", status="completed"\./);
+    assert.match(again.stderr, /A completed run can be resumed only to train more epochs than it was given\. Received: run=".*", status="completed", epochs=2, runEpochs=2\./);
   });
 
   it('Ctrl-C stops at the next update, marks the run interrupted and says how to resume; the resumed run ends as the straight one', async () => {
