@@ -53,6 +53,12 @@ export const EXPLAIN_SCHEMA = Type.Object({
 
 export type ExplainConfig = Static<typeof EXPLAIN_SCHEMA>;
 
+/** The method options among an explanation's options (a null layer is the default layer). */
+export function methodOptionsOf(options: Static<typeof METHOD_OPTIONS_SCHEMA>): Partial<MethodOptions> {
+  const { layer, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed } = options;
+  return { layer: layer ?? undefined, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed };
+}
+
 /** Which classes to explain: each image's predicted class, or indices / names (one for all images, or one per image). */
 export type ClassChoice = 'predicted' | (number | string)[];
 

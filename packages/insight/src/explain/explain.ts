@@ -14,7 +14,7 @@ import { startBackend } from '../run/backend_choice';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import type { Attribution, MethodOptions } from './attribution';
 import { pixelRange } from './baselines';
-import { resolveExplainOptions, resolveMethodOptions, resolveMethods, type ClassChoice, type ExplainOptions } from './defaults';
+import { methodOptionsOf, resolveExplainOptions, resolveMethodOptions, resolveMethods, type ClassChoice, type ExplainOptions } from './defaults';
 import type { ExplainMethod } from './method_names';
 import { METHODS } from './methods';
 
@@ -76,7 +76,7 @@ export interface ExplainResult {
 }
 
 /** Images per explainBatch call: bounds the maps and attributions held at once (each method bounds its own passes). */
-const IMAGE_GROUP = 16;
+export const IMAGE_GROUP = 16;
 
 /**
  * Runs `methods` on x [n, H, W, C] (normalized model inputs) for targets [n] (class indices) and returns one
@@ -120,7 +120,9 @@ export async function explainBatch(model: tfl.LayersModel, x: tf.Tensor4D, targe
 }
 
 /**
- * Explains each image with each method. Example:
+ * Explains each image with each method. A model given as a path is loaded and freed here (model.dispose() frees the
+ * views explanations build over it too: model_views.ts); a loaded model stays the caller's, usable as before.
+ * Example:
  *   const result = await explain({ model: 'runs/x', images: ['cat.jpg'], methods: ['gradcam', 'ig'], classes: 'predicted' });
  *   result.images[0].methods.ig?.map  // Float32Array [H * W], signed
  */
@@ -148,7 +150,8 @@ export async function explain(input: ExplainInput): Promise<ExplainResult> {
       for (let i = 0; i < group.length; i++) pixels.set(await pixelsOf(group[i], height, width), i * height * width * 3);
       const x = tf.tensor4d(normalizeImages(pixels, meta.normalization), [group.length, height, width, 3]);
       try {
-        explained.push(...await explainGroup(model, x, group.map((s) => s.source), targets?.slice(start, start + group.length), options, methodOptions));
+        const done = await explainImages(model, x, targets?.slice(start, start + group.length), options.methods, { ...methodOptions, attributions: options.attributions });
+        explained.push(...done.map((image, i) => ({ source: group[i].source, ...image })));
       } finally {
         x.dispose();
       }
@@ -159,37 +162,40 @@ export async function explain(input: ExplainInput): Promise<ExplainResult> {
   }
 }
 
-/** The method options among the explanation options. */
-function methodOptionsOf(options: ExplainOptions): Partial<MethodOptions> {
-  const { layer, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed } = options;
-  return { layer: layer ?? undefined, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed };
-}
+/** One image's explanation apart from its source: what explainImages returns per image. */
+export type TensorExplanation = Omit<ImageExplanation, 'source'>;
 
-/** Predictions, targets and every method's maps for one group of images x [g, H, W, 3]. */
-async function explainGroup(model: tfl.LayersModel, x: tf.Tensor4D, sources: string[], chosen: Int32Array | undefined,
-  options: ExplainOptions, methodOptions: MethodOptions): Promise<ImageExplanation[]> {
-  const [g, height, width] = x.shape;
-  const probs = tf.tidy(() => tf.softmax(model.predict(x) as tf.Tensor2D));
-  const probabilities = (await probs.data()) as Float32Array;
-  const predictedT = tf.argMax(probs, 1);
-  const predicted = Int32Array.from(await predictedT.data());
-  tf.dispose([probs, predictedT]);
-  const numClasses = probabilities.length / g;
-  const targets = chosen ?? predicted;
-  const out: ImageExplanation[] = sources.map((source, i) => ({
-    source, predicted: predicted[i], probabilities: probabilities.slice(i * numClasses, (i + 1) * numClasses), target: targets[i], methods: {},
+/**
+ * Predictions and every method's maps for x [n, H, W, C] (normalized model inputs), as plain arrays: per image the
+ * softmax probabilities and the top class, the target (`chosen`, else the predicted class), and per method the
+ * [H, W] map with its range (attributions too with `options.attributions`). Options as for explainBatch. No tensor
+ * outlives the call. Example: `const [first] = await explainImages(model, x, undefined, ['gradcam'], pixelRange(normalization))`.
+ */
+export async function explainImages(model: tfl.LayersModel, x: tf.Tensor4D, chosen: Int32Array | undefined, methods: readonly ExplainMethod[],
+  options: Partial<MethodOptions> & { attributions?: boolean } = {}): Promise<TensorExplanation[]> {
+  const [n, height, width] = x.shape;
+  const [probsT, predictedT] = tf.tidy(() => {
+    const probs = tf.softmax(model.apply(x, { training: false }) as tf.Tensor2D);
+    return [probs, tf.argMax(probs, 1)];
+  });
+  const [probabilities, predicted] = await Promise.all([probsT.data() as Promise<Float32Array>, predictedT.data() as Promise<Int32Array>])
+    .finally(() => tf.dispose([probsT, predictedT]));
+  const numClasses = probabilities.length / n;
+  const targets = chosen ?? Int32Array.from(predicted);
+  const out: TensorExplanation[] = Array.from({ length: n }, (_, i) => ({
+    predicted: predicted[i], probabilities: probabilities.slice(i * numClasses, (i + 1) * numClasses), target: targets[i], methods: {},
   }));
-  const attributions = await explainBatch(model, x, targets, options.methods, { ...methodOptions, attributions: options.attributions });
+  const attributions = await explainBatch(model, x, targets, methods, options);
   try {
     for (const result of attributions) {
       const [minT, maxT] = [tf.min(result.map, [1, 2]), tf.max(result.map, [1, 2])];
-      const [maps, mins, maxs] = await Promise.all([result.map.data(), minT.data(), maxT.data()]).finally(() => tf.dispose([minT, maxT]));
+      const [maps, mins, maxs] = await Promise.all([result.map.data() as Promise<Float32Array>, minT.data(), maxT.data()]).finally(() => tf.dispose([minT, maxT]));
       const values = result.attributions ? (await result.attributions.data()) as Float32Array : undefined;
       const perMap = height * width;
-      const perImage = values ? values.length / g : 0;
+      const perImage = values ? values.length / n : 0;
       out.forEach((image, i) => {
         image.methods[result.method] = {
-          map: (maps as Float32Array).slice(i * perMap, (i + 1) * perMap), height, width, min: mins[i], max: maxs[i],
+          map: maps.slice(i * perMap, (i + 1) * perMap), height, width, min: mins[i], max: maxs[i],
           ...(result.convergenceDelta ? { convergenceDelta: result.convergenceDelta[i] } : {}),
           ...(result.layer !== undefined ? { layer: result.layer } : {}),
           ...(values ? { attributions: values.slice(i * perImage, (i + 1) * perImage) } : {}),
@@ -239,8 +245,12 @@ async function pixelsOf(source: Source, height: number, width: number): Promise<
   return new Uint8Array(data.buffer, data.byteOffset, data.length);
 }
 
-/** The class index per image, or undefined for 'predicted'. Names are looked up in classNames; indices must be in range. */
-function targetClasses(classes: ClassChoice, count: number, classNames: string[]): Int32Array | undefined {
+/**
+ * The class index per image, or undefined for 'predicted'. Names are looked up in classNames; indices must be in
+ * range; one class applies to every image. Throws INSIGHT_E_CONFIG (the server answers it as a 400).
+ * Example: `targetClasses(['dog'], 3, ['cat', 'dog'])` → Int32Array [1, 1, 1].
+ */
+export function targetClasses(classes: ClassChoice, count: number, classNames: readonly string[]): Int32Array | undefined {
   if (classes === 'predicted') return undefined;
   if (classes.length !== 1 && classes.length !== count) {
     throw ruleError('INSIGHT_E_CONFIG', 'classes must name one class for all images, or one class per image.',
@@ -250,7 +260,7 @@ function targetClasses(classes: ClassChoice, count: number, classNames: string[]
     const index = typeof c === 'number' ? c : classNames.indexOf(c);
     if (index < 0 || index >= classNames.length) {
       throw ruleError('INSIGHT_E_CONFIG', `classes must be class indices in [0, ${classNames.length}) or class names of the model.`,
-        { class: c }, `Pass e.g. 0 or ${JSON.stringify(classNames[0])} (classes: ${classNames.join(', ')}).`);
+        { class: c }, `Pass e.g. 0 or ${JSON.stringify(classNames[0])} (classes: ${classNames.slice(0, 20).join(', ')}${classNames.length > 20 ? ', ...' : ''}).`);
     }
     return index;
   });

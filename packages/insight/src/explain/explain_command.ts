@@ -14,19 +14,17 @@ import { ruleError } from '../errors';
 import { expandImagePaths, readImageRgb } from '../eval/image_input';
 import { getInsightMetadata, type InsightModelMetadata } from '../models/metadata';
 import { startBackend } from '../run/backend_choice';
-import { loadRunSplit, runSplitSettings, type DatasetSource } from '../run/dataset_source';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { newRunId, RunDir } from '../run/run_dir';
 import { pixelRange } from './baselines';
 import { resolveExplainCommandConfig, type ExplainCommandConfig } from './command_config';
-import { EXPLAIN_OPTIONS_SCHEMA, resolveMethodOptions } from './defaults';
-import { explain, type PixelImage } from './explain';
+import { EXPLAIN_OPTIONS_SCHEMA, methodOptionsOf, resolveMethodOptions } from './defaults';
+import { explain, targetClasses, type PixelImage } from './explain';
 import { evaluateFaithfulness, type FaithfulnessReport } from './faithfulness';
-import { embed, embeddingModel } from './memory/embedding';
-import { nearestNeighbours } from './memory/knn_index';
+import { neighboursOf } from './memory/neighbours';
 import { memoryIndexFor } from './memory/store';
-import { runTrainingSet } from './memory/training_set';
 import { METHODS } from './methods';
+import { runImages } from './run_images';
 import { EXPLANATION_FILES, explanationFiles, writeOutputFiles, type ImageRecord, type Neighbour } from './write_outputs';
 
 /** Query images embedded per forward pass when looking up neighbours. */
@@ -123,32 +121,24 @@ export async function explainToFiles(input: unknown): Promise<ExplainFilesResult
     writeOutputFiles(outDir, files);
     return { outDir, modelDir, run: run?.dir ?? null, images: records, shared, ...(found ? { memory: found.memory } : {}) };
   } finally {
-    model.dispose();
+    model.dispose(); // with the views explanations built over it (model_views.ts)
   }
 }
 
 /** The k nearest training images of each query (pixels at the model's input size), from the run's memory index. */
 async function findNeighbours(run: RunDir, model: tfl.LayersModel, meta: InsightModelMetadata, pixels: Uint8Array[], k: number):
   Promise<{ neighbours: Neighbour[][]; memory: { built: boolean; count: number; layer: string } }> {
-  const training = await runTrainingSet(run);
-  const ds = training.dataset;
-  const [height, width] = meta.inputShape;
-  if (ds.height !== height || ds.width !== width) {
-    throw ruleError('INSIGHT_E_DATA', 'The run\'s training images must have the model\'s input size.', { images: `${ds.height}x${ds.width}`, model: `${height}x${width}` },
-      'Explain with the model the run trained, or pass a run whose data matches it.');
-  }
+  const { train: ds, source } = await runImages(run, meta.inputShape);
   if (k > ds.count) {
     throw ruleError('INSIGHT_E_CONFIG', `neighbours must be at most the run's ${ds.count} training images.`, { neighbours: k, images: ds.count },
       `Pass e.g. --neighbours ${Math.min(5, ds.count)}.`);
   }
-  const memory = await memoryIndexFor(run, model, ds, { source: training.source });
-  const embedding = embeddingModel(model, memory.info.layer);
-  const stride = height * width * 3;
+  const memory = await memoryIndexFor(run, model, ds, { source });
+  const stride = ds.height * ds.width * 3;
   const neighbours: Neighbour[][] = [];
   for (let start = 0; start < pixels.length; start += QUERY_BATCH) {
     const x = inputBatch(pixels.slice(start, start + QUERY_BATCH), meta);
-    const queries = embed(embedding, x);
-    const found = await nearestNeighbours(memory.index, queries, k).finally(() => tf.dispose([x, queries]));
+    const found = await neighboursOf(memory, model, x, k).finally(() => x.dispose());
     for (let q = 0; q < found.queries; q++) {
       neighbours.push(Array.from({ length: k }, (_, j) => {
         const at = q * k + j;
@@ -163,55 +153,27 @@ async function findNeighbours(run: RunDir, model: tfl.LayersModel, meta: Insight
   return { neighbours, memory: { built: memory.built, count: memory.index.count, layer: memory.info.layer } };
 }
 
-/**
- * The first `count` images of the run's validation split, made again from its config.json as train made it (data,
- * --limit, --validation-count, --val-data, --split-method, --split-seed).
- */
+/** The first `count` of the run's validation images (explain/run_images.ts: as the run chose them). */
 async function runValidationImages(run: RunDir, meta: InsightModelMetadata, count: number): Promise<{ dataset: ImageDataset; description: string }> {
-  const config = run.readConfig() as Record<string, unknown>;
-  const [height, width] = meta.inputShape;
-  const source: DatasetSource = {
-    data: typeof config.data === 'string' ? config.data : null,
-    dataset: (config.dataset as DatasetSource['dataset'] | undefined) ?? 'auto',
-    imageSize: height, imageWidth: width,
-  };
-  const split = await loadRunSplit(source, runSplitSettings(config), { minClasses: 1 });
-  if (split.validation === null) {
+  const { validation, validationDescription } = await runImages(run, meta.inputShape);
+  if (validation === null) {
     throw ruleError('INSIGHT_E_DATA', '--evaluate without images needs the run\'s validation split, and this run has none (validationCount 0).',
       { run: run.dir, validationCount: 0 }, 'Pass the images to evaluate on as arguments.');
   }
-  const n = Math.min(count, split.validation.count);
-  return {
-    dataset: subsetDataset(split.validation, Array.from({ length: n }, (_, i) => i)),
-    description: `the first ${n} of ${split.validationDescription}`,
-  };
+  const n = Math.min(count, validation.count);
+  return { dataset: subsetDataset(validation, Array.from({ length: n }, (_, i) => i)), description: `the first ${n} of ${validationDescription}` };
 }
 
-/** Class indices from the command's classes: each image's prediction, or indices/names (one for all, or one per image). */
+/** Class indices from the command's classes: each image's prediction, or indices/names (explain.ts targetClasses). */
 async function targetsFor(config: ExplainCommandConfig, model: tfl.LayersModel, x: tf.Tensor4D, classNames: string[]): Promise<Int32Array> {
-  const n = x.shape[0];
-  if (config.classes === 'predicted') {
-    const predicted = tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor2D, 1));
-    try {
-      return Int32Array.from(await predicted.data());
-    } finally {
-      predicted.dispose();
-    }
+  const chosen = targetClasses(config.classes, x.shape[0], classNames);
+  if (chosen !== undefined) return chosen;
+  const predicted = tf.tidy(() => tf.argMax(model.predict(x) as tf.Tensor2D, 1));
+  try {
+    return Int32Array.from(await predicted.data());
+  } finally {
+    predicted.dispose();
   }
-  const { classes } = config;
-  if (classes.length !== 1 && classes.length !== n) {
-    throw ruleError('INSIGHT_E_CONFIG', 'classes must name one class for all images, or one class per image.', { classes, images: n },
-      `Pass one class, or ${n} classes in the order of the images, or 'predicted'.`);
-  }
-  const indices = classes.map((c) => {
-    const index = typeof c === 'number' ? c : classNames.indexOf(c);
-    if (index < 0 || index >= classNames.length) {
-      throw ruleError('INSIGHT_E_CONFIG', `classes must be class indices in [0, ${classNames.length}) or class names of the model.`,
-        { class: c }, `Pass e.g. 0 or ${JSON.stringify(classNames[0])} (classes: ${classNames.join(', ')}).`);
-    }
-    return index;
-  });
-  return Int32Array.from({ length: n }, (_, i) => indices[classes.length === 1 ? 0 : i]);
 }
 
 /**
@@ -243,12 +205,9 @@ export async function evaluateExplanations(input: unknown): Promise<EvaluateExpl
     }
     x = inputBatch(pixels, meta);
     const targets = await targetsFor(config, model, x, meta.classNames);
-    const { layer, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed } = config;
-    const options = resolveMethodOptions({
-      layer: layer ?? undefined, steps, baseline, samples, noiseLevel, window, stride, internalBatchSize, seed, ...pixelRange(meta.normalization),
-    });
+    const options = resolveMethodOptions({ ...methodOptionsOf(config), ...pixelRange(meta.normalization) });
     const methods = config.methods.map((name) => ({ name, method: METHODS[name] }));
-    const report = await evaluateFaithfulness(model, x, targets, methods, options, { images: pixels.length, steps: config.curveSteps, seed });
+    const report = await evaluateFaithfulness(model, x, targets, methods, options, { images: pixels.length, steps: config.curveSteps, seed: config.seed });
     const file = path.join(outDir, EXPLANATION_FILES.faithfulness);
     const json = { formatVersion: 1, model: modelDir, createdAt: new Date().toISOString(), evaluated: description, targets: config.classes, options, report };
     writeOutputFiles(outDir, { [EXPLANATION_FILES.faithfulness]: `${JSON.stringify(json, (_, v) => (Number.isNaN(v) ? null : v), 2)}\n` });

@@ -10,6 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { graphSteps, isArticulation, tapLayer, type GraphStep, type LayerTap } from '../models/graph';
+import { modelView } from './model_views';
 
 /** A convolution: a layer with a 4D kernel ([kh, kw, in, out]) and a 4D [n, h, w, c] output (Conv2D, depthwise, separable, transposed, LoRA-wrapped). */
 function isConvolution(step: GraphStep): boolean {
@@ -20,11 +21,15 @@ function isFeatureMap(step: GraphStep): boolean {
   return step.outputs.length === 1 && step.outputs[0].shape.length === 4;
 }
 
+/** How messages name the methods that read a layer. */
+const CAM_NAMES = { gradcam: 'Grad-CAM', 'gradcam++': 'Grad-CAM++' } as const;
+
 /**
  * The layer Grad-CAM reads: `name` when given (checked: a layer of the model with a 4D output), else the last
  * convolution's feature map (see the file's header). `method` names the caller in messages.
  */
-export function camLayer(model: tfl.LayersModel, method: 'gradcam' | 'gradcam++', name?: string): string {
+export function camLayer(model: tfl.LayersModel, method: keyof typeof CAM_NAMES, name?: string): string {
+  const reader = CAM_NAMES[method];
   const steps = graphSteps(model);
   const applications = (layer: string) => steps.filter((s) => s.layer.name === layer).length;
   const featureMaps = steps.filter((s) => isFeatureMap(s) && applications(s.layer.name) === 1).map((s) => s.layer.name);
@@ -32,14 +37,14 @@ export function camLayer(model: tfl.LayersModel, method: 'gradcam' | 'gradcam++'
     const step = steps.find((s) => s.layer.name === name);
     const choose = featureMaps.length > 0 ? `Use one of the layers with a 4D output: ${featureMaps.join(', ')}.` : `Use saliency or ig: ${model.name} has no layer with a 4D output that is applied once.`;
     if (step === undefined) {
-      throw ruleError('INSIGHT_E_CONFIG', `layer must name a layer of the model (${method} reads its activations).`, { layer: name }, choose);
+      throw ruleError('INSIGHT_E_CONFIG', `layer must name a layer of the model (${reader} reads its activations).`, { layer: name }, choose);
     }
     if (!isFeatureMap(step)) {
-      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer with a 4D [n, h, w, c] output (a feature map).`,
+      throw ruleError('INSIGHT_E_CONFIG', `${reader} needs a layer with a 4D [n, h, w, c] output (a feature map).`,
         { layer: name, outputShape: step.outputs.map((t) => t.shape) }, choose);
     }
     if (applications(name) > 1) {
-      throw ruleError('INSIGHT_E_CONFIG', `${method} needs a layer applied once in the model (a shared layer has several outputs).`,
+      throw ruleError('INSIGHT_E_CONFIG', `${reader} needs a layer applied once in the model (a shared layer has several outputs).`,
         { layer: name }, choose);
     }
     return name;
@@ -47,7 +52,7 @@ export function camLayer(model: tfl.LayersModel, method: 'gradcam' | 'gradcam++'
   let last = -1;
   steps.forEach((s, i) => { if (isConvolution(s) && applications(s.layer.name) === 1) last = i; });
   if (last < 0) {
-    throw ruleError('INSIGHT_E_CONFIG', `${method} needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output).`,
+    throw ruleError('INSIGHT_E_CONFIG', `${reader} needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output).`,
       { model: model.name, layers: steps.map((s) => `${s.layer.name} (${s.layer.getClassName()})`) },
       'Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion.');
   }
@@ -61,17 +66,9 @@ export function camLayer(model: tfl.LayersModel, method: 'gradcam' | 'gradcam++'
   return steps[chosen].layer.name;
 }
 
-// One tap per model and layer: building one adds nodes to the model's layers, so repeated explanations (a server)
-// reuse it instead of growing the layers' node lists.
-const taps = new WeakMap<tfl.LayersModel, Map<string, LayerTap>>();
-
-/** The model split at `layer`'s output (see models/graph/tap.ts), built once per model and layer. */
+/** The model split at `layer`'s output (see models/graph/tap.ts): a view of the model (model_views.ts), built once. */
 export function layerTap(model: tfl.LayersModel, layer: string): LayerTap {
-  let byLayer = taps.get(model);
-  if (byLayer === undefined) taps.set(model, (byLayer = new Map()));
-  let tap = byLayer.get(layer);
-  if (tap === undefined) byLayer.set(layer, (tap = tapLayer(model, layer)));
-  return tap;
+  return modelView(model, `tap ${layer}`, () => tapLayer(model, layer));
 }
 
 /**

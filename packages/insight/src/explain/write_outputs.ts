@@ -12,13 +12,10 @@ import { encodeNpy } from '../format/npy';
 import { writeDirAtomic, writeFileAtomic } from '../run/atomic';
 import type { OutputFormat } from './command_config';
 import type { ExplainResult, ImageExplanation, MethodResult } from './explain';
-import type { ExplainMethod } from './method_names';
+import { isSignedMethod, type ExplainMethod } from './method_names';
 import { explanationGridPng } from './render/grid';
 import { neighbourStripsPng } from './render/neighbour_strip';
 import { overlayPng } from './render/overlay';
-
-/** Methods whose maps are signed (evidence for and against the class): drawn with the diverging colour map. */
-export const SIGNED_METHODS: ReadonlySet<ExplainMethod> = new Set(['ig', 'occlusion']);
 
 /** Names of the files that do not belong to one image. */
 export const EXPLANATION_FILES = {
@@ -97,7 +94,7 @@ function classOf(result: ExplainResult, image: ImageExplanation, index: number) 
 /** The per-method facts of the manifest (no arrays). */
 function methodFacts(method: ExplainMethod, m: MethodResult) {
   return {
-    min: m.min, max: m.max, signed: SIGNED_METHODS.has(method),
+    min: m.min, max: m.max, signed: isSignedMethod(method),
     ...(m.layer !== undefined ? { layer: m.layer } : {}), ...(m.convergenceDelta !== undefined ? { convergenceDelta: m.convergenceDelta } : {}),
   };
 }
@@ -124,7 +121,7 @@ export async function explanationFiles(input: ExplainedImages, formats: readonly
     const arrays: Record<string, unknown> = {};
     for (const method of result.methods) {
       const m = image.methods[method] as MethodResult;
-      const signed = SIGNED_METHODS.has(method);
+      const signed = isSignedMethod(method);
       record.methods[method] = methodFacts(method, m);
       if (want.has('png')) {
         const caption = { method, className: record.target.className, probability: record.target.probability };
@@ -154,7 +151,7 @@ export async function explanationFiles(input: ExplainedImages, formats: readonly
     const gridRows = rows.map((image, i) => ({
       label: `${path.basename(image.source)}\n${result.classNames[image.target]} ${(100 * image.probabilities[image.target]).toFixed(0)}%`,
       image: pixels[i],
-      cells: result.methods.map((method) => ({ map: (image.methods[method] as MethodResult).map, signed: SIGNED_METHODS.has(method) })),
+      cells: result.methods.map((method) => ({ map: (image.methods[method] as MethodResult).map, signed: isSignedMethod(method) })),
     }));
     files[EXPLANATION_FILES.grid] = (await explanationGridPng(gridRows, [...result.methods], { height, width })).png;
     shared.push(EXPLANATION_FILES.grid);

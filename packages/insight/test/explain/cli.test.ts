@@ -13,7 +13,6 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 
 import { initBackend } from '../../src/backend';
-import type { Normalization } from '../../src/data';
 import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
 import { explain } from '../../src/explain/explain';
 import { gridLayout } from '../../src/explain/render/grid';
@@ -28,10 +27,8 @@ import { RunDir } from '../../src/run/run_dir';
 import { compactFiles } from '../../src/cli/commands/explain';
 import { runMain } from '../cli/io';
 import { JPG_MINI } from '../shared_data';
+import { CLASSES, NORMALIZATION as normalization, SIZE, tinyExplainModel } from './helpers';
 
-const SIZE = 8;
-const CLASSES = ['cat', 'dog', 'ship'];
-const normalization: Normalization = { kind: 'meanstd', mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] };
 const FILES = [path.join(JPG_MINI, 'cat', '0000.jpg'), path.join(JPG_MINI, 'ship', '0001.jpg')];
 /** Small settings so every method runs in well under a second. */
 const QUICK = ['--steps', '6', '--samples', '3', '--window', '4', '--stride', '2', '--internal-batch-size', '16'];
@@ -40,22 +37,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-explain-cli-'));
 const modelDir = path.join(tmp, 'tiny');
 const denseDir = path.join(tmp, 'dense');
 let runDir: string;
-
-/** image [b, 8, 8, 3] → conv(4, relu) c1 → conv(4, relu) c2 → global average pool → dense(3) logits. */
-function tinyModel(): tfl.LayersModel {
-  const init = (s: number) => tfl.initializers.glorotUniform({ seed: s });
-  const model = tfl.sequential({
-    name: 'tiny_explain',
-    layers: [
-      tfl.layers.conv2d({ inputShape: [SIZE, SIZE, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(5), name: 'c1' }),
-      tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(6), name: 'c2' }),
-      tfl.layers.globalAveragePooling2d({ name: 'pool' }),
-      tfl.layers.dense({ units: CLASSES.length, kernelInitializer: init(7), name: 'logits' }),
-    ],
-  });
-  setInsightMetadata(model, { formatVersion: 1, architecture: 'tiny', architectureOptions: {}, inputShape: [SIZE, SIZE, 3], classNames: CLASSES, normalization });
-  return model;
-}
 
 /** A model without a convolution: flatten → dense(3). */
 function denseModel(): tfl.LayersModel {
@@ -83,12 +64,12 @@ function readJson(file: string) {
 
 before(async () => {
   await initBackend();
-  for (const [dir, build] of [[modelDir, tinyModel], [denseDir, denseModel]] as const) {
+  for (const [dir, build] of [[modelDir, () => tinyExplainModel(5)], [denseDir, denseModel]] as const) {
     const model = build();
     await saveModel(model, dir);
     model.dispose();
   }
-  // A real run: seed-cnn, 1 epoch on 3 classes x 8 CIFAR JPEGs (the last 6 validate).
+  // A real run: seed-cnn, 1 epoch on 3 classes x 8 CIFAR JPEGs (6 validate: 2 of each class, split seed 0).
   const data = path.join(tmp, 'data');
   for (const name of ['cat', 'dog', 'ship']) {
     fs.mkdirSync(path.join(data, name), { recursive: true });
@@ -267,11 +248,11 @@ describe('insight explain <run>', () => {
     const { status, stdout, stderr } = await runMain(['explain', runDir, '--evaluate', '--methods', 'saliency,gradcam', '--evaluate-images', '4',
       '--curve-steps', '5', '--out', out]);
     assert.equal(status, 0, stderr);
-    assert.match(stdout, /^Model .*model on the first 4 of validation \([^)]*6 of 24 images[^)]*\)\n\nFaithfulness on 4 images \(curves of 5 points, seed 0\)/);
+    assert.match(stdout, /^Model .*model on the first 4 of validation \(stratified 6 of 24 images, split seed 0\)\n\nFaithfulness on 4 images \(curves of 5 points, seed 0\)/);
     for (const row of ['saliency', 'gradcam', 'random']) assert.match(stdout, new RegExp(`\n${row} +\\d\\.\\d{3} +\\d\\.\\d{3}`));
     assert.match(stdout, new RegExp(`\nReport: ${path.join(out, 'faithfulness.json')}\n$`));
     const json = readJson(path.join(out, 'faithfulness.json'));
-    assert.match(json.evaluated, /^the first 4 of validation \([^)]*6 of 24 images[^)]*\)$/);
+    assert.equal(json.evaluated, 'the first 4 of validation (stratified 6 of 24 images, split seed 0)');
     assert.equal(json.report.images, 4);
     assert.equal(json.report.steps, 5);
     assert.deepEqual(json.report.rows.map((row: { method: string }) => row.method), ['saliency', 'gradcam']);
@@ -300,9 +281,9 @@ describe('insight explain <run>', () => {
 describe('insight explain errors', () => {
   const cases: { name: string; argv: () => string[]; status: number; message: RegExp }[] = [
     { name: 'Grad-CAM on a model without a convolution', argv: () => [denseDir, FILES[0]], status: 2,
-      message: /^Error INSIGHT_E_CONFIG: gradcam needs a convolutional layer \(a 4D kernel and a 4D \[n, h, w, c\] output\)\. Received: model="dense_only", layers=\["flat \(Flatten\)","logits \(Dense\)"\]\. Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion\.\n$/ },
+      message: /^Error INSIGHT_E_CONFIG: Grad-CAM needs a convolutional layer \(a 4D kernel and a 4D \[n, h, w, c\] output\)\. Received: model="dense_only", layers=\["flat \(Flatten\)","logits \(Dense\)"\]\. Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion\.\n$/ },
     { name: 'a layer that does not exist', argv: () => [modelDir, FILES[0], '--layer', 'conv9'], status: 2,
-      message: /^Error INSIGHT_E_CONFIG: layer must name a layer of the model \(gradcam reads its activations\)\. Received: layer="conv9"\. Use one of the layers with a 4D output: c1, c2\.\n$/ },
+      message: /^Error INSIGHT_E_CONFIG: layer must name a layer of the model \(Grad-CAM reads its activations\)\. Received: layer="conv9"\. Use one of the layers with a 4D output: c1, c2\.\n$/ },
     { name: 'an unknown method', argv: () => [modelDir, FILES[0], '--methods', 'gradcam,lime'], status: 2,
       message: /^Error INSIGHT_E_CONFIG: methods must be a list \(or comma-separated string\) of: saliency, gradcam, gradcam\+\+, ig, smoothgrad, smoothgrad2, vargrad, occlusion; or 'none'\. Received: methods="gradcam,lime"\./ },
     { name: 'an image path that does not exist', argv: () => [modelDir, path.join(tmp, 'missing.jpg')], status: 3,

@@ -11,56 +11,27 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import sharp from 'sharp';
 
 import { initBackend, tf } from '../../src/backend';
-import { normalizeImages, type Normalization } from '../../src/data';
+import { normalizeImages } from '../../src/data';
 import { InsightError } from '../../src/errors';
 import { readImageRgb } from '../../src/eval/image_input';
 import { pixelRange } from '../../src/explain/baselines';
 import { resolveExplainOptions } from '../../src/explain/defaults';
 import { explain, explainBatch } from '../../src/explain/explain';
 import { EXPLAIN_METHODS } from '../../src/explain/method_names';
-import { setInsightMetadata } from '../../src/models/metadata';
 import { saveModel } from '../../src/run/model_io';
 import { JPG_MINI } from '../shared_data';
+import { CLASSES, houseError, NORMALIZATION as normalization, SIZE, tinyExplainModel } from './helpers';
 
-const SIZE = 8;
-const CLASSES = ['cat', 'dog', 'ship'];
-const normalization: Normalization = { kind: 'meanstd', mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] };
 const FILES = [path.join(JPG_MINI, 'cat', '0000.jpg'), path.join(JPG_MINI, 'ship', '0001.jpg')];
 /** Small settings so every method runs in well under a second. */
 const QUICK = { steps: 6, samples: 3, window: 4, stride: 2, internalBatchSize: 16 };
-
-/** image [b, 8, 8, 3] → conv(4, relu) c1 → conv(4, relu) c2 → global average pool → dense(3) logits, with Insight metadata. */
-function tinyModel(seed: number): tfl.LayersModel {
-  const init = (s: number) => tfl.initializers.glorotUniform({ seed: s });
-  const model = tfl.sequential({
-    name: 'tiny_explain',
-    layers: [
-      tfl.layers.conv2d({ inputShape: [SIZE, SIZE, 3], filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed), name: 'c1' }),
-      tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', activation: 'relu', kernelInitializer: init(seed + 1), name: 'c2' }),
-      tfl.layers.globalAveragePooling2d({ name: 'pool' }),
-      tfl.layers.dense({ units: CLASSES.length, kernelInitializer: init(seed + 2), name: 'logits' }),
-    ],
-  });
-  setInsightMetadata(model, { formatVersion: 1, architecture: 'tiny', architectureOptions: {}, inputShape: [SIZE, SIZE, 3], classNames: CLASSES, normalization });
-  return model;
-}
-
-function houseError(code: string, message: string | RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof InsightError, String(e));
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
-}
 
 let modelDir: string;
 let model: tfl.LayersModel;
 
 before(async () => {
   await initBackend();
-  model = tinyModel(5);
+  model = tinyExplainModel(5);
   modelDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'insight-explain-')), 'model');
   await saveModel(model, modelDir);
 });

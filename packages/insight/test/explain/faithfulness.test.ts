@@ -14,7 +14,7 @@ import type { Attribution, AttributionMethod, MethodOptions } from '../../src/ex
 import { blurSigma, gaussianBlur } from '../../src/explain/baselines';
 import { METHOD_DEFAULTS } from '../../src/explain/defaults';
 import {
-  betweenImages, cascadeUnits, cloneModel, deletionInsertion, disposeCopy, evaluateFaithfulness, formatFaithfulness, modelRandomisation, passDepthOf,
+  betweenImages, cascadeUnits, cloneModel, deletionInsertion, evaluateFaithfulness, formatFaithfulness, modelRandomisation, passDepthOf,
   pixelRanks, trapezoid, type FaithfulnessSettings, type NamedMethod,
 } from '../../src/explain/faithfulness';
 import { gradCam } from '../../src/explain/methods/grad_cam';
@@ -230,7 +230,7 @@ describe('model randomisation', () => {
     const weights = weightValues(model);
     tf.tidy(() => copy.getLayer('conv1').setWeights(copy.getLayer('conv1').getWeights().map((w) => tf.zerosLike(w))));
     assert.deepEqual(weightValues(model), weights);
-    disposeCopy(copy);
+    copy.dispose();
     tf.dispose([x, a, b]);
   });
 

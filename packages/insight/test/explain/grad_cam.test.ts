@@ -63,19 +63,19 @@ describe('camLayer: the layer Grad-CAM reads', () => {
   };
   const cases: [string, () => tfl.LayersModel, string | undefined, string][] = [
     ['a model without a convolution', mlp, undefined,
-      'gradcam needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output). Received: model="mlp", ' +
+      'Grad-CAM needs a convolutional layer (a 4D kernel and a 4D [n, h, w, c] output). Received: model="mlp", ' +
       'layers=["flatten (Flatten)","logits (Dense)"]. Use a method that needs no convolution: saliency, ig, smoothgrad or occlusion.'],
     ['a layer the model does not have', seedCnn, 'conv9',
-      'layer must name a layer of the model (gradcam reads its activations). Received: layer="conv9". ' +
+      'layer must name a layer of the model (Grad-CAM reads its activations). Received: layer="conv9". ' +
       'Use one of the layers with a 4D output: conv1, pool1, conv2, pool2, conv3.'],
     ['a layer without a 4D output', seedCnn, 'dense1',
-      'gradcam needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="dense1", outputShape=[[null,64]]. ' +
+      'Grad-CAM needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="dense1", outputShape=[[null,64]]. ' +
       'Use one of the layers with a 4D output: conv1, pool1, conv2, pool2, conv3.'],
     ['a named layer in a model without feature maps', mlp, 'logits',
-      'gradcam needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="logits", outputShape=[[null,2]]. ' +
+      'Grad-CAM needs a layer with a 4D [n, h, w, c] output (a feature map). Received: layer="logits", outputShape=[[null,2]]. ' +
       'Use saliency or ig: mlp has no layer with a 4D output that is applied once.'],
     ['a layer applied twice', shared, 'twice',
-      'gradcam needs a layer applied once in the model (a shared layer has several outputs). Received: layer="twice". ' +
+      'Grad-CAM needs a layer applied once in the model (a shared layer has several outputs). Received: layer="twice". ' +
       'Use saliency or ig: shared has no layer with a 4D output that is applied once.'],
   ];
   for (const [what, build, layer, message] of cases) {

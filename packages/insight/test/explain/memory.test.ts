@@ -1,7 +1,7 @@
 // The nearest-neighbour memory: exact k-NN (one matMul + topk per chunk on the backend, merged across chunks) equals
 // a brute-force JS reference; embeddings are the activations feeding the classifier; the index is stored in the
 // run, reused while weights, layer, normalization and images are the same, rebuilt when the weights change or the
-// files break; the run's training images are found again from config.json. No tensor may leak.
+// files break (the run's images themselves: run_images.test.ts). No tensor may leak.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -14,10 +14,9 @@ import { type ImageDataset } from '../../src/data';
 import { embed, embedDataset, embeddingModel } from '../../src/explain/memory/embedding';
 import { nearestNeighbours, type KnnIndex } from '../../src/explain/memory/knn_index';
 import { memoryIndexFor, readMemoryIndex } from '../../src/explain/memory/store';
-import { runTrainingSet } from '../../src/explain/memory/training_set';
 import { readNpy } from '../../src/format/npy';
 import { MEMORY_FILES, RunDir } from '../../src/run/run_dir';
-import { pixel, tempDir, writeTinyCifar } from '../data/helpers';
+import { tempDir } from '../data/helpers';
 import { tinyBase } from '../finetune/tiny_base';
 import { tinyDataset } from '../train/tiny';
 
@@ -218,25 +217,6 @@ describe('nearest-neighbour memory', () => {
         error.code === 'INSIGHT_E_MODEL' && /The memory index is stored in a run directory/.test(error.message));
       await assert.rejects(memoryIndexFor(newRun(), model, ds, { indices: new Int32Array(3) }),
         /indices must give one dataset position per image\. Received: indices\.length=3, images=40\./);
-    });
-  });
-
-  describe('the run\'s training images', () => {
-    it('come from config.json: same data, limit and validation split (the first images)', async () => {
-      const data = writeTinyCifar(tempDir());
-      const run = newRun({ data, dataset: 'cifar10', limit: null, validationCount: 3 });
-      const { dataset, source } = await runTrainingSet(run.dir);
-      assert.equal(dataset.count, 7);
-      assert.deepEqual(Array.from(dataset.labels), [0, 1, 2, 3, 4, 5, 6]);
-      assert.deepEqual(Array.from(dataset.images.subarray(6 * 3072, 6 * 3072 + 3)), [0, 1, 2].map((c) => pixel(6, 0, c)));
-      assert.deepEqual(source, { data, dataset: 'cifar10', imageSize: 32, limit: null, validationCount: 3, split: 'train (first 7 of 10 images)' });
-      const limited = await runTrainingSet(newRun({ data, dataset: 'cifar10', limit: 6, validationCount: 2 }));
-      assert.deepEqual(Array.from(limited.dataset.labels), [0, 1, 2, 3]);
-    });
-
-    it('of a fine-tuning run are the caller\'s to give', async () => {
-      await assert.rejects(runTrainingSet(newRun({ base: 'runs/base/model', data: null })),
-        /The training images of a fine-tuning run cannot be found again from its config here\. Received: run=".*", base="runs\/base\/model"\./);
     });
   });
 

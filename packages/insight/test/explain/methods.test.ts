@@ -7,7 +7,6 @@ import { before, describe, it } from 'node:test';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { initBackend, tf } from '../../src/backend';
-import { InsightError } from '../../src/errors';
 import type { Attribution, MethodOptions } from '../../src/explain/attribution';
 import { blackImages, gaussianBlur, igBaseline, pixelRange, uniformNoiseImages } from '../../src/explain/baselines';
 import { METHOD_DEFAULTS, resolveMethodOptions } from '../../src/explain/defaults';
@@ -15,6 +14,7 @@ import { METHODS, integratedGradients, occlusion, saliency, smoothGrad, smoothGr
 import { trapezoidRule } from '../../src/explain/methods/integrated_gradients';
 import { patchCorners } from '../../src/explain/methods/occlusion';
 import { EXPLAIN_METHODS } from '../../src/explain/method_names';
+import { houseError } from './helpers';
 
 const SIZE = 8;
 
@@ -48,17 +48,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 function disposeAttribution(result: Attribution): void {
   tf.dispose([result.map, ...(result.attributions ? [result.attributions] : [])]);
-}
-
-/** Rule + Received + fix, with the code. */
-function houseError(code: string, message: string | RegExp) {
-  return (e: unknown) => {
-    assert.ok(e instanceof InsightError, String(e));
-    assert.equal(e.code, code);
-    if (typeof message === 'string') assert.equal(e.message, message);
-    else assert.match(e.message, message);
-    return true;
-  };
 }
 
 let model: tfl.LayersModel;

@@ -3,7 +3,8 @@
 // overlays decode to the overlay's size; the work limit refuses a request before its images are decoded; bad
 // methods, classes, options and Grad-CAM on a model without a convolution are 400s with house messages; auth and
 // metrics are those of inference; the explanation queue runs one job at a time, bounds waiting work and drops
-// jobs that wait too long; predictions are answered while a long explanation runs; no tensor leaks.
+// jobs that wait too long; predictions are answered while a long explanation runs; explanations use the served
+// model (no copy), whose retirement frees its Grad-CAM tap too; no tensor leaks.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,10 +16,12 @@ import { tf } from '../../src/backend';
 import { ServeError } from '../../src/errors';
 import { pixelRange } from '../../src/explain/baselines';
 import { explainBatch } from '../../src/explain/explain';
+import { viewKeys } from '../../src/explain/model_views';
 import { overlayLayout } from '../../src/explain/render/overlay';
 import { setInsightMetadata } from '../../src/models/metadata';
 import { loadModel, saveModel } from '../../src/run/model_io';
 import { ExplainQueue } from '../../src/serve/explain/queue';
+import { loadServable } from '../../src/serve/repository/servable';
 import { checkExplainWork, passesPerImage } from '../../src/serve/explain/work';
 import type { ServeInstance } from '../../src/serve/start';
 import {
@@ -62,10 +65,8 @@ async function referenceMaps(instances: number[][][][], targets: number[], metho
     tf.dispose(results.map((r) => r.map));
     return maps;
   } finally {
-    // The Grad-CAM tap keeps the layers referenced, so the weights are freed explicitly.
-    const weights = model.weights.map((w) => w.read());
-    model.dispose();
-    tf.dispose([x, ...weights]);
+    model.dispose(); // with its Grad-CAM tap (explain/model_views.ts)
+    x.dispose();
   }
 }
 
@@ -83,7 +84,7 @@ describe(':explain (TF Serving style)', () => {
     const before = tf.memory().numTensors;
     const res = await post('/v1/models/tiny:explain', { instances: xs, methods: 'gradcam,ig' });
     assert.equal(res.statusCode, 200, res.body);
-    assert.equal(tf.memory().numTensors, before, 'no tensor leaks (the job\'s model copy is freed with its Grad-CAM tap)');
+    assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
     const body = res.json();
     assert.deepEqual(body.model_spec, { name: 'tiny', version: '1' });
     assert.deepEqual(body.methods, ['gradcam', 'ig']);
@@ -177,6 +178,34 @@ describe('/v2/models/{m}/explain (KServe style)', () => {
   });
 });
 
+describe('the served model', () => {
+  it('explains with the served model object (Grad-CAM\'s tap is built on it once), loading no copy', async () => {
+    const x = [instance(10)];
+    for (let i = 0; i < 2; i++) assert.equal((await post('/v1/models/tiny:explain', { instances: x, methods: 'gradcam' })).statusCode, 200);
+    const servable = server.ctx.repository.acquire('tiny');
+    try {
+      const model = servable.explanationModel;
+      const taps = viewKeys(model).filter((key) => key.startsWith('tap '));
+      assert.equal(taps.length, 1, `one tap on the served model: ${JSON.stringify(viewKeys(model))}`);
+      assert.match(taps[0], /^tap conv2d/);
+      assert.equal(model.layers[0].inboundNodes.length, 2, 'the model and its one tap: no node per request');
+    } finally {
+      servable.release();
+    }
+  });
+
+  it('retiring a version frees its model with the views explanations built over it', async () => {
+    const empty = tf.memory().numTensors;
+    const servable = await loadServable('tiny', 1, tinyDir, 'test', { maxBatchSize: 8, maxQueueDelayMs: 1, maxQueueSize: 64, timeoutMs: 5000 }, {});
+    const x = tf.tensor4d([instance(11)]);
+    const [cam] = await explainBatch(servable.explanationModel, x, [0], ['gradcam'], pixelRange(NORMALIZATION));
+    tf.dispose([cam.map, x]);
+    assert.ok(tf.memory().numTensors > empty, 'the served weights are held');
+    await servable.retire();
+    assert.equal(tf.memory().numTensors, empty);
+  });
+});
+
 describe('explanation limits and errors', () => {
   it('refuses work beyond --explain-max-work with the computed work and the limit, before decoding any image', async () => {
     const res = await post('/v1/models/tiny:explain', { instances: [{ b64: 'bm90IGFuIGltYWdl' }, { b64: 'bm90IGFuIGltYWdl' }], methods: 'ig,smoothgrad', steps: 900, samples: 200 });
@@ -204,9 +233,9 @@ describe('explanation limits and errors', () => {
     const cases: [object, string, RegExp][] = [
       [{ instances: x, methods: 'gradcam,lime' }, 'tiny', /^methods must be a list \(or comma-separated string\) of: saliency, gradcam, gradcam\+\+, ig, smoothgrad, smoothgrad2, vargrad, occlusion; or 'none'\. Received: methods="gradcam,lime"\. Pass e\.g\. methods: "saliency,gradcam"/],
       [{ instances: x, methods: 'none' }, 'tiny', /^An explanation needs at least one method\./],
-      [{ instances: x, class: 'zebra' }, 'tiny', /^A class must be an index in \[0, 3\) or a class name of the model\. Received: class="zebra"\. Send e\.g\. 0 or "cat" \(classes: cat, dog, ship\)\.$/],
+      [{ instances: x, class: 'zebra' }, 'tiny', /^classes must be class indices in \[0, 3\) or class names of the model\. Received: class="zebra"\. Pass e\.g\. 0 or "cat" \(classes: cat, dog, ship\)\.$/],
       [{ instances: x, classes: [7] }, 'tiny', /Received: class=7\./],
-      [{ instances: [...x, ...x], classes: [0, 1, 2] }, 'tiny', /^classes must name one class for all instances, or one class per instance\. Received: classes=\[0,1,2\], instances=2\./],
+      [{ instances: [...x, ...x], classes: [0, 1, 2] }, 'tiny', /^classes must name one class for all images, or one class per image\. Received: classes=\[0,1,2\], images=2\./],
       [{ instances: x, classes: [-1] }, 'tiny', /^classes must be 'predicted', or class indices/],
       [{ instances: x, steps: 1 }, 'tiny', /^steps must be an integer >= 2\. Received: steps=1\. Pass e\.g\. steps: 50 \(default: 50\)\.$/],
       [{ instances: x, baseline: 'white' }, 'tiny', /^baseline must be one of: black, blurred, noise\./],
@@ -215,9 +244,9 @@ describe('explanation limits and errors', () => {
       [{ instances: x, png: 'yes' }, 'tiny', /^"png" must be true or false\./],
       [{ instances: x, backend: 'cpu' }, 'tiny', /may only have the keys/],
       [{ methods: 'gradcam' }, 'tiny', /^A :explain body must have exactly one of "instances" \(row format\) and "inputs" \(columnar format\)\./],
-      [{ instances: x, methods: 'gradcam', layer: 'nope' }, 'tiny', /^layer must name a layer of the model \((gradcam|Grad-CAM) reads its activations\)\. Received: .*layer="nope"\./],
+      [{ instances: x, methods: 'gradcam', layer: 'nope' }, 'tiny', /^layer must name a layer of the model \(Grad-CAM reads its activations\)\. Received: .*layer="nope"\./],
       [{ instances: x, methods: 'occlusion', window: 9 }, 'tiny', /^occlusion's window must fit in the image/],
-      [{ instances: x, methods: 'gradcam' }, 'dense', /^(gradcam|Grad-CAM) needs a convolutional layer \(a 4D kernel and a 4D \[n, h, w, c\] output\)\. Received: .*Use a method that needs no convolution/],
+      [{ instances: x, methods: 'gradcam' }, 'dense', /^Grad-CAM needs a convolutional layer \(a 4D kernel and a 4D \[n, h, w, c\] output\)\. Received: .*Use a method that needs no convolution/],
     ];
     const before = tf.memory().numTensors;
     for (const [payload, model, message] of cases) {

@@ -2,7 +2,8 @@
 // CIFAR-10 folder (10 images, the last 4 for validation). The API computes the panel on the first request (202,
 // then ready), stores it in the run's explain/ folder with decodable PNGs, builds the memory index, answers from the
 // store afterwards and computes again when the model changes; predictions match the model, neighbours are training
-// images, nearest first; runs without a model, unknown files and fine-tuning runs give messages, not crashes.
+// images, nearest first; a fine-tuning run shows its held-out images; runs without a model or without their data and
+// unknown files give messages, not crashes.
 // Then chromium renders the panel: loading state, then the images.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -21,7 +22,6 @@ import { stripLayout } from '../../src/explain/render/neighbour_strip';
 import { saveModel } from '../../src/run/model_io';
 import { RunDir } from '../../src/run/run_dir';
 import { buildDashboard, startDashboard, type RunningDashboard } from '../../src/track/dashboard/server';
-import { panelDir, PANEL_FILE } from '../../src/track/dashboard/explanations/manifest';
 import { RunIndex } from '../../src/track/run_index';
 import { CLASS_NAMES, pixel, tempDir, writeTinyCifar } from '../data/helpers';
 import { tempRunsDir, writeRun } from './fixtures';
@@ -89,6 +89,8 @@ before(async () => {
   await writeRun(runsDir, { id: 'no-model', status: 'running' });
   const tuned = await writeRun(runsDir, { id: 'finetuned', config: { base: 'runs/base/model', data } });
   await saveRunModel(tuned, 3);
+  const lost = await writeRun(runsDir, { id: 'no-data', config: { data: path.join(data, 'gone'), dataset: 'cifar10' } });
+  await saveRunModel(lost, 4);
   index = RunIndex.open(runsDir);
   app = buildDashboard({ runsDir, index, pollMs: 50, heartbeatMs: 1000 });
 });
@@ -142,8 +144,8 @@ describe('dashboard explanations API', () => {
       }
     }
     const run = RunDir.at(path.join(runsDir, RUN));
-    assert.ok(fs.existsSync(path.join(panelDir(run), PANEL_FILE)), 'stored in the run');
-    assert.equal(fs.readdirSync(panelDir(run)).filter((f) => f.endsWith('.png')).length, 4 * 3);
+    assert.ok(fs.existsSync(run.explainPanelJson), 'stored in the run');
+    assert.equal(fs.readdirSync(run.explainPanelDir).filter((f) => f.endsWith('.png')).length, 4 * 3);
     assert.ok(fs.existsSync(run.memoryJson), 'the memory index is stored in the run');
     assert.equal(tf.memory().numTensors, tensors, 'computing the panel leaves no tensor behind');
   });
@@ -170,20 +172,29 @@ describe('dashboard explanations API', () => {
     assert.deepEqual(body.memory, { layer: 'dense1', count: 6, built: true }, 'the memory index was rebuilt for the new weights');
   });
 
-  it('a run without a model, a fine-tuning run, unknown runs and unlisted files answer with messages', { timeout: 30_000 }, async () => {
+  it('a fine-tuning run shows its held-out images (found again as fine-tuning chose them)', { timeout: 60_000 }, async () => {
+    const { statusCode, body } = await panelOf('finetuned');
+    assert.equal(statusCode, 200, JSON.stringify(body));
+    assert.equal(body.status, 'ready', JSON.stringify(body));
+    assert.equal(body.split, 'held-out (last 1 of 10 images: 1 images)');
+    assert.deepEqual(body.samples!.map((s) => [s.index, s.label]), [[0, CLASS_NAMES[9]]], 'the held-out image is record 9');
+    assert.deepEqual(body.memory, { layer: 'dense1', count: 9, built: true }, 'neighbours among the 9 images it was tuned on');
+  });
+
+  it('a run without a model, a run whose data is gone, unknown runs and unlisted files answer with messages', { timeout: 30_000 }, async () => {
     const none = await app.inject('/api/runs/no-model/explanations');
     assert.equal(none.statusCode, 200);
     assert.deepEqual(none.json(), {
       status: 'unavailable', code: 'INSIGHT_E_MODEL',
       message: 'Explanations need the run\'s final model, written when training completes. Received: run="no-model". Open the run page again once the run has completed.',
     });
-    const { body } = await panelOf('finetuned');
+    const { body } = await panelOf('no-data');
     assert.equal(body.status, 'failed');
-    assert.equal(body.code, 'INSIGHT_E_CONFIG');
-    assert.match(String(body.message), /^The images of a fine-tuning run cannot be found again from its config here\. Received: run="finetuned", base="runs\/base\/model"\./);
-    assert.equal((await app.inject('/api/runs/finetuned/explanations')).json().status, 'failed', 'a failure is remembered, not retried on every poll');
-    assert.equal((await app.inject('/api/runs/finetuned/explanations?retry=1')).statusCode, 202, '?retry=1 tries again');
-    assert.equal((await panelOf('finetuned')).body.status, 'failed');
+    assert.equal(body.code, 'INSIGHT_E_DATA');
+    assert.match(String(body.message), /^The data path must exist\. Received: data=".*gone"\./);
+    assert.equal((await app.inject('/api/runs/no-data/explanations')).json().status, 'failed', 'a failure is remembered, not retried on every poll');
+    assert.equal((await app.inject('/api/runs/no-data/explanations?retry=1')).statusCode, 202, '?retry=1 tries again');
+    assert.equal((await panelOf('no-data')).body.status, 'failed');
     const missing = await app.inject('/api/runs/nope/explanations');
     assert.equal(missing.statusCode, 404);
     assert.equal(missing.json().code, 'INSIGHT_E_RUN_NOT_FOUND');

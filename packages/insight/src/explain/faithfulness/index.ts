@@ -4,5 +4,5 @@ export { CURVE_STEPS, SANITY_THRESHOLD, evaluateFaithfulness, type FaithfulnessR
   type FaithfulnessSettings } from './evaluate';
 export { formatFaithfulness } from './report_table';
 export { deletionInsertion, pixelRanks, trapezoid, type CurveSettings, type Curves } from './deletion_insertion';
-export { betweenImages, cascadeUnits, cloneModel, disposeCopy, modelRandomisation, passDepthOf, reinitialise, type NamedMethod, type SanityDepth } from './randomisation';
+export { betweenImages, cascadeUnits, cloneModel, modelRandomisation, passDepthOf, reinitialise, type NamedMethod, type SanityDepth } from './randomisation';
 export { completenessErrors, summarizeCompleteness } from './completeness';

@@ -91,7 +91,7 @@ export async function modelRandomisation(
       }
     }
   } finally {
-    disposeCopy(copy);
+    copy.dispose(); // its Grad-CAM taps are views (../model_views.ts): this frees every variable of the copy
   }
   return results;
 }
@@ -137,17 +137,6 @@ export async function cloneModel(model: tfl.LayersModel): Promise<tfl.LayersMode
   // Assigning shares the (immutable) data; the copy's later writes give its variables new data, never the caller's.
   copy.setWeights(model.getWeights());
   return copy;
-}
-
-/**
- * Frees every variable of a copy from `cloneModel`. LayersModel.dispose alone is not enough: each symbolic use of a
- * layer counts one more reference (a Grad-CAM tap re-applies the copy's layers into two models of its own), so its
- * weights would outlive the copy. The copy's variables are used by nothing else.
- */
-export function disposeCopy(copy: tfl.LayersModel): void {
-  const variables = copy.weights.map((weight) => weight.read() as tf.Variable);
-  copy.dispose();
-  for (const variable of variables) if (!variable.isDisposed) variable.dispose();
 }
 
 type Initializer = ReturnType<typeof tfl.initializers.zeros>;

@@ -7,6 +7,7 @@ import { tf } from '../../backend';
 import { normalizeImages, type ImageDataset, type Normalization } from '../../data';
 import { ruleError } from '../../errors';
 import { defaultCutLayer, graphSteps } from '../../models/graph';
+import { modelView } from '../model_views';
 
 /** Images per forward pass when embedding a dataset. */
 export const EMBED_BATCH = 256;
@@ -20,8 +21,9 @@ export interface EmbeddingModel {
 }
 
 /**
- * The model up to `layer` (default: the layer feeding the classifier). No layer is re-applied: the extractor is a
- * new model over the source graph's own tensors, so it adds nothing to the source model's layers.
+ * The model up to `layer` (default: the layer feeding the classifier), built once per model and layer. No layer is
+ * re-applied: the extractor is a new model over the source graph's own tensors, a view of the model
+ * (../model_views.ts) that the model's dispose() frees with it.
  * Example: `embeddingModel(model).layer` → 'dense1' for seed-cnn.
  */
 export function embeddingModel(model: tfl.LayersModel, layer?: string): EmbeddingModel {
@@ -37,7 +39,8 @@ export function embeddingModel(model: tfl.LayersModel, layer?: string): Embeddin
     throw ruleError('INSIGHT_E_CONFIG', 'The embedding layer must have a fixed output size.', { layer: name, outputShape: output.shape },
       `Use the default (${defaultCutLayer(model)}), the layer that feeds the classifier.`);
   }
-  return { layer: name, dim, extractor: tfl.model({ inputs: model.inputs, outputs: output, name: `${model.name}_embedding_${name}` }) };
+  return modelView(model, `embedding ${name}`,
+    () => ({ layer: name, dim, extractor: tfl.model({ inputs: model.inputs, outputs: output, name: `${model.name}_embedding_${name}` }) }));
 }
 
 /** x [n, H, W, C] normalized inputs → unit-length embeddings [n, dim] (an all-zero activation stays zero). */

@@ -42,6 +42,14 @@ export class Servable {
     return this.metadata.classNames.length;
   }
 
+  /**
+   * The served model, for explanations (serve/explain/): they run in their own queue beside the batcher, only read
+   * the model, and hold a lease while they do. Views they build over it (Grad-CAM's tap) are freed by retire().
+   */
+  get explanationModel(): tfl.LayersModel {
+    return this.model;
+  }
+
   /** Floats per instance. */
   get rowSize(): number {
     return this.batcher.rowSize;

@@ -1,17 +1,12 @@
 // What the explanations panel of a run stores and how the dashboard finds it, without loading anything heavy:
-// the panel is the directory PANEL_DIR inside the run's explain/ folder (RunDir.explainDir), holding PANEL_FILE (the
+// the panel is the directory RunDir.explainPanelDir (explain/dashboard/), holding EXPLAIN_PANEL_FILES.manifest (the
 // manifest below) and the PNGs it names. Its modelStamp (name, size and mtime of every file of model/) tells a
 // panel of the current model from one of a model that has since been replaced.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { resolveCompleteDir } from '../../../run/atomic';
-import type { RunDir } from '../../../run/run_dir';
-
-/** The panel's folder inside explain/ (`insight explain` writes its own results in timestamped folders beside it). */
-export const PANEL_DIR = 'dashboard';
-/** The manifest inside it. */
-export const PANEL_FILE = 'panel.json';
+import { EXPLAIN_PANEL_FILES, type RunDir } from '../../../run/run_dir';
 
 export interface PanelNeighbour {
   /** Position in the run's training split. */
@@ -48,11 +43,6 @@ export interface PanelManifest {
   seconds: number;
 }
 
-/** The panel directory of `run`. */
-export function panelDir(run: RunDir): string {
-  return path.join(run.explainDir, PANEL_DIR);
-}
-
 /** name:size:mtime of every file of the run's model/ directory, or null when it has none (the run has not completed). */
 export function modelStamp(run: RunDir): string | null {
   try {
@@ -69,10 +59,10 @@ export function modelStamp(run: RunDir): string | null {
 
 /** The stored panel of `run` and its directory, or null when absent or unreadable. */
 export function readPanel(run: RunDir): { manifest: PanelManifest; dir: string } | null {
-  const dir = resolveCompleteDir(panelDir(run));
+  const dir = resolveCompleteDir(run.explainPanelDir);
   if (dir === null) return null;
   try {
-    const manifest = JSON.parse(fs.readFileSync(path.join(dir, PANEL_FILE), 'utf8')) as PanelManifest;
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, EXPLAIN_PANEL_FILES.manifest), 'utf8')) as PanelManifest;
     return manifest.formatVersion === 1 && Array.isArray(manifest.samples) ? { manifest, dir } : null;
   } catch {
     return null;
