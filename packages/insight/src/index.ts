@@ -6,11 +6,12 @@
 //   @insight/insight/track     TensorBoard event files, the run index, the dashboard
 //   @insight/insight/finetune  cutting bases, heads, adapters, LoRA (finetune() itself is exported here too)
 //
-//   import { train, evaluate, predict } from '@insight/insight';
+//   import { train, evaluate, predict, explain } from '@insight/insight';
 //   const { runDir, report, model } = await train({ data: 'cifar-10-binary.tar.gz', epochs: 2, limit: 2000 });
 //   model.dispose();
 //   const { metrics } = await evaluate({ model: runDir });
 //   const [first] = await predict({ model: runDir, images: ['cat.jpg'], topK: 3 });
+//   const { images } = await explain({ model: runDir, images: ['cat.jpg'], methods: ['gradcam', 'ig'] });
 
 // The workflows and their configs.
 export { train, type TrainOptions, type TrainResult, type TrainInput } from './train/train';
@@ -22,6 +23,15 @@ export { FINETUNE_METHODS, type FinetuneMethod } from './finetune/method_names';
 export { evaluate, type EvaluateResult } from './eval/evaluate';
 export { predict, type Prediction } from './eval/predict';
 export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';
+export {
+  explain, explainBatch, explainImages, type ExplainInput, type ExplainResult, type ImageExplanation, type MethodResult, type PixelImage,
+} from './explain/explain';
+export { explainToFiles, evaluateExplanations, type ExplainFilesResult, type EvaluateExplanationsResult } from './explain/explain_command';
+export { EXPLAIN_METHODS, IG_BASELINES, SIGNED_METHODS, type ExplainMethod, type IgBaseline } from './explain/method_names';
+export { EXPLAIN_OPTIONS_SCHEMA, METHOD_DEFAULTS, resolveExplainOptions, type ClassChoice, type ExplainOptions } from './explain/defaults';
+export { EXPLAIN_COMMAND_SCHEMA, resolveExplainCommandConfig, type ExplainCommandConfig } from './explain/command_config';
+export type { Attribution, MethodOptions } from './explain/attribution';
+export { evaluateFaithfulness, type FaithfulnessReport, type FaithfulnessRow, type FaithfulnessSettings } from './explain/faithfulness';
 export { main } from './cli/main';
 
 // The backend and errors. `tf` (tfjs-core) and `tfl` (tfjs-layers: tfl.sequential, tfl.layers, tfl.initializers ...)

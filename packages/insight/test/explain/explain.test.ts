@@ -167,3 +167,20 @@ describe('explain errors', () => {
     assert.equal(resolveExplainOptions({}).attributions, false);
   });
 });
+
+describe('the package entry', () => {
+  it('exports explain, explainBatch, explainToFiles, evaluateExplanations, evaluateFaithfulness and the method list', async () => {
+    const entry = await import('../../src/index');
+    const { explainToFiles, evaluateExplanations } = await import('../../src/explain/explain_command');
+    const { evaluateFaithfulness } = await import('../../src/explain/faithfulness');
+    assert.equal(entry.explain, explain);
+    assert.equal(entry.explainBatch, explainBatch);
+    assert.equal(entry.explainToFiles, explainToFiles);
+    assert.equal(entry.evaluateExplanations, evaluateExplanations);
+    assert.equal(entry.evaluateFaithfulness, evaluateFaithfulness);
+    assert.deepEqual(entry.EXPLAIN_METHODS, EXPLAIN_METHODS);
+    assert.deepEqual(entry.SIGNED_METHODS, ['ig', 'occlusion']);
+    const options: import('../../src/index').ExplainInput = { model: modelDir, images: [FILES[0]], methods: ['saliency'] };
+    assert.equal((await entry.explain(options)).images[0].methods.saliency?.height, SIZE);
+  });
+});
