@@ -155,7 +155,7 @@ function separateModel(config: Record<string, unknown>, resumed: RunDir | null):
     return { settings: config, given: null };
   }
   if (resumed !== null) {
-    throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} may be given.`,
+    throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} and epochs may be given.`,
       { model: typeof model === 'function' ? `function ${model.name || '(anonymous)'}` : typeof model }, 'Drop model: a resumed run rebuilds its model from its last checkpoint.');
   }
   return { settings: { ...config, model: CUSTOM_MODEL }, given: { model } };
