@@ -3,15 +3,13 @@
 // TensorFlow.js keeps running on its cpu backend.
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
-// tfjs-core's gradients call chained ops (x.reshape(...)); the union package @tensorflow/tfjs registers them, a
-// program of tfjs-core + tfjs-layers does not, and then e.g. prod's and gather(batchDims)'s gradients throw.
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
 
 import { TorchBackend } from './backend';
 import { registerCpuKernels } from './cpu_kernels/register_cpu_kernels';
 import { registerGradients } from './gradients/register_gradients';
 import { binding, bindingError, HOW_TO_GET_LIBTORCH } from './binding';
 import { registerAllKernels } from './register_all_kernels';
+import { registerGradientTensorMethods } from './tensor_methods';
 import { defaultThreadCount, getNumThreads, setNumThreads, THREADS_ENV } from './threads';
 
 export const BACKEND_NAME = 'torch';
@@ -28,6 +26,7 @@ export const unavailableReason: string | null = bindingError;
 
 // This package's own kernels also run on cpu (plain formulas), so fusedAdam and the fused gradients work there.
 registerCpuKernels();
+registerGradientTensorMethods();
 
 if (binding !== null) {
   binding.setNumThreads(defaultThreadCount());

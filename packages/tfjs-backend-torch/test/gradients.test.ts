@@ -10,9 +10,8 @@ import { after, before, test } from 'node:test';
 
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
-// Prod's and GatherV2's (batchDims) gradients call chained methods (x.reshape, x.split), which plain tfjs-core
-// does not register; @tensorflow/tfjs does.
-import '@tensorflow/tfjs-core/dist/public/chained_ops/register_all_chained_ops';
+// Prod's and GatherV2's (batchDims) gradients call tensor methods (x.reshape, x.split) that plain tfjs-core does not
+// register: the backend does (src/tensor_methods.ts), so this test imports no chained ops of its own.
 
 import { nativeKernelNames } from '../src/index';
 import { OPS, type Params } from './gradient_ops';
