@@ -25,7 +25,7 @@ const CATALOGUE = {
   },
   INSIGHT_E_CONFIG_FILE: { exitCode: 2, summary: 'A file named by a flag (`--config`, `--api-keys-file`) is missing, unreadable, or not valid JSON/YAML.' },
   INSIGHT_E_DATA: { exitCode: 3, summary: 'The dataset is missing, incomplete or corrupt, or too small for the split asked for.' },
-  INSIGHT_E_IMAGE: { exitCode: 3, summary: 'An image given to `predict` is missing or cannot be decoded.' },
+  INSIGHT_E_IMAGE: { exitCode: 3, summary: 'An image given to `predict` or `explain` is missing or cannot be decoded.' },
   INSIGHT_E_MODEL: { exitCode: 4, summary: 'A model directory (or run directory) is missing, incomplete, or not an Insight model.' },
   INSIGHT_E_RESUME: {
     exitCode: 5,

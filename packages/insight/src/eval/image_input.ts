@@ -29,7 +29,7 @@ export function expandImagePaths(paths: string[]): string[] {
     else files.push(p);
   }
   if (files.length === 0) {
-    throw ruleError('INSIGHT_E_IMAGE', 'predict needs at least one image.', { images: paths },
+    throw ruleError('INSIGHT_E_IMAGE', 'The image paths must hold at least one image (predict and explain read files and folders alike).', { images: paths },
       `Pass image files, or folders containing ${IMAGE_EXTENSIONS.join(' ')} files.`);
   }
   return files;

@@ -7,6 +7,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
+import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
 import { fieldsOf } from '../../src/run/config_schema';
 import { RUNS_COMPARE_SCHEMA, RUNS_SCHEMA, RUNS_TAG_SCHEMA } from '../../src/track/config';
 import { DASHBOARD_SCHEMA } from '../../src/track/dashboard/config';
@@ -56,9 +57,9 @@ function entryModule(entry: string): string {
 }
 
 describe('README', () => {
-  it('documents every flag of train, evaluate, predict, runs (list, compare, tag) and dashboard', () => {
+  it('documents every flag of train, evaluate, predict, explain, runs (list, compare, tag) and dashboard', () => {
     const reference = section('CLI reference');
-    const commands = [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA], ['runs', RUNS_SCHEMA],
+    const commands = [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA], ['explain', EXPLAIN_COMMAND_SCHEMA], ['runs', RUNS_SCHEMA],
       ['runs', RUNS_COMPARE_SCHEMA], ['runs', RUNS_TAG_SCHEMA], ['dashboard', DASHBOARD_SCHEMA]] as const;
     for (const [command, schema] of commands) {
       const start = reference.indexOf(`### insight ${command}`);

@@ -33,8 +33,8 @@ function loadedBy(argv: string[]): { status: number | null; stdout: string; stde
   return { status: child.status, stdout: child.stdout, stderr: child.stderr, modules };
 }
 
-const COMMANDS = ['--help', '--version', 'train --help', 'finetune --help', 'evaluate --help', 'predict --help', 'serve --help', 'dashboard --help',
-  'runs --help', 'runs compare --help', 'runs tag --help'];
+const COMMANDS = ['--help', '--version', 'train --help', 'finetune --help', 'evaluate --help', 'predict --help', 'explain --help', 'serve --help',
+  'dashboard --help', 'runs --help', 'runs compare --help', 'runs tag --help'];
 
 describe('insight start-up', () => {
   it('the preload sees what a process loads (so the checks below can fail)', () => {

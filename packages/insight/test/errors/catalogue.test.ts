@@ -114,7 +114,7 @@ async function thrown(fn: () => Promise<unknown>): Promise<Observed> {
 const TRIGGERS: Record<ErrorCode, Trigger[]> = {
   INSIGHT_E_USAGE: [{
     how: 'insight fit', run: () => cli(['fit']),
-    message: /^The command must be one of: train, evaluate, predict, finetune, runs, dashboard, serve\. Received: command="fit"\. Run `insight --help`/,
+    message: /^The command must be one of: train, evaluate, predict, explain, finetune, (?:[a-z-]+, )*runs, dashboard, serve\. Received: command="fit"\. Run `insight --help`/,
   }],
   INSIGHT_E_CONFIG: [{
     how: 'insight train --lr 0', run: () => cli(['train', '--lr', '0']),
@@ -134,6 +134,9 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
   INSIGHT_E_IMAGE: [{
     how: 'insight predict <model> <missing image>', run: () => cli(['predict', modelDir, path.join(tmp, 'cat.jpg')]),
     message: /^Every image path must exist\. Received: image=".*cat\.jpg"\. Check the path/,
+  }, {
+    how: 'insight explain <model> <folder without images>', run: () => cli(['explain', modelDir, fs.mkdtempSync(path.join(tmp, 'no-images-'))]),
+    message: /^The image paths must hold at least one image \(predict and explain read files and folders alike\)\. Received: images=\[".*no-images-.*"\]\./,
   }],
   INSIGHT_E_MODEL: [{
     how: 'insight evaluate <missing>', run: () => cli(['evaluate', path.join(tmp, 'nothing')]),
@@ -239,6 +242,9 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
   }, {
     how: 'dashboard GET with a malformed URL encoding', run: () => http(dashboard, '/api/runs/%E0%A4%A'),
     message: /^A dashboard request must be well-formed\. Received: url="\/api\/runs\/%E0%A4%A"/,
+  }, {
+    how: 'POST :explain beyond --explain-max-work', run: () => predict({ instances: [instance(1)], methods: 'ig', steps: 100_000 }, '/v1/models/tiny:explain'),
+    message: /^One explanation request may cost at most --explain-max-work=\d+ model passes \(images x passes per image, summed over methods\)\. Received: work=100000, images=1/,
   }],
   SERVE_E_BAD_IMAGE: [{
     how: 'POST :classify-image with bytes that are no image',

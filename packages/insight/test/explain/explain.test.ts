@@ -143,6 +143,8 @@ describe('explain errors', () => {
       'internalBatchSize must be an integer >= 1. Received: internalBatchSize=0. Pass e.g. --internal-batch-size 64 (default: 64).'],
     ['no images', () => explain({ model, images: [] }), 'INSIGHT_E_CONFIG',
       'explain needs at least one image file, folder or pixel image. Received: images=[]. Pass e.g. images: [\'cat.jpg\'] or images: [{ pixels, height, width }].'],
+    ['a folder without images', () => explain({ model, images: [fs.mkdtempSync(path.join(os.tmpdir(), 'insight-explain-empty-'))] }), 'INSIGHT_E_IMAGE',
+      /^The image paths must hold at least one image \(predict and explain read files and folders alike\)\. Received: images=\[".*insight-explain-empty-[^"]*"\]\. Pass image files, or folders containing \.jpg/],
     ['a missing model directory', () => explain({ model: '/nonexistent/model', images: FILES }), 'INSIGHT_E_MODEL',
       /^The model path must be a directory with model\.json, or a completed run directory\. Received: model="\/nonexistent\/model", exists=false\. /],
     ['explainBatch targets out of range', () => {

@@ -105,7 +105,7 @@ const CASES: Case[] = [
   { name: 'v2: binary_data requested', url: INFER, body: { ...fp32({}), outputs: [{ name: 'logits', parameters: { binary_data: true } }] }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^Binary tensor data is not supported/ },
   { name: 'v2: id is a number', url: INFER, body: { ...fp32({}), id: 7 }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^"id" must be a string of at most 256 characters\./ },
   // Routes.
-  { name: 'GET on an inference route', url: PREDICT, body: undefined, status: 404, code: 'SERVE_E_NOT_FOUND', message: /^TF Serving methods \(:predict, :classify, :classify-image\) take POST\. Received: method="GET", path="\/v1\/models\/tiny:predict"\./ },
+  { name: 'GET on an inference route', url: PREDICT, body: undefined, status: 404, code: 'SERVE_E_NOT_FOUND', message: /^TF Serving methods \(:predict, :classify, :classify-image, :explain\) take POST\. Received: method="GET", path="\/v1\/models\/tiny:predict"\./ },
   { name: 'unknown path', url: '/v3/anything', body: undefined, status: 404, code: 'SERVE_E_NOT_FOUND', message: /^The request must address one of the server's routes\. Received: method="GET", path="\/v3\/anything"\./ },
 ];
 

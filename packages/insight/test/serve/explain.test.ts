@@ -262,6 +262,9 @@ describe('explanation limits and errors', () => {
     // The server carries on: saliency on the dense model works, predictions still answer.
     assert.equal((await post('/v1/models/dense:explain', { instances: x, methods: 'saliency' })).statusCode, 200);
     assert.equal((await post('/v1/models/tiny:predict', { instances: x })).statusCode, 200);
+    const get = await server.app.inject({ method: 'GET', url: '/v1/models/tiny:explain' });
+    assert.equal(get.statusCode, 404);
+    assert.match(get.json().error, /^TF Serving methods \(:predict, :classify, :classify-image, :explain\) take POST\. Received: method="GET", path="\/v1\/models\/tiny:explain"\./);
     const unknown = await post('/v1/models/nope:explain', { instances: x });
     assert.equal(unknown.statusCode, 404);
     assert.equal(unknown.json().code, 'SERVE_E_MODEL_NOT_FOUND');
