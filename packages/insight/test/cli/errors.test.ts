@@ -20,7 +20,8 @@ const file = (name: string, text: string) => {
 
 const cases: [string, string[], ErrorCode, string | RegExp][] = [
   ['unknown model', ['train', '--model', 'vgg16'], 'INSIGHT_E_CONFIG',
-    'model must be one of: seed-cnn, resnet. Received: model="vgg16". Pass e.g. --model seed-cnn (default: seed-cnn).'],
+    'model must be one of: seed-cnn, resnet, or a file with your own model: a module (.ts, .mts, .cts, .js, .mjs, .cjs) or a model.json. ' +
+      'Received: model="vgg16". Pass e.g. --model seed-cnn (default: seed-cnn), or --model ./my_model.ts.'],
   ['unknown optimizer', ['train', '--optimizer', 'rmsprop'], 'INSIGHT_E_CONFIG',
     'optimizer must be one of: adam, adamw, sgd. Received: optimizer="rmsprop". Pass e.g. --optimizer adam (default: adam).'],
   ['unknown schedule', ['train', '--schedule', 'linear'], 'INSIGHT_E_CONFIG',
@@ -36,7 +37,7 @@ const cases: [string, string[], ErrorCode, string | RegExp][] = [
   ['resnet depth not 6n+2', ['train', '--model', 'resnet', '--depth', '21'], 'INSIGHT_E_CONFIG',
     'resnet depth must be 6n+2 (8, 14, 20, 32, 44, 56, 110 ...). Received: depth=21. Pass e.g. --depth 20.'],
   ['unknown config key in a file', ['train', '--config', file('typo.yaml', 'epochs: 2\nbatchsize: 32\n')], 'INSIGHT_E_CONFIG',
-    /^A config file \(.*typo\.yaml\) may only use known keys\. Received: batchsize=32\. Did you mean 'batchSize'\? Valid keys: data, dataset, .*, progress\.$/],
+    /^A config file \(.*typo\.yaml\) may only use known keys\. Received: batchsize=32\. Did you mean 'batchSize'\? Valid keys: data, dataset, .*, progress, .*\.$/],
   ['bad value in a config file', ['train', '--config', file('bad.json', '{"optimizer": "lion"}')], 'INSIGHT_E_CONFIG',
     'optimizer must be one of: adam, adamw, sgd. Received: optimizer="lion". Pass e.g. --optimizer adam (default: adam).'],
   ['unparsable config file', ['train', '--config', file('broken.json', '{"epochs": ')], 'INSIGHT_E_CONFIG_FILE',

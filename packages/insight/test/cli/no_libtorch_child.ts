@@ -22,6 +22,6 @@ void (async () => {
   const trainingFromEnv = await attempt(() => startBackend('auto', 'training'));
   process.env.INSIGHT_BACKEND = 'gpu';
   const badEnv = await attempt(() => startBackend('auto'));
-  const sum = tf.tensor([1, 2, 3]).sum().dataSync()[0];
+  const sum = tf.sum(tf.tensor([1, 2, 3])).dataSync()[0];
   process.stdout.write(`${JSON.stringify({ training, inference, explicitTorch, trainingNamed, trainingFromEnv, badEnv, sum, active: tf.getBackend() })}\n`);
 })();

@@ -153,7 +153,7 @@ type Equal<A, B> = (<T>() => T extends A ? 1 : 2) extends (<T>() => T extends B 
 const derivedTypes: [
   Equal<TrainConfig['augment'], ('crop' | 'flip' | 'cutout')[]>,
   Equal<TrainConfig['limit'], number | null>,
-  Equal<TrainConfig['model'], 'seed-cnn' | 'resnet'>,
+  Equal<TrainConfig['model'], string>, // a zoo name or a file with the user's own model
   Equal<TrainConfig['nesterov'], boolean>,
   Equal<FinetuneConfig['base'], string>,
   Equal<FinetuneConfig['optimizer'], 'adam' | 'adamw' | 'sgd'>,
