@@ -23,7 +23,7 @@ const CATALOGUE = {
     summary: 'A configuration value breaks a rule: unknown key, unknown model/optimizer/schedule name, ' +
       'a non-positive learning rate, batch size or epoch count, and so on (flags, config files and library options alike).',
   },
-  INSIGHT_E_CONFIG_FILE: { exitCode: 2, summary: 'A file named by a flag (`--config`, `--api-keys-file`) is missing, unreadable, or not valid JSON/YAML.' },
+  INSIGHT_E_CONFIG_FILE: { exitCode: 2, summary: 'A file named by a flag (`--config`, `--api-keys-file`, `--model <file>`) is missing, unreadable, not valid JSON/YAML, or a model module that fails to load.' },
   INSIGHT_E_DATA: { exitCode: 3, summary: 'The dataset is missing, incomplete or corrupt, or too small for the split asked for.' },
   INSIGHT_E_IMAGE: { exitCode: 3, summary: 'An image given to `predict` or `explain` is missing or cannot be decoded.' },
   INSIGHT_E_MODEL: { exitCode: 4, summary: 'A model directory (or run directory) is missing, incomplete, or not an Insight model.' },
