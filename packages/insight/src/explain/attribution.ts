@@ -8,7 +8,12 @@ import type { ExplainMethod, IgBaseline } from './method_names';
 
 /** Options of all methods, resolved (every field set): defaults in `METHOD_DEFAULTS`. */
 export interface MethodOptions {
-  /** Grad-CAM / Grad-CAM++: the layer whose activations are weighted; default: the model's last convolution. */
+  /**
+   * Grad-CAM / Grad-CAM++: the layer whose activations are weighted (any layer with a 4D output, applied once).
+   * Default: the last layer that every path passes through after the last convolution while the feature map keeps
+   * that convolution's spatial size (layer_tap.ts camLayer): seed-cnn's conv3, a ResNet's last block output, the
+   * ReLU after a convolution followed by pooling.
+   */
   layer?: string;
   /** Integrated Gradients: Riemann steps (trapezoid rule) from the baseline to the image. */
   steps: number;
@@ -44,8 +49,9 @@ export interface Attribution {
   method: ExplainMethod;
   /**
    * [n, H, W] heat map at input resolution: larger = more evidence for the target class. Signed for IG (sum over
-   * channels) and occlusion (the target logit's mean drop, negative where hiding a patch raises it), ≥ 0 for the
-   * others (Grad-CAM after ReLU and upsampling, saliency as max |gradient| over channels ...).
+   * channels) and occlusion (the target logit's mean drop, negative where hiding a patch raises it) — the list
+   * method_names.ts SIGNED_METHODS —, ≥ 0 for the others (Grad-CAM after ReLU and upsampling, saliency as max
+   * |gradient| over channels ...).
    */
   map: tf.Tensor3D;
   /** [n, H, W, C] per-input-value attributions, for methods that have them (saliency, IG, noise tunnels). */

@@ -15,7 +15,8 @@ import { EXPLAIN_METHODS, IG_BASELINES, type ExplainMethod } from './method_name
 
 /** The per-method options a user sets (MethodOptions without the model-derived blackValue / whiteValue). */
 export const METHOD_OPTIONS_SCHEMA = Type.Object({
-  layer: Nullable(Text(), { placeholder: '<layer>', help: 'gradcam, gradcam++: the layer whose activations are weighted. Default: the model\'s last convolution.' }),
+  layer: Nullable(Text(), { placeholder: '<layer>',
+    help: 'gradcam, gradcam++: the layer whose activations are weighted. Default: the last layer every path passes through after the last convolution, at its spatial size.' }),
   steps: Type.Integer({ default: 50, minimum: 2, placeholder: '<n>',
     help: 'ig: points on the straight path from the baseline to the image (trapezoid rule; one gradient per point).' }),
   baseline: OneOf(IG_BASELINES, { default: 'black', placeholder: '<kind>',

@@ -1,7 +1,7 @@
 // Heat maps over their images, for a batch at once and on the backend: normalize each map (colormap.ts), look its
 // colours up, and alpha-blend them over the image. Sequential maps (>= 0) blend with a constant alpha, as
-// pytorch-grad-cam's show_cam_on_image does; signed maps (IG) blend with alpha · |value| / clip, so pixels without
-// attribution show the image untouched and the colour grows with the evidence for or against the class.
+// pytorch-grad-cam's show_cam_on_image does; signed maps (IG, occlusion) blend with alpha · |value| / clip, so pixels
+// without attribution show the image untouched and the colour grows with the evidence for or against the class.
 import { tf } from '../../backend';
 import { colorize, colormapFor, normalizeMaps, type MapRange } from './colormap';
 

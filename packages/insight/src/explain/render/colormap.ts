@@ -1,7 +1,8 @@
 // Colour maps for heat maps, as 256-entry lookup tables applied on the backend (one gather per picture).
 // - viridis (sequential, perceptually uniform, lightness rising monotonically): maps that are >= 0 (Grad-CAM,
-//   saliency, SmoothGrad, occlusion). The published table, see viridis_data.ts.
-// - coolwarm (diverging, Moreland 2009): signed maps (Integrated Gradients), blue < 0 < red with a light grey 0.
+//   saliency, the SmoothGrad family). The published table, see viridis_data.ts.
+// - coolwarm (diverging, Moreland 2009): signed maps (method_names.ts SIGNED_METHODS: Integrated Gradients,
+//   occlusion), blue < 0 < red with a light grey 0.
 //   Computed once from its definition (below), not copied: it is an interpolation in Moreland's Msh space.
 // Normalization is per image: min–max for >= 0 maps; for signed maps a symmetric clip at the 99th percentile of
 // |value| (nearest rank), so that a handful of extreme pixels — common in IG — do not wash every other pixel to 0.

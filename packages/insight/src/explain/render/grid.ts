@@ -24,7 +24,7 @@ const MIN_WIDTH = 640;
 export interface GridCell {
   /** [height · width] heat map of the row's image. */
   map: Float32Array;
-  /** True for signed maps (IG). */
+  /** True for signed maps (SIGNED_METHODS: IG, occlusion). */
   signed: boolean;
 }
 

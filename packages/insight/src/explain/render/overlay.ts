@@ -33,7 +33,7 @@ export interface OverlayInput {
   width: number;
   /** [height · width] heat map at input resolution. */
   map: Float32Array;
-  /** True for signed maps (IG): diverging colours, symmetric percentile clip. */
+  /** True for signed maps (SIGNED_METHODS: IG, occlusion): diverging colours, symmetric percentile clip. */
   signed: boolean;
   caption: OverlayCaption;
   /** Weight of the heat map in the blend (default 0.5). */
