@@ -250,7 +250,7 @@ describe('dashboard explanations in chromium', { timeout: 90_000 }, () => {
       const layout = overlayLayout(32, 32);
       assert.ok(sizes.every(([w, hgt]) => w === layout.width && hgt === layout.height), JSON.stringify(sizes));
       assert.match(await page.textContent('#explanations') ?? '', /4 images of the validation \(last 4 of 10 images\)/);
-      assert.match(await page.textContent('.explain-row') ?? '', /true: frog/);
+      assert.match(await page.textContent('.explain-row') ?? '', /^validation #0true: frog/);
       await page.locator('#explanations-section').screenshot({ path: path.join(__dirname, 'artifacts', 'explanations.png') });
       assert.deepEqual(errors, []);
     } finally {
