@@ -1,8 +1,8 @@
 // The explanation queue of one server process: explanations are heavy (a request may cost thousands of gradient
 // passes), so they do not go through the models' inference batchers — they would sit in front of predictions in the
 // same queue and count against --max-queue-size. They run here instead, one job at a time (memory: one job's
-// tensors and one model copy), in FIFO order, while inference keeps its own queues: a job's methods yield to the
-// event loop between passes of at most --max-batch-size rows, so inference batches run in between.
+// tensors; the job reads the served model itself), in FIFO order, while inference keeps its own queues: a job's
+// methods yield to the event loop between passes of at most --max-batch-size rows, so inference batches run between.
 // Bounds: waiting work at most `maxWaitingWork` passes (SERVE_E_OVERLOADED + Retry-After beyond it), and a job
 // that has not started within `timeoutMs` is dropped (SERVE_E_TIMEOUT); a started job runs to its end.
 import { serveError } from '../../errors';
