@@ -1,7 +1,8 @@
 // The training input pipeline: shuffles every epoch, batches, augments and normalizes off the main thread
 // (worker_threads reading the images from a SharedArrayBuffer) and keeps `prefetch` batches in flight so the
 // training step never waits. A batch depends only on (seed, epoch, batch index): workers: 0, 1 or 8 give
-// identical batches.
+// identical batches, and an epoch can start at any batch (a run resumed inside an epoch) without rendering the
+// batches before it.
 import * as os from 'node:os';
 import type { AugmentConfig } from './augment';
 import { checkAugmentConfig } from './augment';
@@ -31,6 +32,14 @@ export interface LoaderOptions {
   dropRemainder?: boolean;
   /** Batches rendered ahead of the consumer; default max(2, 2 * workers). Ignored with workers: 0. */
   prefetch?: number;
+}
+
+export interface EpochOptions {
+  /**
+   * The 0-based batch to start at (default 0): batches startBatch.. of the epoch, exactly as a whole epoch gives
+   * them (same order, same augmentation); the batches before it are neither rendered nor decoded.
+   */
+  startBatch?: number;
 }
 
 /**
@@ -93,13 +102,19 @@ export class DataLoader {
     return permutation(this.count, streamRng(this.seed, 'order', epochIndex));
   }
 
-  /** The batches of epoch `epochIndex`, in order; deterministic given (seed, epochIndex). */
-  epoch(epochIndex: number): AsyncIterableIterator<Batch> {
+  /**
+   * The batches of epoch `epochIndex`, in order, from `options.startBatch` (default 0); deterministic given
+   * (seed, epochIndex). Example: `loader.epoch(3, { startBatch: 40 })` → batches 40.. of epoch 3 (0-based).
+   */
+  epoch(epochIndex: number, options: EpochOptions = {}): AsyncIterableIterator<Batch> {
     if (this.closed) {
       throw ruleError('INSIGHT_E_INTERNAL', 'This DataLoader is closed.', { closed: true }, 'Create a new DataLoader.');
     }
+    const start = options.startBatch ?? 0;
+    checkInteger('INSIGHT_E_CONFIG', 'startBatch', start, 0, this.batchesPerEpoch,
+      `Pass a 0-based batch index up to batchesPerEpoch (${this.batchesPerEpoch}).`);
     const order = this.order(epochIndex);
-    return this.workers === 0 ? this.inlineBatches(epochIndex, order) : this.pooledBatches(epochIndex, order);
+    return this.workers === 0 ? this.inlineBatches(epochIndex, order, start) : this.pooledBatches(epochIndex, order, start);
   }
 
   /** Stops the worker threads. Idempotent. */
@@ -120,20 +135,20 @@ export class DataLoader {
     return y;
   }
 
-  private async *inlineBatches(epochIndex: number, order: Uint32Array): AsyncIterableIterator<Batch> {
-    for (let b = 0; b < this.batchesPerEpoch; b++) {
+  private async *inlineBatches(epochIndex: number, order: Uint32Array, start: number): AsyncIterableIterator<Batch> {
+    for (let b = start; b < this.batchesPerEpoch; b++) {
       const indices = this.batchIndices(order, b);
       const x = renderBatch(this.images, this.recipe, epochIndex, b, indices);
       yield { x, y: this.labelsOf(indices), size: indices.length };
     }
   }
 
-  private async *pooledBatches(epochIndex: number, order: Uint32Array): AsyncIterableIterator<Batch> {
+  private async *pooledBatches(epochIndex: number, order: Uint32Array, start: number): AsyncIterableIterator<Batch> {
     if (this.closed) throw ruleError('INSIGHT_E_INTERNAL', 'This DataLoader is closed.', { closed: true }, 'Create a new DataLoader.');
     this.pool ??= new WorkerPool(this.images, this.recipe, this.workers);
     const pool = this.pool;
     const inFlight: Promise<Batch>[] = [];
-    let next = 0;
+    let next = start;
     const request = () => {
       const b = next++;
       const indices = this.batchIndices(order, b);

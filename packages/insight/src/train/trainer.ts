@@ -2,8 +2,9 @@
 // (train_step.ts), gradient accumulation (gradient_accumulator.ts), an optional gradient hook, the schedule's
 // learning rate, our optimizers, validation after each epoch and callbacks around it all (callback_list.ts).
 // Every source of randomness is a function of (seed, epoch, step), so a run restored from a checkpoint continues
-// bit for bit — also from a checkpoint taken inside an epoch (state.inEpoch): the batches it had trained are
-// skipped (the loader's order is a function of (seed, epoch)) and the epoch's running sums continue.
+// bit for bit — also from a checkpoint taken inside an epoch (state.inEpoch): the loader starts that epoch at the
+// first batch not yet trained (its order and augmentation are functions of (seed, epoch, batch), so the batches
+// before are never rendered) and the epoch's running sums continue.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
@@ -123,7 +124,7 @@ class EpochRunner {
 
   /**
    * Trains epoch `epochIndex` (0-based) and returns its logs without validation; `started` is its start time. A
-   * state saved inside this epoch (state.inEpoch) skips the batches it had trained and continues its sums.
+   * state saved inside this epoch (state.inEpoch) starts after the batches it had trained and continues its sums.
    */
   async train(epochIndex: number, started: number): Promise<EpochLogs> {
     const { state, batchesPerEpoch } = this.ctx;
@@ -131,12 +132,11 @@ class EpochRunner {
     let seen = resumed?.seen ?? 0;
     let lossSum = resumed?.lossSum ?? 0;
     let correctSum = resumed?.correctSum ?? 0;
-    let batch = 0;
+    let batch = resumed?.batch ?? 0; // batches trained before the checkpoint: the loader starts after them
     let lr = resumed?.lr ?? this.lrNow();
     try {
-      for await (const b of this.loader.epoch(epochIndex)) {
+      for await (const b of this.loader.epoch(epochIndex, { startBatch: batch })) {
         batch++;
-        if (resumed !== null && batch <= resumed.batch) continue; // trained before the checkpoint
         const step = await trainStep(this.model, this.variables, b, {
           height: this.height, width: this.width, labelSmoothing: this.options.labelSmoothing ?? 0,
           seed: state.seed, step: state.step, microBatch: this.accumulator.microBatch, penalty: this.options.penalty,

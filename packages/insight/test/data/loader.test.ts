@@ -1,5 +1,6 @@
 // DataLoader: batch counts, per-epoch reshuffling, determinism given (seed, epoch) whatever the worker count,
-// normalization and augmentation applied to the right records, and option errors.
+// epochs started at a batch (the same batches as a whole epoch's tail), normalization and augmentation applied to
+// the right records, and option errors.
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { DataLoader, type Batch, type LoaderOptions } from '../../src/data';
@@ -82,6 +83,43 @@ describe('DataLoader shuffling and determinism', () => {
     assert.deepEqual([...recordIds(batches)].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8]);
     await l.close();
     assert.throws(() => l.epoch(1), /This DataLoader is closed\./);
+  });
+});
+
+describe('DataLoader epochs from a start batch (a run resumed inside an epoch)', () => {
+  /** The bytes of a batch, for bit-for-bit comparison. */
+  const bytes = (b: Batch) => [Buffer.from(b.x.buffer, b.x.byteOffset, b.x.byteLength), Buffer.from(b.y.buffer, b.y.byteOffset, b.y.byteLength), b.size] as const;
+
+  it('batches from start k are batches k.. of the whole epoch, bit for bit (shuffled, augmented), with workers 0 and 2', async () => {
+    // 40 records in batches of 7: 6 batches, the last of 5.
+    const opts = { batchSize: 7, seed: 13, augment: AUGMENT, prefetch: 2 };
+    const whole = await collect(loader(40, { ...opts, workers: 0 }, 6).epoch(3));
+    assert.equal(whole.length, 6);
+    for (const workers of [0, 2]) {
+      const l = loader(40, { ...opts, workers }, 6);
+      for (const start of [0, 1, 4, 5, 6]) {
+        const tail = await collect(l.epoch(3, { startBatch: start }));
+        assert.equal(tail.length, 6 - start, `workers ${workers}, start ${start}`);
+        tail.forEach((batch, i) => {
+          const [x, y, size] = bytes(batch);
+          const [wx, wy, wsize] = bytes(whole[start + i]);
+          assert.ok(x.equals(wx) && y.equals(wy), `workers ${workers}, start ${start}: batch ${start + i} differs`);
+          assert.equal(size, wsize);
+        });
+      }
+      // The epoch after a partial one is whole again, and not the same batches.
+      const next = await collect(l.epoch(4));
+      assert.equal(next.length, 6);
+      assert.ok(!bytes(next[0])[0].equals(bytes(whole[0])[0]));
+    }
+  });
+
+  it('refuses a start outside [0, batchesPerEpoch]', () => {
+    const l = loader(10, { batchSize: 4, workers: 0, seed: 1 });
+    for (const startBatch of [-1, 1.5, 4]) {
+      assert.throws(() => l.epoch(0, { startBatch }), (e: unknown) => e instanceof Error && e.message ===
+        `startBatch must be an integer in [0, 3]. Received: startBatch=${startBatch}. Pass a 0-based batch index up to batchesPerEpoch (3).`);
+    }
   });
 });
 

@@ -8,7 +8,8 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import { initBackend, tf } from '../../src/backend';
-import { DataLoader } from '../../src/data';
+import { DataLoader, type Batch } from '../../src/data';
+import type { EpochOptions } from '../../src/data/loader';
 import { InsightError } from '../../src/errors';
 import { readCheckpoint, restoreWeights } from '../../src/run/checkpoint';
 import { RunDir } from '../../src/run/run_dir';
@@ -96,6 +97,47 @@ describe('checkpoints inside an epoch', () => {
     assert.deepEqual(resumed.weights, straight.weights);
     assert.deepEqual(resumed.losses, straight.losses);
     assert.equal(resumed.step, straight.step);
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('a resume inside an epoch asks the loader for the untrained batches only (the ones before are never rendered)', async () => {
+    const dir = tmp();
+    const straight = await straightRun(16, 1);
+    // A checkpoint every 3 of 5 updates an epoch; stopped at step 8, the last checkpoint is step 6: epoch 2, batch 1.
+    const stopped = setup(16, 1);
+    const checkpoint = new ModelCheckpoint({ lastDir: path.join(dir, 'last'), bestDir: path.join(dir, 'best'), monitor: 'loss', everySteps: 3 });
+    const stop: Callback = { name: 'stop', onBatchEnd: (logs) => { if (logs.step === 8) throw new Error('stopped'); } };
+    await assert.rejects(fit(stopped.model, stopped.train, { ...stopped.options, callbacks: [stop, checkpoint] }), /stopped/);
+    await stopped.dispose();
+
+    /** The real loader, recording what each epoch was asked for and how many batches it gave. */
+    class RecordingLoader extends DataLoader {
+      readonly asked: { epochIndex: number; startBatch: number; batches: number }[] = [];
+      override epoch(epochIndex: number, options: EpochOptions = {}): AsyncIterableIterator<Batch> {
+        const record = { epochIndex, startBatch: options.startBatch ?? 0, batches: 0 };
+        this.asked.push(record);
+        const inner = super.epoch(epochIndex, options);
+        return (async function* counted() {
+          for await (const batch of inner) {
+            record.batches++;
+            yield batch;
+          }
+        })();
+      }
+    }
+    const s = setup(16, 1);
+    const loader = new RecordingLoader(tinyDataset(80), { batchSize: 16, seed: 4, shuffle: true, workers: 0 });
+    const saved = await readCheckpoint<TrainerState>(path.join(dir, 'last'));
+    restoreWeights(s.model, saved.weights, saved.dir);
+    s.optimizer.setState(saved.optimizerState);
+    tf.dispose([...saved.weights, ...Object.values(saved.optimizerState)]);
+    const state = await fit(s.model, loader, { ...s.options, initialState: saved.trainer });
+    assert.deepEqual([saved.trainer.epoch, saved.trainer.inEpoch?.batch], [1, 1]);
+    assert.deepEqual(loader.asked, [{ epochIndex: 1, startBatch: 1, batches: 4 }]);
+    assert.deepEqual(weightsOf(s.model), straight.weights);
+    assert.deepEqual(state.history.map((h) => h.loss), straight.losses);
+    await loader.close();
+    await s.dispose();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
