@@ -4,6 +4,8 @@
 //   - on this host, its pid no longer exists (known at once), or
 //   - its heartbeat is older than STALE_SECONDS (another host, or a pid reused by another program).
 // Runs written before the heartbeat existed (no pid or heartbeat) are never called crashed: nothing tells.
+// The other way round, a run whose pid is alive on this host with a fresh heartbeat is held by a live process
+// (liveProcess), which a resume must not take over.
 import * as os from 'node:os';
 
 import type { RunInfo } from './run_dir';
@@ -33,4 +35,15 @@ export function hasCrashed(info: Pick<RunInfo, 'status' | 'pid' | 'host' | 'hear
   const beat = Date.parse(info.heartbeatAt);
   if (Number.isFinite(beat) && now - beat > STALE_SECONDS * 1000) return true;
   return info.host === os.hostname() && typeof info.pid === 'number' && !processExists(info.pid);
+}
+
+/**
+ * The pid of the process on this host that holds run.json's run now — status 'running', its pid alive here and its
+ * heartbeat not stale (hasCrashed's rules) — or null: not running, crashed, held on another host (which this host
+ * cannot check), or written before the heartbeat existed. `insight train --resume` refuses a run that has one.
+ * Example: `liveProcess(RunDir.at('runs/x').readInfo())` → 41207 while `insight train` (pid 41207) trains it.
+ */
+export function liveProcess(info: Pick<RunInfo, 'status' | 'pid' | 'host' | 'heartbeatAt'>, now = Date.now()): number | null {
+  if (info.status !== 'running' || info.host !== os.hostname() || typeof info.pid !== 'number') return null;
+  return processExists(info.pid) && !hasCrashed(info, now) ? info.pid : null;
 }

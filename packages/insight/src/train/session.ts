@@ -29,6 +29,7 @@ import type { EvaluationMetrics } from '../eval/metrics';
 import { writeReport } from '../eval/report';
 import { startBackend } from '../run/backend_choice';
 import type { BackendChoice, ProgressKind } from '../run/config_fields';
+import { liveProcess } from '../run/liveness';
 import { saveModel } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
 import { InsightError, ruleError } from '../errors';
@@ -114,12 +115,20 @@ export class RunSession {
 
   /**
    * Throws INSIGHT_E_RESUME unless `run` may continue to an epoch target of `epochs` (its saved config had
-   * `savedEpochs`): an unfinished run (running, crashed, interrupted, failed) always; a completed run only to more
-   * epochs, as Keras's initial_epoch — training continues from its last checkpoint, the schedule defined for the new
-   * total. Example: `RunSession.checkResumable(RunDir.open('runs/x'), 10, 20)`.
+   * `savedEpochs`): an unfinished run (crashed, interrupted, failed) always, but not one a live process on this host
+   * still trains (run/liveness.ts liveProcess); a completed run only to more epochs, as Keras's initial_epoch —
+   * training continues from its last checkpoint, the schedule defined for the new total.
+   * Example: `RunSession.checkResumable(RunDir.open('runs/x'), 10, 20)`.
    */
   static checkResumable(run: RunDir, savedEpochs: number, epochs: number): void {
-    const { status } = run.readInfo();
+    const info = run.readInfo();
+    const { status } = info;
+    const pid = liveProcess(info);
+    if (pid !== null) {
+      throw ruleError('INSIGHT_E_RESUME', 'A run can be resumed only when no process trains it; this one is running in a live process on this host.',
+        { run: run.dir, status, pid, host: info.host, heartbeatAt: info.heartbeatAt },
+        `Let it finish, or stop it first — kill ${pid} (SIGTERM) or Ctrl-C in its terminal saves checkpoints/last and marks the run interrupted — then resume it.`);
+    }
     if (status === 'completed' && epochs <= savedEpochs) {
       throw ruleError('INSIGHT_E_RESUME', 'A completed run can be resumed only to train more epochs than it was given.',
         { run: run.dir, status, epochs, runEpochs: savedEpochs },

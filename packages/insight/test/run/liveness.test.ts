@@ -1,6 +1,7 @@
 // Telling a crashed run from a live one: run.json says 'running', but the process that wrote it is gone from this
-// host, or its heartbeat is older than STALE_SECONDS. The tracker's summary shows such a run as 'crashed', and the
-// index's fingerprint changes when a run crashes, though no file does.
+// host, or its heartbeat is older than STALE_SECONDS; the other way round, the live process that holds a run (which
+// a resume refuses). The tracker's summary shows a crashed run as 'crashed', and the index's fingerprint changes
+// when a run crashes, though no file does.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -8,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { hasCrashed, processExists, STALE_SECONDS } from '../../src/run/liveness';
+import { hasCrashed, liveProcess, processExists, STALE_SECONDS } from '../../src/run/liveness';
 import { RunDir, type RunInfo } from '../../src/run/run_dir';
 import { runFingerprint, summarizeRun } from '../../src/track/run_summary';
 
@@ -39,6 +40,17 @@ describe('hasCrashed', () => {
   it('only running runs crash; runs without a heartbeat (older runs) are never called crashed', () => {
     for (const status of ['completed', 'failed', 'interrupted'] as const) assert.equal(hasCrashed(info({ status, pid: deadPid() }), now), false);
     assert.equal(hasCrashed(info({ pid: deadPid(), heartbeatAt: undefined }), now), false);
+  });
+});
+
+describe('liveProcess', () => {
+  it('the pid of a running run whose process is alive on this host with a fresh heartbeat; null otherwise', () => {
+    assert.equal(liveProcess(info({}), now), process.pid);
+    assert.equal(liveProcess(info({ pid: deadPid() }), now), null, 'crashed');
+    assert.equal(liveProcess(info({ heartbeatAt: ago(STALE_SECONDS + 1) }), now), null, 'a stale heartbeat: the pid was reused');
+    assert.equal(liveProcess(info({ host: 'elsewhere' }), now), null, 'another host: its pids are not ours to check');
+    for (const status of ['completed', 'failed', 'interrupted'] as const) assert.equal(liveProcess(info({ status }), now), null);
+    assert.equal(liveProcess(info({ pid: undefined, host: undefined, heartbeatAt: undefined }), now), null, 'written before the heartbeat');
   });
 });
 
