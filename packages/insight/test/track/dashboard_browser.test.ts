@@ -3,11 +3,13 @@
 // and filters, selecting runs overlays their curves in one panel per metric, several side by side (uPlot series and
 // canvas checked; whole-number epoch ticks), the metric filter, smoothing and log scale redraw, a metric appended to
 // a running run appears within seconds, mixed train and fine-tune runs show names, kinds and only the
-// hyperparameters that apply, run pages show report and images, and bad input (corrupt lines, missing files, a run
-// deleted while open) gives a message, never a blank page. Screenshots are saved to test/track/artifacts/. Every
-// wait is bounded and the browser is always closed.
+// hyperparameters that apply, run pages show report and images and say why a run ended (failed, interrupted,
+// crashed), and bad input (corrupt lines, missing files, a run deleted while open) gives a message, never a blank
+// page. Screenshots are saved to test/track/artifacts/. Every wait is bounded and the browser is always closed.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -314,5 +316,30 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
     assert.match(await page.textContent('#run-gone') ?? '', /Run no-such-run does not exist \(it may have been deleted\)\./);
     // The 404s of the API for the vanished runs are logged by the browser as failed resources; nothing else may be.
     assert.deepEqual(errors.filter((e) => !/status of 404/.test(e)), []);
+  });
+
+  it('a run page says why a run ended by its status: failed, interrupted (Ctrl-C), crashed (its process gone)', { timeout: 30_000 }, async () => {
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid;
+    const heartbeatAt = new Date().toISOString();
+    const ended = [
+      { id: '20260107-000000-f001', status: 'failed', error: 'Out of memory.', label: 'failed', text: 'Failed: Out of memory.' },
+      { id: '20260107-000000-f002', status: 'interrupted', error: 'Training stops at SIGINT or SIGTERM ...', label: 'interrupted',
+        text: 'Interrupted: Training stops at SIGINT or SIGTERM ...' },
+      { id: '20260107-000000-f003', status: 'running', pid: dead, host: os.hostname(), heartbeatAt, label: 'crashed',
+        text: `Crashed: The training process (pid ${dead} on ${os.hostname()}) ended without a word; last heartbeat ${heartbeatAt}.` },
+    ];
+    for (const { id, status, error, pid, host, heartbeatAt: beat } of ended) {
+      const dir = await writeRun(runsDir, { id, status: 'running', createdAt: '2026-01-07T00:00:00.000Z' });
+      const runJson = path.join(dir, 'run.json');
+      fs.writeFileSync(runJson, JSON.stringify({ ...JSON.parse(fs.readFileSync(runJson, 'utf8')), status, error, pid, host, heartbeatAt: beat }));
+    }
+    for (const { id, label, text } of ended) {
+      const { page, errors } = await openPage(`#/run/${id}`);
+      await page.waitForSelector('#run-error', WAIT);
+      assert.equal(await page.textContent('#run-status'), label);
+      assert.equal(await page.textContent('#run-error'), text);
+      if (label === 'crashed') await page.screenshot({ path: path.join(ARTIFACTS, 'run_crashed.png') });
+      assert.deepEqual(errors, []);
+    }
   });
 });

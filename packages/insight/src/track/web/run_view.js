@@ -1,12 +1,30 @@
-// A run's page (#/run/<id>): status and summary metrics, its learning curves (live while it trains), the config,
-// the final report (confusion matrix image, or a table drawn from report/metrics.json; per-class precision,
-// recall, F1), the sample predictions grid and the explanations panel (explanations_view.js). A run deleted while the page is open says so instead of going blank.
+// A run's page (#/run/<id>): status (and why it ended: failed, interrupted, crashed) and summary metrics, its
+// learning curves (live while it trains), the config, the final report (confusion matrix image, or a table drawn from
+// report/metrics.json; per-class precision, recall, F1), the sample predictions grid and the explanations panel
+// (explanations_view.js). A run deleted while the page is open says so instead of going blank.
 import { ApiError, getJson } from './api.js';
 import { LineChart, colorOf, seriesOf } from './chart.js';
 import { fill, h } from './dom.js';
 import { mountExplanations } from './explanations_view.js';
 import * as fmt from './format.js';
 import { store, subscribe, watchRuns } from './store.js';
+
+/** How a run's error reads by its status: stopped at a signal, its process gone without a word, or failed. */
+function errorLabel(status) {
+  return { interrupted: 'Interrupted', crashed: 'Crashed' }[status] ?? 'Failed';
+}
+
+/**
+ * The status to show: the live one from the stream, which reads run.json's own status — 'running' still for a run
+ * the server found crashed (its process gone, run/liveness.ts), which stays 'crashed' then.
+ */
+function shownStatus(id, run) {
+  const live = store.status.get(id);
+  return live === undefined || (live === 'running' && run.status === 'crashed') ? run.status : live;
+}
+
+/** run.json's own status for a status the server reports ('crashed' is 'running' there): what the stream compares with. */
+const fileStatus = (status) => (status === 'crashed' ? 'running' : status);
 
 function metricsTable(run) {
   const names = [...new Set([...Object.keys(run.final), ...Object.keys(run.best)])].sort();
@@ -93,7 +111,7 @@ export function mountRunView(root, id) {
       return;
     }
     if (disposed) return;
-    lastStatus = detail.run.status;
+    lastStatus = fileStatus(detail.run.status);
     render();
   }
 
@@ -103,11 +121,11 @@ export function mountRunView(root, id) {
     fill(body,
       h('section', { class: 'card' },
         h('h1', { class: 'run-title' }, run.name ? [h('span', { id: 'run-name' }, run.name), ' ', h('span', { class: 'muted run-id' }, run.id)] : run.id, ' ',
-          h('span', { class: `badge ${run.status}`, id: 'run-status' }, store.status.get(id) ?? run.status)),
+          h('span', { class: `badge ${shownStatus(id, run)}`, id: 'run-status' }, shownStatus(id, run))),
         h('p', { class: 'muted' }, `${run.kind === 'finetune' ? 'fine-tune' : 'train'} run · created ${fmt.created(run.createdAt)} UTC · ${run.epochs} epoch${run.epochs === 1 ? '' : 's'} · ${run.steps} steps`,
           run.tags.length ? [' · ', run.tags.map((t) => h('span', { class: 'tag' }, t))] : null,
           detail.eventFiles.length ? ` · TensorBoard: ${detail.eventFiles.length} event file${detail.eventFiles.length === 1 ? '' : 's'}` : ''),
-        run.error ? h('p', { class: 'error' }, `Failed: ${run.error}`) : null,
+        run.error ? h('p', { class: 'error', id: 'run-error' }, `${errorLabel(shownStatus(id, run))}: ${run.error}`) : null,
         run.problems.length ? h('div', { class: 'problems', id: 'problems' }, run.problems.map((p) => h('div', { class: 'warning' }, `⚠ ${p}`))) : null),
       h('section', { class: 'card grid2' },
         h('div', {}, h('h2', {}, 'Loss'), lossChart),
