@@ -29,7 +29,7 @@ const CATALOGUE = {
   INSIGHT_E_MODEL: { exitCode: 4, summary: 'A model directory (or run directory) is missing, incomplete, or not an Insight model.' },
   INSIGHT_E_RESUME: {
     exitCode: 5,
-    summary: 'A run cannot be resumed: it has no complete checkpoint, is completed and no larger --epochs extends it, or flags try to change its config.',
+    summary: 'A run cannot be resumed: it has no complete checkpoint, is completed and no larger --epochs extends it, a live process on this host still trains it, or flags try to change its config.',
   },
   INSIGHT_E_INTERRUPTED: {
     exitCode: 130,
