@@ -8,7 +8,7 @@ import { before, describe, it } from 'node:test';
 
 import sharp from 'sharp';
 
-import { confusionImageSize } from '../../src/eval/confusion_png';
+import { confusionImageSize, confusionTitle } from '../../src/eval/confusion_png';
 import { ARCHIVE, MINI, runBin } from './io';
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -37,7 +37,7 @@ describe('insight train --limit 256 --epochs 1', () => {
   it('writes the complete run directory and marks it completed', () => {
     // The TensorBoard log (on by default) adds its event file and the sample-prediction grid.
     assert.deepEqual(fs.readdirSync(runDir).map((name) => name.replace(/^events\.out\.tfevents\..*$/, 'events.out.tfevents.*')).sort(),
-      ['checkpoints', 'config.json', 'events.out.tfevents.*', 'metrics.jsonl', 'model', 'predictions.json', 'predictions.png', 'report', 'run.json']);
+      ['checkpoints', 'config.json', 'data.json', 'events.out.tfevents.*', 'metrics.jsonl', 'model', 'predictions.json', 'predictions.png', 'report', 'run.json']);
     assert.deepEqual(fs.readdirSync(path.join(runDir, 'checkpoints')).sort(), ['best', 'last']);
     for (const checkpoint of ['best', 'last']) {
       assert.deepEqual(fs.readdirSync(path.join(runDir, 'checkpoints', checkpoint)).sort(),
@@ -68,7 +68,8 @@ describe('insight train --limit 256 --epochs 1', () => {
     assert.equal(report.count, 26);
     assert.equal(report.confusion.flat().reduce((a: number, b: number) => a + b, 0), 26);
     const meta = await sharp(path.join(runDir, 'report', 'confusion.png')).metadata();
-    assert.deepEqual({ width: meta.width, height: meta.height }, confusionImageSize(10));
+    // The picture widens for its title (the split and the image count).
+    assert.deepEqual({ width: meta.width, height: meta.height }, confusionImageSize(10, CLASSES, confusionTitle(report.split, report.count)));
   });
 });
 
