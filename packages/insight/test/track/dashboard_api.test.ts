@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -201,6 +202,29 @@ describe('dashboard live stream (SSE)', () => {
     const bad = await fetch(`${server.url}api/stream?runs=`);
     assert.equal(bad.status, 400);
     assert.equal((await bad.json()).code, 'INSIGHT_E_QUERY');
+  });
+
+  it('says crashed when a running run\'s process dies, although its run.json never changes again', async () => {
+    const holder = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => holder.once('exit', resolve));
+    await writeRun(streamDir, { id: 'held', status: 'running', epochs: 1 });
+    const runJson = path.join(streamDir, 'held', 'run.json');
+    const info = JSON.parse(fs.readFileSync(runJson, 'utf8'));
+    fs.writeFileSync(runJson, JSON.stringify({ ...info, pid: holder.pid, host: os.hostname(), heartbeatAt: new Date().toISOString() }));
+    const client = new SseClient(`${server.url}api/stream?runs=held`);
+    await client.open();
+    try {
+      const backlog = await client.until('ready');
+      assert.deepEqual(backlog.filter((e) => e.event === 'status').map((e) => e.data), [{ run: 'held', status: 'running' }]);
+      const stamp = fs.statSync(runJson).mtimeMs;
+      holder.kill('SIGKILL');
+      await exited;
+      assert.deepEqual((await client.until('status')).at(-1)!.data, { run: 'held', status: 'crashed' });
+      assert.equal(fs.statSync(runJson).mtimeMs, stamp, 'the dashboard only reads run.json');
+    } finally {
+      client.close();
+      holder.kill('SIGKILL');
+    }
   });
 });
 

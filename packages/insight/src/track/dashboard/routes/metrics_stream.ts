@@ -2,7 +2,8 @@
 // runs (browsers allow few connections per host, so not one stream per run): first each run's metrics.jsonl from
 // the given position (default: the whole file), then every record appended, polled every ctx.pollMs. Events:
 //   metrics  { run, reset, records, warnings, position }   new records (reset: the file was rewritten, start over)
-//   status   { run, status }                               run.json's status, when it changes
+//   status   { run, status }                               the run's status, when it changes (run.json's, or crashed
+//                                                          once a running run's process is gone: run/liveness.ts)
 //   deleted  { run }                                       the run directory is gone (or never existed)
 //   ready    {}                                            the backlog of every run has been sent
 // plus a comment line every ctx.heartbeatMs. The client reconnects with the last positions it saw.
@@ -12,7 +13,8 @@ import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 import { ruleError } from '../../../errors';
-import { RunDir } from '../../../run/run_dir';
+import { hasCrashed } from '../../../run/liveness';
+import { RunDir, type RunInfo } from '../../../run/run_dir';
 import { MetricsTail } from '../../metrics_tail';
 import { isPlainName, type DashboardContext } from '../context';
 
@@ -23,6 +25,8 @@ interface Watched {
   runDir: RunDir;
   tail: MetricsTail;
   status: string | null;
+  /** run.json as last read (re-read when its mtime or size changes). */
+  info: RunInfo | null;
   statusStamp: string;
   gone: boolean;
 }
@@ -50,7 +54,7 @@ export function metricsStreamRoute(app: FastifyInstance, ctx: DashboardContext):
     const send = (event: string, data: unknown) => res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
     const watched: Watched[] = requested.map(({ id, offset, line }) => {
       const runDir = RunDir.at(path.join(ctx.runsDir, isPlainName(id) ? id : '.invalid'));
-      return { id, runDir, tail: new MetricsTail(runDir.metricsJsonl, { offset, line }), status: null, statusStamp: '', gone: !isPlainName(id) };
+      return { id, runDir, tail: new MetricsTail(runDir.metricsJsonl, { offset, line }), status: null, info: null, statusStamp: '', gone: !isPlainName(id) };
     });
 
     const check = (run: Watched) => {
@@ -65,12 +69,17 @@ export function metricsStreamRoute(app: FastifyInstance, ctx: DashboardContext):
         const stamp = `${stat.mtimeMs}:${stat.size}`;
         if (stamp !== run.statusStamp) {
           run.statusStamp = stamp;
-          const status = String(JSON.parse(fs.readFileSync(file, 'utf8')).status ?? 'unknown');
-          if (status !== run.status) send('status', { run: run.id, status });
-          run.status = status;
+          run.info = JSON.parse(fs.readFileSync(file, 'utf8')) as RunInfo;
         }
       } catch {
         // run.json missing or being replaced: keep the last known status
+      }
+      if (run.info !== null) {
+        // Checked on every poll, not only when run.json changes: a dead process never writes it again.
+        const recorded = String(run.info.status ?? 'unknown');
+        const status = recorded === 'running' && hasCrashed(run.info) ? 'crashed' : recorded;
+        if (status !== run.status) send('status', { run: run.id, status });
+        run.status = status;
       }
       const update = run.tail.poll(run.status !== null && run.status !== 'running');
       if (update.reset || update.records.length > 0 || update.warnings.length > 0) {
