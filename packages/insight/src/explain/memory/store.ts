@@ -100,10 +100,10 @@ function matches(stored: MemoryInfo, wanted: Pick<MemoryInfo, 'layer' | 'model' 
 }
 
 /**
- * The k-NN memory of `model` over `dataset` (normally the run's training images: see runTrainingSet), stored in
+ * The k-NN memory of `model` over `dataset` (normally the run's training images: run_images.ts runImages), stored in
  * the run: reused when it was built from the same weights, layer, normalization and images, else built on the
  * backend and written to memory/ (replacing an index of other weights).
- * Example: `const { index } = await memoryIndexFor('runs/x', model, (await runTrainingSet('runs/x')).dataset)`.
+ * Example: `const { index } = await memoryIndexFor(run, model, (await runImages(run, [32, 32, 3])).train)`.
  */
 export async function memoryIndexFor(run: RunDir | string, model: tfl.LayersModel, dataset: ImageDataset,
   options: MemoryOptions = {}): Promise<MemoryIndex> {
