@@ -5,6 +5,8 @@
 // so nothing is clipped at the edges.
 import sharp from 'sharp';
 
+import { escapeXml } from '../format/xml';
+
 const CELL = 44;
 const MARGIN = 12;
 const RIGHT = 20;
@@ -134,10 +136,6 @@ export function confusionLayout(numClasses: number, classNames: string[], title 
 export function confusionImageSize(numClasses: number, classNames: string[] = [], title?: string): { width: number; height: number } {
   const { width, height } = confusionLayout(numClasses, classNames, title);
   return { width, height };
-}
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[ch]!);
 }
 
 /** matrix: [true][predicted] counts → SVG text. */

@@ -3,6 +3,8 @@
 // wrong) and its true class underneath. Drawn with sharp: tiles composited onto a white canvas, text from an SVG.
 import sharp from 'sharp';
 
+import { escapeXml } from '../format/xml';
+
 export interface SamplePrediction {
   /** RGB bytes, [height, width, 3]. */
   pixels: Uint8Array;
@@ -16,10 +18,6 @@ export interface SamplePrediction {
 const TILE = 96;
 const CAPTION = 34;
 const GAP = 8;
-
-function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[ch]!);
-}
 
 /** Pixel size of the grid for `count` samples in `columns` columns. */
 export function gridSize(count: number, columns: number): { width: number; height: number } {

@@ -9,10 +9,6 @@ import type { Colormap } from './colormap';
 /** Text drawn over the pictures (librsvg's font lookup: DejaVu is on every Debian/Ubuntu machine). */
 export const FONT = 'DejaVu Sans, sans-serif';
 
-export function escapeXml(text: string): string {
-  return text.replace(/[<>&'"]/g, (ch) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', "'": '&apos;', '"': '&quot;' })[ch]!);
-}
-
 /** A map value for a legend: 3 significant digits, exponent notation outside [0.01, 10000). */
 export function formatValue(value: number): string {
   if (value === 0) return '0';

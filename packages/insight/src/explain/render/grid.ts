@@ -8,9 +8,10 @@
 import sharp from 'sharp';
 
 import { ruleError } from '../../errors';
+import { escapeXml } from '../../format/xml';
 import { heatTiles, DEFAULT_ALPHA } from './blend';
 import { colormapFor, normalizationNote, type MapRange } from './colormap';
-import { checkPicture, colourBarPng, escapeXml, FONT, formatValue, tilePng } from './drawing';
+import { checkPicture, colourBarPng, FONT, formatValue, tilePng } from './drawing';
 
 const TILE = 128;
 const GAP = 8;

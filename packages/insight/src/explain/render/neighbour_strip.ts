@@ -6,7 +6,8 @@
 import sharp from 'sharp';
 
 import { ruleError } from '../../errors';
-import { checkPicture, escapeXml, FONT, formatValue, tilePng } from './drawing';
+import { escapeXml } from '../../format/xml';
+import { checkPicture, FONT, formatValue, tilePng } from './drawing';
 
 const TILE = 96;
 const GAP = 8;

@@ -6,9 +6,10 @@
 //   PAD | normalization note (NOTE high)                                | PAD
 import sharp from 'sharp';
 
+import { escapeXml } from '../../format/xml';
 import { heatTiles, DEFAULT_ALPHA } from './blend';
 import { colormapFor, normalizationNote, type MapRange } from './colormap';
-import { checkPicture, colourBarPng, displayScale, escapeXml, FONT, formatValue, tilePng } from './drawing';
+import { checkPicture, colourBarPng, displayScale, FONT, formatValue, tilePng } from './drawing';
 
 const PAD = 12;
 const CAPTION = 44;
