@@ -40,7 +40,7 @@ export const FIELDS = {
   name: Nullable(Text(), { placeholder: '<name>',
     help: 'A name for the run, shown by insight runs and the dashboard, and usable as --where name=<name> and in place of the run id.' }),
   backend: OneOf(BACKEND_CHOICES, { default: 'auto', placeholder: '<name>',
-    help: 'Compute backend: torch (libtorch), cpu (TensorFlow.js; trains only when named: slow), auto (torch when available; else env INSIGHT_BACKEND, or cpu for inference).' }),
+    help: 'Compute backend: torch (libtorch), cpu (TensorFlow.js; trains only when named: slow), auto (env INSIGHT_BACKEND when set, else torch when available, else cpu for inference only).' }),
   workers: Nullable(Type.Integer({ minimum: 0, maximum: 64 }), { placeholder: '<n>', help: 'Data loader threads (0 = on the main thread). Default: min(2, cores).' }),
   progress: OneOf(PROGRESS_KINDS, { default: 'auto', placeholder: '<kind>', help: 'Progress output: bar on a terminal, log lines otherwise (auto).' }),
   progressEverySeconds: Type.Number({ default: 30, minimum: 0, placeholder: '<s>',
