@@ -8,6 +8,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../../backend';
 import type { Attribution, AttributionMethod, MethodOptions } from '../attribution';
 import { camLayer, layerGradients, layerTap } from '../layer_tap';
+import { forEachChunk, rowsOf } from './target_score';
 
 /** Channel weights from activations and gradients, both [n, h, w, k] → [n, 1, 1, k]. */
 export type CamWeighting = (activations: tf.Tensor4D, gradients: tf.Tensor4D) => tf.Tensor4D;
@@ -47,17 +48,15 @@ function camMethod(method: 'gradcam' | 'gradcam++', weigh: CamWeighting): Attrib
     const layer = camLayer(model, method, options.layer);
     const tap = layerTap(model, layer);
     const [n, height, width] = x.shape;
-    const rows = Math.max(1, options.internalBatchSize);
     const maps: tf.Tensor3D[] = [];
     try {
-      for (let start = 0; start < n; start += rows) {
-        const size = Math.min(rows, n - start);
+      // Passes of at most internalBatchSize images, yielding to the event loop between them as the other methods do.
+      await forEachChunk(n, Math.max(1, options.internalBatchSize), (start, end) => {
         maps.push(tf.tidy(() => {
-          const part = size === n ? x : tf.slice(x, [start, 0, 0, 0], [size, -1, -1, -1]);
-          const { activations, gradients } = layerGradients(tap, part, targets.subarray(start, start + size));
+          const { activations, gradients } = layerGradients(tap, rowsOf(x, start, end), targets.subarray(start, end));
           return upsampleCam(layerCam(activations, weigh(activations, gradients)), height, width);
         }));
-      }
+      });
     } catch (error) {
       tf.dispose(maps);
       throw error;
