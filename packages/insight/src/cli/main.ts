@@ -6,6 +6,7 @@ import { dashboardCommand } from './commands/dashboard';
 import { evaluateCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
 import { finetuneCommand } from './commands/finetune';
+import { lrFindCommand } from './commands/lr_find';
 import { predictCommand } from './commands/predict';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
@@ -30,6 +31,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(predictCommand(io))
     .addCommand(explainCommand(io))
     .addCommand(finetuneCommand(io))
+    .addCommand(lrFindCommand(io))
     .addCommand(runsCommand(io))
     .addCommand(dashboardCommand(io))
     .addCommand(serveCommand(io));

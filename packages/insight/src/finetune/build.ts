@@ -1,5 +1,6 @@
-// Assembling a fine-tuning model from a base: rebuild the base's graph on a new input, cut it at `cutAt`, insert
-// adapters or LoRA wrappers as the method asks, attach the new head to the cut's features. The same rebuild
+// Assembling a fine-tuning model from a base: rebuild the base's graph on a new input (through a visual prompt
+// under method prompt), cut it at `cutAt`, insert adapters or LoRA wrappers as the method asks, attach the new head
+// to the cut's features. The same rebuild
 // continues past the cut through the base's original head, giving the "original-head" model the forgetting report
 // evaluates: the fine-tuned feature extractor with the base's own classifier.
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -13,7 +14,9 @@ import { applyAdapter } from './adapter';
 import { attachHead } from './head';
 import { applyLora, checkLoraTargets, defaultLoraTargets } from './lora';
 import type { LoraLayer } from './lora_layer';
-import type { FinetuneMethod } from './method_names';
+import { listOf, type FinetuneConfig } from './config';
+import type { FinetuneMethod, HeadInit } from './method_names';
+import { applyPrompt, defaultPromptWidth } from './prompt';
 
 export interface BuildOptions {
   numClasses: number;
@@ -27,6 +30,10 @@ export interface BuildOptions {
   /** adapter: bottleneck channels and sites (default: the end of every block). */
   adapterBottleneck?: number;
   adapterAfter?: string[] | null;
+  /** prompt: frame width in pixels of the padding prompt (default: an eighth of the shorter side; >= half: whole image). */
+  promptWidth?: number | null;
+  /** The new head's initial weights (default zeros). */
+  headInit?: HeadInit;
   seed?: number;
 }
 
@@ -42,10 +49,23 @@ export interface FinetuneModel {
   baseLayers: tfl.layers.Layer[];
   /** The new head's layers. */
   headLayers: tfl.layers.Layer[];
-  /** Layers added by the method: adapter layers and LoRA wrappers. */
+  /** Layers added by the method that train: adapter layers, LoRA wrappers, the prompt's strips. */
   addedLayers: tfl.layers.Layer[];
+  /** Layers added by the method that never train (the prompt's zero source, reshapes and sums). */
+  fixedLayers: tfl.layers.Layer[];
+  /** prompt: the number of prompt values (0 for other methods). */
+  promptSize: number;
   /** LoRA wrappers, by the name of the layer they wrap. */
   lora: Map<string, LoraLayer>;
+}
+
+/** The build options a fine-tuning config gives, for `numClasses` new classes. */
+export function buildOptionsOf(config: FinetuneConfig, numClasses: number): BuildOptions {
+  return {
+    numClasses, method: config.method, cutAt: config.cutAt, rank: config.rank, loraAlpha: config.loraAlpha ?? config.rank,
+    loraTargets: listOf(config.loraTargets), adapterBottleneck: config.adapterBottleneck, adapterAfter: listOf(config.adapterAfter),
+    promptWidth: config.promptWidth, headInit: config.headInit, seed: config.seed,
+  };
 }
 
 /**
@@ -66,10 +86,12 @@ export function buildFinetuneModel(base: tfl.LayersModel, options: BuildOptions)
   const adapterSites = options.method === 'adapter' ? new Set(adapterSitesOf(base, cutAt, blocks, options.adapterAfter ?? null)) : new Set<string>();
 
   const input = tfl.input({ shape: base.inputs[0].shape.slice(1) as number[], name: 'image' });
+  const [height, width] = input.shape.slice(1, 3) as number[];
+  const prompt = options.method === 'prompt' ? applyPrompt(input, options.promptWidth ?? defaultPromptWidth(height, width)) : null;
   const lora = new Map<string, LoraLayer>();
   let features: tfl.SymbolicTensor | undefined;
   let pastCut = false;
-  const { output: originalLogits } = rebuild(base, input, {
+  const { output: originalLogits } = rebuild(base, prompt?.output ?? input, {
     hook: (step, inputs, apply) => {
       if (pastCut) return undefined;
       let outputs: tfl.SymbolicTensor[];
@@ -88,15 +110,18 @@ export function buildFinetuneModel(base: tfl.LayersModel, options: BuildOptions)
       return outputs;
     },
   });
-  const head = attachHead(features!, options.numClasses, seeds.take());
+  const head = attachHead(features!, options.numClasses, options.headInit ?? 'zeros', seeds.take());
   const model = tfl.model({ inputs: input, outputs: head.logits, name: `${base.name}_finetune` });
   const original = tfl.model({ inputs: input, outputs: originalLogits, name: `${base.name}_original_head` });
 
   const baseLayerSet = new Set(base.layers);
   const headSet = new Set(head.layers);
+  const fixedSet = new Set(prompt?.fixed ?? []);
   const baseLayers = model.layers.filter((l) => baseLayerSet.has(l));
-  const addedLayers = model.layers.filter((l) => !baseLayerSet.has(l) && !headSet.has(l) && l.getClassName() !== 'InputLayer');
-  return { model, original, cutAt, blocks, baseLayers, headLayers: head.layers, addedLayers, lora };
+  const addedLayers = model.layers.filter((l) => !baseLayerSet.has(l) && !headSet.has(l) && !fixedSet.has(l) && l.getClassName() !== 'InputLayer');
+  return {
+    model, original, cutAt, blocks, baseLayers, headLayers: head.layers, addedLayers, fixedLayers: prompt?.fixed ?? [], promptSize: prompt?.size ?? 0, lora,
+  };
 }
 
 /** Adapter sites: the given layer names (checked), else every block's adapter site. */

@@ -1,6 +1,7 @@
 // `finetune(config)`: one whole fine-tuning run, as `insight finetune` does it — load and cut the base, attach
-// the new head (and adapters or LoRA), set the method's trainable set, train with Insight's training loop in a
-// normal run directory, then write the report, the forgetting report and the model (LoRA merged by default),
+// the new head (and adapters, LoRA or a visual prompt), set the method's trainable set, plan the run (budget.ts:
+// epochs from the data size, head alone first under full), train with Insight's training loop in a normal run
+// directory, then write the report, the forgetting report and the model (LoRA merged by default),
 // which `insight evaluate` and `insight predict` use like any other model.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -12,17 +13,18 @@ import { writeFileAtomic } from '../run/atomic';
 import { recordRunData } from '../run/dataset_source';
 import { augmentOf } from '../train/data_setup';
 import { createOptimizer, type Optimizer } from '../train/optimizers';
-import { CosineSchedule } from '../train/schedules';
 import { RunSession } from '../train/session';
 import type { TrainerState } from '../train/state';
 import { fit } from '../train/trainer';
 import { TRAIN_DEFAULTS } from '../train/config';
 import { loadBaseModel } from './base_model';
-import { buildFinetuneModel } from './build';
+import { planTraining } from './budget';
+import { buildFinetuneModel, buildOptionsOf } from './build';
 import { listOf, resolveFinetuneConfig, type FinetuneConfig } from './config';
 import { prepareFinetuneData } from './data';
 import { baseTaskAccuracy, forgettingReport, type ForgettingReport } from './forgetting';
 import { GradualUnfreezing } from './gradual_unfreezing';
+import { HeadFirst } from './head_first';
 import { L2SP } from './l2sp';
 import { mergeLora } from './lora';
 import { configureMethod, parameterCounts, variablesOf } from './methods';
@@ -64,16 +66,11 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
   const base = await loadBaseModel(config.base, { inputShape, normalization: config.normalization === 'scale' ? { kind: 'scale' } : null });
   base.notices.forEach(say);
   const data = await prepareFinetuneData(config, base);
-  const ft = buildFinetuneModel(base.model, {
-    numClasses: data.classNames.length, method: config.method, cutAt: config.cutAt, rank: config.rank,
-    loraAlpha: config.loraAlpha ?? config.rank, loraTargets: listOf(config.loraTargets), adapterBottleneck: config.adapterBottleneck,
-    adapterAfter: listOf(config.adapterAfter), seed: config.seed,
-  });
+  const ft = buildFinetuneModel(base.model, buildOptionsOf(config, data.classNames.length));
   const params = configureMethod(ft, config.method, config.baseLrFactor);
   const finalCounts = parameterCounts(ft.model, params);
   const unfreezing = config.unfreezeEvery > 0 ? new GradualUnfreezing(ft.blocks, params, config.unfreezeEvery, config.baseLrFactor) : null;
   unfreezing?.apply(0);
-  const startCounts = parameterCounts(ft.model, params);
   setInsightMetadata(ft.model, {
     formatVersion: 1,
     architecture: base.metadata.architecture,
@@ -96,27 +93,27 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
   try {
     // Settings fine-tuning does not expose (beta1, momentum ...) are the training recipe's defaults.
     optimizer = createOptimizer(config.optimizer, params, { ...TRAIN_DEFAULTS, weightDecay: config.weightDecay });
-    const stepsPerEpoch = train.batchesPerEpoch;
-    const warmupEpochs = config.warmupEpochs ?? (config.method === 'full' ? 1 : 0);
-    const totalSteps = stepsPerEpoch * config.epochs;
-    const warmupSteps = Math.min(totalSteps, Math.round(warmupEpochs * stepsPerEpoch));
-    const schedule = new CosineSchedule(config.lr, totalSteps, warmupSteps, config.schedule === 'constant' ? config.lr : 0);
+    const plan = planTraining(config, train.batchesPerEpoch);
+    const headFirst = plan.headEpochs > 0 ? new HeadFirst(ft.baseLayers, params, plan.headEpochs, config.baseLrFactor) : null;
+    headFirst?.apply(0);
+    const startCounts = parameterCounts(ft.model, params);
     const run = session.create(config.runsDir, config);
 
     const pct = (share: number) => `${(share * 100).toFixed(share < 0.01 ? 2 : 1)}%`;
     say(`Run ${run.dir}`);
     say(`  base ${base.dir} (${base.metadata.architecture}, ${base.model.countParams().toLocaleString('en-US')} parameters), cut at ${ft.cutAt}, backend ${session.backend}`);
     say(`  method ${config.method}: ${finalCounts.trainable.toLocaleString('en-US')} of ${finalCounts.total.toLocaleString('en-US')} parameters train (${pct(finalCounts.share)})` +
-      `${unfreezing ? `; gradual unfreezing of ${ft.blocks.length} blocks every ${config.unfreezeEvery} epochs starts with ${startCounts.trainable.toLocaleString('en-US')} (${pct(startCounts.share)})` : ''}`);
+      `${unfreezing ? `; gradual unfreezing of ${ft.blocks.length} blocks every ${config.unfreezeEvery} epochs starts with ${startCounts.trainable.toLocaleString('en-US')} (${pct(startCounts.share)})` : ''}` +
+      `${ft.promptSize > 0 ? `; a prompt of ${ft.promptSize.toLocaleString('en-US')} values on the input` : ''}`);
     say(`  data: ${data.train.count} training images, ${data.heldOutDescription}, ${data.classNames.length} classes (${data.classNames.join(', ')})`);
     recordRunData(run, data.record, say);
     say(`  ${config.optimizer} lr ${config.lr}${config.method === 'full' ? ` (base x ${config.baseLrFactor})` : ''}, ${config.schedule}` +
-      `${warmupSteps > 0 ? ` after ${warmupSteps} warmup steps` : ''}, batch ${config.batchSize}, ${config.epochs} epochs${l2sp ? `, L2-SP ${config.l2sp}` : ''}, seed ${config.seed}`);
+      `${plan.warmupSteps > 0 ? ` after ${plan.warmupSteps} warmup steps` : ''}, batch ${config.batchSize}, ${plan.description}${l2sp ? `, L2-SP ${config.l2sp}` : ''}, seed ${config.seed}`);
 
     const started = performance.now();
     const state = await fit(ft.model, train, {
-      epochs: config.epochs, optimizer, schedule, seed: config.seed, validation: config.epochValidation ? heldOut : null,
-      callbacks: session.callbacks(unfreezing ? [unfreezing] : [], { monitor: config.epochValidation ? 'val_loss' : 'loss' }),
+      epochs: plan.epochs, optimizer, schedule: plan.schedule, seed: config.seed, validation: config.epochValidation ? heldOut : null,
+      callbacks: session.callbacks(unfreezing ? [unfreezing] : headFirst ? [headFirst] : [], { monitor: config.epochValidation ? 'val_loss' : 'loss' }),
       penalty: l2sp ? () => l2sp.penalty() : undefined,
     });
     const trainSeconds = (performance.now() - started) / 1000;

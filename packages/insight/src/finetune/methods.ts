@@ -6,6 +6,7 @@
 //   bn+head   BatchNorm gamma/beta (in training mode) and the head
 //   adapter   the adapters and the head
 //   lora      the LoRA matrices A, B and the head
+//   prompt    the visual prompt (input space, see prompt.ts) and the head
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { tf } from '../backend';
@@ -17,10 +18,11 @@ import type { FinetuneMethod } from './method_names';
 
 /**
  * Sets every layer's trainability for `method` and returns the optimizer's params (model.trainableWeights in
- * order) with their learning-rate scales: base params × baseLrFactor under `full`, everything else × 1.
+ * order) with their learning-rate scales: base params × baseLrFactor under `full`, the prompt strips' kernels × 0
+ * (they only ever see zeros), everything else × 1.
  */
 export function configureMethod(ft: FinetuneModel, method: FinetuneMethod, baseLrFactor: number): Param[] {
-  for (const layer of ft.baseLayers) setFrozen(layer, true);
+  for (const layer of [...ft.baseLayers, ...ft.fixedLayers]) setFrozen(layer, true);
   for (const layer of [...ft.headLayers, ...ft.addedLayers]) setFrozen(layer, false);
   if (method === 'full') {
     for (const layer of ft.baseLayers) setFrozen(layer, false);
@@ -33,10 +35,11 @@ export function configureMethod(ft: FinetuneModel, method: FinetuneMethod, baseL
     for (const layer of norms) setFrozen(layer, false);
   }
   const baseVariables = variablesOf(ft.baseLayers);
+  const promptKernels = new Set(method === 'prompt' ? ft.addedLayers.flatMap((l) => l.weights.filter((w) => w.originalName.endsWith('kernel')).map((w) => w.read() as tf.Variable)) : []);
   return ft.model.trainableWeights.map((w) => {
     const variable = w.read() as tf.Variable;
-    const fromBase = baseVariables.has(variable);
-    return { variable, decay: decaysByDefault(variable), lrScale: method === 'full' && fromBase ? baseLrFactor : 1 };
+    const lrScale = promptKernels.has(variable) ? 0 : method === 'full' && baseVariables.has(variable) ? baseLrFactor : 1;
+    return { variable, decay: decaysByDefault(variable), lrScale };
   });
 }
 

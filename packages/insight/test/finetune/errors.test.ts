@@ -46,12 +46,16 @@ describe('fine-tuning errors', () => {
     ['a head for 1 class', () => buildFinetuneModel(tinyBase(1), { numClasses: 1, method: 'head' }),
       'INSIGHT_E_CONFIG', /^A new head needs at least 2 classes\. Received: classes=1\. Fine-tune on a dataset with two or more classes/],
     ['unknown method', () => resolveFinetuneConfig({ base: 'b', method: 'prefix-tuning' }),
-      'INSIGHT_E_CONFIG', /method must be one of: full, head, bn\+head, adapter, lora\. Received: method="prefix-tuning"\./],
+      'INSIGHT_E_CONFIG', /method must be one of: full, head, bn\+head, adapter, lora, prompt\. Received: method="prefix-tuning"\./],
     ['no base', () => resolveFinetuneConfig({}), 'INSIGHT_E_CONFIG', /Fine-tuning needs a base model\. Received: base=null\. Pass --base/],
     ['bn+head without BatchNorm', () => {
       const ft = buildFinetuneModel(createModel('seed-cnn', { inputShape: [32, 32, 3], numClasses: 3 }), { numClasses: 2, method: 'bn+head' });
       configureMethod(ft, 'bn+head', 0.1);
     }, 'INSIGHT_E_CONFIG', /bn\+head needs BatchNorm layers .* Received: method="bn\+head", cutAt="dense1", batchNormLayers=0\. Use --method head/],
+    ['head epochs with gradual unfreezing', () => resolveFinetuneConfig({ base: 'b', method: 'full', unfreezeEvery: 2, headEpochs: 1 }),
+      'INSIGHT_E_CONFIG', /Training the head alone first is a schedule of method full without gradual unfreezing .* Received: method="full", headEpochs=1, unfreezeEvery=2\./],
+    ['prompt width without method prompt', () => resolveFinetuneConfig({ base: 'b', method: 'lora', promptWidth: 4 }),
+      'INSIGHT_E_CONFIG', /promptWidth sets the visual prompt of method prompt\. Received: method="lora", promptWidth=4\./],
     ['gradual unfreezing with lora', () => resolveFinetuneConfig({ base: 'b', method: 'lora', unfreezeEvery: 2 }),
       'INSIGHT_E_CONFIG', /Gradual unfreezing is a schedule of method full\. Received: method="lora", unfreezeEvery=2\./],
     ['L2-SP with a frozen base', () => resolveFinetuneConfig({ base: 'b', method: 'head', l2sp: 0.01 }),

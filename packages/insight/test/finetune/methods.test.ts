@@ -1,5 +1,5 @@
 // Each method trains exactly its trainable set: after training steps, every weight outside it is unchanged bit
-// for bit (dataSync arrays compared), every weight in it has moved; under `head` (and the other frozen-base
+// for bit (dataSync arrays compared), every weight in it has moved (params at lrScale 0 count as outside); under `head` (and the other frozen-base
 // methods) BatchNorm's moving statistics stay as they were; `full` trains the base at lr x baseLrFactor.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
@@ -24,7 +24,7 @@ describe('fine-tuning methods', () => {
       const base = tinyBase(1);
       const ft = buildFinetuneModel(base, { numClasses: 2, method, rank: 2, adapterBottleneck: 2, seed: 3 });
       const params = configureMethod(ft, method, 0.1);
-      const trainable = new Set(params.map((p) => p.variable.name));
+      const trainable = new Set(params.filter((p) => (p.lrScale ?? 1) !== 0).map((p) => p.variable.name));
       const beforeWeights = weightMap(ft.model);
       const optimizer = new Adam(params);
       const loader = tinyLoader(tinyDataset(64, 8, 2));
@@ -48,11 +48,13 @@ describe('fine-tuning methods', () => {
         'bn+head': (n) => n.startsWith('finetune_logits/') || /^bn\d\/(gamma|beta)(_\d+)?$/.test(n),
         adapter: (n) => n.startsWith('finetune_logits/') || n.includes('_adapter_'),
         lora: (n) => n.startsWith('finetune_logits/') || /_lora\/lora_[ab](_\d+)?$/.test(n),
+        // The prompt strips' biases; their kernels only ever see zeros (lrScale 0) and stay zero.
+        prompt: (n) => n.startsWith('finetune_logits/') || /^prompt_(top|bottom|left|right)\/bias(_\d+)?$/.test(n),
       };
       const wanted = ft.model.weights.filter((w) => !movingStat(w.name) && expected[method](w.name)).map((w) => w.name).sort();
       assert.deepEqual([...trainable].sort(), wanted);
       const counts = parameterCounts(ft.model, params);
-      assert.equal(counts.trainable, params.reduce((s, p) => s + p.variable.size, 0));
+      assert.equal(counts.trainable, params.filter((p) => (p.lrScale ?? 1) !== 0).reduce((s, p) => s + p.variable.size, 0));
       assert.ok(counts.share > 0 && counts.share <= 1);
       ft.model.dispose();
     });
