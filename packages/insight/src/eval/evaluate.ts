@@ -6,12 +6,13 @@
 import * as path from 'node:path';
 
 import { DataLoader, type ImageDataset } from '../data';
-import { classCounts, firstPerClass, relabelByName, selectClasses, subsetDataset } from '../data/dataset';
+import { classCounts, relabelByName, subsetDataset } from '../data/dataset';
 import { ruleError } from '../errors';
 import { getInsightMetadata } from '../models/metadata';
 import { startBackend } from '../run/backend_choice';
 import {
-  DEFAULT_SPLIT, heldOutDescription, loadDataset, loadRunSplit, readDataRecord, runSplitSettings, type DataRecord, type DatasetSource, type LoadedSplit,
+  DEFAULT_SPLIT, heldOutDescription, loadDataset, loadRunSplit, readDataRecord, runSelection, runSplitSettings, selectedImages, type DataRecord,
+  type DatasetSource, type LoadedSplit,
 } from '../run/dataset_source';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
@@ -84,8 +85,8 @@ async function selectSplit(config: EvaluateConfig, inputShape: [number, number, 
     imageSize: height, imageWidth: width,
   };
   // A fine-tuning run trains on some classes of its data (--classes), and few of each (--per-class).
-  const classes = typeof saved?.classes === 'string' ? saved.classes.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
-  const ofRun = (ds: ImageDataset) => (classes.length > 0 ? selectClasses(ds, classes, 'classes') : ds);
+  const selection = runSelection(saved ?? {});
+  const ofRun = (ds: ImageDataset) => selectedImages(ds, selection, 'validation');
   if (config.split === 'test') {
     const ds = ofRun(await loadDataset(source, 'test'));
     return { dataset: ds, description: `test (${ds.count} images)` };
@@ -104,9 +105,7 @@ async function selectSplit(config: EvaluateConfig, inputShape: [number, number, 
     splitSeed: config.splitSeed ?? base.splitSeed,
   }, { minClasses: 1 });
   if (config.split === 'train') {
-    const perClass = typeof saved?.perClass === 'number' ? saved.perClass : null;
-    const train = perClass === null ? ofRun(split.train) : firstPerClass(ofRun(split.train), perClass);
-    return { dataset: train, description: split.trainDescription };
+    return { dataset: selectedImages(split.train, selection, 'train'), description: split.trainDescription };
   }
   if (split.validation === null) {
     throw ruleError('INSIGHT_E_CONFIG', 'The validation split is empty for this run (validationCount 0).', { split: 'validation' },
@@ -116,7 +115,7 @@ async function selectSplit(config: EvaluateConfig, inputShape: [number, number, 
   if (record?.validation) return { dataset: ofRun(recordedValidation(record, split, source)), description: record.validation.description };
   const validation = ofRun(split.validation);
   const finetuned = typeof saved?.base === 'string';
-  return { dataset: validation, description: finetuned ? heldOutDescription(split, classes, validation.count) : split.validationDescription };
+  return { dataset: validation, description: finetuned ? heldOutDescription(split, selection.classes, validation.count) : split.validationDescription };
 }
 
 /**

@@ -7,9 +7,10 @@
 // data (data.json) must still find as many images on each side: otherwise the data changed since training, and the
 // images would not be the ones the model trained or validated on.
 import type { ImageDataset } from '../data';
-import { firstPerClass, selectClasses } from '../data/dataset';
 import { ruleError } from '../errors';
-import { heldOutDescription, loadRunSplit, readDataRecord, runSplitSettings, type DatasetSource } from '../run/dataset_source';
+import {
+  heldOutDescription, loadRunSplit, readDataRecord, runSelection, runSplitSettings, selectedImages, type DatasetSource,
+} from '../run/dataset_source';
 import type { RunDir } from '../run/run_dir';
 
 export interface RunImages {
@@ -46,12 +47,9 @@ export async function runImages(run: RunDir, inputShape: readonly number[]): Pro
       { images: `${split.dataset.height}x${split.dataset.width}`, model: `${height}x${width}` }, 'Explain with the model the run trained, or pass a run whose data matches it.');
   }
   const finetuned = typeof config.base === 'string';
-  const classes = finetuned && typeof config.classes === 'string' ? config.classes.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
-  const perClass = finetuned && typeof config.perClass === 'number' ? config.perClass : null;
-  const ofRun = (ds: ImageDataset) => (classes.length > 0 ? selectClasses(ds, classes, 'classes') : ds);
-  const chosen = ofRun(split.train);
-  const train = perClass === null ? chosen : firstPerClass(chosen, perClass);
-  const validation = split.validation === null ? null : ofRun(split.validation);
+  const { classes, perClass } = finetuned ? runSelection(config) : { classes: [], perClass: null };
+  const train = selectedImages(split.train, { classes, perClass }, 'train');
+  const validation = split.validation === null ? null : selectedImages(split.validation, { classes, perClass }, 'validation');
   const narrowed = classes.length > 0 || perClass !== null;
   const trainDescription = !narrowed ? split.trainDescription
     : `${split.trainDescription.replace(/\)$/, '')}${classes.length > 0 ? `, classes ${classes.join(',')}` : ''}`

@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { loadCifar10, loadImageFolder, splitTrainValidation, type ImageDataset } from '../data';
-import { classCounts, relabelByName, sampleDataset } from '../data/dataset';
+import { classCounts, firstPerClass, relabelByName, sampleDataset, selectClasses } from '../data/dataset';
 import type { ImageFolderDataset } from '../data/image_folder';
 import { InsightError, ruleError } from '../errors';
 import { writeFileAtomic } from './atomic';
@@ -202,6 +202,29 @@ export function runSplitSettings(config: Record<string, unknown>): SplitSettings
     splitMethod: 'splitMethod' in config ? config.splitMethod as SplitMethod : 'last',
     splitSeed: typeof config.splitSeed === 'number' ? config.splitSeed : 0,
   };
+}
+
+/** Which images of its split a run used: a fine-tuning run's --classes and --per-class (a train run: all of them). */
+export interface RunSelection {
+  /** Class indices or names, in the order the run relabels them 0..k-1; empty: every class. */
+  classes: string[];
+  /** The first this many training images of each class; null: all. */
+  perClass: number | null;
+}
+
+/** A saved run's RunSelection, from its config.json (`classes` as a comma-separated string, `perClass`). */
+export function runSelection(config: Record<string, unknown>): RunSelection {
+  const classes = typeof config.classes === 'string' ? config.classes.split(',').map((s) => s.trim()).filter((s) => s !== '') : [];
+  return { classes, perClass: typeof config.perClass === 'number' ? config.perClass : null };
+}
+
+/**
+ * The images of `ds` (one side of the run's split) the run used: its classes, relabelled as the run relabelled them,
+ * and on the training side its first perClass images of each class.
+ */
+export function selectedImages(ds: ImageDataset, selection: RunSelection, side: 'train' | 'validation'): ImageDataset {
+  const chosen = selection.classes.length > 0 ? selectClasses(ds, selection.classes, 'classes') : ds;
+  return side === 'train' && selection.perClass !== null ? firstPerClass(chosen, selection.perClass) : chosen;
 }
 
 /** data.json: what a run trained and validated on, written when the run starts (RunDir.dataJson). */
