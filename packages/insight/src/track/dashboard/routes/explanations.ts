@@ -52,9 +52,10 @@ export function explanationsRoute(app: FastifyInstance, ctx: DashboardContext): 
         await computePanel(run);
         if (attempts.get(id) === attempt) attempts.delete(id);
       } catch (error) {
-        attempt.failure = error instanceof InsightError
-          ? { code: error.code, message: error.message }
-          : { code: 'SERVE_E_INTERNAL', message: `Computing the explanations failed unexpectedly: ${(error as Error).message ?? String(error)}` };
+        const known = error instanceof InsightError ? error
+          : ruleError('SERVE_E_INTERNAL', 'Computing the explanations panel failed unexpectedly.',
+            { run: id, error: (error as Error).message ?? String(error) }, 'Try again; if it fails again, report it with this message.');
+        attempt.failure = { code: known.code, message: known.message };
       }
     });
     return attempt;
