@@ -101,7 +101,7 @@ describe('CIFAR-10 keeps its house split', () => {
     assert.deepEqual(record.validation!.perClass, Object.fromEntries(CLASS_NAMES.map((name, c) => [name, c >= 7 ? 1 : 0])));
   });
 
-  it('splitForRun without options is the split train makes by default (explain and the memory index call it so)', async () => {
+  it('splitForRun without options is the split train makes by default (benchmarks/explain_faithfulness.ts calls it so)', async () => {
     const split = await loadRunSplit({ ...MINI, data: linkedFolder(['cat', 'dog', 'ship']) }, settings({ limit: 100, validationCount: 20 }));
     assert.deepEqual(classCounts(split.validation!).filter((n) => n > 0), [7, 7, 6]);
     const again = splitForRun(split.dataset, 100, 20);
