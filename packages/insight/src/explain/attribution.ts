@@ -15,7 +15,7 @@ export interface MethodOptions {
    * ReLU after a convolution followed by pooling.
    */
   layer?: string;
-  /** Integrated Gradients: Riemann steps (trapezoid rule) from the baseline to the image. */
+  /** Integrated Gradients: points on the straight path from the baseline to the image (trapezoid rule, one gradient each). */
   steps: number;
   /** Integrated Gradients: the reference input. */
   baseline: IgBaseline;

@@ -1,5 +1,6 @@
 // The options of `explain` as data: one TypeBox schema (type, range, default, help) that validates library calls,
-// config files and, later, the CLI's flags; METHOD_DEFAULTS are its defaults. Light (no tfjs): the CLI's --help and
+// config files, the CLI's flags (command_config.ts builds on it) and the server's requests; METHOD_DEFAULTS are its
+// defaults. Light (no tfjs): the CLI's --help and
 // the server's request checks load it at start-up.
 //
 //   resolveMethodOptions({ steps: 64 })        // → METHOD_DEFAULTS with steps 64
