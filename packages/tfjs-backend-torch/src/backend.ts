@@ -31,10 +31,11 @@ export function isNativeDtype(dtype: DataType): boolean {
 
 /**
  * A tensor whose JS values do not fill its shape (an empty float32[1], say), met when a native kernel first uploads
- * it. tfjs's cpu backend reads past such data (NaN results); libtorch cannot. nativeKernel names the input.
+ * it. tfjs's cpu backend reads past such data (NaN results); libtorch cannot. nativeKernel names the input (here
+ * 'tensor', which reads 'input tensor holds no data ... Received: tensor=...' when it is not one of the kernel's inputs).
  */
 export class InputDataError extends Error {
-  constructor(readonly info: TensorInfo, readonly length: number, name = 'an input') {
+  constructor(readonly info: TensorInfo, readonly length: number, name = 'tensor') {
     super(InputDataError.message(name, info, length));
   }
 
