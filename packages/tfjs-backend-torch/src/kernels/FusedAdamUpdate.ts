@@ -8,7 +8,7 @@ import { scalarAs } from './scalar_util';
 // variable, gradient, m, v: same shape, float32 -> [x', m', v'].
 export const fusedAdamUpdateConfig = nativeKernel<FusedAdamUpdateAttrs>(FusedAdamUpdate, ({ inputs, attrs, backend }) => {
   const { variable, gradient, m, v } = inputs;
-  const f = (v: number) => scalarAs(v, 'float32');
+  const f = (value: number) => scalarAs(value, 'float32'); // hyper-parameters as float32 scalars
   const g = backend.handle(gradient);
   const m2 = aten.lerp(backend.handle(m), g, f(1 - attrs.beta1));
   const v2 = aten.addcmul(backend.tmp(aten.mulScalar(backend.handle(v), f(attrs.beta2))), g, g, f(1 - attrs.beta2));
