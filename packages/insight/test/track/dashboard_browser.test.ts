@@ -338,7 +338,21 @@ describe('dashboard in chromium', { timeout: 120_000 }, () => {
       await page.waitForSelector('#run-error', WAIT);
       assert.equal(await page.textContent('#run-status'), label);
       assert.equal(await page.textContent('#run-error'), text);
-      if (label === 'crashed') await page.screenshot({ path: path.join(ARTIFACTS, 'run_crashed.png') });
+      if (label === 'crashed') {
+        await page.screenshot({ path: path.join(ARTIFACTS, 'run_crashed.png') });
+        // The stream and the page agree the run crashed, so a record appended now redraws the curves without reloading
+        // the run (a status mismatch reloaded it, and restarted its explanations panel, on every record).
+        const loads: string[] = [];
+        page.on('request', (request) => {
+          if (new URL(request.url()).pathname === `/api/runs/${id}`) loads.push(request.url());
+        });
+        for (const epoch of [4, 5]) {
+          appendLine(path.join(runsDir, id), epochRecord(epoch));
+          await page.waitForSelector(`#loss-chart[data-points="${2 * epoch}"]`, WAIT);
+        }
+        assert.equal(await page.textContent('#run-status'), 'crashed');
+        assert.deepEqual(loads, [], 'no reload of the run for records appended after it crashed');
+      }
       assert.deepEqual(errors, []);
     }
   });

@@ -15,16 +15,12 @@ function errorLabel(status) {
 }
 
 /**
- * The status to show: the live one from the stream, which reads run.json's own status — 'running' still for a run
- * the server found crashed (its process gone, run/liveness.ts), which stays 'crashed' then.
+ * The status to show: the live one from the stream (which, like the run's detail, says 'crashed' for a 'running' run
+ * whose process is gone: run/liveness.ts), else the detail's.
  */
 function shownStatus(id, run) {
-  const live = store.status.get(id);
-  return live === undefined || (live === 'running' && run.status === 'crashed') ? run.status : live;
+  return store.status.get(id) ?? run.status;
 }
-
-/** run.json's own status for a status the server reports ('crashed' is 'running' there): what the stream compares with. */
-const fileStatus = (status) => (status === 'crashed' ? 'running' : status);
 
 function metricsTable(run) {
   const names = [...new Set([...Object.keys(run.final), ...Object.keys(run.best)])].sort();
@@ -111,7 +107,7 @@ export function mountRunView(root, id) {
       return;
     }
     if (disposed) return;
-    lastStatus = fileStatus(detail.run.status);
+    lastStatus = detail.run.status;
     render();
   }
 
