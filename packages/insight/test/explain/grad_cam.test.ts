@@ -14,6 +14,7 @@ import { METHOD_DEFAULTS } from '../../src/explain/defaults';
 import { camLayer, layerGradients, layerTap } from '../../src/explain/layer_tap';
 import { gradCam, gradCamPlusPlus } from '../../src/explain/methods/grad_cam';
 import { createModel } from '../../src/models';
+import { tapLayer } from '../../src/models/graph';
 
 before(async () => {
   await initBackend();
@@ -46,6 +47,14 @@ describe('camLayer: the layer Grad-CAM reads', () => {
   it('takes a named layer with a 4D output, also one inside a residual block', () => {
     assert.equal(camLayer(resnet(), 'gradcam', 'stage3_block1_conv2'), 'stage3_block1_conv2');
     assert.equal(camLayer(seedCnn(), 'gradcam', 'pool1'), 'pool1');
+  });
+
+  it('tapLayer itself refuses an unknown layer with the house message (camLayer checks before it)', () => {
+    const model = convReluPool();
+    assert.throws(() => tapLayer(model, 'nope'), (e: InsightError) => e.code === 'INSIGHT_E_CONFIG'
+      && e.message === 'A tapped layer must be a layer of the model. Received: model="conv_relu_pool", layer="nope". '
+      + 'Tap one of: conv, relu, pool, flatten, logits.');
+    model.dispose();
   });
 
   const mlp = () => {

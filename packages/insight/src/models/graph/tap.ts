@@ -5,6 +5,7 @@
 // convolution inside a block) still start from x, which is why the second half takes x too.
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { ruleError } from '../../errors';
 import { rebuild } from './rebuild';
 
 /** The two halves of a model around one layer's output. */
@@ -31,14 +32,18 @@ export function tapLayer(model: tfl.LayersModel, name: string): LayerTap {
     hook: (step, inputs, apply) => {
       if (step.layer.name !== name) return undefined;
       if (tapped !== undefined || step.outputs.length !== 1) {
-        throw new Error(`Layer ${name} of ${model.name} must be applied once and have one output to be tapped.`);
+        throw ruleError('INSIGHT_E_CONFIG', 'A tapped layer must be applied once in the model and have one output.',
+          { model: model.name, layer: name, outputs: step.outputs.length }, 'Tap a layer that is not shared (camLayer lists them).');
       }
       tapped = apply(inputs)[0];
       stand = tfl.input({ shape: tapped.shape.slice(1) });
       return [stand];
     },
   });
-  if (tapped === undefined || stand === undefined) throw new Error(`Model ${model.name} has no layer ${name} to tap.`);
+  if (tapped === undefined || stand === undefined) {
+    throw ruleError('INSIGHT_E_CONFIG', 'A tapped layer must be a layer of the model.', { model: model.name, layer: name },
+      `Tap one of: ${model.layers.map((layer) => layer.name).join(', ')}.`);
+  }
   return {
     layer: name,
     activations: tfl.model({ inputs: x, outputs: tapped, name: `${model.name}_to_${name}` }),
