@@ -35,8 +35,9 @@ async function main(): Promise<void> {
   model.dispose();
   console.log(`${runDir}: accuracy ${report.accuracy.toFixed(4)} on ${report.count} images`);
   if (args.data !== undefined) {
-    for (const { file, top } of (await predict({ model: runDir, images: [args.data], topK: 1 })).slice(0, 5)) {
-      console.log(`${file}: ${top[0].className} (${top[0].probability.toFixed(2)})`);
+    // A file that cannot be read as an image comes back with its reason (error) and no classes.
+    for (const { file, top, error } of (await predict({ model: runDir, images: [args.data], topK: 1 })).slice(0, 5)) {
+      console.log(error === undefined ? `${file}: ${top[0].className} (${top[0].probability.toFixed(2)})` : `${file}: skipped (${error})`);
     }
   }
 }
