@@ -120,8 +120,8 @@ async function listClasses(root: string, requested: string[] | undefined, minCla
       'Pass names from the subfolder list, or omit classNames to use every subfolder.');
   }
   if (classNames.length < minClasses) {
-    throw ruleError('INSIGHT_E_DATA', 'An image classifier needs at least 2 classes (one subfolder each).', { root, classNames },
-      'Add a subfolder for each other class.');
+    throw ruleError('INSIGHT_E_DATA', `An image classifier needs at least ${minClasses} class${minClasses === 1 ? '' : 'es'} (one subfolder each).`,
+      { root, classNames }, 'Add a subfolder for each other class.');
   }
   return classNames;
 }
