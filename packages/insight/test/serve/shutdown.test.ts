@@ -16,16 +16,23 @@ describe('graceful shutdown', () => {
     const base = await server.app.listen({ port: 0, host: '127.0.0.1' });
     const body = JSON.stringify({ instances: [instance(1)] });
     const post = () => fetch(`${base}/v1/models/tiny:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    // Two requests wait in the batching queue (300 ms) when the shutdown starts.
+    // Two requests wait in the batching queue (300 ms) when the shutdown starts: watched in the batcher, not assumed
+    // after a fixed sleep (on a busy machine the requests may take longer than that to arrive).
+    const batcher = server.ctx.repository.resolve('tiny').batcher;
     const inFlight = [post(), post()];
-    await new Promise((resolve) => setTimeout(resolve, 60));
-    const t0 = performance.now();
+    let firstQueued: number | null = null;
+    for (const deadline = performance.now() + 10_000; batcher.queuedRows < 2;) {
+      if (batcher.queuedRows > 0) firstQueued ??= performance.now();
+      assert.ok(performance.now() < deadline, `the two requests reach the batching queue (queued rows: ${batcher.queuedRows})`);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    firstQueued ??= performance.now();
     const closed = server.close();
     const responses = await Promise.all(inFlight);
     assert.deepEqual(responses.map((r) => r.status), [200, 200]);
     assert.equal((await responses[0].json()).predictions[0].length, 3);
     assert.equal(await closed, true, 'finished within the shutdown timeout');
-    assert.ok(performance.now() - t0 >= 150, 'waited for the queued batch');
+    assert.ok(performance.now() - firstQueued >= 150, 'waited for the queued batch (its 300 ms delay), not cut short by close');
     await assert.rejects(post(), 'no new connections');
     assert.equal(tf.memory().numTensors, tensorsBefore, 'models disposed');
   });
