@@ -32,6 +32,11 @@ import { configureMethod, parameterCounts, variablesOf } from './methods';
 export interface FinetuneOptions {
   /** Where progress and info lines go (default process.stdout). */
   out?: NodeJS.WriteStream;
+  /**
+   * Stop at SIGINT/SIGTERM after saving checkpoints/last and mark the run interrupted (default true, as the CLI
+   * does); false leaves the process's own signal handling alone (a killed run then shows as crashed).
+   */
+  handleSignals?: boolean;
 }
 
 export interface FinetuneResult {
@@ -60,7 +65,7 @@ export interface FinetuneResult {
  */
 export async function finetune(input: Partial<FinetuneConfig> | Record<string, unknown>, options: FinetuneOptions = {}): Promise<FinetuneResult> {
   const config = resolveFinetuneConfig(input);
-  const session = await RunSession.start({ backend: config.backend, progress: config.progress, out: options.out });
+  const session = await RunSession.start({ backend: config.backend, progress: config.progress, out: options.out, handleSignals: options.handleSignals });
   const say = (line: string) => session.say(line);
   const inputShape = config.inputShape === null ? null : listOf(config.inputShape).map(Number) as [number, number, number];
   const base = await loadBaseModel(config.base, { inputShape, normalization: config.normalization === 'scale' ? { kind: 'scale' } : null });

@@ -40,6 +40,11 @@ export interface TrainOptions {
   callbacks?: Callback[];
   /** Sees, and may replace, every update's averaged gradients before the optimizer applies them (see GradientHook). */
   onGradients?: GradientHook;
+  /**
+   * Stop at SIGINT/SIGTERM after saving checkpoints/last and mark the run interrupted (default true, as the CLI
+   * does); false leaves the process's own signal handling alone (a killed run then shows as crashed).
+   */
+  handleSignals?: boolean;
 }
 
 /**
@@ -72,7 +77,7 @@ export async function train(config: TrainInput | Record<string, unknown> = {}, o
   const resumed = options.resume !== undefined ? RunDir.open(options.resume) : null;
   const { settings, given } = separateModel(config, resumed);
   const resolved = resumed ? resumeConfig(resumed, settings) : resolveTrainConfig(settings);
-  const session = await RunSession.start({ backend: resolved.backend, progress: resolved.progress, out: options.out });
+  const session = await RunSession.start({ backend: resolved.backend, progress: resolved.progress, out: options.out, handleSignals: options.handleSignals });
   const checkpoint = resumed ? await readCheckpoint<TrainerState>(resumed.lastCheckpoint) : null;
   try {
     return await trainModel(resolved, session, resumed, checkpoint, given, options);

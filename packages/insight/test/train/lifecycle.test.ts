@@ -21,6 +21,8 @@ import { ConstantSchedule, CosineSchedule } from '../../src/train/schedules';
 import { RunSession } from '../../src/train/session';
 import type { TrainerState } from '../../src/train/state';
 import { fit, trainableVariables, type FitOptions } from '../../src/train/trainer';
+import { train } from '../../src/train/train';
+import { JPG_MINI } from '../shared_data';
 import { tinyDataset, tinyModel, weightsOf } from './tiny';
 
 before(async () => {
@@ -281,6 +283,24 @@ describe('RunSession.checkResumable', () => {
       e.message === 'A completed run can be resumed only to train more epochs than it was given. ' +
         `Received: run=${JSON.stringify(run.dir)}, status="completed", epochs=10, runEpochs=10. ` +
         'Pass --epochs with more than 10 to extend it (the schedule is then defined for the new total), or start a new run.');
+  });
+});
+
+describe('train() and signals', () => {
+  it('handleSignals: false leaves the process\'s SIGINT/SIGTERM handling alone (a library embedding Insight keeps its own)', async () => {
+    const runsDir = tmp();
+    const counts: number[][] = [];
+    const before = [process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')];
+    const probe: Callback = { name: 'probe', onBatchEnd: () => { counts.push([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')]); } };
+    const settings = { data: JPG_MINI, limit: 24, validationCount: 8, epochs: 1, batchSize: 16, workers: 0, runsDir, tensorboard: false, progress: 'none' as const };
+    const quiet = await train(settings, { handleSignals: false, callbacks: [probe] });
+    quiet.model.dispose();
+    assert.ok(counts.length > 0);
+    assert.deepEqual(counts.at(-1), before);
+    const handled = await train(settings, { callbacks: [probe] });
+    handled.model.dispose();
+    assert.deepEqual(counts.at(-1), [before[0] + 1, before[1] + 1], 'by default training listens for both signals');
+    assert.deepEqual([process.listenerCount('SIGINT'), process.listenerCount('SIGTERM')], before);
   });
 });
 
