@@ -11,7 +11,7 @@ import { checkCutLayer, defaultCutLayer } from '../models/graph/cut';
 import { graphSteps, rebuild } from '../models/graph/rebuild';
 import { SeedSequence } from '../models/seeds';
 import { applyAdapter } from './adapter';
-import { attachHead } from './head';
+import { attachHead, copyClassifierColumns } from './head';
 import { applyLora, checkLoraTargets, defaultLoraTargets } from './lora';
 import type { LoraLayer } from './lora_layer';
 import { listOf, type FinetuneConfig } from './config';
@@ -34,6 +34,15 @@ export interface BuildOptions {
   promptWidth?: number | null;
   /** The new head's initial weights (default zeros). */
   headInit?: HeadInit;
+  /**
+   * New class names and the base's: a new class named like a base class starts from the base classifier's weights
+   * for it (when the head sits where the base's classifier sat: the default cut, a Dense classifier on vectors).
+   * Unnamed bases ('0', '1', ...) match nothing.
+   */
+  classNames?: string[];
+  baseClassNames?: string[];
+  /** Default true when classNames and baseClassNames are given. */
+  headFromBase?: boolean;
   seed?: number;
 }
 
@@ -55,14 +64,16 @@ export interface FinetuneModel {
   fixedLayers: tfl.layers.Layer[];
   /** prompt: the number of prompt values (0 for other methods). */
   promptSize: number;
+  /** New classes whose head weights start from the base's classifier (headFromBase). */
+  fromBase: string[];
   /** LoRA wrappers, by the name of the layer they wrap. */
   lora: Map<string, LoraLayer>;
 }
 
-/** The build options a fine-tuning config gives, for `numClasses` new classes. */
-export function buildOptionsOf(config: FinetuneConfig, numClasses: number): BuildOptions {
+/** The build options a fine-tuning config gives, for the new classes `classNames` on a base with `baseClassNames`. */
+export function buildOptionsOf(config: FinetuneConfig, classNames: string[], baseClassNames: string[]): BuildOptions {
   return {
-    numClasses, method: config.method, cutAt: config.cutAt, rank: config.rank, loraAlpha: config.loraAlpha ?? config.rank,
+    numClasses: classNames.length, classNames, baseClassNames, headFromBase: config.headFromBase, method: config.method, cutAt: config.cutAt, rank: config.rank, loraAlpha: config.loraAlpha ?? config.rank,
     loraTargets: listOf(config.loraTargets), adapterBottleneck: config.adapterBottleneck, adapterAfter: listOf(config.adapterAfter),
     promptWidth: config.promptWidth, headInit: config.headInit, seed: config.seed,
   };
@@ -111,6 +122,7 @@ export function buildFinetuneModel(base: tfl.LayersModel, options: BuildOptions)
     },
   });
   const head = attachHead(features!, options.numClasses, options.headInit ?? 'zeros', seeds.take());
+  const fromBase = options.headFromBase !== false ? headFromBase(base, cutAt, head.layers, options.classNames ?? [], options.baseClassNames ?? []) : [];
   const model = tfl.model({ inputs: input, outputs: head.logits, name: `${base.name}_finetune` });
   const original = tfl.model({ inputs: input, outputs: originalLogits, name: `${base.name}_original_head` });
 
@@ -120,8 +132,25 @@ export function buildFinetuneModel(base: tfl.LayersModel, options: BuildOptions)
   const baseLayers = model.layers.filter((l) => baseLayerSet.has(l));
   const addedLayers = model.layers.filter((l) => !baseLayerSet.has(l) && !headSet.has(l) && !fixedSet.has(l) && l.getClassName() !== 'InputLayer');
   return {
-    model, original, cutAt, blocks, baseLayers, headLayers: head.layers, addedLayers, fixedLayers: prompt?.fixed ?? [], promptSize: prompt?.size ?? 0, lora,
+    model, original, cutAt, blocks, baseLayers, headLayers: head.layers, addedLayers, fixedLayers: prompt?.fixed ?? [], promptSize: prompt?.size ?? 0,
+    fromBase, lora,
   };
+}
+
+/**
+ * Starts the head's columns of new classes the base names from the base classifier's, when the head replaces that
+ * classifier exactly: the cut is the layer feeding it, it is a Dense producing logits (linear), and the head is one
+ * Dense on the same vectors. Returns the classes copied.
+ */
+function headFromBase(base: tfl.LayersModel, cutAt: string, headLayers: tfl.layers.Layer[], names: string[], baseNames: string[]): string[] {
+  const steps = graphSteps(base);
+  const classifier = steps[steps.length - 1].layer;
+  const unnamed = baseNames.every((name, i) => name === String(i));
+  const linear = (classifier.getConfig().activation ?? 'linear') === 'linear';
+  if (unnamed || headLayers.length !== 1 || classifier.getClassName() !== 'Dense' || !linear || cutAt !== defaultCutLayer(base)) return [];
+  const pairs = names.map((name, j) => [j, baseNames.indexOf(name)] as [number, number]).filter(([, i]) => i >= 0);
+  if (pairs.length > 0) copyClassifierColumns(headLayers[0], classifier, pairs);
+  return pairs.map(([j]) => names[j]);
 }
 
 /** Adapter sites: the given layer names (checked), else every block's adapter site. */

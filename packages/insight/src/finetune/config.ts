@@ -37,6 +37,8 @@ export const FINETUNE_SCHEMA = Type.Object({
     help: 'Cut the base after this layer and attach the new head there. Default: the last layer before the classifier.' }),
   headInit: OneOf(HEAD_INITS, { default: 'zeros', placeholder: '<init>',
     help: 'Initial weights of the new head: zeros (every logit starts at 0, loss at ln(classes)) or glorot (random).' }),
+  headFromBase: Type.Boolean({ default: true, placeholder: '<bool>',
+    help: 'A new class with the name of a base class starts from the base classifier\'s weights for it (default cut only); --no-head-from-base starts every class from --head-init.' }),
   rank: Type.Integer({ default: 4, minimum: 1, placeholder: '<r>', help: 'lora: rank of the update B·A.' }),
   loraAlpha: Nullable(Type.Number({ exclusiveMinimum: 0 }), { placeholder: '<a>',
     help: 'lora: the update is scaled by alpha/rank. Default: alpha = rank (scale 1).' }),

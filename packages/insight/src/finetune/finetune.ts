@@ -71,7 +71,7 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
   const base = await loadBaseModel(config.base, { inputShape, normalization: config.normalization === 'scale' ? { kind: 'scale' } : null });
   base.notices.forEach(say);
   const data = await prepareFinetuneData(config, base);
-  const ft = buildFinetuneModel(base.model, buildOptionsOf(config, data.classNames.length));
+  const ft = buildFinetuneModel(base.model, buildOptionsOf(config, data.classNames, base.metadata.classNames));
   const params = configureMethod(ft, config.method, config.baseLrFactor);
   const finalCounts = parameterCounts(ft.model, params);
   const unfreezing = config.unfreezeEvery > 0 ? new GradualUnfreezing(ft.blocks, params, config.unfreezeEvery, config.baseLrFactor) : null;
@@ -110,6 +110,7 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
     say(`  method ${config.method}: ${finalCounts.trainable.toLocaleString('en-US')} of ${finalCounts.total.toLocaleString('en-US')} parameters train (${pct(finalCounts.share)})` +
       `${unfreezing ? `; gradual unfreezing of ${ft.blocks.length} blocks every ${config.unfreezeEvery} epochs starts with ${startCounts.trainable.toLocaleString('en-US')} (${pct(startCounts.share)})` : ''}` +
       `${ft.promptSize > 0 ? `; a prompt of ${ft.promptSize.toLocaleString('en-US')} values on the input` : ''}`);
+    if (ft.fromBase.length > 0) say(`  head: ${ft.fromBase.join(', ')} start from the base's classifier (classes it already has), the others from ${config.headInit}`);
     say(`  data: ${data.train.count} training images, ${data.heldOutDescription}, ${data.classNames.length} classes (${data.classNames.join(', ')})`);
     recordRunData(run, data.record, say);
     say(`  ${config.optimizer} lr ${config.lr}${config.method === 'full' ? ` (base x ${config.baseLrFactor})` : ''}, ${config.schedule}` +

@@ -3,7 +3,12 @@
 // step, so the loss starts at ln(classes) whatever the size of the base's features (a Glorot head on seed-cnn's
 // unnormalised features started near 6 on two classes), the first updates are the head's own, and the base (under
 // full) gets no gradient until the head has learnt a direction. `glorot` is the previous, random initialisation.
+// A new class the base already has (same name) starts from the base classifier's weights for it instead, when the
+// head sits where the base's classifier sat: fine-tuning a cat/dog model from a base that knows cats and dogs
+// starts at what the base knows (its cat-vs-dog decision), not from nothing.
 import * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../backend';
 
 import type { HeadInit } from './method_names';
 
@@ -33,4 +38,21 @@ export function attachHead(features: SymbolicTensor, numClasses: number, init: H
   const dense = tfl.layers.dense({ units: numClasses, name: HEAD_NAME, kernelInitializer });
   layers.push(dense);
   return { logits: dense.apply(x) as SymbolicTensor, layers };
+}
+
+/**
+ * Copies the base classifier's kernel column and bias of base class `pairs[k][1]` into the head's column of new class
+ * `pairs[k][0]`, for every pair; other columns keep their initial values. Both layers are Dense over the same features.
+ */
+export function copyClassifierColumns(head: tfl.layers.Layer, classifier: tfl.layers.Layer, pairs: [number, number][]): void {
+  const [kernel, bias] = head.getWeights();
+  const [baseKernel, baseBias] = classifier.getWeights();
+  const columns = tf.tidy(() => {
+    const from = new Map(pairs);
+    const k = tf.unstack(kernel, 1).map((column, j) => (from.has(j) ? tf.gather(baseKernel, from.get(j)!, 1) : column));
+    const b = tf.unstack(bias).map((value, j) => (from.has(j) && baseBias !== undefined ? tf.gather(baseBias, from.get(j)!) : value));
+    return [tf.stack(k, 1), tf.stack(b)];
+  });
+  head.setWeights(columns); // assigns copies; getWeights() gave the variables' own tensors, which stay
+  tf.dispose(columns);
 }

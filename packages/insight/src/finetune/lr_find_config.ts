@@ -12,7 +12,7 @@ const F = FINETUNE_SCHEMA.properties;
 /** Every key of a range test: the model and data keys of fine-tuning, then the test's own. */
 export const LR_FIND_SCHEMA = Type.Object({
   base: F.base, data: F.data, dataset: F.dataset, classes: F.classes, perClass: F.perClass, validationCount: F.validationCount,
-  valData: F.valData, splitMethod: F.splitMethod, splitSeed: F.splitSeed, method: F.method, cutAt: F.cutAt, headInit: F.headInit,
+  valData: F.valData, splitMethod: F.splitMethod, splitSeed: F.splitSeed, method: F.method, cutAt: F.cutAt, headInit: F.headInit, headFromBase: F.headFromBase,
   rank: F.rank, loraAlpha: F.loraAlpha, loraTargets: F.loraTargets, adapterBottleneck: F.adapterBottleneck, adapterAfter: F.adapterAfter,
   promptWidth: F.promptWidth, baseLrFactor: F.baseLrFactor, inputShape: F.inputShape, normalization: F.normalization,
   batchSize: F.batchSize, optimizer: F.optimizer, weightDecay: F.weightDecay, augment: F.augment,

@@ -44,7 +44,7 @@ export async function finetuneLrFind(input: Partial<LrFindConfig> | Record<strin
   const base = await loadBaseModel(finetune.base, { inputShape, normalization: finetune.normalization === 'scale' ? { kind: 'scale' } : null });
   base.notices.forEach(say);
   const data = await prepareFinetuneData(finetune, base);
-  const ft = buildFinetuneModel(base.model, buildOptionsOf(finetune, data.classNames.length));
+  const ft = buildFinetuneModel(base.model, buildOptionsOf(finetune, data.classNames, base.metadata.classNames));
   const loader = new DataLoader(data.train, {
     batchSize: finetune.batchSize, shuffle: true, seed: finetune.seed, normalization: data.normalization, workers: finetune.workers ?? undefined,
     augment: augmentOf({ ...TRAIN_DEFAULTS, augment: finetune.augment }),

@@ -1,11 +1,12 @@
 // Fine-tuning defaults that work on small data (issue 18 item 2): the step budget follows the data size (at least
 // 500 updates and 3 epochs, at most 200 epochs), full trains the head alone first and then restarts the learning-rate
 // curve with a warmup for the whole model, the new head starts at zero (loss ln(classes) at the first step), and
-// the head-alone epochs leave the base bit for bit as it was (BatchNorm statistics too) while the head learns.
+// the head-alone epochs leave the base bit for bit as it was (BatchNorm statistics too) while the head learns; a new
+// class the base already has starts from the base classifier's weights, so its logit is the base's own.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
-import { initBackend } from '../../src/backend';
+import { initBackend, tf } from '../../src/backend';
 import { autoEpochs, planTraining } from '../../src/finetune/budget';
 import { buildFinetuneModel } from '../../src/finetune/build';
 import { resolveFinetuneConfig } from '../../src/finetune/config';
@@ -92,5 +93,35 @@ describe('head first, zero head', () => {
     assert.equal(params.filter((p) => isBase(p.variable.name)).every((p) => p.lrScale === 0.1), true);
     assert.match(notes.join('\n'), /head first: epoch 3 unfreezes the base \(\d+ weight tensors at lr x 0\.1\)/);
     ft.model.dispose();
+  });
+});
+
+describe('head from the base', () => {
+  it('a new class named like a base class starts from the base classifier (its logit is the base\'s); the others at zero', () => {
+    const base = tinyBase(8); // classes base0, base1, base2; classifier 'logits' on the 6 'features'
+    const ft = buildFinetuneModel(base, { numClasses: 2, method: 'head', classNames: ['base2', 'new'], baseClassNames: ['base0', 'base1', 'base2'] });
+    assert.deepEqual(ft.fromBase, ['base2']);
+    const x = tf.randomUniform([5, 8, 8, 3], 0, 1, 'float32', 4);
+    const [own, fine] = [base.predict(x) as tf.Tensor2D, ft.model.predict(x) as tf.Tensor2D];
+    const ownRows = own.arraySync();
+    const fineRows = fine.arraySync();
+    ownRows.forEach((row, i) => {
+      assert.ok(Math.abs(fineRows[i][0] - row[2]) < 1e-5, `row ${i}: the head's base2 logit is the base's`);
+      assert.equal(fineRows[i][1], 0, 'a class the base does not have starts at zero');
+    });
+    tf.dispose([x, own, fine]);
+    ft.model.dispose();
+  });
+
+  it('nothing is copied with another cut, without base names, or when turned off', () => {
+    const names = { numClasses: 2, method: 'head' as const, classNames: ['base0', 'base1'], baseClassNames: ['base0', 'base1', 'base2'] };
+    const cut = buildFinetuneModel(tinyBase(8), { ...names, cutAt: 'flatten' });
+    const unnamed = buildFinetuneModel(tinyBase(8), { ...names, classNames: ['0', '1'], baseClassNames: ['0', '1', '2'] });
+    const off = buildFinetuneModel(tinyBase(8), { ...names, headFromBase: false });
+    for (const ft of [cut, unnamed, off]) {
+      assert.deepEqual(ft.fromBase, []);
+      assert.ok(ft.model.getLayer('finetune_logits').getWeights().every((w) => w.dataSync().every((v) => v === 0)), 'a zero head');
+      ft.model.dispose();
+    }
   });
 });

@@ -71,7 +71,7 @@ after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 /** Fine-tunes a new head on the base as finetune() plans it for `options` (no run directory); held-out accuracy. */
 async function headAccuracy(options: Record<string, unknown>): Promise<{ accuracy: number; updates: number; firstLoss: number }> {
   const config = resolveFinetuneConfig({ base: 'in-memory', method: 'head', seed: 1, ...options });
-  const ft = buildFinetuneModel(base, buildOptionsOf(config, 2));
+  const ft = buildFinetuneModel(base, buildOptionsOf(config, NEW, []));
   const params = configureMethod(ft, config.method, config.baseLrFactor);
   const loader = new DataLoader(train, { batchSize: config.batchSize, seed: config.seed, workers: 0 });
   const plan = planTraining(config, loader.batchesPerEpoch);
