@@ -66,6 +66,8 @@ export interface FinetuneModel {
   promptSize: number;
   /** New classes whose head weights start from the base's classifier (headFromBase). */
   fromBase: string[];
+  /** Every new class comes from the base: the head is the base's classifier (restricted), pretrained weights. */
+  headPretrained: boolean;
   /** LoRA wrappers, by the name of the layer they wrap. */
   lora: Map<string, LoraLayer>;
 }
@@ -133,7 +135,7 @@ export function buildFinetuneModel(base: tfl.LayersModel, options: BuildOptions)
   const addedLayers = model.layers.filter((l) => !baseLayerSet.has(l) && !headSet.has(l) && !fixedSet.has(l) && l.getClassName() !== 'InputLayer');
   return {
     model, original, cutAt, blocks, baseLayers, headLayers: head.layers, addedLayers, fixedLayers: prompt?.fixed ?? [], promptSize: prompt?.size ?? 0,
-    fromBase, lora,
+    fromBase, headPretrained: fromBase.length === options.numClasses, lora,
   };
 }
 

@@ -110,7 +110,10 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
     say(`  method ${config.method}: ${finalCounts.trainable.toLocaleString('en-US')} of ${finalCounts.total.toLocaleString('en-US')} parameters train (${pct(finalCounts.share)})` +
       `${unfreezing ? `; gradual unfreezing of ${ft.blocks.length} blocks every ${config.unfreezeEvery} epochs starts with ${startCounts.trainable.toLocaleString('en-US')} (${pct(startCounts.share)})` : ''}` +
       `${ft.promptSize > 0 ? `; a prompt of ${ft.promptSize.toLocaleString('en-US')} values on the input` : ''}`);
-    if (ft.fromBase.length > 0) say(`  head: ${ft.fromBase.join(', ')} start from the base's classifier (classes it already has), the others from ${config.headInit}`);
+    if (ft.fromBase.length > 0) {
+      say(`  head: ${ft.fromBase.join(', ')} start from the base's classifier (classes it already has)` +
+        `${ft.headPretrained ? `, so the head trains as pretrained weights, at lr x ${config.baseLrFactor}` : `, the others from ${config.headInit}`}`);
+    }
     say(`  data: ${data.train.count} training images, ${data.heldOutDescription}, ${data.classNames.length} classes (${data.classNames.join(', ')})`);
     recordRunData(run, data.record, say);
     say(`  ${config.optimizer} lr ${config.lr}${config.method === 'full' ? ` (base x ${config.baseLrFactor})` : ''}, ${config.schedule}` +

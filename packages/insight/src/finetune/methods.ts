@@ -1,5 +1,6 @@
 // The fine-tuning methods as trainable sets. Each starts from the whole base frozen (trainable = false, BatchNorm
-// in inference mode) and thaws what it trains; the new head always trains:
+// in inference mode) and thaws what it trains; the new head always trains, at lr, or at lr × baseLrFactor when it is
+// the base's own classifier (every new class is a base class, build.ts): pretrained weights train at the base's rate.
 //   full      every base layer trains, at lr × baseLrFactor (discriminative learning rates); optional gradual
 //             unfreezing (see gradual_unfreezing.ts)
 //   head      linear probe: only the head
@@ -18,8 +19,8 @@ import type { FinetuneMethod } from './method_names';
 
 /**
  * Sets every layer's trainability for `method` and returns the optimizer's params (model.trainableWeights in
- * order) with their learning-rate scales: base params × baseLrFactor under `full`, the prompt strips' kernels × 0
- * (they only ever see zeros), everything else × 1.
+ * order) with their learning-rate scales: base params × baseLrFactor under `full`, a head taken whole from the
+ * base's classifier × baseLrFactor, the prompt strips' kernels × 0 (they only ever see zeros), everything else × 1.
  */
 export function configureMethod(ft: FinetuneModel, method: FinetuneMethod, baseLrFactor: number): Param[] {
   for (const layer of [...ft.baseLayers, ...ft.fixedLayers]) setFrozen(layer, true);
@@ -35,10 +36,12 @@ export function configureMethod(ft: FinetuneModel, method: FinetuneMethod, baseL
     for (const layer of norms) setFrozen(layer, false);
   }
   const baseVariables = variablesOf(ft.baseLayers);
+  const pretrainedHead = ft.headPretrained ? variablesOf(ft.headLayers) : new Set<tf.Variable>();
   const promptKernels = new Set(method === 'prompt' ? ft.addedLayers.flatMap((l) => l.weights.filter((w) => w.originalName.endsWith('kernel')).map((w) => w.read() as tf.Variable)) : []);
   return ft.model.trainableWeights.map((w) => {
     const variable = w.read() as tf.Variable;
-    const lrScale = promptKernels.has(variable) ? 0 : method === 'full' && baseVariables.has(variable) ? baseLrFactor : 1;
+    const pretrained = (method === 'full' && baseVariables.has(variable)) || pretrainedHead.has(variable);
+    const lrScale = promptKernels.has(variable) ? 0 : pretrained ? baseLrFactor : 1;
     return { variable, decay: decaysByDefault(variable), lrScale };
   });
 }

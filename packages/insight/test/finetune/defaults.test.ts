@@ -113,6 +113,17 @@ describe('head from the base', () => {
     ft.model.dispose();
   });
 
+  it('a head taken whole from the base trains as pretrained weights (lr x baseLrFactor); a head with a new class at lr', () => {
+    const names = { numClasses: 2, method: 'head' as const, baseClassNames: ['base0', 'base1', 'base2'] };
+    const whole = buildFinetuneModel(tinyBase(8), { ...names, classNames: ['base2', 'base0'] });
+    const mixed = buildFinetuneModel(tinyBase(8), { ...names, classNames: ['base2', 'new'] });
+    assert.deepEqual([whole.headPretrained, mixed.headPretrained], [true, false]);
+    assert.deepEqual(configureMethod(whole, 'head', 0.1).map((p) => [p.variable.name.replace(/_\d+$/, ''), p.lrScale]), [['finetune_logits/kernel', 0.1], ['finetune_logits/bias', 0.1]]);
+    assert.deepEqual(configureMethod(mixed, 'head', 0.1).map((p) => p.lrScale), [1, 1]);
+    whole.model.dispose();
+    mixed.model.dispose();
+  });
+
   it('nothing is copied with another cut, without base names, or when turned off', () => {
     const names = { numClasses: 2, method: 'head' as const, classNames: ['base0', 'base1'], baseClassNames: ['base0', 'base1', 'base2'] };
     const cut = buildFinetuneModel(tinyBase(8), { ...names, cutAt: 'flatten' });
