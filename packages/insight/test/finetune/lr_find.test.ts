@@ -1,8 +1,9 @@
 // The learning-rate range test: an exponential ramp from startLr to endLr, the bias-corrected moving average of
 // the batch losses, a stop once it passes 4x its minimum, the suggestion minimum/10 and the steepest descent, every
 // weight put back afterwards; `insight lr-find` writes lr_find.json and the plot (a PNG whose red line stands at the
-// suggestion) and rejects a backwards range before loading tfjs.
+// suggestion) and rejects a backwards range before loading tfjs (its --help loads nothing heavy either).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,10 +14,12 @@ import sharp from 'sharp';
 import { initBackend } from '../../src/backend';
 import { buildFinetuneModel } from '../../src/finetune/build';
 import { lrFind, suggest } from '../../src/finetune/lr_find';
+import { LR_FIND_SCHEMA } from '../../src/finetune/lr_find_config';
 import { COLORS } from '../../src/finetune/lr_find_plot';
 import { configureMethod } from '../../src/finetune/methods';
+import { fieldsOf } from '../../src/run/config_schema';
 import { saveModel } from '../../src/run/model_io';
-import { runMain } from '../cli/io';
+import { BIN, NODE_FLAGS, runMain } from '../cli/io';
 import { tinyDataset } from '../train/tiny';
 import { JPG_MINI } from '../shared_data';
 import { sameBits, tinyBase, tinyLoader, weightMap } from './tiny_base';
@@ -115,11 +118,25 @@ describe('insight lr-find', () => {
     assert.equal(stderr, 'Error INSIGHT_E_CONFIG: The learning-rate range must satisfy startLr < endLr. Received: startLr=1, endLr=0.1. Pass e.g. --start-lr 1e-7 --end-lr 10.\n');
   });
 
-  it('--help lists the fine-tuning flags it shares and its own', async () => {
+  it('--help shows every flag of its config (the fine-tuning flags it shares and its own), with examples', async () => {
     const { status, stdout } = await runMain(['lr-find', '--help']);
     assert.equal(status, 0);
-    for (const flag of ['--base <model dir>', '--method <method>', '--base-lr-factor <f>', '--start-lr <rate>', '--end-lr <rate>', '--steps <n>', '--out <dir>', 'Example']) {
-      assert.ok(stdout.includes(flag), flag);
+    assert.match(stdout, /^Usage: insight lr-find /);
+    for (const field of fieldsOf(LR_FIND_SCHEMA)) assert.ok(stdout.includes(`${field.flag}${field.kind === 'bool' ? '' : ' <'}`), field.flag);
+    const flat = stdout.replace(/\s+/g, ' ');
+    for (const text of ['--config <file>', '(default: 1e-7)', '(default: 100)', '(default: lr-find)', 'Example']) assert.ok(flat.includes(text), text);
+  });
+
+  it('--help and a config error load no tfjs, backend or sharp (commands import their workflow in the action)', () => {
+    for (const argv of [['lr-find', '--help'], ['lr-find', '--base', 'x', '--steps', '1']]) {
+      const file = path.join(tmp, 'modules.json');
+      const child = spawnSync(process.execPath, [...NODE_FLAGS, '--require', path.join(__dirname, '..', 'cli', 'loaded_modules.cjs'), BIN, ...argv], {
+        encoding: 'utf8', timeout: 60_000, env: { ...process.env, LOADED_MODULES_FILE: file },
+      });
+      assert.equal(child.status, argv.includes('--help') ? 0 : 2, child.stderr);
+      const modules = JSON.parse(fs.readFileSync(file, 'utf8')) as string[];
+      assert.ok(modules.length > 50, 'the preload listed the modules');
+      assert.deepEqual(modules.filter((m) => /node_modules\/@tensorflow\/|tfjs-backend-torch\/|\.node$|node_modules\/sharp\/|insight\/src\/backend\.ts$/.test(m)), [], argv.join(' '));
     }
   });
 });
