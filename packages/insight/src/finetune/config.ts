@@ -52,7 +52,7 @@ export const FINETUNE_SCHEMA = Type.Object({
   promptWidth: Nullable(Type.Integer({ minimum: 1 }), { placeholder: '<px>',
     help: 'prompt: frame width of the padding prompt in pixels; at least half the shorter side = a prompt over the whole image. Default: an eighth of the shorter side (4 on 32x32).' }),
   baseLrFactor: Type.Number({ default: 0.1, exclusiveMinimum: 0, maximum: 1, placeholder: '<f>',
-    help: 'Pretrained weights train at lr x <f>, new ones at lr (discriminative learning rates): the base under full, and a head taken whole from the base\'s classifier.' }),
+    help: 'full, head-from-base: pretrained weights train at lr x <f>, new ones at lr (discriminative learning rates): the base under full, and a head taken whole from the base\'s classifier.' }),
   unfreezeEvery: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>',
     help: 'full: gradual unfreezing; the base starts frozen and one more block thaws from the top every <n> epochs (0 = off).' }),
   headEpochs: Nullable(Type.Integer({ minimum: 0 }), { placeholder: '<n>',

@@ -56,7 +56,7 @@ export const APPLIES_WHEN: Readonly<Record<RunKind, Readonly<Record<string, Cond
     adapterBottleneck: method('adapter'),
     adapterAfter: method('adapter'),
     promptWidth: method('prompt'),
-    baseLrFactor: method('full'),
+    baseLrFactor: (p) => p.method === 'full' || p.headFromBase === true,
     unfreezeEvery: method('full'),
     headEpochs: method('full'),
     l2sp: method('full', 'bn+head'),

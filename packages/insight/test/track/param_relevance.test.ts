@@ -11,7 +11,7 @@ import { APPLIES_WHEN, NOT_HYPERPARAMETERS, appliesTo, differingParams, hyperpar
 import { TRAIN_SCHEMA, resolveTrainConfig } from '../../src/train/config';
 
 /** Help texts that say the key belongs to one setting, e.g. 'lora: rank of the update B·A.' */
-const CONDITIONAL_HELP = /^(resnet|crop augmentation|cutout augmentation|adam\/adamw|sgd|cosine|step|reduce-on-plateau|lora|adapter|prompt|full|full, bn\+head):/i;
+const CONDITIONAL_HELP = /^(resnet|crop augmentation|cutout augmentation|adam\/adamw|sgd|cosine|step|reduce-on-plateau|lora|adapter|prompt|full|full, bn\+head|full, head-from-base):/i;
 const SCHEMAS = { train: TRAIN_SCHEMA, finetune: FINETUNE_SCHEMA };
 
 const train = (config: Record<string, unknown> = {}): ComparedRun => ({ kind: 'train', params: flattenConfig(resolveTrainConfig(config) as Record<string, unknown>) });
@@ -44,8 +44,10 @@ describe('hyperparameter relevance', () => {
     assert.equal(appliesTo(finetune({ method: 'lora' }), 'rank'), true);
     assert.equal(appliesTo(finetune({ method: 'full' }), 'rank'), false);
     assert.equal(appliesTo(finetune({ method: 'bn+head' }), 'l2sp'), true);
+    assert.equal(appliesTo(finetune({ method: 'head', headFromBase: false }), 'baseLrFactor'), false);
+    assert.equal(appliesTo(finetune({ method: 'head', headFromBase: true }), 'baseLrFactor'), true, 'a head taken from the base trains at lr x baseLrFactor');
     assert.equal(appliesTo(train(), 'runsDir'), false, 'where a run ran is no hyperparameter');
-    assert.ok(!hyperparametersOf(finetune({ method: 'head' })).some((key) => ['rank', 'adapterBottleneck', 'baseLrFactor', 'backend', 'name'].includes(key)));
+    assert.ok(!hyperparametersOf(finetune({ method: 'head', headFromBase: false })).some((key) => ['rank', 'adapterBottleneck', 'baseLrFactor', 'backend', 'name'].includes(key)));
   });
 
   it('mixed train and fine-tune runs differ only in what they share or vary within a kind', () => {
