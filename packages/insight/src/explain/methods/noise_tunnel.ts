@@ -24,6 +24,10 @@ async function noisyGradientSums(model: Parameters<AttributionMethod>[0], x: tf.
   const { samples } = options;
   // σ per image [n, 1, 1, 1]
   const sigma = tf.tidy(() => tf.mul(tf.sub(tf.max(x, [1, 2, 3], true), tf.min(x, [1, 2, 3], true)), options.noiseLevel));
+  // The samples' N(0, 1) fields [samples, H, W, C], drawn once (tf.randomNormal draws in JS: per row it would cost more
+  // than the row's forward and backward pass), gathered per row.
+  const fields = tf.tidy(() => tf.concat(Array.from({ length: samples },
+    (_, s) => tf.randomNormal([1, height, width, channels], 0, 1, 'float32', opSeed(options.seed, 'smoothgrad', s)))));
   let sum = tf.zerosLike(x) as tf.Tensor4D;
   let sumOfSquares = tf.zerosLike(x) as tf.Tensor4D;
   try {
@@ -31,7 +35,7 @@ async function noisyGradientSums(model: Parameters<AttributionMethod>[0], x: tf.
       const rows = Array.from({ length: end - start }, (_, j) => start + j);
       const [nextSum, nextSquares] = tf.tidy(() => {
         const images = tf.tensor1d(rows.map((r) => Math.floor(r / samples)), 'int32');
-        const noise = tf.concat(rows.map((r) => tf.randomNormal([1, height, width, channels], 0, 1, 'float32', opSeed(options.seed, 'smoothgrad', r % samples))));
+        const noise = tf.gather(fields, tf.tensor1d(rows.map((r) => r % samples), 'int32'));
         const noisy = tf.add(tf.gather(x, images), tf.mul(noise, tf.gather(sigma, images))) as tf.Tensor4D;
         const gradients = targetGradients(model, noisy, tf.gather(tf.tensor1d(targets, 'int32'), images));
         return [tf.add(sum, sumByImage(gradients, images, n)), tf.add(sumOfSquares, sumByImage(tf.square(gradients), images, n))] as tf.Tensor4D[];
@@ -44,7 +48,7 @@ async function noisyGradientSums(model: Parameters<AttributionMethod>[0], x: tf.
     tf.dispose([sum, sumOfSquares]);
     throw error;
   } finally {
-    sigma.dispose();
+    tf.dispose([sigma, fields]);
   }
 }
 

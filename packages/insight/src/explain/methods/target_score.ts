@@ -4,6 +4,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
+import { withUnfusedLinearLayers } from '../../models/input_gradients';
 
 /**
  * scores [rows]: model(x)[r, targets[r]] for x [rows, H, W, C] and targets int32 [rows]. The model runs in
@@ -20,7 +21,8 @@ export function targetScores(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf
  * so the gradient of the summed scores is each row's own gradient.
  */
 export function targetGradients(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf.Tensor1D): tf.Tensor4D {
-  return tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(targetScores(model, input as tf.Tensor4D, targets)))(x) as tf.Tensor4D);
+  return withUnfusedLinearLayers(model, () =>
+    tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(targetScores(model, input as tf.Tensor4D, targets)))(x) as tf.Tensor4D));
 }
 
 /** Scores of every row of x [rows, H, W, C] in passes of at most `size` rows → Float32Array [rows]. */
