@@ -60,6 +60,12 @@ export interface Attribution {
   convergenceDelta?: Float32Array;
   /** Grad-CAM / Grad-CAM++: the layer used. */
   layer?: string;
+  /**
+   * [h, w] of the grid the map was computed on before it was upsampled to the input (Grad-CAM: the layer's feature
+   * map, e.g. [4, 4] for seed-cnn's conv3); absent when the map is per pixel. The faithfulness checks compare such a
+   * map with random maps on the same grid, so that smoothness alone is not counted as evidence.
+   */
+  grid?: [number, number];
 }
 
 /**

@@ -15,7 +15,7 @@ import { blurSigma, gaussianBlur } from '../../src/explain/baselines';
 import { METHOD_DEFAULTS } from '../../src/explain/defaults';
 import {
   betweenImages, cascadeUnits, cloneModel, deletionInsertion, evaluateFaithfulness, formatFaithfulness, modelRandomisation, passDepthOf,
-  pixelRanks, trapezoid, type FaithfulnessSettings, type NamedMethod,
+  pixelRanks, sanityLimitOf, trapezoid, type FaithfulnessSettings, type NamedMethod,
 } from '../../src/explain/faithfulness';
 import { gradCam } from '../../src/explain/methods/grad_cam';
 import { integratedGradients } from '../../src/explain/methods/integrated_gradients';
@@ -158,6 +158,8 @@ describe('deletion and insertion curves', () => {
     assert.equal(exact.deletionWins, 1);
     assert.equal(backwards.deletionWins, 0);
     assert.equal(exact.randomDeletionAuc, report.random.deletionAuc);
+    assert.deepEqual(exact.randomGrid, [SIZE, SIZE], 'a per-pixel map is compared with per-pixel random maps');
+    assert.deepEqual(report.randomOnGrids, {});
     tf.dispose(x);
   });
 
@@ -261,6 +263,14 @@ describe('model randomisation', () => {
     tf.dispose(x);
   });
 
+  it('the pass limit: f + threshold·(1 − f), the floor f taken as 0 when negative or unknown', () => {
+    assert.equal(sanityLimitOf(0.5, 0), 0.5);
+    assert.ok(Math.abs(sanityLimitOf(0.5, 0.7) - 0.85) < 1e-12);
+    assert.equal(sanityLimitOf(0.5, -0.2), 0.5);
+    assert.equal(sanityLimitOf(0.3, NaN), 0.3);
+    assert.equal(sanityLimitOf(0.5, 1), 1, 'maps alike for every image pass only if randomisation changes them');
+  });
+
   it('between images: mean ρ of each image\'s map against the next one\'s, cyclically', () => {
     const maps = Float32Array.of(1, 2, 3, 4, /* same ranking */ 10, 20, 30, 40, /* reversed */ 4, 3, 2, 1);
     // (0, 1) → 1, (1, 2) → −1, (2, 0) → −1.
@@ -300,7 +310,8 @@ describe('evaluateFaithfulness', () => {
     assert.deepEqual(report.rows.map((r) => r.method), ['saliency', 'gradcam', 'ig']);
     for (const row of report.rows) {
       assert.deepEqual(row.sanitySpearman.map((d) => d.layers), [['logits'], ['dense1'], ['conv3']]);
-      assert.equal(row.sanityPassed, row.sanitySpearman[2].mean < 0.5);
+      assert.equal(row.sanityLimit, sanityLimitOf(0.5, row.sanityFloor));
+      assert.equal(row.sanityPassed, row.sanitySpearman[2].mean < row.sanityLimit);
       for (const value of [row.deletionAuc, row.insertionAuc, row.sanityFloor, row.seconds]) assert.ok(Number.isFinite(value) && value >= 0);
       assert.ok(row.deletionAuc <= 1 && row.insertionAuc <= 1);
     }
@@ -308,6 +319,13 @@ describe('evaluateFaithfulness', () => {
     // the last two rows and columns reach only what pool2 drops: gradient 0): maps of unrelated noise images correlate
     // (measured 0.74).
     assert.ok(report.rows[0].sanityFloor > 0.6, `${report.rows[0].sanityFloor}`);
+    assert.ok(report.rows[0].sanityLimit > 0.8, 'the pass limit rises with the floor');
+    // Grad-CAM's map is conv3's 2x2 grid upsampled: it is compared with random maps drawn on 2x2 and upsampled alike.
+    assert.deepEqual(report.rows.map((r) => r.randomGrid), [[24, 24], [2, 2], [24, 24]]);
+    assert.deepEqual(Object.keys(report.randomOnGrids), ['2x2']);
+    assert.equal(report.rows[1].randomDeletionAuc, report.randomOnGrids['2x2'].deletionAuc);
+    assert.equal(report.rows[0].randomDeletionAuc, report.random.deletionAuc);
+    assert.notEqual(report.randomOnGrids['2x2'].deletionAuc, report.random.deletionAuc);
     assert.equal(report.rows[0].completeness, undefined);
     assert.equal(report.rows[1].completeness, undefined);
     assert.ok(Number.isFinite(report.rows[2].completeness!.max));
@@ -318,14 +336,18 @@ describe('evaluateFaithfulness', () => {
 
     const text = formatFaithfulness(report);
     const lines = text.split('\n');
-    assert.equal(lines[0], 'Faithfulness on 2 images (curves of 5 points, seed 2). wins = share of images whose deletion AUC beats the random map\'s.');
+    assert.equal(lines[0], 'Faithfulness on 2 images (curves of 5 points, seed 2). wins = share of images whose deletion AUC beats the random map\'s, ' +
+      'on the grid the method\'s map was computed on (random HxW: drawn on that grid and upsampled).');
     assert.match(lines[1], /^method\s+deletion AUC ↓\s+insertion AUC ↑\s+wins\s+sanity ρ@3\s+sanity\s+completeness mean\/max\s+seconds$/);
     assert.match(lines[3], /^saliency\s+0\.\d{3}\s+0\.\d{3}\s+(0\.00|0\.50|1\.00)\s+-?\d\.\d\d±\d\.\d\d\s+(pass|FAIL)\s+-\s+\d+\.\d$/);
     assert.match(lines[4], /^gradcam\s+0\.\d{3}\s+0\.\d{3}\s+\S+\s+\S+\s+(pass|FAIL)\s+-\s+\d+\.\d$/);
     assert.match(lines[5], /^ig\s+0\.\d{3}\s+0\.\d{3}\s+\S+\s+\S+\s+(pass|FAIL)\s+\d\.\d{3}\/\d\.\d{3}\s+\d+\.\d$/);
     assert.match(lines[6], /^random\s+0\.\d{3}\s+0\.\d{3}\s+-\s+-\s+-\s+-\s+-$/);
-    assert.match(lines[9], /^method\s+ρ@1\s+ρ@2\s+ρ@3\s+between images$/);
-    assert.equal(lines.length, 15);
+    assert.match(lines[7], /^random 2x2\s+0\.\d{3}\s+0\.\d{3}\s+-\s+-\s+-\s+-\s+-$/);
+    assert.match(lines[9], /^Sanity check .* pass = mean ρ at depth 3 below f \+ 0\.5·\(1 − f\), f taken as 0 when negative\.$/);
+    assert.match(lines[10], /^method\s+ρ@1\s+ρ@2\s+ρ@3\s+between images\s+pass below$/);
+    assert.match(lines[12], /^saliency(\s+-?\d\.\d\d±\d\.\d\d){3}\s+0\.\d\d\s+0\.\d\d$/);
+    assert.equal(lines.length, 16);
     assert.equal(lines[lines.length - 1], 'Re-initialised at depth 1: logits; 2: dense1; 3: conv3.');
     tf.dispose(x);
   });
@@ -339,7 +361,7 @@ describe('evaluateFaithfulness', () => {
       ['fractional images', { images: 1.5 }, {}, /^images must be an integer .* Received: images=1\.5/],
       ['steps 1', { steps: 1 }, {}, /^steps \(points on each deletion\/insertion curve\) must be an integer >= 2\. Received: steps=1\./],
       ['a negative seed', { seed: -1 }, {}, /^seed must be an integer >= 0\. Received: seed=-1\./],
-      ['a threshold above 1', { sanityThreshold: 2 }, {}, /^sanityThreshold must be a correlation in \(-1, 1\]\. Received: sanityThreshold=2\./],
+      ['a threshold above 1', { sanityThreshold: 2 }, {}, /^sanityThreshold must be a share of the ranking in \(-1, 1\]\. Received: sanityThreshold=2\./],
       ['too deep a cascade', { sanityDepths: 2 }, {}, /^sanityDepths must be an integer from the pass depth .* Received: sanityDepths=2, passDepth=1, units=1\./],
       ['a target per image missing', {}, { targets: Int32Array.of(0) }, /^targets must hold one class per image of x\. Received: targets\.length=1, images=2\./],
       ['a target out of range', {}, { targets: Int32Array.of(0, 2) }, /^Every target must be a class index of the model\. Received: index=1, target=2, classes=2\. Pass class indices from 0 to 1\./],

@@ -7,17 +7,21 @@ import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import type { MethodOptions } from '../attribution';
 import { blurSigma, gaussianBlur, igBaseline } from '../baselines';
+import { upsampleCam } from '../methods/grad_cam';
 import { completenessErrors, summarizeCompleteness } from './completeness';
 import { deletionInsertion, type CurveSettings, type Curves } from './deletion_insertion';
 import { betweenImages, cascadeUnits, modelRandomisation, passDepthOf, type NamedMethod, type SanityDepth } from './randomisation';
 
 /**
- * The pass threshold of the sanity check: mean ρ at the pass depth below 0.5. ρ = 1 means the randomised model
- * ranks the pixels exactly as the trained one, 0 that the rankings are unrelated; 0.5 sits halfway. It is not 0
- * because |map|s share structure that no weight decides: the image's own (edges, the object's outline) and the
- * architecture's (see `betweenImages`), so a method that does follow the weights keeps some correlation, while
- * methods that mostly reflect the input keep most of it (Adebayo et al. 2018, figures 2 and 4). Each row also
- * reports that architecture floor, to read ρ against.
+ * The pass threshold of the sanity check: mean ρ at the pass depth below 0.5 where maps of different images share no
+ * ranking. ρ = 1 means the randomised model ranks the pixels exactly as the trained one, 0 that the rankings are
+ * unrelated; 0.5 sits halfway. |map|s also share structure that no weight decides, the architecture's (see
+ * `betweenImages`: with valid convolutions and pooling every saliency map has the same border pattern, ρ ≈ 0.7
+ * between unrelated images), and a randomised model keeps it too. So the threshold applies to the ranking above that
+ * floor f (the mean ρ between maps of different images, taken as 0 when negative): pass when
+ * (ρ − f) / (1 − f) < 0.5, i.e. ρ < f + 0.5·(1 − f) — less than half of what ties a map to its own image beyond what
+ * any image's map shares survives. With f = 0 this is ρ < 0.5. Methods that mostly reflect the input keep most of
+ * it (Adebayo et al. 2018, figures 2 and 4).
  */
 export const SANITY_THRESHOLD = 0.5;
 /** Points on the deletion and insertion curves by default (fractions 0, 1/24, ..., 1). */
@@ -30,7 +34,7 @@ export interface FaithfulnessSettings {
   steps?: number;
   /** Seed of the random maps and of the re-initialised weights (default 0). */
   seed?: number;
-  /** Sanity check: passes when mean ρ at the pass depth is below this (default SANITY_THRESHOLD). */
+  /** Sanity check: the share of the ranking above the between-images floor that may survive (default SANITY_THRESHOLD; see there). */
   sanityThreshold?: number;
   /** Sanity check: how many units of the cascade to report, from the pass depth to all (default the pass depth). */
   sanityDepths?: number;
@@ -43,15 +47,22 @@ export interface FaithfulnessRow {
   deletionAuc: number;
   /** Area under the insertion curve: higher = more faithful. */
   insertionAuc: number;
-  /** The same areas for seeded random maps of the same images (equal in every row). */
+  /**
+   * The same areas for seeded random maps of the same images on the method's grid (`Attribution.grid`, upsampled as
+   * the method upsamples; per pixel for most methods): a coarse map is compared with a random map as coarse.
+   */
   randomDeletionAuc: number;
   randomInsertionAuc: number;
-  /** Fraction of the images whose deletion AUC is below the random map's. */
+  /** [h, w] of that random map's grid (the input's size for per-pixel maps). */
+  randomGrid: [number, number];
+  /** Fraction of the images whose deletion AUC is below that random map's. */
   deletionWins: number;
   /** The cascade, one entry per depth. */
   sanitySpearman: SanityDepth[];
-  /** Mean ρ at the pass depth < the threshold. */
+  /** Mean ρ at the pass depth < sanityLimit. */
   sanityPassed: boolean;
+  /** The ρ below which the check passes: f + threshold·(1 − f), f = max(0, sanityFloor) (f = 0 for one image). */
+  sanityLimit: number;
   /** Mean ρ between the method's maps of different images on the trained model (NaN for one image): the floor. */
   sanityFloor: number;
   /** Relative completeness error (methods reporting a convergence delta, i.e. IG): |Σ attributions − (f(x) − f(baseline))| / |f(x) − f(baseline)|. */
@@ -65,8 +76,10 @@ export interface FaithfulnessReport {
   steps: number;
   seed: number;
   sanity: { threshold: number; passDepth: number };
-  /** The random-map baseline row. */
+  /** The per-pixel random-map baseline. */
   random: { deletionAuc: number; insertionAuc: number };
+  /** Random maps on coarser grids that some method's map was computed on (Grad-CAM's layer), keyed 'hxw', e.g. '4x4'. */
+  randomOnGrids: Record<string, { grid: [number, number]; deletionAuc: number; insertionAuc: number }>;
   rows: FaithfulnessRow[];
 }
 
@@ -95,10 +108,20 @@ export async function evaluateFaithfulness(
   });
   try {
     const curvesOf = (maps: tf.Tensor3D): Promise<Curves> => deletionInsertion(model, xs, blurred, maps, t, curveSettings);
-    const randomMaps = tf.randomUniform([n, x.shape[1], x.shape[2]], 0, 1, 'float32', checked.seed) as tf.Tensor3D;
-    const random = await curvesOf(randomMaps).finally(() => randomMaps.dispose());
+    const [height, width] = [x.shape[1], x.shape[2]];
+    // Random maps per grid (the pixel grid first), each seeded alike: one set of curves per grid a method used.
+    const randomCurves = new Map<string, { grid: [number, number]; curves: Curves }>();
+    const randomOn = async (grid: [number, number]) => {
+      const key = `${grid[0]}x${grid[1]}`;
+      if (!randomCurves.has(key)) {
+        const maps = randomMaps(n, grid, height, width, checked.seed);
+        randomCurves.set(key, { grid, curves: await curvesOf(maps).finally(() => maps.dispose()) });
+      }
+      return randomCurves.get(key)!;
+    };
+    const pixel = await randomOn([height, width]);
 
-    const measured: { curves: Curves; original: Float32Array; completeness?: Float32Array; seconds: number }[] = [];
+    const measured: { curves: Curves; original: Float32Array; grid: [number, number]; completeness?: Float32Array; seconds: number }[] = [];
     for (const entry of methods) {
       const started = performance.now();
       const attribution = await entry.method(model, xs, t, options);
@@ -114,42 +137,69 @@ export async function evaluateFaithfulness(
           completeness = await completenessErrors(model, xs, baseline, attribution.attributions, t, options.internalBatchSize)
             .finally(() => baseline.dispose());
         }
-        measured.push({ curves, original, completeness, seconds });
+        measured.push({ curves, original, grid: attribution.grid ?? [height, width], completeness, seconds });
       } finally {
         tf.dispose([attribution.map, attribution.attributions]);
       }
     }
+    for (const { grid } of measured) await randomOn(grid);
 
     const sanity = await modelRandomisation(model, xs, t, methods, measured.map((m) => m.original), options,
       { depths: checked.sanityDepths, seed: checked.seed });
-    const randomDeletionAuc = mean(random.deletion);
-    const randomInsertionAuc = mean(random.insertion);
     const rows = methods.map(({ name }, m): FaithfulnessRow => {
-      const { curves, original, completeness, seconds } = measured[m];
+      const { curves, original, grid, completeness, seconds } = measured[m];
+      const random = (randomCurves.get(`${grid[0]}x${grid[1]}`) ?? pixel).curves;
       const atPass = sanity[m][passDepth - 1];
+      const sanityFloor = betweenImages(original, n, height * width);
+      const sanityLimit = sanityLimitOf(checked.sanityThreshold, sanityFloor);
       return {
         method: name,
         deletionAuc: mean(curves.deletion),
         insertionAuc: mean(curves.insertion),
-        randomDeletionAuc,
-        randomInsertionAuc,
+        randomDeletionAuc: mean(random.deletion),
+        randomInsertionAuc: mean(random.insertion),
+        randomGrid: grid,
         deletionWins: curves.deletion.filter((auc, i) => auc < random.deletion[i]).length / n,
         sanitySpearman: sanity[m],
-        sanityPassed: atPass.mean < checked.sanityThreshold,
-        sanityFloor: betweenImages(original, n, x.shape[1] * x.shape[2]),
+        sanityPassed: atPass.mean < sanityLimit,
+        sanityLimit,
+        sanityFloor,
         ...(completeness === undefined ? {} : { completeness: summarizeCompleteness(completeness) }),
         seconds,
       };
     });
+    const randomOnGrids = Object.fromEntries([...randomCurves].filter(([, r]) => r !== pixel)
+      .map(([key, r]) => [key, { grid: r.grid, deletionAuc: mean(r.curves.deletion), insertionAuc: mean(r.curves.insertion) }]));
     return {
       images: n, steps: checked.steps, seed: checked.seed,
       sanity: { threshold: checked.sanityThreshold, passDepth },
-      random: { deletionAuc: randomDeletionAuc, insertionAuc: randomInsertionAuc },
+      random: { deletionAuc: mean(pixel.curves.deletion), insertionAuc: mean(pixel.curves.insertion) },
+      randomOnGrids,
       rows,
     };
   } finally {
     tf.dispose([xs, blurred]);
   }
+}
+
+/**
+ * The ρ below which the sanity check passes: floor + threshold·(1 − floor), the floor taken as 0 when negative or
+ * unknown (one image). Example: threshold 0.5, floor 0.7 → 0.85; floor −0.1 → 0.5.
+ */
+export function sanityLimitOf(threshold: number, floor: number): number {
+  const f = Number.isNaN(floor) ? 0 : Math.max(0, floor);
+  return f + threshold * (1 - f);
+}
+
+/**
+ * n seeded uniform random maps [n, height, width] on a [h, w] grid: per pixel when the grid is the input's size, else
+ * drawn on the grid and upsampled as Grad-CAM upsamples (bilinear, half-pixel centres).
+ */
+function randomMaps(n: number, grid: [number, number], height: number, width: number, seed: number): tf.Tensor3D {
+  return tf.tidy(() => {
+    const values = tf.randomUniform([n, grid[0], grid[1]], 0, 1, 'float32', seed) as tf.Tensor3D;
+    return grid[0] === height && grid[1] === width ? values : upsampleCam(values, height, width);
+  });
 }
 
 function mean(values: Float32Array): number {
@@ -196,7 +246,7 @@ function checkSettings(
   }
   const sanityThreshold = settings.sanityThreshold ?? SANITY_THRESHOLD;
   if (!(sanityThreshold > -1 && sanityThreshold <= 1)) {
-    throw ruleError('INSIGHT_E_CONFIG', 'sanityThreshold must be a correlation in (-1, 1].', { sanityThreshold },
+    throw ruleError('INSIGHT_E_CONFIG', 'sanityThreshold must be a share of the ranking in (-1, 1].', { sanityThreshold },
       `Pass e.g. sanityThreshold: ${SANITY_THRESHOLD}.`);
   }
   const sanityDepths = settings.sanityDepths ?? passDepth;

@@ -1,6 +1,6 @@
 // Faithfulness checks of explanation methods (`insight explain --evaluate`): deletion/insertion AUC against random
 // maps, the model-randomisation sanity check, and Integrated Gradients' completeness.
-export { CURVE_STEPS, SANITY_THRESHOLD, evaluateFaithfulness, type FaithfulnessReport, type FaithfulnessRow,
+export { CURVE_STEPS, SANITY_THRESHOLD, evaluateFaithfulness, sanityLimitOf, type FaithfulnessReport, type FaithfulnessRow,
   type FaithfulnessSettings } from './evaluate';
 export { formatFaithfulness } from './report_table';
 export { deletionInsertion, pixelRanks, trapezoid, type CurveSettings, type Curves } from './deletion_insertion';

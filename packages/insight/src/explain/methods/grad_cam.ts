@@ -49,11 +49,13 @@ function camMethod(method: 'gradcam' | 'gradcam++', weigh: CamWeighting): Attrib
     const tap = layerTap(model, layer);
     const [n, height, width] = x.shape;
     const maps: tf.Tensor3D[] = [];
+    let grid: [number, number] = [height, width];
     try {
       // Passes of at most internalBatchSize images, yielding to the event loop between them as the other methods do.
       await forEachChunk(n, Math.max(1, options.internalBatchSize), (start, end) => {
         maps.push(tf.tidy(() => {
           const { activations, gradients } = layerGradients(tap, rowsOf(x, start, end), targets.subarray(start, end));
+          grid = [activations.shape[1], activations.shape[2]];
           return upsampleCam(layerCam(activations, weigh(activations, gradients)), height, width);
         }));
       });
@@ -61,10 +63,10 @@ function camMethod(method: 'gradcam' | 'gradcam++', weigh: CamWeighting): Attrib
       tf.dispose(maps);
       throw error;
     }
-    if (maps.length === 1) return { method, map: maps[0], layer };
+    if (maps.length === 1) return { method, map: maps[0], layer, grid };
     const map = tf.concat(maps, 0);
     tf.dispose(maps);
-    return { method, map, layer };
+    return { method, map, layer, grid };
   };
 }
 
