@@ -6,7 +6,7 @@
 import { type ImageDataset, type Normalization } from '../data';
 import { firstPerClass, selectClasses } from '../data/dataset';
 import { ruleError } from '../errors';
-import { dataRecord, heldOutDescription, loadRunSplit, type DataRecord, type DatasetSource, type LoadedSplit, type SplitSettings } from '../run/dataset_source';
+import { dataRecord, heldOutDescription, loadRunSplit, runSplitSettings, type DataRecord, type DatasetSource, type LoadedSplit } from '../run/dataset_source';
 import { channelMeanStd } from '../train/data_setup';
 import type { BaseModel } from './base_model';
 import { listOf, type FinetuneConfig } from './config';
@@ -26,16 +26,11 @@ export interface FinetuneData {
   record: DataRecord;
 }
 
-/** The split settings of a fine-tuning config (fine-tuning has no --limit). */
-export function finetuneSplitSettings(config: FinetuneConfig): SplitSettings {
-  return { limit: null, validationCount: config.validationCount, valData: config.valData, splitMethod: config.splitMethod, splitSeed: config.splitSeed };
-}
-
 /** Loads and splits the data of `config` for `base` (images are sized to the base's input). */
 export async function prepareFinetuneData(config: FinetuneConfig, base: BaseModel): Promise<FinetuneData> {
   const [height, width] = base.metadata.inputShape;
   const source: DatasetSource = { data: config.data, dataset: config.dataset, imageSize: height, imageWidth: width };
-  const settings = finetuneSplitSettings(config);
+  const settings = runSplitSettings(config as unknown as Record<string, unknown>); // fine-tuning has no --limit: null
   const split = heldOutOf(await loadRunSplit(source, settings), height, width);
   const classes = listOf(config.classes);
   const train = classes.length > 0 ? selectClasses(split.train, classes, 'classes') : split.train;

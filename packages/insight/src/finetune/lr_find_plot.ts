@@ -3,16 +3,13 @@
 // SVG rendered to PNG by sharp (librsvg draws the text), like the confusion matrix.
 import sharp from 'sharp';
 
+import { escapeXml } from '../format/xml';
 import type { LrFindResult } from './lr_find';
 
 const WIDTH = 640;
 const HEIGHT = 420;
 const PLOT = { left: 64, right: 20, top: 48, bottom: 56 };
 export const COLORS = { raw: '#b0b0b0', smoothed: '#1f5fbf', suggestion: '#d62728', steepest: '#2ca02c' } as const;
-
-function escapeXml(text: string): string {
-  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
 
 /** 3.2e-3 style (1.0e0 for 1). */
 export function formatLr(lr: number): string {

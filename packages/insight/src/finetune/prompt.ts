@@ -12,6 +12,8 @@
 // stay zero (the method gives them learning-rate scale 0, so they do not count as trained parameters either).
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { ruleError } from '../errors';
+
 type SymbolicTensor = tfl.SymbolicTensor;
 type Layer = tfl.layers.Layer;
 
@@ -38,7 +40,10 @@ export function defaultPromptWidth(height: number, width: number): number {
  */
 export function applyPrompt(image: SymbolicTensor, width: number): PromptLayers {
   const [h, w, c] = image.shape.slice(1) as number[];
-  if (!Number.isInteger(width) || width < 1) throw new Error(`A prompt's frame width must be an integer >= 1; got ${width}.`);
+  if (!Number.isInteger(width) || width < 1) {
+    throw ruleError('INSIGHT_E_CONFIG', 'A prompt\'s frame width must be an integer >= 1.', { promptWidth: width },
+      `Pass e.g. --prompt-width ${Math.max(1, Math.floor(Math.min(h, w) / 8))} (an eighth of the shorter side).`);
+  }
   const strips: Layer[] = [];
   const fixed: Layer[] = [];
   const add = <L extends Layer>(layer: L, list: Layer[]): L => {

@@ -12,6 +12,7 @@ import { buildFinetuneModel } from '../../src/finetune/build';
 import { resolveFinetuneConfig } from '../../src/finetune/config';
 import { HeadFirst } from '../../src/finetune/head_first';
 import { configureMethod } from '../../src/finetune/methods';
+import { PhasedSchedule } from '../../src/finetune/phased_schedule';
 import type { Callback } from '../../src/train/callbacks/callback';
 import { Adam } from '../../src/train/optimizers';
 import { fit } from '../../src/train/trainer';
@@ -61,6 +62,15 @@ describe('fine-tuning budget', () => {
       /Training the head alone first is a schedule of method full without gradual unfreezing[^]*Received: method="lora", headEpochs=2, unfreezeEvery=0/);
     assert.throws(() => resolveFinetuneConfig({ base: 'x', method: 'head', promptWidth: 2 }),
       /promptWidth sets the visual prompt of method prompt\. Received: method="head", promptWidth=2\. Pass --method prompt, or drop --prompt-width\./);
+  });
+
+  it('a phased schedule refuses phases out of order with the house error', () => {
+    const constant = planTraining(resolveFinetuneConfig({ base: 'x', method: 'head' }), 3).schedule;
+    assert.throws(() => new PhasedSchedule([{ start: 0, schedule: constant }, { start: 0, schedule: constant }]), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'INSIGHT_E_CONFIG');
+      assert.match(e.message, /^A phased schedule needs phases in increasing order of start, the first at step 0\. Received: starts=\[0,0\]\. /);
+      return true;
+    });
   });
 });
 

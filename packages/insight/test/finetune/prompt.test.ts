@@ -64,6 +64,14 @@ describe('visual prompt', () => {
     assert.equal(defaultPromptWidth(8, 8), 1);
   });
 
+  it('a frame width below 1 is refused with the house error and a width that fits', () => {
+    assert.throws(() => applyPrompt(tfl.input({ shape: [32, 32, 3] }), 0), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'INSIGHT_E_CONFIG');
+      assert.equal(e.message, 'A prompt\'s frame width must be an integer >= 1. Received: promptWidth=0. Pass e.g. --prompt-width 4 (an eighth of the shorter side).');
+      return true;
+    });
+  });
+
   it('finetune(method prompt): trains the frame and the head only; the saved model is plain tfjs and predicts, evaluates as returned', async () => {
     const result = await finetune({
       base: baseDir, data: newTask, method: 'prompt', promptWidth: 2, epochs: 3, validationCount: 20, workers: 0, progress: 'none', runsDir: path.join(tmp, 'runs'),
