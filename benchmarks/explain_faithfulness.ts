@@ -1,6 +1,6 @@
 // Faithfulness of the explanation methods on trained models, as a Markdown table for BENCHMARKS.md: per model and
-// method the deletion and insertion AUC (RISE) against seeded random maps, the share of images where the method's
-// deletion AUC beats the random map's, the cascading model-randomisation sanity check (Spearman ρ at the pass depth)
+// method the deletion and insertion AUC (RISE) against seeded random maps on the grid the method's map was computed on
+// (per pixel, or Grad-CAM's layer grid upsampled), the share of images where the method's deletion AUC beats them, the cascading model-randomisation sanity check (Spearman ρ at the pass depth)
 // and IG's completeness error; then the issue's checks (Grad-CAM and IG beat random on deletion AUC; saliency and
 // Grad-CAM pass the sanity check). Each zoo model is trained briefly on CIFAR-10 unless --run or --model dirs are given.
 // Every model is evaluated on the same images: the first --images of the last 5,000 of the 50,000 training images
@@ -137,22 +137,29 @@ async function main() {
         `(re-initialised: ${layers.length <= 4 ? layers.join(', ') : `${layers[0]} .. ${layers[layers.length - 1]}, ${layers.length} layers`})`);
       for (const row of report.rows) {
         const atPass = row.sanitySpearman[depth - 1];
-        rows.push(`| ${subject.name} | ${row.method} | ${row.deletionAuc.toFixed(3)} | ${row.insertionAuc.toFixed(3)} | ${row.deletionWins.toFixed(2)} | ` +
+        const grid = `${row.randomGrid[0]}x${row.randomGrid[1]}`;
+        rows.push(`| ${subject.name} | ${row.method} | ${row.deletionAuc.toFixed(3)} | ${row.insertionAuc.toFixed(3)} | ` +
+          `${row.randomDeletionAuc.toFixed(3)} (${grid}) | ${row.deletionWins.toFixed(2)} | ` +
           `${atPass.mean.toFixed(2)} ± ${atPass.sd.toFixed(2)} | ${Number.isNaN(row.sanityFloor) ? '-' : row.sanityFloor.toFixed(2)} | ` +
-          `${row.sanityPassed ? 'pass' : 'FAIL'} | ${row.completeness ? `${row.completeness.mean.toExponential(1)} / ${row.completeness.max.toExponential(1)}` : '-'} | ` +
-          `${row.seconds.toFixed(1)} |`);
+          `${row.sanityLimit.toFixed(2)} | ${row.sanityPassed ? 'pass' : 'FAIL'} | ` +
+          `${row.completeness ? `${row.completeness.mean.toExponential(1)} / ${row.completeness.max.toExponential(1)}` : '-'} | ${row.seconds.toFixed(1)} |`);
       }
-      rows.push(`| ${subject.name} | random | ${report.random.deletionAuc.toFixed(3)} | ${report.random.insertionAuc.toFixed(3)} | - | - | - | - | - | - |`);
+      for (const [key, random] of [['per pixel', report.random] as const, ...Object.entries(report.randomOnGrids)]) {
+        rows.push(`| ${subject.name} | random (${key}) | ${random.deletionAuc.toFixed(3)} | ${random.insertionAuc.toFixed(3)} | - | - | - | - | - | - | - | - |`);
+      }
       const byMethod = new Map(report.rows.map((row) => [row.method, row]));
       for (const method of ['gradcam', 'ig'].filter((m) => byMethod.has(m))) {
         const row = byMethod.get(method)!;
-        const beats = row.deletionAuc < report.random.deletionAuc;
-        checks.push(`${subject.name}: ${method} deletion AUC ${row.deletionAuc.toFixed(3)} vs random ${report.random.deletionAuc.toFixed(3)}: ` +
-          `${beats ? 'beats random' : 'does NOT beat random'}`);
+        const beats = row.deletionAuc < row.randomDeletionAuc;
+        const perPixel = row.deletionAuc < report.random.deletionAuc;
+        checks.push(`${subject.name}: ${method} deletion AUC ${row.deletionAuc.toFixed(3)} vs random on its grid ` +
+          `(${row.randomGrid.join('x')}) ${row.randomDeletionAuc.toFixed(3)}: ${beats ? 'beats random' : 'does NOT beat random'}` +
+          (row.randomGrid[0] === evalSet.height ? '' : `; vs per-pixel random ${report.random.deletionAuc.toFixed(3)}: ${perPixel ? 'beats it' : 'does not beat it'}`));
       }
       for (const method of ['saliency', 'gradcam'].filter((m) => byMethod.has(m))) {
         const row = byMethod.get(method)!;
-        checks.push(`${subject.name}: ${method} sanity ρ@${depth} ${row.sanitySpearman[depth - 1].mean.toFixed(2)}: ${row.sanityPassed ? 'passes' : 'FAILS'}`);
+        checks.push(`${subject.name}: ${method} sanity ρ@${depth} ${row.sanitySpearman[depth - 1].mean.toFixed(2)} (pass below ` +
+          `${row.sanityLimit.toFixed(2)}): ${row.sanityPassed ? 'passes' : 'FAILS'}`);
       }
     }
   } finally {
@@ -162,10 +169,12 @@ async function main() {
     `(unseen in training), explaining each image's predicted class; ${backend} backend; ig ${steps} steps (black baseline), smoothgrad ${samples} ` +
     `samples; curves of ${curveSteps} points; random maps and re-initialised weights seeded with ${seed}. Sanity: mean ± sd of Spearman ρ ` +
     'between |map| of the trained model and of the model with the head down to the last convolution block re-initialised (the pass depth); ' +
-    'pass when < 0.5; the floor is the mean ρ between maps of different images on the trained model.\n');
+    'the floor f is the mean ρ between maps of different images on the trained model; pass when ρ < f + 0.5·(1 − f) (f taken as 0 when ' +
+    'negative). Random maps are drawn on the grid of the method\'s map (per pixel, or Grad-CAM\'s layer grid, upsampled alike).\n');
   console.log(notes.join('\n'));
-  console.log('\n| model | method | deletion AUC ↓ | insertion AUC ↑ | beats random (share of images) | sanity ρ | between-images floor | sanity | IG completeness mean / max | s |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|');
+  console.log('\n| model | method | deletion AUC ↓ | insertion AUC ↑ | random deletion AUC (grid) | beats random (share of images) | sanity ρ | ' +
+    'between-images floor f | pass below | sanity | IG completeness mean / max | s |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   for (const row of rows) console.log(row);
   console.log(`\n${checks.map((c) => `- ${c}`).join('\n')}`);
 }

@@ -1,11 +1,14 @@
 // Input gradients without weight gradients. tfjs-layers runs Conv2D and Dense through tfjs-core's fused ops
-// (tf.fused.conv2d / matMul), and under a gradient tape a fused op with a linear activation keeps its custom
-// gradient, which computes the derivatives of the input, the kernel and the bias together, whichever are asked for.
-// tf.grad with respect to the input of a CIFAR ResNet (convolutions without activation, BatchNorm after) so paid a
-// kernel gradient per convolution: a fifth of its backward pass. Here those layers run as the plain ops they stand
-// for (conv2d or matMul, then the bias, then the activation — the ops tfjs itself runs under a tape for any other
-// activation), whose registered gradients compute only the derivatives on the path from the input.
+// (tf.fused.conv2d / matMul). Under a gradient tape a fused op with a linear activation keeps its custom gradient,
+// which computes the derivatives of the input, the kernel and the bias together, whichever are asked for: tf.grad
+// with respect to the input of a CIFAR ResNet (convolutions without activation, BatchNorm after) so paid a kernel
+// gradient per convolution, a fifth of its backward pass. With a ReLU the tape splits the op into three (conv2d, the
+// bias, the ReLU), each recorded and differentiated on its own. Here a Conv2D with a linear or ReLU activation runs as
+// one fused kernel whose gradient is the input's alone (ReLU's mask, then the transposed convolution), and a Dense
+// runs as the plain ops it stands for, whose registered gradients compute only what lies on the path from the input.
 import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { TorchReluGrad } from '@insight/tfjs-backend-torch';
 
 import { tf } from '../backend';
 
@@ -16,7 +19,7 @@ interface LinearLayer {
   call: Call;
   kernel: { read(): tf.Tensor };
   bias?: { read(): tf.Tensor } | null;
-  activation: { apply(x: tf.Tensor): tf.Tensor };
+  activation: { apply(x: tf.Tensor): tf.Tensor; getClassName(): string };
   rank?: number;
   strides?: [number, number];
   padding?: string;
@@ -26,12 +29,31 @@ interface LinearLayer {
 
 const one = (inputs: tf.Tensor | tf.Tensor[]) => (Array.isArray(inputs) ? inputs[0] : inputs);
 
-/** y = activation(conv2d(x, kernel) + bias), NHWC, as plain ops. */
-function unfusedConv2d(layer: LinearLayer): Call {
+/**
+ * y = activation(conv2d(x, kernel) + bias), NHWC, one FusedConv2D kernel, differentiable with respect to x only:
+ * dx = conv2DBackpropInput(dy ⊙ [y > 0] under ReLU). The kernel and bias are read as constants.
+ */
+function inputOnlyConv2d(layer: LinearLayer, activation: 'relu' | 'linear'): Call {
+  const pad = layer.padding as 'same' | 'valid';
+  const strides = layer.strides!;
   return (inputs) => tf.tidy(() => {
-    const x = one(inputs) as tf.Tensor4D;
-    const y = tf.conv2d(x, layer.kernel.read() as tf.Tensor4D, layer.strides!, layer.padding as 'same' | 'valid', 'NHWC', layer.dilationRate);
-    return layer.activation.apply(layer.bias == null ? y : tf.add(y, layer.bias.read()));
+    const filter = layer.kernel.read() as tf.Tensor4D;
+    const bias = layer.bias?.read();
+    const conv = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+      const [x, save] = args as [tf.Tensor4D, tf.GradSaveFunc];
+      const y = tf.engine().runKernel('FusedConv2D', { x, filter, ...(bias == null ? {} : { bias }) },
+        { strides, pad, dataFormat: 'NHWC', dilations: [1, 1], activation }) as tf.Tensor4D;
+      save([y]);
+      return {
+        value: y,
+        gradFunc: (dy: tf.Tensor, [output]: tf.Tensor[]) => {
+          const g = activation === 'relu' ? tf.engine().runKernel(TorchReluGrad, { dy, x: output }) as tf.Tensor : dy;
+          return tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter },
+            { strides, pad, dataFormat: 'NHWC', inputShape: x.shape }) as tf.Tensor;
+        },
+      };
+    });
+    return conv(one(inputs));
   });
 }
 
@@ -47,12 +69,14 @@ function unfusedDense(layer: LinearLayer, own: Call): Call {
   };
 }
 
-/** The layer's plain-op call, or null when it has none here (other classes, channels-first or causal convolutions). */
+/** The layer's input-gradient-only call, or null when it keeps its own (other classes, channels-first, causal or dilated convolutions, other activations). */
 function unfusedCall(layer: tfl.layers.Layer): Call | null {
   const linear = layer as unknown as LinearLayer;
   const name = layer.getClassName();
-  if (name === 'Conv2D' && linear.rank === 2 && linear.dataFormat === 'channelsLast' && (linear.padding === 'same' || linear.padding === 'valid')) {
-    return unfusedConv2d(linear);
+  const activation = (linear.activation as { getClassName?(): string } | undefined)?.getClassName?.();
+  if (name === 'Conv2D' && linear.rank === 2 && linear.dataFormat === 'channelsLast' && (linear.padding === 'same' || linear.padding === 'valid')
+    && linear.dilationRate!.every((d) => d === 1) && (activation === 'relu' || activation === 'linear')) {
+    return inputOnlyConv2d(linear, activation);
   }
   if (name === 'Dense') return unfusedDense(linear, linear.call);
   return null;
@@ -69,9 +93,9 @@ function allLayers(model: tfl.LayersModel, into: tfl.layers.Layer[] = []): tfl.l
 
 /**
  * Runs `differentiate` (synchronous: a tf.grad or tf.grads call through `model`) with the model's Conv2D and Dense
- * layers on plain ops, so that a gradient with respect to inputs or activations computes no weight gradient; the
- * layers get their own call back before this returns or throws. Values agree with the fused ops to rounding.
- * Not for training (it needs the weight gradients anyway).
+ * layers computing no weight gradient — only gradients with respect to inputs or activations, whose values agree with
+ * the layers' own to rounding; the layers get their own call back before this returns or throws. Not for training:
+ * the weights get no gradient at all inside.
  * Example: `const dx = withUnfusedLinearLayers(model, () => tf.grad((x) => tf.sum(model.apply(x) as tf.Tensor))(x))`.
  */
 export function withUnfusedLinearLayers<T>(model: tfl.LayersModel, differentiate: () => T): T {

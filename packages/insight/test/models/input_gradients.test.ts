@@ -52,6 +52,25 @@ describe('withUnfusedLinearLayers', () => {
     });
   }
 
+  it('cpu backend (no libtorch): the same gradient through the same kernels, this package\'s ReLU mask included', async () => {
+    const model = createModel('seed-cnn', { inputShape: [20, 20, 3], numClasses: 10, seed: 3 });
+    const x = tf.randomUniform([2, 20, 20, 3], 0, 1, 'float32', 1);
+    const backend = tf.getBackend();
+    await tf.setBackend('cpu');
+    try {
+      const fused = inputGradient(model, x);
+      const plain = withUnfusedLinearLayers(model, () => inputGradient(model, x));
+      const [a, b] = [await fused.data(), await plain.data()];
+      const scale = Math.max(...Array.from(a, Math.abs));
+      assert.ok(a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 * scale));
+      tf.dispose([fused, plain]);
+    } finally {
+      await tf.setBackend(backend);
+    }
+    tf.dispose(x);
+    model.dispose();
+  });
+
   it('gives every layer its own call back, also when the function throws', () => {
     const model = createModel('seed-cnn', { inputShape: [20, 20, 3], numClasses: 10, seed: 3 });
     const calls = model.layers.map((layer) => (layer as unknown as { call: unknown }).call);

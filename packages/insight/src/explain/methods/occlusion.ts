@@ -4,11 +4,12 @@
 // logit, logit(x) − logit(occluded), is credited to every pixel of its patch; a pixel's map value is the mean drop
 // over the patches covering it (signed: negative where hiding it raises the logit). Pixels no patch covers (right or
 // bottom edge, when stride does not divide H − window) get 0, where Captum divides by zero.
-// Rows r = i·P + p (image i, patch p) run in passes of at most internalBatchSize rows, summed per image.
+// Rows r = i·P + p (image i, patch p) run in passes of at most internalBatchSize rows; the drops [n, P] are spread
+// over the pixels by products with the patches' row and column bands (memory: the bands, not P masks).
 import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import type { Attribution, AttributionMethod, MethodOptions } from '../attribution';
-import { forEachChunk, sumByImage, targetScores, targetScoresInChunks } from './target_score';
+import { forEachChunk, targetScores, targetScoresInChunks } from './target_score';
 
 /** Top-left corners along one axis of `size` pixels: 0, stride, ... while corner + window ≤ size. */
 export function patchCorners(size: number, window: number, stride: number): number[] {
@@ -20,14 +21,11 @@ function coverage(size: number, corners: number[], window: number): number[] {
   return Array.from({ length: size }, (_, h) => corners.filter((c) => h >= c && h < c + window).length);
 }
 
-/** Patch masks [rows, H, W] (1 inside the patch) for patches at (tops[r], lefts[r]). Call inside tidy. */
-function patchMasks(tops: number[], lefts: number[], height: number, width: number, window: number): tf.Tensor3D {
-  const along = (corners: number[], size: number) => {
-    const position = tf.expandDims(tf.range(0, size, 1, 'int32'), 0); // [1, size]
-    const start = tf.tensor2d(corners, [corners.length, 1], 'int32');
-    return tf.cast(tf.logicalAnd(tf.greaterEqual(position, start), tf.less(position, tf.add(start, window))), 'float32'); // [rows, size]
-  };
-  return tf.mul(tf.expandDims(along(tops, height), 2), tf.expandDims(along(lefts, width), 1)) as tf.Tensor3D;
+/** Indicator matrix [corners, size]: row k is 1 on [corners[k], corners[k] + window). Call inside tidy. */
+function bands(corners: number[], size: number, window: number): tf.Tensor2D {
+  const position = tf.expandDims(tf.range(0, size, 1, 'int32'), 0); // [1, size]
+  const start = tf.tensor2d(corners, [corners.length, 1], 'int32');
+  return tf.cast(tf.logicalAnd(tf.greaterEqual(position, start), tf.less(position, tf.add(start, window))), 'float32') as tf.Tensor2D;
 }
 
 /**
@@ -45,32 +43,38 @@ export const occlusion: AttributionMethod = async (model, x, targets, options: M
   const lefts = patchCorners(width, window, stride);
   const patches = tops.length * lefts.length;
   const unoccluded = await targetScoresInChunks(model, x, targets, options.internalBatchSize);
-  let total = tf.zeros([n, height, width]) as tf.Tensor3D; // Σ drops over the patches covering each pixel
+  // A patch's mask is the outer product of a row band and a column band: the bands, once, as indicator matrices
+  // rowBands [T, H] and columnBands [L, W] (T, L: corners along each axis; P = T·L patches, p = t·L + l).
+  const [rowBands, columnBands, black] = tf.tidy(() => [bands(tops, height, window), bands(lefts, width, window), tf.tensor1d(options.blackValue, 'float32')]);
+  const drops = new Float32Array(n * patches); // [n, T, L]: logit(x) − logit(occluded)
   try {
-    await forEachChunk(n * patches, options.internalBatchSize, (start, end) => {
+    await forEachChunk(n * patches, options.internalBatchSize, async (start, end) => {
       const rows = Array.from({ length: end - start }, (_, j) => start + j);
-      const patchOf = rows.map((r) => r % patches);
       const imageOf = rows.map((r) => Math.floor(r / patches));
-      const next = tf.tidy(() => {
-        const images = tf.tensor1d(imageOf, 'int32');
-        const masks = patchMasks(patchOf.map((p) => tops[Math.floor(p / lefts.length)]), patchOf.map((p) => lefts[p % lefts.length]), height, width, window);
-        const m = tf.expandDims(masks, 3); // [rows, H, W, 1], over all channels
-        const black = tf.tensor1d(options.blackValue, 'float32');
-        const occluded = tf.add(tf.mul(tf.gather(x, images), tf.sub(1, m)), tf.mul(m, black)) as tf.Tensor4D;
-        const scores = targetScores(model, occluded, tf.tensor1d(imageOf.map((i) => targets[i]), 'int32'));
-        const drops = tf.sub(tf.tensor1d(imageOf.map((i) => unoccluded[i])), scores);
-        return tf.add(total, sumByImage(tf.mul(masks, tf.reshape(drops, [-1, 1, 1])), images, n)) as tf.Tensor3D;
+      const scores = tf.tidy(() => {
+        const along = (matrix: tf.Tensor2D, index: number[], shape: number[]) => tf.reshape(tf.gather(matrix, tf.tensor1d(index, 'int32')), shape);
+        const size = rows.length;
+        const mask = tf.mul(along(rowBands, rows.map((r) => Math.floor((r % patches) / lefts.length)), [size, height, 1, 1]),
+          along(columnBands, rows.map((r) => r % lefts.length), [size, 1, width, 1])); // [rows, H, W, 1]
+        const images = tf.gather(x, tf.tensor1d(imageOf, 'int32'));
+        const occluded = tf.add(images, tf.mul(mask, tf.sub(black, images))) as tf.Tensor4D;
+        return targetScores(model, occluded, tf.tensor1d(imageOf.map((i) => targets[i]), 'int32'));
       });
-      total.dispose();
-      total = next;
+      const values = await scores.data();
+      scores.dispose();
+      rows.forEach((r, j) => { drops[r] = unoccluded[imageOf[j]] - values[j]; });
     });
-    // Patches covering each pixel: the product of the row's and the column's counts (same for every image).
+    // Σ drops over the patches covering each pixel: rowBandsᵀ · drops_i · columnBands per image [n, H, W], divided by
+    // how many patches cover the pixel (the product of the row's and the column's counts, the same for every image).
     const map = tf.tidy(() => {
+      const grid = tf.tensor3d(drops, [n, tops.length, lefts.length]);
+      const total = tf.matMul(tf.matMul(tf.broadcastTo(tf.expandDims(tf.transpose(rowBands), 0), [n, height, tops.length]), grid),
+        tf.broadcastTo(tf.expandDims(columnBands, 0), [n, lefts.length, width]));
       const count = tf.outerProduct(tf.tensor1d(coverage(height, tops, window)), tf.tensor1d(coverage(width, lefts, window)));
       return tf.div(total, tf.maximum(count, 1)) as tf.Tensor3D; // uncovered pixels: total 0 → 0
     });
     return { method: 'occlusion', map };
   } finally {
-    total.dispose();
+    tf.dispose([rowBands, columnBands, black]);
   }
 };
