@@ -46,7 +46,10 @@ describe('withUnfusedLinearLayers', () => {
       assert.ok(scale > 0);
       assert.ok(a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 * scale), 'same gradient');
       assert.equal(plain.ran.has('Conv2DBackpropFilter'), false, 'no kernel gradient');
-      if (name === 'resnet') assert.equal(fused.ran.has('Conv2DBackpropFilter'), true, 'the fused ops compute them');
+      if (name === 'resnet') {
+        assert.equal(fused.ran.has('Conv2DBackpropFilter'), true, 'the fused ops compute them');
+        assert.equal(plain.ran.has('FusedBatchNorm'), false, 'every BatchNorm folded into the convolution before it');
+      }
       tf.dispose([fused.result, plain.result, x]);
       model.dispose();
     });
@@ -68,6 +71,41 @@ describe('withUnfusedLinearLayers', () => {
       await tf.setBackend(backend);
     }
     tf.dispose(x);
+    model.dispose();
+  });
+
+  it('folds a BatchNorm only where it normalizes one convolution\'s output and nothing else', async () => {
+    // conv → bn (folded); conv2 → bn2 and conv2 → flatten too (bn2 kept: the convolution's output is also used raw).
+    const input = tfl.input({ shape: [8, 8, 3] });
+    const conv = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: true, name: 'conv' }).apply(input) as tfl.SymbolicTensor;
+    const bn = tfl.layers.batchNormalization({ name: 'bn' }).apply(conv) as tfl.SymbolicTensor;
+    const conv2 = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv2' }).apply(bn) as tfl.SymbolicTensor;
+    const bn2 = tfl.layers.batchNormalization({ name: 'bn2' }).apply(conv2) as tfl.SymbolicTensor;
+    const flat = (t: tfl.SymbolicTensor) => tfl.layers.flatten().apply(t) as tfl.SymbolicTensor;
+    const both = tfl.layers.concatenate().apply([flat(bn2), flat(conv2)]) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 10 }).apply(both) as tfl.SymbolicTensor });
+    // Moving statistics and affine parameters away from 0 and 1, so that a wrong fold shows.
+    for (const name of ['bn', 'bn2']) {
+      const layer = model.getLayer(name);
+      layer.setWeights(layer.getWeights().map((w, i) => tf.add(tf.randomUniform(w.shape, 0.5, 1.5, 'float32', 7 + i), i === 2 ? -1 : 0)));
+    }
+    const x = tf.randomUniform([3, 8, 8, 3], 0, 1, 'float32', 2);
+    const fused = kernelsRun(() => inputGradient(model, x));
+    const plain = kernelsRun(() => withUnfusedLinearLayers(model, () => inputGradient(model, x)));
+    const [a, b] = [await fused.result.data(), await plain.result.data()];
+    const scale = Math.max(...Array.from(a, Math.abs));
+    assert.ok(a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 * scale), 'same gradient');
+    assert.equal(plain.ran.has('FusedBatchNorm'), true, 'bn2 still runs');
+    const calls = (kernel: string, f: () => tf.Tensor) => {
+      let count = 0;
+      const config = tf.getKernel(kernel, tf.getBackend())! as { kernelFunc: tf.KernelFunc };
+      const own = config.kernelFunc;
+      config.kernelFunc = (args) => { count++; return own(args); };
+      try { tf.dispose(f()); } finally { config.kernelFunc = own; }
+      return count;
+    };
+    assert.equal(calls('FusedBatchNorm', () => withUnfusedLinearLayers(model, () => inputGradient(model, x))), 1, 'bn folded, bn2 kept');
+    tf.dispose([fused.result, plain.result, x]);
     model.dispose();
   });
 
