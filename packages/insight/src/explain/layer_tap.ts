@@ -10,7 +10,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { graphSteps, isArticulation, tapLayer, type GraphStep, type LayerTap } from '../models/graph';
-import { withUnfusedLinearLayers } from '../models/input_gradients';
+import { withInferenceLayers } from '../models/inference_layers';
 import { modelView } from './model_views';
 
 /** A convolution: a layer with a 4D kernel ([kh, kw, in, out]) and a 4D [n, h, w, c] output (Conv2D, depthwise, separable, transposed, LoRA-wrapped). */
@@ -84,7 +84,7 @@ export function layerGradients(tap: LayerTap, x: tf.Tensor4D, targets: Int32Arra
     const numClasses = tap.fromActivations.outputs[0].shape[1] as number;
     const pick = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), numClasses), 'float32');
     const targetLogits = (a: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([x, a], { training: false }) as tf.Tensor2D, pick));
-    const gradients = withUnfusedLinearLayers(tap.fromActivations, () => tf.grad(targetLogits)(activations) as tf.Tensor4D);
+    const gradients = withInferenceLayers(tap.fromActivations, () => tf.grad(targetLogits)(activations) as tf.Tensor4D);
     return { activations, gradients };
   });
 }

@@ -6,6 +6,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
+import { withInferenceLayers } from '../../models/inference_layers';
 
 export interface CurveSettings {
   /** Points on each curve: the fractions 0, 1/(steps − 1), ..., 1 of the pixels. */
@@ -99,7 +100,7 @@ export function pixelRanks(maps: tf.Tensor3D): tf.Tensor2D {
  * model's output layer already applies one (Insight's models output logits). Call inside a tidy scope.
  */
 function targetProbabilities(model: tfl.LayersModel, rows: tf.Tensor4D, targets: Int32Array): tf.Tensor1D {
-  const out = model.apply(rows, { training: false }) as tf.Tensor2D;
+  const out = withInferenceLayers(model, () => model.apply(rows, { training: false }) as tf.Tensor2D);
   const last = model.outputLayers[0] ?? model.layers[model.layers.length - 1];
   const probabilities = last?.getConfig().activation === 'softmax' ? out : tf.softmax(out);
   return tf.sum(tf.mul(probabilities, tf.oneHot(tf.tensor1d(targets, 'int32'), out.shape[1])), 1);

@@ -4,24 +4,25 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
-import { withUnfusedLinearLayers } from '../../models/input_gradients';
+import { withInferenceLayers } from '../../models/inference_layers';
 
 /**
  * scores [rows]: model(x)[r, targets[r]] for x [rows, H, W, C] and targets int32 [rows]. The model runs in
  * inference mode (BatchNorm on its moving statistics, Dropout off), so each row's score depends on that row only.
- * Not wrapped in tidy: callers tidy (and tf.grad traces through it).
+ * The layers run on inference ops (BatchNorm and ReLU folded into convolutions: models/inference_layers.ts). Not
+ * wrapped in tidy: callers tidy (and tf.grad traces through it).
  */
 export function targetScores(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf.Tensor1D): tf.Tensor1D {
-  const out = model.apply(x, { training: false }) as tf.Tensor2D;
+  const out = withInferenceLayers(model, () => model.apply(x, { training: false }) as tf.Tensor2D);
   return tf.sum(tf.mul(out, tf.oneHot(targets, out.shape[1])), 1);
 }
 
 /**
  * ∂ score_r / ∂ x_r for every row, [rows, H, W, C], in one forward and one backward pass: rows are independent,
- * so the gradient of the summed scores is each row's own gradient.
+ * so the gradient of the summed scores is each row's own gradient. No weight gradient is computed (inference ops).
  */
 export function targetGradients(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf.Tensor1D): tf.Tensor4D {
-  return withUnfusedLinearLayers(model, () =>
+  return withInferenceLayers(model, () =>
     tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(targetScores(model, input as tf.Tensor4D, targets)))(x) as tf.Tensor4D));
 }
 

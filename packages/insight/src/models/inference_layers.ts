@@ -1,4 +1,5 @@
-// Input gradients without weight gradients. tfjs-layers runs Conv2D and Dense through tfjs-core's fused ops
+// A model's layers on inference ops, for the explanation methods' many forward and input-gradient passes (models in
+// inference mode, gradients with respect to inputs or activations only). tfjs-layers runs Conv2D and Dense through tfjs-core's fused ops
 // (tf.fused.conv2d / matMul). Under a gradient tape a fused op with a linear activation keeps its custom gradient,
 // which computes the derivatives of the input, the kernel and the bias together, whichever are asked for: tf.grad
 // with respect to the input of a CIFAR ResNet (convolutions without activation, BatchNorm after) so paid a kernel
@@ -8,7 +9,9 @@
 // runs as the plain ops it stands for, whose registered gradients compute only what lies on the path from the input.
 // A BatchNormalization that only ever normalizes one linear Conv2D's output (a ResNet's conv → BN) is folded into
 // that convolution in inference mode, as deployment tools fold it: kernel · s and shift t, with
-// s = γ / √(moving variance + ε), t = β − moving mean · s (+ bias · s); it then passes its input on unchanged.
+// s = γ / √(moving variance + ε), t = β − moving mean · s (+ bias · s); it then passes its input on unchanged, and so
+// does a ReLU Activation layer that only ever follows it (the ReLU runs inside the convolution's kernel). Forward
+// passes gain as much as gradients: one kernel where there were three.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { TorchReluGrad } from '@insight/tfjs-backend-torch';
@@ -81,18 +84,24 @@ function foldBatchNorm(kernel: tf.Tensor4D, bias: tf.Tensor | undefined, bn: Bat
 }
 
 /**
- * The BatchNormalization that normalizes `conv`'s output and nothing else, over channels (the last axis of NHWC),
- * when both belong to `inModel`: every application of `conv` feeds it, and every application of it takes `conv`'s
- * output (views of a model apply the same layers again); null otherwise.
+ * The layer that takes `layer`'s output and nothing else, when it belongs to `inModel` and `accepts` it: every
+ * application of `layer` feeds it, and every application of it takes `layer`'s output alone (views of a model apply
+ * the same layers again, so all applications count); null otherwise.
  */
-function batchNormAfter(conv: tfl.layers.Layer, inModel: Set<tfl.layers.Layer>): BatchNormLayer | null {
-  const consumers = new Set(conv.outboundNodes.map((node) => node.outboundLayer));
+function soleConsumer(layer: tfl.layers.Layer, inModel: Set<tfl.layers.Layer>, accepts: (next: tfl.layers.Layer) => boolean): tfl.layers.Layer | null {
+  const consumers = new Set(layer.outboundNodes.map((node) => node.outboundLayer));
   if (consumers.size !== 1) return null;
-  const [bn] = consumers;
-  const layer = bn as unknown as BatchNormLayer;
-  if (bn.getClassName() !== 'BatchNormalization' || !inModel.has(bn) || !(layer.axis === -1 || layer.axis === 3)) return null;
-  return bn.inboundNodes.every((node) => node.inboundLayers.length === 1 && node.inboundLayers[0] === conv) ? layer : null;
+  const [next] = consumers;
+  if (!inModel.has(next) || !accepts(next)) return null;
+  return next.inboundNodes.every((node) => node.inboundLayers.length === 1 && node.inboundLayers[0] === layer) ? next : null;
 }
+
+/** A BatchNormalization over channels (the last axis of NHWC). */
+const isChannelBatchNorm = (layer: tfl.layers.Layer) =>
+  layer.getClassName() === 'BatchNormalization' && [-1, 3].includes((layer as unknown as BatchNormLayer).axis);
+/** An Activation layer applying ReLU. */
+const isReluLayer = (layer: tfl.layers.Layer) =>
+  layer.getClassName() === 'Activation' && (layer as unknown as LinearLayer).activation.getClassName() === 'relu';
 
 /** y = activation(x · kernel + bias) for x [batch, features], as plain ops; other ranks keep the layer's own call. */
 function unfusedDense(layer: LinearLayer, own: Call): Call {
@@ -106,20 +115,26 @@ function unfusedDense(layer: LinearLayer, own: Call): Call {
   };
 }
 
+/** A call that passes its input on: a layer folded into the convolution before it. */
+const passOn: Call = (inputs) => one(inputs);
+
 /**
- * The calls that replace layers' own (a BatchNormalization folded into its convolution passes its input on), or
- * none for a layer that keeps its own (other classes; channels-first, causal or dilated convolutions; other
- * activations).
+ * The calls that replace layers' own: a convolution's (with the BatchNormalization and ReLU after it folded in: they
+ * pass their input on), a Dense's; none for a layer that keeps its own (other classes; channels-first, causal or
+ * dilated convolutions; other activations).
  */
-function inputOnlyCalls(layer: tfl.layers.Layer, inModel: Set<tfl.layers.Layer>): [LinearLayer | BatchNormLayer, Call][] {
+function inferenceCalls(layer: tfl.layers.Layer, inModel: Set<tfl.layers.Layer>): [{ call: Call }, Call][] {
   const linear = layer as unknown as LinearLayer;
   const name = layer.getClassName();
   const activation = (linear.activation as { getClassName?(): string } | undefined)?.getClassName?.();
   if (name === 'Conv2D' && linear.rank === 2 && linear.dataFormat === 'channelsLast' && (linear.padding === 'same' || linear.padding === 'valid')
     && linear.dilationRate!.every((d) => d === 1) && (activation === 'relu' || activation === 'linear')) {
-    const bn = activation === 'linear' ? batchNormAfter(layer, inModel) : null;
-    const conv: [LinearLayer, Call] = [linear, inputOnlyConv2d(linear, activation, bn)];
-    return bn === null ? [conv] : [conv, [bn, (inputs) => one(inputs)]];
+    const bn = activation === 'linear' ? soleConsumer(layer, inModel, isChannelBatchNorm) : null;
+    const relu = bn === null ? null : soleConsumer(bn, inModel, isReluLayer);
+    const fused = relu === null ? activation : 'relu';
+    const calls: [{ call: Call }, Call][] = [[linear, inputOnlyConv2d(linear, fused, bn as unknown as BatchNormLayer | null)]];
+    for (const folded of [bn, relu]) if (folded !== null) calls.push([folded as unknown as { call: Call }, passOn]);
+    return calls;
   }
   if (name === 'Dense') return [[linear, unfusedDense(linear, linear.call)]];
   return [];
@@ -134,28 +149,37 @@ function allLayers(model: tfl.LayersModel, into: tfl.layers.Layer[] = []): tfl.l
   return into;
 }
 
+/** Layers whose call is replaced now: a nested call (a forward pass inside a gradient) leaves them as they are. */
+const replaced = new Set<{ call: Call }>();
+
 /**
- * Runs `differentiate` (synchronous: a tf.grad or tf.grads call through `model` in inference mode, `training: false`,
- * as the explanation methods run it) with the model's Conv2D and Dense layers computing no weight gradient — only
- * gradients with respect to inputs or activations, whose values agree with the layers' own to rounding — and
- * BatchNormalization folded into the convolution before it; the layers get their own call back before this returns
- * or throws. Not for training: the weights get no gradient at all inside, and BatchNorm uses its moving statistics.
- * Example: `const dx = withUnfusedLinearLayers(model, () => tf.grad((x) => tf.sum(model.apply(x) as tf.Tensor))(x))`.
+ * Runs `pass` (synchronous: a forward pass through `model` in inference mode, `training: false`, or a tf.grad or
+ * tf.grads call through it, as the explanation methods run them) with the model's layers on inference ops: a Conv2D
+ * as one fused kernel with the BatchNormalization (moving statistics) and ReLU after it folded in, differentiable for
+ * its input only, and a Dense as plain ops — so a gradient with respect to inputs or activations computes no weight
+ * gradient. Values agree with the layers' own to rounding. The layers get their own call back before this returns or
+ * throws. Not for training: the weights get no gradient at all inside, and BatchNorm uses its moving statistics.
+ * Example: `const dx = withInferenceLayers(model, () => tf.grad((x) => tf.sum(model.apply(x) as tf.Tensor))(x))`.
  */
-export function withUnfusedLinearLayers<T>(model: tfl.LayersModel, differentiate: () => T): T {
+export function withInferenceLayers<T>(model: tfl.LayersModel, pass: () => T): T {
   const swapped: { layer: { call: Call }; own: Call }[] = [];
   try {
     const layers = allLayers(model);
     const inModel = new Set(layers);
     for (const layer of layers) {
-      if (swapped.some((s) => s.layer === (layer as unknown as { call: Call }))) continue; // a BatchNorm already folded
-      for (const [target, call] of inputOnlyCalls(layer, inModel)) {
-        swapped.push({ layer: target, own: target.call });
-        target.call = call;
+      const target = layer as unknown as { call: Call };
+      if (replaced.has(target)) continue; // folded into a convolution above, or replaced by an enclosing call
+      for (const [each, call] of inferenceCalls(layer, inModel)) {
+        swapped.push({ layer: each, own: each.call });
+        replaced.add(each);
+        each.call = call;
       }
     }
-    return differentiate();
+    return pass();
   } finally {
-    for (const { layer, own } of swapped) layer.call = own;
+    for (const { layer, own } of swapped) {
+      layer.call = own;
+      replaced.delete(layer);
+    }
   }
 }

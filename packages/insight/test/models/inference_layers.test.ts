@@ -1,5 +1,6 @@
-// withUnfusedLinearLayers (models/input_gradients.ts): an input gradient through Conv2D and Dense layers on plain ops
-// gives the fused layers' values and runs no kernel-gradient kernel; the layers get their own call back.
+// withInferenceLayers (models/inference_layers.ts): forward passes and input gradients through the layers on inference
+// ops (BatchNorm and ReLU folded into convolutions) give the layers' own values, run no kernel-gradient kernel and
+// fewer kernels; the layers get their own call back.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
@@ -7,7 +8,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { initBackend, tf } from '../../src/backend';
 import { createModel } from '../../src/models';
-import { withUnfusedLinearLayers } from '../../src/models/input_gradients';
+import { withInferenceLayers } from '../../src/models/inference_layers';
 
 before(async () => {
   await initBackend();
@@ -34,13 +35,13 @@ function kernelsRun<T>(f: () => T): { result: T; ran: Set<string> } {
 const inputGradient = (model: tfl.LayersModel, x: tf.Tensor) =>
   tf.grad((input: tf.Tensor) => tf.sum(tf.mul(model.apply(input, { training: false }) as tf.Tensor, tf.linspace(-1, 1, 10))))(x);
 
-describe('withUnfusedLinearLayers', () => {
+describe('withInferenceLayers', () => {
   for (const name of ['resnet', 'seed-cnn']) {
     it(`${name}: the input gradient equals the fused layers' to rounding, and no kernel gradient is computed`, async () => {
       const model = createModel(name, { inputShape: [20, 20, 3], numClasses: 10, seed: 3 });
       const x = tf.randomUniform([4, 20, 20, 3], 0, 1, 'float32', 1);
       const fused = kernelsRun(() => inputGradient(model, x));
-      const plain = kernelsRun(() => withUnfusedLinearLayers(model, () => inputGradient(model, x)));
+      const plain = kernelsRun(() => withInferenceLayers(model, () => inputGradient(model, x)));
       const [a, b] = [await fused.result.data(), await plain.result.data()];
       const scale = Math.max(...Array.from(a, Math.abs));
       assert.ok(scale > 0);
@@ -50,6 +51,14 @@ describe('withUnfusedLinearLayers', () => {
         assert.equal(fused.ran.has('Conv2DBackpropFilter'), true, 'the fused ops compute them');
         assert.equal(plain.ran.has('FusedBatchNorm'), false, 'every BatchNorm folded into the convolution before it');
       }
+      const forward = (run: () => tf.Tensor) => kernelsRun(run);
+      const own = forward(() => model.apply(x, { training: false }) as tf.Tensor);
+      const inference = forward(() => withInferenceLayers(model, () => model.apply(x, { training: false }) as tf.Tensor));
+      const [p, q] = [await own.result.data(), await inference.result.data()];
+      const top = Math.max(...Array.from(p, Math.abs));
+      assert.ok(p.every((v, i) => Math.abs(v - q[i]) <= 1e-5 * top), 'same logits');
+      if (name === 'resnet') assert.equal(inference.ran.has('FusedBatchNorm'), false);
+      tf.dispose([own.result, inference.result]);
       tf.dispose([fused.result, plain.result, x]);
       model.dispose();
     });
@@ -62,7 +71,7 @@ describe('withUnfusedLinearLayers', () => {
     await tf.setBackend('cpu');
     try {
       const fused = inputGradient(model, x);
-      const plain = withUnfusedLinearLayers(model, () => inputGradient(model, x));
+      const plain = withInferenceLayers(model, () => inputGradient(model, x));
       const [a, b] = [await fused.data(), await plain.data()];
       const scale = Math.max(...Array.from(a, Math.abs));
       assert.ok(a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 * scale));
@@ -75,11 +84,13 @@ describe('withUnfusedLinearLayers', () => {
   });
 
   it('folds a BatchNorm only where it normalizes one convolution\'s output and nothing else', async () => {
-    // conv → bn (folded); conv2 → bn2 and conv2 → flatten too (bn2 kept: the convolution's output is also used raw).
+    // conv → bn → relu (both folded); conv2 → bn2 and conv2 → flatten too (bn2 kept: the convolution's output is also
+    // used raw).
     const input = tfl.input({ shape: [8, 8, 3] });
     const conv = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', useBias: true, name: 'conv' }).apply(input) as tfl.SymbolicTensor;
     const bn = tfl.layers.batchNormalization({ name: 'bn' }).apply(conv) as tfl.SymbolicTensor;
-    const conv2 = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv2' }).apply(bn) as tfl.SymbolicTensor;
+    const relu = tfl.layers.activation({ activation: 'relu' }).apply(bn) as tfl.SymbolicTensor;
+    const conv2 = tfl.layers.conv2d({ filters: 4, kernelSize: 3, padding: 'same', name: 'conv2' }).apply(relu) as tfl.SymbolicTensor;
     const bn2 = tfl.layers.batchNormalization({ name: 'bn2' }).apply(conv2) as tfl.SymbolicTensor;
     const flat = (t: tfl.SymbolicTensor) => tfl.layers.flatten().apply(t) as tfl.SymbolicTensor;
     const both = tfl.layers.concatenate().apply([flat(bn2), flat(conv2)]) as tfl.SymbolicTensor;
@@ -91,11 +102,12 @@ describe('withUnfusedLinearLayers', () => {
     }
     const x = tf.randomUniform([3, 8, 8, 3], 0, 1, 'float32', 2);
     const fused = kernelsRun(() => inputGradient(model, x));
-    const plain = kernelsRun(() => withUnfusedLinearLayers(model, () => inputGradient(model, x)));
+    const plain = kernelsRun(() => withInferenceLayers(model, () => inputGradient(model, x)));
     const [a, b] = [await fused.result.data(), await plain.result.data()];
     const scale = Math.max(...Array.from(a, Math.abs));
     assert.ok(a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 * scale), 'same gradient');
     assert.equal(plain.ran.has('FusedBatchNorm'), true, 'bn2 still runs');
+    assert.deepEqual([fused.ran.has('Relu'), plain.ran.has('Relu')], [true, false], 'the ReLU layer runs inside conv\'s kernel');
     const calls = (kernel: string, f: () => tf.Tensor) => {
       let count = 0;
       const config = tf.getKernel(kernel, tf.getBackend())! as { kernelFunc: tf.KernelFunc };
@@ -104,7 +116,7 @@ describe('withUnfusedLinearLayers', () => {
       try { tf.dispose(f()); } finally { config.kernelFunc = own; }
       return count;
     };
-    assert.equal(calls('FusedBatchNorm', () => withUnfusedLinearLayers(model, () => inputGradient(model, x))), 1, 'bn folded, bn2 kept');
+    assert.equal(calls('FusedBatchNorm', () => withInferenceLayers(model, () => inputGradient(model, x))), 1, 'bn folded, bn2 kept');
     tf.dispose([fused.result, plain.result, x]);
     model.dispose();
   });
@@ -112,7 +124,7 @@ describe('withUnfusedLinearLayers', () => {
   it('gives every layer its own call back, also when the function throws', () => {
     const model = createModel('seed-cnn', { inputShape: [20, 20, 3], numClasses: 10, seed: 3 });
     const calls = model.layers.map((layer) => (layer as unknown as { call: unknown }).call);
-    assert.throws(() => withUnfusedLinearLayers(model, () => {
+    assert.throws(() => withInferenceLayers(model, () => {
       assert.notDeepEqual(model.layers.map((layer) => (layer as unknown as { call: unknown }).call), calls);
       throw new Error('inside');
     }), /^Error: inside$/);
