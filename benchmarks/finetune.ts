@@ -250,8 +250,14 @@ async function restrictedAccuracy(baseDir: string, folder: string): Promise<numb
 async function targets(all: ImageDataset): Promise<void> {
   const { train: pool, validation: heldOutPool } = splitTrainValidation(all, { validationCount: HELD_OUT });
   const eight = [0, 1, 2, 3, 4, 5, 6, 7];
-  const base8 = args.base8 ?? (await pretrain('seed-cnn', filterClasses(pool, eight), filterClasses(heldOutPool, eight), 10, 'reference', path.join(tmp, 'base8'))).dir;
-  const base10 = args.base10 ?? (await pretrain('seed-cnn', pool, heldOutPool, 10, 'reference', path.join(tmp, 'base10'))).dir;
+  const trained = async (given: string | undefined, name: string, train: ImageDataset, heldOut: ImageDataset, dir: string) => {
+    if (given !== undefined) return given;
+    const base = await pretrain('seed-cnn', train, heldOut, 10, 'reference', dir);
+    console.log(`base ${name}: ${(base.accuracy * 100).toFixed(2)}% on its ${heldOut.count} held-out images`);
+    return base.dir;
+  };
+  const base8 = await trained(args.base8, 'classes 0-7', filterClasses(pool, eight), filterClasses(heldOutPool, eight), path.join(tmp, 'base8'));
+  const base10 = await trained(args.base10, 'the reference model', pool, heldOutPool, path.join(tmp, 'base10'));
   const methods = METHODS.filter((m) => !m.needsBatchNorm && !m.label.includes('+'));
   const lines: string[] = [];
   for (const [task, base] of [['ship vs truck, 100 a class (base: the reference model)', base10], ['ship vs truck, 100 a class (base: classes 0-7 only)', base8]]) {
