@@ -76,11 +76,11 @@ export function layerTap(model: tfl.LayersModel, layer: string): LayerTap {
  * A = the tapped layer's activations and dA = ∂ logit[i, targets[i]] / ∂A[i] for every image i, in one forward and
  * one backward pass. x: [n, H, W, C], targets: [n] → { activations, gradients }: both [n, h, w, k], owned by the
  * caller. Images are independent (inference mode), so the gradient of the batch's summed target logits is each
- * image's own.
+ * image's own. Both passes run on inference ops (models/inference_layers.ts).
  */
 export function layerGradients(tap: LayerTap, x: tf.Tensor4D, targets: Int32Array): { activations: tf.Tensor4D; gradients: tf.Tensor4D } {
   return tf.tidy(() => {
-    const activations = tap.activations.apply(x, { training: false }) as tf.Tensor4D;
+    const activations = withInferenceLayers(tap.activations, () => tap.activations.apply(x, { training: false }) as tf.Tensor4D);
     const numClasses = tap.fromActivations.outputs[0].shape[1] as number;
     const pick = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), numClasses), 'float32');
     const targetLogits = (a: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([x, a], { training: false }) as tf.Tensor2D, pick));

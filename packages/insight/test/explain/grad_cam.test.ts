@@ -215,3 +215,29 @@ describe('class-specific maps in closed form', () => {
     tf.dispose([x, both, map]);
   });
 });
+
+describe('layerGradients on inference ops (BatchNorm and ReLU folded into convolutions)', () => {
+  it('Grad-CAM\'s tap on a convolution, its BatchNorm or its ReLU: the activations and their gradients are the layers\' own', async () => {
+    const model = createModel('resnet', { inputShape: [20, 20, 3], numClasses: 10, seed: 3 });
+    const x = tf.randomUniform([3, 20, 20, 3], 0, 1, 'float32', 4) as tf.Tensor4D;
+    const targets = Int32Array.of(1, 5, 9);
+    for (const layer of ['stage2_block1_conv1', 'stage2_block1_bn1', 'stage2_block1_relu1', 'stage3_block3_out']) {
+      const tap = layerTap(model, layer);
+      const pick = tf.oneHot(tf.tensor1d(targets, 'int32'), 10);
+      const own = tf.tidy(() => {
+        const a = tap.activations.apply(x, { training: false }) as tf.Tensor;
+        const logits = (t: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([x, t], { training: false }) as tf.Tensor, pick));
+        return [a, tf.grad(logits)(a)];
+      });
+      const { activations, gradients } = layerGradients(tap, x, targets);
+      for (const [mine, theirs] of [[activations, own[0]], [gradients, own[1]]]) {
+        const [a, b] = [await theirs.data(), await mine.data()];
+        const scale = Math.max(...Array.from(a, Math.abs));
+        assert.ok(scale > 0 && a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 * scale), layer);
+      }
+      tf.dispose([...own, activations, gradients, pick]);
+    }
+    tf.dispose(x);
+    model.dispose();
+  });
+});
