@@ -60,8 +60,12 @@ export const occlusion: AttributionMethod = async (model, x, targets, options: M
         const occluded = tf.add(images, tf.mul(mask, tf.sub(black, images))) as tf.Tensor4D;
         return targetScores(model, occluded, tf.tensor1d(imageOf.map((i) => targets[i]), 'int32'));
       });
-      const values = await scores.data();
-      scores.dispose();
+      let values: Float32Array;
+      try {
+        values = await scores.data() as Float32Array;
+      } finally {
+        scores.dispose();
+      }
       rows.forEach((r, j) => { drops[r] = unoccluded[imageOf[j]] - values[j]; });
     });
     // Σ drops over the patches covering each pixel: rowBandsᵀ · drops_i · columnBands per image [n, H, W], divided by
