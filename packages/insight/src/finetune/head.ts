@@ -48,10 +48,13 @@ export function copyClassifierColumns(head: tfl.layers.Layer, classifier: tfl.la
   const [kernel, bias] = head.getWeights();
   const [baseKernel, baseBias] = classifier.getWeights();
   const columns = tf.tidy(() => {
-    const from = new Map(pairs);
-    const k = tf.unstack(kernel, 1).map((column, j) => (from.has(j) ? tf.gather(baseKernel, from.get(j)!, 1) : column));
-    const b = tf.unstack(bias).map((value, j) => (from.has(j) && baseBias !== undefined ? tf.gather(baseBias, from.get(j)!) : value));
-    return [tf.stack(k, 1), tf.stack(b)];
+    const source = new Int32Array(bias.size); // base column of each head column (0 where none is copied)
+    const copied = new Uint8Array(bias.size);
+    for (const [j, i] of pairs) [source[j], copied[j]] = [i, 1];
+    const mask = tf.tensor1d(copied, 'bool');
+    const index = tf.tensor1d(source, 'int32');
+    const k = tf.where(tf.broadcastTo(mask, kernel.shape), tf.gather(baseKernel, index, 1), kernel);
+    return [k, baseBias === undefined ? tf.clone(bias) : tf.where(mask, tf.gather(baseBias, index), bias)];
   });
   head.setWeights(columns); // assigns copies; getWeights() gave the variables' own tensors, which stay
   tf.dispose(columns);

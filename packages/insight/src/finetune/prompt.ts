@@ -42,7 +42,7 @@ export function applyPrompt(image: SymbolicTensor, width: number): PromptLayers 
   const [h, w, c] = image.shape.slice(1) as number[];
   if (!Number.isInteger(width) || width < 1) {
     throw ruleError('INSIGHT_E_CONFIG', 'A prompt\'s frame width must be an integer >= 1.', { promptWidth: width },
-      `Pass e.g. --prompt-width ${Math.max(1, Math.floor(Math.min(h, w) / 8))} (an eighth of the shorter side).`);
+      `Pass e.g. --prompt-width ${defaultPromptWidth(h, w)} (an eighth of the shorter side).`);
   }
   const strips: Layer[] = [];
   const fixed: Layer[] = [];

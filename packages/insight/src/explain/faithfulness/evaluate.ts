@@ -121,7 +121,7 @@ export async function evaluateFaithfulness(
     };
     const pixel = await randomOn([height, width]);
 
-    const measured: { curves: Curves; original: Float32Array; grid: [number, number]; completeness?: Float32Array; seconds: number }[] = [];
+    const measured: { curves: Curves; original: Float32Array; grid: [number, number]; random: Curves; completeness?: Float32Array; seconds: number }[] = [];
     for (const entry of methods) {
       const started = performance.now();
       const attribution = await entry.method(model, xs, t, options);
@@ -137,18 +137,17 @@ export async function evaluateFaithfulness(
           completeness = await completenessErrors(model, xs, baseline, attribution.attributions, t, options.internalBatchSize)
             .finally(() => baseline.dispose());
         }
-        measured.push({ curves, original, grid: attribution.grid ?? [height, width], completeness, seconds });
+        const grid = attribution.grid ?? [height, width];
+        measured.push({ curves, original, grid, random: (await randomOn(grid)).curves, completeness, seconds });
       } finally {
         tf.dispose([attribution.map, attribution.attributions]);
       }
     }
-    for (const { grid } of measured) await randomOn(grid);
 
     const sanity = await modelRandomisation(model, xs, t, methods, measured.map((m) => m.original), options,
       { depths: checked.sanityDepths, seed: checked.seed });
     const rows = methods.map(({ name }, m): FaithfulnessRow => {
-      const { curves, original, grid, completeness, seconds } = measured[m];
-      const random = (randomCurves.get(`${grid[0]}x${grid[1]}`) ?? pixel).curves;
+      const { curves, original, grid, random, completeness, seconds } = measured[m];
       const atPass = sanity[m][passDepth - 1];
       const sanityFloor = betweenImages(original, n, height * width);
       const sanityLimit = sanityLimitOf(checked.sanityThreshold, sanityFloor);
