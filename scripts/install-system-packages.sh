@@ -3,9 +3,10 @@
 #   libtorch-dev        the native backend's compute library (the addon links it)
 #   g++ make python3    node-gyp's toolchain for the addon (Node's headers come with Debian's nodejs or npm)
 #   chromium            the dashboard's browser tests drive a real browser (playwright-core, no browser download)
+#   python3-onnx        the ONNX project's own checker validates exported models in the tests (onnx.checker)
 # Used by the README's quick start and by CI, so both install the same list.
 set -euo pipefail
-packages=(libtorch-dev g++ make python3 chromium)
+packages=(libtorch-dev g++ make python3 chromium python3-onnx)
 if [[ "$(id -u)" -eq 0 ]]; then
   as_root=()
 elif command -v sudo > /dev/null; then
