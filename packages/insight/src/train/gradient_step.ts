@@ -13,21 +13,25 @@ export interface GradientStepResult {
   grads: tf.Tensor[];
 }
 
+/** The loss of a batch's logits [batch, classes] → scalar, computed inside the gradient tape. */
+export type LogitsLoss = (logits: tf.Tensor2D) => tf.Scalar;
+
 /**
  * x: [batch, H, W, 3] float32, y: [batch] int32 → loss, correct count and gradients; the model runs with
  * training: true (dropout active, BatchNorm uses and updates batch statistics). `penalty`, when given, is added to
- * the loss (e.g. L2-SP's pull towards pretrained weights) and so to the gradients and the reported loss.
+ * the loss (e.g. L2-SP's pull towards pretrained weights) and so to the gradients and the reported loss. `loss`,
+ * when given, replaces the cross-entropy with y (and its label smoothing), e.g. a distillation loss.
  * The caller disposes the result.
  */
 export function gradientStep(
   model: tfl.LayersModel, variables: tf.Variable[], x: tf.Tensor4D, y: tf.Tensor1D, labelSmoothing: number,
-  penalty?: () => tf.Scalar,
+  penalty?: () => tf.Scalar, lossOf?: LogitsLoss,
 ): GradientStepResult {
   let correct: tf.Scalar | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const logits = model.apply(x, { training: true }) as tf.Tensor2D;
     correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32'))) as tf.Scalar;
-    const loss = sparseCategoricalCrossentropy(y, logits, labelSmoothing);
+    const loss = lossOf ? lossOf(logits) : sparseCategoricalCrossentropy(y, logits, labelSmoothing);
     return penalty === undefined ? loss : tf.add(loss, penalty()) as tf.Scalar;
   }, variables);
   // A variable the loss does not depend on gets no gradient from tfjs; the optimizer wants a zero one.

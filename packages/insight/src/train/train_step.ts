@@ -5,7 +5,14 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import type { Batch } from '../data';
 import { seedDropout } from './dropout_seeds';
-import { gradientStep } from './gradient_step';
+import { gradientStep, type LogitsLoss } from './gradient_step';
+
+/**
+ * A training loss in place of the cross-entropy with the labels, per micro-batch: called before the gradient tape
+ * with the batch's input x [size, H, W, 3] and labels y [size] (e.g. to run a teacher on x, outside the tape), it
+ * returns the loss of the model's logits (called inside the tape) and what to free after the step.
+ */
+export type BatchLoss = (x: tf.Tensor4D, y: tf.Tensor1D) => { loss: LogitsLoss; dispose(): void };
 
 export interface TrainStepOptions {
   /** Input size of the model: x is [batch.size, height, width, 3]. */
@@ -18,6 +25,8 @@ export interface TrainStepOptions {
   microBatch: number;
   /** A scalar added to the loss inside the gradient tape (a regularizer such as L2-SP). */
   penalty?: () => tf.Scalar;
+  /** Replaces the cross-entropy with the labels (labelSmoothing is then the loss's own business). */
+  loss?: BatchLoss;
 }
 
 export interface TrainStepResult {
@@ -35,9 +44,12 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
   const y = tf.tensor1d(batch.y, 'int32');
   const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch);
   let step;
+  let batchLoss: ReturnType<BatchLoss> | undefined;
   try {
-    step = gradientStep(model, variables, x, y, options.labelSmoothing, options.penalty);
+    batchLoss = options.loss?.(x, y);
+    step = gradientStep(model, variables, x, y, options.labelSmoothing, options.penalty, batchLoss?.loss);
   } finally {
+    batchLoss?.dispose();
     restoreSeeds();
     tf.dispose([x, y]);
   }

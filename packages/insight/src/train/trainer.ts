@@ -19,7 +19,7 @@ import { GradientAccumulator } from './gradient_accumulator';
 import type { Optimizer } from './optimizers';
 import type { LearningRateSchedule } from './schedules';
 import { initialTrainerState, type BatchLogs, type EpochLogs, type TrainerState } from './state';
-import { trainStep } from './train_step';
+import { trainStep, type BatchLoss } from './train_step';
 
 export interface FitOptions {
   /**
@@ -46,6 +46,11 @@ export interface FitOptions {
   initialState?: TrainerState;
   /** A scalar added to every batch's training loss (a regularizer such as L2-SP), computed inside the gradient tape. */
   penalty?: () => tf.Scalar;
+  /**
+   * Replaces the training loss (cross-entropy with the labels, label smoothing included) for every micro-batch, e.g.
+   * knowledge distillation's; validation still reports the cross-entropy.
+   */
+  loss?: BatchLoss;
 }
 
 /** The tf.Variables behind model.trainableWeights, in order. */
@@ -140,6 +145,7 @@ class EpochRunner {
         const step = await trainStep(this.model, this.variables, b, {
           height: this.height, width: this.width, labelSmoothing: this.options.labelSmoothing ?? 0,
           seed: state.seed, step: state.step, microBatch: this.accumulator.microBatch, penalty: this.options.penalty,
+          loss: this.options.loss,
         });
         lossSum += step.loss * b.size;
         correctSum += step.correct;
