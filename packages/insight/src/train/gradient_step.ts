@@ -19,7 +19,7 @@ export type LogitsLoss = (logits: tf.Tensor2D) => tf.Scalar;
 /**
  * x: [batch, H, W, 3] float32, y: [batch] int32 → loss, correct count and gradients; the model runs with
  * training: true (dropout active, BatchNorm uses and updates batch statistics). `penalty`, when given, is added to
- * the loss (e.g. L2-SP's pull towards pretrained weights) and so to the gradients and the reported loss. `loss`,
+ * the loss (e.g. L2-SP's pull towards pretrained weights) and so to the gradients and the reported loss. `lossOf`,
  * when given, replaces the cross-entropy with y (and its label smoothing), e.g. a distillation loss.
  * The caller disposes the result.
  */
