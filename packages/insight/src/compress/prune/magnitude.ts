@@ -11,7 +11,7 @@ export type PruneScope = 'global' | 'layer';
 /** The k-th smallest value of `absValues` (1-based k >= 1), or -1 when k = 0 (nothing pruned). x: flat [n]. */
 function kthSmallest(absValues: tf.Tensor1D, k: number): number {
   if (k <= 0) return -1;
-  return tf.tidy(() => -(tf.topk(tf.neg(absValues), k, true).values.slice([k - 1], [1]).dataSync()[0]));
+  return tf.tidy(() => -(tf.slice(tf.topk(tf.neg(absValues), k, true).values, [k - 1], [1]).dataSync()[0]));
 }
 
 /**
@@ -20,7 +20,7 @@ function kthSmallest(absValues: tf.Tensor1D, k: number): number {
  */
 export function magnitudeMasks(weights: readonly PrunableWeight[], sparsity: number, scope: PruneScope): tf.Tensor[] {
   return tf.tidy(() => {
-    const abs = weights.map((w) => tf.abs(w.variable.read()).flatten() as tf.Tensor1D);
+    const abs = weights.map((w) => tf.reshape(tf.abs(w.variable.read()), [-1]) as tf.Tensor1D);
     let thresholds: number[];
     if (scope === 'global') {
       const all = tf.concat(abs) as tf.Tensor1D;
@@ -29,18 +29,21 @@ export function magnitudeMasks(weights: readonly PrunableWeight[], sparsity: num
     } else {
       thresholds = abs.map((a) => kthSmallest(a, Math.round(sparsity * a.size)));
     }
-    return weights.map((w, i) => tf.cast(tf.greater(abs[i], thresholds[i]), 'float32').reshape(w.variable.shape));
+    return weights.map((w, i) => tf.reshape(tf.greater(abs[i], thresholds[i]), w.variable.shape));
   });
 }
 
-/** Multiplies each kernel by its mask in place (on the backend); pruned weights become exactly 0. */
+/**
+ * Sets the pruned weights of each kernel to 0 in place (on the backend). A select, not a product: w · 0 is -0 for a
+ * negative w, and sparse storage keeps every stored bit.
+ */
 export function applyMasks(weights: readonly PrunableWeight[], masks: readonly tf.Tensor[]): void {
-  tf.tidy(() => weights.forEach((w, i) => w.variable.write(tf.mul(w.variable.read(), masks[i]))));
+  tf.tidy(() => weights.forEach((w, i) => w.variable.write(tf.where(masks[i], w.variable.read(), tf.zerosLike(w.variable.read())))));
 }
 
 /** Masks that keep the weights that are not zero now (a resumed run's masks, read back from its pruned weights). */
 export function nonzeroMasks(weights: readonly PrunableWeight[]): tf.Tensor[] {
-  return tf.tidy(() => weights.map((w) => tf.cast(tf.notEqual(w.variable.read(), 0), 'float32')));
+  return tf.tidy(() => weights.map((w) => tf.notEqual(w.variable.read(), 0)));
 }
 
 /**
