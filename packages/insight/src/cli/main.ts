@@ -3,6 +3,7 @@
 import { Command, CommanderError } from 'commander';
 
 import { dashboardCommand } from './commands/dashboard';
+import { distillCommand } from './commands/distill';
 import { evaluateCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
 import { finetuneCommand } from './commands/finetune';
@@ -32,6 +33,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(explainCommand(io))
     .addCommand(finetuneCommand(io))
     .addCommand(lrFindCommand(io))
+    .addCommand(distillCommand(io))
     .addCommand(runsCommand(io))
     .addCommand(dashboardCommand(io))
     .addCommand(serveCommand(io));
