@@ -15,6 +15,8 @@
 //   explain/              pictures and arrays written by `insight explain` (overlays, grids, neighbour strips, .npy),
 //     dashboard/          and the dashboard's explanations panel (its PNGs and EXPLAIN_PANEL_FILES.manifest)
 //   memory/               the nearest-neighbour index of the training images (MEMORY_FILES), rebuilt when stale
+//   model_compressed/     `insight compress`: the model in its --weights format (float16, uint8 or sparse), beside
+//                         report/sparsity.json and report/compression.json (COMPRESSION_FILES)
 // The runs directory itself holds the run directories and the tracker's index (RUNS_INDEX_FILE).
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
@@ -47,6 +49,17 @@ export const EXPLAIN_PANEL_FILES = {
   manifest: 'panel.json',
 } as const;
 
+/**
+ * Files of `insight compress`: in a run's report/ (or beside a compressed model directory written without training),
+ * the per-layer sparsity report and the sizes report; in a model directory stored sparse, its weights file (the
+ * model.json beside it names it).
+ */
+export const COMPRESSION_FILES = {
+  sparsity: 'sparsity.json',
+  sizes: 'compression.json',
+  sparseWeights: 'weights.sparse.bin',
+} as const;
+
 /** Every TensorBoard event file's name starts with this (`events.out.tfevents.<unix seconds>.<host>`). */
 export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
 
@@ -67,6 +80,7 @@ const PREDICTIONS_JSON = 'predictions.json';
 const EXPLAIN = 'explain';
 const EXPLAIN_PANEL = 'dashboard';
 const MEMORY = 'memory';
+const COMPRESSED_MODEL = 'model_compressed';
 
 /** 'interrupted': stopped by SIGINT/SIGTERM after saving checkpoints/last (resumable). */
 export type RunStatus = 'running' | 'completed' | 'failed' | 'interrupted';
@@ -112,6 +126,12 @@ export class RunDir {
   get reportMetricsJson(): string { return path.join(this.reportDir, REPORT_FILES.metrics); }
   /** report/confusion.png: the final confusion matrix as an image. */
   get confusionPng(): string { return path.join(this.reportDir, REPORT_FILES.confusionPng); }
+  /** report/sparsity.json: the per-layer sparsity of a compressed run's model (compress/prune/report.ts). */
+  get sparsityJson(): string { return path.join(this.reportDir, COMPRESSION_FILES.sparsity); }
+  /** report/compression.json: a compressed run's sizes (raw, gzip, dense float32), parameters, FLOPs and accuracy. */
+  get compressionJson(): string { return path.join(this.reportDir, COMPRESSION_FILES.sizes); }
+  /** model_compressed/: the compressed run's model in its --weights format (model/ keeps float32 for every reader). */
+  get compressedModelDir(): string { return path.join(this.dir, COMPRESSED_MODEL); }
   /** report/forgetting.json: base-task accuracy before/after fine-tuning. */
   get forgettingJson(): string { return path.join(this.reportDir, FORGETTING_JSON); }
   get predictionsPng(): string { return path.join(this.dir, PREDICTIONS_PNG); }
