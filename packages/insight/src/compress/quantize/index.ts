@@ -1,0 +1,6 @@
+// int8 quantisation: calibration of activation ranges, post-training quantisation to an ONNX int8 graph evaluated
+// in ONNX Runtime, and quantisation-aware training (fake-quant with a straight-through estimator).
+export { calibrate, checkRangeOptions, type CalibrateOptions } from './calibrate';
+export { CALIBRATION_METHODS, type CalibrationMethod, type RangeOptions } from './range_collector';
+export { type CalibrationSource } from './calibration_source';
+export { QUANTIZED_LAYER_CLASSES, quantizedPoints, type QuantizedPoint } from './quantized_points';
