@@ -1,0 +1,7 @@
+// Storage of compressed models: sparse weights (bitmask or CSR per tensor, expanded by an IOHandler), tfjs's uint8 and
+// float16 weight quantization, and the sizes of each format against dense float32.
+export { decodeTensor, encodeTensor, encodedSizes, type EncodedTensor, type SparseEncoding } from './sparse_tensor';
+export { decodeSparseArtifacts, encodeSparseModelFiles, isSparseModelDir, sparseModelHandler, type SparseManifest } from './sparse_model';
+export { float16Bits, toFloat16 } from './float16';
+export { quantizeArtifacts, quantizeUint8, type TfjsQuantization } from './tfjs_quantization';
+export { WEIGHT_FORMATS, encodeWeightFormat, modelArtifacts, weightSizes, writeModelAs, type WeightFormat, type WeightSizes } from './model_files';
