@@ -15,6 +15,8 @@ import { RunDir } from './run_dir';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
+/** The ONNX version of a model directory's model (`insight export`), beside or instead of model.json. */
+export const MODEL_ONNX = 'model.onnx';
 
 /**
  * An IOHandler for a model directory, like tfjs-node's `file://` handler: `save` writes model.json +
