@@ -4,3 +4,6 @@ export { calibrate, checkRangeOptions, type CalibrateOptions } from './calibrate
 export { CALIBRATION_METHODS, type CalibrationMethod, type RangeOptions } from './range_collector';
 export { type CalibrationSource } from './calibration_source';
 export { QUANTIZED_LAYER_CLASSES, quantizedPoints, type QuantizedPoint } from './quantized_points';
+export { fakeQuantize, fakeQuantizePerChannel } from './fake_quant';
+export { FakeQuantization, type FakeQuantOptions } from './fake_quant_model';
+export { quantizationAwareTraining, type QatOptions, type QatResult } from './qat';

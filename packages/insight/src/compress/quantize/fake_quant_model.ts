@@ -1,0 +1,147 @@
+// A model trained as its int8 graph will compute: while attached, every Conv2D and Dense reads its kernel through
+// per-channel int8 fake quantisation, and the model's input and every quantised activation (quantized_points.ts) pass
+// through per-tensor uint8 fake quantisation at their current range — in training and in inference mode alike, so
+// validation measures the quantised model. Gradients pass straight through (fake_quant.ts), to the float weights.
+// The layers' calls are swapped (as models/inference_layers.ts swaps them) and given back by detach(): the model
+// stays a plain tfjs model with float weights, which the int8 export quantises the same way.
+// Activation ranges start from calibration and follow the batches' ranges by an exponential moving average (TF-MOT's
+// MovingAverageQuantizer: decay 0.999, batch min ≤ 0 ≤ batch max): each training forward pass records its min and
+// max, and the callback folds them in after the batch (TF-MOT folds them in just before; with decay 0.999 the
+// difference is one batch's 0.1%). The callback's state is the ranges, so checkpoints carry them.
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { tf } from '../../backend';
+import { ruleError } from '../../errors';
+import { graphSteps } from '../../models/graph';
+import type { ActivationRanges, ValueRange } from '../../onnx/quantization_params';
+import type { Callback } from '../../train/callbacks/callback';
+import { fakeQuantize, fakeQuantizePerChannel } from './fake_quant';
+import { quantizedPoints } from './quantized_points';
+
+type Call = (inputs: tf.Tensor | tf.Tensor[], kwargs: Record<string, unknown>) => tf.Tensor | tf.Tensor[];
+interface Swappable { call: Call; kernel?: { read(): tf.Tensor } }
+
+/** Layer classes whose kernel ([..., out], per output channel) is fake-quantised. */
+const KERNEL_CLASSES = ['Conv2D', 'Dense'];
+const INPUT = 'input';
+
+export interface FakeQuantOptions {
+  /** Weight of the old range in each update (default 0.999, TF-MOT's). */
+  emaDecay?: number;
+}
+
+export class FakeQuantization {
+  /** Fold the training batches' ranges in (onBatchEnd); pass it to fit's callbacks. */
+  readonly callback: Callback;
+  private readonly ranges: Map<string, ValueRange>;
+  private readonly decay: number;
+  /** [min, max] of each training forward pass's activations, by name, until the next onBatchEnd. */
+  private pending: { name: string; extremes: tf.Tensor }[] = [];
+  private restore: (() => void)[] = [];
+
+  private constructor(ranges: ActivationRanges, options: FakeQuantOptions) {
+    this.decay = options.emaDecay ?? 0.999;
+    if (!(this.decay >= 0 && this.decay < 1)) {
+      throw ruleError('INSIGHT_E_CONFIG', 'emaDecay must be in [0, 1).', { emaDecay: this.decay }, 'Pass e.g. emaDecay: 0.999 (TF-MOT).');
+    }
+    this.ranges = new Map([[INPUT, { ...ranges.input }], ...Object.entries(ranges.layers).map(([k, r]) => [k, { ...r }] as const)]);
+    this.callback = {
+      name: 'fakeQuantization',
+      onBatchEnd: () => this.fold(),
+      getState: () => this.current(),
+      setState: (state) => {
+        const saved = state as ActivationRanges;
+        this.ranges.set(INPUT, { ...saved.input });
+        for (const [name, r] of Object.entries(saved.layers)) this.ranges.set(name, { ...r });
+      },
+    };
+  }
+
+  /**
+   * Swaps `model`'s layer calls for fake-quantised ones starting from `ranges` (calibrated: every quantised layer
+   * must have one). Example: `const fq = FakeQuantization.attach(model, ranges); await fit(model, loader, { ...,
+   * callbacks: [fq.callback] }); const qatRanges = await fq.detach();`.
+   */
+  static attach(model: tfl.LayersModel, ranges: ActivationRanges, options: FakeQuantOptions = {}): FakeQuantization {
+    const points = quantizedPoints(model);
+    const missing = points.map((p) => p.layer).filter((name) => ranges.layers[name] === undefined);
+    if (missing.length > 0) {
+      throw ruleError('INSIGHT_E_CONFIG', 'Quantisation-aware training needs a range for every quantised layer.',
+        { missing }, 'Pass the ranges calibrate() gives for this model.');
+    }
+    const fq = new FakeQuantization(ranges, options);
+    const input = model.inputs[0].id;
+    let inputRecorded = false;
+    try {
+      for (const step of graphSteps(model)) {
+        const layer = step.layer as unknown as Swappable;
+        const own = layer.call;
+        const readsInput = step.inputs.some((t) => t.id === input);
+        const recordsInput = readsInput && !inputRecorded;
+        inputRecorded ||= readsInput;
+        const name = step.layer.name;
+        layer.call = (inputs, kwargs) => {
+          const training = kwargs?.training === true;
+          let x = inputs;
+          if (readsInput) x = fq.quantize(INPUT, x as tf.Tensor, training && recordsInput);
+          return fq.quantize(name, own.call(layer, x, kwargs) as tf.Tensor, training);
+        };
+        fq.restore.push(() => { layer.call = own; });
+        if (KERNEL_CLASSES.includes(step.layer.getClassName()) && layer.kernel !== undefined) {
+          const kernel = layer.kernel;
+          layer.kernel = Object.create(kernel, { read: { value: () => fakeQuantizePerChannel(kernel.read()) } }) as { read(): tf.Tensor };
+          fq.restore.push(() => { layer.kernel = kernel; });
+        }
+      }
+    } catch (error) {
+      fq.undo();
+      throw error;
+    }
+    return fq;
+  }
+
+  /** The current ranges (a copy), in the calibration's layout. */
+  current(): ActivationRanges {
+    const { [INPUT]: input, ...layers } = Object.fromEntries([...this.ranges].map(([k, r]) => [k, { ...r }]));
+    return { input, layers };
+  }
+
+  /** Folds pending batch ranges in, gives the layers their own calls and kernels back, and returns the ranges. */
+  async detach(): Promise<ActivationRanges> {
+    try {
+      await this.fold();
+    } finally {
+      this.undo();
+    }
+    return this.current();
+  }
+
+  private undo(): void {
+    for (const restore of this.restore.reverse()) restore();
+    this.restore = [];
+    tf.dispose(this.pending.map((p) => p.extremes));
+    this.pending = [];
+  }
+
+  /** x fake-quantised at `name`'s range; in training, its [min, max] is kept for the moving average. */
+  private quantize(name: string, x: tf.Tensor, record: boolean): tf.Tensor {
+    if (record) this.pending.push({ name, extremes: tf.keep(tf.tidy(() => tf.stack([tf.min(x), tf.max(x)]))) });
+    return fakeQuantize(x, this.ranges.get(name)!);
+  }
+
+  /** range ← decay·range + (1 − decay)·[min(batch min, 0), max(batch max, 0)] for each pending pass, in order. */
+  private async fold(): Promise<void> {
+    const pending = this.pending;
+    if (pending.length === 0) return;
+    this.pending = [];
+    const stacked = tf.tidy(() => tf.stack(pending.map((p) => p.extremes)));
+    tf.dispose(pending.map((p) => p.extremes));
+    const values = await stacked.data();
+    stacked.dispose();
+    pending.forEach(({ name }, i) => {
+      const r = this.ranges.get(name)!;
+      r.min = Math.fround(this.decay * r.min + (1 - this.decay) * Math.min(values[2 * i], 0));
+      r.max = Math.fround(this.decay * r.max + (1 - this.decay) * Math.max(values[2 * i + 1], 0));
+    });
+  }
+}

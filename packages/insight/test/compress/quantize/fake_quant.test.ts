@@ -1,0 +1,77 @@
+// Fake quantisation against hand-computed values: the uint8 grid of an activation range, per-channel symmetric int8
+// kernels (ties to even, an all-zero channel), and the straight-through gradient inside and outside the range.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+
+import { initBackend, tf } from '../../../src/backend';
+import { fakeQuantize, fakeQuantizePerChannel } from '../../../src/compress/quantize';
+
+before(async () => {
+  await initBackend();
+});
+
+const f32 = (values: number[]) => Array.from(Float32Array.from(values));
+
+describe('fakeQuantize (per tensor, uint8)', () => {
+  // range [-1, 1]: s = fround(2/255), z = round(127.5) = 128; the grid spans [-128 s, 127 s] = [-1.0039216, 0.9960785]
+  const s = Math.fround(2 / 255);
+
+  it('rounds to the grid (x / s to even) and saturates at its ends', async () => {
+    const x = tf.tensor1d([-2, -1, 0, 0.5, 0.99, 1, 3]);
+    const y = fakeQuantize(x, { min: -1, max: 1 });
+    const q = [0, 1, 128, 192, 254, 255, 255]; // round(x / s) + 128, clipped; -1 / s = -127.49999 in float32 → -127
+    const expected = q.map((v) => Math.fround(Math.fround(v - 128) * s));
+    assert.deepEqual(Array.from(await y.data()), f32(expected));
+    tf.dispose([x, y]);
+  });
+
+  it('a non-negative range keeps 0 exact and uses all 256 levels', async () => {
+    const y = fakeQuantize(tf.tensor1d([0, 2.55, 1.004, 9]), { min: 0, max: 2.55 });
+    const step = Math.fround(2.55 / 255);
+    assert.deepEqual(Array.from(await y.data()), f32([0, Math.fround(255 * step), Math.fround(100 * step), Math.fround(255 * step)]));
+    y.dispose();
+  });
+
+  it('passes the gradient inside the grid span and none outside (straight-through)', async () => {
+    const x = tf.tensor1d([-2, -1.0039, -1, 0.5, 0.99, 0.9961, 1, 3]);
+    const weights = tf.tensor1d([1, 2, 3, 4, 5, 6, 7, 8]);
+    const dx = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(fakeQuantize(v, { min: -1, max: 1 }), weights)))(x);
+    assert.deepEqual(Array.from(await dx.data()), [0, 2, 3, 4, 5, 0, 0, 0]);
+    tf.dispose([x, weights, dx]);
+  });
+});
+
+describe('fakeQuantizePerChannel (symmetric int8, per output channel)', () => {
+  // A Dense kernel [3 inputs, 4 channels]. Scales max|w_c| / 127: 1/64, (all zero → 1), 1/128, 0.5/127.
+  const kernel = [
+    [0.3, 0, 0.01, 0.5],
+    [-1.984375, 0, -0.02734375, -0.1],
+    [0.5078125, 0, 0.9921875, 0.25],
+  ];
+
+  it('rounds each channel to its own scale, ties to even, an all-zero channel stays zero', async () => {
+    const w = tf.tensor2d(kernel);
+    const y = fakeQuantizePerChannel(w);
+    const s3 = Math.fround(0.5 / 127);
+    const q3 = (v: number) => Math.fround(Math.round(Math.fround(v / s3)) * s3);
+    const expected = [
+      [19 / 64, 0, 1 / 128, q3(0.5)], // 0.3·64 = 19.2 → 19; 0.01·128 = 1.28 → 1
+      [-127 / 64, 0, -4 / 128, q3(-0.1)], // -0.02734375·128 = -3.5 → -4 (even)
+      [32 / 64, 0, 127 / 128, q3(0.25)], // 0.5078125·64 = 32.5 → 32 (even)
+    ];
+    assert.deepEqual((await y.array()) as number[][], expected.map(f32));
+    assert.equal(q3(0.5), 0.5, 'the largest weight of a channel is kept exactly (q = 127)');
+    tf.dispose([w, y]);
+  });
+
+  it('quantises a Conv2D kernel [kh, kw, in, out] per out channel, with the gradient passing everywhere', async () => {
+    const w = tf.tensor4d([1, -0.5, 0.25, 2, -4, 0.1, 3, 1], [1, 2, 2, 2]); // channel 0: 1, 0.25, -4, 3; channel 1: -0.5, 2, 0.1, 1
+    const y = fakeQuantizePerChannel(w);
+    const [s0, s1] = [Math.fround(4 / 127), Math.fround(2 / 127)];
+    const q = (v: number, s: number) => Math.fround(Math.round(Math.fround(v / s)) * s);
+    assert.deepEqual(Array.from(await y.data()), [q(1, s0), q(-0.5, s1), q(0.25, s0), 2, -4, q(0.1, s1), q(3, s0), q(1, s1)]);
+    const dw = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(fakeQuantizePerChannel(v), tf.range(1, 9).reshape([1, 2, 2, 2]))))(w);
+    assert.deepEqual(Array.from(await dw.data()), [1, 2, 3, 4, 5, 6, 7, 8]);
+    tf.dispose([w, y, dw]);
+  });
+});
