@@ -55,7 +55,10 @@ describe('distill', () => {
     assert.equal(config.temperature, 4);
     assert.equal(config.alpha, 0.9);
     assert.deepEqual(config.augment, ['flip']);
-    const info = run.readInfo() as unknown as { status: string; summary: Record<string, any> };
+    const info = run.readInfo() as unknown as {
+      status: string;
+      summary: { distillation: unknown; epochs: number; report: { accuracy: number }; teacher: { dir: string; architecture: string; accuracy: number; loss: number } };
+    };
     assert.equal(info.status, 'completed');
     assert.deepEqual(info.summary.distillation, { temperature: 4, alpha: 0.9 });
     assert.equal(info.summary.report.accuracy, result.report.accuracy);
