@@ -2,6 +2,7 @@
 // process.exit: it prints errors as `Error <CODE>: <rule> Received: ... <fix>` and returns (and sets) the exit status.
 import { Command, CommanderError } from 'commander';
 
+import { compressCommand } from './commands/compress';
 import { dashboardCommand } from './commands/dashboard';
 import { distillCommand } from './commands/distill';
 import { evaluateCommand } from './commands/evaluate';
@@ -34,6 +35,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(finetuneCommand(io))
     .addCommand(lrFindCommand(io))
     .addCommand(distillCommand(io))
+    .addCommand(compressCommand(io))
     .addCommand(runsCommand(io))
     .addCommand(dashboardCommand(io))
     .addCommand(serveCommand(io));

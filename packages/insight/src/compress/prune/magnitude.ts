@@ -29,7 +29,7 @@ export function magnitudeMasks(weights: readonly PrunableWeight[], sparsity: num
     } else {
       thresholds = abs.map((a) => kthSmallest(a, Math.round(sparsity * a.size)));
     }
-    return weights.map((w, i) => tf.reshape(tf.greater(abs[i], thresholds[i]), w.variable.shape));
+    return weights.map((w, i) => tf.reshape(tf.greater(abs[i], thresholds[i]), w.variable.shape as number[]));
   });
 }
 

@@ -35,7 +35,7 @@ function zerosOf(x: tf.Tensor): number {
 /** The report of `model`; `prunedLayers` names the layers that were pruned (the others show as skipped). */
 export function sparsityReport(model: tfl.LayersModel, prunedLayers: readonly string[]): SparsityReport {
   const rows = kernelLayers(model).flatMap((layer) => layer.weights.filter((w) => w.shape.length >= 2 && /kernel$/.test(w.originalName)).map((w) => {
-    const params = w.shape.reduce((a, b) => a * (b as number), 1);
+    const params = (w.shape as number[]).reduce((a, b) => a * b, 1);
     const zeros = zerosOf(w.read());
     return { layer: layer.name, weight: w.name, shape: w.shape as number[], params, zeros, sparsity: zeros / params, pruned: prunedLayers.includes(layer.name) };
   }));
@@ -44,7 +44,7 @@ export function sparsityReport(model: tfl.LayersModel, prunedLayers: readonly st
     const zeros = list.reduce((a, r) => a + r.zeros, 0);
     return { params, zeros, sparsity: params === 0 ? 0 : zeros / params };
   };
-  const all = model.weights.map((w) => ({ params: w.shape.reduce((a, b) => a * (b as number), 1), zeros: zerosOf(w.read()) }));
+  const all = model.weights.map((w) => ({ params: (w.shape as number[]).reduce((a, b) => a * b, 1), zeros: zerosOf(w.read()) }));
   const modelParams = all.reduce((a, r) => a + r.params, 0);
   const modelZeros = all.reduce((a, r) => a + r.zeros, 0);
   return { layers: rows, pruned: sum(rows.filter((r) => r.pruned)), model: { params: modelParams, zeros: modelZeros, sparsity: modelZeros / modelParams } };

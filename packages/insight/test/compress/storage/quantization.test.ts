@@ -82,7 +82,7 @@ describe('quantized model directories', () => {
     const half = await tfl.loadLayersModel(fileModelHandler(path.join(dir, 'float16')));
     half.getWeights().forEach((w, i) => {
       const rounded = toFloat16(original[i]);
-      const back = tf.io.decodeWeights(rounded.buffer, [{ name: 'w', shape: [rounded.length], dtype: 'float32', quantization: { dtype: 'float16' } }]).w;
+      const back = tf.io.decodeWeights(rounded.buffer as ArrayBuffer, [{ name: 'w', shape: [rounded.length], dtype: 'float32', quantization: { dtype: 'float16' } }]).w;
       assert.deepEqual(Array.from(w.dataSync()), Array.from(back.dataSync()));
       back.dispose();
     });

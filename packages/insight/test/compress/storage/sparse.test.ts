@@ -65,7 +65,7 @@ describe('sparse model directories', () => {
     assert.ok(sizes.gzipBytes < sizes.bytes && sizes.gzipBytes < sizes.denseGzipBytes, JSON.stringify(sizes));
     const loaded = await tfl.loadLayersModel(sparseModelHandler(target));
     const [a, b] = [model.getWeights(), loaded.getWeights()];
-    a.forEach((w, i) => assert.deepEqual(bits(b[i].dataSync() as Float32Array), bits(w.dataSync() as Float32Array), w.name));
+    a.forEach((w, i) => assert.deepEqual(bits(b[i].dataSync() as Float32Array), bits(w.dataSync() as Float32Array), model.weights[i].name));
     assert.deepEqual(loaded.getUserDefinedMetadata(), model.getUserDefinedMetadata());
     const x = tf.randomUniform([2, 24, 24, 3], 0, 1, 'float32', 3);
     const [y1, y2] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
