@@ -23,7 +23,7 @@ export const COMPRESS_SCHEMA = Type.Object({
   pruneScope: OneOf(['global', 'layer'], { default: 'global', placeholder: '<scope>',
     help: 'Unstructured: global, one magnitude threshold over every prunable kernel; layer, each kernel pruned to --sparsity on its own. (--structured prunes each convolution to --sparsity.)' }),
   structured: Type.Boolean({ default: false, placeholder: '<bool>',
-    help: 'Remove whole convolution filters (lowest L1 norm x BatchNorm |gamma|) and build a smaller model; only convolutions whose channels do not reach an Add or Concatenate.' }),
+    help: 'Remove whole convolution filters (lowest L1 norm times the BatchNorm scale) and build a smaller model; only convolutions whose channels do not reach an Add or Concatenate.' }),
   skipLayers: Nullable(Text(), { placeholder: '<list>',
     help: 'Kernel layers to keep dense, comma-separated, or none. Default: the first and the last kernel layer (input convolution, classifier).' }),
   schedule: Nullable(OneOf(['polynomial', 'one-shot']), { placeholder: '<name>',
