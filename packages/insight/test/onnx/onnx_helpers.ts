@@ -9,6 +9,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../src/backend';
 import { exportOnnx, type ExportOnnxOptions } from '../../src/onnx/export';
+import { ModelProtoType } from '../../src/onnx/onnx_proto';
 import { OnnxModel } from '../../src/onnx/runtime';
 
 /** tfjs's and ONNX Runtime's outputs for `x` ([batch, h, w, c]), and the exported bytes. */
@@ -46,4 +47,26 @@ export function checkOnnx(bytes: Uint8Array): void {
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Gives BatchNorm statistics, biases and zero-initialised weights (LoRA's B, adapters' up projections, prompt
+ * strips) seeded random values, so no path of the model is trivial; initialised kernels keep their scale.
+ */
+export function randomizeWeights(model: tfl.LayersModel, seed: number): void {
+  model.weights.forEach((w, k) => {
+    const name = w.originalName;
+    const current = w.read();
+    const zero = tf.tidy(() => tf.max(tf.abs(current)).dataSync()[0] === 0);
+    const [lo, hi] = /moving_variance|gamma/.test(name) ? [0.5, 1.5] : /moving_mean|beta|bias/.test(name) ? [-0.3, 0.3] : zero ? [-0.2, 0.2] : [0, 0];
+    if (hi > lo) w.write(tf.randomUniform(w.shape as number[], lo, hi, 'float32', seed * 1000 + k));
+  });
+}
+
+/** How many nodes of each op type an .onnx model's graph has. */
+export function opCounts(bytes: Uint8Array): Record<string, number> {
+  const model = ModelProtoType.toObject(ModelProtoType.decode(bytes)) as { graph: { node: { op_type: string }[] } };
+  const counts: Record<string, number> = {};
+  for (const n of model.graph.node) counts[n.op_type] = (counts[n.op_type] ?? 0) + 1;
+  return counts;
 }
