@@ -103,7 +103,7 @@ async function distillInto(config: DistillConfig, recipe: TrainConfig, session: 
     say(`Run ${run.dir}`);
     say(`  teacher ${teacher.dir} (${summary.architecture}, ${summary.parameters.toLocaleString('en-US')} parameters): accuracy ${summary.accuracy.toFixed(4)} on ${reportSplit}`);
     say(`  student ${student.label} (${student.model.countParams().toLocaleString('en-US')} parameters), backend ${session.backend}`);
-    say(`  loss ${config.alpha} x T^2 x KL(teacher/T || student/T) + ${(1 - config.alpha).toFixed(2).replace(/0+$/, '').replace(/\.$/, '')} x cross-entropy, T = ${config.temperature}`);
+    say(`  loss ${config.alpha} x T^2 x KL(teacher/T || student/T) + ${Number((1 - config.alpha).toPrecision(6))} x cross-entropy, T = ${config.temperature}`);
     say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
     recordRunData(run, data.record, say);
     say(`  ${recipe.optimizer} lr ${recipe.lr} (${recipe.schedule}), batch ${recipe.batchSize}` +
