@@ -7,3 +7,4 @@ export {
   prunableWeights, pruneChannels, pruneOnce, sparsityReport, type ChannelPlan, type PruneScope, type SparsityReport, type SparsitySchedule,
 } from './prune';
 export { WEIGHT_FORMATS, isSparseModelDir, quantizeArtifacts, sparseModelHandler, weightSizes, writeModelAs, type WeightFormat, type WeightSizes } from './storage';
+export * from './distill';
