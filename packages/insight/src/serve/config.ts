@@ -32,7 +32,7 @@ export const SERVE_SCHEMA = Type.Object({
   keepVersions: Type.Integer({ default: 1, minimum: 1, maximum: 100, placeholder: '<n>', help: 'Serve the <n> highest versions of each model (the highest is the default).' }),
   workers: Type.Integer({ default: 1, minimum: 1, maximum: 64, placeholder: '<n>', help: 'Worker processes (node:cluster), each with its own copy of the models, sharing the port.' }),
   computeThreads: Nullable(Type.Integer({ minimum: 1, maximum: 256 }), { placeholder: '<n>',
-    help: 'libtorch threads per worker. Default: INSIGHT_TORCH_THREADS, else cores / workers - 1 (at least 1): one core stays free for HTTP and JSON.' }),
+    help: 'libtorch threads per worker (and ONNX Runtime intra-op threads of .onnx versions). Default: INSIGHT_TORCH_THREADS, else cores / workers - 1 (at least 1): one core stays free for HTTP and JSON.' }),
   topK: withOptions(FIELDS.topK, { help: 'Default number of classes returned by :classify-image (query ?top_k= overrides).' }),
   backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
   logLevel: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', placeholder: '<level>', help: 'JSON log level (stdout).' }),

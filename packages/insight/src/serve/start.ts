@@ -45,7 +45,8 @@ export function checkExposure(config: ServeConfig, keys: Pick<KeySources, 'infer
 export async function createServe(config: ServeConfig, keys: KeySources, options: AppOptions = {}): Promise<ServeInstance> {
   checkExposure(config, keys);
   const backendName = await startBackend(config.backend);
-  const threads = applyComputeThreads(computeThreads(config));
+  const wantedThreads = computeThreads(config);
+  const threads = applyComputeThreads(wantedThreads);
   const app = createApp(config, options);
   app.log.info({ backend: backendName, computeThreads: threads }, 'compute backend ready');
   const metrics = new ServeMetrics();
@@ -54,6 +55,7 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
     keepVersions: config.keepVersions,
     pollMs: config.pollMs,
     batcher: { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, timeoutMs: config.timeoutMs },
+    computeThreads: wantedThreads,
     logger: app.log,
     observer: (model) => metrics.observer(model),
     onLoad: (event) => metrics.onLoad(event),

@@ -53,6 +53,7 @@ export interface ExplainOutcome {
 /** Explains `instances` with `servable`'s model; 400 for bad options, classes or work, 503 when the queue is full. */
 export async function explainInstances(ctx: ServeContext, servable: Servable, request: ExplainRequestOptions & { instances: Instance[] }): Promise<ExplainOutcome> {
   const { options, png, instances } = request;
+  const model = servable.explanationModel; // 400 at once for a version without gradients (ONNX)
   const [height, width, channels] = servable.inputShape;
   let methodOptions: MethodOptions;
   let chosen: Int32Array | undefined;
@@ -71,7 +72,6 @@ export async function explainInstances(ctx: ServeContext, servable: Servable, re
   const label = `${servable.name}/${servable.version}`;
   const explanations = await service.queue.run(work, label, async () => {
     const started = performance.now();
-    const model = servable.explanationModel;
     try {
       const out: InstanceExplanation[] = [];
       const rowSize = height * width * channels;

@@ -11,7 +11,8 @@ import * as fs from 'node:fs';
 
 import { ruleError, serveError } from '../../errors';
 import type { BatchObserver, BatcherOptions } from '../batching/batcher';
-import { scanRepository, type DiskVersion } from './scan';
+import { loadOnnxServable } from './onnx_servable';
+import { isOnnxVersion, scanRepository, type DiskVersion } from './scan';
 import { loadServable, type Servable } from './servable';
 
 /** TF Serving's version states. */
@@ -45,6 +46,8 @@ export interface RepositoryOptions {
   /** Poll interval and stability window for new files; 0 = no polling (admin reload only). */
   pollMs: number;
   batcher: BatcherOptions;
+  /** Intra-op threads of ONNX Runtime sessions (.onnx versions; --compute-threads); undefined = its default (every core). */
+  computeThreads?: number;
   logger: RepositoryLogger;
   /** Per-model batch metrics. */
   observer?: (model: string) => BatchObserver;
@@ -362,8 +365,10 @@ export class ModelRepository {
     entry.status.set(v.version, { version: v.version, state: current ? 'AVAILABLE' : 'LOADING', error: null });
     const started = performance.now();
     try {
-      const servable = await loadServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher,
-        this.options.observer?.(entry.name) ?? {});
+      const observer = this.options.observer?.(entry.name) ?? {};
+      const servable = isOnnxVersion(v.dir)
+        ? await loadOnnxServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, this.options.computeThreads)
+        : await loadServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer);
       entry.serving.set(v.version, servable);
       entry.failed.delete(v.version);
       entry.status.set(v.version, { version: v.version, state: 'AVAILABLE', error: null });

@@ -1,4 +1,4 @@
-// Reading a model repository from disk: <root>/<model>/<version>/ with model.json inside. Hidden entries
+// Reading a model repository from disk: <root>/<model>/<version>/ with model.json (tfjs) or model.onnx inside. Hidden entries
 // (the .insight-tmp-* directories of atomic writes, editors' files) and names that are not models or positive
 // integer versions are skipped. Each version gets a fingerprint of its files (name, size, mtime), which tells
 // a version being copied (changing) from a complete one, and a rewritten version from the loaded one.
@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
-import { MODEL_JSON } from '../../run/model_io';
+import { MODEL_JSON, MODEL_ONNX } from '../../run/model_io';
 import { RunDir } from '../../run/run_dir';
 
 /** Model names are path segments of URLs: letters, digits, '.', '_', '-'. */
@@ -30,6 +30,16 @@ export type DiskState = Map<string, DiskVersion[]>;
 export type RepositoryLayout =
   | { kind: 'repository'; root: string }
   | { kind: 'model' | 'run'; root: string; name: string; version: number; dir: string };
+
+/** Whether `dir` holds a model: model.json (tfjs) or model.onnx (served through ONNX Runtime). */
+function hasModel(dir: string): boolean {
+  return fs.existsSync(path.join(dir, MODEL_JSON)) || isOnnxVersion(dir);
+}
+
+/** Whether the version in `dir` is served through ONNX Runtime: it holds model.onnx (which wins over a model.json beside it). */
+export function isOnnxVersion(dir: string): boolean {
+  return fs.existsSync(path.join(dir, MODEL_ONNX));
+}
 
 /** `text` as a model name: characters outside [A-Za-z0-9._-] become '-', and it starts with a letter or digit. */
 export function modelNameOf(text: string): string {
@@ -54,7 +64,7 @@ function runModelName(run: RunDir): string {
  * model/, version 1); anything else → a repository.
  */
 export function detectLayout(root: string): RepositoryLayout {
-  if (fs.existsSync(path.join(root, MODEL_JSON))) {
+  if (hasModel(root)) {
     const resolved = path.resolve(root);
     const folder = path.basename(resolved);
     const parent = path.dirname(resolved);
@@ -74,7 +84,7 @@ export function detectLayout(root: string): RepositoryLayout {
 export function scanRepository(root: string): DiskState {
   const layout = detectLayout(root);
   if (layout.kind !== 'repository') {
-    // One model, one version; its entry is absent until model.json exists (a run still training).
+    // One model, one version; its entry is absent until model.json (or model.onnx) exists (a run still training).
     const fingerprint = fingerprintOf(layout.dir);
     return new Map(fingerprint === null ? [] : [[layout.name, [{ version: layout.version, dir: layout.dir, fingerprint }]]]);
   }
@@ -111,11 +121,11 @@ function isDir(p: string): boolean {
   }
 }
 
-/** name:size:mtime of every file in `dir`, or null when it has no model.json (yet). */
+/** name:size:mtime of every file in `dir`, or null when it has no model.json or model.onnx (yet). */
 function fingerprintOf(dir: string): string | null {
   try {
     const names = fs.readdirSync(dir).filter((n) => !n.startsWith('.')).sort();
-    if (!names.includes(MODEL_JSON)) return null;
+    if (!names.includes(MODEL_JSON) && !names.includes(MODEL_ONNX)) return null;
     return names.map((n) => {
       const s = fs.statSync(path.join(dir, n));
       return `${n}:${s.size}:${s.mtimeMs}`;

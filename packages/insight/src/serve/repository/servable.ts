@@ -1,14 +1,57 @@
-// One loaded model version ("servable", as TF Serving calls it): the tfjs model, its Insight metadata, and the
-// dynamic batcher every request to it goes through. Requests hold a lease while they use it; a retired
+// One loaded model version ("servable", as TF Serving calls it): what runs its forward passes (a ModelRunner: the
+// tfjs model here, an ONNX Runtime session in onnx_servable.ts), its Insight metadata, and the dynamic batcher every
+// request to it goes through. Requests hold a lease while they use it; a retired
 // servable is disposed only when the last lease is released and its queue has drained, so a hot swap never
 // fails a request that already resolved the old version.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
 import { normalizationTable } from '../../data/normalize';
+import { serveError } from '../../errors';
 import { getInsightMetadata, type InsightModelMetadata } from '../../models/metadata';
 import { loadModel } from '../../run/model_io';
 import { DynamicBatcher, type BatchObserver, type BatcherOptions, type BatchOutput } from '../batching/batcher';
+
+/** Runs a version's forward passes; the rest of serving (batching, leases, routes) is the same for every format. */
+export interface ModelRunner {
+  /** KServe v2 metadata's platform: 'tensorflowjs_layers' or 'onnxruntime_onnx'. */
+  readonly platform: string;
+  /** x: [rows, H, W, C] normalized floats → logits and softmax probabilities, [rows, numClasses] each. */
+  forward(x: Float32Array, rows: number): Promise<BatchOutput>;
+  /** The tfjs model explanations differentiate, or null when the version has none (an ONNX graph has no gradients). */
+  readonly explanationModel: tfl.LayersModel | null;
+  /** Frees the model (tensors or session). */
+  dispose(): Promise<void>;
+}
+
+/** A tfjs layers model run on the active backend. */
+export class TfjsRunner implements ModelRunner {
+  readonly platform = 'tensorflowjs_layers';
+
+  constructor(private readonly model: tfl.LayersModel, private readonly inputShape: readonly [number, number, number]) {}
+
+  get explanationModel(): tfl.LayersModel {
+    return this.model;
+  }
+
+  /** One forward pass in inference mode; every intermediate tensor is freed. */
+  async forward(x: Float32Array, rows: number): Promise<BatchOutput> {
+    const [logits, probabilities] = tf.tidy(() => {
+      const input = tf.tensor4d(x, [rows, ...this.inputShape]);
+      const out = this.model.apply(input, { training: false }) as tf.Tensor2D;
+      return [out, tf.softmax(out)];
+    });
+    try {
+      return { logits: (await logits.data()) as Float32Array, probabilities: (await probabilities.data()) as Float32Array };
+    } finally {
+      tf.dispose([logits, probabilities]);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.model.dispose();
+  }
+}
 
 export class Servable {
   private leases = 0;
@@ -26,7 +69,7 @@ export class Servable {
     readonly version: number,
     readonly dir: string,
     readonly fingerprint: string,
-    private readonly model: tfl.LayersModel,
+    private readonly runner: ModelRunner,
     readonly metadata: InsightModelMetadata,
     batcherOptions: BatcherOptions,
     observer: BatchObserver,
@@ -34,7 +77,7 @@ export class Servable {
     this.inputShape = [...metadata.inputShape];
     this.normalizationLut = normalizationTable(metadata.normalization);
     const rowSize = this.inputShape[0] * this.inputShape[1] * this.inputShape[2];
-    this.batcher = new DynamicBatcher((x, rows) => this.forward(x, rows), rowSize, metadata.classNames.length,
+    this.batcher = new DynamicBatcher((x, rows) => this.runner.forward(x, rows), rowSize, metadata.classNames.length,
       batcherOptions, observer, `${name}/${version}`);
   }
 
@@ -42,12 +85,24 @@ export class Servable {
     return this.metadata.classNames.length;
   }
 
+  /** KServe v2 metadata's platform ('tensorflowjs_layers', 'onnxruntime_onnx'). */
+  get platform(): string {
+    return this.runner.platform;
+  }
+
   /**
    * The served model, for explanations (serve/explain/): they run in their own queue beside the batcher, only read
    * the model, and hold a lease while they do. Views they build over it (Grad-CAM's tap) are freed by retire().
+   * A version without a tfjs model (ONNX) cannot be explained: 400 SERVE_E_BAD_INPUT.
    */
   get explanationModel(): tfl.LayersModel {
-    return this.model;
+    const model = this.runner.explanationModel;
+    if (model === null) {
+      throw serveError('SERVE_E_BAD_INPUT', 'Explanations need gradients, so only a version served as a tfjs model (model.json) can be explained.',
+        { model: this.name, version: this.version, platform: this.platform },
+        'Explain with a tfjs version of the model: serve it beside the ONNX one and POST to /v1/models/<model>/versions/<v>:explain, or run `insight explain` on the run.');
+    }
+    return model;
   }
 
   /** Floats per instance. */
@@ -74,30 +129,16 @@ export class Servable {
     this.retired ??= (async () => {
       if (this.leases > 0) await new Promise<void>((resolve) => this.leaseWaiters.push(resolve));
       await this.batcher.close();
-      this.model.dispose();
+      await this.runner.dispose();
     })();
     return this.retired;
   }
 
-  /** One pass on an all-zero instance: compiles kernels before the first request, and catches broken weights. */
-  async warmUp(): Promise<void> {
-    const { probabilities } = await this.forward(new Float32Array(this.rowSize), 1);
+  /** One pass on `rows` all-zero instances: compiles kernels before the first request, and catches broken weights. */
+  async warmUp(rows = 1): Promise<void> {
+    const { probabilities } = await this.runner.forward(new Float32Array(rows * this.rowSize), rows);
     if (!probabilities.every(Number.isFinite)) {
       throw new Error('A served model must compute finite outputs. Received: non-finite outputs on an all-zero input. Check the weights.');
-    }
-  }
-
-  /** One forward pass in inference mode; every intermediate tensor is freed. */
-  private async forward(x: Float32Array, rows: number): Promise<BatchOutput> {
-    const [logits, probabilities] = tf.tidy(() => {
-      const input = tf.tensor4d(x, [rows, ...this.inputShape]);
-      const out = this.model.apply(input, { training: false }) as tf.Tensor2D;
-      return [out, tf.softmax(out)];
-    });
-    try {
-      return { logits: (await logits.data()) as Float32Array, probabilities: (await probabilities.data()) as Float32Array };
-    } finally {
-      tf.dispose([logits, probabilities]);
     }
   }
 }
@@ -123,7 +164,7 @@ export async function loadServable(name: string, version: number, dir: string, f
       throw new Error(`A served model must have one output of shape [null, ${metadata.classNames.length}] (one logit per class name). ` +
         `Received: outputs=${JSON.stringify(output)}. Re-save the model with matching classNames.`);
     }
-    const servable = new Servable(name, version, dir, fingerprint, model, metadata, batcherOptions, observer);
+    const servable = new Servable(name, version, dir, fingerprint, new TfjsRunner(model, metadata.inputShape), metadata, batcherOptions, observer);
     await servable.warmUp();
     return servable;
   } catch (error) {

@@ -1,7 +1,7 @@
 // TF Serving model metadata: GET /v1/models/{model}[/versions/{version}]/metadata → the SignatureDefs in TF
 // Serving's JSON shape (input "image" [-1, H, W, C] DT_FLOAT; outputs "probabilities" for serving_default and
 // "logits" for the "logits" signature), plus an "insight" entry with what TF Serving has no field for: class
-// names, normalization, architecture, and the accepted encodings.
+// names, normalization, architecture, platform (tfjs or ONNX Runtime), and the accepted encodings.
 import type { RouteOptions } from 'fastify';
 
 import type { ServeContext } from '../../http/context';
@@ -43,6 +43,7 @@ export function tfServingMetadata(s: Servable) {
       signature_def: { signature_def: signatureDef },
       insight: {
         architecture: s.metadata.architecture,
+        platform: s.platform,
         input_shape: s.inputShape,
         class_names: s.metadata.classNames,
         normalization: s.metadata.normalization,

@@ -1,5 +1,5 @@
 // KServe v2 model metadata: GET /v2/models/{model}[/versions/{version}] →
-//   {"name", "versions": ["2", "1"], "platform": "tensorflowjs_layers",
+//   {"name", "versions": ["2", "1"], "platform": "tensorflowjs_layers" (or "onnxruntime_onnx" for a model.onnx version),
 //    "inputs": [{"name": "image", "datatype": "FP32", "shape": [-1, H, W, C]}],
 //    "outputs": [{"name": "probabilities", ...}, {"name": "logits", ...}], "parameters": {class_names, ...}}
 // The input also accepts UINT8 (raw pixels) and BYTES (encoded images), listed in parameters.
@@ -21,7 +21,7 @@ export function v2ModelMetadataRoutes(ctx: ServeContext): RouteOptions[] {
     return {
       name: s.name,
       versions: version === undefined ? served.map(String) : [String(s.version)],
-      platform: 'tensorflowjs_layers',
+      platform: s.platform,
       inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...s.inputShape] }],
       outputs: V2_OUTPUTS.map((name) => ({ name, datatype: 'FP32', shape: [-1, s.numClasses] })),
       parameters: {
