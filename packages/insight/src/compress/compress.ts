@@ -32,11 +32,13 @@ import { createSchedule } from '../train/schedules';
 import { RunSession } from '../train/session';
 import type { TrainerState } from '../train/state';
 import { fit, trainableVariables } from '../train/trainer';
+import type { ActivationRanges } from '../onnx/quantization_params';
 import { COMPRESS_SCHEMA, DATA_KEYS, resolveCompressConfig, scheduleOf, skipListOf, type CompressConfig } from './config';
 import {
   ConstantSparsity, PruningCallback, countFlops, fineTuningSchedule, formatSparsityTable, prunableWeights, pruneChannels, pruneOnce,
   sparsityReport, type ChannelPlan, type SparsityReport,
 } from './prune';
+import { quantizationAwareTraining } from './quantize';
 import { encodeWeightFormat, modelArtifacts, sparseModelHandler, weightSizes, writeModelAs, type WeightSizes } from './storage';
 
 export interface CompressOptions {
@@ -58,6 +60,11 @@ export interface CompressionSummary {
   weights: WeightSizes;
   /** With fine-tuning: the float32 model's and the stored (--weights) model's accuracy on the validation split. */
   accuracy: { float32: number; stored: number; split: string } | null;
+  /**
+   * With --qat-epochs: the activation ranges after quantisation-aware training (for the int8 ONNX export) and the last
+   * epoch's fake-quantised validation accuracy (null without a validation split).
+   */
+  qat?: { epochs: number; ranges: ActivationRanges; valAccuracy: number | null };
 }
 
 export interface CompressResult {
@@ -288,6 +295,22 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
       callbacks: session.callbacks(pruning ? [pruning] : [], { monitor: recipe.monitor }),
     });
 
+    let qat: CompressionSummary['qat'];
+    if (config.qatEpochs > 0) {
+      say(`Quantisation-aware training: ${config.qatEpochs} epoch${config.qatEpochs === 1 ? '' : 's'} with int8 fake quantisation${pruning ? ', pruned weights kept at 0' : ''}`);
+      const keeper = pruning ? new PruningCallback({ schedule: null, scope: config.pruneScope, skip: skipListOf(config.skipLayers) }) : null;
+      try {
+        const result = await quantizationAwareTraining(model, loaders.train, {
+          epochs: config.qatEpochs, lr: recipe.lr, optimizer: recipe.optimizer, seed: recipe.seed, validation: loaders.validation, callbacks: keeper ? [keeper] : [],
+        });
+        const last = result.state.history[result.state.history.length - 1];
+        qat = { epochs: config.qatEpochs, ranges: result.ranges, valAccuracy: last?.val_accuracy ?? null };
+        if (qat.valAccuracy !== null) say(`  fake-quantised validation accuracy ${qat.valAccuracy.toFixed(4)}`);
+      } finally {
+        keeper?.dispose();
+      }
+    }
+
     const split = data.validation === null ? 'training images (no validation split)' : data.validationDescription;
     const report = await evaluateModel(model, recipe, data);
     await session.report(report, split);
@@ -309,7 +332,7 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
         reloaded.dispose();
       }
     }
-    const summary = summaryOf(config, source, pruned, sparsity, sizes, flopsBefore, paramsBefore, { float32: report.accuracy, stored, split });
+    const summary = { ...summaryOf(config, source, pruned, sparsity, sizes, flopsBefore, paramsBefore, { float32: report.accuracy, stored, split }), ...qat ? { qat } : {} };
     writeFileAtomic(run.compressionJson, json(summary));
     describeCompression(summary, sparsity).forEach(say);
     if (config.weights !== 'float32') say(`Accuracy with ${config.weights} weights: ${stored.toFixed(4)} (float32 ${report.accuracy.toFixed(4)}); model ${run.compressedModelDir}`);

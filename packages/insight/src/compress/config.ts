@@ -32,6 +32,8 @@ export const COMPRESS_SCHEMA = Type.Object({
     help: 'polynomial: recompute the masks every <n> updates. Default: about 10 pruning steps (at most every 100 updates, TF-MOT\'s default).' }),
   epochs: Type.Integer({ default: 2, minimum: 0, placeholder: '<n>',
     help: 'Fine-tuning epochs (a run is written); 0 = prune only (a model directory is written to --out, no data needed).' }),
+  qatEpochs: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>',
+    help: 'Quantisation-aware training epochs after the fine-tuning (int8 fake quantisation, straight-through gradients; pruned weights stay 0); the activation ranges go into report/compression.json for the int8 export. 0 = off.' }),
   weights: OneOf(WEIGHT_FORMATS, { default: 'float32', placeholder: '<format>',
     help: 'Weight storage of the compressed model: float32, float16 or uint8 (tfjs quantized manifests, plain tf.loadLayersModel reads them) or sparse (bitmask/CSR; Insight\'s sparseModelHandler reads it).' }),
   out: Nullable(Text(), { placeholder: '<dir>', help: 'Where the compressed model directory goes with --epochs 0 (required then).' }),
@@ -92,6 +94,10 @@ export function resolveCompressConfig(input: unknown = {}, source = 'compression
   if (config.epochs === 0 && config.out === null) {
     throw ruleError('INSIGHT_E_CONFIG', 'Compression without fine-tuning writes a model directory; it needs --out.',
       { epochs: 0, out: null }, 'Pass --out <dir>, or --epochs <n> to fine-tune into a run.');
+  }
+  if (config.epochs === 0 && config.qatEpochs > 0) {
+    throw ruleError('INSIGHT_E_CONFIG', 'Quantisation-aware training follows the fine-tuning in a run; it needs --epochs > 0.',
+      { epochs: 0, qatEpochs: config.qatEpochs }, 'Pass --epochs <n> (at least 1), or drop --qat-epochs.');
   }
   if (config.epochs > 0 && config.out !== null) {
     throw ruleError('INSIGHT_E_CONFIG', 'With fine-tuning the compressed model goes into the run directory (model/ and model_compressed/), not --out.',

@@ -68,6 +68,25 @@ describe('insight compress', () => {
     [saved, sparse, result.model].forEach((m) => m.dispose());
   });
 
+  it('--qat-epochs: quantisation-aware training keeps the pruned zeros; its ranges and uint8 weights go into the run', async () => {
+    const result = await compress({ model: sourceRun, sparsity: 0.5, pruneScope: 'layer', epochs: 1, qatEpochs: 1, batchSize: 32, weights: 'uint8',
+      runsDir: path.join(tmp, 'qat'), ...quiet }, { handleSignals: false });
+    const run = RunDir.at(result.runDir!);
+    const sparsity = readJson<SparsityReport>(run.sparsityJson);
+    for (const row of sparsity.layers.filter((r) => r.pruned)) assert.ok(Math.abs(row.zeros - Math.round(0.5 * row.params)) <= 1, row.layer);
+    const summary = readJson<CompressionSummary>(run.compressionJson);
+    assert.equal(summary.qat!.epochs, 1);
+    assert.deepEqual(Object.keys(summary.qat!.ranges.layers).sort(), ['conv1', 'conv2', 'conv3', 'dense1', 'flatten', 'logits', 'pool1', 'pool2']);
+    assert.ok(summary.qat!.ranges.input.max > summary.qat!.ranges.input.min);
+    assert.equal(typeof summary.qat!.valAccuracy, 'number');
+    // uint8 keeps 0 exact: the stored model has the same zeros.
+    const stored = await loadModel(run.compressedModelDir);
+    const zeros = ['conv2', 'conv3', 'dense1'].reduce((a, name) => a + Array.from(stored.getLayer(name).getWeights()[0].dataSync()).filter((v) => v === 0).length, 0);
+    assert.equal(zeros, sparsity.pruned.zeros);
+    assert.equal(summary.weights.ratio, 0.25);
+    [stored, result.model].forEach((m) => m.dispose());
+  });
+
   it('--epochs 0, layer scope: a model directory with every pruned layer at the target within one weight', async () => {
     const out = path.join(tmp, 'layer');
     const result = await compress({ model: sourceRun, epochs: 0, sparsity: 0.6, pruneScope: 'layer', skipLayers: 'none', weights: 'float16', out, ...quiet },
@@ -110,5 +129,6 @@ describe('insight compress', () => {
     rule({ epochs: 1, out: 'o' }, /not --out/);
     rule({ structured: true, schedule: 'polynomial' }, /has no schedule/);
     rule({ sparsity: 1 }, /sparsity/);
+    rule({ epochs: 0, out: 'o', qatEpochs: 1 }, /needs --epochs > 0/);
   });
 });

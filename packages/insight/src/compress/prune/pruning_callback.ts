@@ -12,7 +12,8 @@ import { prunableWeights, type PrunableWeight } from './prunable';
 import type { SparsitySchedule } from './schedule';
 
 export interface PruningCallbackOptions {
-  schedule: SparsitySchedule;
+  /** null: never recompute the masks, only keep the zeros the weights have at the start (e.g. during QAT). */
+  schedule: SparsitySchedule | null;
   scope: PruneScope;
   /** Kernel layers left dense (null: the first and last kernel layer, see prunable.ts). */
   skip: readonly string[] | null;
@@ -54,8 +55,9 @@ export class PruningCallback implements Callback {
   }
 
   private step(step: number): void {
-    if (this.options.schedule.prunesAt(step)) {
-      const sparsity = this.options.schedule.sparsityAt(step);
+    const schedule = this.options.schedule;
+    if (schedule !== null && schedule.prunesAt(step)) {
+      const sparsity = schedule.sparsityAt(step);
       this.setMasks(magnitudeMasks(this.weights, sparsity, this.options.scope));
       this.currentSparsity = sparsity;
       this.pruningSteps.push(step);
