@@ -7,6 +7,7 @@
 // teacher's accuracy on the same images beside the student's.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import type { ImageDataset, Normalization } from '../../data';
 import { computeMetrics, type EvaluationMetrics } from '../../eval/metrics';
 import { runInference } from '../../eval/inference';
 import { recordRunData } from '../../run/dataset_source';
@@ -140,8 +141,8 @@ async function distillInto(config: DistillConfig, recipe: TrainConfig, session: 
 }
 
 /** Evaluation of `model` on `ds` preprocessed with `normalization` (every image once, in order). */
-async function evaluateOn(model: tfl.LayersModel, recipe: TrainConfig, ds: Parameters<typeof evaluationLoader>[1],
-  normalization: Parameters<typeof evaluationLoader>[2], classNames: string[]): Promise<EvaluationMetrics> {
+async function evaluateOn(model: tfl.LayersModel, recipe: TrainConfig, ds: ImageDataset, normalization: Normalization, classNames: string[]):
+  Promise<EvaluationMetrics> {
   const loader = evaluationLoader(recipe, ds, normalization);
   try {
     return computeMetrics(await runInference(model, loader), classNames, [Math.min(recipe.topK, classNames.length)]);
