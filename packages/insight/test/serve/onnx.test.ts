@@ -3,17 +3,18 @@
 // as tfjs (version 1) within 1e-4; concurrent requests share forward passes; metadata names the classes and the
 // platform; hot reload picks up a new .onnx version; a corrupt model.onnx fails to load (its status, and 500
 // SERVE_E_LOAD_FAILED from an admin reload) while the version before keeps serving; :explain answers a clear 400;
-// admins unload and load an ONNX model; no tensor leaks.
+// an int8 QDQ export serves close to the float model; `--models` may name one directory holding model.onnx; admins
+// unload and load an ONNX model; no tensor leaks.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../src/backend';
 import { createModel } from '../../src/models';
-import { exportOnnx, readOnnxMetadata } from '../../src/onnx';
+import { exportOnnx, readOnnxMetadata, type ActivationRanges } from '../../src/onnx';
 import { MODEL_ONNX, saveModel } from '../../src/run/model_io';
 import type { ServeInstance } from '../../src/serve/start';
 import {
@@ -61,6 +62,18 @@ function pixels(seed: number): number[][][] {
   return Array.from({ length: S }, () => Array.from({ length: S }, () => [next(), next(), next()]));
 }
 
+/** Min-max ranges of the input and of every layer's output but the logits' on `xs` (a plain calibration, for int8 export). */
+function minMaxRanges(model: tfl.LayersModel, xs: number[][][][]): ActivationRanges {
+  const hidden = model.layers.slice(0, -1);
+  const probe = tfl.model({ inputs: model.inputs, outputs: hidden.map((l) => l.output as tfl.SymbolicTensor) });
+  const x = tf.tensor4d(xs);
+  const outs = probe.predict(x) as tf.Tensor[];
+  const range = (t: tf.Tensor) => tf.tidy(() => ({ min: tf.min(t).dataSync()[0], max: tf.max(t).dataSync()[0] }));
+  const ranges = { input: range(x), layers: Object.fromEntries(hidden.map((l, k) => [l.name, range(outs[k])])) };
+  tf.dispose([x, ...outs]);
+  return ranges;
+}
+
 const post = (url: string, body: unknown, extra: Record<string, string> = headers) =>
   fetch(`${base}${url}`, { method: 'POST', headers: extra, body: Buffer.isBuffer(body) ? new Uint8Array(body) : JSON.stringify(body) });
 const get = async (url: string) => (await fetch(`${base}${url}`, { headers })).json();
@@ -96,6 +109,7 @@ before(async () => {
   const model = seedCnn(1);
   await saveModel(model, path.join(root, 'seed', '1'));
   writeOnnx(path.join(root, 'seed', '2'), exportOnnx(model));
+  writeOnnx(path.join(root, 'int8', '1'), exportOnnx(model, { int8: minMaxRanges(model, Array.from({ length: 16 }, (_, i) => pixels(300 + i))) }));
   model.dispose();
   writeOnnx(path.join(root, 'reload', '1'), await exported(2));
   server = await testServer(root, { keepVersions: 2, maxBatchSize: 16, maxQueueDelayMs: 20, pollMs: 100, computeThreads: 1 }, KEYS);
@@ -184,6 +198,18 @@ describe('an .onnx version', () => {
     assert.equal(tfjs.status, 200, await tfjs.clone().text());
   });
 
+  it('an int8 (QDQ) export serves close to the float model', async () => {
+    assert.ok(fs.readFileSync(path.join(root, 'int8', '1', MODEL_ONNX)).includes('QuantizeLinear'), 'an int8 graph');
+    const xs = Array.from({ length: 8 }, (_, i) => pixels(300 + i));
+    const tfjs = await referenceProbabilities(path.join(root, 'seed', '1'), xs);
+    const int8 = (await predict(null, xs, 'serving_default', 'int8')).flat();
+    let worst = 0;
+    for (let i = 0; i < tfjs.length; i++) worst = Math.max(worst, Math.abs(int8[i] - tfjs[i]));
+    // Close (measured 1.1e-3), but not float arithmetic (which agrees to 1e-6).
+    assert.ok(worst <= 0.01 && worst > 1e-5, `int8 vs float probabilities: max |difference| ${worst}`);
+    assert.equal((await get('/v2/models/int8')).platform, 'onnxruntime_onnx');
+  });
+
   it('frees every tensor it makes (the softmax over its logits)', async () => {
     await predict(2, [pixels(7)]);
     const live = tf.memory().numTensors;
@@ -235,6 +261,20 @@ describe('.onnx versions in the repository', () => {
     const res = await infer('bare', [pixels(1)]);
     assert.equal(res.status, 503);
     fs.rmSync(path.join(root, 'bare'), { recursive: true });
+  });
+
+  it('--models may name one directory holding model.onnx: served as version 1 under its folder\'s name', async () => {
+    const dir = path.join(tempRepository(), 'solo');
+    writeOnnx(dir, fs.readFileSync(path.join(root, 'seed', '2', MODEL_ONNX)));
+    const solo = await testServer(dir);
+    try {
+      assert.deepEqual(solo.ctx.repository.snapshot().map((m) => [m.name, m.servingVersions]), [['solo', [1]]]);
+      const res = await solo.app.inject({ method: 'POST', url: '/v1/models/solo:predict', payload: { instances: [pixels(1)] } });
+      assert.equal(res.statusCode, 200);
+      assertClose(res.json().predictions[0], (await predict(2, [pixels(1)]))[0], 'the same file served alone');
+    } finally {
+      await solo.close();
+    }
   });
 
   it('admins unload and load an ONNX model', async () => {
