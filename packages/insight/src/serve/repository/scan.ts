@@ -1,10 +1,10 @@
-// Reading a model repository from disk: <root>/<model>/<version>/ with model.json (tfjs) or model.onnx inside. Hidden entries
-// (the .insight-tmp-* directories of atomic writes, editors' files) and names that are not models or positive
-// integer versions are skipped. Each version gets a fingerprint of its files (name, size, mtime), which tells
+// Reading a model repository from disk: <root>/<model>/<version>/ with model.json (tfjs) or model.onnx inside.
+// Hidden entries (the .insight-tmp-* directories of atomic writes, editors' files) and names that are not models or
+// positive integer versions are skipped. Each version gets a fingerprint of its files (name, size, mtime), which tells
 // a version being copied (changing) from a complete one, and a rewritten version from the loaded one.
-// `--models` may also name one model instead of a repository (detectLayout): a model directory (model.json inside)
-// is served as version 1 under its folder's name, and a run directory as version 1 of its model/ under the run's
-// name (`--name`) or id — polled until training writes model/.
+// `--models` may also name one model instead of a repository (detectLayout): a model directory (model.json or
+// model.onnx inside) is served as version 1 under its folder's name, and a run directory as version 1 of its model/
+// under the run's name (`--name`) or id — polled until training writes model/.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
