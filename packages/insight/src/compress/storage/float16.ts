@@ -37,3 +37,18 @@ export function toFloat16(values: Float32Array): Uint16Array {
   for (let i = 0; i < values.length; i++) out[i] = float16Bits(values[i]);
   return out;
 }
+
+/** float32 values of float16 bits (exact: every float16 is a float32). */
+export function fromFloat16(bits: Uint16Array): Float32Array {
+  const out = new Float32Array(bits.length);
+  for (let i = 0; i < bits.length; i++) {
+    const h = bits[i];
+    const sign = h & 0x8000 ? -1 : 1;
+    const exponent = (h >>> 10) & 0x1f;
+    const mantissa = h & 0x3ff;
+    if (exponent === 0) out[i] = sign * mantissa * 2 ** -24;
+    else if (exponent === 0x1f) out[i] = mantissa === 0 ? sign * Infinity : NaN;
+    else out[i] = sign * (1024 + mantissa) * 2 ** (exponent - 25);
+  }
+  return out;
+}

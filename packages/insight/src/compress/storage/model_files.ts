@@ -1,5 +1,6 @@
 // A model's files in each weights format compress writes, and their sizes: float32 (tfjs's own), float16 and uint8
-// (tfjs-converter's quantized manifests: plain tf.loadLayersModel reads them) and sparse (sparse_model.ts). Sizes are
+// (tfjs-converter's quantized manifests: plain tf.loadLayersModel reads them) and sparse, sparse-float16, sparse-uint8
+// (sparse_model.ts: pruned zeros left out, the kept values as float32, float16 or uint8). Sizes are
 // the weight files' bytes, raw and gzipped (node:zlib, level 9, as a web server would send them), next to the dense
 // float32 weights' — model.json is the same few kilobytes in every format and is not counted.
 import * as zlib from 'node:zlib';
@@ -12,7 +13,7 @@ import { encodeModelFiles, MODEL_JSON } from '../../run/model_io';
 import { encodeSparseModelFiles } from './sparse_model';
 import { quantizeArtifacts } from './tfjs_quantization';
 
-export const WEIGHT_FORMATS = ['float32', 'float16', 'uint8', 'sparse'] as const;
+export const WEIGHT_FORMATS = ['float32', 'float16', 'uint8', 'sparse', 'sparse-float16', 'sparse-uint8'] as const;
 export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
 
 export interface WeightSizes {
@@ -41,6 +42,8 @@ export async function modelArtifacts(model: tfl.LayersModel): Promise<tf.io.Mode
 /** A model directory's files (name → bytes) in `format`. */
 export function encodeWeightFormat(artifacts: tf.io.ModelArtifacts, format: WeightFormat): Record<string, string | Uint8Array> {
   if (format === 'sparse') return encodeSparseModelFiles(artifacts);
+  if (format === 'sparse-float16') return encodeSparseModelFiles(artifacts, 'float16');
+  if (format === 'sparse-uint8') return encodeSparseModelFiles(artifacts, 'uint8');
   return encodeModelFiles(format === 'float32' ? artifacts : quantizeArtifacts(artifacts, format), {});
 }
 

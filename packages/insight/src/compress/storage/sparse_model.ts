@@ -1,8 +1,8 @@
 // A model directory with sparse weights: model.json (topology, Insight metadata, and `insightSparse`, the manifest of
 // the sparse weights) + weights.sparse.bin (each tensor in its smallest encoding, sparse_tensor.ts, one after the
-// other). Its `weightsManifest` is empty on purpose: plain TensorFlow.js refuses the directory (weights missing)
-// instead of loading random weights; `sparseModelHandler(dir)` expands it back to the dense float32 weights, bit for
-// bit, so `tf.loadLayersModel(sparseModelHandler(dir))` gives the model.
+// other; the stored values float32, or float16 / uint8 as tfjs quantizes weights). Its `weightsManifest` is empty on purpose: plain TensorFlow.js refuses the directory (weights missing)
+// instead of loading random weights; `sparseModelHandler(dir)` expands it back to the dense float32 weights (bit for
+// bit with float32 values), so `tf.loadLayersModel(sparseModelHandler(dir))` gives the model.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -12,18 +12,26 @@ import { writeDirAtomic } from '../../run/atomic';
 import { MODEL_JSON, readModelArtifacts } from '../../run/model_io';
 import { COMPRESSION_FILES } from '../../run/run_dir';
 import { decodeTensor, encodeTensor, type SparseEncoding } from './sparse_tensor';
+import type { StoredValues, ValueType } from './sparse_values';
 
 /** model.json's `insightSparse`: one entry per weight, in the order of the bytes. */
 export interface SparseManifest {
   formatVersion: 1;
   paths: string[];
-  weights: { name: string; shape: number[]; dtype: 'float32' | 'int32'; encoding: SparseEncoding; nnz: number; byteLength: number }[];
+  weights: {
+    name: string; shape: number[]; dtype: 'float32' | 'int32'; encoding: SparseEncoding; nnz: number; byteLength: number;
+    /** How the stored values are kept (absent: float32). */
+    values?: StoredValues;
+  }[];
 }
 
 type SparseModelJson = tf.io.ModelJSON & { insightSparse?: SparseManifest };
 
-/** The files of a sparse model directory (name → bytes) for `artifacts` (dense float32 weights, as a model saves them). */
-export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts): Record<string, string | Uint8Array> {
+/**
+ * The files of a sparse model directory (name → bytes) for `artifacts` (dense float32 weights, as a model saves them);
+ * `values`: how the stored float32 values are kept (float32, bit for bit; float16; uint8).
+ */
+export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts, values: ValueType = 'float32'): Record<string, string | Uint8Array> {
   const specs = artifacts.weightSpecs ?? [];
   const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
   const entries: SparseManifest['weights'] = [];
@@ -36,10 +44,13 @@ export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts): Record<
     offset += 4 * count;
     // int32 weights are bit patterns too: stored whole.
     const encoded = spec.dtype === 'float32'
-      ? encodeTensor(new Float32Array(raw), spec.shape.length === 0 ? 1 : spec.shape[spec.shape.length - 1])
-      : { encoding: 'dense' as const, nnz: count, bytes: new Uint8Array(raw) };
+      ? encodeTensor(new Float32Array(raw), spec.shape.length === 0 ? 1 : spec.shape[spec.shape.length - 1], values)
+      : { encoding: 'dense' as const, nnz: count, bytes: new Uint8Array(raw), values: { type: 'float32' as const } };
     parts.push(encoded.bytes);
-    entries.push({ name: spec.name, shape: spec.shape, dtype: spec.dtype, encoding: encoded.encoding, nnz: encoded.nnz, byteLength: encoded.bytes.length });
+    entries.push({
+      name: spec.name, shape: spec.shape, dtype: spec.dtype, encoding: encoded.encoding, nnz: encoded.nnz, byteLength: encoded.bytes.length,
+      ...encoded.values.type === 'float32' ? {} : { values: encoded.values },
+    });
   }
   const bin = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let at = 0;
@@ -71,7 +82,7 @@ export function decodeSparseArtifacts(modelJson: SparseModelJson, bin: Uint8Arra
     const count = w.shape.reduce((a, b) => a * b, 1);
     const bytes = bin.subarray(read, read + w.byteLength);
     read += w.byteLength;
-    const values = decodeTensor(bytes, w.encoding, count, w.nnz, w.shape.length === 0 ? 1 : w.shape[w.shape.length - 1]);
+    const values = decodeTensor(bytes, w.encoding, count, w.nnz, w.shape.length === 0 ? 1 : w.shape[w.shape.length - 1], w.values);
     dense.set(new Uint8Array(values.buffer), written);
     written += 4 * count;
     specs.push({ name: w.name, shape: w.shape, dtype: w.dtype });

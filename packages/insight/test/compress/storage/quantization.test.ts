@@ -13,7 +13,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, tf } from '../../../src/backend';
 import { createModel } from '../../../src/models';
 import { prunableWeights, pruneOnce } from '../../../src/compress/prune';
-import { float16Bits, quantizeUint8, toFloat16, writeModelAs } from '../../../src/compress/storage';
+import { float16Bits, fromFloat16, quantizeUint8, toFloat16, writeModelAs } from '../../../src/compress/storage';
 import { fileModelHandler, MODEL_JSON } from '../../../src/run/model_io';
 
 interface Fixture {
@@ -42,6 +42,11 @@ describe('tfjs-converter quantization', () => {
 
   it('float16: numpy\'s bits (round to nearest even, subnormals, overflow to Inf)', () => {
     assert.deepEqual(Array.from(toFloat16(new Float32Array(fixture.float16.values))), fixture.float16.bits);
+    // fromFloat16 decodes as tfjs-core's float16 decoder does.
+    const bits = Uint16Array.from(fixture.float16.bits);
+    const tfjs = tf.io.decodeWeights(bits.buffer, [{ name: 'h', shape: [bits.length], dtype: 'float32', quantization: { dtype: 'float16' } }]).h;
+    assert.deepEqual(Array.from(fromFloat16(bits)), Array.from(tfjs.dataSync()));
+    tfjs.dispose();
     assert.equal(float16Bits(NaN) & 0x7c00, 0x7c00);
     assert.notEqual(float16Bits(NaN) & 0x3ff, 0);
   });

@@ -12,7 +12,8 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, tf } from '../../../src/backend';
 import { createModel } from '../../../src/models';
 import { prunableWeights, pruneOnce } from '../../../src/compress/prune';
-import { decodeTensor, encodedSizes, encodeTensor, isSparseModelDir, sparseModelHandler, writeModelAs } from '../../../src/compress/storage';
+import { decodeTensor, encodedSizes, encodeTensor, isSparseModelDir, sparseModelHandler, toFloat16, fromFloat16, writeModelAs, type SparseManifest } from '../../../src/compress/storage';
+import { MODEL_JSON } from '../../../src/run/model_io';
 import { fileModelHandler } from '../../../src/run/model_io';
 
 before(async () => {
@@ -80,6 +81,28 @@ describe('sparse model directories', () => {
     assert.ok(isSparseModelDir(path.join(dir, 'resaved')));
     tf.dispose([x, y1, y2]);
     [model, loaded, again].forEach((m) => m.dispose());
+  });
+
+  it('sparse-uint8 and sparse-float16: zeros exact, kept values within their rounding, a fraction of the size', async () => {
+    const model = createModel('seed-cnn', { inputShape: [24, 24, 3], numClasses: 3, seed: 5 });
+    tf.dispose(pruneOnce(prunableWeights(model, []), 0.9, 'global'));
+    const original = model.getWeights().map((w) => w.dataSync() as Float32Array);
+    const float32 = await writeModelAs(model, path.join(dir, 'f32'), 'sparse');
+    const uint8 = await writeModelAs(model, path.join(dir, 'u8'), 'sparse-uint8');
+    const half = await writeModelAs(model, path.join(dir, 'f16'), 'sparse-float16');
+    assert.ok(uint8.ratio < 0.07 && half.ratio < float32.ratio && uint8.ratio < half.ratio, JSON.stringify([float32.ratio, half.ratio, uint8.ratio]));
+    const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'u8', MODEL_JSON), 'utf8')) as { insightSparse: SparseManifest };
+    const fromU8 = await tfl.loadLayersModel(sparseModelHandler(path.join(dir, 'u8')));
+    fromU8.getWeights().forEach((w, i) => {
+      const stored = manifest.insightSparse.weights[i].values;
+      assert.equal(stored?.type, 'uint8');
+      const half = stored!.type === 'uint8' ? stored!.scale / 2 : 0;
+      const v = w.dataSync();
+      original[i].forEach((o, j) => assert.ok(o === 0 ? v[j] === 0 : Math.abs(v[j] - o) <= half * (1 + 1e-6) + 1e-7, `${i}[${j}] ${v[j]} vs ${o}`));
+    });
+    const fromF16 = await tfl.loadLayersModel(sparseModelHandler(path.join(dir, 'f16')));
+    fromF16.getWeights().forEach((w, i) => assert.deepEqual(Array.from(w.dataSync()), Array.from(fromFloat16(toFloat16(original[i])))));
+    [model, fromU8, fromF16].forEach((m) => m.dispose());
     fs.rmSync(dir, { recursive: true, force: true });
   });
 });
