@@ -250,6 +250,8 @@ describe('.onnx versions in the repository', () => {
     // Fixed files are loaded.
     writeOnnx(path.join(root, 'reload', '3'), good);
     await waitFor(async () => (await infer('reload', [pixels(1)])).version === '3', 5000, 'version 3 served once fixed');
+    // Version 1 fell out of --keep-versions 2: retired, its session released.
+    await waitFor(async () => (await status()).find((s) => s.version === '1')?.state === 'END', 5000, 'version 1 ended');
   });
 
   it('a model.onnx without Insight metadata fails with a message naming metadata_props', async () => {
