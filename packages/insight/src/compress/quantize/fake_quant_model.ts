@@ -2,6 +2,11 @@
 // per-channel int8 fake quantisation, and the model's input and every quantised activation (quantized_points.ts) pass
 // through per-tensor uint8 fake quantisation at their current range — in training and in inference mode alike, so
 // validation measures the quantised model. Gradients pass straight through (fake_quant.ts), to the float weights.
+// Rounding happens where the ONNX writer puts QuantizeLinear/DequantizeLinear: not after layers that pass their
+// input's grid on (max pooling, reshapes, dropout, padding), nor after a linear Conv2D/Dense or BatchNorm whose only
+// consumer is a BatchNorm or a ReLU (the writer folds those in and quantises after them). Not modelled: the int32
+// bias rounding, and BatchNorm folding during training (a convolution followed by BatchNorm trains its unfolded
+// kernel's rounding; TF-MOT folds them, with batch statistics, in the training graph).
 // The layers' calls are swapped (as models/inference_layers.ts swaps them) and given back by detach(): the model
 // stays a plain tfjs model with float weights, which the int8 export quantises the same way.
 // Activation ranges start from calibration and follow the batches' ranges by an exponential moving average (TF-MOT's
@@ -23,7 +28,41 @@ interface Swappable { call: Call; kernel?: { read(): tf.Tensor } }
 
 /** Layer classes whose kernel ([..., out], per output channel) is fake-quantised. */
 const KERNEL_CLASSES = ['Conv2D', 'Dense'];
+/** Layers whose output keeps their input's quantisation in the int8 graph. */
+const PASS_THROUGH = ['MaxPooling2D', 'Flatten', 'Reshape', 'Dropout', 'ZeroPadding2D', 'Cropping2D', 'Permute'];
+
+/** Whether the int8 graph quantises `layer`'s output (see the file's header). */
+function quantizesOutput(layer: tfl.layers.Layer): boolean {
+  const className = layer.getClassName();
+  if (PASS_THROUGH.includes(className)) return false;
+  const activation = (layer as unknown as { activation?: { getClassName(): string } }).activation?.getClassName();
+  const linear = className === 'BatchNormalization' || (KERNEL_CLASSES.includes(className) && activation === 'linear');
+  const consumers = new Set(layer.outboundNodes.map((node) => node.outboundLayer));
+  if (!linear || consumers.size !== 1) return true;
+  const [next] = consumers;
+  const nextActivation = (next as unknown as { activation?: { getClassName(): string } }).activation?.getClassName();
+  const folds = (next.getClassName() === 'BatchNormalization' && className !== 'BatchNormalization')
+    || (next.getClassName() === 'Activation' && nextActivation === 'relu') || next.getClassName() === 'ReLU';
+  return !folds;
+}
 const INPUT = 'input';
+
+/** The tensor of a single-tensor call's inputs or outputs (tfjs-layers passes a list of one in functional models). */
+const one = (t: tf.Tensor | tf.Tensor[]) => (Array.isArray(t) ? t[0] : t);
+
+/** The name of the layer whose output is the model's output. */
+export function outputLayer(model: tfl.LayersModel): string {
+  return model.outputs[0].sourceLayer.name;
+}
+
+/**
+ * The ranges without the model output's: the int8 graph then keeps its output (the logits) in float32 — its last
+ * Conv/Gemm still runs on int8 inputs and weights — so a close argmax is not decided by a 256-level output grid.
+ */
+export function withFloatOutput(model: tfl.LayersModel, ranges: ActivationRanges): ActivationRanges {
+  const { [outputLayer(model)]: _output, ...layers } = ranges.layers;
+  return { input: ranges.input, layers };
+}
 
 export interface FakeQuantOptions {
   /** Weight of the old range in each update (default 0.999, TF-MOT's). */
@@ -59,12 +98,13 @@ export class FakeQuantization {
 
   /**
    * Swaps `model`'s layer calls for fake-quantised ones starting from `ranges` (calibrated: every quantised layer
-   * must have one). Example: `const fq = FakeQuantization.attach(model, ranges); await fit(model, loader, { ...,
+   * must have one, except the model's output layer, which stays float without one: withFloatOutput). Example: `const fq = FakeQuantization.attach(model, ranges); await fit(model, loader, { ...,
    * callbacks: [fq.callback] }); const qatRanges = await fq.detach();`.
    */
   static attach(model: tfl.LayersModel, ranges: ActivationRanges, options: FakeQuantOptions = {}): FakeQuantization {
     const points = quantizedPoints(model);
-    const missing = points.map((p) => p.layer).filter((name) => ranges.layers[name] === undefined);
+    const output = outputLayer(model);
+    const missing = points.map((p) => p.layer).filter((name) => ranges.layers[name] === undefined && name !== output);
     if (missing.length > 0) {
       throw ruleError('INSIGHT_E_CONFIG', 'Quantisation-aware training needs a range for every quantised layer.',
         { missing }, 'Pass the ranges calibrate() gives for this model.');
@@ -80,11 +120,12 @@ export class FakeQuantization {
         const recordsInput = readsInput && !inputRecorded;
         inputRecorded ||= readsInput;
         const name = step.layer.name;
+        const quantized = quantizesOutput(step.layer) && ranges.layers[name] !== undefined; // the output may stay float
         layer.call = (inputs, kwargs) => {
           const training = kwargs?.training === true;
-          let x = inputs;
-          if (readsInput) x = fq.quantize(INPUT, x as tf.Tensor, training && recordsInput);
-          return fq.quantize(name, own.call(layer, x, kwargs) as tf.Tensor, training);
+          const x = readsInput ? fq.quantize(INPUT, one(inputs), training && recordsInput) : inputs;
+          const y = own.call(layer, x, kwargs);
+          return quantized ? fq.quantize(name, one(y), training) : y;
         };
         fq.restore.push(() => { layer.call = own; });
         if (KERNEL_CLASSES.includes(step.layer.getClassName()) && layer.kernel !== undefined) {

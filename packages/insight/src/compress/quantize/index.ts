@@ -5,5 +5,6 @@ export { CALIBRATION_METHODS, type CalibrationMethod, type RangeOptions } from '
 export { type CalibrationSource } from './calibration_source';
 export { QUANTIZED_LAYER_CLASSES, quantizedPoints, type QuantizedPoint } from './quantized_points';
 export { fakeQuantize, fakeQuantizePerChannel } from './fake_quant';
-export { FakeQuantization, type FakeQuantOptions } from './fake_quant_model';
+export { FakeQuantization, outputLayer, withFloatOutput, type FakeQuantOptions } from './fake_quant_model';
 export { quantizationAwareTraining, type QatOptions, type QatResult } from './qat';
+export { quantizeModel, evaluateOnnx, agreement, type QuantizeOptions, type QuantizedModel, type OnnxEvaluation } from './ptq';

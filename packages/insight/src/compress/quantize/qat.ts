@@ -15,7 +15,7 @@ import type { TrainerState } from '../../train/state';
 import { fit, trainableVariables } from '../../train/trainer';
 import { calibrate, type CalibrateOptions } from './calibrate';
 import type { CalibrationSource } from './calibration_source';
-import { FakeQuantization } from './fake_quant_model';
+import { FakeQuantization, withFloatOutput } from './fake_quant_model';
 
 export interface QatOptions {
   epochs: number;
@@ -29,6 +29,8 @@ export interface QatOptions {
   ranges?: ActivationRanges;
   /** How to calibrate the starting ranges when `ranges` is absent (default: 512 images of `train`'s epoch 0, min-max). */
   calibration?: Partial<CalibrateOptions> & { source?: CalibrationSource };
+  /** Keep the model's output (the logits) float32, unquantised in training and in the ranges (default true). */
+  floatOutput?: boolean;
   /** Moving-average decay of the activation ranges (default 0.999). */
   emaDecay?: number;
   /** Seeds dropout (the loaders carry their own seeds). */
@@ -59,9 +61,10 @@ export async function quantizationAwareTraining(model: tfl.LayersModel, train: D
     throw ruleError('INSIGHT_E_CONFIG', 'lr must be a number > 0.', { lr: options.lr }, 'Pass e.g. lr: 1e-4 (about a tenth of training\'s).');
   }
   const { source = train, ...calibration } = options.calibration ?? {};
-  const initialRanges = options.ranges ?? await calibrate(model, source, {
+  const calibrated = options.ranges ?? await calibrate(model, source, {
     ...calibration, method: calibration.method ?? 'minmax', images: calibration.images ?? Math.min(512, train.order(0).length),
   });
+  const initialRanges = options.floatOutput === false ? calibrated : withFloatOutput(model, calibrated);
   const fq = FakeQuantization.attach(model, initialRanges, { emaDecay: options.emaDecay });
   const optimizer = createOptimizer(options.optimizer ?? 'adam', paramsOf(trainableVariables(model)),
     { ...TRAIN_DEFAULTS, weightDecay: options.weightDecay ?? 0 });

@@ -70,7 +70,7 @@ describe('fakeQuantizePerChannel (symmetric int8, per output channel)', () => {
     const [s0, s1] = [Math.fround(4 / 127), Math.fround(2 / 127)];
     const q = (v: number, s: number) => Math.fround(Math.round(Math.fround(v / s)) * s);
     assert.deepEqual(Array.from(await y.data()), [q(1, s0), q(-0.5, s1), q(0.25, s0), 2, -4, q(0.1, s1), q(3, s0), q(1, s1)]);
-    const dw = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(fakeQuantizePerChannel(v), tf.range(1, 9).reshape([1, 2, 2, 2]))))(w);
+    const dw = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(fakeQuantizePerChannel(v), tf.reshape(tf.range(1, 9), [1, 2, 2, 2]))))(w);
     assert.deepEqual(Array.from(await dw.data()), [1, 2, 3, 4, 5, 6, 7, 8]);
     tf.dispose([w, y, dw]);
   });
