@@ -76,7 +76,7 @@ describe('insight compress', () => {
     for (const row of sparsity.layers.filter((r) => r.pruned)) assert.ok(Math.abs(row.zeros - Math.round(0.5 * row.params)) <= 1, row.layer);
     const summary = readJson<CompressionSummary>(run.compressionJson);
     assert.equal(summary.qat!.epochs, 1);
-    assert.deepEqual(Object.keys(summary.qat!.ranges.layers).sort(), ['conv1', 'conv2', 'conv3', 'dense1', 'flatten', 'logits', 'pool1', 'pool2']);
+    for (const layer of ['conv1', 'conv2', 'conv3', 'dense1']) assert.ok(summary.qat!.ranges.layers[layer].max > summary.qat!.ranges.layers[layer].min, layer);
     assert.ok(summary.qat!.ranges.input.max > summary.qat!.ranges.input.min);
     assert.equal(typeof summary.qat!.valAccuracy, 'number');
     // uint8 keeps 0 exact: the stored model has the same zeros.
