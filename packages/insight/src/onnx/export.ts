@@ -51,7 +51,7 @@ export function exportOnnx(model: tfl.LayersModel, options: ExportOnnxOptions = 
   let x: Val = { name: ctx.g.input(input.name, DataType.FLOAT, dims(input.shape)), shape: input.shape };
   if (options.int8 !== undefined) x = ctx.quantize(x, options.int8.input);
   if (x.shape.length === 4) x = ctx.fromNhwc(x.name, x.shape, x);
-  const [y] = convertModel(ctx, model, [x]);
+  const [y] = convertModel(ctx, model, [x], true);
   ctx.g.output(ctx.nhwc(y), 'output', DataType.FLOAT, dims(y.shape));
   const metadata = options.metadata ?? modelMetadata(model);
   return ctx.g.toModel({
@@ -85,8 +85,12 @@ function topologicalNodes(model: tfl.LayersModel): Node[] {
   return order;
 }
 
-/** Writes `model`'s graph given its input values; returns its output values. */
-function convertModel(ctx: ExportContext, model: tfl.LayersModel, inputs: Val[]): Val[] {
+/**
+ * Writes `model`'s graph given its input values; returns its output values. In int8 graphs the outputs of the
+ * exported (outermost) model stay float: the last Conv/Gemm then runs as an integer kernel with a float output
+ * (ONNX Runtime's QGemm), and logits are not rounded to 256 levels, where near ties would swap the argmax.
+ */
+function convertModel(ctx: ExportContext, model: tfl.LayersModel, inputs: Val[], outermost = false): Val[] {
   const values = new Map<number, Val>();
   model.inputs.forEach((t, k) => values.set(t.id, inputs[k]));
   const nodes = topologicalNodes(model);
@@ -135,7 +139,8 @@ function convertModel(ctx: ExportContext, model: tfl.LayersModel, inputs: Val[])
         { layer: layer.name, class: layer.getClassName(), reason: (error as Error).message },
         'Change the layer to a supported configuration, or remove it before exporting.', { cause: error });
     }
-    if (ctx.int8 !== undefined && !step.keepsInputQuant && outs.length === 1) {
+    const final = outermost && current.outputTensors.some((t) => modelOutputs.has(t.id));
+    if (ctx.int8 !== undefined && !step.keepsInputQuant && outs.length === 1 && !final) {
       const range = ctx.rangeOf(step.rangeName);
       if (range !== undefined) outs = [ctx.quantize(outs[0], step.reluInRange ? { min: 0, max: range.max } : range)];
     }
