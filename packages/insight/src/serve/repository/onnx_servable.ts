@@ -1,23 +1,25 @@
 // A model version served from an .onnx file (as `insight export` writes it, fp32 or int8 QDQ) through ONNX Runtime:
-// the same Servable (batcher, leases, hot swap, routes) with an OnnxModel session doing the forward passes. Classes,
-// input shape and normalization come from the file's metadata_props (onnx/metadata.ts). The graph outputs logits;
-// their softmax is taken with the backend's op, as for a tfjs version. No gradients: such a version is not explained.
+// the same Servable (batcher, leases, hot swap, routes) with a session on its own worker thread (onnx_thread.ts)
+// doing the forward passes, so the event loop keeps serving while a batch computes. Classes, input shape and
+// normalization come from the file's metadata_props (onnx/metadata.ts). The graph outputs logits; their softmax is
+// taken with the backend's op, as for a tfjs version. No gradients: such a version is not explained.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { tf } from '../../backend';
 import type { InsightModelMetadata } from '../../models/metadata';
-import { ONNX_METADATA_KEY, OnnxModel, readOnnxMetadata } from '../../onnx';
+import { ONNX_METADATA_KEY, readOnnxMetadata } from '../../onnx';
 import { MODEL_ONNX } from '../../run/model_io';
 import type { BatchObserver, BatcherOptions, BatchOutput } from '../batching/batcher';
+import { OnnxThread } from './onnx_thread';
 import { Servable, type ModelRunner } from './servable';
 
-/** An ONNX Runtime session: x [rows, H, W, C] → logits [rows, numClasses]. */
+/** An ONNX Runtime session on a worker thread: x [rows, H, W, C] → logits [rows, numClasses]. */
 export class OnnxRunner implements ModelRunner {
   readonly platform = 'onnxruntime_onnx';
   readonly explanationModel = null;
 
-  constructor(private readonly model: OnnxModel, private readonly numClasses: number) {}
+  constructor(private readonly model: OnnxThread, private readonly numClasses: number) {}
 
   async forward(x: Float32Array, rows: number): Promise<BatchOutput> {
     const logits = await this.model.predict(x, rows);
@@ -35,9 +37,9 @@ export class OnnxRunner implements ModelRunner {
 }
 
 /**
- * Loads `<dir>/model.onnx` into an ONNX Runtime session with `threads` intra-op threads and checks it can serve:
- * Insight metadata present, input [batch, H, W, C] and output [batch, classNames.length] matching it, and a warm-up
- * pass on two all-zero images (the batch dimension must be free) giving finite numbers. Throws an Error whose message
+ * Loads `<dir>/model.onnx` into an ONNX Runtime session (on its own thread, with `threads` intra-op threads) and
+ * checks it can serve: Insight metadata present, input [batch, H, W, C] and output [batch, classNames.length]
+ * matching it, and a warm-up pass on two all-zero images (the batch dimension must be free) giving finite numbers. Throws an Error whose message
  * says what is wrong (the repository records it as the version's status).
  */
 export async function loadOnnxServable(name: string, version: number, dir: string, fingerprint: string,
@@ -45,7 +47,7 @@ export async function loadOnnxServable(name: string, version: number, dir: strin
   const file = path.join(dir, MODEL_ONNX);
   const bytes = fs.readFileSync(file);
   const metadata = servedMetadata(bytes, file);
-  const model = await OnnxModel.load(bytes, threads === undefined ? {} : { threads });
+  const model = await OnnxThread.start(bytes, threads);
   try {
     const [h, w, c] = metadata.inputShape;
     if (JSON.stringify(model.inputShape) !== JSON.stringify([h, w, c])) {
