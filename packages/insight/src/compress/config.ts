@@ -27,7 +27,7 @@ export const COMPRESS_SCHEMA = Type.Object({
   skipLayers: Nullable(Text(), { placeholder: '<list>',
     help: 'Kernel layers to keep dense, comma-separated, or none. Default: the first and the last kernel layer (input convolution, classifier).' }),
   schedule: Nullable(OneOf(['polynomial', 'one-shot']), { placeholder: '<name>',
-    help: 'polynomial: TF-MOT\'s PolynomialDecay from 0 to --sparsity over the first 3/4 of the fine-tuning updates; one-shot: prune at the start, then fine-tune with the masks. Default: polynomial with --epochs, one-shot without.' }),
+    help: 'How sparsity rises. polynomial, TF-MOT\'s PolynomialDecay from 0 to --sparsity over the first 3/4 of the fine-tuning updates; one-shot, prune at the start, then fine-tune with the masks. Default: polynomial with --epochs, one-shot without.' }),
   pruneFrequency: Nullable(Type.Integer({ minimum: 1 }), { placeholder: '<n>',
     help: 'polynomial: recompute the masks every <n> updates. Default: about 10 pruning steps (at most every 100 updates, TF-MOT\'s default).' }),
   epochs: Type.Integer({ default: 2, minimum: 0, placeholder: '<n>',

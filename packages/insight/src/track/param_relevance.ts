@@ -2,18 +2,14 @@
 // schema, defaults included: a fine-tuning run carries `rank` (LoRA) and `adapterBottleneck` whatever its method, a
 // train run `beta1` under sgd, and train and fine-tune runs have different keys altogether. Tables that compare
 // runs (insight runs, runs compare, the dashboard) show a key only where it applies: a key of the run's kind
-// (train, finetune) whose condition below holds — the conditions are the `resnet:`, `sgd:`, `lora:` ... prefixes of
-// the schemas' help texts (train/config.ts, finetune/config.ts; test/track/param_relevance.test.ts keeps them in
-// step). Keys not listed apply whenever the run has them.
+// (run/run_kind.ts: train, finetune, distill, compress) whose condition below holds — the conditions are the
+// `resnet:`, `sgd:`, `lora:`, `polynomial:` ... prefixes of the schemas' help texts (train/config.ts,
+// finetune/config.ts, compress/config.ts; distillation has train's keys; test/track/param_relevance.test.ts keeps
+// them in step). Keys not listed apply whenever the run has them.
+import { runKind, type RunKind } from '../run/run_kind';
 import { paramText, type ParamValue } from './flatten';
 
-/** What made a run: `insight train` (or train()) or `insight finetune` (a config with a base model). */
-export type RunKind = 'train' | 'finetune';
-
-/** The kind of run a config describes: fine-tuning configs name their `base` model. */
-export function runKind(config: Record<string, unknown>): RunKind {
-  return typeof config.base === 'string' ? 'finetune' : 'train';
-}
+export { runKind, type RunKind };
 
 type Params = Record<string, ParamValue>;
 type Condition = (p: Params) => boolean;
@@ -30,9 +26,8 @@ const sgd: Condition = (p) => p.optimizer === 'sgd';
 const reduceOnPlateau: Condition = (p) => typeof p.reducePatience === 'number' && p.reducePatience > 0;
 const method = (...names: string[]): Condition => (p) => names.includes(String(p.method));
 
-/** key → when it applies, per run kind. */
-export const APPLIES_WHEN: Readonly<Record<RunKind, Readonly<Record<string, Condition>>>> = {
-  train: {
+/** The training recipe's conditional keys (insight train; insight distill has them all). */
+const TRAIN_RECIPE: Readonly<Record<string, Condition>> = {
     depth: (p) => p.model === 'resnet',
     width: (p) => p.model === 'resnet',
     cropPadding: (p) => listHas(p.augment, 'crop'),
@@ -47,7 +42,12 @@ export const APPLIES_WHEN: Readonly<Record<RunKind, Readonly<Record<string, Cond
     stepEpochs: (p) => p.schedule === 'step',
     gamma: (p) => p.schedule === 'step',
     reduceFactor: reduceOnPlateau,
-  },
+};
+
+/** key → when it applies, per run kind. */
+export const APPLIES_WHEN: Readonly<Record<RunKind, Readonly<Record<string, Condition>>>> = {
+  train: TRAIN_RECIPE,
+  distill: TRAIN_RECIPE,
   finetune: {
     rank: method('lora'),
     loraAlpha: method('lora'),
@@ -60,6 +60,11 @@ export const APPLIES_WHEN: Readonly<Record<RunKind, Readonly<Record<string, Cond
     unfreezeEvery: method('full'),
     headEpochs: method('full'),
     l2sp: method('full', 'bn+head'),
+  },
+  compress: {
+    pruneScope: (p) => p.structured !== true,
+    // polynomial is the default schedule whenever there are fine-tuning epochs
+    pruneFrequency: (p) => p.schedule === 'polynomial' || (p.schedule === null && typeof p.epochs === 'number' && p.epochs > 0),
   },
 };
 

@@ -32,6 +32,7 @@ import type { BackendChoice, ProgressKind } from '../run/config_fields';
 import { liveProcess } from '../run/liveness';
 import { saveModel } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
+import { runKind, type RunKind } from '../run/run_kind';
 import { InsightError, ruleError } from '../errors';
 import type { Callback } from './callbacks/callback';
 import { MetricsLog } from './callbacks/metrics_log';
@@ -251,17 +252,20 @@ export class RunSession {
 
 /**
  * The session's settings from a run's config: checkpointEverySteps and progressEverySeconds when it has them (train
- * and finetune configs do), and how to continue it — `insight train --resume` (a fine-tuning run, which has a
- * `base`, starts again instead).
+ * and finetune configs do), and how to continue it — `insight train --resume` (fine-tuning, distillation and
+ * compression runs start again instead).
  */
+const NOT_RESUMED: Readonly<Record<Exclude<RunKind, 'train'>, string>> = { finetune: 'Fine-tuning', distill: 'Distillation', compress: 'Compression' };
+
 function settingsOf(run: RunDir, config: unknown): RunSettings {
   const c = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
   const count = (value: unknown, fallback: number) => typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;
+  const kind = runKind(c);
   return {
     checkpointEverySteps: count(c.checkpointEverySteps, 0),
     progressEverySeconds: count(c.progressEverySeconds, 30),
-    resumeFix: 'base' in c
-      ? `Fine-tuning runs do not resume: start it again (${run.dir} keeps its last checkpoint).`
-      : `Resume with: insight train --resume ${run.dir}`,
+    resumeFix: kind === 'train'
+      ? `Resume with: insight train --resume ${run.dir}`
+      : `${NOT_RESUMED[kind]} runs do not resume: start it again (${run.dir} keeps its last checkpoint).`,
   };
 }

@@ -4,6 +4,8 @@ import { spawn } from 'node:child_process';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { COMPRESS_SCHEMA } from '../../src/compress/config';
+import { DISTILL_SCHEMA } from '../../src/compress/distill/config';
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
 import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
 import { FINETUNE_SCHEMA } from '../../src/finetune/config';
@@ -31,6 +33,8 @@ describe('insight --help', () => {
     ['explain', EXPLAIN_COMMAND_SCHEMA, ['<model>', '[images...]', '--config <file>', '(default: gradcam)', '(default: png,json,npy)']],
     ['finetune', FINETUNE_SCHEMA, ['--config <file>']],
     ['serve', SERVE_SCHEMA, ['--config <file>']],
+    ['compress', COMPRESS_SCHEMA, ['<run|model>', '--config <file>']],
+    ['distill', DISTILL_SCHEMA, ['--config <file>']],
     ['dashboard', DASHBOARD_SCHEMA, []],
     ['runs', RUNS_SCHEMA, ['compare', 'tag']],
     ['runs compare', RUNS_COMPARE_SCHEMA, ['<runs...>']],

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { COMPRESS_SCHEMA } from '../../src/compress/config';
+import { DISTILL_SCHEMA } from '../../src/compress/distill/config';
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
 import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
 import { fieldsOf } from '../../src/run/config_schema';
@@ -57,10 +59,10 @@ function entryModule(entry: string): string {
 }
 
 describe('README', () => {
-  it('documents every flag of train, evaluate, predict, explain, runs (list, compare, tag) and dashboard', () => {
+  it('documents every flag of train, evaluate, predict, explain, runs (list, compare, tag), dashboard, compress and distill', () => {
     const reference = section('CLI reference');
     const commands = [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA], ['explain', EXPLAIN_COMMAND_SCHEMA], ['runs', RUNS_SCHEMA],
-      ['runs', RUNS_COMPARE_SCHEMA], ['runs', RUNS_TAG_SCHEMA], ['dashboard', DASHBOARD_SCHEMA]] as const;
+      ['runs', RUNS_COMPARE_SCHEMA], ['runs', RUNS_TAG_SCHEMA], ['dashboard', DASHBOARD_SCHEMA], ['compress', COMPRESS_SCHEMA], ['distill', DISTILL_SCHEMA]] as const;
     for (const [command, schema] of commands) {
       const start = reference.indexOf(`### insight ${command}`);
       assert.ok(start >= 0, `### insight ${command}`);

@@ -4,6 +4,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
+import { COMPRESS_SCHEMA, resolveCompressConfig } from '../../src/compress/config';
+import { DISTILL_SCHEMA } from '../../src/compress/distill/config';
 import { FINETUNE_SCHEMA, resolveFinetuneConfig } from '../../src/finetune/config';
 import { fieldsOf } from '../../src/run/config_schema';
 import { flattenConfig } from '../../src/track/flatten';
@@ -11,15 +13,15 @@ import { APPLIES_WHEN, NOT_HYPERPARAMETERS, appliesTo, differingParams, hyperpar
 import { TRAIN_SCHEMA, resolveTrainConfig } from '../../src/train/config';
 
 /** Help texts that say the key belongs to one setting, e.g. 'lora: rank of the update B·A.' */
-const CONDITIONAL_HELP = /^(resnet|crop augmentation|cutout augmentation|adam\/adamw|sgd|cosine|step|reduce-on-plateau|lora|adapter|prompt|full|full, bn\+head|full, head-from-base):/i;
-const SCHEMAS = { train: TRAIN_SCHEMA, finetune: FINETUNE_SCHEMA };
+const CONDITIONAL_HELP = /^(resnet|crop augmentation|cutout augmentation|adam\/adamw|sgd|cosine|step|reduce-on-plateau|lora|adapter|prompt|full|full, bn\+head|full, head-from-base|unstructured|polynomial):/i;
+const SCHEMAS = { train: TRAIN_SCHEMA, finetune: FINETUNE_SCHEMA, distill: DISTILL_SCHEMA, compress: COMPRESS_SCHEMA };
 
 const train = (config: Record<string, unknown> = {}): ComparedRun => ({ kind: 'train', params: flattenConfig(resolveTrainConfig(config) as Record<string, unknown>) });
 const finetune = (config: Record<string, unknown> = {}): ComparedRun =>
   ({ kind: 'finetune', params: flattenConfig(resolveFinetuneConfig({ base: 'runs/x/model', ...config }) as Record<string, unknown>) });
 
 describe('hyperparameter relevance', () => {
-  for (const kind of ['train', 'finetune'] as const) {
+  for (const kind of ['train', 'finetune', 'distill', 'compress'] as const) {
     it(`${kind}: the conditional keys are exactly the schema keys whose help names a setting`, () => {
       const fields = fieldsOf(SCHEMAS[kind]);
       const conditional = fields.filter((f) => CONDITIONAL_HELP.test(f.help)).map((f) => f.key).sort();
@@ -35,6 +37,15 @@ describe('hyperparameter relevance', () => {
   it('a run\'s kind comes from its config; conditions follow the run\'s own settings', () => {
     assert.equal(runKind(resolveTrainConfig({}) as Record<string, unknown>), 'train');
     assert.equal(runKind(resolveFinetuneConfig({ base: 'b' }) as Record<string, unknown>), 'finetune');
+    assert.equal(runKind({ ...resolveTrainConfig({}), teacher: 'runs/t', temperature: 4, alpha: 0.9 } as Record<string, unknown>), 'distill');
+    const compress = resolveCompressConfig({ model: 'runs/x' }) as Record<string, unknown>;
+    assert.equal(runKind(compress), 'compress');
+    const compressed = (config: Record<string, unknown>): ComparedRun => ({ kind: 'compress', params: flattenConfig({ ...compress, ...config }) });
+    assert.equal(appliesTo(compressed({}), 'pruneScope'), true);
+    assert.equal(appliesTo(compressed({ structured: true }), 'pruneScope'), false, 'structured pruning prunes each convolution on its own');
+    assert.equal(appliesTo(compressed({}), 'pruneFrequency'), true, 'polynomial is the default with fine-tuning epochs');
+    assert.equal(appliesTo(compressed({ schedule: 'one-shot' }), 'pruneFrequency'), false);
+    assert.equal(appliesTo(compressed({ epochs: 0 }), 'pruneFrequency'), false);
     assert.equal(appliesTo(train({ optimizer: 'sgd' }), 'momentum'), true);
     assert.equal(appliesTo(train({ optimizer: 'sgd' }), 'beta1'), false);
     assert.equal(appliesTo(train({ model: 'resnet' }), 'depth'), true);
