@@ -29,7 +29,8 @@ interface Swappable { call: Call; kernel?: { read(): tf.Tensor } }
 /** Layer classes whose kernel ([..., out], per output channel) is fake-quantised. */
 const KERNEL_CLASSES = ['Conv2D', 'Dense'];
 /** Layers whose output keeps their input's quantisation in the int8 graph. */
-const PASS_THROUGH = ['MaxPooling2D', 'Flatten', 'Reshape', 'Dropout', 'ZeroPadding2D', 'Cropping2D', 'Permute'];
+const PASS_THROUGH = ['MaxPooling2D', 'Flatten', 'Reshape', 'Permute', 'ZeroPadding2D', 'Cropping2D',
+  'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout'];
 
 /** Whether the int8 graph quantises `layer`'s output (see the file's header). */
 function quantizesOutput(layer: tfl.layers.Layer): boolean {
@@ -97,14 +98,15 @@ export class FakeQuantization {
   }
 
   /**
-   * Swaps `model`'s layer calls for fake-quantised ones starting from `ranges` (calibrated: every quantised layer
-   * must have one, except the model's output layer, which stays float without one: withFloatOutput). Example: `const fq = FakeQuantization.attach(model, ranges); await fit(model, loader, { ...,
+   * Swaps `model`'s layer calls for fake-quantised ones starting from `ranges` (calibrated: every layer whose output the
+   * int8 graph quantises must have one, except the model's output layer, which stays float without one: withFloatOutput). Example: `const fq = FakeQuantization.attach(model, ranges); await fit(model, loader, { ...,
    * callbacks: [fq.callback] }); const qatRanges = await fq.detach();`.
    */
   static attach(model: tfl.LayersModel, ranges: ActivationRanges, options: FakeQuantOptions = {}): FakeQuantization {
     const points = quantizedPoints(model);
     const output = outputLayer(model);
-    const missing = points.map((p) => p.layer).filter((name) => ranges.layers[name] === undefined && name !== output);
+    const missing = points.filter((p) => ranges.layers[p.layer] === undefined && p.layer !== output && quantizesOutput(model.getLayer(p.layer)))
+      .map((p) => p.layer);
     if (missing.length > 0) {
       throw ruleError('INSIGHT_E_CONFIG', 'Quantisation-aware training needs a range for every quantised layer.',
         { missing }, 'Pass the ranges calibrate() gives for this model.');

@@ -1,19 +1,22 @@
 // Where an int8 graph quantises activations: the model's input and the output of every layer that ends a quantisable
 // op (convolutions and Dense with their fused activation, pooling, Add, Concatenate, activation layers, BatchNorm —
 // the writer folds it into the convolution before it — and the layers that only reshape or pass values on, whose
-// output range equals their input's). Calibration measures these tensors, quantisation-aware training fake-quantises
+// output range equals their input's and which the writer lets keep their input's parameters). Layers inside a
+// nested model are not reached (a model from the zoo, or saved by train/finetune, is flat). Calibration measures these tensors, quantisation-aware training fake-quantises
 // them, and the ONNX writer reads their ranges by layer name (onnx/quantization_params.ts).
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { ruleError } from '../../errors';
 import { graphSteps, type GraphStep } from '../../models/graph';
 
-/** tfjs-layers class names whose output gets a range. */
+/** tfjs-layers class names whose output gets a range: the layers the ONNX writer converts (onnx/layers). */
 export const QUANTIZED_LAYER_CLASSES: readonly string[] = [
-  'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense',
+  'Conv2D', 'DepthwiseConv2D', 'SeparableConv2D', 'Dense', 'InsightLora', 'BatchNormalization',
   'MaxPooling2D', 'AveragePooling2D', 'GlobalAveragePooling2D', 'GlobalMaxPooling2D',
-  'Add', 'Concatenate', 'Activation', 'ReLU', 'LeakyReLU', 'Softmax', 'BatchNormalization',
-  'Flatten', 'Reshape', 'Dropout', 'ZeroPadding2D',
+  'Activation', 'ReLU', 'LeakyReLU', 'ELU', 'Softmax',
+  'Add', 'Multiply', 'Average', 'Maximum', 'Minimum', 'Concatenate',
+  'Flatten', 'Reshape', 'Permute', 'ZeroPadding2D', 'Cropping2D', 'UpSampling2D', 'Rescaling',
+  'Dropout', 'SpatialDropout1D', 'GaussianNoise', 'GaussianDropout', 'AlphaDropout',
 ];
 
 /** One quantised activation: the layer whose output it is, and that output in the source graph. */

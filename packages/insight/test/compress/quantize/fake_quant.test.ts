@@ -1,10 +1,14 @@
 // Fake quantisation against hand-computed values: the uint8 grid of an activation range, per-channel symmetric int8
-// kernels (ties to even, an all-zero channel), and the straight-through gradient inside and outside the range.
+// kernels (ties to even, an all-zero channel), the straight-through gradient inside and outside the range; and a
+// model's layers fake-quantised where the int8 graph rounds, with moving-average ranges.
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
+import * as tfl from '@tensorflow/tfjs-layers';
+
 import { initBackend, tf } from '../../../src/backend';
-import { fakeQuantize, fakeQuantizePerChannel } from '../../../src/compress/quantize';
+import { FakeQuantization, fakeQuantize, fakeQuantizePerChannel } from '../../../src/compress/quantize';
+import { InsightError } from '../../../src/errors';
 
 before(async () => {
   await initBackend();
@@ -73,5 +77,67 @@ describe('fakeQuantizePerChannel (symmetric int8, per output channel)', () => {
     const dw = tf.grad((v: tf.Tensor) => tf.sum(tf.mul(fakeQuantizePerChannel(v), tf.reshape(tf.range(1, 9), [1, 2, 2, 2]))))(w);
     assert.deepEqual(Array.from(await dw.data()), [1, 2, 3, 4, 5, 6, 7, 8]);
     tf.dispose([w, y, dw]);
+  });
+});
+
+describe('FakeQuantization on a model', () => {
+  // x [n, 4] → dense1 (linear) → relu (ReLU layer) → dropout → logits (Dense 3)
+  const build = () => tfl.sequential({
+    layers: [
+      tfl.layers.dense({ inputShape: [4], units: 6, kernelInitializer: tfl.initializers.glorotUniform({ seed: 1 }), biasInitializer: 'ones', name: 'dense1' }),
+      tfl.layers.reLU({ name: 'relu' }),
+      tfl.layers.dropout({ rate: 0.5, name: 'drop' }),
+      tfl.layers.dense({ units: 3, kernelInitializer: tfl.initializers.glorotUniform({ seed: 2 }), name: 'logits' }),
+    ],
+  });
+  const ranges = { input: { min: -2, max: 2 }, layers: { dense1: { min: -3, max: 3 }, relu: { min: 0, max: 2.5 }, drop: { min: 0, max: 2.5 }, logits: { min: -4, max: 4 } } };
+
+  it('rounds where the int8 graph does: the input, kernels per channel, the ReLU (dense1 folds into it), the logits', async () => {
+    const model = build();
+    const x = tf.tensor2d([[0.3, -1.7, 2.5, 0.01], [-0.4, 0.8, -3, 1.2]]);
+    const [d1, d2] = [model.getLayer('dense1'), model.getLayer('logits')];
+    const expected = tf.tidy(() => {
+      const h = tf.relu(tf.add(tf.matMul(fakeQuantize(x, ranges.input), fakeQuantizePerChannel(d1.getWeights()[0])), d1.getWeights()[1]));
+      const y = tf.add(tf.matMul(fakeQuantize(h, ranges.layers.relu), fakeQuantizePerChannel(d2.getWeights()[0])), d2.getWeights()[1]);
+      return fakeQuantize(y, ranges.layers.logits);
+    });
+    const fq = FakeQuantization.attach(model, ranges);
+    const y = model.predict(x) as tf.Tensor;
+    assert.deepEqual(Array.from(await y.data()), Array.from(await expected.data()));
+    const { layers: { logits: _logits, ...rest } } = ranges;
+    await fq.detach();
+    const floatOutput = FakeQuantization.attach(model, { input: ranges.input, layers: rest });
+    const z = model.predict(x) as tf.Tensor;
+    assert.notDeepEqual(Array.from(await z.data()), Array.from(await y.data()), 'without a range the logits stay float');
+    await floatOutput.detach();
+    tf.dispose([x, y, z, expected]);
+    model.dispose();
+  });
+
+  it('moves the ranges by the moving average of training batches (decay 0.5 here), only in training', async () => {
+    const model = build();
+    const fq = FakeQuantization.attach(model, ranges, { emaDecay: 0.5 });
+    const x = tf.tensor2d([[1, 1, 1, 1], [-1, 2, 0, 0.5]]);
+    tf.dispose(model.apply(x, { training: false }) as tf.Tensor);
+    await fq.callback.onBatchEnd?.({} as never, {} as never);
+    assert.deepEqual(fq.current(), ranges, 'inference passes leave the ranges');
+    tf.dispose(model.apply(x, { training: true }) as tf.Tensor);
+    await fq.callback.onBatchEnd?.({} as never, {} as never);
+    const now = fq.current();
+    assert.deepEqual(now.input, { min: Math.fround(0.5 * -2 + 0.5 * -1), max: Math.fround(0.5 * 2 + 0.5 * 2) });
+    assert.deepEqual(now.layers.dense1, ranges.layers.dense1, 'dense1 is not quantised (the ReLU after it is)');
+    assert.ok(now.layers.relu.max !== 2.5 && now.layers.relu.min === 0);
+    assert.deepEqual(fq.callback.getState?.(), now);
+    assert.deepEqual(await fq.detach(), now);
+    tf.dispose(x);
+    model.dispose();
+  });
+
+  it('needs a range for every layer the int8 graph quantises but the output (not dense1, folded, nor the dropout)', () => {
+    const model = build();
+    assert.throws(() => FakeQuantization.attach(model, { input: ranges.input, layers: { dense1: ranges.layers.dense1, logits: ranges.layers.logits } }),
+      (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_CONFIG' && e.message === 'Quantisation-aware training needs a range for ' +
+        'every quantised layer. Received: missing=["relu"]. Pass the ranges calibrate() gives for this model.');
+    model.dispose();
   });
 });
