@@ -7,6 +7,7 @@ import { dashboardCommand } from './commands/dashboard';
 import { distillCommand } from './commands/distill';
 import { evaluateCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
+import { exportCommand } from './commands/export';
 import { finetuneCommand } from './commands/finetune';
 import { lrFindCommand } from './commands/lr_find';
 import { predictCommand } from './commands/predict';
@@ -36,6 +37,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(lrFindCommand(io))
     .addCommand(distillCommand(io))
     .addCommand(compressCommand(io))
+    .addCommand(exportCommand(io))
     .addCommand(runsCommand(io))
     .addCommand(dashboardCommand(io))
     .addCommand(serveCommand(io));
