@@ -1,8 +1,8 @@
 // One loaded model version ("servable", as TF Serving calls it): what runs its forward passes (a ModelRunner: the
 // tfjs model here, an ONNX Runtime session in onnx_servable.ts), its Insight metadata, and the dynamic batcher every
-// request to it goes through. Requests hold a lease while they use it; a retired
-// servable is disposed only when the last lease is released and its queue has drained, so a hot swap never
-// fails a request that already resolved the old version.
+// request to it goes through. Requests hold a lease while they use it; a retired servable is disposed only when the
+// last lease is released and its queue has drained, so a hot swap never fails a request that already resolved the
+// old version.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
