@@ -10,7 +10,7 @@ import { ruleError } from '../errors';
 import { FIELDS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
 import { TRAIN_SCHEMA } from '../train/config';
-import { WEIGHT_FORMATS } from './storage/model_files';
+import { WEIGHT_FORMATS } from './storage/weight_formats';
 
 const TRAIN = TRAIN_SCHEMA.properties;
 

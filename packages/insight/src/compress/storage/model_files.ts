@@ -13,8 +13,9 @@ import { encodeModelFiles, MODEL_JSON } from '../../run/model_io';
 import { encodeSparseModelFiles } from './sparse_model';
 import { quantizeArtifacts } from './tfjs_quantization';
 
-export const WEIGHT_FORMATS = ['float32', 'float16', 'uint8', 'sparse', 'sparse-float16', 'sparse-uint8'] as const;
-export type WeightFormat = (typeof WEIGHT_FORMATS)[number];
+import { WEIGHT_FORMATS, type WeightFormat } from './weight_formats';
+
+export { WEIGHT_FORMATS, type WeightFormat };
 
 export interface WeightSizes {
   format: WeightFormat;
