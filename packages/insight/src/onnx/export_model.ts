@@ -64,7 +64,7 @@ export async function exportModel(input: Partial<ExportConfig> & { model: string
     const tfjsWeightBytes = fs.existsSync(weights) ? fs.statSync(weights).size : null;
     const onnxFile = path.join(outDir, MODEL_ONNX);
     say(`Wrote ${onnxFile}: ${formatBytes(bytes.length)} (${config.quantize === 'int8' ? 'int8 QDQ' : 'fp32'}, opset ${config.opset})` +
-      (tfjsWeightBytes === null ? '' : `; the tfjs weights are ${formatBytes(tfjsWeightBytes)} (${(tfjsWeightBytes / bytes.length).toFixed(2)}x)`));
+      (tfjsWeightBytes === null ? '' : `; the tfjs weights are ${formatBytes(tfjsWeightBytes)} (${(tfjsWeightBytes / bytes.length).toFixed(2)}x this file)`));
     return { outDir, onnxFile, onnxBytes: bytes.length, tfjsWeightBytes, quantize: config.quantize, calibration };
   } finally {
     model.dispose();
