@@ -8,7 +8,6 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 
 import { ruleError } from '../errors';
-import { writeFileAtomic } from '../run/atomic';
 
 /** An n-d array: `data` holds prod(shape) values in C order. shape [] is a scalar (one value). */
 export interface NpyArray {
@@ -75,7 +74,7 @@ export function encodeNpy(array: NpyArray): Uint8Array {
   return out;
 }
 
-function malformed(source: string, problem: string, fix = 'Write the file with numpy.save or Insight\'s writeNpy.'): Error {
+function malformed(source: string, problem: string, fix = 'Write the file with numpy.save or Insight\'s encodeNpy.'): Error {
   return ruleError('INSIGHT_E_DATA', 'An .npy file must be NumPy format version 1 or 2 with a valid header.', { file: source, problem }, fix);
 }
 
@@ -121,11 +120,6 @@ export function decodeNpy(bytes: Uint8Array, source = '<bytes>'): NpyArray {
   if (width === 4 && os.endianness() === 'BE') Buffer.from(values.buffer).swap32();
   const data = dtype === 'float32' ? new Float32Array(values.buffer) : dtype === 'int32' ? new Int32Array(values.buffer) : values;
   return { data, shape };
-}
-
-/** Writes `array` to `file` as .npy, atomically (readers see the old file or the complete new one). */
-export function writeNpy(file: string, array: NpyArray): void {
-  writeFileAtomic(file, encodeNpy(array));
 }
 
 /** Reads an .npy file (float32, int32 or uint8). */

@@ -12,9 +12,12 @@ import { tf } from '../backend';
 import { InsightError, ruleError } from '../errors';
 import { writeDirAtomic } from './atomic';
 import { RunDir } from './run_dir';
+import { decodeSparseArtifacts, type SparseModelJson } from './sparse_weights';
 
 export const MODEL_JSON = 'model.json';
 export const WEIGHTS_BIN = 'weights.bin';
+/** The weights of a model directory stored sparse (`insight compress --weights sparse*`; sparse_weights.ts). */
+export const WEIGHTS_SPARSE_BIN = 'weights.sparse.bin';
 /** The ONNX version of a model directory's model (`insight export`), beside or instead of model.json. */
 export const MODEL_ONNX = 'model.onnx';
 
@@ -56,33 +59,36 @@ export function encodeModelFiles(artifacts: tf.io.ModelArtifacts, extra: Record<
   return { [MODEL_JSON]: JSON.stringify(modelJson), [WEIGHTS_BIN]: new Uint8Array(weights), ...extra };
 }
 
-/** Reads model.json and its weight files from `dir` into ModelArtifacts. */
+/**
+ * Reads model.json and its weight files from `dir` into ModelArtifacts; a directory stored sparse
+ * (sparse_weights.ts) comes back with its dense weights.
+ */
 export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
   const jsonPath = path.join(dir, MODEL_JSON);
-  let modelJson: tf.io.ModelJSON;
+  let modelJson: SparseModelJson;
   try {
-    modelJson = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as tf.io.ModelJSON;
+    modelJson = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as SparseModelJson;
   } catch (error) {
     throw ruleError('INSIGHT_E_MODEL', `A model directory must contain a readable, valid ${MODEL_JSON}.`,
       { model: dir, error: (error as Error).message }, 'Pass the model/ directory of a completed run, or the run directory itself.');
   }
+  if (modelJson.insightSparse !== undefined) return decodeSparseArtifacts(modelJson, new Uint8Array(readWeightFiles(dir, modelJson.insightSparse.paths)));
   return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-    const specs: tf.io.WeightsManifestEntry[] = [];
-    const buffers: Buffer[] = [];
-    for (const group of manifest) {
-      specs.push(...group.weights);
-      for (const relative of group.paths) {
-        const file = path.join(dir, relative);
-        if (!fs.existsSync(file)) {
-          throw ruleError('INSIGHT_E_MODEL', `Every weight file listed in ${MODEL_JSON} must exist.`, { missing: file },
-            'Copy the whole model directory, not only model.json.');
-        }
-        buffers.push(fs.readFileSync(file));
-      }
-    }
-    const joined = Buffer.concat(buffers);
-    return [specs, joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength)];
+    const joined = readWeightFiles(dir, manifest.flatMap((group) => group.paths));
+    return [manifest.flatMap((group) => group.weights), joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength)];
   });
+}
+
+/** The weight files model.json lists, joined in order. */
+function readWeightFiles(dir: string, paths: string[]) {
+  return Buffer.concat(paths.map((relative) => {
+    const file = path.join(dir, relative);
+    if (!fs.existsSync(file)) {
+      throw ruleError('INSIGHT_E_MODEL', `Every weight file listed in ${MODEL_JSON} must exist.`, { missing: file },
+        'Copy the whole model directory, not only model.json.');
+    }
+    return fs.readFileSync(file);
+  }));
 }
 
 /**

@@ -51,13 +51,12 @@ export const EXPLAIN_PANEL_FILES = {
 
 /**
  * Files of `insight compress`: in a run's report/ (or beside a compressed model directory written without training),
- * the per-layer sparsity report and the sizes report; in a model directory stored sparse, its weights file (the
- * model.json beside it names it).
+ * the per-layer sparsity report and the sizes report. (A model directory stored sparse names its weights file in
+ * model_io.ts.)
  */
 export const COMPRESSION_FILES = {
   sparsity: 'sparsity.json',
   sizes: 'compression.json',
-  sparseWeights: 'weights.sparse.bin',
 } as const;
 
 /** Every TensorBoard event file's name starts with this (`events.out.tfevents.<unix seconds>.<host>`). */

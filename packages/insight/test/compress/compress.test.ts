@@ -8,15 +8,14 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import * as tfl from '@tensorflow/tfjs-layers';
 
 import { compress } from '../../src/compress/compress';
 import type { CompressionSummary } from '../../src/compress/compress';
 import { resolveCompressConfig } from '../../src/compress/config';
 import type { SparsityReport } from '../../src/compress/prune';
-import { isSparseModelDir, sparseModelHandler } from '../../src/compress/storage';
+import { isSparseModelDir } from '../../src/compress/storage';
 import { InsightError } from '../../src/errors';
-import { loadModel, MODEL_JSON } from '../../src/run/model_io';
+import { loadModel, MODEL_JSON, WEIGHTS_SPARSE_BIN } from '../../src/run/model_io';
 import { COMPRESSION_FILES, RunDir } from '../../src/run/run_dir';
 import { train } from '../../src/train/train';
 import { runMain } from '../cli/io';
@@ -53,14 +52,15 @@ describe('insight compress', () => {
     const saved = await loadModel(run.dir);
     const zeros = ['conv2', 'conv3', 'dense1'].reduce((a, name) => a + Array.from(saved.getLayer(name).getWeights()[0].dataSync()).filter((v) => v === 0).length, 0);
     assert.equal(zeros, sparsity.pruned.zeros);
-    // model_compressed/ is sparse, reloads to the same bits, and scored the same accuracy.
+    // model_compressed/ is sparse, reloads to the same bits (through Insight's model loader, which evaluate, predict
+    // and serve use), and scored the same accuracy.
     assert.ok(isSparseModelDir(run.compressedModelDir));
-    const sparse = await tfl.loadLayersModel(sparseModelHandler(run.compressedModelDir));
+    const sparse = await loadModel(run.compressedModelDir);
     saved.getWeights().forEach((w, i) => assert.deepEqual(Array.from(sparse.getWeights()[i].dataSync()), Array.from(w.dataSync())));
     const summary = readJson<CompressionSummary>(run.compressionJson);
     assert.equal(summary.accuracy!.stored, summary.accuracy!.float32);
     assert.equal(summary.accuracy!.float32, result.report!.accuracy);
-    assert.equal(summary.weights.bytes, fs.statSync(path.join(run.compressedModelDir, COMPRESSION_FILES.sparseWeights)).size);
+    assert.equal(summary.weights.bytes, fs.statSync(path.join(run.compressedModelDir, WEIGHTS_SPARSE_BIN)).size);
     assert.equal(summary.weights.denseBytes, 4 * saved.countParams());
     assert.ok(summary.weights.ratio < 0.35 && summary.weights.gzipBytes < summary.weights.bytes, JSON.stringify(summary.weights));
     assert.deepEqual(summary.method, { structured: false, sparsity: 0.75, scope: 'global', schedule: 'polynomial', skip: ['conv1', 'logits'], epochs: 2 });

@@ -46,7 +46,7 @@ describe('run layout is defined once', () => {
       'metrics.json', 'confusion.png', 'per_class.txt', 'confusion.txt', 'predictions.png', 'predictions.json', 'events.out.tfevents.', 'index.sqlite']) {
       assert.ok(runNames.includes(name), `run_dir.ts defines ${name}`);
     }
-    assert.deepEqual(modelNames.sort(), ['model.json', 'weights.bin']);
+    assert.deepEqual(modelNames.sort(), ['model.json', 'model.onnx', 'weights.bin', 'weights.sparse.bin']);
   });
 
   it('no other source file spells a run or model file name', () => {

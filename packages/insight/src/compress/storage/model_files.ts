@@ -11,7 +11,7 @@ import { tf } from '../../backend';
 import { writeDirAtomic } from '../../run/atomic';
 import { encodeModelFiles, MODEL_JSON } from '../../run/model_io';
 import { encodeSparseModelFiles } from './sparse_model';
-import { quantizeArtifacts } from './tfjs_quantization';
+import { quantizeArtifacts } from '../../format/weights/tfjs_quantization';
 
 import { WEIGHT_FORMATS, type WeightFormat } from './weight_formats';
 

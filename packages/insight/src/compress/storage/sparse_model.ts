@@ -1,31 +1,14 @@
-// A model directory with sparse weights: model.json (topology, Insight metadata, and `insightSparse`, the manifest of
-// the sparse weights) + weights.sparse.bin (each tensor in its smallest encoding, sparse_tensor.ts, one after the
-// other; the stored values float32, or float16 / uint8 as tfjs quantizes weights). Its `weightsManifest` is empty on purpose: plain TensorFlow.js refuses the directory (weights missing)
-// instead of loading random weights; `sparseModelHandler(dir)` expands it back to the dense float32 weights (bit for
-// bit with float32 values), so `tf.loadLayersModel(sparseModelHandler(dir))` gives the model.
+// Writing a model directory with sparse weights (run/sparse_weights.ts has the layout and its reader, which every
+// command's model loading uses): model.json with `insightSparse` + weights.sparse.bin.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { tf } from '../../backend';
-import { ruleError } from '../../errors';
+import { encodeTensor } from '../../format/weights/sparse_tensor';
+import type { ValueType } from '../../format/weights/sparse_values';
 import { writeDirAtomic } from '../../run/atomic';
-import { MODEL_JSON, readModelArtifacts } from '../../run/model_io';
-import { COMPRESSION_FILES } from '../../run/run_dir';
-import { decodeTensor, encodeTensor, type SparseEncoding } from './sparse_tensor';
-import type { StoredValues, ValueType } from './sparse_values';
-
-/** model.json's `insightSparse`: one entry per weight, in the order of the bytes. */
-export interface SparseManifest {
-  formatVersion: 1;
-  paths: string[];
-  weights: {
-    name: string; shape: number[]; dtype: 'float32' | 'int32'; encoding: SparseEncoding; nnz: number; byteLength: number;
-    /** How the stored values are kept (absent: float32). */
-    values?: StoredValues;
-  }[];
-}
-
-type SparseModelJson = tf.io.ModelJSON & { insightSparse?: SparseManifest };
+import { MODEL_JSON, readModelArtifacts, WEIGHTS_SPARSE_BIN } from '../../run/model_io';
+import type { SparseManifest, SparseModelJson } from '../../run/sparse_weights';
 
 /**
  * The files of a sparse model directory (name → bytes) for `artifacts` (dense float32 weights, as a model saves them);
@@ -65,32 +48,10 @@ export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts, values: 
     generatedBy: artifacts.generatedBy,
     convertedBy: artifacts.convertedBy,
     weightsManifest: [],
-    insightSparse: { formatVersion: 1, paths: [`./${COMPRESSION_FILES.sparseWeights}`], weights: entries },
+    insightSparse: { formatVersion: 1, paths: [`./${WEIGHTS_SPARSE_BIN}`], weights: entries },
   };
   if (artifacts.userDefinedMetadata !== undefined) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
-  return { [MODEL_JSON]: JSON.stringify(modelJson), [COMPRESSION_FILES.sparseWeights]: bin };
-}
-
-/** Dense ModelArtifacts from a sparse model.json and its weight bytes. */
-export function decodeSparseArtifacts(modelJson: SparseModelJson, bin: Uint8Array): tf.io.ModelArtifacts {
-  const manifest = modelJson.insightSparse!;
-  const specs: tf.io.WeightsManifestEntry[] = [];
-  const dense = new Uint8Array(manifest.weights.reduce((a, w) => a + 4 * w.shape.reduce((x, y) => x * y, 1), 0));
-  let read = 0;
-  let written = 0;
-  for (const w of manifest.weights) {
-    const count = w.shape.reduce((a, b) => a * b, 1);
-    const bytes = bin.subarray(read, read + w.byteLength);
-    read += w.byteLength;
-    const values = decodeTensor(bytes, w.encoding, count, w.nnz, w.shape.length === 0 ? 1 : w.shape[w.shape.length - 1], w.values);
-    dense.set(new Uint8Array(values.buffer), written);
-    written += 4 * count;
-    specs.push({ name: w.name, shape: w.shape, dtype: w.dtype });
-  }
-  return {
-    modelTopology: modelJson.modelTopology, format: modelJson.format, generatedBy: modelJson.generatedBy, convertedBy: modelJson.convertedBy,
-    userDefinedMetadata: modelJson.userDefinedMetadata, weightSpecs: specs, weightData: dense.buffer,
-  };
+  return { [MODEL_JSON]: JSON.stringify(modelJson), [WEIGHTS_SPARSE_BIN]: bin };
 }
 
 /** True when `dir`'s model.json stores its weights sparse. */
@@ -103,8 +64,8 @@ export function isSparseModelDir(dir: string): boolean {
 }
 
 /**
- * An IOHandler for a sparse model directory: `save` writes model.json + weights.sparse.bin atomically, `load` expands
- * them to the dense weights (any other model directory loads as model_io's reader loads it).
+ * An IOHandler that saves a model directory with sparse weights (model.json + weights.sparse.bin, atomically) and
+ * loads any model directory, sparse or dense, as model_io's reader does.
  * Example: `await model.save(sparseModelHandler(dir))`; `const model = await tfl.loadLayersModel(sparseModelHandler(dir))`.
  */
 export function sparseModelHandler(dir: string): tf.io.IOHandler {
@@ -113,16 +74,6 @@ export function sparseModelHandler(dir: string): tf.io.IOHandler {
       writeDirAtomic(dir, encodeSparseModelFiles(artifacts));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
-    async load(): Promise<tf.io.ModelArtifacts> {
-      if (!isSparseModelDir(dir)) return readModelArtifacts(dir);
-      const modelJson = JSON.parse(fs.readFileSync(path.join(dir, MODEL_JSON), 'utf8')) as SparseModelJson;
-      const files = modelJson.insightSparse!.paths.map((p) => path.join(dir, p));
-      const missing = files.filter((f) => !fs.existsSync(f));
-      if (missing.length > 0) {
-        throw ruleError('INSIGHT_E_MODEL', `Every weight file listed in ${MODEL_JSON} must exist.`, { missing: missing.join(',') },
-          'Copy the whole model directory, not only model.json.');
-      }
-      return decodeSparseArtifacts(modelJson, new Uint8Array(Buffer.concat(files.map((f) => fs.readFileSync(f)))));
-    },
+    load: () => readModelArtifacts(dir),
   };
 }

@@ -71,7 +71,14 @@ describe('sparse model directories', () => {
     const x = tf.randomUniform([2, 24, 24, 3], 0, 1, 'float32', 3);
     const [y1, y2] = [model.predict(x) as tf.Tensor, loaded.predict(x) as tf.Tensor];
     assert.deepEqual(Array.from(y2.dataSync()), Array.from(y1.dataSync()));
-    await assert.rejects(tfl.loadLayersModel(fileModelHandler(target)), /weight/i);
+    // Insight's own model loader (evaluate, predict, serve) reads it as well; plain tfjs, which reads only
+    // weightsManifest (empty), refuses it instead of loading random weights.
+    const viaInsight = await tfl.loadLayersModel(fileModelHandler(target));
+    assert.deepEqual(Array.from((viaInsight.predict(x) as tf.Tensor).dataSync()), Array.from(y1.dataSync()));
+    const json = JSON.parse(fs.readFileSync(path.join(target, MODEL_JSON), 'utf8')) as tf.io.ModelJSON;
+    assert.deepEqual(json.weightsManifest, []);
+    await assert.rejects(tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: [], weightData: new ArrayBuffer(0) })), /weight/i);
+    viaInsight.dispose();
     // The handler reads a dense directory as well, and saves sparse.
     const dense = path.join(dir, 'dense');
     await writeModelAs(model, dense, 'float32');
