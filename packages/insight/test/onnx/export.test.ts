@@ -112,6 +112,9 @@ describe('exportOnnx fp32: ONNX Runtime gives tfjs\'s outputs', () => {
     const model = everyLayerModel();
     randomizeWeights(model, 3);
     const ops = await matches(model, images(3, 12, 4));
+    const live = tf.memory().numTensors;
+    exportOnnx(model);
+    assert.equal(tf.memory().numTensors, live, 'the writer frees every tensor it makes');
     assert.equal(ops.BatchNormalization, 2); // bn_unfolded, bn_after_concat (4-D); the 2-D one is Mul/Add
     for (const op of ['AveragePool', 'GlobalMaxPool', 'Concat', 'Erf', 'HardSigmoid', 'Selu', 'LeakyRelu', 'Softmax', 'Clip']) {
       assert.ok((ops[op] ?? 0) > 0, `${op} missing`);

@@ -159,7 +159,10 @@ describe('exportOnnx int8 (QDQ)', () => {
     const resnet = createModel('resnet', { inputShape: [16, 16, 3], numClasses: 10, seed: 3 });
     randomizeWeights(resnet, 8);
     const x = tf.randomUniform([32, 16, 16, 3], 0, 1, 'float32', 9);
-    const int8 = exportOnnx(resnet, { int8: minMaxRanges(resnet, x) });
+    const ranges = minMaxRanges(resnet, x);
+    const live = tf.memory().numTensors;
+    const int8 = exportOnnx(resnet, { int8: ranges });
+    assert.equal(tf.memory().numTensors, live, 'the writer frees every tensor it makes');
     checkOnnx(int8);
     const optimized = path.join(tmp, 'resnet.onnx');
     const session = await OnnxModel.load(int8, { threads: 1, optimizedModelFilePath: optimized });

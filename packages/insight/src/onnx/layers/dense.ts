@@ -21,7 +21,7 @@ function writeDense(ctx: ExportContext, step: Step, x: Val, kernel: tf.Tensor, c
     return [writeLinear(ctx, step, x, 'Gemm', { transB: int(1) }, folded.params, folded.activation, step.outputShapes[0])];
   }
   if (rank === 4) {
-    const folded = foldFollowing(step, { kernel: tf.reshape(tf.transpose(kernel), [units, inC, 1, 1]), bias }, 4, activation);
+    const folded = foldFollowing(step, { kernel: tf.tidy(() => tf.reshape(tf.transpose(kernel), [units, inC, 1, 1])), bias }, 4, activation);
     const attributes = { kernel_shape: ints([1, 1]), strides: ints([1, 1]), pads: ints([0, 0, 0, 0]) };
     return [writeLinear(ctx, step, x, 'Conv', attributes, folded.params, folded.activation, step.outputShapes[0])];
   }
