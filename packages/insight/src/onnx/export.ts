@@ -14,10 +14,10 @@ import type { InsightModelMetadata } from '../models/metadata';
 import { ExportContext, type Val } from './context';
 import { CONVERTERS, type Step, SUPPORTED_LAYERS } from './layers';
 import { DataType } from './onnx_proto';
+import { OPSETS } from './opsets';
 import type { ActivationRanges } from './quantization_params';
 
-/** The opsets this writer's graphs are valid in (python3-onnx 1.12, the checker we test with, knows up to 17). */
-export const OPSETS = { min: 13, max: 17, default: 13 } as const;
+export { OPSETS };
 
 /** The metadata_props key that carries the Insight metadata (JSON of models/metadata.ts's InsightModelMetadata). */
 export const ONNX_METADATA_KEY = 'insight';

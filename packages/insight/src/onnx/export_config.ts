@@ -3,7 +3,7 @@ import { Type, type Static } from '@sinclair/typebox';
 
 import { FIELDS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
-import { OPSETS } from './export';
+import { OPSETS } from './opsets';
 
 /** Calibration methods of compress/quantize's calibrate (spelled here: a foundation cannot import the feature). */
 export const EXPORT_CALIBRATION_METHODS = ['minmax', 'percentile', 'entropy'] as const;
@@ -14,7 +14,7 @@ export const EXPORT_SCHEMA = Type.Object({
   out: Nullable(Text(), { placeholder: '<dir>',
     help: 'The directory to write (model.onnx in it, written atomically). Default: beside the model directory, <model>-onnx (fp32) or <model>-onnx-int8.' }),
   quantize: OneOf(['none', 'int8'], { default: 'none', placeholder: '<kind>',
-    help: 'none: fp32 weights and activations; int8: an int8 QDQ graph (weights per output channel, activations per tensor, calibrated) that ONNX Runtime runs with integer kernels.' }),
+    help: 'none: fp32 weights and activations; int8: an int8 QDQ graph (weights per output channel, activations per tensor, calibrated; a run of insight compress --qat-epochs uses its trained ranges) that ONNX Runtime runs with integer kernels.' }),
   calibrationImages: Type.Integer({ default: 512, minimum: 1, placeholder: '<n>',
     help: 'int8: how many images calibrate the activation ranges (a seeded sample of the run\'s training images or of --data; at most all of them).' }),
   calibrationMethod: OneOf(EXPORT_CALIBRATION_METHODS, { default: 'minmax', placeholder: '<method>',

@@ -49,7 +49,13 @@ export async function exportModel(input: Partial<ExportConfig> & { model: string
     const metadata = getInsightMetadata(model, modelDir);
     let int8: ActivationRanges | undefined;
     let calibration: ExportResult['calibration'] = null;
-    if (config.quantize === 'int8') {
+    const qat = config.quantize === 'int8' && config.data === null ? qatRangesOf(modelDir) : null;
+    if (qat !== null) {
+      // `insight compress --qat-epochs` trained this model with fake quantisation: its learned ranges are the ones.
+      int8 = qat;
+      calibration = { images: 0, description: 'quantisation-aware training (the run\'s report/compression.json)', method: 'qat' };
+      say('int8 ranges from the run\'s quantisation-aware training (no calibration)');
+    } else if (config.quantize === 'int8') {
       if (options.calibrate === undefined) throw new Error('exportModel: int8 needs a calibrator');
       const { dataset, description } = await calibrationImages(config, modelDir, metadata);
       const images = Math.min(config.calibrationImages, dataset.count);
@@ -85,6 +91,14 @@ function runOf(modelDir: string): RunDir | null {
     if (run !== null) return run;
   }
   return null;
+}
+
+/** The activation ranges `insight compress --qat-epochs` stored for the model of its run, or null. */
+function qatRangesOf(modelDir: string): ActivationRanges | null {
+  const run = runOf(modelDir);
+  if (run === null || path.resolve(run.modelDir) !== path.resolve(modelDir) || !fs.existsSync(run.compressionJson)) return null;
+  const summary = JSON.parse(fs.readFileSync(run.compressionJson, 'utf8')) as { qat?: { ranges?: ActivationRanges } };
+  return summary.qat?.ranges ?? null;
 }
 
 /** Calibration images: --data (all of it), else the run's training split (its data, limit, split and classes). */

@@ -8,6 +8,7 @@ import { COMPRESS_SCHEMA } from '../../src/compress/config';
 import { DISTILL_SCHEMA } from '../../src/compress/distill/config';
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
 import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
+import { EXPORT_SCHEMA } from '../../src/onnx/export_config';
 import { FINETUNE_SCHEMA } from '../../src/finetune/config';
 import { fieldsOf, type ConfigSchema } from '../../src/run/config_schema';
 import { SERVE_SCHEMA } from '../../src/serve/config';
@@ -35,6 +36,7 @@ describe('insight --help', () => {
     ['serve', SERVE_SCHEMA, ['--config <file>']],
     ['compress', COMPRESS_SCHEMA, ['<run|model>', '--config <file>']],
     ['distill', DISTILL_SCHEMA, ['--config <file>']],
+    ['export', EXPORT_SCHEMA, ['<run|model>']],
     ['dashboard', DASHBOARD_SCHEMA, []],
     ['runs', RUNS_SCHEMA, ['compare', 'tag']],
     ['runs compare', RUNS_COMPARE_SCHEMA, ['<runs...>']],

@@ -10,6 +10,7 @@ import { COMPRESS_SCHEMA } from '../../src/compress/config';
 import { DISTILL_SCHEMA } from '../../src/compress/distill/config';
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
 import { EXPLAIN_COMMAND_SCHEMA } from '../../src/explain/command_config';
+import { EXPORT_SCHEMA } from '../../src/onnx/export_config';
 import { fieldsOf } from '../../src/run/config_schema';
 import { RUNS_COMPARE_SCHEMA, RUNS_SCHEMA, RUNS_TAG_SCHEMA } from '../../src/track/config';
 import { DASHBOARD_SCHEMA } from '../../src/track/dashboard/config';
@@ -59,10 +60,10 @@ function entryModule(entry: string): string {
 }
 
 describe('README', () => {
-  it('documents every flag of train, evaluate, predict, explain, runs (list, compare, tag), dashboard, compress and distill', () => {
+  it('documents every flag of train, evaluate, predict, explain, runs (list, compare, tag), dashboard, compress, distill and export', () => {
     const reference = section('CLI reference');
     const commands = [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA], ['explain', EXPLAIN_COMMAND_SCHEMA], ['runs', RUNS_SCHEMA],
-      ['runs', RUNS_COMPARE_SCHEMA], ['runs', RUNS_TAG_SCHEMA], ['dashboard', DASHBOARD_SCHEMA], ['compress', COMPRESS_SCHEMA], ['distill', DISTILL_SCHEMA]] as const;
+      ['runs', RUNS_COMPARE_SCHEMA], ['runs', RUNS_TAG_SCHEMA], ['dashboard', DASHBOARD_SCHEMA], ['compress', COMPRESS_SCHEMA], ['distill', DISTILL_SCHEMA], ['export', EXPORT_SCHEMA]] as const;
     for (const [command, schema] of commands) {
       const start = reference.indexOf(`### insight ${command}`);
       assert.ok(start >= 0, `### insight ${command}`);

@@ -15,7 +15,8 @@ import { resolveCompressConfig } from '../../src/compress/config';
 import type { SparsityReport } from '../../src/compress/prune';
 import { isSparseModelDir } from '../../src/compress/storage';
 import { InsightError } from '../../src/errors';
-import { loadModel, MODEL_JSON, WEIGHTS_SPARSE_BIN } from '../../src/run/model_io';
+import { exportModel } from '../../src/onnx/export_model';
+import { loadModel, MODEL_JSON, WEIGHTS_BIN, WEIGHTS_SPARSE_BIN } from '../../src/run/model_io';
 import { COMPRESSION_FILES, RunDir } from '../../src/run/run_dir';
 import { train } from '../../src/train/train';
 import { runMain } from '../cli/io';
@@ -84,6 +85,12 @@ describe('insight compress', () => {
     const zeros = ['conv2', 'conv3', 'dense1'].reduce((a, name) => a + Array.from(stored.getLayer(name).getWeights()[0].dataSync()).filter((v) => v === 0).length, 0);
     assert.equal(zeros, sparsity.pruned.zeros);
     assert.equal(summary.weights.ratio, 0.25);
+    // insight export --quantize int8 on this run takes the QAT ranges instead of calibrating.
+    const lines: string[] = [];
+    const exported = await exportModel({ model: run.dir, quantize: 'int8', out: path.join(tmp, 'qat-int8') }, { say: (line) => lines.push(line) });
+    assert.deepEqual(exported.calibration, { images: 0, description: 'quantisation-aware training (the run\'s report/compression.json)', method: 'qat' });
+    assert.ok(lines.some((line) => line.startsWith('int8 ranges from the run\'s quantisation-aware training')), lines.join('\n'));
+    assert.ok(fs.statSync(exported.onnxFile).size < fs.statSync(path.join(run.modelDir, WEIGHTS_BIN)).size / 3);
     [stored, result.model].forEach((m) => m.dispose());
   });
 
