@@ -9,6 +9,7 @@ import { torchReluGradConfig } from './kernels/TorchReluGrad';
 import { avgPoolConfig } from './kernels/AvgPool';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad';
 import { batchMatMulConfig } from './kernels/BatchMatMul';
+import { bincountConfig } from './kernels/Bincount';
 import { conv2DConfig } from './kernels/Conv2D';
 import { conv2DBackpropFilterConfig } from './kernels/Conv2DBackpropFilter';
 import { conv2DBackpropInputConfig } from './kernels/Conv2DBackpropInput';
@@ -243,6 +244,7 @@ export const nativeKernelConfigs: KernelConfig[] = [
   avgPoolConfig,
   avgPoolGradConfig,
   batchMatMulConfig,
+  bincountConfig,
   conv2DConfig,
   conv2DBackpropFilterConfig,
   conv2DBackpropInputConfig,

@@ -64,6 +64,7 @@ const CASES: Case[] = [
   { kernel: 'Fill', attrs: { shape: [2, 3], value: 1.5, dtype: 'float32' }, inputs: () => ({}) },
   { kernel: 'Range', attrs: { start: 0, stop: 5, step: 1, dtype: 'float32' }, inputs: () => ({}) },
   { kernel: 'OneHot', attrs: { depth: 3, onValue: 1, offValue: 0, dtype: 'float32' }, inputs: () => ({ indices: i32([0, 2]) }) },
+  { kernel: 'Bincount', attrs: { size: 4 }, inputs: () => ({ x: i32([1, 3, 1, 5]), weights: f([4]) }) },
   { kernel: 'Multinomial', attrs: { numSamples: 4, seed: 1, normalized: false }, inputs: () => ({ logits: f([1, 3]) }) },
   // shape and indexing: the views
   { kernel: 'Reshape', inputs: x23, attrs: { shape: [3, 2] } },
