@@ -37,6 +37,9 @@ describe('packed packages in a fresh project', { timeout: 900_000 }, () => {
       { cwd: repo, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] })) as { filename: string; files: { path: string }[] }[];
     assert.equal(packed.length, 2);
     fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'pack-install-check', private: true, version: '1.0.0' }));
+    // As the README's install section says: onnxruntime-node's CPU binaries ship in its npm package; its install script
+    // would fetch CUDA ones from nuget.org (no GPU needed here, and no internet in CI).
+    fs.writeFileSync(path.join(project, '.npmrc'), 'onnxruntime-node-install=skip\n');
     // Both tarballs in one install: the backend tarball satisfies insight's dependency on it.
     run('npm', ['install', '--no-audit', '--no-fund', '--loglevel=error', ...packed.map((p) => `./${path.basename(p.filename)}`),
       `typescript@${versionOf('typescript')}`, `@types/node@${versionOf('@types/node')}`]);
@@ -63,14 +66,17 @@ describe('packed packages in a fresh project', { timeout: 900_000 }, () => {
     const out = run(process.execPath, ['-e', `
       const main = require('${insightName}');
       const loadedServer = Object.keys(require.cache).some((file) => file.includes('/node_modules/fastify/'));
+      const loadedOnnxRuntime = Object.keys(require.cache).some((file) => file.includes('/node_modules/onnxruntime-node/'));
       const serve = require('${insightName}/serve'), track = require('${insightName}/track'), finetune = require('${insightName}/finetune');
+      const compress = require('${insightName}/compress');
       console.log(JSON.stringify({
-        main: ['train', 'finetune', 'evaluate', 'predict', 'createModel', 'fit', 'Adam', 'DataLoader', 'RunDir', 'InsightError', 'tf', 'tfl'].filter((n) => main[n] === undefined),
-        internal: ['formatTable', 'argmaxRows', 'mixSeeds', 'ruleError', 'RunIndex', 'createServe'].filter((n) => main[n] !== undefined),
-        subpaths: [typeof serve.createServe, typeof track.RunIndex, typeof finetune.mergeLora],
-        loadedServer,
+        main: ['train', 'finetune', 'compress', 'distill', 'exportToOnnx', 'evaluate', 'predict', 'createModel', 'fit', 'Adam', 'DataLoader', 'RunDir',
+          'InsightError', 'tf', 'tfl'].filter((n) => main[n] === undefined),
+        internal: ['formatTable', 'argmaxRows', 'mixSeeds', 'ruleError', 'RunIndex', 'createServe', 'OnnxModel'].filter((n) => main[n] !== undefined),
+        subpaths: [typeof serve.createServe, typeof track.RunIndex, typeof finetune.mergeLora, typeof compress.exportOnnx, typeof compress.OnnxModel, typeof compress.calibrate],
+        loadedServer, loadedOnnxRuntime,
       }));`]);
-    assert.deepEqual(JSON.parse(out), { main: [], internal: [], subpaths: ['function', 'function', 'function'], loadedServer: false });
+    assert.deepEqual(JSON.parse(out), { main: [], internal: [], subpaths: Array(6).fill('function'), loadedServer: false, loadedOnnxRuntime: false });
   });
 
   it('trains one epoch on a few images and predicts, through the library', () => {

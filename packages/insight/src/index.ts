@@ -5,6 +5,8 @@
 //   @insight/insight/serve     the inference server (createServe, startServe, DynamicBatcher, ...)
 //   @insight/insight/track     TensorBoard event files, the run index, the dashboard
 //   @insight/insight/finetune  cutting bases, heads, adapters, LoRA (finetune() itself is exported here too)
+//   @insight/insight/compress  pruning, sparse and quantized weights, int8 calibration and QAT, distillation, the ONNX
+//                              writer and runtime (compress(), distill() and exportToOnnx() are exported here too)
 //
 //   import { train, evaluate, predict, explain } from '@insight/insight';
 //   const { runDir, report, model } = await train({ data: 'cifar-10-binary.tar.gz', epochs: 2, limit: 2000 });
@@ -20,6 +22,13 @@ export { AUGMENTATIONS, type Augmentation } from './run/config_fields';
 export { finetune, type FinetuneOptions, type FinetuneResult } from './finetune/finetune';
 export { resolveFinetuneConfig, FINETUNE_SCHEMA, type FinetuneConfig } from './finetune/config';
 export { FINETUNE_METHODS, type FinetuneMethod } from './finetune/method_names';
+export { compress, type CompressOptions, type CompressResult, type CompressionSummary } from './compress/compress';
+export { resolveCompressConfig, COMPRESS_SCHEMA, type CompressConfig } from './compress/config';
+export { distill, type DistillOptions, type DistillResult } from './compress/distill/distill';
+export { resolveDistillConfig, DISTILL_SCHEMA, type DistillConfig } from './compress/distill/config';
+export { exportToOnnx } from './compress/export_onnx';
+export { resolveExportConfig, EXPORT_SCHEMA, type ExportConfig } from './onnx/export_config';
+export type { ExportResult } from './onnx/export_model';
 export { evaluate, type EvaluateResult } from './eval/evaluate';
 export { predict, type Prediction } from './eval/predict';
 export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';

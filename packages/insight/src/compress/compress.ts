@@ -38,7 +38,7 @@ import {
   ConstantSparsity, PruningCallback, countFlops, fineTuningSchedule, formatSparsityTable, prunableWeights, pruneChannels, pruneOnce,
   sparsityReport, type ChannelPlan, type SparsityReport,
 } from './prune';
-import { quantizationAwareTraining } from './quantize';
+import { quantizationAwareTraining } from './quantize/qat';
 import { encodeWeightFormat, modelArtifacts, sparseModelHandler, weightSizes, writeModelAs, type WeightSizes } from './storage';
 
 export interface CompressOptions {

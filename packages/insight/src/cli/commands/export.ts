@@ -19,8 +19,8 @@ export function exportCommand(io: CliIo): Command {
     '  insight export my-model/ --quantize int8 --data cifar-10-binary.tar.gz --out repository/cifar/2');
   command.action(async (model: string) => {
     const config = resolveExportConfig({ ...await givenSettings(command, EXPORT_SCHEMA), model }); // bad flags fail before tfjs loads
-    const [{ exportModel }, { calibrate }] = await Promise.all([import('../../onnx/export_model'), import('../../compress/quantize')]);
-    await exportModel(config, { calibrate, say: (line) => io.stdout.write(`${line}\n`) });
+    const { exportToOnnx } = await import('../../compress/export_onnx');
+    await exportToOnnx(config, { say: (line) => io.stdout.write(`${line}\n`) });
   });
   return command;
 }
