@@ -90,9 +90,10 @@ async function rate(predict: (x: Float32Array, n: number) => Promise<void>, x: F
   return count / ((performance.now() - t0) / 1000);
 }
 
+/** One batch through the model as `insight serve` runs it (serve/repository/servable.ts): apply in inference mode. */
 function tfjsPredictor(model: tfl.LayersModel, shape: [number, number, number]) {
   return async (x: Float32Array, n: number) => {
-    const y = tf.tidy(() => model.predict(tf.tensor4d(x, [n, ...shape])) as tf.Tensor);
+    const y = tf.tidy(() => model.apply(tf.tensor4d(x, [n, ...shape]), { training: false }) as tf.Tensor);
     await y.data();
     y.dispose();
   };

@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
 import type { DataLoader } from '../data';
+import { concatArrays } from '../math/concat_arrays';
 import { sparseCategoricalCrossentropyPerExample } from '../models/loss';
 
 /** Everything evaluation needs from one pass over a dataset. */
@@ -46,18 +47,8 @@ export async function runInference(model: tfl.LayersModel, loader: DataLoader, e
   return {
     count,
     numClasses,
-    labels: concat(labels, Int32Array, count),
-    probabilities: concat(probabilities, Float32Array, count * numClasses),
+    labels: concatArrays(labels, Int32Array),
+    probabilities: concatArrays(probabilities, Float32Array),
     loss: count === 0 ? NaN : lossSum / count,
   };
-}
-
-function concat<T extends Int32Array | Float32Array>(parts: T[], Ctor: new (n: number) => T, length: number): T {
-  const out = new Ctor(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

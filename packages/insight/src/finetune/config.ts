@@ -6,7 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { ruleError } from '../errors';
-import { FIELDS } from '../run/config_fields';
+import { FIELDS, GIVEN_MODEL_RUN_FIELDS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
 import { TRAIN_SCHEMA } from '../train/config';
 import { FINETUNE_METHODS, HEAD_INITS } from './method_names';
@@ -80,14 +80,7 @@ export const FINETUNE_SCHEMA = Type.Object({
   epochValidation: Type.Boolean({ default: true, placeholder: '<bool>',
     help: 'Evaluate the held-out images after every epoch (val_loss, val_accuracy; best checkpoint by val_loss); --no-epoch-validation only at the end.' }),
   seed: withOptions(FIELDS.seed, { help: 'Seeds the new layers, data order and augmentation.' }),
-  topK: withOptions(FIELDS.topK, { help: 'The report\'s top-k accuracy (at most the number of classes).' }),
-  runsDir: withOptions(FIELDS.runsDir, { help: 'Where run directories are created.' }),
-  name: withOptions(FIELDS.name, { help: 'A name for the run (as for train).' }),
-  backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
-  workers: withOptions(FIELDS.workers, { help: 'Data loader threads (0 = main thread).' }),
-  progress: withOptions(FIELDS.progress, { help: 'Progress output (as for train).' }),
-  progressEverySeconds: withOptions(FIELDS.progressEverySeconds, { help: 'Log lines at least every <s> seconds (as for train; 0 = off).' }),
-  checkpointEverySteps: withOptions(FIELDS.checkpointEverySteps, { help: 'Also save checkpoints/last every <n> updates inside an epoch (as for train).' }),
+  ...GIVEN_MODEL_RUN_FIELDS,
 });
 
 /** The one typed config of a fine-tuning run. */

@@ -4,7 +4,7 @@
 // This module stays light (no tfjs, no backend): every command's schema imports it at start-up.
 import { Type } from '@sinclair/typebox';
 
-import { ListOf, Nullable, OneOf, Text } from './config_schema';
+import { ListOf, Nullable, OneOf, Text, withOptions } from './config_schema';
 
 export const DATASET_KINDS = ['auto', 'cifar10', 'image-folder'] as const;
 export type DatasetKind = (typeof DATASET_KINDS)[number];
@@ -49,4 +49,19 @@ export const FIELDS = {
     help: 'Also save checkpoints/last every <n> optimizer updates inside an epoch, so a long epoch is not lost (0 = per epoch only).' }),
   port: Type.Integer({ default: 8501, minimum: 0, maximum: 65535, placeholder: '<port>', help: 'TCP port (0 = any free port).' }),
   host: Text({ default: '127.0.0.1', placeholder: '<addr>', help: 'Address to listen on.' }),
+};
+
+/**
+ * The run keys of the commands that train a model they are given (finetune, compress), last in their schemas, with
+ * the short help they share: the report's top-k, where the run goes and its name, and how it runs.
+ */
+export const GIVEN_MODEL_RUN_FIELDS = {
+  topK: withOptions(FIELDS.topK, { help: 'The report\'s top-k accuracy (at most the number of classes).' }),
+  runsDir: withOptions(FIELDS.runsDir, { help: 'Where run directories are created.' }),
+  name: withOptions(FIELDS.name, { help: 'A name for the run (as for train).' }),
+  backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
+  workers: withOptions(FIELDS.workers, { help: 'Data loader threads (0 = main thread).' }),
+  progress: withOptions(FIELDS.progress, { help: 'Progress output (as for train).' }),
+  progressEverySeconds: withOptions(FIELDS.progressEverySeconds, { help: 'Log lines at least every <s> seconds (as for train; 0 = off).' }),
+  checkpointEverySteps: withOptions(FIELDS.checkpointEverySteps, { help: 'Also save checkpoints/last every <n> updates inside an epoch (as for train).' }),
 };

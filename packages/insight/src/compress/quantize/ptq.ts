@@ -6,6 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { DataLoader } from '../../data';
 import { accuracy } from '../../eval/metrics';
+import { concatArrays } from '../../math/concat_arrays';
 import { argmaxRows } from '../../math/top_k';
 import { exportOnnx, OnnxModel, type ExportOnnxOptions } from '../../onnx';
 import type { ActivationRanges } from '../../onnx/quantization_params';
@@ -69,8 +70,8 @@ export async function evaluateOnnx(onnx: string | Uint8Array, loader: DataLoader
     await model.dispose();
   }
   const numClasses = model.outputShape[0];
-  const logits = concat(outputs, Float32Array, count * numClasses);
-  const allLabels = concat(labels, Int32Array, count);
+  const logits = concatArrays(outputs, Float32Array);
+  const allLabels = concatArrays(labels, Int32Array);
   const predictions = argmaxRows(logits, numClasses);
   return { count, numClasses, labels: allLabels, predictions, logits, accuracy: accuracy(allLabels, predictions) };
 }
@@ -80,14 +81,4 @@ export function agreement(a: Int32Array, b: Int32Array): number {
   let same = 0;
   for (let i = 0; i < a.length; i++) if (a[i] === b[i]) same++;
   return a.length === 0 ? NaN : same / a.length;
-}
-
-function concat<T extends Int32Array | Float32Array>(parts: T[], Ctor: new (n: number) => T, length: number): T {
-  const out = new Ctor(length);
-  let offset = 0;
-  for (const part of parts) {
-    out.set(part, offset);
-    offset += part.length;
-  }
-  return out;
 }

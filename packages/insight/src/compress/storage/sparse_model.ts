@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { tf } from '../../backend';
 import { encodeTensor } from '../../format/weights/sparse_tensor';
 import type { ValueType } from '../../format/weights/sparse_values';
+import { concatArrays } from '../../math/concat_arrays';
 import { writeDirAtomic } from '../../run/atomic';
 import { MODEL_JSON, readModelArtifacts, WEIGHTS_SPARSE_BIN } from '../../run/model_io';
 import type { SparseManifest, SparseModelJson } from '../../run/sparse_weights';
@@ -35,12 +36,7 @@ export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts, values: 
       ...encoded.values.type === 'float32' ? {} : { values: encoded.values },
     });
   }
-  const bin = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    bin.set(p, at);
-    at += p.length;
-  }
+  const bin = concatArrays(parts, Uint8Array);
   if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('Sparse storage keeps layers models (a JSON topology).');
   const modelJson: SparseModelJson = {
     modelTopology: artifacts.modelTopology ?? {},

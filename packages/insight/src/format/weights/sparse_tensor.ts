@@ -6,6 +6,7 @@
 //            (uint8 when cols <= 256, uint16 when <= 65536, else uint32), then the values   4·(rows+1) + b·nnz + w·nnz
 // A value is stored when its bits are not +0 (so -0 survives, and float32 decoding gives back every bit). Bitmask
 // wins at moderate sparsity; CSR on very sparse tensors with few, long rows (a bit per value beats it otherwise).
+import { concatArrays } from '../../math/concat_arrays';
 import { storeValues, loadValues, VALUE_BYTES, type StoredValues, type ValueType } from './sparse_values';
 
 export type SparseEncoding = 'dense' | 'bitmask' | 'csr';
@@ -56,7 +57,7 @@ export function encodeTensor(values: Float32Array, cols: number, type: ValueType
       nonzero[k++] = values[i];
     }
     const { bytes, values: kept } = storeValues(nonzero, type);
-    return { encoding, nnz, bytes: concat([mask, bytes]), values: kept };
+    return { encoding, nnz, bytes: concatArrays([mask, bytes], Uint8Array), values: kept };
   }
   const rows = n / cols;
   const rowPtr = new Uint32Array(rows + 1);
@@ -73,17 +74,7 @@ export function encodeTensor(values: Float32Array, cols: number, type: ValueType
     rowPtr[r + 1] = k;
   }
   const { bytes, values: kept } = storeValues(nonzero, type);
-  return { encoding, nnz, bytes: concat([new Uint8Array(rowPtr.buffer), new Uint8Array(colIdx.buffer), bytes]), values: kept };
-}
-
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
+  return { encoding, nnz, bytes: concatArrays([new Uint8Array(rowPtr.buffer), new Uint8Array(colIdx.buffer), bytes], Uint8Array), values: kept };
 }
 
 /** Decodes one tensor's bytes back into its n float32 values (bit for bit for float32 values). */
