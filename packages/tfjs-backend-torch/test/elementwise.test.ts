@@ -100,6 +100,7 @@ const CASES: Case[] = [
   // Bincount: counts (no weights) and sums of float32 / int32 weights; values at or beyond size count nowhere.
   { kernel: 'Bincount', label: 'counts', attrs: { size: 6 }, inputs: () => ({ x: tf.tensor([1, 1, 3, 0, 5, 9, 6, 3, 1], [9], 'int32'), weights: tf.tensor([], [0], 'float32') }) },
   { kernel: 'Bincount', label: 'float32 weights', attrs: { size: 4 }, inputs: () => ({ x: tf.tensor([2, 0, 2, 7, 3], [5], 'int32'), weights: tf.tensor([0.5, 1.5, -2, 9, 4], [5], 'float32') }) },
+  { kernel: 'Bincount', label: 'rank-3 x (tf.image.threshold)', attrs: { size: 5 }, inputs: () => ({ x: tf.tensor([0, 4, 4, 1, 2, 2], [3, 2, 1], 'int32'), weights: tf.tensor([], [0], 'float32') }) },
   { kernel: 'Bincount', label: 'int32 weights', attrs: { size: 3 }, inputs: () => ({ x: tf.tensor([2, 2, 0, 1, 4], [5], 'int32'), weights: tf.tensor([3, -1, 7, 2, 5], [5], 'int32') }) },
   ...[[0, 10, 1], [0, 1, 0.1], [5, -3, -2], [2, 10, 3], [3, 3, 1], [10, 2, 1], [0, 10, -1], [10, 2.5, 1], [7, 1, 0.5]]
     .flatMap(([start, stop, step]) => ['float32', 'int32'].map((dtype) => ({
