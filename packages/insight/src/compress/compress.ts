@@ -12,7 +12,7 @@
 // before and after, and the accuracies.
 import * as path from 'node:path';
 
-import * as tfl from '@tensorflow/tfjs-layers';
+import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
 import { ruleError } from '../errors';
@@ -23,7 +23,7 @@ import { CUSTOM_MODEL } from '../models/model_choice';
 import { writeDirAtomic, writeFileAtomic } from '../run/atomic';
 import { startBackend } from '../run/backend_choice';
 import { recordRunData } from '../run/dataset_source';
-import { resolveModelDir } from '../run/model_io';
+import { loadModel, resolveModelDir } from '../run/model_io';
 import { COMPRESSION_FILES, RunDir } from '../run/run_dir';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
 import { createLoaders, evaluationLoader, prepareData, type RunData } from '../train/data_setup';
@@ -39,7 +39,7 @@ import {
   sparsityReport, type ChannelPlan, type SparsityReport,
 } from './prune';
 import { quantizationAwareTraining } from './quantize/qat';
-import { encodeWeightFormat, modelArtifacts, sparseModelHandler, weightSizes, writeModelAs, type WeightSizes } from './storage';
+import { encodeWeightFormat, modelArtifacts, weightSizes, writeModelAs, type WeightSizes } from './storage';
 
 export interface CompressOptions {
   /** Where progress and info lines go (default process.stdout). */
@@ -101,13 +101,7 @@ interface Source {
 
 async function loadSource(target: string): Promise<Source> {
   const dir = resolveModelDir(target);
-  let model: tfl.LayersModel;
-  try {
-    model = await tfl.loadLayersModel(sparseModelHandler(dir)); // a dense model directory, or one stored sparse
-  } catch (error) {
-    throw ruleError('INSIGHT_E_MODEL', 'The model directory must hold a TensorFlow.js layers model.', { model: dir, error: (error as Error).message },
-      'Pass a run directory or a model directory written by Insight.');
-  }
+  const model = await loadModel(dir); // a dense model directory, or one stored sparse
   const run = [path.dirname(dir), path.dirname(path.dirname(dir))].map((d) => RunDir.tryOpen(d)).find((r) => r !== null) ?? null;
   return { dir, run, model, metadata: getInsightMetadata(model, dir) };
 }
@@ -325,7 +319,7 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
     } else {
       sizes = await writeModelAs(model, run.compressedModelDir, config.weights);
       modelDir = run.compressedModelDir;
-      const reloaded = await tfl.loadLayersModel(sparseModelHandler(run.compressedModelDir));
+      const reloaded = await loadModel(run.compressedModelDir);
       try {
         stored = (await evaluateModel(reloaded, recipe, data)).accuracy;
       } finally {

@@ -35,7 +35,7 @@ export const COMPRESS_SCHEMA = Type.Object({
   qatEpochs: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>',
     help: 'Quantisation-aware training epochs after the fine-tuning (int8 fake quantisation, straight-through gradients; pruned weights stay 0); the activation ranges go into report/compression.json for the int8 export. 0 = off.' }),
   weights: OneOf(WEIGHT_FORMATS, { default: 'float32', placeholder: '<format>',
-    help: 'Weight storage of the compressed model: float32, float16 or uint8 (tfjs quantized manifests, plain tf.loadLayersModel reads them); sparse, sparse-float16 or sparse-uint8 (zeros left out, bitmask or CSR per tensor, the kept values as float32, float16 or uint8; Insight\'s sparseModelHandler reads them).' }),
+    help: 'Weight storage of the compressed model: float32, float16 or uint8 (tfjs quantized manifests, plain tf.loadLayersModel reads them); sparse, sparse-float16 or sparse-uint8 (zeros left out, bitmask or CSR per tensor, the kept values as float32, float16 or uint8; every Insight command reads them; plain tfjs does not).' }),
   out: Nullable(Text(), { placeholder: '<dir>', help: 'Where the compressed model directory goes with --epochs 0 (required then).' }),
   data: withOptions(FIELDS.data, { help: 'Fine-tuning data (as for train). Default: the source run\'s data, else CIFAR-10 from the cache.' }),
   dataset: withOptions(FIELDS.dataset, { help: 'How to read --data (as for train).' }),
