@@ -171,8 +171,11 @@ async function pruneOnly(config: CompressConfig, options: CompressOptions): Prom
   const flopsBefore = countFlops(source.model);
   let pruned: Pruned;
   if (config.structured) {
-    pruned = await pruneStructured(config, source);
-    source.model.dispose();
+    try {
+      pruned = await pruneStructured(config, source);
+    } finally {
+      source.model.dispose();
+    }
   } else {
     const skip = skipListOf(config.skipLayers);
     const weights = prunableWeights(source.model, skip);
@@ -255,14 +258,23 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
   let pruned: Pruned;
   let pruning: PruningCallback | null = null;
   if (config.structured) {
-    pruned = await pruneStructured(config, source);
-    source.model.dispose();
+    try {
+      pruned = await pruneStructured(config, source);
+    } finally {
+      source.model.dispose();
+    }
   } else {
     const skip = skipListOf(config.skipLayers);
     pruned = { model: source.model, plan: [], prunedLayers: prunableWeights(source.model, skip).map((w) => w.layer.name), skip: defaultSkipOf(source.model, skip) };
   }
   const model = pruned.model;
-  const loaders = createLoaders(recipe, data);
+  let loaders: ReturnType<typeof createLoaders>;
+  try {
+    loaders = createLoaders(recipe, data);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   let optimizer: Optimizer | null = null;
   try {
     optimizer = createOptimizer(recipe.optimizer, paramsOf(trainableVariables(model)), recipe);

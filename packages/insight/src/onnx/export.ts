@@ -13,6 +13,7 @@ import { InsightError, ruleError } from '../errors';
 import type { InsightModelMetadata } from '../models/metadata';
 import { ExportContext, type Val } from './context';
 import { CONVERTERS, type Step, SUPPORTED_LAYERS } from './layers';
+import { applyActivation } from './layers/activations';
 import { DataType } from './onnx_proto';
 import { OPSETS } from './opsets';
 import type { ActivationRanges } from './quantization_params';
@@ -140,6 +141,8 @@ function convertModel(ctx: ExportContext, model: tfl.LayersModel, inputs: Val[],
         'Change the layer to a supported configuration, or remove it before exporting.', { cause: error });
     }
     const final = outermost && current.outputTensors.some((t) => modelOutputs.has(t.id));
+    // A ReLU left to the output quantisation's clip at 0 needs writing when the output is the model's: it stays float.
+    if (final && step.reluInRange) outs = [applyActivation(ctx, 'relu', outs[0], step.rangeName)];
     if (ctx.int8 !== undefined && !step.keepsInputQuant && outs.length === 1 && !final) {
       const range = ctx.rangeOf(step.rangeName);
       if (range !== undefined) outs = [ctx.quantize(outs[0], step.reluInRange ? { min: 0, max: range.max } : range)];

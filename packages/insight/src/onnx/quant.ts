@@ -19,12 +19,18 @@ export function activationParams(range: ValueRange): QuantParams {
   return { scale: Math.fround(scale), zeroPoint };
 }
 
-/** Per-channel symmetric int8 weights: `w` [..., channels along `axis`] → int8 values and one scale per channel. */
-export function quantizeWeights(w: tf.Tensor, axis: number): { values: Int8Array; scales: Float32Array } {
+const INT32_MAX = 2147483647;
+
+/**
+ * Per-channel symmetric int8 weights: `w` [..., channels along `axis`] → int8 values and one scale per channel, at
+ * least `minScales[c]` when given (see biasScaleFloors).
+ */
+export function quantizeWeights(w: tf.Tensor, axis: number, minScales?: Float32Array): { values: Int8Array; scales: Float32Array } {
   const [q, scales] = tf.tidy(() => {
     const reduceAxes = w.shape.map((_, k) => k).filter((k) => k !== axis);
     const maxAbs = tf.max(tf.abs(w), reduceAxes, true);
-    const s = tf.where(tf.greater(maxAbs, 0), tf.div(maxAbs, 127), tf.onesLike(maxAbs));
+    const fitted = tf.where(tf.greater(maxAbs, 0), tf.div(maxAbs, 127), tf.onesLike(maxAbs));
+    const s = minScales === undefined ? fitted : tf.maximum(fitted, tf.tensor(minScales, maxAbs.shape));
     return [tf.clipByValue(tf.round(tf.div(w, s)), -127, 127), s];
   });
   try {
@@ -35,10 +41,19 @@ export function quantizeWeights(w: tf.Tensor, axis: number): { values: Int8Array
   }
 }
 
+/**
+ * The smallest weight scale per output channel that keeps its int32 bias within half the int32 range (room for
+ * rounding): |b| / (inputScale · 2^30). A channel whose weights are (nearly) all pruned would otherwise get a tiny
+ * scale and a bias clamped to int32 — a wrong bias; ONNX Runtime's quantizer widens the weight scale the same way.
+ */
+export function biasScaleFloors(bias: Float32Array, inputScale: number): Float32Array {
+  return bias.map((b) => Math.abs(b) / (inputScale * 2 ** 30));
+}
+
 /** int32 bias for an integer Conv/Gemm: round(b / (inputScale · weightScale[c])), clamped to int32. */
 export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { values: Int32Array; scales: Float32Array } {
   const scales = weightScales.map((s) => Math.fround(inputScale * s));
   const values = new Int32Array(bias.length);
-  for (let c = 0; c < bias.length; c++) values[c] = Math.max(-2147483647, Math.min(2147483647, Math.round(bias[c] / scales[c])));
+  for (let c = 0; c < bias.length; c++) values[c] = Math.max(-INT32_MAX, Math.min(INT32_MAX, Math.round(bias[c] / scales[c])));
   return { values, scales };
 }

@@ -5,6 +5,7 @@
 // loading random weights; Insight's reader (model_io.ts readModelArtifacts) expands it to the dense float32 weights,
 // bit for bit with float32 values, so every command loads it like any model directory.
 import { tf } from '../backend';
+import { ruleError } from '../errors';
 import { decodeTensor, type SparseEncoding } from '../format/weights/sparse_tensor';
 import type { StoredValues } from '../format/weights/sparse_values';
 
@@ -24,6 +25,11 @@ export type SparseModelJson = tf.io.ModelJSON & { insightSparse?: SparseManifest
 /** Dense ModelArtifacts from a sparse model.json and its weight bytes (the files of `insightSparse.paths`, joined). */
 export function decodeSparseArtifacts(modelJson: SparseModelJson, bin: Uint8Array): tf.io.ModelArtifacts {
   const manifest = modelJson.insightSparse!;
+  const expected = manifest.weights.reduce((sum, w) => sum + w.byteLength, 0);
+  if (bin.length !== expected) {
+    throw ruleError('INSIGHT_E_MODEL', 'A sparse model directory\'s weight files must hold the bytes its model.json lists.',
+      { files: manifest.paths.join(','), expectedBytes: expected, bytes: bin.length }, 'Copy the whole model directory again, or write it again with `insight compress`.');
+  }
   const specs: tf.io.WeightsManifestEntry[] = [];
   const dense = new Uint8Array(manifest.weights.reduce((a, w) => a + 4 * w.shape.reduce((x, y) => x * y, 1), 0));
   let read = 0;

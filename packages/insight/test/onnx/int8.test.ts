@@ -19,7 +19,7 @@ import { createModel } from '../../src/models';
 import { buildSeedCnn } from '../../src/models/seed_cnn';
 import { exportOnnx } from '../../src/onnx/export';
 import type { ActivationRanges } from '../../src/onnx/quantization_params';
-import { activationParams } from '../../src/onnx/quant';
+import { activationParams, biasScaleFloors, quantizeBias, quantizeWeights } from '../../src/onnx/quant';
 import { OnnxModel } from '../../src/onnx/runtime';
 import { Adam, paramsOf } from '../../src/train/optimizers';
 import { ConstantSchedule } from '../../src/train/schedules';
@@ -153,6 +153,47 @@ describe('exportOnnx int8 (QDQ)', () => {
     assert.ok(maxDiff < 0.05, `max |onnx - simulated| = ${maxDiff}`);
     assert.ok(agreement >= 0.99, `argmax agreement with fp32 tfjs ${agreement}`);
     assert.ok(new Set(fp32Classes).size >= 5); // a classifier, not a constant
+  });
+
+  it('a channel whose weights are almost all pruned keeps its bias: the weight scale widens until the int32 bias fits', () => {
+    // Channel 0: ordinary; channel 1: weights ~1e-9 (scale ~8e-12), bias 0.5 at input scale 0.01 → 6e9 steps of int32.
+    const kernel = tf.tensor2d([[0.5, -0.25], [1e-9, -1e-9]]); // [out 2, in 2]: output channels along axis 0
+    const bias = new Float32Array([0.1, 0.5]);
+    const floors = biasScaleFloors(bias, 0.01);
+    const q = quantizeWeights(kernel, 0, floors);
+    const b = quantizeBias(bias, 0.01, q.scales);
+    for (let c = 0; c < 2; c++) {
+      assert.ok(Math.abs(b.values[c]) < 2147483647, `channel ${c}: bias ${b.values[c]} is not clamped`);
+      assert.ok(Math.abs(b.values[c] * b.scales[c] - bias[c]) <= b.scales[c], `channel ${c}: the int32 bias gives back ${bias[c]}`);
+    }
+    assert.equal(q.scales[0], Math.fround(0.5 / 127), 'an ordinary channel keeps max|w| / 127');
+    const unfloored = quantizeBias(bias, 0.01, quantizeWeights(kernel, 0).scales);
+    assert.equal(Math.abs(unfloored.values[1]), 2147483647, 'without the floor the bias would be clamped');
+    kernel.dispose();
+  });
+
+  it('a model whose output is a ReLU (fused, or a ReLU layer) keeps it: the float output is not clipped by a range', async () => {
+    const x = tf.randomUniform([16, 8, 8, 3], -1, 1, 'float32', 4);
+    for (const fused of [true, false]) {
+      const input = tfl.input({ shape: [8, 8, 3] });
+      const conv = tfl.layers.conv2d({ filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: tfl.initializers.glorotUniform({ seed: 5 }) })
+        .apply(input) as tfl.SymbolicTensor;
+      const flat = tfl.layers.flatten().apply(conv) as tfl.SymbolicTensor;
+      const dense = tfl.layers.dense({ units: 6, activation: fused ? 'relu' : 'linear', kernelInitializer: tfl.initializers.glorotUniform({ seed: 6 }) })
+        .apply(flat) as tfl.SymbolicTensor;
+      const output = fused ? dense : tfl.layers.reLU().apply(dense) as tfl.SymbolicTensor;
+      const m = tfl.model({ inputs: input, outputs: output });
+      const session = await OnnxModel.load(exportOnnx(m, { int8: minMaxRanges(m, x) }), { threads: 1 });
+      const y = await session.predict(x.dataSync() as Float32Array, 16);
+      await session.dispose();
+      const expected = tf.tidy(() => m.predict(x) as tf.Tensor).dataSync() as Float32Array;
+      assert.ok(expected.some((v) => v === 0), 'the tfjs output has ReLU zeros');
+      assert.ok(y.every((v) => v >= 0), `${fused ? 'fused' : 'layer'} ReLU: the ONNX output has no negative value (min ${Math.min(...y)})`);
+      const worst = Math.max(...y.map((v, i) => Math.abs(v - expected[i])));
+      assert.ok(worst < 0.05 * Math.max(...expected), `${fused ? 'fused' : 'layer'} ReLU: max |int8 - fp32| ${worst}`);
+      m.dispose();
+    }
+    x.dispose();
   });
 
   it('resnet: BatchNorm folded, Add and ReLU quantised; ONNX Runtime runs QLinearConv and QLinearAdd', async () => {

@@ -79,6 +79,7 @@ function channelGroup(step: GraphStep, consumersOf: Map<number, GraphStep[]>, ou
         group.consumers.push({ layer, kind: positions > 0 ? 'flatten' : 'dense', positions });
       } else if (CHANNELWISE.has(name) && ZERO_PRESERVING.has(activationOf(layer))) {
         if (name === 'BatchNormalization') {
+          if (positions > 0) return null; // after a Flatten it normalises positions x channels, not channels
           const axis = (layer.getConfig() as { axis: number | number[] }).axis;
           if (axis !== -1 && axis !== 3 && !(Array.isArray(axis) && axis.length === 1 && (axis[0] === -1 || axis[0] === 3))) return null;
           group.batchNorms.push(layer);

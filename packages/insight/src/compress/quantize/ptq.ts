@@ -1,7 +1,8 @@
 // Post-training int8 quantisation: calibrate the activations on N images, write the int8 QDQ graph with the ONNX
-// writer (weights per output channel, activations per tensor; the logits stay float32 by default: on a 256-level grid
-// a close top two would round to a tie or swap — on a briefly trained seed-cnn that cost 1 pt of argmax agreement), and evaluate any .onnx in ONNX Runtime on a loader's
-// batches, so the int8 model's accuracy can be set against the fp32 tfjs model's on the same validation split.
+// writer (weights per output channel, activations per tensor; the logits stay float32: on a 256-level grid a close
+// top two would round to a tie or swap — on a briefly trained seed-cnn that cost 1 pt of argmax agreement), and
+// evaluate any .onnx in ONNX Runtime on a loader's batches, so the int8 model's accuracy can be set against the fp32
+// tfjs model's on the same validation split.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { DataLoader } from '../../data';
@@ -19,8 +20,6 @@ export interface QuantizeOptions extends CalibrateOptions {
   opset?: number;
   /** Metadata to embed (default the model's own). */
   metadata?: ExportOnnxOptions['metadata'];
-  /** Keep the model's output (the logits) float32 (default true; withFloatOutput). */
-  floatOutput?: boolean;
 }
 
 export interface QuantizedModel {
@@ -36,7 +35,7 @@ export interface QuantizedModel {
  */
 export async function quantizeModel(model: tfl.LayersModel, calibrationSource: CalibrationSource, options: QuantizeOptions): Promise<QuantizedModel> {
   const calibrated = await calibrate(model, calibrationSource, options);
-  const ranges = options.floatOutput === false ? calibrated : withFloatOutput(model, calibrated);
+  const ranges = withFloatOutput(model, calibrated); // the writer keeps the model's output (the logits) float
   return { onnx: exportOnnx(model, { int8: ranges, opset: options.opset, metadata: options.metadata }), ranges };
 }
 

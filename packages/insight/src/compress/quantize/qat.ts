@@ -29,8 +29,6 @@ export interface QatOptions {
   ranges?: ActivationRanges;
   /** How to calibrate the starting ranges when `ranges` is absent (default: 512 images of `train`'s epoch 0, min-max). */
   calibration?: Partial<CalibrateOptions> & { source?: CalibrationSource };
-  /** Keep the model's output (the logits) float32, unquantised in training and in the ranges (default true). */
-  floatOutput?: boolean;
   /** Moving-average decay of the activation ranges (default 0.999). */
   emaDecay?: number;
   /** Seeds dropout (the loaders carry their own seeds). */
@@ -64,7 +62,8 @@ export async function quantizationAwareTraining(model: tfl.LayersModel, train: D
   const calibrated = options.ranges ?? await calibrate(model, source, {
     ...calibration, method: calibration.method ?? 'minmax', images: calibration.images ?? Math.min(512, train.order(0).length),
   });
-  const initialRanges = options.floatOutput === false ? calibrated : withFloatOutput(model, calibrated);
+  // The int8 graph keeps the model's output (the logits) float, so training does not round it either.
+  const initialRanges = withFloatOutput(model, calibrated);
   const fq = FakeQuantization.attach(model, initialRanges, { emaDecay: options.emaDecay });
   const optimizer = createOptimizer(options.optimizer ?? 'adam', paramsOf(trainableVariables(model)),
     { ...TRAIN_DEFAULTS, weightDecay: options.weightDecay ?? 0 });

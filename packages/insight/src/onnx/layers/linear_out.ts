@@ -7,7 +7,7 @@ import { tf } from '../../backend';
 import type { ExportContext, Val } from '../context';
 import { int } from '../graph_builder';
 import { DataType } from '../onnx_proto';
-import { quantizeBias, quantizeWeights } from '../quant';
+import { biasScaleFloors, quantizeBias, quantizeWeights } from '../quant';
 import { ACTIVATIONS, applyActivation, normaliseActivation } from './activations';
 import { foldBatchNorm, isChannelBatchNorm } from './batch_norm';
 import { configOf, type Step } from './step';
@@ -57,7 +57,8 @@ export function writeLinear(ctx: ExportContext, step: Step, x: Val, op: string, 
     bias = ctx.tensor(`${name}_bias`, params.bias);
   } else {
     const out = params.kernel.shape[0];
-    const q = quantizeWeights(params.kernel, 0);
+    const biasFloors = x.quant === undefined ? undefined : biasScaleFloors(params.bias.dataSync() as Float32Array, x.quant.scale);
+    const q = quantizeWeights(params.kernel, 0, biasFloors);
     const wq = ctx.raw(`${name}_weight_quantized`, DataType.INT8, params.kernel.shape, q.values);
     const ws = ctx.floats(`${name}_weight_scale`, q.scales);
     const wz = ctx.raw(`${name}_weight_zero_point`, DataType.INT8, [out], new Int8Array(out));

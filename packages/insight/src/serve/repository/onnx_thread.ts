@@ -61,12 +61,16 @@ export class OnnxThread {
         void worker.terminate();
         reject(error);
       };
+      // A worker that dies before it answers (out of memory, a native crash) fails the load instead of leaving it hanging.
+      const exited = (code: number) => fail(new Error(`An ONNX Runtime worker thread exited (code ${code}) before the model was loaded.`));
       worker.once('message', (reply: Reply) => {
         worker.off('error', fail);
+        worker.off('exit', exited);
         if (reply.kind === 'ready') resolve(new OnnxThread(worker, reply.inputShape, reply.outputShape));
         else fail(new Error(reply.kind === 'failed' ? reply.error : 'An ONNX Runtime worker answered before it was ready.'));
       });
       worker.once('error', fail);
+      worker.once('exit', exited);
     });
   }
 

@@ -13,8 +13,8 @@ import { initBackend, tf } from '../../../src/backend';
 import { createModel } from '../../../src/models';
 import { prunableWeights, pruneOnce } from '../../../src/compress/prune';
 import { decodeTensor, encodedSizes, encodeTensor, isSparseModelDir, sparseModelHandler, toFloat16, fromFloat16, writeModelAs, type SparseManifest } from '../../../src/compress/storage';
-import { MODEL_JSON } from '../../../src/run/model_io';
-import { fileModelHandler } from '../../../src/run/model_io';
+import { fileModelHandler, loadModel, MODEL_JSON, WEIGHTS_SPARSE_BIN } from '../../../src/run/model_io';
+import { InsightError } from '../../../src/errors';
 
 before(async () => {
   await initBackend();
@@ -79,6 +79,13 @@ describe('sparse model directories', () => {
     assert.deepEqual(json.weightsManifest, []);
     await assert.rejects(tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: [], weightData: new ArrayBuffer(0) })), /weight/i);
     viaInsight.dispose();
+    // A truncated weights file is refused with the rule, not a RangeError from deep inside the decoder.
+    const cut = path.join(dir, 'cut');
+    fs.cpSync(target, cut, { recursive: true });
+    const bin = path.join(cut, WEIGHTS_SPARSE_BIN);
+    fs.truncateSync(bin, fs.statSync(bin).size - 3);
+    await assert.rejects(loadModel(cut), (error: Error) => error instanceof InsightError && error.code === 'INSIGHT_E_MODEL' &&
+      /must hold the bytes its model\.json lists\. Received: .*expectedBytes=\d+, bytes=\d+/.test(error.message));
     // The handler reads a dense directory as well, and saves sparse.
     const dense = path.join(dir, 'dense');
     await writeModelAs(model, dense, 'float32');
