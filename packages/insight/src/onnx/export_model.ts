@@ -56,7 +56,8 @@ export async function exportModel(input: Partial<ExportConfig> & { model: string
       calibration = { images: 0, description: 'quantisation-aware training (the run\'s report/compression.json)', method: 'qat' };
       say('int8 ranges from the run\'s quantisation-aware training (no calibration)');
     } else if (config.quantize === 'int8') {
-      if (options.calibrate === undefined) throw new Error('exportModel: int8 needs a calibrator');
+      if (options.calibrate === undefined) throw ruleError('INSIGHT_E_CONFIG', 'An int8 export calibrates its ranges with a calibrator.', { quantize: config.quantize, calibrate: 'none' },
+        'Call exportToOnnx (from @insight/insight) or pass { calibrate } from compress/quantize.');
       const { dataset, description } = await calibrationImages(config, modelDir, metadata);
       const images = Math.min(config.calibrationImages, dataset.count);
       say(`Calibrating int8 ranges (${config.calibrationMethod}) on ${images} images of ${description}`);

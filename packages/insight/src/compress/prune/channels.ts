@@ -219,7 +219,8 @@ export function maskChannels(model: tfl.LayersModel, plans: readonly ChannelPlan
   const groups = channelGroups(model, skip);
   for (const plan of plans) {
     const group = groups.find((g) => g.conv.name === plan.conv);
-    if (group === undefined) throw new Error(`Layer ${plan.conv} is not a prunable convolution of ${model.name}.`);
+    if (group === undefined) throw ruleError('INSIGHT_E_CONFIG', 'A channel plan names convolutions whose filters are free to go.', { layer: plan.conv, model: model.name },
+      'Make the plan with channelPlan(model, ...) for this model.');
     const mask = tf.tidy(() => tf.scatterND(tf.tensor2d(plan.keep, [plan.keep.length, 1], 'int32'), tf.ones([plan.keep.length]), [plan.channels]));
     const zeroChannels = (layer: Layer, which: number[]) => {
       layer.setWeights(tf.tidy(() => layer.getWeights().map((w, i) => (which.includes(i) ? tf.mul(w, mask) : w.clone()))));

@@ -4,6 +4,8 @@
 //   pruning at every step t with begin <= t <= end and (t - begin) % frequency == 0 (TF-MOT's _should_prune_in_step).
 // A step here is the number of optimizer updates done (0 before the first); after `end` the masks stay as they are.
 
+import { ruleError } from '../../errors';
+
 export interface SparsitySchedule {
   /** The target sparsity at `step` (0..1). */
   sparsityAt(step: number): number;
@@ -31,7 +33,8 @@ export class PolynomialDecay implements SparsitySchedule {
   private readonly power: number;
 
   constructor(private readonly options: PolynomialDecayOptions) {
-    if (!(options.endStep > options.beginStep)) throw new Error(`PolynomialDecay needs endStep > beginStep; got ${options.beginStep}..${options.endStep}.`);
+    if (!(options.endStep > options.beginStep)) throw ruleError('INSIGHT_E_CONFIG', 'PolynomialDecay needs endStep > beginStep.', { beginStep: options.beginStep, endStep: options.endStep },
+      'Pass an endStep after beginStep, e.g. the last update of the fine-tuning.');
     this.endStep = options.endStep;
     this.frequency = options.frequency ?? 100;
     this.power = options.power ?? 3;

@@ -10,6 +10,7 @@ import { concatArrays } from '../../math/concat_arrays';
 import { writeDirAtomic } from '../../run/atomic';
 import { MODEL_JSON, readModelArtifacts, WEIGHTS_SPARSE_BIN } from '../../run/model_io';
 import type { SparseManifest, SparseModelJson } from '../../run/sparse_weights';
+import { ruleError } from '../../errors';
 
 /**
  * The files of a sparse model directory (name → bytes) for `artifacts` (dense float32 weights, as a model saves them);
@@ -22,7 +23,8 @@ export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts, values: 
   const parts: Uint8Array[] = [];
   let offset = 0;
   for (const spec of specs) {
-    if (spec.dtype !== 'float32' && spec.dtype !== 'int32') throw new Error(`Sparse storage keeps float32 and int32 weights; ${spec.name} is ${spec.dtype}.`);
+    if (spec.dtype !== 'float32' && spec.dtype !== 'int32') throw ruleError('INSIGHT_E_MODEL', 'Sparse storage keeps float32 and int32 weights.', { weight: spec.name, dtype: spec.dtype },
+      'Store this model as float32 (--weights float32) or cast the weight first.');
     const count = spec.shape.reduce((a, b) => a * b, 1);
     const raw = data.slice(offset, offset + 4 * count);
     offset += 4 * count;
@@ -37,7 +39,8 @@ export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts, values: 
     });
   }
   const bin = concatArrays(parts, Uint8Array);
-  if (artifacts.modelTopology instanceof ArrayBuffer) throw new Error('Sparse storage keeps layers models (a JSON topology).');
+  if (artifacts.modelTopology instanceof ArrayBuffer) throw ruleError('INSIGHT_E_MODEL', 'Sparse storage keeps layers models (a JSON topology).', { topology: 'binary (a graph model)' },
+    'Store a tf.layers model.');
   const modelJson: SparseModelJson = {
     modelTopology: artifacts.modelTopology ?? {},
     format: artifacts.format,

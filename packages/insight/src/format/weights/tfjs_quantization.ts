@@ -8,6 +8,7 @@
 // Only float32 weights are quantized (int32 ones stay as they are), as the converter does.
 import { tf } from '../../backend';
 import { toFloat16 } from './float16';
+import { ruleError } from '../../errors';
 
 export type TfjsQuantization = 'uint8' | 'float16';
 
@@ -49,7 +50,8 @@ export function quantizeArtifacts(artifacts: tf.io.ModelArtifacts, dtype: TfjsQu
   const quantized: tf.io.WeightsManifestEntry[] = [];
   let offset = 0;
   for (const spec of specs) {
-    if (spec.quantization !== undefined) throw new Error(`Weight ${spec.name} is quantized already (${spec.quantization.dtype}).`);
+    if (spec.quantization !== undefined) throw ruleError('INSIGHT_E_MODEL', 'Weights are quantized once.', { weight: spec.name, quantization: spec.quantization.dtype },
+      'Quantize the float32 model (load it first: its weights come back as float32).');
     const count = spec.shape.reduce((a, b) => a * b, 1);
     const bytes = count * 4; // float32 and int32 alike
     const raw = data.slice(offset, offset + bytes);
