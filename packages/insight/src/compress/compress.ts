@@ -35,7 +35,7 @@ import { fit, trainableVariables } from '../train/trainer';
 import type { ActivationRanges } from '../onnx/quantization_params';
 import { COMPRESS_SCHEMA, DATA_KEYS, resolveCompressConfig, scheduleOf, skipListOf, type CompressConfig } from './config';
 import {
-  ConstantSparsity, PruningCallback, countFlops, fineTuningSchedule, formatSparsityTable, prunableWeights, pruneChannels, pruneOnce,
+  ConstantSparsity, PruningCallback, countFlops, defaultSkip, fineTuningSchedule, formatSparsityTable, prunableWeights, pruneChannels, pruneOnce,
   sparsityReport, type ChannelPlan, type SparsityReport,
 } from './prune';
 import { quantizationAwareTraining } from './quantize/qat';
@@ -115,15 +115,24 @@ interface Pruned {
   skip: string[];
 }
 
-async function pruneStructured(config: CompressConfig, source: Source): Promise<Pruned> {
+/**
+ * The model to compress. Structured: a new, smaller model (the source is freed). Unstructured: the source model, its
+ * kernels pruned at once when `pruneNow` (one-shot, no fine-tuning), else left to the fine-tuning's PruningCallback.
+ */
+async function prunedModelOf(config: CompressConfig, source: Source, pruneNow: boolean): Promise<Pruned> {
   const skip = skipListOf(config.skipLayers);
-  const { model, plan } = await pruneChannels(source.model, config.sparsity, skip);
-  return { model, plan, prunedLayers: [], skip: skip ?? defaultSkipOf(source.model, skip) };
-}
-
-function defaultSkipOf(model: tfl.LayersModel, skip: string[] | null): string[] {
-  const kept = new Set(prunableWeights(model, skip).map((w) => w.layer.name));
-  return model.layers.filter((l) => l.weights.some((w) => w.shape.length >= 2) && !kept.has(l.name)).map((l) => l.name);
+  const skipped = skip ?? defaultSkip(source.model);
+  if (config.structured) {
+    try {
+      const { model, plan } = await pruneChannels(source.model, config.sparsity, skip);
+      return { model, plan, prunedLayers: [], skip: skipped };
+    } finally {
+      source.model.dispose();
+    }
+  }
+  const prunable = prunableWeights(source.model, skip);
+  if (pruneNow) tf.dispose(pruneOnce(prunable, config.sparsity, config.pruneScope));
+  return { model: source.model, plan: [], prunedLayers: prunable.map((w) => w.layer.name), skip: skipped };
 }
 
 function methodOf(config: CompressConfig, skip: string[]): CompressionSummary['method'] {
@@ -169,19 +178,7 @@ async function pruneOnly(config: CompressConfig, options: CompressOptions): Prom
   const source = await loadSource(config.model);
   const paramsBefore = source.model.countParams();
   const flopsBefore = countFlops(source.model);
-  let pruned: Pruned;
-  if (config.structured) {
-    try {
-      pruned = await pruneStructured(config, source);
-    } finally {
-      source.model.dispose();
-    }
-  } else {
-    const skip = skipListOf(config.skipLayers);
-    const weights = prunableWeights(source.model, skip);
-    tf.dispose(pruneOnce(weights, config.sparsity, config.pruneScope));
-    pruned = { model: source.model, plan: [], prunedLayers: weights.map((w) => w.layer.name), skip: defaultSkipOf(source.model, skip) };
-  }
+  const pruned = await prunedModelOf(config, source, true);
   try {
     const report = sparsityReport(pruned.model, pruned.prunedLayers);
     const artifacts = await modelArtifacts(pruned.model);
@@ -255,18 +252,8 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
   }
   const paramsBefore = source.model.countParams();
   const flopsBefore = countFlops(source.model);
-  let pruned: Pruned;
+  const pruned = await prunedModelOf(config, source, false);
   let pruning: PruningCallback | null = null;
-  if (config.structured) {
-    try {
-      pruned = await pruneStructured(config, source);
-    } finally {
-      source.model.dispose();
-    }
-  } else {
-    const skip = skipListOf(config.skipLayers);
-    pruned = { model: source.model, plan: [], prunedLayers: prunableWeights(source.model, skip).map((w) => w.layer.name), skip: defaultSkipOf(source.model, skip) };
-  }
   const model = pruned.model;
   let loaders: ReturnType<typeof createLoaders>;
   try {

@@ -34,7 +34,7 @@ function biasOrZeros(layer: tfl.layers.Layer, channels: number): tf.Tensor1D {
 }
 
 /** Writes a Conv2D-shaped layer whose kernel is `kernel` [kh, kw, in, out] and config `config`. */
-function writeConv2d(ctx: ExportContext, step: Step, x: Val, kernel: tf.Tensor, config: Record<string, unknown>): Val[] {
+export function writeConv2d(ctx: ExportContext, step: Step, x: Val, kernel: tf.Tensor, config: Record<string, unknown>): Val[] {
   const [kh, kw, , out] = kernel.shape;
   const attributes = convAttributes(config, x.shape, [kh, kw]);
   const folded = foldFollowing(step, { kernel: toOihw(kernel), bias: biasOrZeros(step.layer, out) }, 4, activationOf(step.layer, config));
@@ -43,15 +43,6 @@ function writeConv2d(ctx: ExportContext, step: Step, x: Val, kernel: tf.Tensor, 
 
 export const conv2dLayer: Converter = (ctx, step, [x]) =>
   writeConv2d(ctx, step, x, weightOf(step.layer, 'kernel') as tf.Tensor, configOf(step.layer));
-
-/** InsightLora wrapping a Conv2D: the merged kernel, the wrapped layer's config. */
-export function loraConv2d(ctx: ExportContext, step: Step, x: Val, merged: tf.Tensor, config: Record<string, unknown>): Val[] {
-  try {
-    return writeConv2d(ctx, step, x, merged, config);
-  } finally {
-    merged.dispose();
-  }
-}
 
 /** depthwise kernel [kh, kw, in, m] → grouped Conv weight [in·m, 1, kh, kw] (output channel i·m + j, as tfjs). */
 function depthwiseWeight(kernel: tf.Tensor): tf.Tensor {

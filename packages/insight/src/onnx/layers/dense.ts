@@ -1,7 +1,7 @@
 // Dense: y = act(x·W + b) over the last axis. On [batch, in] a Gemm (W written transposed, [units, in], transB=1,
 // so int8 weights are per output channel along axis 0 like a Conv's); on 4-D feature maps (NCHW in the graph) a
 // 1x1 Conv, which contracts the channels exactly as Dense contracts the last NHWC axis; on 3-D a MatMul and an Add.
-// Also a LoRA Dense (InsightLora: merged kernel W + (alpha/r)·A·B).
+// writeDense also writes a LoRA Dense (lora.ts: the merged kernel W + (alpha/r)·A·B).
 import { tf } from '../../backend';
 import type { ExportContext, Val } from '../context';
 import { weightOf } from '../context';
@@ -11,7 +11,7 @@ import { activationOf, foldFollowing, writeLinear } from './linear_out';
 import { configOf, type Converter, type Step } from './step';
 
 /** Writes a Dense-shaped layer with kernel [in, units]. */
-function writeDense(ctx: ExportContext, step: Step, x: Val, kernel: tf.Tensor, config: Record<string, unknown>): Val[] {
+export function writeDense(ctx: ExportContext, step: Step, x: Val, kernel: tf.Tensor, config: Record<string, unknown>): Val[] {
   const [inC, units] = kernel.shape;
   const bias = (weightOf(step.layer, 'bias')?.clone() ?? tf.zeros([units])) as tf.Tensor1D;
   const rank = x.shape.length;
@@ -35,11 +35,3 @@ function writeDense(ctx: ExportContext, step: Step, x: Val, kernel: tf.Tensor, c
 
 export const denseLayer: Converter = (ctx, step, [x]) =>
   writeDense(ctx, step, x, weightOf(step.layer, 'kernel') as tf.Tensor, configOf(step.layer));
-
-export function loraDense(ctx: ExportContext, step: Step, x: Val, merged: tf.Tensor, config: Record<string, unknown>): Val[] {
-  try {
-    return writeDense(ctx, step, x, merged, config);
-  } finally {
-    merged.dispose();
-  }
-}
