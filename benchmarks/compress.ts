@@ -18,7 +18,7 @@ import { distill } from '../packages/insight/src/compress/distill';
 import { agreement, evaluateOnnx, quantizeModel, type CalibrationMethod } from '../packages/insight/src/compress/quantize';
 import { DataLoader, normalizeImages, subsetDataset, type ImageDataset } from '../packages/insight/src/data';
 import { runInference } from '../packages/insight/src/eval/inference';
-import { argmaxRows } from '../packages/insight/src/math/top_k';
+import { argmaxRows, topKAccuracy } from '../packages/insight/src/math/top_k';
 import { getInsightMetadata } from '../packages/insight/src/models/metadata';
 import { exportOnnx, OnnxModel } from '../packages/insight/src/onnx';
 import { startBackend } from '../packages/insight/src/run/backend_choice';
@@ -106,7 +106,7 @@ async function int8Part(): Promise<void> {
   const loader = () => new DataLoader(split.validation, { batchSize: 256, shuffle: false, normalization: metadata.normalization, workers: 0 });
   const fp32 = await runInference(model, loader());
   const fp32Predictions = argmaxRows(fp32.probabilities, fp32.numClasses);
-  const fp32Accuracy = fp32Predictions.reduce((a, p, i) => a + (p === fp32.labels[i] ? 1 : 0), 0) / fp32.count;
+  const fp32Accuracy = topKAccuracy(fp32.probabilities, fp32.labels, fp32.numClasses, 1);
   const weightsBin = fs.readFileSync(path.join(resolveModelDir(runDir), WEIGHTS_BIN));
   const fp32Onnx = exportOnnx(model, { metadata });
   const fp32Ort = await evaluateOnnx(fp32Onnx, loader(), { threads });
@@ -161,6 +161,11 @@ async function prunePart(): Promise<void> {
     { sparsity: 0.25, structured: true }, { sparsity: 0.5, structured: true }, { sparsity: 0.75, structured: true },
   ];
   const count = Math.min(speedImages, split.validation.count);
+  // Every compressed model keeps the source's normalization: one block of pixels serves all rows.
+  const source = await loadModel(runDir);
+  const { normalization, inputShape } = getInsightMetadata(source, runDir);
+  source.dispose();
+  const block = normalizeImages(subsetDataset(split.validation, Array.from({ length: count }, (_, i) => i)).images, normalization);
   console.log(`\n### Pruning (${pruneEpochs} fine-tuning epochs each, Adam 1e-4, polynomial schedule for unstructured; ${split.description})\n`);
   console.log('| pruning | validation accuracy | parameters | MFLOPs/image | sparsity of pruned layers | sparse file (gzip) | tfjs images/s (batch 64) |');
   console.log('|---|---|---|---|---|---|---|');
@@ -169,10 +174,8 @@ async function prunePart(): Promise<void> {
     const result = await compress({ model: runDir, sparsity: row.sparsity, structured: row.structured, epochs: pruneEpochs, weights: 'sparse', ...quiet }, silent);
     const seconds = (performance.now() - t0) / 1000;
     const s = result.summary;
-    const metadata = getInsightMetadata(result.model, runDir);
-    const block = normalizeImages(subsetDataset(split.validation, Array.from({ length: count }, (_, i) => i)).images, metadata.normalization);
     const speeds: number[] = [];
-    for (let r = 0; r < rounds; r++) speeds.push(await rate(tfjsPredictor(result.model, metadata.inputShape as [number, number, number]), block, count));
+    for (let r = 0; r < rounds; r++) speeds.push(await rate(tfjsPredictor(result.model, inputShape as [number, number, number]), block, count));
     const name = row.sparsity === 0 ? 'none (fine-tuned alike)' : `${row.structured ? 'structured' : 'unstructured, global'} ${Math.round(100 * row.sparsity)}%`;
     console.log(`| ${name} | ${pct(s.accuracy!.float32)} | ${s.parameters.after.toLocaleString('en-US')} | ${(s.flops.after / 1e6).toFixed(2)} | ` +
       `${pct(s.sparsity.sparsity)} | ${kb(s.weights.bytes)} (${kb(s.weights.gzipBytes)}) | ${median(speeds).toFixed(0)} | <!-- ${seconds.toFixed(0)} s -->`);

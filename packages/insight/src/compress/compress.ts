@@ -10,14 +10,12 @@
 //     float16 round the weights) and report/compression.json.
 // compression.json holds the sizes (weight files raw and gzipped, against dense float32), parameters and FLOPs
 // before and after, and the accuracies.
-import * as path from 'node:path';
 
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
 import { ruleError } from '../errors';
-import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
-import { runInference } from '../eval/inference';
+import type { EvaluationMetrics } from '../eval/metrics';
 import { getInsightMetadata, type InsightModelMetadata } from '../models/metadata';
 import { CUSTOM_MODEL } from '../models/model_choice';
 import { writeDirAtomic, writeFileAtomic } from '../run/atomic';
@@ -26,7 +24,7 @@ import { recordRunData } from '../run/dataset_source';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { COMPRESSION_FILES, RunDir } from '../run/run_dir';
 import { resolveTrainConfig, type TrainConfig } from '../train/config';
-import { createLoaders, evaluationLoader, prepareData, type RunData } from '../train/data_setup';
+import { createLoaders, evaluateOn, prepareData, type RunData } from '../train/data_setup';
 import { createOptimizer, paramsOf, type Optimizer } from '../train/optimizers';
 import { createSchedule } from '../train/schedules';
 import { RunSession } from '../train/session';
@@ -102,7 +100,7 @@ interface Source {
 async function loadSource(target: string): Promise<Source> {
   const dir = resolveModelDir(target);
   const model = await loadModel(dir); // a dense model directory, or one stored sparse
-  const run = [path.dirname(dir), path.dirname(path.dirname(dir))].map((d) => RunDir.tryOpen(d)).find((r) => r !== null) ?? null;
+  const run = RunDir.ofModelDir(dir);
   return { dir, run, model, metadata: getInsightMetadata(model, dir) };
 }
 
@@ -225,15 +223,6 @@ function checkData(data: RunData, source: Source): void {
   }
 }
 
-async function evaluateModel(model: tfl.LayersModel, recipe: TrainConfig, data: RunData): Promise<EvaluationMetrics> {
-  const loader = evaluationLoader(recipe, data.validation ?? data.train, data.normalization);
-  try {
-    return computeMetrics(await runInference(model, loader), data.classNames, [Math.min(recipe.topK, data.classNames.length)]);
-  } finally {
-    await loader.close();
-  }
-}
-
 /** With --epochs: fine-tune the pruned model in a run. */
 async function fineTune(config: CompressConfig, options: CompressOptions): Promise<CompressResult> {
   const session = await RunSession.start({ backend: config.backend, progress: config.progress, out: options.out, handleSignals: options.handleSignals });
@@ -305,7 +294,7 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
     }
 
     const split = data.validation === null ? 'training images (no validation split)' : data.validationDescription;
-    const report = await evaluateModel(model, recipe, data);
+    const report = await evaluateOn(model, recipe, data.validation ?? data.train, data.normalization, data.classNames);
     await session.report(report, split);
     const sparsity = sparsityReport(model, pruned.prunedLayers);
     writeFileAtomic(run.sparsityJson, json(sparsity));
@@ -320,7 +309,7 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
       modelDir = run.compressedModelDir;
       const reloaded = await loadModel(run.compressedModelDir);
       try {
-        stored = (await evaluateModel(reloaded, recipe, data)).accuracy;
+        stored = (await evaluateOn(reloaded, recipe, data.validation ?? data.train, data.normalization, data.classNames)).accuracy;
       } finally {
         reloaded.dispose();
       }

@@ -30,15 +30,6 @@ export interface EvaluateResult {
   reportDir: string | null;
 }
 
-/** The run directory that produced `modelDir`, when it is (inside) one. */
-function runOf(modelDir: string): RunDir | null {
-  for (const dir of [path.dirname(modelDir), path.dirname(path.dirname(modelDir))]) {
-    const run = RunDir.tryOpen(dir);
-    if (run !== null) return run;
-  }
-  return null;
-}
-
 /**
  * Example: `const { metrics } = await evaluate({ model: 'runs/x', split: 'validation', out: 'runs/x/eval' })`.
  */
@@ -49,7 +40,7 @@ export async function evaluate(input: Partial<EvaluateConfig> & { model: string 
   const model = await loadModel(modelDir);
   try {
     const meta = getInsightMetadata(model, modelDir);
-    const run = config.data === null ? runOf(modelDir) : null;
+    const run = config.data === null ? RunDir.ofModelDir(modelDir) : null;
     const selected = await selectSplit(config, meta.inputShape, run);
     checkSize(selected.dataset, meta.inputShape);
     const dataset = relabelByName(selected.dataset, meta.classNames);

@@ -62,7 +62,7 @@ interface LoadedModel {
 
 /** The run a model target belongs to: the target itself, or the run holding the model or checkpoint directory. */
 function runOf(target: string, modelDir: string): RunDir | null {
-  return RunDir.tryOpen(target) ?? RunDir.tryOpen(path.dirname(modelDir)) ?? RunDir.tryOpen(path.dirname(path.dirname(modelDir)));
+  return RunDir.tryOpen(target) ?? RunDir.ofModelDir(modelDir);
 }
 
 async function loadTarget(config: ExplainCommandConfig): Promise<LoadedModel> {

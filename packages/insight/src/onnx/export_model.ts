@@ -79,24 +79,15 @@ export async function exportModel(input: Partial<ExportConfig> & { model: string
 }
 
 /** '1.23 MB', '456.7 kB', '89 B'. */
-export function formatBytes(n: number): string {
+function formatBytes(n: number): string {
   if (n >= 1e6) return `${(n / 1e6).toFixed(2)} MB`;
   if (n >= 1e3) return `${(n / 1e3).toFixed(1)} kB`;
   return `${n} B`;
 }
 
-/** The run directory that produced `modelDir`, when it is (inside) one. */
-function runOf(modelDir: string): RunDir | null {
-  for (const dir of [path.dirname(modelDir), path.dirname(path.dirname(modelDir))]) {
-    const run = RunDir.tryOpen(dir);
-    if (run !== null) return run;
-  }
-  return null;
-}
-
 /** The activation ranges `insight compress --qat-epochs` stored for the model of its run, or null. */
 function qatRangesOf(modelDir: string): ActivationRanges | null {
-  const run = runOf(modelDir);
+  const run = RunDir.ofModelDir(modelDir);
   if (run === null || path.resolve(run.modelDir) !== path.resolve(modelDir) || !fs.existsSync(run.compressionJson)) return null;
   const summary = JSON.parse(fs.readFileSync(run.compressionJson, 'utf8')) as { qat?: { ranges?: ActivationRanges } };
   return summary.qat?.ranges ?? null;
@@ -109,7 +100,7 @@ async function calibrationImages(config: ExportConfig, modelDir: string, metadat
     const dataset = await loadDataset({ data: config.data, dataset: config.dataset, imageSize: height, imageWidth: width }, 'train', { minClasses: 1 });
     return { dataset, description: config.data };
   }
-  const run = runOf(modelDir);
+  const run = RunDir.ofModelDir(modelDir);
   if (run === null) {
     throw ruleError('INSIGHT_E_CONFIG', 'An int8 export calibrates on images: a run\'s training split, or --data for a bare model directory.',
       { model: config.model, quantize: config.quantize, data: null }, 'Pass --data <path> (a few hundred images like the training ones), or export the run directory.');

@@ -46,7 +46,7 @@ export function encodeModelFiles(artifacts: tf.io.ModelArtifacts, extra: Record<
   if (artifacts.modelTopology instanceof ArrayBuffer) {
     throw new Error('Saving a model with a binary (GraphDef) topology is not supported; only layers models are.');
   }
-  const weights = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const weights = weightBytes(artifacts);
   const modelJson: tf.io.ModelJSON = {
     modelTopology: artifacts.modelTopology ?? {},
     format: artifacts.format,
@@ -57,6 +57,11 @@ export function encodeModelFiles(artifacts: tf.io.ModelArtifacts, extra: Record<
   if (artifacts.userDefinedMetadata !== undefined) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
   if (artifacts.trainingConfig !== undefined) modelJson.trainingConfig = artifacts.trainingConfig;
   return { [MODEL_JSON]: JSON.stringify(modelJson), [WEIGHTS_BIN]: new Uint8Array(weights), ...extra };
+}
+
+/** A model's weight data as one buffer, in manifest order (tfjs may hand it over in several parts). */
+export function weightBytes(artifacts: tf.io.ModelArtifacts): ArrayBuffer {
+  return artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
 }
 
 /**

@@ -184,6 +184,11 @@ export class RunDir {
     return fs.existsSync(run.runJson) && fs.existsSync(run.configJson) ? run : null;
   }
 
+  /** The run that holds model directory `modelDir` (its model/, or a checkpoint under checkpoints/), else null. */
+  static ofModelDir(modelDir: string): RunDir | null {
+    return RunDir.tryOpen(path.dirname(modelDir)) ?? RunDir.tryOpen(path.dirname(path.dirname(modelDir)));
+  }
+
   /** Creates `<runsDir>/<new id>/` with run.json (status 'running') and config.json. */
   static create(runsDir: string, config: unknown): RunDir {
     fs.mkdirSync(runsDir, { recursive: true });

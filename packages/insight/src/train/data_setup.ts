@@ -1,7 +1,11 @@
 // From config to the data a run trains on: load, limit, split off validation (or load --val-data), choose
 // normalization, and build the loaders. Shared by fresh and resumed runs (a resumed run rebuilds exactly the same
 // loaders). What was used goes into the run as data.json (run/dataset_source.ts recordRunData).
+import type * as tfl from '@tensorflow/tfjs-layers';
+
 import { DataLoader, type AugmentConfig, type ImageDataset, type Normalization } from '../data';
+import { runInference } from '../eval/inference';
+import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { dataRecord, loadRunSplit, type DataRecord } from '../run/dataset_source';
 import type { TrainConfig } from './config';
 
@@ -76,4 +80,15 @@ export function evaluationLoader(config: TrainConfig, ds: ImageDataset, normaliz
   return new DataLoader(ds, {
     batchSize: Math.max(config.batchSize, 256), shuffle: false, normalization, workers: config.workers ?? undefined,
   });
+}
+
+/** Evaluation of `model` on `ds` preprocessed with `normalization` (every image once, in order). */
+export async function evaluateOn(model: tfl.LayersModel, recipe: TrainConfig, ds: ImageDataset, normalization: Normalization, classNames: string[]):
+  Promise<EvaluationMetrics> {
+  const loader = evaluationLoader(recipe, ds, normalization);
+  try {
+    return computeMetrics(await runInference(model, loader), classNames, [Math.min(recipe.topK, classNames.length)]);
+  } finally {
+    await loader.close();
+  }
 }

@@ -250,13 +250,14 @@ export class RunSession {
   }
 }
 
+/** How the runs that do not resume are called in the advice to start them again. */
+const NOT_RESUMED: Readonly<Record<Exclude<RunKind, 'train'>, string>> = { finetune: 'Fine-tuning', distill: 'Distillation', compress: 'Compression' };
+
 /**
  * The session's settings from a run's config: checkpointEverySteps and progressEverySeconds when it has them (train
  * and finetune configs do), and how to continue it — `insight train --resume` (fine-tuning, distillation and
  * compression runs start again instead).
  */
-const NOT_RESUMED: Readonly<Record<Exclude<RunKind, 'train'>, string>> = { finetune: 'Fine-tuning', distill: 'Distillation', compress: 'Compression' };
-
 function settingsOf(run: RunDir, config: unknown): RunSettings {
   const c = (typeof config === 'object' && config !== null ? config : {}) as Record<string, unknown>;
   const count = (value: unknown, fallback: number) => typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : fallback;

@@ -229,7 +229,8 @@ function restoreFromCheckpoint(run: RunDir, checkpoint: LoadedCheckpoint<Trainer
 }
 
 /** Reduce-on-plateau, then early stopping, as the config turns them on. */
-function monitorCallbacks(config: TrainConfig): Callback[] {
+/** ReduceLROnPlateau and EarlyStopping as the recipe asks (none at their defaults). */
+export function monitorCallbacks(config: TrainConfig): Callback[] {
   const callbacks: Callback[] = [];
   if (config.reducePatience > 0) {
     callbacks.push(new ReduceLROnPlateau({ monitor: config.monitor, factor: config.reduceFactor, patience: config.reducePatience, minLr: config.minLr }));

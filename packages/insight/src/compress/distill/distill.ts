@@ -7,19 +7,16 @@
 // teacher's accuracy on the same images beside the student's.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import type { ImageDataset, Normalization } from '../../data';
-import { computeMetrics, type EvaluationMetrics } from '../../eval/metrics';
-import { runInference } from '../../eval/inference';
+import type { EvaluationMetrics } from '../../eval/metrics';
 import { recordRunData } from '../../run/dataset_source';
 import type { Callback } from '../../train/callbacks/callback';
-import { EarlyStopping } from '../../train/callbacks/early_stopping';
-import { ReduceLROnPlateau } from '../../train/callbacks/reduce_on_plateau';
 import type { TrainConfig } from '../../train/config';
-import { createLoaders, evaluationLoader, prepareData } from '../../train/data_setup';
+import { createLoaders, evaluateOn, prepareData } from '../../train/data_setup';
 import { createOptimizer, paramsOf, type Optimizer } from '../../train/optimizers';
 import { createSchedule } from '../../train/schedules';
 import { RunSession } from '../../train/session';
 import type { TrainerState } from '../../train/state';
+import { monitorCallbacks } from '../../train/train';
 import { fit, trainableVariables } from '../../train/trainer';
 import { resolveDistillConfig, studentChoiceOf, trainConfigOf, type DistillConfig } from './config';
 import { buildStudent, checkMatchesData, checkStudentOptions, loadClassifier, type LoadedModel } from './models';
@@ -138,25 +135,4 @@ async function distillInto(config: DistillConfig, recipe: TrainConfig, session: 
     await loaders.train.close();
     await loaders.validation?.close();
   }
-}
-
-/** Evaluation of `model` on `ds` preprocessed with `normalization` (every image once, in order). */
-async function evaluateOn(model: tfl.LayersModel, recipe: TrainConfig, ds: ImageDataset, normalization: Normalization, classNames: string[]):
-  Promise<EvaluationMetrics> {
-  const loader = evaluationLoader(recipe, ds, normalization);
-  try {
-    return computeMetrics(await runInference(model, loader), classNames, [Math.min(recipe.topK, classNames.length)]);
-  } finally {
-    await loader.close();
-  }
-}
-
-/** Reduce-on-plateau, then early stopping, as the recipe turns them on (as train does). */
-function monitorCallbacks(recipe: TrainConfig): Callback[] {
-  const callbacks: Callback[] = [];
-  if (recipe.reducePatience > 0) {
-    callbacks.push(new ReduceLROnPlateau({ monitor: recipe.monitor, factor: recipe.reduceFactor, patience: recipe.reducePatience, minLr: recipe.minLr }));
-  }
-  if (recipe.earlyStoppingPatience > 0) callbacks.push(new EarlyStopping({ monitor: recipe.monitor, patience: recipe.earlyStoppingPatience }));
-  return callbacks;
 }

@@ -9,7 +9,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
 import { writeDirAtomic } from '../../run/atomic';
-import { encodeModelFiles, MODEL_JSON } from '../../run/model_io';
+import { encodeModelFiles, MODEL_JSON, weightBytes } from '../../run/model_io';
 import { encodeSparseModelFiles } from './sparse_model';
 import { quantizeArtifacts } from '../../format/weights/tfjs_quantization';
 
@@ -52,7 +52,7 @@ const gzipSize = (bytes: Uint8Array) => zlib.gzipSync(bytes, { level: 9 }).lengt
 
 /** Sizes of the weight files among `files` (everything but model.json) against the dense float32 weights. */
 export function weightSizes(artifacts: tf.io.ModelArtifacts, files: Record<string, string | Uint8Array>, format: WeightFormat): WeightSizes {
-  const dense = new Uint8Array(artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData));
+  const dense = new Uint8Array(weightBytes(artifacts));
   const weights = Object.entries(files).filter(([name]) => name !== MODEL_JSON).map(([, bytes]) => (typeof bytes === 'string' ? Buffer.from(bytes) : bytes));
   const bytes = weights.reduce((a, b) => a + b.length, 0);
   const gzipBytes = weights.reduce((a, b) => a + gzipSize(b), 0);

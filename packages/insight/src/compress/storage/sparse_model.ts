@@ -8,7 +8,7 @@ import { encodeTensor } from '../../format/weights/sparse_tensor';
 import type { ValueType } from '../../format/weights/sparse_values';
 import { concatArrays } from '../../math/concat_arrays';
 import { writeDirAtomic } from '../../run/atomic';
-import { MODEL_JSON, readModelArtifacts, WEIGHTS_SPARSE_BIN } from '../../run/model_io';
+import { MODEL_JSON, readModelArtifacts, weightBytes, WEIGHTS_SPARSE_BIN } from '../../run/model_io';
 import type { SparseManifest, SparseModelJson } from '../../run/sparse_weights';
 import { ruleError } from '../../errors';
 
@@ -18,7 +18,7 @@ import { ruleError } from '../../errors';
  */
 export function encodeSparseModelFiles(artifacts: tf.io.ModelArtifacts, values: ValueType = 'float32'): Record<string, string | Uint8Array> {
   const specs = artifacts.weightSpecs ?? [];
-  const data = artifacts.weightData === undefined ? new ArrayBuffer(0) : tf.io.CompositeArrayBuffer.join(artifacts.weightData);
+  const data = weightBytes(artifacts);
   const entries: SparseManifest['weights'] = [];
   const parts: Uint8Array[] = [];
   let offset = 0;

@@ -7,6 +7,7 @@
 //   float16: IEEE half precision, rounded to nearest even; quantization { dtype: 'float16' }.
 // Only float32 weights are quantized (int32 ones stay as they are), as the converter does.
 import { tf } from '../../backend';
+import { concatArrays } from '../../math/concat_arrays';
 import { toFloat16 } from './float16';
 import { ruleError } from '../../errors';
 
@@ -71,11 +72,5 @@ export function quantizeArtifacts(artifacts: tf.io.ModelArtifacts, dtype: TfjsQu
       quantized.push({ ...spec, quantization: { dtype: 'uint8', min, scale } });
     }
   }
-  const joined = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    joined.set(p, at);
-    at += p.length;
-  }
-  return { ...artifacts, weightSpecs: quantized, weightData: joined.buffer };
+  return { ...artifacts, weightSpecs: quantized, weightData: concatArrays(parts, Uint8Array).buffer as ArrayBuffer };
 }

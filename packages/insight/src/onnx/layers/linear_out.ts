@@ -57,14 +57,15 @@ export function writeLinear(ctx: ExportContext, step: Step, x: Val, op: string, 
     bias = ctx.tensor(`${name}_bias`, params.bias);
   } else {
     const out = params.kernel.shape[0];
-    const biasFloors = x.quant === undefined ? undefined : biasScaleFloors(params.bias.dataSync() as Float32Array, x.quant.scale);
+    const biasValues = params.bias.dataSync() as Float32Array;
+    const biasFloors = x.quant === undefined ? undefined : biasScaleFloors(biasValues, x.quant.scale);
     const q = quantizeWeights(params.kernel, 0, biasFloors);
     const wq = ctx.raw(`${name}_weight_quantized`, DataType.INT8, params.kernel.shape, q.values);
     const ws = ctx.floats(`${name}_weight_scale`, q.scales);
     const wz = ctx.raw(`${name}_weight_zero_point`, DataType.INT8, [out], new Int8Array(out));
     weight = ctx.op('DequantizeLinear', [wq, ws, wz], { axis: int(0) }, `${name}_weight`);
     if (x.quant !== undefined) {
-      const b = quantizeBias(params.bias.dataSync() as Float32Array, x.quant.scale, q.scales);
+      const b = quantizeBias(biasValues, x.quant.scale, q.scales);
       const bq = ctx.raw(`${name}_bias_quantized`, DataType.INT32, [out], b.values);
       const bs = ctx.floats(`${name}_bias_scale`, b.scales);
       const bz = ctx.raw(`${name}_bias_zero_point`, DataType.INT32, [out], new Int32Array(out));
@@ -78,9 +79,9 @@ export function writeLinear(ctx: ExportContext, step: Step, x: Val, op: string, 
   const y: Val = { name: ctx.op(op, [x.name, weight, bias], attributes, name), shape: outShape };
   if (ctx.int8 !== undefined) {
     // A ReLU after a calibrated output is the output quantisation's clip at 0: fused relu, or a ReLU layer next.
-    if (activation === 'linear' && isPlainRelu(step.soleConsumer())) {
-      const relu = step.soleConsumer() as tfl.layers.Layer;
-      if (ctx.rangeOf(relu.name) !== undefined) {
+    const next = step.soleConsumer();
+    if (activation === 'linear' && next !== null && isPlainRelu(next)) {
+      if (ctx.rangeOf(next.name) !== undefined) {
         step.absorbConsumer();
         step.reluInRange = true;
         return y;
