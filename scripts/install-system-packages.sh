@@ -4,9 +4,11 @@
 #   g++ make python3    node-gyp's toolchain for the addon (Node's headers come with Debian's nodejs or npm)
 #   chromium            the dashboard's browser tests drive a real browser (playwright-core, no browser download)
 #   python3-onnx        the ONNX project's own checker validates exported models in the tests (onnx.checker)
+#   postgresql          `insight tune`'s shared study storage; the tests start a throwaway server (initdb + pg_ctl)
+#   prometheus          its `promtool` checks the shipped alert rules in the tests (deploy/prometheus)
 # Used by the README's quick start and by CI, so both install the same list.
 set -euo pipefail
-packages=(libtorch-dev g++ make python3 chromium python3-onnx)
+packages=(libtorch-dev g++ make python3 chromium python3-onnx postgresql prometheus)
 if [[ "$(id -u)" -eq 0 ]]; then
   as_root=()
 elif command -v sudo > /dev/null; then

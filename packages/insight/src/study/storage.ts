@@ -1,0 +1,52 @@
+// The one interface every study storage implements (study/sqlite_storage.ts, study/postgres_storage.ts), opened by
+// URL with openStudyStorage (study/open_storage.ts): `sqlite:<file>` (or a plain path) for one machine,
+// `postgres://user@host:port/db` for workers on several. Every method is one transaction: parallel workers never
+// overshoot the budget, never both claim a trial, and never finish a trial twice.
+import type { Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
+
+export interface StudyStorage {
+  /** 'sqlite:/abs/path.db' or 'postgres://...' with the password removed: for messages and logs. */
+  readonly url: string;
+
+  /**
+   * Creates the study, or returns the existing one of that name when its metric, direction and space agree
+   * (a worker joining, or a study resumed); a different definition under the same name is an error.
+   */
+  createStudy(spec: StudySpec): Promise<StudyRecord>;
+  /** The study of that name, or null. */
+  getStudy(name: string): Promise<StudyRecord | null>;
+  listStudies(): Promise<StudyRecord[]>;
+
+  /**
+   * Claims the oldest `waiting` trial for `workerId` (now `running`), or null when none waits.
+   */
+  claimWaitingTrial(studyId: number, workerId: string): Promise<TrialRecord | null>;
+  /**
+   * Creates a `running` trial with these params held by `workerId`, unless the study's budget is spent (trials
+   * not `failed` ≥ maxTrials): then null. Atomic with respect to other workers.
+   */
+  createTrial(studyId: number, params: Params, workerId: string): Promise<TrialRecord | null>;
+  /** Enqueues a `waiting` trial with fixed params (a grid point, or a user's starting point). */
+  enqueueTrial(studyId: number, params: Params, retryOf?: number | null): Promise<TrialRecord>;
+
+  /** Records the metric after `step` epochs (a repeated step overwrites: a resumed trial may report it again). */
+  reportIntermediate(trialId: number, step: number, value: number): Promise<void>;
+  /** Says the worker holding the trial is alive (and records its run directory once known). */
+  heartbeat(trialId: number, workerId: string, runDir?: string): Promise<void>;
+  /**
+   * Finishes a running trial held by `workerId` as completed, pruned or failed. Returns false (and changes nothing)
+   * when the trial is no longer running or held by someone else (it was declared stale and retried): never counted twice.
+   */
+  finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running'>, value: number | null, error?: string): Promise<boolean>;
+  /**
+   * Marks `running` trials whose last heartbeat is older than `staleSeconds` as failed ('worker lost') and enqueues
+   * one `waiting` retry of each with the same params. Returns the trials marked.
+   */
+  failStaleTrials(studyId: number, staleSeconds: number): Promise<TrialRecord[]>;
+
+  /** The study's trials in number order, optionally only those in the given states. */
+  trials(studyId: number, states?: readonly TrialState[]): Promise<TrialRecord[]>;
+  trial(trialId: number): Promise<TrialRecord | null>;
+
+  close(): Promise<void>;
+}
