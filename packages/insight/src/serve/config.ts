@@ -29,6 +29,7 @@ export const SERVE_SCHEMA = Type.Object({
   rateLimit: Type.Number({ default: 100, minimum: 0, placeholder: '<rps>', help: 'Requests/s per API key (per client address without keys), token bucket, per worker; 0 = off.' }),
   rateBurst: Type.Integer({ default: 200, minimum: 1, placeholder: '<n>', help: 'Token bucket size: requests a key may send at once.' }),
   pollMs: Type.Integer({ default: 2000, minimum: 0, placeholder: '<ms>', help: 'Repository poll interval for hot reload (a new version must be unchanged for one interval); 0 = off.' }),
+  loadTimeoutMs: Type.Integer({ default: 60000, minimum: 1, placeholder: '<ms>', help: 'Longest a model version may take to read its files; the load fails after it and the served version stays.' }),
   keepVersions: Type.Integer({ default: 1, minimum: 1, maximum: 100, placeholder: '<n>', help: 'Serve the <n> highest versions of each model (the highest is the default).' }),
   workers: Type.Integer({ default: 1, minimum: 1, maximum: 64, placeholder: '<n>', help: 'Worker processes (node:cluster), each with its own copy of the models, sharing the port.' }),
   computeThreads: Nullable(Type.Integer({ minimum: 1, maximum: 256 }), { placeholder: '<n>',

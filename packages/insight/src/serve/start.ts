@@ -54,6 +54,7 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
     root: config.models,
     keepVersions: config.keepVersions,
     pollMs: config.pollMs,
+    loadTimeoutMs: config.loadTimeoutMs,
     batcher: { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, timeoutMs: config.timeoutMs },
     computeThreads: wantedThreads,
     logger: app.log,

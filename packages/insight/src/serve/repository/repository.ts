@@ -45,6 +45,8 @@ export interface RepositoryOptions {
   keepVersions: number;
   /** Poll interval and stability window for new files; 0 = no polling (admin reload only). */
   pollMs: number;
+  /** Longest a version's file reads may take (--load-timeout-ms); default 60 s. */
+  loadTimeoutMs?: number;
   batcher: BatcherOptions;
   /** Intra-op threads of ONNX Runtime sessions (.onnx versions; --compute-threads); undefined = its default (every core). */
   computeThreads?: number;
