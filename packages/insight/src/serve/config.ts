@@ -31,20 +31,40 @@ export const SERVE_SCHEMA = Type.Object({
   pollMs: Type.Integer({ default: 2000, minimum: 0, placeholder: '<ms>', help: 'Repository poll interval for hot reload (a new version must be unchanged for one interval); 0 = off.' }),
   loadTimeoutMs: Type.Integer({ default: 60000, minimum: 1, placeholder: '<ms>', help: 'Longest a model version may take to read its files; the load fails after it and the served version stays.' }),
   keepVersions: Type.Integer({ default: 1, minimum: 1, maximum: 100, placeholder: '<n>', help: 'Serve the <n> highest versions of each model (the highest is the default).' }),
-  workers: Type.Integer({ default: 1, minimum: 1, maximum: 64, placeholder: '<n>', help: 'Worker processes (node:cluster), each with its own copy of the models, sharing the port.' }),
+  workers: Type.Integer({ default: 1, minimum: 1, maximum: 64, placeholder: '<n|auto>',
+    help: 'Worker processes (node:cluster), each with its own copy of the models, sharing the port; auto: between --min-workers and --max-workers by queue depth and latency.' }),
+  minWorkers: Type.Integer({ default: 1, minimum: 1, maximum: 64, placeholder: '<n>', help: 'With --workers auto: fewest worker processes.' }),
+  maxWorkers: Type.Integer({ default: 4, minimum: 1, maximum: 64, placeholder: '<n>', help: 'With --workers auto: most worker processes.' }),
   computeThreads: Nullable(Type.Integer({ minimum: 1, maximum: 256 }), { placeholder: '<n>',
     help: 'libtorch threads per worker (and ONNX Runtime intra-op threads of .onnx versions). Default: INSIGHT_TORCH_THREADS, else cores / workers - 1 (at least 1): one core stays free for HTTP and JSON.' }),
   topK: withOptions(FIELDS.topK, { help: 'Default number of classes returned by :classify-image (query ?top_k= overrides).' }),
   backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
   logLevel: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', placeholder: '<level>', help: 'JSON log level (stdout).' }),
+  captureRate: Type.Number({ default: 0, minimum: 0, maximum: 1, placeholder: '<p>', help: 'Share of inference requests recorded to --capture-dir (JSON lines: time, model, version, input sha256, prediction, latency); 0 = off.' }),
+  captureDir: Nullable(Text(), { placeholder: '<dir>', help: 'Folder of the request capture files (needed when --capture-rate > 0).' }),
+  captureRaw: Type.Boolean({ default: false, placeholder: '<bool>', help: 'Also store each captured request body (base64); off: only its hash.' }),
+  captureRetentionHours: Type.Number({ default: 24, exclusiveMinimum: 0, placeholder: '<h>', help: 'Capture files older than this are deleted (files rotate hourly and at 64 MiB).' }),
   shutdownTimeoutMs: Type.Integer({ default: 30000, minimum: 0, placeholder: '<ms>', help: 'On SIGTERM/SIGINT, wait this long for in-flight requests before exiting anyway.' }),
+  drainMs: Type.Integer({ default: 5000, minimum: 0, placeholder: '<ms>',
+    help: 'On SIGTERM/SIGINT, keep listening this long (or until every client connection closed): readiness false, new work 503 + Connection: close.' }),
 });
 
-export type ServeConfig = Static<typeof SERVE_SCHEMA>;
+/** The validated config; `autoscale` is set by `workers: 'auto'`, and then `workers` is maxWorkers (the most there can be). */
+export type ServeConfig = Static<typeof SERVE_SCHEMA> & { autoscale?: boolean };
 
-/** Validates a serve config (library object, config file, flags); `models` is required. */
+/** Validates a serve config (library object, config file, flags); `models` is required. `workers` may be 'auto'. */
 export function resolveServeConfig(input: unknown): ServeConfig {
-  const config = validateConfig(SERVE_SCHEMA, input, 'serve config');
+  const auto = typeof input === 'object' && input !== null && String((input as { workers?: unknown }).workers).trim().toLowerCase() === 'auto';
+  const config: ServeConfig = validateConfig(SERVE_SCHEMA, auto ? { ...input, workers: undefined } : input, 'serve config');
+  if (auto) Object.assign(config, { workers: config.maxWorkers, autoscale: true });
+  if (config.minWorkers > config.maxWorkers) {
+    throw ruleError('INSIGHT_E_CONFIG', 'minWorkers must be <= maxWorkers.', { minWorkers: config.minWorkers, maxWorkers: config.maxWorkers },
+      'Raise --max-workers or lower --min-workers.');
+  }
+  if (config.captureRate > 0 && config.captureDir === null) {
+    throw ruleError('INSIGHT_E_CONFIG', 'Request capture needs a folder to write to.', { captureRate: config.captureRate, captureDir: null },
+      'Pass --capture-dir <dir>, or --capture-rate 0.');
+  }
   if (config.maxInstances > config.maxQueueSize) {
     throw ruleError('INSIGHT_E_CONFIG', 'maxInstances must be <= maxQueueSize (a request must fit in the queue).',
       { maxInstances: config.maxInstances, maxQueueSize: config.maxQueueSize }, 'Raise --max-queue-size or lower --max-instances.');
