@@ -19,6 +19,53 @@ export interface InsightModelMetadata {
   classNames: string[];
   /** How uint8 RGB pixels become the model's float input. */
   normalization: Normalization;
+  /** What the model was trained on, for drift monitoring when served (absent in models saved before it existed). */
+  trainingDistribution?: TrainingDistribution;
+}
+
+/** The training set as the model saw it: per-channel mean/std of its input (after normalization), class frequencies. */
+export interface TrainingDistribution {
+  /** Training images it was computed on. */
+  images: number;
+  /** [channels]: mean and standard deviation of the normalized input values, over every pixel of every image. */
+  channelMean: number[];
+  channelStd: number[];
+  /** [numClasses]: share of the training labels in each class (sums to 1). */
+  classFrequencies: number[];
+}
+
+/**
+ * The TrainingDistribution of interleaved RGB uint8 `images` with `labels` under `normalization` (normalization is
+ * affine per channel, so the normalized mean/std follow from the raw ones). Runs once, at the end of training.
+ */
+export function trainingDistributionOf(images: Uint8Array, labels: Int32Array, numClasses: number, normalization: Normalization): TrainingDistribution {
+  const sum = [0, 0, 0];
+  const sumSquares = [0, 0, 0];
+  for (let i = 0; i < images.length; i += 3) {
+    for (let c = 0; c < 3; c++) {
+      const v = images[i + c] / 255;
+      sum[c] += v;
+      sumSquares[c] += v * v;
+    }
+  }
+  const pixels = Math.max(1, images.length / 3);
+  const rawMean = sum.map((s) => s / pixels);
+  const rawStd = sumSquares.map((s, c) => Math.sqrt(Math.max(s / pixels - rawMean[c] ** 2, 0)));
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const label of labels) if (label >= 0 && label < numClasses) counts[label]++;
+  const total = Math.max(1, labels.length);
+  return {
+    images: labels.length,
+    channelMean: rawMean.map((m, c) => (normalization.kind === 'scale' ? m : (m - normalization.mean[c]) / normalization.std[c])),
+    channelStd: rawStd.map((s, c) => (normalization.kind === 'scale' ? s : s / normalization.std[c])),
+    classFrequencies: counts.map((n) => n / total),
+  };
+}
+
+/** Adds `distribution` to the Insight metadata `model` already carries (a model without it is left alone). */
+export function recordTrainingDistribution(model: LayersModel, distribution: TrainingDistribution): void {
+  const meta = (model.getUserDefinedMetadata() as { insight?: InsightModelMetadata } | undefined)?.insight;
+  if (meta !== undefined) setInsightMetadata(model, { ...meta, trainingDistribution: distribution });
 }
 
 export function setInsightMetadata(model: LayersModel, metadata: InsightModelMetadata): void {

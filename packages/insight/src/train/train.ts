@@ -11,6 +11,7 @@ import { ruleError } from '../errors';
 import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { runInference } from '../eval/inference';
 import { buildCustomModel, describeCustomSource, loadModelModule, resolveCustomModel, type CustomModel, type CustomModelSource } from '../models/custom_model';
+import { recordTrainingDistribution, trainingDistributionOf } from '../models/metadata';
 import { CUSTOM_MODEL, modelChoiceOf } from '../models/model_choice';
 import { createModel } from '../models/registry';
 import { readCheckpoint, restoreWeights, type LoadedCheckpoint } from '../run/checkpoint';
@@ -131,6 +132,8 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
       if (evalLoader !== loaders.validation) await evalLoader.close();
     }
     await session.report(report, data.validationDescription);
+    // For drift monitoring when served (serve/monitoring/drift.ts).
+    recordTrainingDistribution(model, trainingDistributionOf(data.train.images, data.train.labels, data.classNames.length, data.normalization));
     await session.complete(model, {
       summary: { epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null },
     });
