@@ -31,8 +31,11 @@ export interface StudyStorage {
 
   /** Records the metric after `step` epochs (a repeated step overwrites: a resumed trial may report it again). */
   reportIntermediate(trialId: number, step: number, value: number): Promise<void>;
-  /** Says the worker holding the trial is alive (and records its run directory once known). */
-  heartbeat(trialId: number, workerId: string, runDir?: string): Promise<void>;
+  /**
+   * Says the worker holding the trial is alive (and records its run directory once known). Returns false (and changes
+   * nothing) when the trial is no longer running or held by `workerId`: it was declared stale, stop training it.
+   */
+  heartbeat(trialId: number, workerId: string, runDir?: string): Promise<boolean>;
   /**
    * Finishes a running trial held by `workerId` as completed, pruned or failed. Returns false (and changes nothing)
    * when the trial is no longer running or held by someone else (it was declared stale and retried): never counted twice.

@@ -62,7 +62,7 @@ export interface TrialRecord {
   runDir: string | null;
   /** Who holds (or held) it: 'host:pid:random'. */
   workerId: string | null;
-  /** The trial this one retries (its worker died while running it), or null. */
+  /** The id of the trial this one retries (its worker died while running it), or null. */
   retryOf: number | null;
   /** Why it failed, when it did. */
   error: string | null;
