@@ -46,6 +46,10 @@ const CATALOGUE = {
     exitCode: 8,
     summary: '`insight dashboard` or `insight serve` cannot listen on its host and port: the port is in use, not permitted, or the host is not an address of this machine.',
   },
+  INSIGHT_E_STORAGE: {
+    exitCode: 9,
+    summary: 'The study storage of `insight tune` (a SQLite file or a PostgreSQL database, --storage) cannot be opened or reached, refuses the login, stays locked past its retries, or was written by a newer Insight.',
+  },
   INSIGHT_E_INTERNAL: { exitCode: 1, summary: 'An unexpected failure (a bug): the message and, with INSIGHT_DEBUG=1, the stack.' },
 
   SERVE_E_BAD_JSON: { httpStatus: 400, summary: 'The body is not valid JSON (syntax error, empty body, or a forbidden __proto__ key).' },

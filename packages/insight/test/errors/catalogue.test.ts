@@ -14,6 +14,7 @@ import type { FastifyInstance, InjectOptions } from 'fastify';
 import { ERROR_CODES, type ErrorCode } from '../../src/errors';
 import type { ServeInstance } from '../../src/serve/start';
 import { startServe } from '../../src/serve/start';
+import { openStudyStorage } from '../../src/study/open_storage';
 import { buildDashboard } from '../../src/track/dashboard/server';
 import { RunIndex } from '../../src/track/run_index';
 import { ARCHIVE, BIN, NODE_FLAGS, runMain, signalledBin } from '../cli/io';
@@ -210,6 +211,11 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
     how: 'startServe on a busy port (as insight serve --port <busy>)',
     run: () => withBusyPort((port) => thrown(() => startServe(testConfig(repository, { port }), NO_KEYS))),
     message: /^insight serve needs a free port on an address of this machine\. Received: host="127\.0\.0\.1", port=\d+, error="EADDRINUSE"\. Stop the other server/,
+  }],
+  INSIGHT_E_STORAGE: [{
+    how: 'openStudyStorage(<a folder>) (as insight tune --storage <folder>)',
+    run: () => thrown(() => openStudyStorage(tmp)),
+    message: /^A SQLite study storage must be a file, not a folder\. Received: storage="sqlite:.*insight-catalogue-\w+"\. Name a file, e\.g\. --storage sqlite:.*study\.db\.$/,
   }],
   INSIGHT_E_INTERNAL: [{
     how: 'insight runs with a fault injected into the run index',
