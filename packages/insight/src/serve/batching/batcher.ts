@@ -29,6 +29,8 @@ export interface BatcherOptions {
 export interface BatchObserver {
   onBatch?(rows: number, forwardSeconds: number): void;
   onQueueWait?(seconds: number): void;
+  /** Every forward pass's input and output (x: [rows, ...inputShape]), e.g. for drift monitoring; must not keep x. */
+  onOutputs?(x: Float32Array, rows: number, output: BatchOutput): void;
 }
 
 interface Pending {
@@ -157,6 +159,7 @@ export class DynamicBatcher {
       this.stats.rows += rows;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, rows);
       this.observer.onBatch?.(rows, seconds);
+      this.observer.onOutputs?.(x, rows, output);
       let offset = 0;
       for (const p of batch) {
         const span = [offset * this.numClasses, (offset + p.rows) * this.numClasses] as const;
