@@ -14,6 +14,7 @@ import { predictCommand } from './commands/predict';
 import { runsCommand } from './commands/runs';
 import { serveCommand } from './commands/serve';
 import { trainCommand } from './commands/train';
+import { tuneCommand } from './commands/tune';
 import { formatError, toInsightError } from './errors';
 
 /** Where the CLI writes; tests pass their own streams. */
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(explainCommand(io))
     .addCommand(finetuneCommand(io))
     .addCommand(lrFindCommand(io))
+    .addCommand(tuneCommand(io))
     .addCommand(distillCommand(io))
     .addCommand(compressCommand(io))
     .addCommand(exportCommand(io))

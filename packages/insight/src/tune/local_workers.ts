@@ -1,0 +1,108 @@
+// `insight tune --workers N`: N local worker processes (`insight tune worker --study ... --storage ...`), each line
+// of their output prefixed with its worker's label ([w1] ...). SIGINT and SIGTERM are forwarded once to every
+// worker (they run in their own process groups, so a Ctrl-C reaches them once, through here); each stops its trial
+// with a checkpoint. A worker that dies is reported; the trial it held is retried by the others' stale check.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+export interface LocalWorkersOptions {
+  count: number;
+  study: string;
+  /** The storage URL every worker opens (a sqlite: path absolute, so the workers' working directory does not matter). */
+  storage: string;
+  heartbeatSeconds: number;
+  staleSeconds: number;
+  out: NodeJS.WritableStream;
+  err: NodeJS.WritableStream;
+}
+
+export interface WorkerExit {
+  label: string;
+  pid: number;
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface LocalWorkersResult {
+  exits: WorkerExit[];
+  /** The signal forwarded to the workers, if one arrived. */
+  signal: NodeJS.Signals | null;
+}
+
+/** The `insight` entry script (bin/insight.js above this module, in the sources and in a compiled dist/). */
+function insightBin(): string {
+  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    const bin = path.join(dir, 'bin', 'insight.js');
+    if (fs.existsSync(bin) && fs.existsSync(path.join(dir, 'package.json'))) return bin;
+  }
+  throw new Error(`bin/insight.js was not found above ${__dirname}; the insight package is incomplete.`);
+}
+
+/** Node flags of a worker: run from the TypeScript sources when this process does. */
+function nodeFlags(): string[] {
+  return path.extname(__filename) === '.ts' ? ['--conditions=source', '--import', pathToFileURL(require.resolve('tsx')).href] : [];
+}
+
+/** Copies `stream` to `to` line by line, each line prefixed. */
+function prefixLines(stream: NodeJS.ReadableStream, to: NodeJS.WritableStream, prefix: string): void {
+  let pending = '';
+  stream.setEncoding('utf8');
+  stream.on('data', (chunk: string) => {
+    const lines = (pending + chunk).split(/\r?\n|\r/);
+    pending = lines.pop() ?? '';
+    for (const line of lines) to.write(`${prefix}${line}\n`);
+  });
+  stream.on('end', () => {
+    if (pending !== '') to.write(`${prefix}${pending}\n`);
+  });
+}
+
+/** 'exit status 3' / 'signal SIGKILL'. */
+export function describeExit(exit: Pick<WorkerExit, 'code' | 'signal'>): string {
+  return exit.signal !== null ? `signal ${exit.signal}` : `exit status ${exit.code}`;
+}
+
+/** Starts the workers and resolves when every one has exited. */
+export async function runLocalWorkers(options: LocalWorkersOptions): Promise<LocalWorkersResult> {
+  const argv = [...nodeFlags(), insightBin(), 'tune', 'worker', '--study', options.study, '--storage', options.storage,
+    '--heartbeat-seconds', String(options.heartbeatSeconds), '--stale-seconds', String(options.staleSeconds)];
+  const result: LocalWorkersResult = { exits: [], signal: null };
+  const children: ChildProcess[] = [];
+  const forward = (signal: NodeJS.Signals) => {
+    result.signal ??= signal;
+    options.err.write(`${signal}: asking the ${options.count} workers to stop after saving their trials' checkpoints.\n`);
+    for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  };
+  const signals = ['SIGINT', 'SIGTERM'] as const;
+  for (const s of signals) process.on(s, forward);
+  try {
+    await Promise.all(Array.from({ length: options.count }, (_, i) => new Promise<void>((resolve) => {
+      const label = `w${i + 1}`;
+      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, INSIGHT_TUNE_WORKER: label } });
+      children.push(child);
+      prefixLines(child.stdout!, options.out, `[${label}] `);
+      prefixLines(child.stderr!, options.err, `[${label}] `);
+      let ended = false;
+      const done = (exit: WorkerExit) => {
+        if (ended) return; // 'error' and 'close' may both come
+        ended = true;
+        result.exits.push(exit);
+        if (exit.code !== 0 && result.signal === null) {
+          options.err.write(`Worker ${label} (pid ${exit.pid}) died (${describeExit(exit)}): a trial it held is marked failed and retried ` +
+            `by the other workers once its heartbeat is ${options.staleSeconds} s old.\n`);
+        }
+        resolve();
+      };
+      child.on('error', (error) => {
+        options.err.write(`Worker ${label} could not start: ${error.message}\n`);
+        done({ label, pid: child.pid ?? 0, code: 1, signal: null });
+      });
+      child.on('close', (code, signal) => done({ label, pid: child.pid ?? 0, code, signal }));
+    })));
+  } finally {
+    for (const s of signals) process.off(s, forward);
+  }
+  return result;
+}

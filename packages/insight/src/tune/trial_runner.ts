@@ -1,0 +1,185 @@
+// One trial = one ordinary training run: train({ ...study.baseConfig, ...params, name }) with a reporter callback
+// that, at each epoch end, records the study's metric (reportIntermediate, step = epochs done) and a heartbeat,
+// then asks the pruner; a pruned trial stops training there (the run ends as an ordinary early-stopped run) and is
+// finished 'pruned' with its last value. A heartbeat timer also runs during long epochs (the training loop gives
+// timers a turn every 100 ms). The run is tagged study:<name> and trial:<number> as soon as it exists.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+
+import { InsightError, ruleError } from '../errors';
+import { RunDir } from '../run/run_dir';
+import type { StudyStorage } from '../study/storage';
+import type { StudyRecord, TrialRecord } from '../study/types';
+import { updateTags } from '../track/run_tags';
+import type { Callback, TrainingContext } from '../train/callbacks/callback';
+import { resolveTrainConfig, type TrainConfig } from '../train/config';
+import type { EpochLogs } from '../train/state';
+import { train } from '../train/train';
+import type { Pruner } from './strategy';
+
+export interface TrialRunOptions {
+  storage: StudyStorage;
+  study: StudyRecord;
+  workerId: string;
+  pruner: Pruner;
+  heartbeatSeconds: number;
+  /** Training output (progress lines); default process.stdout. */
+  out?: NodeJS.WriteStream;
+  /** Let training stop at SIGINT/SIGTERM with a checkpoint (default true). */
+  handleSignals?: boolean;
+  /** Problems that do not stop the trial (a failed heartbeat write). */
+  warn?: (message: string) => void;
+}
+
+export interface TrialOutcome {
+  state: 'completed' | 'pruned' | 'failed';
+  /** The last reported value of the metric (null when no epoch finished). */
+  value: number | null;
+  runDir: string | null;
+  /** Epochs trained. */
+  epochs: number;
+  error?: string;
+  /** Stopped by SIGINT/SIGTERM: the worker stops too, and the trial is retried later. */
+  interrupted: boolean;
+}
+
+/** The run name of a trial: <study>-<number> (run names show in `insight runs` and the dashboard). */
+export function trialRunName(study: string, number: number): string {
+  return `${study}-${number}`;
+}
+
+/** The tags of a trial's run. */
+export function trialTags(study: string, number: number): string[] {
+  return [`study:${study}`, `trial:${number}`];
+}
+
+/** The training config of a trial: the study's base config with the trial's params over it, named for the trial. */
+export function trialConfig(study: StudyRecord, trial: TrialRecord): Record<string, unknown> {
+  return { ...study.baseConfig, ...trial.params, name: trialRunName(study.name, trial.number) };
+}
+
+/**
+ * Throws INSIGHT_E_CONFIG unless the trainer logs `metric` every epoch under `config`: validation metrics need a
+ * validation split. Checked when a study is created and before each trial trains.
+ */
+export function checkMetricLogged(metric: string, config: TrainConfig): void {
+  if (metric.startsWith('val_') && config.validationCount === 0 && config.valData === null) {
+    throw ruleError('INSIGHT_E_CONFIG', `The study's metric ${metric} is logged only with a validation split.`,
+      { metric, validationCount: 0 }, 'Drop --validation-count 0 (or pass a validation set with --val-data), or tune --metric loss.');
+  }
+}
+
+/**
+ * The run directory train() created for the trial named `name` in this process since `since` (run ids start with
+ * their UTC start time), or null. Callbacks are not told the run directory; its name and pid identify it.
+ */
+function findTrialRun(runsDir: string, name: string, since: string): string | null {
+  let entries: string[];
+  try {
+    entries = fs.readdirSync(runsDir);
+  } catch {
+    return null;
+  }
+  for (const id of entries.filter((e) => e >= since).sort().reverse()) {
+    const run = RunDir.tryOpen(path.join(runsDir, id));
+    if (run === null) continue;
+    try {
+      if ((run.readConfig() as { name?: unknown }).name === name && run.readInfo().pid === process.pid) return run.dir;
+    } catch {
+      // a run being written by another process: not ours
+    }
+  }
+  return null;
+}
+
+/** The callback that reports a trial's metric each epoch, keeps its heartbeat and prunes it. */
+class TrialReporter implements Callback {
+  readonly name = 'tuneTrial';
+  runDir: string | null = null;
+  lastValue: number | null = null;
+  epochs = 0;
+  pruned = false;
+  /** The storage says another worker holds the trial now (this worker was declared lost): stop, nothing counts. */
+  lost = false;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly trial: TrialRecord, private readonly options: TrialRunOptions, private readonly runsDir: string,
+    private readonly since: string) {}
+
+  async onTrainBegin(): Promise<void> {
+    const { study, storage, workerId, heartbeatSeconds } = this.options;
+    this.runDir = findTrialRun(this.runsDir, trialRunName(study.name, this.trial.number), this.since);
+    if (this.runDir !== null) updateTags(this.runDir, trialTags(study.name, this.trial.number));
+    this.lost = !(await storage.heartbeat(this.trial.id, workerId, this.runDir ?? undefined));
+    this.timer = setInterval(() => {
+      storage.heartbeat(this.trial.id, workerId).then((held) => void (this.lost ||= !held),
+        (error: Error) => this.options.warn?.(`trial ${this.trial.number}: heartbeat failed: ${error.message}`));
+    }, heartbeatSeconds * 1000);
+    this.timer.unref();
+  }
+
+  async onEpochEnd(logs: EpochLogs, ctx: TrainingContext): Promise<void> {
+    const { study, storage, workerId, pruner } = this.options;
+    const value = (logs as unknown as Record<string, unknown>)[study.metric];
+    if (typeof value !== 'number' || !Number.isFinite(value)) {
+      throw ruleError('INSIGHT_E_CONFIG', `A trial must log the study's metric ${study.metric} as a finite number after every epoch.`,
+        { trial: this.trial.number, epoch: logs.epoch, [study.metric]: value === undefined ? 'not logged' : value },
+        'Check that the base config has a validation split for val_* metrics; a NaN loss means the trial diverged (e.g. too large an lr).');
+    }
+    this.lastValue = value;
+    this.epochs = logs.epoch;
+    await storage.reportIntermediate(this.trial.id, logs.epoch, value);
+    this.lost ||= !(await storage.heartbeat(this.trial.id, workerId));
+    if (this.lost) {
+      ctx.state.stopTraining = true;
+      ctx.note(`Trial ${this.trial.number} was declared lost (no heartbeat in time) and is retried elsewhere: stopping it.`);
+      return;
+    }
+    if (logs.epoch >= ctx.epochs) return; // the last epoch completes the trial
+    const trials = await storage.trials(study.id);
+    const self = trials.find((t) => t.id === this.trial.id) ?? { ...this.trial, intermediate: [{ step: logs.epoch, value }] };
+    if (pruner.shouldPrune(self, trials, study.direction)) {
+      this.pruned = true;
+      ctx.state.stopTraining = true;
+      ctx.note(`Trial ${this.trial.number} pruned after epoch ${logs.epoch}: ${study.metric} ${value.toFixed(4)} is not promising.`);
+    }
+  }
+
+  onTrainEnd(): void {
+    this.stop();
+  }
+
+  stop(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+  }
+}
+
+/**
+ * Trains `trial` (held by options.workerId) and returns how it ended; never throws for a failed training (the
+ * outcome says 'failed' with the message). The caller finishes the trial in the storage.
+ */
+export async function runTrial(trial: TrialRecord, options: TrialRunOptions): Promise<TrialOutcome> {
+  const config = trialConfig(options.study, trial);
+  let resolved: TrainConfig;
+  try {
+    resolved = resolveTrainConfig(config, `config of trial ${trial.number}`);
+    checkMetricLogged(options.study.metric, resolved);
+  } catch (error) {
+    return { state: 'failed', value: null, runDir: null, epochs: 0, error: (error as Error).message, interrupted: false };
+  }
+  const since = new Date(Date.now() - 1000).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  const reporter = new TrialReporter(trial, options, resolved.runsDir, since);
+  try {
+    const result = await train(resolved, { callbacks: [reporter], handleSignals: options.handleSignals ?? true, out: options.out });
+    result.model.dispose();
+    return {
+      state: reporter.pruned ? 'pruned' : 'completed', value: reporter.lastValue, runDir: result.runDir, epochs: reporter.epochs, interrupted: false,
+    };
+  } catch (error) {
+    const interrupted = error instanceof InsightError && error.code === 'INSIGHT_E_INTERRUPTED';
+    return { state: 'failed', value: reporter.lastValue, runDir: reporter.runDir, epochs: reporter.epochs, error: (error as Error).message, interrupted };
+  } finally {
+    reporter.stop();
+  }
+}

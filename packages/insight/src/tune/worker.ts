@@ -1,0 +1,133 @@
+// A tune worker: joins a study and runs its trials until the budget is spent. Each turn: trials whose worker went
+// silent (no heartbeat for staleSeconds) are marked failed and enqueued again → claim a waiting trial (a retry, a
+// grid point) or sample params and create a trial (null: the budget is spent) → train it → finish it. With the
+// budget spent, a worker waits while other workers still hold running trials, since a trial whose worker dies is
+// retried. Any number of workers, on any machines, may run this on one storage: each step is one transaction.
+import * as os from 'node:os';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
+
+import { ruleError } from '../errors';
+import { streamRng } from '../data/random';
+import type { StudyStorage } from '../study/storage';
+import type { StudyRecord, TrialRecord } from '../study/types';
+import { strategyOf, type Strategy } from './strategy';
+import { runTrial, type TrialOutcome } from './trial_runner';
+
+export interface WorkerRunOptions {
+  /** 'host:pid:random' by default. */
+  workerId?: string;
+  heartbeatSeconds: number;
+  staleSeconds: number;
+  /** Training output; default process.stdout. */
+  out?: NodeJS.WriteStream;
+  /** Where the worker's own lines go (trial started/finished); default `out`. */
+  log?: (line: string) => void;
+  /** Let training stop at SIGINT/SIGTERM with a checkpoint, and the worker after it (default true). */
+  handleSignals?: boolean;
+  /** The sampler, pruner and space; default: from the study's spec (tests inject their own). */
+  strategy?: Strategy;
+  /** Stop after this many trials of this worker's own failing in a row (default 5): a broken base config. */
+  maxConsecutiveFailures?: number;
+}
+
+/** One trial as this worker ran it. */
+export interface WorkerTrial extends TrialOutcome {
+  number: number;
+  params: TrialRecord['params'];
+  /** finishTrial refused: the trial had been declared stale and retried elsewhere (counted there, not here). */
+  lost: boolean;
+}
+
+export interface WorkerResult {
+  workerId: string;
+  trials: WorkerTrial[];
+  /** Why the worker stopped. */
+  stopped: 'budget' | 'signal';
+}
+
+export function newWorkerId(): string {
+  return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+}
+
+/** A short, stable number from a string (which worker sampled), to separate the random streams of parallel workers. */
+function hashOf(text: string): number {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619) >>> 0;
+  return h;
+}
+
+/** 'lr=0.0031, optimizer=sgd' */
+export function formatParams(params: TrialRecord['params']): string {
+  return Object.entries(params).map(([k, v]) => `${k}=${typeof v === 'number' && !Number.isInteger(v) ? Number(v.toPrecision(4)) : v}`).join(', ');
+}
+
+/**
+ * The next trial for this worker: a waiting one (claimed), else a new one with sampled params, else null (budget
+ * spent or the sampler exhausted). The random stream is a function of the study's seed and the number of trials so
+ * far, so a study with one worker is reproducible; parallel workers also key it by who samples.
+ */
+async function nextTrial(storage: StudyStorage, study: StudyRecord, strategy: Strategy, workerId: string): Promise<TrialRecord | null> {
+  const waiting = await storage.claimWaitingTrial(study.id, workerId);
+  if (waiting !== null) return waiting;
+  const trials = await storage.trials(study.id);
+  const others = trials.some((t) => t.state === 'running' && t.workerId !== workerId);
+  const seed = typeof study.sampler.seed === 'number' ? study.sampler.seed : 0;
+  const rng = streamRng(seed, 'tune', trials.length, others ? hashOf(workerId) : 0);
+  const params = strategy.sampler.sample(strategy.space, trials, study.direction, rng);
+  if (params === null) return null;
+  return storage.createTrial(study.id, params, workerId);
+}
+
+/** Runs `study`'s trials on `storage` until its budget is spent (or a signal stops the worker). */
+export async function runWorker(storage: StudyStorage, study: StudyRecord, options: WorkerRunOptions): Promise<WorkerResult> {
+  const workerId = options.workerId ?? newWorkerId();
+  const log = options.log ?? ((line: string) => (options.out ?? process.stdout).write(`${line}\n`));
+  const strategy = options.strategy ?? strategyOf(study);
+  const maxFailures = options.maxConsecutiveFailures ?? 5;
+  const handleSignals = options.handleSignals ?? true;
+  const result: WorkerResult = { workerId, trials: [], stopped: 'budget' };
+  let signalled: NodeJS.Signals | null = null;
+  const onSignal = (signal: NodeJS.Signals) => void (signalled ??= signal);
+  if (handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, onSignal);
+  let failuresInRow = 0;
+  try {
+    while (signalled === null) {
+      for (const lost of await storage.failStaleTrials(study.id, options.staleSeconds)) {
+        log(`Trial ${lost.number} lost its worker ${lost.workerId ?? '?'} (no heartbeat for ${options.staleSeconds} s): marked failed, retried as a new trial.`);
+      }
+      const trial = await nextTrial(storage, study, strategy, workerId);
+      if (trial === null) {
+        const inFlight = await storage.trials(study.id, ['running', 'waiting']);
+        if (inFlight.length === 0) break;
+        await sleep(Math.min(options.heartbeatSeconds, options.staleSeconds / 2) * 1000); // trials of other workers may still be retried
+        continue;
+      }
+      const retried = trial.retryOf !== null ? await storage.trial(trial.retryOf) : null;
+      log(`Trial ${trial.number}${retried ? ` (retry of trial ${retried.number})` : ''}: ${formatParams(trial.params)}`);
+      const outcome = await runTrial(trial, {
+        storage, study, workerId, pruner: strategy.pruner, heartbeatSeconds: options.heartbeatSeconds, out: options.out, handleSignals, warn: log,
+      });
+      const error = outcome.interrupted ? `interrupted (${signalled ?? 'signal'}): ${outcome.error}` : outcome.error;
+      const finished = await storage.finishTrial(trial.id, workerId, outcome.state, outcome.value, error);
+      if (finished && outcome.interrupted) await storage.enqueueTrial(study.id, trial.params, trial.id);
+      result.trials.push({ ...outcome, number: trial.number, params: trial.params, lost: !finished });
+      log(finished ? `Trial ${trial.number} ${outcome.state}${outcome.value !== null ? `: ${study.metric} ${outcome.value.toFixed(4)}` : ''}` +
+          ` after ${outcome.epochs} epoch${outcome.epochs === 1 ? '' : 's'}${outcome.error ? ` (${outcome.error.split('\n')[0]})` : ''}`
+        : `Trial ${trial.number} was declared lost meanwhile and retried elsewhere: its result is not counted.`);
+      if (outcome.interrupted) {
+        signalled ??= 'SIGINT';
+        break;
+      }
+      failuresInRow = outcome.state === 'failed' ? failuresInRow + 1 : 0;
+      if (failuresInRow >= maxFailures) {
+        throw ruleError('INSIGHT_E_CONFIG', `A tune worker stops after ${maxFailures} failed trials in a row: the study's base config or space is likely broken.`,
+          { study: study.name, lastError: outcome.error?.split('\n')[0] ?? '' }, `Fix the cause, then run \`insight tune --study ${study.name}\` again: the study resumes.`);
+      }
+    }
+  } finally {
+    if (handleSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, onSignal);
+  }
+  if (signalled !== null) result.stopped = 'signal';
+  return result;
+}
