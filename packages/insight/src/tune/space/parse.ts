@@ -119,7 +119,8 @@ function parseNumeric(key: string, type: 'float' | 'int', entry: Record<string, 
   const kind = integer ? 'integers' : 'numbers';
   if (!isNumber(low) || !isNumber(high) || low > high) {
     throw ruleError('INSIGHT_E_CONFIG', `${key}: low and high must be ${kind} with low <= high.`, { [`${key}.low`]: low, [`${key}.high`]: high },
-      `Write e.g. ${key}: { type: ${type}, low: ${exampleLow(field, integer)}, high: ${exampleHigh(field, integer)} }.`);
+      isNumber(low) && isNumber(high) ? `Swap them: low: ${high}, high: ${low}.`
+        : `Write e.g. ${key}: { type: ${type}, low: ${exampleLow(field, integer)}, high: ${exampleHigh(field, integer)} }.`);
   }
   if (field.kind !== 'int' && field.kind !== 'number') {
     throw ruleError('INSIGHT_E_CONFIG', `${key} is not a numeric config key: search it as a categorical parameter.`, { [`${key}.type`]: type },
@@ -256,7 +257,10 @@ function exampleChoices(field: FieldInfo): string {
 }
 
 function exampleLow(field: FieldInfo, integer: boolean): number {
-  return field.min !== undefined ? (field.minExclusive && integer ? field.min + 1 : field.min) : 0;
+  if (field.min === undefined) return 0;
+  if (!field.minExclusive) return field.min;
+  // An open lower bound (lr > 0): a tenth of the default when it has one.
+  return integer ? field.min + 1 : typeof field.default === 'number' && field.default > field.min ? field.default / 10 : field.min + 1;
 }
 
 function exampleHigh(field: FieldInfo, integer: boolean): number {
