@@ -9,9 +9,10 @@ import * as path from 'node:path';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
-import { InsightError, ruleError } from '../errors';
+import { InsightError, ruleError, typeOf } from '../errors';
 import { writeDirAtomic } from './atomic';
 import { RunDir } from './run_dir';
+import { MAX_JSON_BYTES, ModelFileError, ModelFileReader, type ModelReadOptions } from './safe_files';
 import { decodeSparseArtifacts, type SparseModelJson } from './sparse_weights';
 
 export const MODEL_JSON = 'model.json';
@@ -23,17 +24,17 @@ export const MODEL_ONNX = 'model.onnx';
 
 /**
  * An IOHandler for a model directory, like tfjs-node's `file://` handler: `save` writes model.json +
- * weights.bin atomically, `load` reads them back.
+ * weights.bin atomically, `load` reads them back (checked as `read` says: safe_files.ts).
  * Example: `await model.save(fileModelHandler('runs/x/model'))`; `await tfl.loadLayersModel(fileModelHandler(dir))`.
  */
-export function fileModelHandler(dir: string): tf.io.IOHandler {
+export function fileModelHandler(dir: string, read: ModelReadOptions = {}): tf.io.IOHandler {
   return {
     async save(artifacts: tf.io.ModelArtifacts): Promise<tf.io.SaveResult> {
       writeDirAtomic(dir, encodeModelFiles(artifacts, {}));
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
     async load(): Promise<tf.io.ModelArtifacts> {
-      return readModelArtifacts(dir);
+      return readModelArtifacts(dir, read);
     },
   };
 }
@@ -66,34 +67,68 @@ export function weightBytes(artifacts: tf.io.ModelArtifacts): ArrayBuffer {
 
 /**
  * Reads model.json and its weight files from `dir` into ModelArtifacts; a directory stored sparse
- * (sparse_weights.ts) comes back with its dense weights.
+ * (sparse_weights.ts) comes back with its dense weights. Every file goes through one ModelFileReader (safe_files.ts):
+ * regular files inside `dir` only, read asynchronously within `read.timeoutMs`, model.json under 64 MiB, and each
+ * group of weight files exactly the bytes its manifest declares (shapes x dtype sizes; a sparse manifest's byteLengths).
  */
-export async function readModelArtifacts(dir: string): Promise<tf.io.ModelArtifacts> {
-  const jsonPath = path.join(dir, MODEL_JSON);
+export async function readModelArtifacts(dir: string, read: ModelReadOptions = {}): Promise<tf.io.ModelArtifacts> {
+  const files = new ModelFileReader(dir, read);
   let modelJson: SparseModelJson;
   try {
-    modelJson = JSON.parse(fs.readFileSync(jsonPath, 'utf8')) as SparseModelJson;
+    modelJson = JSON.parse((await files.read(MODEL_JSON, { max: MAX_JSON_BYTES, what: `the ${MODEL_JSON} cap (64 MiB)` })).toString('utf8')) as SparseModelJson;
+    if (typeof modelJson !== 'object' || modelJson === null) throw new Error(`${MODEL_JSON} holds ${typeOf(modelJson)}, not an object`);
   } catch (error) {
+    if (error instanceof ModelFileError && error.problem !== 'missing') throw error;
     throw ruleError('INSIGHT_E_MODEL', `A model directory must contain a readable, valid ${MODEL_JSON}.`,
-      { model: dir, error: (error as Error).message }, 'Pass the model/ directory of a completed run, or the run directory itself.');
+      { model: files.shown(dir), error: (error as Error).message }, 'Pass the model/ directory of a completed run, or the run directory itself.');
   }
-  if (modelJson.insightSparse !== undefined) return decodeSparseArtifacts(modelJson, new Uint8Array(readWeightFiles(dir, modelJson.insightSparse.paths)));
+  const sparse = modelJson.insightSparse;
+  if (sparse !== undefined) {
+    const declared = Array.isArray(sparse.weights) ? sparse.weights.reduce((sum, w) => sum + (Number.isSafeInteger(w.byteLength) && w.byteLength >= 0 ? w.byteLength : NaN), 0) : NaN;
+    return decodeSparseArtifacts(modelJson, await readWeightFiles(files, sparse.paths, declared, `${MODEL_JSON}'s insightSparse`));
+  }
   return tf.io.getModelArtifactsForJSON(modelJson, async (manifest) => {
-    const joined = readWeightFiles(dir, manifest.flatMap((group) => group.paths));
+    const groups: Buffer<ArrayBuffer>[] = [];
+    for (const group of manifest) groups.push(await readWeightFiles(files, group.paths, declaredBytes(group.weights), `${MODEL_JSON}'s weightsManifest`));
+    const joined = groups.length === 1 ? groups[0] : Buffer.concat(groups);
     return [manifest.flatMap((group) => group.weights), joined.buffer.slice(joined.byteOffset, joined.byteOffset + joined.byteLength)];
   });
 }
 
-/** The weight files model.json lists, joined in order. */
-function readWeightFiles(dir: string, paths: string[]) {
-  return Buffer.concat(paths.map((relative) => {
-    const file = path.join(dir, relative);
-    if (!fs.existsSync(file)) {
-      throw ruleError('INSIGHT_E_MODEL', `Every weight file listed in ${MODEL_JSON} must exist.`, { missing: file },
-        'Copy the whole model directory, not only model.json.');
-    }
-    return fs.readFileSync(file);
-  }));
+/** Bytes per value of a weight's stored dtype (its quantization dtype when quantized). */
+const DTYPE_BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8, uint8: 1, uint16: 2, float16: 2 };
+
+/** The bytes a manifest group's weights take (product of shape x dtype size each); NaN when a spec cannot say. */
+function declaredBytes(weights: tf.io.WeightsManifestEntry[]): number {
+  if (!Array.isArray(weights)) return NaN;
+  return weights.reduce((sum, w) => {
+    const shape = Array.isArray(w?.shape) && w.shape.every((d) => Number.isSafeInteger(d) && d >= 0) ? w.shape : null;
+    const size = DTYPE_BYTES[w?.quantization?.dtype ?? w?.dtype];
+    return sum + (shape === null || size === undefined ? NaN : shape.reduce((a, d) => a * d, 1) * size);
+  }, 0);
+}
+
+/** One group of weight files (`paths`, in order), joined: together exactly `declared` bytes, as `what` declares. */
+async function readWeightFiles(files: ModelFileReader, paths: unknown, declared: number, what: string): Promise<Buffer<ArrayBuffer>> {
+  if (!Array.isArray(paths) || !paths.every((p) => typeof p === 'string') || !Number.isSafeInteger(declared)) {
+    throw ruleError('INSIGHT_E_MODEL', `${what} must list weight file paths and weights whose sizes it declares (shape and a numeric dtype each).`,
+      { model: files.shown(files.dir), paths: Array.isArray(paths) ? paths.length : typeOf(paths), declaredBytes: declared },
+      'Re-save the model with Insight (or tfjs), or copy the whole model directory again.');
+  }
+  files.checkBudget(declared, what);
+  const parts: Buffer<ArrayBuffer>[] = [];
+  let left = declared;
+  for (const relative of paths as string[]) {
+    const bytes = await files.read(relative, { max: left, what, declared: true });
+    parts.push(bytes);
+    left -= bytes.length;
+  }
+  if (left !== 0) {
+    throw new ModelFileError('size_mismatch', `The weight files ${what} lists must hold the bytes it declares.`,
+      { files: paths.map((p) => files.shown(path.join(files.dir, p))).join(','), bytes: declared - left, declared },
+      'Copy the whole model directory again; its weights and model.json must come from one save.');
+  }
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts);
 }
 
 /**
@@ -113,15 +148,16 @@ export function resolveModelDir(target: string): string {
     { model: target, exists: fs.existsSync(target) }, 'Pass e.g. runs/<run-id> or runs/<run-id>/model.');
 }
 
-/** Loads a layers model from a model directory or a completed run directory. */
-export async function loadModel(target: string): Promise<tfl.LayersModel> {
+/** Loads a layers model from a model directory or a completed run directory (its files read as `read` says). */
+export async function loadModel(target: string, read: ModelReadOptions = {}): Promise<tfl.LayersModel> {
   const dir = resolveModelDir(target);
   try {
-    return await tfl.loadLayersModel(fileModelHandler(dir));
+    return await tfl.loadLayersModel(fileModelHandler(dir, read));
   } catch (error) {
     if (error instanceof InsightError) throw error;
     throw ruleError('INSIGHT_E_MODEL', 'The model directory must hold a TensorFlow.js layers model.',
-      { model: dir, error: (error as Error).message }, 'Re-save the model with Insight, or pass another directory.');
+      { model: read.shownFrom === undefined ? dir : path.relative(read.shownFrom, dir), error: (error as Error).message },
+      'Re-save the model with Insight, or pass another directory.');
   }
 }
 

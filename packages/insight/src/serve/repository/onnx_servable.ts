@@ -3,13 +3,11 @@
 // doing the forward passes, so the event loop keeps serving while a batch computes. Classes, input shape and
 // normalization come from the file's metadata_props (onnx/metadata.ts). The graph outputs logits; their softmax is
 // taken with the backend's op, as for a tfjs version. No gradients: such a version is not explained.
-import * as fs from 'node:fs';
-import * as path from 'node:path';
-
 import { tf } from '../../backend';
 import type { InsightModelMetadata } from '../../models/metadata';
 import { ONNX_METADATA_KEY, readOnnxMetadata } from '../../onnx';
 import { MODEL_ONNX } from '../../run/model_io';
+import { ModelFileReader, type ModelReadOptions } from '../../run/safe_files';
 import type { BatchObserver, BatcherOptions, BatchOutput } from '../batching/batcher';
 import { OnnxThread } from './onnx_thread';
 import { Servable, type ModelRunner } from './servable';
@@ -40,13 +38,14 @@ export class OnnxRunner implements ModelRunner {
  * Loads `<dir>/model.onnx` into an ONNX Runtime session (on its own thread, with `threads` intra-op threads) and
  * checks it can serve: Insight metadata present, input [batch, H, W, C] and output [batch, classNames.length]
  * matching it, and a warm-up pass on two all-zero images (the batch dimension must be free) giving finite numbers. Throws an Error whose message
- * says what is wrong (the repository records it as the version's status).
+ * says what is wrong (the repository records it as the version's status). The file is checked and read as `read` says
+ * (safe_files.ts: a regular file inside the repository, under the load's byte budget, within its timeout).
  */
 export async function loadOnnxServable(name: string, version: number, dir: string, fingerprint: string,
-  batcherOptions: BatcherOptions, observer: BatchObserver, threads?: number): Promise<Servable> {
-  const file = path.join(dir, MODEL_ONNX);
-  const bytes = fs.readFileSync(file);
-  const metadata = servedMetadata(bytes, file);
+  batcherOptions: BatcherOptions, observer: BatchObserver, threads?: number, read: ModelReadOptions = {}): Promise<Servable> {
+  const files = new ModelFileReader(dir, read);
+  const bytes = await files.read(MODEL_ONNX, { max: files.remainingBytes, what: 'the load\'s byte budget' });
+  const metadata = servedMetadata(bytes, files.shown(`${dir}/${MODEL_ONNX}`));
   const model = await OnnxThread.start(bytes, threads);
   try {
     const [h, w, c] = metadata.inputShape;

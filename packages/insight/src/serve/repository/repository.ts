@@ -8,8 +8,10 @@
 // files change. Admins can pin a version (rollback), unload a model, or force a reload.
 // All changes run one at a time through one queue, so the poll and admin calls never interleave.
 import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 import { ruleError, serveError } from '../../errors';
+import { ModelFileError, type ModelFileProblem, type ModelReadOptions } from '../../run/safe_files';
 import type { BatchObserver, BatcherOptions } from '../batching/batcher';
 import { loadOnnxServable } from './onnx_servable';
 import { isOnnxVersion, scanRepository, type DiskVersion } from './scan';
@@ -53,8 +55,19 @@ export interface RepositoryOptions {
   logger: RepositoryLogger;
   /** Per-model batch metrics. */
   observer?: (model: string) => BatchObserver;
-  /** Called after every load attempt. */
-  onLoad?: (event: { model: string; version: number; ok: boolean; seconds: number }) => void;
+  /** Called after every load attempt; `reason` says why one failed (the metric label). */
+  onLoad?: (event: LoadEvent) => void;
+}
+
+/** Why a load failed: a refused file (safe_files.ts) or `invalid` (a model that is not servable: shapes, metadata, warm-up). */
+export type LoadFailureReason = ModelFileProblem | 'invalid';
+
+export interface LoadEvent {
+  model: string;
+  version: number;
+  ok: boolean;
+  seconds: number;
+  reason?: LoadFailureReason;
 }
 
 interface ModelEntry {
@@ -366,11 +379,13 @@ export class ModelRepository {
     const current = entry.serving.get(v.version);
     entry.status.set(v.version, { version: v.version, state: current ? 'AVAILABLE' : 'LOADING', error: null });
     const started = performance.now();
+    // Files must stay inside the repository (the root as given: a repository, one model or one run directory).
+    const read: ModelReadOptions = { root: this.options.root, shownFrom: this.options.root, timeoutMs: this.options.loadTimeoutMs };
     try {
       const observer = this.options.observer?.(entry.name) ?? {};
       const servable = isOnnxVersion(v.dir)
-        ? await loadOnnxServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, this.options.computeThreads)
-        : await loadServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer);
+        ? await loadOnnxServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, this.options.computeThreads, read)
+        : await loadServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, read);
       entry.serving.set(v.version, servable);
       entry.failed.delete(v.version);
       entry.status.set(v.version, { version: v.version, state: 'AVAILABLE', error: null });
@@ -380,11 +395,14 @@ export class ModelRepository {
         'model version loaded');
       if (current !== undefined) this.retire(entry, current, false);
     } catch (error) {
+      // Logged once: the version is retried only when its files change (its fingerprint), so a poll never repeats it.
       const message = (error as Error).message;
+      const reason: LoadFailureReason = error instanceof ModelFileError ? error.problem : 'invalid';
       entry.failed.set(v.version, v.fingerprint);
       entry.status.set(v.version, { version: v.version, state: current ? 'AVAILABLE' : 'END', error: message });
-      this.options.onLoad?.({ model: entry.name, version: v.version, ok: false, seconds: (performance.now() - started) / 1000 });
-      logger.error({ model: entry.name, version: v.version, dir: v.dir, error: message }, 'model version failed to load; the served versions stay');
+      this.options.onLoad?.({ model: entry.name, version: v.version, ok: false, seconds: (performance.now() - started) / 1000, reason });
+      logger.warn({ model: entry.name, version: v.version, dir: path.relative(this.options.root, v.dir) || '.', reason, error: message },
+        'model version failed to load; the served versions stay');
     }
   }
 

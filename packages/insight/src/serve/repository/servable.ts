@@ -10,6 +10,7 @@ import { normalizationTable } from '../../data/normalize';
 import { serveError } from '../../errors';
 import { getInsightMetadata, type InsightModelMetadata } from '../../models/metadata';
 import { loadModel } from '../../run/model_io';
+import type { ModelReadOptions } from '../../run/safe_files';
 import { DynamicBatcher, type BatchObserver, type BatcherOptions, type BatchOutput } from '../batching/batcher';
 
 /** Runs a version's forward passes; the rest of serving (batching, leases, routes) is the same for every format. */
@@ -144,13 +145,14 @@ export class Servable {
 }
 
 /**
- * Loads `dir` and checks it can serve: Insight metadata present, one input [null, H, W, C] matching the
- * metadata, one output [null, classNames.length], and a warm-up pass on zeros that gives finite numbers.
- * Throws an Error whose message says what is wrong (the repository records it as the version's status).
+ * Loads `dir` (its files checked and read as `read` says: safe_files.ts) and checks it can serve: Insight metadata
+ * present, one input [null, H, W, C] matching the metadata, one output [null, classNames.length], and a warm-up pass
+ * on zeros that gives finite numbers. Throws an Error whose message says what is wrong (the repository records it as
+ * the version's status).
  */
 export async function loadServable(name: string, version: number, dir: string, fingerprint: string,
-  batcherOptions: BatcherOptions, observer: BatchObserver): Promise<Servable> {
-  const model = await loadModel(dir);
+  batcherOptions: BatcherOptions, observer: BatchObserver, read: ModelReadOptions = {}): Promise<Servable> {
+  const model = await loadModel(dir, read);
   try {
     const metadata = getInsightMetadata(model, dir);
     const input = model.inputs.map((t) => t.shape);
