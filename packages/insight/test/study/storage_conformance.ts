@@ -1,0 +1,273 @@
+// The one conformance suite every study storage passes (SQLite and PostgreSQL run it alike): studies, the trial
+// budget under concurrent workers (in-process and in several processes), claiming, reports, finishing once, and the
+// recovery of trials whose worker died (declared stale, retried, a late finish refused, nothing counted twice).
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { pathToFileURL } from 'node:url';
+
+import type { StudyStorage } from '../../src/study/storage';
+import type { StudySpec } from '../../src/study/types';
+
+export interface StorageUnderTest {
+  /** The storage's URL as a worker on another process would pass it (password included). */
+  url: string;
+  /** Opens another connection to the same storage (another worker). */
+  open(): Promise<StudyStorage>;
+}
+
+const NODE_FLAGS = ['--conditions=source', '--import', pathToFileURL(require.resolve('tsx')).href];
+const WORKER = path.join(__dirname, 'storage_worker.ts');
+
+let names = 0;
+/** A study spec with a fresh name (every test gets its own study in the shared storage). */
+export function spec(overrides: Partial<StudySpec> = {}): StudySpec {
+  names += 1;
+  return {
+    name: `study-${names}`, metric: 'val_accuracy', direction: 'maximize',
+    space: { lr: { type: 'float', low: 1e-4, high: 1, log: true }, optimizer: { type: 'categorical', choices: ['sgd', 'adam'] } },
+    sampler: { name: 'tpe', seed: 1 }, pruner: { name: 'asha', minEpochs: 1, reductionFactor: 3 }, maxTrials: 5, baseConfig: { epochs: 3 },
+    ...overrides,
+  };
+}
+
+function startWorker(url: string, study: string, workerId: string, mode: 'hammer' | 'hold'): ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string } {
+  const child = spawn(process.execPath, [...NODE_FLAGS, WORKER, url, study, workerId, mode], { stdio: 'pipe' }) as
+    ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string };
+  child.lines = [];
+  child.stderr_ = '';
+  let buffer = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    buffer += chunk.toString();
+    const parts = buffer.split('\n');
+    buffer = parts.pop()!;
+    child.lines.push(...parts);
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    child.stderr_ += chunk.toString();
+  });
+  return child;
+}
+
+async function lineFrom(child: ReturnType<typeof startWorker>, index: number, timeoutMs = 30_000): Promise<string> {
+  const start = Date.now();
+  while (child.lines.length <= index) {
+    if (child.exitCode !== null) assert.fail(`worker exited ${child.exitCode}: ${child.stderr_}`);
+    if (Date.now() - start > timeoutMs) assert.fail(`worker said nothing in ${timeoutMs} ms: ${child.stderr_}`);
+    await sleep(20);
+  }
+  return child.lines[index];
+}
+
+const exited = (child: ReturnType<typeof startWorker>) => new Promise<number | null>((resolve) => {
+  if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
+  else child.once('exit', (code) => resolve(code));
+});
+
+/** Runs the suite against the storage `under` gives. */
+export function storageConformance(kind: string, under: () => StorageUnderTest): void {
+  describe(`${kind} study storage (conformance)`, () => {
+    let a: StudyStorage;
+    let b: StudyStorage;
+    before(async () => {
+      [a, b] = [await under().open(), await under().open()];
+    });
+    after(async () => {
+      await a?.close();
+      await b?.close();
+    });
+
+    it('creates a study, finds it by name, and lets a second worker join it with the same definition', async () => {
+      const definition = spec({ maxTrials: 7 });
+      const study = await a.createStudy(definition);
+      assert.equal(study.name, definition.name);
+      assert.equal(study.maxTrials, 7);
+      assert.deepEqual(study.space, definition.space);
+      assert.deepEqual(study.pruner, definition.pruner);
+      assert.deepEqual(study.baseConfig, { epochs: 3 });
+      assert.ok(Math.abs(Date.parse(study.createdAt) - Date.now()) < 60_000, study.createdAt);
+      assert.deepEqual(await b.getStudy(definition.name), study);
+      assert.equal(await b.getStudy('no-such-study'), null);
+      assert.ok((await b.listStudies()).some((s) => s.id === study.id && s.name === definition.name));
+      // the same space written in another key order is the same study; a joiner's budget does not replace the stored one
+      const reordered = { optimizer: { choices: ['sgd', 'adam'], type: 'categorical' }, lr: { log: true, high: 1, low: 1e-4, type: 'float' } };
+      const joined = await b.createStudy({ ...definition, space: reordered, maxTrials: 99 });
+      assert.equal(joined.id, study.id);
+      assert.equal(joined.maxTrials, 7);
+    });
+
+    it('refuses a different definition under the same name, and a malformed one', async () => {
+      const definition = spec();
+      await a.createStudy(definition);
+      await assert.rejects(b.createStudy({ ...definition, direction: 'minimize', space: { lr: { type: 'float', low: 0, high: 1 } } }), (error: Error & { code: string }) => {
+        assert.equal(error.code, 'INSIGHT_E_CONFIG');
+        assert.match(error.message, /^A study joined or resumed must keep the metric, direction and search space it was created with\. Received: study="study-\d+", storage="(sqlite|postgres)[^"]*", differs=\["direction","space"\], stored=\{"metric":"val_accuracy","direction":"maximize"\}/);
+        assert.match(error.message, /or choose another --study name for a new study\.$/);
+        return true;
+      });
+      await assert.rejects(a.createStudy(spec({ maxTrials: 0 })), { code: 'INSIGHT_E_CONFIG', message: /^A study's trial budget must be an integer >= 1\. Received: study="study-\d+", maxTrials=0\. Pass e\.g\. --trials 20\.$/ });
+      await assert.rejects(a.createStudy(spec({ direction: 'up' as 'maximize' })), { code: 'INSIGHT_E_CONFIG' });
+    });
+
+    it('numbers trials 0, 1, 2 ... and stops at the budget, where failed trials do not count', async () => {
+      const study = await a.createStudy(spec({ maxTrials: 3 }));
+      const trials = [await a.createTrial(study.id, { lr: 0.1 }, 'w1'), await b.createTrial(study.id, { lr: 0.2 }, 'w2'), await a.createTrial(study.id, { lr: 0.3 }, 'w1')];
+      assert.deepEqual(trials.map((t) => t?.number), [0, 1, 2]);
+      assert.deepEqual(trials.map((t) => [t?.state, t?.workerId]), [['running', 'w1'], ['running', 'w2'], ['running', 'w1']]);
+      assert.deepEqual(trials[1]!.params, { lr: 0.2 });
+      assert.ok(trials[0]!.startedAt !== null && trials[0]!.heartbeatAt !== null && trials[0]!.finishedAt === null);
+      assert.equal(await b.createTrial(study.id, { lr: 0.4 }, 'w2'), null, 'budget of 3 spent');
+      assert.equal(await a.finishTrial(trials[1]!.id, 'w2', 'failed', null, 'out of memory'), true);
+      const fourth = await b.createTrial(study.id, { lr: 0.4 }, 'w2');
+      assert.equal(fourth?.number, 3, 'a failed trial frees its place in the budget');
+      assert.equal(await a.createTrial(study.id, { lr: 0.5 }, 'w1'), null);
+      const failed = await a.trial(trials[1]!.id);
+      assert.deepEqual([failed?.state, failed?.error, failed?.value], ['failed', 'out of memory', null]);
+      await assert.rejects(a.createTrial(987_654, {}, 'w1'), (e: Error & { code: string }) => e.code === 'INSIGHT_E_STORAGE' && /holds no study with this id\. Received: storage=.*, studyId=987654/.test(e.message));
+    });
+
+    it('never overshoots the budget under many concurrent createTrial calls from two workers', async () => {
+      const study = await a.createStudy(spec({ maxTrials: 7 }));
+      const calls = Array.from({ length: 24 }, (_, i) => (i % 2 === 0 ? a : b).createTrial(study.id, { lr: i / 100 }, `w${i % 2}`));
+      const made = (await Promise.all(calls)).filter((t) => t !== null);
+      assert.equal(made.length, 7);
+      assert.deepEqual(made.map((t) => t.number).sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6]);
+      assert.equal((await a.trials(study.id)).length, 7);
+    });
+
+    it('never overshoots the budget with worker processes hammering createTrial; no "database is locked" escapes', async () => {
+      const { url } = under();
+      const study = await a.createStudy(spec({ maxTrials: 45 }));
+      const workers = ['p0', 'p1', 'p2'].map((id) => startWorker(url, study.name, id, 'hammer'));
+      try {
+        for (const worker of workers) assert.equal(await lineFrom(worker, 0), 'ready');
+        for (const worker of workers) worker.stdin.write('go\n');
+        const got = await Promise.all(workers.map(async (worker) => JSON.parse(await lineFrom(worker, 1)) as number[]));
+        for (const worker of workers) {
+          assert.equal(await exited(worker), 0);
+          assert.equal(worker.stderr_, '');
+        }
+        const all = got.flat().sort((x, y) => x - y);
+        assert.deepEqual(all, Array.from({ length: 45 }, (_, i) => i), 'each number once, 45 in all');
+        const trials = await a.trials(study.id);
+        assert.equal(trials.length, 45);
+        for (const trial of trials) {
+          assert.equal(trial.runDir?.startsWith(`runs/${trial.workerId}-`), true);
+          assert.equal(trial.intermediate.length, 1);
+        }
+      } finally {
+        for (const worker of workers) worker.kill('SIGKILL');
+      }
+    });
+
+    it('gives a waiting trial to exactly one of two concurrent claimers, oldest first', async () => {
+      const study = await a.createStudy(spec());
+      const first = await a.enqueueTrial(study.id, { lr: 0.01, optimizer: 'adam' });
+      assert.deepEqual([first.state, first.number, first.workerId, first.startedAt], ['waiting', 0, null, null]);
+      const second = await b.enqueueTrial(study.id, { lr: 0.02, optimizer: 'sgd' });
+      assert.equal(second.number, 1);
+      const claims = await Promise.all([a.claimWaitingTrial(study.id, 'wa'), b.claimWaitingTrial(study.id, 'wb'), a.claimWaitingTrial(study.id, 'wa2')]);
+      const won = claims.filter((t) => t !== null);
+      assert.equal(won.length, 2, 'two waiting trials, three claimers');
+      assert.deepEqual(won.map((t) => t.number).sort(), [0, 1]);
+      assert.deepEqual(new Set(won.map((t) => t.workerId)).size, 2);
+      for (const trial of won) assert.equal(trial.state, 'running');
+      const solo = await a.enqueueTrial(study.id, { lr: 0.03 });
+      const race = await Promise.all([a.claimWaitingTrial(study.id, 'x'), b.claimWaitingTrial(study.id, 'y')]);
+      assert.equal(race.filter((t) => t !== null).length, 1);
+      assert.equal(race.find((t) => t !== null)!.id, solo.id);
+      assert.equal(await a.claimWaitingTrial(study.id, 'x'), null);
+    });
+
+    it('records intermediate values in step order, a repeated step overwriting, exactly as given', async () => {
+      const study = await a.createStudy(spec());
+      const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      await a.reportIntermediate(trial.id, 2, 0.25);
+      await a.reportIntermediate(trial.id, 1, 0.5);
+      await b.reportIntermediate(trial.id, 1, 0.1 + 0.2);
+      await a.reportIntermediate(trial.id, 3, 1 / 3);
+      assert.deepEqual((await b.trial(trial.id))!.intermediate, [{ step: 1, value: 0.30000000000000004 }, { step: 2, value: 0.25 }, { step: 3, value: 1 / 3 }]);
+      assert.deepEqual((await a.trials(study.id))[0].intermediate.map((v) => v.step), [1, 2, 3]);
+      await assert.rejects(a.reportIntermediate(trial.id, 4, Number.NaN), { code: 'INSIGHT_E_CONFIG', message: /^A trial's intermediate value must be a finite number\. Received: trial=\d+, value=NaN\./ });
+      await assert.rejects(a.reportIntermediate(trial.id, 1.5, 0.1), { code: 'INSIGHT_E_CONFIG' });
+      await assert.rejects(a.reportIntermediate(987_654, 1, 0.1), { code: 'INSIGHT_E_STORAGE' });
+    });
+
+    it('heartbeats and finishes a trial only for its holder, and only once', async () => {
+      const study = await a.createStudy(spec());
+      const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      await sleep(15);
+      assert.equal(await b.heartbeat(trial.id, 'w2'), false, 'not the holder');
+      assert.equal(await a.heartbeat(trial.id, 'w1', 'runs/abc'), true);
+      const beaten = (await b.trial(trial.id))!;
+      assert.equal(beaten.runDir, 'runs/abc');
+      assert.ok(beaten.heartbeatAt! > trial.heartbeatAt!, `${beaten.heartbeatAt} after ${trial.heartbeatAt}`);
+      assert.equal(await a.heartbeat(trial.id, 'w1'), true);
+      assert.equal((await b.trial(trial.id))!.runDir, 'runs/abc', 'kept when not given again');
+      assert.equal(await b.finishTrial(trial.id, 'w2', 'completed', 0.9), false, 'not the holder');
+      assert.equal((await a.trial(trial.id))!.state, 'running');
+      assert.equal(await a.finishTrial(trial.id, 'w1', 'pruned', 0.41), true);
+      assert.equal(await a.finishTrial(trial.id, 'w1', 'completed', 0.9), false, 'finished once');
+      assert.equal(await a.heartbeat(trial.id, 'w1'), false, 'finished: nothing to heartbeat');
+      await a.reportIntermediate(trial.id, 5, 0.99); // ignored: reports count only while running
+      const done = (await b.trial(trial.id))!;
+      assert.deepEqual([done.state, done.value, done.error, done.intermediate], ['pruned', 0.41, null, []]);
+      assert.ok(done.finishedAt !== null && done.finishedAt >= done.startedAt!);
+      assert.deepEqual((await a.trials(study.id, ['pruned'])).map((t) => t.id), [trial.id]);
+      assert.deepEqual(await a.trials(study.id, ['completed', 'running']), []);
+      assert.equal(await a.trial(987_654), null);
+    });
+
+    it('declares running trials without a recent heartbeat lost, retries them, and refuses the lost worker\'s late finish', async () => {
+      const study = await a.createStudy(spec({ maxTrials: 2 }));
+      const lost = (await a.createTrial(study.id, { lr: 0.1, optimizer: 'adam' }, 'dead'))!;
+      const alive = (await b.createTrial(study.id, { lr: 0.2 }, 'alive'))!;
+      await a.reportIntermediate(lost.id, 1, 0.3);
+      await sleep(700);
+      assert.equal(await b.heartbeat(alive.id, 'alive'), true);
+      const marked = await b.failStaleTrials(study.id, 0.5);
+      assert.deepEqual(marked.map((t) => [t.id, t.state, t.error]), [[lost.id, 'failed', 'worker lost: no heartbeat for 0.5 s']]);
+      assert.deepEqual(marked[0].intermediate, [{ step: 1, value: 0.3 }]);
+      assert.deepEqual(await a.failStaleTrials(study.id, 0.5), [], 'marked once');
+      const retry = (await a.trials(study.id, ['waiting']))[0];
+      assert.deepEqual([retry.number, retry.retryOf, retry.params], [2, lost.id, { lr: 0.1, optimizer: 'adam' }]);
+      // the lost worker comes back: its reports, heartbeats and finish count for nothing
+      await a.reportIntermediate(lost.id, 2, 0.9);
+      assert.equal(await a.heartbeat(lost.id, 'dead'), false);
+      assert.equal(await a.finishTrial(lost.id, 'dead', 'completed', 0.9), false);
+      const after = (await b.trial(lost.id))!;
+      assert.deepEqual([after.state, after.value, after.intermediate.length], ['failed', null, 1]);
+      assert.equal(await a.createTrial(study.id, { lr: 0.3 }, 'w'), null, 'the retry holds the lost trial\'s place in the budget');
+      const claimed = (await b.claimWaitingTrial(study.id, 'new'))!;
+      assert.equal(claimed.id, retry.id);
+      assert.equal(await b.finishTrial(claimed.id, 'new', 'completed', 0.8), true);
+      assert.equal(await a.finishTrial(alive.id, 'alive', 'completed', 0.7), true);
+      const states = (await a.trials(study.id)).map((t) => [t.number, t.state, t.value]);
+      assert.deepEqual(states, [[0, 'failed', null], [1, 'completed', 0.7], [2, 'completed', 0.8]]);
+      await assert.rejects(a.failStaleTrials(study.id, -1), { code: 'INSIGHT_E_CONFIG' });
+    });
+
+    it('retries the trial of a worker killed with SIGKILL once its heartbeat is staleSeconds old', async () => {
+      const study = await a.createStudy(spec());
+      const worker = startWorker(under().url, study.name, 'doomed', 'hold');
+      let id: number;
+      try {
+        id = (JSON.parse(await lineFrom(worker, 0)) as { id: number }).id;
+        await sleep(700);
+        assert.deepEqual(await a.failStaleTrials(study.id, 0.5), [], 'alive: heartbeats every 100 ms');
+      } finally {
+        worker.kill('SIGKILL');
+      }
+      await exited(worker);
+      assert.equal(worker.signalCode, 'SIGKILL');
+      assert.equal((await a.trial(id))!.state, 'running', 'nobody knows yet');
+      await sleep(700);
+      const marked = await b.failStaleTrials(study.id, 0.5);
+      assert.deepEqual(marked.map((t) => [t.id, t.workerId, t.state]), [[id, 'doomed', 'failed']]);
+      const retry = (await a.claimWaitingTrial(study.id, 'heir'))!;
+      assert.deepEqual([retry.retryOf, retry.params, retry.number, retry.workerId], [id, { lr: 0.5, optimizer: 'sgd' }, 1, 'heir']);
+    });
+  });
+}

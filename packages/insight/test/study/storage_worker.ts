@@ -1,0 +1,37 @@
+// A worker process for the storage tests: `storage_worker.ts <url> <study> <workerId> hammer|hold`.
+//   hammer: prints "ready", waits for "go" on stdin (so every worker starts at once), then creates trials until the
+//           budget is spent — a heartbeat and a report after each, as a real worker writes — and prints the numbers
+//           it got as JSON.
+//   hold:   creates one trial, prints {"id": ...}, and heartbeats it every 100 ms until killed (SIGKILL in the test).
+import { openStudyStorage } from '../../src/study/open_storage';
+
+async function main(): Promise<void> {
+  const [url, name, workerId, mode] = process.argv.slice(2);
+  const storage = await openStudyStorage(url);
+  const study = await storage.getStudy(name);
+  if (!study) throw new Error(`no study ${name}`);
+  if (mode === 'hold') {
+    const trial = (await storage.createTrial(study.id, { lr: 0.5, optimizer: 'sgd' }, workerId))!;
+    setInterval(() => void storage.heartbeat(trial.id, workerId), 100);
+    process.stdout.write(`${JSON.stringify({ id: trial.id })}\n`);
+    return;
+  }
+  process.stdout.write('ready\n');
+  await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+  const numbers: number[] = [];
+  for (let i = 0; ; i++) {
+    const trial = await storage.createTrial(study.id, { lr: 10 ** -(1 + (i % 4)), worker: workerId }, workerId);
+    if (!trial) break;
+    numbers.push(trial.number);
+    await storage.heartbeat(trial.id, workerId, `runs/${workerId}-${i}`);
+    await storage.reportIntermediate(trial.id, 1, i / 100);
+  }
+  await storage.close();
+  process.stdout.write(`${JSON.stringify(numbers)}\n`);
+  process.stdin.destroy();
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`${(error as { code?: string }).code ?? ''} ${error.message}\n`);
+  process.exit(1);
+});
