@@ -90,6 +90,23 @@ async function withServer(overrides: Parameters<typeof testConfig>[1], fn: (s: S
   }
 }
 
+/** Raw bytes to a listening server on 127.0.0.1 with `overrides`: the status and house body of its answer. */
+async function rawHttp(overrides: Parameters<typeof testConfig>[1], text: string): Promise<Observed> {
+  return withServer(overrides, async (s) => {
+    await s.app.listen({ port: 0, host: '127.0.0.1' });
+    const answer = await new Promise<string>((resolve) => {
+      const socket = net.connect((s.app.server.address() as net.AddressInfo).port, '127.0.0.1');
+      let out = '';
+      socket.on('data', (chunk) => void (out += chunk.toString()));
+      socket.on('close', () => resolve(out));
+      socket.on('error', () => resolve(out));
+      socket.write(text);
+    });
+    const body = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)) as { code: string; error: string };
+    return { code: body.code, message: body.error, httpStatus: Number(/^HTTP\/1\.1 (\d+)/.exec(answer)?.[1]) };
+  });
+}
+
 /** A port some other program listens on, for `fn`. */
 async function withBusyPort(fn: (port: number) => Promise<Observed>): Promise<Observed> {
   const blocker = net.createServer();
@@ -244,7 +261,7 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
     message: /^"instances" must be a non-empty list with one entry per image\. Received: instances="number"\. Send "instances": \[<image>, \.\.\.\]\.$/,
   }, {
     how: 'GET with a malformed URL encoding', run: () => http(server.app, { method: 'GET', url: '/v1/models/%E0%A4%A', headers: bearer(INFERENCE_KEY) }),
-    message: /^The request must be well-formed\. Received: error=".*"\. Check the body against its Content-Type\.$/,
+    message: /^The URL path must be valid percent-encoded UTF-8\. Received: path="<19 characters, not shown>"\. Percent-encode names/,
   }, {
     how: 'dashboard GET with a malformed URL encoding', run: () => http(dashboard, '/api/runs/%E0%A4%A'),
     message: /^A dashboard request must be well-formed\. Received: url="\/api\/runs\/%E0%A4%A"/,
@@ -295,12 +312,22 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
     })),
     message: /^A request body \(or uploaded file\) may be at most --body-limit-mb \(1048 bytes\)\./,
   }],
+  SERVE_E_REQUEST_TIMEOUT: [{
+    how: 'a body not sent within --request-timeout-ms',
+    run: () => rawHttp({ requestTimeoutMs: 300 }, 'POST /v1/models/tiny:predict HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"inst'),
+    message: /^A client must send its whole request within --request-timeout-ms \(300 ms\)\./,
+  }],
   SERVE_E_IMAGE_TOO_LARGE: [{
     how: 'an image over --max-image-pixels',
     run: () => withServer({ maxImagePixels: 100 }, async (s) => http(s.app, {
       method: 'POST', url: '/v1/models/tiny:classify-image', payload: await imageBytes(20, 20), headers: { 'content-type': 'image/png' },
     })),
     message: /^An image may have at most --max-image-pixels=100 pixels\. Received: body="20x20 = 400 pixels"\./,
+  }],
+  SERVE_E_URI_TOO_LONG: [{
+    how: 'a model name of 150 characters',
+    run: () => http(server.app, { method: 'GET', url: `/v1/models/${'m'.repeat(150)}`, headers: bearer(INFERENCE_KEY) }),
+    message: /^A URL path segment \(model name, version\) may be at most 100 characters\. Received: path="<161 characters, not shown>"\./,
   }],
   SERVE_E_UNSUPPORTED_MEDIA: [{
     how: 'POST :predict as text/plain',
@@ -315,6 +342,11 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
       return send();
     }),
     message: /rate-limit/,
+  }],
+  SERVE_E_HEADERS_TOO_LARGE: [{
+    how: 'a 20 KB header',
+    run: () => rawHttp({}, `GET /v2/health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`),
+    message: /^The request line and headers may be at most 16 KiB\./,
   }],
   SERVE_E_INTERNAL: [{
     how: 'POST :predict with a fault injected into the repository',

@@ -1,12 +1,35 @@
 // Every failure becomes a ServeError answered as {"error": message, "code": code} — the shape TF Serving and
 // KServe clients read ("error") plus our stable code — with Retry-After where it applies. Errors raised by
-// fastify itself (body limit, content type, Content-Length) and by @fastify/multipart are translated to our codes
-// with the same rule + Received + fix messages. Anything unexpected is SERVE_E_INTERNAL: logged with its stack,
-// answered without internals but with the request id.
+// fastify itself (bad URL, long path segment, body limit, content type, Content-Length) and by @fastify/multipart
+// are translated to our codes with the same rule + Received + fix messages, never echoing the URL. Anything
+// unexpected is SERVE_E_INTERNAL: logged with its stack, answered without internals but with the request id.
+// Answers never carry this machine's absolute paths (the model repository, the temp and home folders become
+// <models>, <tmp>, <home>), and the log gets the rule and code only (the Received part may quote the payload;
+// --log-level debug adds it).
+import * as os from 'node:os';
+import * as path from 'node:path';
+
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ServeError, serveError } from '../../errors';
 import { IMAGE_CONTENT_TYPES } from '../inputs/upload';
+import { settleUnreadBody } from './body_guard';
+
+export interface ErrorHandlerOptions {
+  bodyLimit: number;
+  /** The model repository (as configured): shown as <models> in answers. */
+  models: string;
+}
+
+/** Replaces absolute paths under the repository, the temp folder, the home folder and the working directory. */
+export function hidePaths(text: string, models: string): string {
+  const roots: [string, string][] = [[path.resolve(models), '<models>'], [os.tmpdir(), '<tmp>'], [os.homedir(), '<home>'], [process.cwd(), '.']];
+  let out = text;
+  for (const [root, label] of roots.sort((a, b) => b[0].length - a[0].length)) {
+    if (root.length > 1) out = out.split(root).join(label);
+  }
+  return out;
+}
 
 /** Translates any thrown value into the ServeError to answer with. */
 export function toServeError(error: unknown, request: FastifyRequest, bodyLimit: number): ServeError {
@@ -14,6 +37,12 @@ export function toServeError(error: unknown, request: FastifyRequest, bodyLimit:
   const e = error as FastifyError & { code?: string };
   const contentType = request.headers['content-type'] ?? null;
   switch (e.code) {
+    case 'FST_ERR_BAD_URL':
+      return serveError('SERVE_E_BAD_INPUT', 'The URL path must be valid percent-encoded UTF-8.', { path: `<${request.url.split('?')[0].length} characters, not shown>` },
+        'Percent-encode names in the URL (e.g. encodeURIComponent).');
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return serveError('SERVE_E_URI_TOO_LONG', 'A URL path segment (model name, version) may be at most 100 characters.',
+        { path: `<${request.url.split('?')[0].length} characters, not shown>` }, 'Use the model\'s name as GET /v1/models or the repository lists it.');
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
     case 'FST_REQ_FILE_TOO_LARGE':
       return serveError('SERVE_E_PAYLOAD_TOO_LARGE', `A request body (or uploaded file) may be at most --body-limit-mb (${bodyLimit} bytes).`,
@@ -39,19 +68,30 @@ export function toServeError(error: unknown, request: FastifyRequest, bodyLimit:
     'Retry; if it persists, report it with the request id (the log has the details).', { cause: error });
 }
 
-/** The fastify error handler. */
-export function errorHandler(bodyLimit: number) {
+/** The fastify error handler (also for errors before routing). */
+export function errorHandler({ bodyLimit, models }: ErrorHandlerOptions) {
   return (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
     const serve = toServeError(error, request, bodyLimit);
     if (serve.code === 'SERVE_E_INTERNAL') request.log.error({ err: error }, 'internal error');
-    else request.log.info({ code: serve.code, status: serve.httpStatus }, serve.message);
+    else {
+      request.log.info({ code: serve.code, status: serve.httpStatus }, serve.message.split(' Received: ')[0]);
+      request.log.debug({ code: serve.code }, serve.message);
+    }
     if (serve.retryAfter !== undefined) reply.header('retry-after', String(serve.retryAfter));
-    return reply.code(serve.httpStatus).type('application/json; charset=utf-8').send({ error: serve.message, code: serve.code });
+    settleUnreadBody(request, reply, bodyLimit);
+    return reply.code(serve.httpStatus).type('application/json; charset=utf-8').send({ error: hidePaths(serve.message, models), code: serve.code });
   };
 }
 
 /** The fastify not-found handler (unknown path or method). */
-export function notFoundHandler(request: FastifyRequest, reply: FastifyReply) {
+export function notFoundHandler(bodyLimit: number) {
+  return (request: FastifyRequest, reply: FastifyReply) => {
+    settleUnreadBody(request, reply, bodyLimit);
+    return notFound(request, reply);
+  };
+}
+
+function notFound(request: FastifyRequest, reply: FastifyReply) {
   const error = serveError('SERVE_E_NOT_FOUND', 'The request must address one of the server\'s routes.',
     { method: request.method, path: request.url.split('?')[0].slice(0, 200) },
     'See the route list in the README (e.g. POST /v1/models/<model>:predict, POST /v2/models/<model>/infer).');

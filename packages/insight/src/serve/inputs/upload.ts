@@ -2,13 +2,16 @@
 // application/octet-stream; parsed to a Buffer by the server's content-type parser) is one image; a
 // multipart/form-data body may carry up to --max-instances files (any field names; other fields are ignored).
 // Multipart limits (file size, file count = --max-instances, part count) are enforced while streaming by
-// @fastify/multipart (registered in http/server.ts).
+// @fastify/multipart (registered in http/server.ts). A limit hit while a file streams surfaces as that file's
+// "Premature close": counted here, it is the 413 it is. The error handler then drains or closes the unread rest.
 import type { FastifyRequest } from 'fastify';
 
 import { serveError } from '../../errors';
 import type { Instance } from './instances';
 
 export const IMAGE_CONTENT_TYPES = ['image/jpeg', 'image/png', 'image/webp', 'image/gif', 'application/octet-stream'];
+/** Non-file fields a multipart upload may have (they are ignored). */
+export const MULTIPART_FIELDS = 16;
 
 export interface Upload {
   instances: Instance[];
@@ -16,14 +19,18 @@ export interface Upload {
   names: (string | null)[];
 }
 
-/** The images of an upload request, in order. */
-export async function readUpload(request: FastifyRequest): Promise<Upload> {
+/** The images of an upload request, in order. `maxFiles`: --max-instances. */
+export async function readUpload(request: FastifyRequest, maxFiles = Infinity): Promise<Upload> {
   if (request.isMultipart()) {
     const instances: Instance[] = [];
     const names: (string | null)[] = [];
+    let fields = 0;
     try {
       for await (const part of request.parts()) {
-        if (part.type !== 'file') continue;
+        if (part.type !== 'file') {
+          fields++;
+          continue;
+        }
         const bytes = await part.toBuffer();
         instances.push({ kind: 'image', bytes, where: `file "${part.filename || part.fieldname}"` });
         names.push(part.filename || null);
@@ -31,6 +38,10 @@ export async function readUpload(request: FastifyRequest): Promise<Upload> {
     } catch (error) {
       // Limit errors (FST_*) are mapped by the error handler; anything else is a broken body.
       if (String((error as { code?: unknown }).code ?? '').startsWith('FST_')) throw error;
+      if (fields >= MULTIPART_FIELDS || instances.length >= maxFiles) {
+        throw serveError('SERVE_E_PAYLOAD_TOO_LARGE', `A multipart upload may have at most --max-instances files and ${MULTIPART_FIELDS} other fields.`,
+          { files: `>= ${instances.length}`, fields: `>= ${fields}` }, 'Split the images over several requests.');
+      }
       throw serveError('SERVE_E_BAD_INPUT', 'A multipart body must be complete and well-formed.', { error: (error as Error).message },
         'Send a whole multipart/form-data body, e.g. `curl -F image=@cat.jpg ...`.');
     }

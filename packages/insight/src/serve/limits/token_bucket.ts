@@ -19,6 +19,12 @@ export class TokenBucket {
     return (1 - this.tokens) / this.rate;
   }
 
+  /** Like take() without taking: 0 when a token is available, else the seconds until one will be. */
+  peek(nowMs: number): number {
+    this.refill(nowMs);
+    return this.tokens >= 1 ? 0 : (1 - this.tokens) / this.rate;
+  }
+
   /** True when the bucket is full again (its entry may be forgotten). */
   isFull(nowMs: number): boolean {
     this.refill(nowMs);
