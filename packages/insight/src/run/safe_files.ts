@@ -109,7 +109,11 @@ export class ModelFileReader {
     this.checkRegular(stats, shown);
     this.checkSize(stats.size, size, shown);
     // O_NONBLOCK: opening a FIFO (swapped in after the stat) returns at once instead of waiting for a writer.
-    const handle = await this.step(fsp.open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW), shown);
+    const opening = fsp.open(real, constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOFOLLOW);
+    const handle = await this.step(opening, shown).catch((error: unknown) => {
+      void opening.then((late) => late.close(), () => undefined); // opened after the deadline: closed, not leaked
+      throw error;
+    });
     let pending = false;
     try {
       const opened = await this.step(handle.stat(), shown);
@@ -180,12 +184,18 @@ export class ModelFileReader {
 
   /** `promise` within the load's deadline; file-system errors become ModelFileErrors naming `shown`. */
   private async step<T>(promise: Promise<T>, shown: string): Promise<T> {
+    const late = () => new ModelFileError('timeout', 'Reading a model version\'s files must finish within --load-timeout-ms.',
+      { file: shown, timeoutMs: this.timeoutMs }, 'Check the storage the repository is on, or raise --load-timeout-ms.');
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new ModelFileError('timeout', 'Reading a model version\'s files must finish within --load-timeout-ms.',
-        { file: shown, timeoutMs: this.timeoutMs }, 'Check the storage the repository is on, or raise --load-timeout-ms.')), Math.max(0, this.deadline - Date.now()));
+      timer = setTimeout(() => reject(late()), Math.max(0, this.deadline - Date.now()));
     });
     try {
+      // Past the deadline already (a slow earlier step): fail now, whichever of the two would settle first.
+      if (Date.now() >= this.deadline) {
+        promise.catch(() => undefined);
+        throw late();
+      }
       return await Promise.race([promise, timeout]);
     } catch (error) {
       if (error instanceof ModelFileError) throw error;
