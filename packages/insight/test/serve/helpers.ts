@@ -111,3 +111,70 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
   }
   throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
 }
+
+/** One HTTP/1.1 answer read off a raw socket, with the ms since the exchange started. */
+export interface RawAnswer {
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+  body: string;
+  atMs: number;
+}
+
+/**
+ * Writes `chunks` (strings or buffers, in order) on one raw connection to 127.0.0.1:`port` and reads up to
+ * `count` answers (bounded by `timeoutMs`); `closed` tells whether the server closed the connection.
+ */
+export async function rawExchange(port: number, chunks: (string | Buffer)[], count: number, timeoutMs = 5000):
+  Promise<{ answers: RawAnswer[]; closed: boolean; error: string | null }> {
+  const net = await import('node:net');
+  const start = Date.now();
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    let buffer = Buffer.alloc(0);
+    const answers: RawAnswer[] = [];
+    let closed = false;
+    let error: string | null = null;
+    const finish = () => {
+      clearTimeout(timer);
+      socket.destroy();
+      resolve({ answers, closed, error });
+    };
+    const timer = setTimeout(finish, timeoutMs);
+    socket.on('data', (data) => {
+      buffer = Buffer.concat([buffer, data]);
+      for (;;) {
+        const end = buffer.indexOf('\r\n\r\n');
+        if (end < 0) break;
+        const lines = buffer.subarray(0, end).toString('latin1').split('\r\n');
+        const headers = Object.fromEntries(lines.slice(1).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+        const length = Number(headers['content-length'] ?? 0);
+        if (buffer.length < end + 4 + length) break;
+        const [, status, statusText] = /^HTTP\/1\.1 (\d+) (.*)$/.exec(lines[0]) ?? [];
+        answers.push({ status: Number(status), statusText, headers, body: buffer.subarray(end + 4, end + 4 + length).toString('utf8'), atMs: Date.now() - start });
+        buffer = buffer.subarray(end + 4 + length);
+      }
+      if (answers.length >= count) finish();
+    });
+    socket.on('error', (e: NodeJS.ErrnoException) => void (error = e.code ?? e.message));
+    socket.on('close', () => {
+      closed = true;
+      finish();
+    });
+    socket.on('connect', () => {
+      for (const chunk of chunks) socket.write(chunk);
+    });
+  });
+}
+
+/** A multipart/form-data body with `fields` text fields and `files` files of `fileBytes` bytes each. */
+export function multipartBody(boundary: string, fields: number, files: number, fileBytes: number): Buffer {
+  const parts: Buffer[] = [];
+  for (let i = 0; i < fields; i++) parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="field${i}"\r\n\r\nvalue${i}\r\n`));
+  for (let i = 0; i < files; i++) {
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="image${i}"; filename="image${i}.png"\r\nContent-Type: image/png\r\n\r\n`));
+    parts.push(Buffer.alloc(fileBytes, 0x41), Buffer.from('\r\n'));
+  }
+  parts.push(Buffer.from(`--${boundary}--\r\n`));
+  return Buffer.concat(parts);
+}

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ServeError, serveError } from '../../errors';
-import { IMAGE_CONTENT_TYPES } from '../inputs/upload';
+import { IMAGE_CONTENT_TYPES, MULTIPART_FIELDS } from '../inputs/upload';
 import { settleUnreadBody } from './body_guard';
 
 export interface ErrorHandlerOptions {
@@ -50,8 +50,8 @@ export function toServeError(error: unknown, request: FastifyRequest, bodyLimit:
     case 'FST_FILES_LIMIT':
     case 'FST_PARTS_LIMIT':
     case 'FST_FIELDS_LIMIT':
-      return serveError('SERVE_E_PAYLOAD_TOO_LARGE', 'A multipart upload may have at most --max-instances files (and a few other fields).',
-        { error: e.message }, 'Split the images over several requests.');
+      return serveError('SERVE_E_PAYLOAD_TOO_LARGE', `A multipart upload may have at most --max-instances files and ${MULTIPART_FIELDS} other fields.`,
+        { limit: e.code === 'FST_FILES_LIMIT' ? 'files' : e.code === 'FST_FIELDS_LIMIT' ? 'fields' : 'parts' }, 'Split the images over several requests.');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
     case 'FST_INVALID_MULTIPART_CONTENT_TYPE':
       return serveError('SERVE_E_UNSUPPORTED_MEDIA', `The Content-Type must be application/json, multipart/form-data or one of ${IMAGE_CONTENT_TYPES.join(', ')}.`,

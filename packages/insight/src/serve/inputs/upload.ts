@@ -40,7 +40,7 @@ export async function readUpload(request: FastifyRequest, maxFiles = Infinity): 
       if (String((error as { code?: unknown }).code ?? '').startsWith('FST_')) throw error;
       if (fields >= MULTIPART_FIELDS || instances.length >= maxFiles) {
         throw serveError('SERVE_E_PAYLOAD_TOO_LARGE', `A multipart upload may have at most --max-instances files and ${MULTIPART_FIELDS} other fields.`,
-          { files: `>= ${instances.length}`, fields: `>= ${fields}` }, 'Split the images over several requests.');
+          { limit: fields >= MULTIPART_FIELDS ? 'fields' : 'files' }, 'Split the images over several requests.');
       }
       throw serveError('SERVE_E_BAD_INPUT', 'A multipart body must be complete and well-formed.', { error: (error as Error).message },
         'Send a whole multipart/form-data body, e.g. `curl -F image=@cat.jpg ...`.');
