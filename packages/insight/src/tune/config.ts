@@ -9,10 +9,10 @@ import { FIELDS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
 import type { Direction } from '../study/types';
 import { TRAIN_SCHEMA } from '../train/config';
+import { PRUNER_NAMES } from './pruners';
+import { SAMPLER_NAMES } from './samplers';
 import { MONITORS } from '../train/state';
 
-export const SAMPLER_NAMES = ['tpe', 'random', 'grid'] as const;
-export const PRUNER_NAMES = ['asha', 'median', 'none'] as const;
 export const DIRECTIONS = ['maximize', 'minimize'] as const;
 
 /** Train's keys a study's base config takes from flags (seed, workers: tune's flags; name: set per trial). */

@@ -64,10 +64,10 @@ export async function summarizeStudy(storage: StudyStorage, study: StudyRecord,
   return { study, counts, best: bestTrial(rows, study.direction), importance: Object.fromEntries(shares), trials: rows };
 }
 
-/** A number as tables show it: 4 decimals, or 3 significant digits for small or large values. */
+/** A number as tables show it: 4 decimals, or 3 significant digits for tiny or huge values. */
 function num(value: number): string {
   const size = Math.abs(value);
-  return size !== 0 && (size < 1e-3 || size >= 1e5) ? value.toExponential(2) : Number.isInteger(value) ? String(value) : value.toFixed(4);
+  return size !== 0 && (size < 1e-3 || size >= 1e5) ? value.toExponential(2) : value.toFixed(4);
 }
 
 function cell(value: unknown): string {

@@ -23,7 +23,8 @@ import { studyImportance } from './study_importance';
 import { describeExit, runLocalWorkers } from './local_workers';
 import { summarizeStudy, type StudySummary } from './show';
 import { parseSearchSpace } from './space/parse';
-import type { Strategy } from './strategy';
+import { GridSampler } from './samplers/grid';
+import { strategyOf, type Strategy } from './strategy';
 import { checkMetricLogged } from './trial_runner';
 import { runWorker, type WorkerResult } from './worker';
 
@@ -86,21 +87,31 @@ async function requireStudy(storage: StudyStorage, name: string, create: string)
     create);
 }
 
-/** The study of `options` in `storage`: created, or the existing one (joined) after checking it agrees. */
-async function createOrJoin(storage: StudyStorage, options: TuneOptions, space: string | Record<string, unknown> | null,
-  baseConfig: Record<string, unknown>, err: NodeJS.WritableStream): Promise<StudyRecord> {
-  if (space === null) {
-    return requireStudy(storage, options.study, `Pass --space <file> to create study ${options.study}, or the --storage that holds it.`);
-  }
+/**
+ * The spec of a new study from the options, the space as written and the base config, checked whole (config keys
+ * and values, metric logged, sampler and pruner options) before any storage is touched.
+ */
+function specOf(options: TuneOptions, space: Record<string, unknown>, baseConfig: Record<string, unknown>): StudySpec {
   const resolved = resolveTrainConfig(baseConfig, 'base training config of the study');
   const { name: _name, ...base } = resolved;
-  const direction = directionOf(options.metric, options.direction);
   checkMetricLogged(options.metric, resolved);
   const spec: StudySpec = {
-    name: options.study, metric: options.metric, direction, space: readSpace(space),
+    name: options.study, metric: options.metric, direction: directionOf(options.metric, options.direction), space,
     sampler: { name: options.sampler, seed: options.seed }, pruner: { name: options.pruner }, maxTrials: options.trials, baseConfig: base,
   };
+  strategyOf(spec);
+  return spec;
+}
+
+/** The study of `spec` in `storage`: created, or the existing one (joined) when it agrees; null spec: join only. */
+async function createOrJoin(storage: StudyStorage, name: string, spec: StudySpec | null, err: NodeJS.WritableStream): Promise<StudyRecord> {
+  if (spec === null) return requireStudy(storage, name, `Pass --space <file> to create study ${name}, or the --storage that holds it.`);
   const study = await storage.createStudy(spec);
+  const strategy = strategyOf(study);
+  if (strategy.sampler instanceof GridSampler && (await storage.trials(study.id)).length === 0) {
+    // Every grid point (up to the budget) waits in the storage, so parallel workers never take the same one.
+    for (const params of strategy.sampler.pointsOf(strategy.space).slice(0, study.maxTrials)) await storage.enqueueTrial(study.id, params);
+  }
   if (study.maxTrials !== spec.maxTrials) {
     err.write(`Note: study ${study.name} exists with a budget of ${study.maxTrials} trials; it keeps it (--trials ${spec.maxTrials} is ignored).\n`);
   }
@@ -119,9 +130,10 @@ export async function tune(input: TuneInput, run: TuneRunOptions = {}): Promise<
   const err = run.err ?? process.stderr;
   const runsDir = typeof baseConfig.runsDir === 'string' ? baseConfig.runsDir : 'runs';
   const storageUrl = absoluteStorage(storageUrlOf(options.storage, runsDir));
+  const spec = space === null ? null : specOf(options, readSpace(space), baseConfig); // fails before the storage is created
   const storage = await openStudyStorage(storageUrl);
   try {
-    const study = await createOrJoin(storage, options, space, baseConfig, err);
+    const study = await createOrJoin(storage, options.study, spec, err);
     const staleSeconds = staleSecondsOf(options);
     let worker: WorkerResult | null = null;
     let stoppedBy: string | null = null;

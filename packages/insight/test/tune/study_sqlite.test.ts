@@ -1,0 +1,179 @@
+// `insight tune` end to end on one machine (SQLite), in this process: a study of 4 trials (random sampler, ASHA)
+// whose trials are ordinary runs tagged study:<name> and trial:<n>, whose reported values are the runs' own logged
+// metrics, and whose state counts add up to the budget; ASHA stops a hopeless trial early (its run has fewer epochs
+// than configured, the trial is pruned with its last value); `tune show` (text and --json) and `tune list` read it
+// back; and the CLI refuses a missing space file, an unknown space key and a study that does not exist.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { before, describe, it } from 'node:test';
+
+import { openStudyStorage } from '../../src/study/open_storage';
+import { tune, type TuneResult } from '../../src/tune/study';
+import { runMain } from '../cli/io';
+import { baseConfig, runOf, tempDir, writeColourFolder, writeSpace } from './helpers';
+
+const tmp = tempDir('insight-tune-sqlite-');
+const runsDir = path.join(tmp, 'runs');
+let data: string;
+let result: TuneResult;
+
+/** A sink stream that keeps what is written. */
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
+}
+
+before(async () => {
+  data = await writeColourFolder(path.join(tmp, 'colours'));
+});
+
+describe('a SQLite study (random sampler, ASHA)', () => {
+  const out = sink();
+
+  before(async () => {
+    const space = writeSpace(tmp, 'space.yaml', 'lr: { type: float, low: 1e-4, high: 0.3, log: true }\noptimizer: [adam, sgd]\n');
+    result = await tune({ study: 'colours', space, sampler: 'random', pruner: 'asha', trials: 4, seed: 7, baseConfig: baseConfig(data, runsDir) },
+      { out, err: out, handleSignals: false });
+  });
+
+  it('runs exactly the budget: every trial completed or pruned, counts adding up', () => {
+    const { counts, trials, study } = result;
+    assert.equal(study.maxTrials, 4);
+    assert.equal(trials.length, 4);
+    assert.deepEqual(trials.map((t) => t.number), [0, 1, 2, 3]);
+    assert.equal(counts.completed + counts.pruned, 4, JSON.stringify(counts));
+    assert.equal(counts.failed + counts.running + counts.waiting, 0);
+    assert.equal(result.storage, `sqlite:${path.join(runsDir, 'tune.db')}`);
+    assert.ok(fs.existsSync(path.join(runsDir, 'tune.db')));
+  });
+
+  it('makes every trial an ordinary run, tagged and named, whose logged metric is what the trial reported', () => {
+    const dirs = result.trials.map((t) => t.runDir);
+    assert.equal(new Set(dirs).size, 4);
+    assert.deepEqual(fs.readdirSync(runsDir).filter((e) => e !== 'tune.db' && !e.startsWith('tune.db-')).sort(), dirs.map((d) => path.basename(d!)).sort());
+    for (const trial of result.trials) {
+      const run = runOf(trial.runDir!);
+      assert.deepEqual(run.tags, ['study:colours', `trial:${trial.number}`]);
+      assert.equal(run.status, 'completed');
+      assert.equal(run.config.name, `colours-${trial.number}`);
+      assert.equal(run.config.lr, trial.params.lr);
+      assert.equal(run.config.optimizer, trial.params.optimizer);
+      assert.deepEqual(trial.intermediate, run.epochs.map((e) => ({ step: e.epoch, value: e.val_accuracy })));
+      assert.equal(trial.epochs, run.epochs.length);
+      assert.equal(trial.value, run.epochs[run.epochs.length - 1].val_accuracy);
+      assert.equal(run.epochs.length === 3, trial.state === 'completed', `trial ${trial.number}: ${trial.state} after ${run.epochs.length} epochs`);
+    }
+  });
+
+  it('reports the best completed trial and the importance of both parameters', () => {
+    const completed = result.trials.filter((t) => t.state === 'completed');
+    const bestValue = Math.max(...completed.map((t) => t.value!));
+    assert.equal(result.best?.value, bestValue);
+    assert.deepEqual(Object.keys(result.importance).sort(), ['lr', 'optimizer']);
+    assert.ok(Math.abs(Object.values(result.importance).reduce((a, b) => a + b, 0) - 1) < 1e-9);
+    assert.match(out.text, /Trial 0: lr=[\d.e-]+, optimizer=(adam|sgd)\n/);
+    assert.match(out.text, /Trial 3 (completed|pruned): val_accuracy \d\.\d{4} after [1-3] epochs?/);
+  });
+
+  it('`tune show` prints the trials, counts, best trial and importance; --json has the same summary', async () => {
+    const text = await runMain(['tune', 'show', '--study', 'colours', '--runs-dir', runsDir]);
+    assert.equal(text.status, 0, text.stderr);
+    assert.match(text.stdout, /^Study colours: maximize val_accuracy, sampler random, pruner asha, 4\/4 trials \(sqlite:.*tune\.db\)\n/);
+    assert.match(text.stdout, new RegExp(`completed ${result.counts.completed}, pruned ${result.counts.pruned}, failed 0, running 0, waiting 0`));
+    assert.match(text.stdout, /\n#\s+state\s+val_accuracy\s+epochs\s+lr\s+optimizer\s+run\n/);
+    for (const trial of result.trials) assert.ok(text.stdout.includes(trial.runDir!), `trial ${trial.number}'s run`);
+    assert.match(text.stdout, new RegExp(`Best trial ${result.best!.number}: val_accuracy ${result.best!.value!.toFixed(4)} \\(lr=`));
+    assert.match(text.stdout, /Parameter importance:\n {2}(lr|optimizer)\s+\d\.\d{2}\s+#*\n {2}(lr|optimizer)\s+\d\.\d{2}/);
+
+    const json = await runMain(['tune', 'show', '--study', 'colours', '--runs-dir', runsDir, '--json']);
+    assert.equal(json.status, 0, json.stderr);
+    const parsed = JSON.parse(json.stdout) as TuneResult;
+    assert.deepEqual(Object.keys(parsed).sort(), ['best', 'counts', 'importance', 'storage', 'study', 'trials']);
+    assert.deepEqual(parsed.counts, result.counts);
+    assert.deepEqual(parsed.best, result.best);
+    assert.deepEqual(parsed.importance, result.importance);
+    assert.deepEqual(parsed.trials.map((t) => [t.number, t.state, t.value, t.epochs, t.runDir]), result.trials.map((t) => [t.number, t.state, t.value, t.epochs, t.runDir]));
+    assert.equal(parsed.study.baseConfig.epochs, 3);
+    assert.equal('name' in parsed.study.baseConfig, false);
+
+    const list = await runMain(['tune', 'list', '--runs-dir', runsDir]);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stdout, /^study\s+objective\s+sampler\s+pruner\s+trials/);
+    assert.match(list.stdout, /\ncolours\s+maximize val_accuracy\s+random\s+asha\s+4\/4\s/);
+    assert.match(list.stdout, /1 study in sqlite:/);
+  });
+
+  it('resuming a finished study runs nothing more', async () => {
+    const again = await tune({ study: 'colours', trials: 4, baseConfig: { runsDir } }, { out: sink(), err: sink(), handleSignals: false });
+    assert.equal(again.trials.length, 4);
+    assert.deepEqual(again.worker?.trials, []);
+  });
+});
+
+describe('ASHA pruning', () => {
+  it('stops a hopeless trial after the first rung: its run trained fewer epochs, the trial is pruned with its last value', async () => {
+    // Grid order: lr 0.1 first (learns), then lr 1e-7 (does not): at rung 1 its val_loss is worse than the only other
+    // value there, so ASHA (η = 3: fewer than 3 values keep only the best) prunes it.
+    const space = writeSpace(tmp, 'prune.yaml', 'lr: { type: categorical, choices: [0.1, 1.0e-7] }\n');
+    const out = sink();
+    const pruned = await tune({ study: 'prune', space, sampler: 'grid', pruner: 'asha', metric: 'val_loss', trials: 2,
+      baseConfig: baseConfig(data, path.join(tmp, 'prune-runs')) }, { out, err: out, handleSignals: false });
+    assert.equal(pruned.study.direction, 'minimize');
+    const [first, second] = pruned.trials;
+    assert.deepEqual([first.params, second.params], [{ lr: 0.1 }, { lr: 1e-7 }]);
+    assert.equal(first.state, 'completed');
+    assert.equal(first.epochs, 3);
+    assert.equal(second.state, 'pruned');
+    assert.equal(second.epochs, 1);
+    const run = runOf(second.runDir!);
+    assert.equal(run.epochs.length, 1);
+    assert.equal(run.config.epochs, 3);
+    assert.equal(run.status, 'completed'); // an ordinary run that stopped early
+    assert.equal(second.value, run.epochs[0].val_loss);
+    assert.ok(second.value! > first.intermediate[0].value, `${second.value} vs ${first.intermediate[0].value}`);
+    assert.match(out.text, /Trial 1 pruned after epoch 1: val_loss \d\.\d{4} is not promising\./);
+    assert.equal(pruned.best?.number, 0);
+  });
+});
+
+describe('tune CLI errors', () => {
+  it('refuses a missing space file, an unknown space key, a study that does not exist, and a bad study name', async () => {
+    const missing = await runMain(['tune', '--study', 'x', '--space', path.join(tmp, 'nope.yaml'), '--runs-dir', path.join(tmp, 'err-runs')]);
+    assert.equal(missing.status, 2);
+    assert.match(missing.stderr, /INSIGHT_E_CONFIG_FILE: The --space file must exist and be readable\.[\s\S]*Received: space=".*nope\.yaml"/);
+    assert.equal(fs.existsSync(path.join(tmp, 'err-runs')), false, 'nothing created');
+
+    const unknown = writeSpace(tmp, 'unknown.yaml', 'lr: { type: float, low: 1e-4, high: 1e-2, log: true }\nlearningRate: [0.1, 0.2]\n');
+    const bad = await runMain(['tune', '--study', 'x', '--space', unknown, '--runs-dir', path.join(tmp, 'err-runs')]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /INSIGHT_E_CONFIG: A search space \(.*unknown\.yaml\) may only use known keys\.[\s\S]*Received: learningRate=/);
+    assert.match(bad.stderr, /Valid keys: /);
+
+    const absent = await runMain(['tune', 'show', '--study', 'nope', '--runs-dir', runsDir]);
+    assert.equal(absent.status, 2);
+    assert.match(absent.stderr, /INSIGHT_E_CONFIG: `insight tune show` needs a study of the storage\.[\s\S]*studies="colours"[\s\S]*--study colours/);
+
+    const join = await runMain(['tune', 'worker', '--study', 'nope', '--runs-dir', runsDir]);
+    assert.equal(join.status, 2);
+    assert.match(join.stderr, /A study must exist in the storage before workers join it\./);
+
+    const name = await runMain(['tune', '--study', 'a b', '--space', unknown]);
+    assert.equal(name.status, 2);
+    assert.match(name.stderr, /A study name must be 1-58 characters/);
+
+    const noValidation = await runMain(['tune', '--study', 'v', '--space', writeSpace(tmp, 'ok.yaml', 'lr: [0.1, 0.01]\n'), '--validation-count', '0',
+      '--monitor', 'loss', '--runs-dir', path.join(tmp, 'err-runs')]);
+    assert.equal(noValidation.status, 2);
+    assert.match(noValidation.stderr, /The study's metric val_accuracy is logged only with a validation split\./);
+  });
+
+  it('keeps the storage readable by another connection (WAL) after the studies', async () => {
+    const storage = await openStudyStorage(`sqlite:${path.join(runsDir, 'tune.db')}`);
+    try {
+      assert.deepEqual((await storage.listStudies()).map((s) => s.name), ['colours']);
+    } finally {
+      await storage.close();
+    }
+  });
+});
