@@ -29,7 +29,10 @@ export interface StudyStorage {
   /** Enqueues a `waiting` trial with fixed params (a grid point, or a user's starting point). */
   enqueueTrial(studyId: number, params: Params, retryOf?: number | null): Promise<TrialRecord>;
 
-  /** Records the metric after `step` epochs (a repeated step overwrites: a resumed trial may report it again). */
+  /**
+   * Records the metric after `step` epochs (a repeated step overwrites: a resumed trial may report it again). Ignored
+   * once the trial is no longer running (a lost worker's late reports count for nothing). `value` must be finite.
+   */
   reportIntermediate(trialId: number, step: number, value: number): Promise<void>;
   /**
    * Says the worker holding the trial is alive (and records its run directory once known). Returns false (and changes
