@@ -92,7 +92,7 @@ const CASES: Case[] = [
   { name: 'v2: shape with a zero', url: INFER, body: fp32({ shape: [1, 0, 8, 3] }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /^"shape" must be a list of positive integers\./ },
   { name: 'v2: huge claimed shape (no allocation)', url: INFER, body: fp32({ shape: [8, 100000, 100000, 3] }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /must have shape \[N, 8, 8, 3\]/ },
   { name: 'v2: shape[0] over --max-instances', url: INFER, body: fp32({ shape: [1000, 8, 8, 3] }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /Received: shape\[0\]=1000\./ },
-  { name: 'v2: datatype INT64', url: INFER, body: fp32({ datatype: 'INT64' }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /^The input datatype must be FP32 \(normalized\), UINT8 \(raw pixels\) or BYTES \(encoded images\)\. Received: inputs\[0\]\.datatype="INT64"\./ },
+  { name: 'v2: datatype INT64', url: INFER, body: fp32({ datatype: 'INT64' }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /^The input datatype must be FP32 or FP16 \(normalized\), UINT8 or INT32 \(raw pixels\) or BYTES \(encoded images\)\. Received: inputs\[0\]\.datatype="INT64"\./ },
   { name: 'v2: data shorter than the shape', url: INFER, body: fp32({ data: goodFlat.slice(1) }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /^inputs\[0\]\.data must hold exactly product\(shape\) values\. Received: shape=\[1,8,8,3\], expected=192, data\.length=191\./ },
   { name: 'v2: data is a string', url: INFER, body: fp32({ data: 'abc' }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /Received: inputs\[0\]\.data="string"/ },
   { name: 'v2: a string in the data', url: INFER, body: fp32({ data: ['1', ...goodFlat.slice(1)] }), status: 400, code: 'SERVE_E_BAD_INPUT', message: /Received: inputs\[0\]\.data\[0\]="string"/ },
@@ -102,7 +102,7 @@ const CASES: Case[] = [
   { name: 'v2: BYTES with a 4-d shape', url: INFER, body: { inputs: [{ name: 'image', shape: [1, 2, 2, 1], datatype: 'BYTES', data: ['AA'] }] }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^A BYTES input \(encoded images\) must have shape \[N\] or \[N, 1\]\./ },
   { name: 'v2: unknown output', url: INFER, body: { ...fp32({}), outputs: [{ name: 'features' }] }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^An output name must be one of: probabilities, logits\. Received: outputs\[0\]\.name="features"\./ },
   { name: 'v2: classification 0', url: INFER, body: { ...fp32({}), outputs: [{ name: 'logits', parameters: { classification: 0 } }] }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^"classification" must be an integer in \[1, 3\]/ },
-  { name: 'v2: binary_data requested', url: INFER, body: { ...fp32({}), outputs: [{ name: 'logits', parameters: { binary_data: true } }] }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^Binary tensor data is not supported/ },
+  { name: 'v2: binary_data not a boolean', url: INFER, body: { ...fp32({}), outputs: [{ name: 'logits', parameters: { binary_data: 1 } }] }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^outputs\[0\]\.parameters\.binary_data must be true or false\./ },
   { name: 'v2: id is a number', url: INFER, body: { ...fp32({}), id: 7 }, status: 400, code: 'SERVE_E_BAD_INPUT', message: /^"id" must be a string of at most 256 characters\./ },
   // Routes.
   { name: 'GET on an inference route', url: PREDICT, body: undefined, status: 404, code: 'SERVE_E_NOT_FOUND', message: /^TF Serving methods \(:predict, :classify, :classify-image, :explain\) take POST\. Received: method="GET", path="\/v1\/models\/tiny:predict"\./ },

@@ -30,7 +30,7 @@ describe('KServe v2', () => {
   it('health: live always, ready once a model is loaded; server metadata at /v2', async () => {
     assert.deepEqual((await get('/v2/health/live')).json(), { live: true });
     assert.deepEqual((await get('/v2/health/ready')).json(), { ready: true });
-    assert.deepEqual((await get('/v2')).json(), { name: 'insight', version: '0.1.0', extensions: ['classification', 'model_repository'] });
+    assert.deepEqual((await get('/v2')).json(), { name: 'insight', version: '0.1.0', extensions: ['classification', 'model_repository', 'binary_tensor_data'] });
   });
 
   it('model metadata and readiness, by default version and by explicit version', async () => {

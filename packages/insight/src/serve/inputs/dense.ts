@@ -11,7 +11,7 @@ export type DenseKind = 'float' | 'uint8';
  * `where` names the value in errors, e.g. 'instances[2]'.
  * Example: fillNested([[1, 2], [3, 4]], [2, 2], out, 0, 'x', 'float') → out = [1, 2, 3, 4].
  */
-export function fillNested(value: unknown, shape: readonly number[], out: Float32Array, offset: number, where: string, kind: DenseKind): void {
+export function fillNested(value: unknown, shape: readonly number[], out: Float32Array, offset: number, where: string, kind: DenseKind, datatype = 'UINT8'): void {
   let o = offset;
   const walk = (v: unknown, dim: number, path: string): void => {
     if (!Array.isArray(v) || v.length !== shape[dim]) {
@@ -20,7 +20,7 @@ export function fillNested(value: unknown, shape: readonly number[], out: Float3
         'Send one value per pixel channel in height, width, channel order, or an encoded image as {"b64": "..."}.');
     }
     if (dim === shape.length - 1) {
-      for (let i = 0; i < v.length; i++) out[o++] = checkNumber(v[i], `${path}[${i}]`, kind);
+      for (let i = 0; i < v.length; i++) out[o++] = checkNumber(v[i], `${path}[${i}]`, kind, datatype);
       return;
     }
     for (let i = 0; i < v.length; i++) walk(v[i], dim + 1, `${path}[${i}]`);
@@ -32,7 +32,7 @@ export function fillNested(value: unknown, shape: readonly number[], out: Float3
  * A v2 tensor's `data`: either flat (row-major, length = product of shape) or nested to `shape`.
  * Returns the values as float32.
  */
-export function readTensorData(data: unknown, shape: readonly number[], where: string, kind: DenseKind): Float32Array {
+export function readTensorData(data: unknown, shape: readonly number[], where: string, kind: DenseKind, datatype = 'UINT8'): Float32Array {
   const size = shape.reduce((a, b) => a * b, 1);
   if (!Array.isArray(data)) {
     throw serveError('SERVE_E_BAD_INPUT', `${where}.data must be a list of numbers (flat, row-major) or nested to the shape.`,
@@ -40,24 +40,25 @@ export function readTensorData(data: unknown, shape: readonly number[], where: s
   }
   const out = new Float32Array(size);
   if (data.length > 0 && Array.isArray(data[0])) {
-    fillNested(data, shape, out, 0, `${where}.data`, kind);
+    fillNested(data, shape, out, 0, `${where}.data`, kind, datatype);
     return out;
   }
   if (data.length !== size) {
     throw serveError('SERVE_E_BAD_INPUT', `${where}.data must hold exactly product(shape) values.`,
       { shape, expected: size, 'data.length': data.length }, 'Make shape and data agree (data is flattened row-major).');
   }
-  for (let i = 0; i < size; i++) out[i] = checkNumber(data[i], `${where}.data[${i}]`, kind);
+  for (let i = 0; i < size; i++) out[i] = checkNumber(data[i], `${where}.data[${i}]`, kind, datatype);
   return out;
 }
 
-function checkNumber(x: unknown, path: string, kind: DenseKind): number {
+/** `x` as a finite number (an integer in [0, 255] for uint8 pixels; `datatype` names them in the message). */
+export function checkNumber(x: unknown, path: string, kind: DenseKind, datatype = 'UINT8'): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) {
     throw serveError('SERVE_E_BAD_INPUT', 'Every tensor value must be a finite JSON number.',
       { [path]: typeof x === 'number' ? x : typeOf(x) }, 'Send numbers (not strings, null, nested lists or values beyond float range).');
   }
   if (kind === 'uint8' && !(Number.isInteger(x) && x >= 0 && x <= 255)) {
-    throw serveError('SERVE_E_BAD_INPUT', 'UINT8 tensor values must be integers in [0, 255].', { [path]: x },
+    throw serveError('SERVE_E_BAD_INPUT', `${datatype} tensor values must be integers in [0, 255].`, { [path]: x },
       'Send raw pixel values, or use datatype FP32 for already-normalized input.');
   }
   return x;

@@ -15,6 +15,8 @@ import { v2ExplainRoutes } from './v2/explain';
 import { v2InferRoutes } from './v2/infer';
 import { v2ModelMetadataRoutes } from './v2/model_metadata';
 import { v2ModelReadyRoutes } from './v2/model_ready';
+import { repositoryIndexRoutes } from './v2/repository_index';
+import { repositoryLoadRoutes } from './v2/repository_load';
 import { serverMetadataRoutes } from './v2/server_metadata';
 
 export const ROUTES: ((ctx: ServeContext) => RouteOptions[])[] = [
@@ -28,6 +30,8 @@ export const ROUTES: ((ctx: ServeContext) => RouteOptions[])[] = [
   v2ModelReadyRoutes,
   v2InferRoutes,
   v2ExplainRoutes,
+  repositoryIndexRoutes,
+  repositoryLoadRoutes,
   adminListRoutes,
   adminLoadRoutes,
   adminUnloadRoutes,

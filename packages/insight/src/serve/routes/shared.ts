@@ -18,6 +18,21 @@ export function parseVersion(raw: string | undefined): number | undefined {
   return Number(raw);
 }
 
+/**
+ * A KServe v2 URL's version string. Versions are strings in the protocol and ours are the decimal names of version
+ * folders, as GET /v2/models/{m} advertises them ('3'); any other string ('v3', '03') names no version: 404 (after
+ * the model's own 404), with the versions served.
+ */
+export function parseV2Version(ctx: ServeContext, model: string, raw: string | undefined): number | undefined {
+  if (raw === undefined) return undefined;
+  if (/^[1-9]\d{0,15}$/.test(raw)) return Number(raw);
+  ctx.repository.versionStatuses(model); // SERVE_E_MODEL_NOT_FOUND first
+  const served = ctx.repository.snapshot().find((m) => m.name === model)?.servingVersions ?? [];
+  throw serveError('SERVE_E_VERSION_NOT_FOUND', 'A version in the URL must be one the model advertises: the decimal name of a served version.',
+    { model, version: raw.slice(0, 64), served: served.map(String) },
+    'Use one of the "versions" of GET /v2/models/<model>, or omit /versions/<v> for the default (highest) one.');
+}
+
 /** The JSON body of a JSON route; image or multipart bodies are 415. */
 export function jsonBody(request: FastifyRequest, example: string): unknown {
   if (Buffer.isBuffer(request.body) || request.isMultipart()) {

@@ -5,6 +5,7 @@ import type { FastifyRequest, RouteOptions } from 'fastify';
 
 import { serveError } from '../../../errors';
 import type { ServeContext } from '../../http/context';
+import { formBodyAsJson } from '../body_types';
 import { parseVersion } from '../shared';
 import { classifyVerb } from './classify';
 import { classifyImageVerb } from './classify_image';
@@ -42,7 +43,8 @@ export function verbRoutes(ctx: ServeContext): RouteOptions[] {
     return handler(ctx, request, { model, version });
   };
   return [
-    { method: 'POST', url: '/v1/models/:target', config: { scope: 'inference' }, handler: dispatch(false) },
-    { method: 'POST', url: '/v1/models/:model/versions/:target', config: { scope: 'inference' }, handler: dispatch(true) },
+    // TF Serving reads a form-encoded body (curl -d, as in its docs) as JSON; so do we (body_types.ts).
+    { method: 'POST', url: '/v1/models/:target', config: { scope: 'inference' }, onRequest: formBodyAsJson, handler: dispatch(false) },
+    { method: 'POST', url: '/v1/models/:model/versions/:target', config: { scope: 'inference' }, onRequest: formBodyAsJson, handler: dispatch(true) },
   ];
 }

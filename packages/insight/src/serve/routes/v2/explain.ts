@@ -13,7 +13,7 @@ import type { RouteOptions } from 'fastify';
 import type { ServeContext } from '../../http/context';
 import { explainInstances, type ExplainOutcome } from '../../explain/explain_instances';
 import { parseV2ExplainBody } from '../../inputs/explain_body';
-import { jsonBody, parseVersion, withServable } from '../shared';
+import { jsonBody, parseV2Version, withServable } from '../shared';
 
 type Params = { model: string; version?: string };
 
@@ -21,7 +21,7 @@ export function v2ExplainRoutes(ctx: ServeContext): RouteOptions[] {
   const handler = async (request: Parameters<typeof jsonBody>[0]) => {
     const { model, version } = request.params as Params;
     const body = jsonBody(request, '{"inputs": [{"name": "image", "shape": [1], "datatype": "BYTES", "data": ["<base64 image>"]}], "parameters": {"methods": "gradcam"}}');
-    return withServable(ctx, model, parseVersion(version), async (servable) => {
+    return withServable(ctx, model, parseV2Version(ctx, model, version), async (servable) => {
       const parsed = parseV2ExplainBody(body, servable.inputShape, servable.numClasses, ctx.config.maxInstances);
       const outcome = await explainInstances(ctx, servable, parsed);
       return {

@@ -9,14 +9,14 @@ import type { ServeContext } from '../../http/context';
 import { IMAGE_FORMATS } from '../../inputs/decode_image';
 import { INPUT_NAME } from '../../inputs/tf_serving_body';
 import { V2_OUTPUTS } from '../../inputs/v2_body';
-import { parseVersion } from '../shared';
+import { parseV2Version } from '../shared';
 
 type Params = { model: string; version?: string };
 
 export function v2ModelMetadataRoutes(ctx: ServeContext): RouteOptions[] {
   const handler = async (request: { params: unknown }) => {
     const { model, version } = request.params as Params;
-    const s = ctx.repository.resolve(model, parseVersion(version));
+    const s = ctx.repository.resolve(model, parseV2Version(ctx, model, version));
     const served = ctx.repository.snapshot().find((m) => m.name === model)?.servingVersions ?? [];
     return {
       name: s.name,

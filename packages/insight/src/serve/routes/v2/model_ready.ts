@@ -5,7 +5,7 @@ import type { RouteOptions } from 'fastify';
 
 import { ServeError } from '../../../errors';
 import type { ServeContext } from '../../http/context';
-import { parseVersion } from '../shared';
+import { parseV2Version } from '../shared';
 
 type Params = { model: string; version?: string };
 
@@ -13,7 +13,7 @@ export function v2ModelReadyRoutes(ctx: ServeContext): RouteOptions[] {
   const handler = async (request: { params: unknown }, reply: { code(n: number): { send(body: unknown): unknown } }) => {
     const { model, version } = request.params as Params;
     try {
-      ctx.repository.resolve(model, parseVersion(version));
+      ctx.repository.resolve(model, parseV2Version(ctx, model, version));
       return reply.code(200).send({ name: model, ready: true });
     } catch (error) {
       if (error instanceof ServeError && error.code === 'SERVE_E_MODEL_UNAVAILABLE') return reply.code(503).send({ name: model, ready: false });
