@@ -86,6 +86,9 @@ export async function startPostgres(): Promise<PostgresServer> {
       if (user.status !== 0) throw new Error(`PostgreSQL refuses to run as root and there is no \`postgres\` user to run it as. ${INSTALL}`);
       const [uid, gid] = [Number(user.stdout), Number(spawnSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).stdout)];
       for (const entry of [dir, path.join(dir, 'password')]) fs.chownSync(entry, uid, gid);
+      if (spawnSync('runuser', ['-u', 'postgres', '--', 'test', '-w', dir]).status !== 0) {
+        throw new Error(`The postgres user cannot enter ${dir} (a parent folder is private): set TMPDIR to a folder every user can enter, e.g. /tmp.`);
+      }
     }
     runAs(asPostgres, path.join(bin, 'initdb'), ['-D', data, '-U', 'postgres', `--pwfile=${path.join(dir, 'password')}`,
       '--auth-local=trust', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
