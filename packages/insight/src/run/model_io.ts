@@ -124,8 +124,8 @@ async function readWeightFiles(files: ModelFileReader, paths: unknown, declared:
     left -= bytes.length;
   }
   if (left !== 0) {
-    throw new ModelFileError('size_mismatch', `The weight files ${what} lists must hold the bytes it declares.`,
-      { files: paths.map((p) => files.shown(path.join(files.dir, p))).join(','), bytes: declared - left, declared },
+    throw new ModelFileError('size_mismatch', `A model directory's weight files must hold the bytes its ${MODEL_JSON} lists.`,
+      { files: paths.map((p) => files.shown(path.join(files.dir, p))).join(','), manifest: what, expectedBytes: declared, bytes: declared - left },
       'Copy the whole model directory again; its weights and model.json must come from one save.');
   }
   return parts.length === 1 ? parts[0] : Buffer.concat(parts);

@@ -98,7 +98,7 @@ export class ModelFileReader {
     const dir = await this.checkedDir();
     if (path.isAbsolute(relative) || !inside(path.resolve(this.dir), file)) {
       throw new ModelFileError('outside_root', 'A model file path must stay inside its model directory (no absolute paths, no "..").',
-        { file: relative, modelDir: this.shown(this.dir) }, 'List weight files by their names inside the model directory, e.g. "./weights.bin".');
+        { file: relative, modelDir: this.shown(this.dir) }, 'List weight files by their names inside the model directory, as Insight writes them.');
     }
     const real = await this.step(fsp.realpath(file), shown);
     if (!inside(dir, real)) {
@@ -201,7 +201,7 @@ export class ModelFileReader {
       if (error instanceof ModelFileError) throw error;
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') {
-        throw new ModelFileError('missing', 'Every file a model directory lists must exist.', { file: shown },
+        throw new ModelFileError('missing', 'A model directory must hold every file it lists (each weight file listed in model.json must exist).', { file: shown },
           'Copy the whole model directory, not only model.json.');
       }
       if (code === 'ELOOP') {

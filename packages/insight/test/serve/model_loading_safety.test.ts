@@ -175,7 +175,7 @@ describe('model loading safety', () => {
       (json.weightsManifest[0] as unknown as { weights: { shape: number[] }[] }).weights[0].shape = [1_000_000, 1_000_000];
     }), 'weights.bin'), weights);
     assert.match(await failure('sizes', 2), new RegExp(`may hold no more than the bytes model\\.json's weightsManifest declares\\. Received: file="sizes/2/weights\\.bin", bytes=${weights.length + 16}, declared=${weights.length}\\.`));
-    assert.match(await failure('sizes', 3), new RegExp(`must hold the bytes it declares\\. Received: files="sizes/3/weights\\.bin", bytes=${weights.length - 4}, declared=${weights.length}\\.`));
+    assert.match(await failure('sizes', 3), new RegExp(`weight files must hold the bytes its model\\.json lists\\. Received: files="sizes/3/weights\\.bin", manifest="model\\.json's weightsManifest", expectedBytes=${weights.length}, bytes=${weights.length - 4}\\.`));
     assert.match(await failure('sizes', 4), /^A model load reads at most its byte budget \(2 GiB in all\)\. Received: file="model\.json's weightsManifest", bytes=4000000/);
     assert.deepEqual([2, 3, 4].map((v) => failureLogs('sizes', v).map((l) => l.reason)), [['size_mismatch'], ['size_mismatch'], ['too_large']]);
     assert.deepEqual(await infer('sizes'), { status: 200, version: '1' });
