@@ -8,8 +8,10 @@
 // smoothed counts), each with a prior kernel of weight 1. Importances are normalised to sum 1.
 // Trials: completed and pruned ones, ranked as TPE ranks them (samplers/ranking.ts: completed by value, then pruned by
 // how far they got), so with ASHA, where most trials are pruned, the pruned ones still show where the bad values lie;
-// the top set is drawn from that ranking. A conditional parameter is judged on the trials where it was active (top
-// and all alike); if no top trial had it active, it gets 0 (the choice that activates it carries the signal).
+// the top set is drawn from that ranking. A conditional parameter (Optuna leaves these out) is judged in its
+// subspace: top and all are taken among the trials where it was active (at least 3 of them, else 0), and the
+// divergence is scaled by the share of the study's top trials that had it active, so momentum under sgd counts only
+// as much as sgd reaches the top (and 0 when it never does: the choice that activates it carries that signal).
 // A parameter with fewer than two distinct values over those trials (a constant) gets 0. With fewer than 3 trials
 // there is no top set to compare: every varying parameter gets an equal share (and with 0 or 1 trials nothing varies:
 // every importance is 0). When no parameter shows any divergence, the varying ones share equally.
@@ -47,9 +49,13 @@ export function paramImportance(space: SearchSpace, trials: readonly TrialRecord
   } else if (varying.length > 0) {
     const top = topTrials(ranked, opts);
     for (const param of varying) {
-      const topValues = activeIn(param, top).map((t) => t.params[param.name]);
-      const allValues = activeIn(param, ranked).map((t) => t.params[param.name]);
-      raw.set(param.name, topValues.length === 0 ? 0 : pearsonDivergence(gridPdf(param, topValues, opts), gridPdf(param, allValues, opts)));
+      // The trials where the parameter exists, still best first; for an unconditional parameter, all of them.
+      const active = ranked.filter((r) => param.name in r.trial.params);
+      const share = activeIn(param, top).length / top.length;
+      if (share === 0 || active.length <= opts.minTopTrials) continue;
+      const values = (set: readonly RankedTrial[]) => set.map((r) => r.trial.params[param.name]);
+      const divergence = pearsonDivergence(gridPdf(param, values(topTrials(active, opts)), opts), gridPdf(param, values(active), opts));
+      raw.set(param.name, share * divergence);
     }
     if (varying.every((param) => raw.get(param.name) === 0)) for (const param of varying) raw.set(param.name, 1);
   }
