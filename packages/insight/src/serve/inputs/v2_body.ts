@@ -163,7 +163,8 @@ function optionalBoolean(value: unknown, name: string): boolean | undefined {
 
 function parseOutputs(value: unknown, numClasses: number, binaryOutput: boolean): V2OutputRequest[] {
   if (value === undefined) return V2_OUTPUTS.map((name) => ({ name, classification: null, binary: binaryOutput }));
-  if (!Array.isArray(value) || value.length === 0 || value.length > V2_OUTPUTS.length) {
+  // A longer list than the outputs repeats one: the walk below stops at the first repeat.
+  if (!Array.isArray(value) || value.length === 0) {
     throw serveError('SERVE_E_BAD_INPUT', `"outputs" must be a non-empty list of requested outputs (${V2_OUTPUTS.join(', ')}).`, { outputs: typeOf(value) },
       'Omit it for all outputs, or send e.g. [{"name": "probabilities"}].');
   }
