@@ -54,6 +54,7 @@ export function writeSpace(dir: string, name: string, text: string): string {
 /** What a trial's run directory says: its tags, epoch records of metrics.jsonl, status and config. */
 export function runOf(dir: string): { tags: string[]; epochs: Record<string, number>[]; status: string; config: Record<string, unknown> } {
   const run = RunDir.open(dir);
-  const records = fs.readFileSync(run.metricsJsonl, 'utf8').split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, number>);
+  const text = fs.existsSync(run.metricsJsonl) ? fs.readFileSync(run.metricsJsonl, 'utf8') : ''; // killed before its first epoch ended
+  const records = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, number>);
   return { tags: readTags(dir), epochs: records.filter((r) => (r.type as unknown) === 'epoch'), status: run.readInfo().status, config: run.readConfig() as Record<string, unknown> };
 }

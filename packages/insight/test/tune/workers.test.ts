@@ -1,0 +1,116 @@
+// Workers in separate processes: two local workers (`insight tune --workers 2`) on one PostgreSQL study share its
+// budget — exactly maxTrials trials, none run twice, both workers did work; and a worker killed with SIGKILL in the
+// middle of a trial (SQLite study) leaves nothing lost or counted twice: resuming the study marks the lost trial
+// failed, retries its params, and ends with exactly the budget of finished trials.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import { openStudyStorage } from '../../src/study/open_storage';
+import type { TrialRecord } from '../../src/study/types';
+import { tune } from '../../src/tune/study';
+import { runBin, signalledBin } from '../cli/io';
+import { startPostgres, type PostgresServer } from '../support/postgres_server';
+import { baseConfig, runOf, tempDir, writeColourFolder, writeSpace } from './helpers';
+
+const tmp = tempDir('insight-tune-workers-');
+let data: string;
+let space: string;
+
+/** `--config <file>` with the base training config (it also sets train's workers: 0, which tune's --workers cannot). */
+function baseFlags(runsDir: string, epochs = 3): string[] {
+  const file = path.join(tmp, `${path.basename(runsDir)}.json`);
+  fs.writeFileSync(file, JSON.stringify(baseConfig(data, runsDir, epochs)));
+  return ['--config', file];
+}
+
+async function trialsOf(url: string, study: string): Promise<TrialRecord[]> {
+  const storage = await openStudyStorage(url);
+  try {
+    const record = await storage.getStudy(study);
+    assert.ok(record, `study ${study} exists`);
+    return await storage.trials(record.id);
+  } finally {
+    await storage.close();
+  }
+}
+
+before(async () => {
+  data = await writeColourFolder(path.join(tmp, 'colours'));
+  space = writeSpace(tmp, 'space.yaml', 'lr: { type: float, low: 1e-3, high: 0.3, log: true }\noptimizer: [adam, sgd]\n');
+});
+
+describe('two local workers on one PostgreSQL study', () => {
+  let pg: PostgresServer;
+  before(async () => {
+    pg = await startPostgres();
+  });
+  after(async () => {
+    await pg?.stop();
+  });
+
+  it('share the budget: exactly 4 trials, none run twice, both workers ran trials', async () => {
+    const runsDir = path.join(tmp, 'pg-runs');
+    const result = runBin(['tune', '--study', 'shared', '--space', space, '--storage', pg.url, '--workers', '2', '--trials', '4', '--sampler', 'random',
+      '--pruner', 'none', '--seed', '3', ...baseFlags(runsDir)], { timeout: 240_000 });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    assert.match(result.stdout, /^Study shared: 2 local workers on postgresql:\/\/postgres:\*\*\*@127\.0\.0\.1:\d+\/insight\n/);
+    assert.equal(result.stdout.includes(pg.password), false, 'the password is never printed');
+
+    const trials = await trialsOf(pg.url, 'shared');
+    assert.equal(trials.length, 4);
+    assert.deepEqual(trials.map((t) => t.number), [0, 1, 2, 3]);
+    assert.deepEqual(trials.map((t) => t.state), ['completed', 'completed', 'completed', 'completed']);
+    const workers = new Set(trials.map((t) => t.workerId));
+    assert.equal(workers.size, 2, `both workers ran trials: ${[...workers].join(', ')}`);
+    // Each trial started once: one "Trial <n>:" line in all the output, one run directory with its tags.
+    for (const trial of trials) {
+      const starts = result.stdout.match(new RegExp(`^\\[w[12]\\] Trial ${trial.number}: `, 'gm')) ?? [];
+      assert.equal(starts.length, 1, `trial ${trial.number} started once`);
+      assert.deepEqual(runOf(trial.runDir!).tags, ['study:shared', `trial:${trial.number}`]);
+    }
+    assert.equal(fs.readdirSync(runsDir).length, 4);
+    assert.equal(new Set(trials.map((t) => t.runDir)).size, 4);
+    for (const label of ['w1', 'w2']) assert.match(result.stdout, new RegExp(`^\\[${label}\\] Trial \\d completed: val_accuracy`, 'm'));
+    assert.match(result.stdout, /\nStudy shared: maximize val_accuracy, sampler random, pruner none, 4\/4 trials/);
+  });
+});
+
+describe('a worker killed with SIGKILL mid-trial', () => {
+  it('loses nothing: resuming marks its trial failed, retries the params, and finishes exactly the budget', async () => {
+    const runsDir = path.join(tmp, 'kill-runs');
+    const killed = await signalledBin(['tune', '--study', 'killed', '--space', space, '--trials', '3', '--sampler', 'random', '--pruner', 'none',
+      '--heartbeat-seconds', '0.5', ...baseFlags(runsDir)], { signal: 'SIGKILL', when: /^Trial 1: [\s\S]*^epoch 1\/3 /m, timeout: 120_000 });
+    assert.equal(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
+    const url = `sqlite:${path.join(runsDir, 'tune.db')}`;
+    const before = await trialsOf(url, 'killed');
+    assert.deepEqual(before.map((t) => [t.number, t.state]), [[0, 'completed'], [1, 'running']]);
+    const lost = before[1];
+    assert.ok(lost.runDir, 'the lost trial recorded its run');
+
+    const out = { text: '', isTTY: false, write(chunk: string) { out.text += chunk; return true; } } as unknown as NodeJS.WriteStream & { text: string };
+    const resumed = await tune({ study: 'killed', heartbeatSeconds: 0.5, baseConfig: { runsDir } }, { out, err: out, handleSignals: false });
+    const trials = resumed.trials;
+    const failed = trials.filter((t) => t.state === 'failed');
+    assert.deepEqual(failed.map((t) => t.number), [1]);
+    assert.match(failed[0].error ?? '', /worker|heartbeat/i);
+    const retry = trials.find((t) => t.retryOf === 1);
+    assert.ok(retry, `a retry of trial 1: ${JSON.stringify(trials.map((t) => [t.number, t.state, t.retryOf]))}`);
+    assert.deepEqual(retry.params, lost.params);
+    assert.equal(retry.state, 'completed');
+    assert.match(out.text, /Trial 1 lost its worker .* marked failed, retried as a new trial\./);
+    assert.match(out.text, new RegExp(`Trial ${retry.number} \\(retry of trial 1\\): `));
+
+    // The budget: exactly 3 finished trials, each number once, each with its own run; the killed run stays behind.
+    assert.equal(resumed.counts.completed + resumed.counts.pruned, 3);
+    assert.equal(resumed.counts.running + resumed.counts.waiting, 0);
+    assert.equal(new Set(trials.map((t) => t.number)).size, trials.length);
+    const finishedRuns = trials.filter((t) => t.state === 'completed').map((t) => t.runDir);
+    assert.equal(new Set(finishedRuns).size, 3);
+    assert.ok(!finishedRuns.includes(lost.runDir));
+    assert.equal(runOf(lost.runDir).status, 'running'); // its process died without a word: trackers show it crashed
+    assert.deepEqual(runOf(lost.runDir).tags, ['study:killed', 'trial:1']);
+    assert.equal(fs.readdirSync(runsDir).filter((e) => !e.startsWith('tune.db')).length, 4);
+  });
+});
