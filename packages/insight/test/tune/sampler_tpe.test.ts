@@ -153,6 +153,12 @@ describe('TPE on toy objectives', () => {
     assert.ok(sgdAfter >= 0.6, `sgd share after startup: ${sgdAfter}`);
   });
 
+  it('keeps a constant parameter constant after the startup trials', () => {
+    const space = parseSearchSpace({ weightDecay: { type: 'float', low: 0, high: 10 }, dropout: { type: 'float', low: 0.25, high: 0.25 } });
+    const trials = runStudy(new TpeSampler(), space, (p) => ((p.weightDecay as number) - 3) ** 2, 14, 1);
+    assert.deepEqual(trials.map((t) => t.params.dropout), new Array(14).fill(0.25));
+  });
+
   it('is deterministic for a seed', () => {
     const space = parseSearchSpace({ lr: { type: 'float', low: 1e-4, high: 1e-1, log: true }, batchSize: { type: 'int', low: 32, high: 256, step: 32 } });
     const f = (p: Params) => (Math.log10(p.lr as number) + 2.5) ** 2 + ((p.batchSize as number) - 128) ** 2 / 1e4;

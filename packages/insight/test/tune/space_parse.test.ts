@@ -173,6 +173,7 @@ describe('gridPoints', () => {
     const space = parseSearchSpace({ batchSize: { type: 'int', low: 16, high: 256, log: true, gridPoints: 5 }, labelSmoothing: { type: 'float', low: 0, high: 0.3, step: 0.1 } });
     assert.deepEqual(gridValues(space.byName.get('batchSize')!), [16, 32, 64, 128, 256]);
     assert.deepEqual(gridValues(space.byName.get('labelSmoothing')!), [0, 0.1, 0.2, 0.3]);
+    assert.deepEqual(gridValues(parseSearchSpace({ dropout: { type: 'float', low: 0.25, high: 0.25 } }).params[0]), [0.25]);
   });
 
   it('asks for the values of a float range, and refuses a grid outside the range', () => {

@@ -68,6 +68,7 @@ export class TpeSampler implements Sampler {
 
   /** argmax over nEiCandidates draws from l of log l(x) - log g(x). */
   private sampleParam(param: ParamSpec, good: readonly TrialRecord[], bad: readonly TrialRecord[], rng: Rng) {
+    if (param.type !== 'categorical' && param.low === param.high) return param.low; // a constant: no density to fit
     const l = this.estimator(param, good);
     const g = this.estimator(param, bad);
     let best = l.sample(rng);

@@ -14,6 +14,7 @@ export const MAX_GRID_POINTS = 100_000;
 export function gridValues(param: ParamSpec): ParamValue[] {
   if (param.type === 'categorical') return [...param.choices];
   if (param.grid) return [...param.grid];
+  if (param.low === param.high) return [param.low];
   if (param.type === 'float' && param.step === null) {
     throw ruleError('INSIGHT_E_CONFIG', `A grid search needs the values of every float parameter: ${param.name} has none.`,
       { [param.name]: { type: 'float', low: param.low, high: param.high } },
