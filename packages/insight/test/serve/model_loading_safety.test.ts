@@ -16,7 +16,7 @@ import type { ServeInstance } from '../../src/serve/start';
 import { INFERENCE_KEY, KEYS, SIZE, bearer, instance, saveVersion, tempRepository, testServer, waitFor } from './helpers';
 
 const POLL_MS = 150;
-const MODELS = ['fifo', 'zero', 'escape', 'linked', 'sizes', 'fresh'];
+const MODELS = ['fifo', 'onnx', 'zero', 'escape', 'linked', 'sizes', 'fresh'];
 
 let server: ServeInstance;
 let root: string;
@@ -114,6 +114,22 @@ describe('model loading safety', () => {
       // Logged once as a warning with its reason, although the poll ran several times since.
       assert.deepEqual(failureLogs('fifo', 2).map((l) => [l.level, l.reason]), [[40, 'not_regular_file']]);
       assert.match(await metricsText(), /^insight_model_load_failures_total\{model="fifo",reason="not_regular_file"\} 1$/m);
+    } finally {
+      writer.kill();
+    }
+  });
+
+  it('an ONNX version whose model.onnx is a FIFO is refused the same way', async () => {
+    const dir = path.join(root, 'onnx', '2');
+    fs.mkdirSync(dir);
+    execFileSync('mkfifo', [path.join(dir, 'model.onnx')]);
+    const writer = spawn('sh', ['-c', 'sleep 4; : > "$0"', path.join(dir, 'model.onnx')], { stdio: 'ignore' }); // as above
+    try {
+      const started = performance.now();
+      assert.match(await failure('onnx', 2), /must be a regular file .*Received: file="onnx\/2\/model\.onnx", kind="fifo"\./);
+      assert.ok(performance.now() - started < 2000, 'refused without waiting for a writer');
+      assert.deepEqual(await infer('onnx'), { status: 200, version: '1' });
+      assert.deepEqual(failureLogs('onnx', 2).map((l) => l.reason), ['not_regular_file']);
     } finally {
       writer.kill();
     }
