@@ -63,7 +63,7 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
   });
   metrics.watch(repository);
   const clustered = cluster.isWorker && config.workers > 1;
-  const bridge = clustered ? workerBridge(metrics.registry, repository) : null;
+  const bridge = clustered ? workerBridge(metrics.registry, repository, () => metrics.loadReport()) : null;
   const ring = new KeyRing(keys.inference, keys.admin);
   const ctx: ServeContext = {
     config,

@@ -85,7 +85,10 @@ export class Autoscaler {
     if (workers < o.minWorkers) return this.changed(1, `below --min-workers ${o.minWorkers}`, meanQueueDepth);
     if (workers > o.maxWorkers) return this.changed(-1, `above --max-workers ${o.maxWorkers}`, meanQueueDepth);
     if (this.cooldownLeft > 0) {
+      // The change needs time to show in the load: streaks start after the cooldown.
       this.cooldownLeft--;
+      this.busyStreak = 0;
+      this.idleStreak = 0;
       return keep('cooldown');
     }
     if (this.busyStreak >= o.upAfter) {
