@@ -9,7 +9,7 @@ import { Client } from 'pg';
 
 import { openStudyStorage } from '../../src/study/open_storage';
 import { PostgresStudyStorage } from '../../src/study/postgres_storage';
-import { startPostgres, type PostgresServer } from '../support/postgres_server';
+import { postgresBin, startPostgres, type PostgresServer } from '../support/postgres_server';
 import { spec, storageConformance } from './storage_conformance';
 
 let server: PostgresServer;
@@ -97,6 +97,37 @@ describe('PostgreSQL study storage', () => {
       return true;
     });
     assert.ok(Date.now() - started >= 50, 'it retried');
+  });
+
+  it('rides out a server restart: calls made while it is down are retried until it is back', async () => {
+    const storage = await openStudyStorage(server.url);
+    try {
+      const study = await storage.createStudy(spec({ maxTrials: 3 }));
+      const trial = (await storage.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      server.pause();
+      const back = new Promise<void>((resolve) => setTimeout(() => {
+        server.resume();
+        resolve();
+      }, 600));
+      const started = Date.now();
+      assert.equal(await storage.heartbeat(trial.id, 'w1', 'runs/r1'), true);
+      assert.ok(Date.now() - started >= 500, 'it waited for the server');
+      await back;
+      assert.equal((await storage.createTrial(study.id, { lr: 0.2 }, 'w1'))?.number, 1);
+      assert.equal((await storage.trial(trial.id))?.runDir, 'runs/r1');
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('the test server says how to install PostgreSQL when there is none', () => {
+    const saved = process.env.INSIGHT_PG_BIN;
+    delete process.env.INSIGHT_PG_BIN;
+    try {
+      assert.throws(() => postgresBin('/nonexistent/postgresql'), /^Error: No PostgreSQL server found in \/nonexistent\/postgresql\/<version>\/bin \(initdb, pg_ctl, postgres\)\. Install PostgreSQL with scripts\/install-system-packages\.sh/);
+    } finally {
+      if (saved !== undefined) process.env.INSIGHT_PG_BIN = saved;
+    }
   });
 
   it('refuses another program\'s tables and a storage written by a newer Insight', async () => {

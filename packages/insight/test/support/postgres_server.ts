@@ -19,16 +19,18 @@ export interface PostgresServer {
   port: number;
   /** The temp folder: data/, server.log, the socket. */
   dir: string;
+  /** Stops the server (as a restart or a network cut would) until resume() starts it again on the same port. */
+  pause(): void;
+  resume(): void;
   stop(): Promise<void>;
 }
 
 const INSTALL = 'Install PostgreSQL with scripts/install-system-packages.sh (Debian\'s postgresql package), as CI does.';
 
-/** The bin folder of the newest PostgreSQL under /usr/lib/postgresql (or $INSIGHT_PG_BIN). */
-export function postgresBin(): string {
+/** The bin folder of the newest PostgreSQL under `root` (Debian's /usr/lib/postgresql), or $INSIGHT_PG_BIN. */
+export function postgresBin(root = '/usr/lib/postgresql'): string {
   const fromEnv = process.env.INSIGHT_PG_BIN;
   if (fromEnv) return fromEnv;
-  const root = '/usr/lib/postgresql';
   const versions = fs.existsSync(root)
     ? fs.readdirSync(root).filter((v) => fs.existsSync(path.join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a))
     : [];
@@ -66,6 +68,9 @@ export async function startPostgres(): Promise<PostgresServer> {
   const password = randomBytes(9).toString('base64url');
   let started = false;
   const pgCtl = (...args: string[]) => runAs(asPostgres, path.join(bin, 'pg_ctl'), ['-D', data, ...args]);
+  // Durability is not what these tests check: no fsync keeps a start and each commit fast.
+  const startOn = (port: number) => pgCtl('-l', path.join(dir, 'server.log'), '-w', '-t', '30', '-o',
+    `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start');
   const stopNow = (mode: 'fast' | 'immediate') => {
     if (started) {
       started = false;
@@ -96,9 +101,7 @@ export async function startPostgres(): Promise<PostgresServer> {
     for (let attempt = 0; !started; attempt++) {
       port = await freePort();
       try {
-        // Durability is not what these tests check: no fsync keeps a start and each commit fast.
-        pgCtl('-l', path.join(dir, 'server.log'), '-w', '-t', '30', '-o',
-          `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off`, 'start');
+        startOn(port);
         started = true;
       } catch (error) {
         if (attempt >= 2) throw new Error(`${(error as Error).message}\n${fs.readFileSync(path.join(dir, 'server.log'), 'utf8')}`);
@@ -113,6 +116,14 @@ export async function startPostgres(): Promise<PostgresServer> {
     }
     return {
       url: `postgresql://postgres:${password}@127.0.0.1:${port}/insight`, password, port, dir,
+      pause() {
+        pgCtl('-m', 'fast', '-w', 'stop');
+        started = false;
+      },
+      resume() {
+        startOn(port);
+        started = true;
+      },
       async stop() {
         process.off('exit', onExit);
         stopNow('fast');
