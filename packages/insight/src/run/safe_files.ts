@@ -114,9 +114,10 @@ export class ModelFileReader {
       void opening.then((late) => late.close(), () => undefined); // opened after the deadline: closed, not leaked
       throw error;
     });
-    let pending = false;
+    let pending = true; // an operation on the handle may still run (cleared once each returns)
     try {
       const opened = await this.step(handle.stat(), shown);
+      pending = false;
       this.checkRegular(opened, shown);
       if (opened.ino !== stats.ino || opened.dev !== stats.dev) {
         throw new ModelFileError('unreadable', 'A model file must not change while it is read.', { file: shown }, 'Write model versions atomically (copy, then rename).');
