@@ -61,6 +61,10 @@ describe('binary tensor codec', () => {
       const fast = toFloat32(bytes, datatype, values.length);
       assert.deepEqual(Array.from(fast), values.map(Math.fround), datatype);
       assert.deepEqual(decodeReference(bytes, datatype).map(Math.fround), Array.from(fast), `${datatype} reference`);
+      // Straight into a slice of a bigger (batch) buffer, leaving its neighbours alone.
+      const batch = new Float32Array(values.length + 2).fill(-1);
+      toFloat32(bytes, datatype, values.length, 'x', batch.subarray(1, 1 + values.length));
+      assert.deepEqual(Array.from(batch), [-1, ...values.map(Math.fround), -1], `${datatype} into a subarray`);
     }
   });
 

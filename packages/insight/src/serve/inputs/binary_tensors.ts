@@ -109,25 +109,26 @@ export function halfToFloat(h: number): number {
 }
 
 /**
- * A fixed-size tensor's bytes as float32 values (`count` elements, row-major). FP32 is one copy; the integer types
- * and FP64 convert natively (TypedArray.set); FP16 goes through a lookup table. INT64/UINT64 convert through
- * BigInt arrays. Throws SERVE_E_BAD_INPUT when the byte count does not match.
+ * A fixed-size tensor's bytes as float32 values (`count` elements, row-major), written into `out` (default: a new
+ * array; pass e.g. a batch buffer's subarray to decode in place). FP32 is one copy; the integer types and FP64
+ * convert natively (TypedArray.set); FP16 goes through a lookup table; INT64/UINT64 through BigInt arrays.
+ * Throws SERVE_E_BAD_INPUT when the byte count does not match.
  */
-export function toFloat32(bytes: Uint8Array, datatype: FixedDatatype, count: number, where = 'tensor'): Float32Array {
+export function toFloat32(bytes: Uint8Array, datatype: FixedDatatype, count: number, where = 'tensor', out = new Float32Array(count)): Float32Array {
   const expected = count * ELEMENT_BYTES[datatype];
   if (bytes.length !== expected) {
     throw serveError('SERVE_E_BAD_INPUT', 'A binary tensor must have product(shape) x the datatype\'s element size bytes.',
       { tensor: where, datatype, elements: count, expectedBytes: expected, binary_data_size: bytes.length },
       'Send the tensor\'s raw little-endian bytes without padding, with binary_data_size set to their length.');
   }
-  const out = new Float32Array(count);
+  if (out.length !== count) throw new RangeError(`toFloat32: out has ${out.length} elements, the tensor ${count}`);
   if (!LITTLE_ENDIAN_HOST) {
     out.set(decodeReference(bytes, datatype));
     return out;
   }
   switch (datatype) {
     case 'FP32':
-      new Uint8Array(out.buffer).set(bytes);
+      new Uint8Array(out.buffer, out.byteOffset, out.byteLength).set(bytes);
       return out;
     case 'FP16': {
       const bits = new Uint16Array(aligned(bytes));

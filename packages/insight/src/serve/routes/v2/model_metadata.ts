@@ -2,7 +2,7 @@
 //   {"name", "versions": ["2", "1"], "platform": "tensorflowjs_layers" (or "onnxruntime_onnx" for a model.onnx version),
 //    "inputs": [{"name": "image", "datatype": "FP32", "shape": [-1, H, W, C]}],
 //    "outputs": [{"name": "probabilities", ...}, {"name": "logits", ...}], "parameters": {class_names, ...}}
-// The input also accepts UINT8 (raw pixels) and BYTES (encoded images), listed in parameters.
+// The input also accepts FP16, UINT8 and INT32 (raw pixels) and BYTES (encoded images), listed in parameters.
 import type { RouteOptions } from 'fastify';
 
 import type { ServeContext } from '../../http/context';
@@ -28,7 +28,8 @@ export function v2ModelMetadataRoutes(ctx: ServeContext): RouteOptions[] {
         version: String(s.version),
         class_names: s.metadata.classNames,
         normalization: s.metadata.normalization,
-        input_datatypes: ['FP32 (normalized)', 'UINT8 (raw RGB pixels)', `BYTES (base64 ${IMAGE_FORMATS.join('/')} files, shape [N])`],
+        input_datatypes: ['FP32 or FP16 (normalized)', 'UINT8 or INT32 (raw RGB pixels)',
+          `BYTES (${IMAGE_FORMATS.join('/')} files, shape [N]: base64 in JSON, raw as binary tensor data)`],
       },
     };
   };
