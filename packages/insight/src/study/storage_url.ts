@@ -30,7 +30,14 @@ export function redactUrl(url: string): string {
 export function parseStorageUrl(url: string, cwd = process.cwd()): StorageLocation {
   const bad = (rule: string) => ruleError('INSIGHT_E_CONFIG', rule, { storage: redactUrl(url) }, `Pass ${ACCEPTED_FORMS}.`);
   if (typeof url !== 'string' || url.trim() === '') throw bad('The study storage must be a SQLite file or a PostgreSQL URL.');
-  if (/^postgres(ql)?:\/\//i.test(url)) return { kind: 'postgres', url };
+  if (/^postgres(ql)?:\/\//i.test(url)) {
+    try {
+      new URL(url); // only checks the syntax
+    } catch {
+      throw bad('A PostgreSQL storage URL must be well-formed: postgres://user:password@host:port/database (special characters of a password %-encoded).');
+    }
+    return { kind: 'postgres', url };
+  }
   let file = url;
   const scheme = /^([a-z][a-z0-9+.-]+):/i.exec(url); // two letters at least: `C:` would be a drive, not a scheme
   if (scheme) {

@@ -26,6 +26,7 @@ describe('study storage URLs', () => {
       ['mysql://root:hunter2@db/x', /^The study storage must be a SQLite file or a PostgreSQL URL; "mysql:" is neither\. Received: storage="mysql:\/\/root:\*\*\*@db\/x"\. Pass sqlite:<file> \(e\.g\. sqlite:study\.db\), a plain file path \(study\.db\), or postgres:\/\/user:password@host:5432\/database \(postgresql:\/\/ too\)\.$/],
       ['sqlite://host/x.db', /^A sqlite: storage names a file, not a host: sqlite:<file> or sqlite:\/\/\/<file>\. Received: storage="sqlite:\/\/host\/x\.db"\./],
       ['sqlite:', /^A sqlite: storage must name its file\./],
+      ['postgres://tuner:hunter2@db:port/x', /^A PostgreSQL storage URL must be well-formed: postgres:\/\/user:password@host:port\/database \(special characters of a password %-encoded\)\. Received: storage="postgres:\/\/tuner:\*\*\*@db:port\/x"\./],
       ['  ', /^The study storage must be a SQLite file or a PostgreSQL URL\. Received: storage=" {2}"\./],
     ];
     for (const [url, message] of cases) {
