@@ -10,6 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { ruleError } from '../errors';
 import { startBackend } from '../run/backend_choice';
 import { KeyRing } from './auth/key_ring';
+import { installCapture } from './capture/capture_hooks';
 import { applyComputeThreads, computeThreads } from './compute_threads';
 import type { KeySources } from './auth/key_source';
 import { isLoopback, type ServeConfig } from './config';
@@ -77,6 +78,7 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
   };
   for (const warning of keys.warnings ?? []) app.log.warn(warning);
   if (ring.isOpen) app.log.warn({ host: config.host }, 'no API keys configured: every route is open to local clients (loopback only)');
+  installCapture(app, config, { defaultVersion: (model) => defaultVersionOf(repository, model) });
   await mountServe(app, ctx);
   try {
     await repository.start();
@@ -88,6 +90,11 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
   }
   let closing: Promise<boolean> | null = null;
   return { app, ctx, backend: backendName, close: () => (closing ??= shutdown(app, ctx, config.shutdownTimeoutMs)) };
+}
+
+/** The version a request without one goes to (the model's highest serving version), or null. */
+function defaultVersionOf(repository: ModelRepository, model: string): number | null {
+  return repository.snapshot().find((m) => m.name === model)?.servingVersions[0] ?? null;
 }
 
 /** createServe + listen + graceful stop on SIGTERM/SIGINT. Resolves with the instance and its URL. */
