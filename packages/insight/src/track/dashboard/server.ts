@@ -7,6 +7,7 @@ import Fastify, { type FastifyInstance } from 'fastify';
 
 import { ruleError } from '../../errors';
 import { RunIndex } from '../run_index';
+import { checkDashboardExposure, readDashboardKeys, requireKeys } from './access_keys';
 import type { DashboardConfig } from './config';
 import type { DashboardContext } from './context';
 import { frameworkErrors, installErrorHandlers } from './http_errors';
@@ -21,11 +22,12 @@ const ROUTES: ((app: FastifyInstance, ctx: DashboardContext) => void)[] = [
   staticFilesRoute, runsListRoute, runDetailRoute, runFileRoute, metricsStreamRoute, explanationsRoute,
 ];
 
-/** The app (not listening): tests call app.inject(). */
-export function buildDashboard(ctx: DashboardContext): FastifyInstance {
+/** The app (not listening): tests call app.inject(). With `keys`, every request needs one (access_keys.ts). */
+export function buildDashboard(ctx: DashboardContext, keys: readonly string[] = []): FastifyInstance {
   // forceCloseConnections: close() also ends open SSE streams instead of waiting for the browser to leave.
   const app = Fastify({ logger: false, forceCloseConnections: true, frameworkErrors });
   installErrorHandlers(app);
+  requireKeys(app, keys);
   for (const route of ROUTES) route(app, ctx);
   return app;
 }
@@ -38,7 +40,7 @@ export interface RunningDashboard {
 }
 
 /** Listening errors restated as rule + Received + fix. */
-function listenError(error: NodeJS.ErrnoException, config: DashboardConfig): Error {
+function listenError(error: NodeJS.ErrnoException, config: Pick<DashboardConfig, 'port' | 'host'>): Error {
   const received = { port: config.port, host: config.host };
   switch (error.code) {
     case 'EADDRINUSE':
@@ -57,10 +59,16 @@ function listenError(error: NodeJS.ErrnoException, config: DashboardConfig): Err
   }
 }
 
-/** Opens the index of config.runsDir, listens, and returns the URL. INSIGHT_E_RUNS_DIR / INSIGHT_E_LISTEN on failure. */
-export async function startDashboard(config: DashboardConfig, options: { warn?: (message: string) => void; pollMs?: number } = {}): Promise<RunningDashboard> {
+/**
+ * Opens the index of config.runsDir, listens, and returns the URL. INSIGHT_E_RUNS_DIR / INSIGHT_E_LISTEN on failure;
+ * INSIGHT_E_CONFIG beyond loopback without a dashboard key (env INSIGHT_DASHBOARD_KEYS or config.keysFile).
+ */
+export async function startDashboard(config: Omit<DashboardConfig, 'storage' | 'keysFile'> & { storage?: string | null; keysFile?: string | null },
+  options: { warn?: (message: string) => void; pollMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunningDashboard> {
+  const keys = readDashboardKeys(config.keysFile ?? null, options.env);
+  checkDashboardExposure(config.host, keys);
   const index = RunIndex.open(config.runsDir, { warn: options.warn });
-  const app = buildDashboard({ runsDir: config.runsDir, index, pollMs: options.pollMs ?? 500, heartbeatMs: 15_000 });
+  const app = buildDashboard({ runsDir: config.runsDir, index, pollMs: options.pollMs ?? 500, heartbeatMs: 15_000 }, keys);
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
