@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { ruleError } from '../../errors';
 import type { RunIndex } from '../run_index';
 import type { RunSummary } from '../run_summary';
+import type { StudySource } from './studies';
 
 export interface DashboardContext {
   runsDir: string;
@@ -12,6 +13,8 @@ export interface DashboardContext {
   pollMs: number;
   /** Milliseconds between SSE heartbeats (comment lines that keep proxies from closing the stream). */
   heartbeatMs: number;
+  /** The hyperparameter studies shown (absent: none). */
+  studies?: StudySource;
 }
 
 /** A plain directory name (no separators, not . or ..): the only run ids routes accept. */

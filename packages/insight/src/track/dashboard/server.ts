@@ -17,9 +17,11 @@ import { runDetailRoute } from './routes/run_detail';
 import { runFileRoute } from './routes/run_file';
 import { runsListRoute } from './routes/runs_list';
 import { staticFilesRoute } from './routes/static_files';
+import { studiesRoute } from './routes/studies';
+import { StudySource } from './studies';
 
 const ROUTES: ((app: FastifyInstance, ctx: DashboardContext) => void)[] = [
-  staticFilesRoute, runsListRoute, runDetailRoute, runFileRoute, metricsStreamRoute, explanationsRoute,
+  staticFilesRoute, runsListRoute, runDetailRoute, runFileRoute, metricsStreamRoute, explanationsRoute, studiesRoute,
 ];
 
 /** The app (not listening): tests call app.inject(). With `keys`, every request needs one (access_keys.ts). */
@@ -68,12 +70,14 @@ export async function startDashboard(config: Omit<DashboardConfig, 'storage' | '
   const keys = readDashboardKeys(config.keysFile ?? null, options.env);
   checkDashboardExposure(config.host, keys);
   const index = RunIndex.open(config.runsDir, { warn: options.warn });
-  const app = buildDashboard({ runsDir: config.runsDir, index, pollMs: options.pollMs ?? 500, heartbeatMs: 15_000 }, keys);
+  const studies = new StudySource(config.storage ?? null, config.runsDir);
+  const app = buildDashboard({ runsDir: config.runsDir, index, pollMs: options.pollMs ?? 500, heartbeatMs: 15_000, studies }, keys);
   try {
     await app.listen({ port: config.port, host: config.host });
   } catch (error) {
     await app.close();
     index.close();
+    await studies.close();
     throw listenError(error as NodeJS.ErrnoException, config);
   }
   const { port } = app.server.address() as AddressInfo;
@@ -85,6 +89,7 @@ export async function startDashboard(config: Omit<DashboardConfig, 'storage' | '
     close: async () => {
       await app.close();
       index.close();
+      await studies.close();
     },
   };
 }

@@ -1,8 +1,10 @@
-// The dashboard's entry point: a hash router between the runs page (#/) and run pages (#/run/<id>), the live
-// connection indicator, and a banner for anything unexpected (never a blank page).
+// The dashboard's entry point: a hash router between the runs page (#/), run pages (#/run/<id>) and the studies of
+// `insight tune` (#/studies, #/study/<name>), the live connection indicator, and a banner for anything unexpected
+// (never a blank page).
 import { fill } from './dom.js';
 import { mountRunView } from './run_view.js';
 import { mountRunsView } from './runs_view.js';
+import { mountStudiesView, mountStudyView } from './study_view.js';
 import { store, subscribe, watchRuns } from './store.js';
 
 const view = document.getElementById('view');
@@ -20,8 +22,12 @@ function route() {
   unmount = null;
   watchRuns([]);
   const match = /^#\/run\/(.+)$/.exec(location.hash);
+  const study = /^#\/study\/(.+)$/.exec(location.hash);
   try {
-    unmount = match ? mountRunView(view, decodeURIComponent(match[1])) : mountRunsView(view);
+    if (match) unmount = mountRunView(view, decodeURIComponent(match[1]));
+    else if (study) unmount = mountStudyView(view, decodeURIComponent(study[1]));
+    else if (location.hash === '#/studies') unmount = mountStudiesView(view);
+    else unmount = mountRunsView(view);
   } catch (error) {
     fill(view);
     showProblem(error.message);

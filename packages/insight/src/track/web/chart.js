@@ -1,7 +1,7 @@
 // A line chart of several series over a shared numeric x axis, drawn by uPlot (served locally). Series with
-// different x values are aligned with uPlot.join; gaps are bridged. Epochs and steps are counts, so the x axis puts
-// ticks on whole numbers only (1, 2, 5, 10 ... apart; never 1.5). The container's data-series, data-points and
-// data-x-ticks attributes say what is drawn (handy for tests and for the empty-state text).
+// different x values are aligned with uPlot.join; gaps are bridged. Epochs, steps and trial numbers are counts, so the
+// x axis puts ticks on whole numbers only (1, 2, 5, 10 ... apart; never 1.5). The container's data-series, data-points
+// and data-x-ticks attributes say what is drawn (handy for tests and for the empty-state text).
 import { smooth } from './smoothing.js';
 
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22', '#7f7f7f'];
@@ -72,7 +72,7 @@ export class LineChart {
     this.container.replaceChildren();
     this.shape = shape;
     const manyPoints = points / drawn.length > 60;
-    const counts = xLabel === 'epoch' || xLabel === 'step';
+    const counts = ['epoch', 'step', 'trial'].includes(xLabel);
     const xAxis = { label: xLabel };
     if (counts) {
       xAxis.incrs = WHOLE_STEPS;
