@@ -5,6 +5,7 @@
 // caller expects (the bytes a weights manifest declares, or under a cap), and one load reads at most `maxBytes` in all.
 // Reads are asynchronous (fs.promises, off the event loop) and share one deadline. Errors name the file relative to
 // `shownFrom` (the repository root when serving), never by an absolute path, and carry a `problem` for metrics.
+import * as fs from 'node:fs';
 import { constants, promises as fsp, type Stats } from 'node:fs';
 import * as path from 'node:path';
 
@@ -42,6 +43,30 @@ export interface ModelReadOptions {
  * more is a size_mismatch; else a cap, so more is too_large). `what` names the rule in messages.
  */
 export type SizeRule = { exact: number; what: string } | { max: number; what: string; declared?: boolean };
+
+/**
+ * A small text file (a run's config.json while a server scans) read synchronously, or null unless it is a regular
+ * file of at most `maxBytes`: opened non-blocking and checked with fstat before a byte is read, so a FIFO or a device
+ * put in its place neither blocks nor floods the caller.
+ */
+export function readSmallFileSync(file: string, maxBytes: number): string | null {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch {
+    return null;
+  }
+  try {
+    const stats = fs.fstatSync(fd);
+    if (!stats.isFile() || stats.size > maxBytes) return null;
+    const bytes = Buffer.alloc(stats.size);
+    return fs.readSync(fd, bytes, 0, bytes.length, 0) === bytes.length ? bytes.toString('utf8') : null;
+  } catch {
+    return null;
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 const KINDS: [keyof Stats, string][] = [['isFIFO', 'fifo'], ['isCharacterDevice', 'character device'], ['isBlockDevice', 'block device'],
   ['isSocket', 'socket'], ['isDirectory', 'directory'], ['isSymbolicLink', 'symbolic link']];

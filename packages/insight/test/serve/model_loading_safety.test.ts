@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
 import { ModelFileError, ModelFileReader, type ModelFileProblem } from '../../src/run/safe_files';
+import { detectLayout } from '../../src/serve/repository/scan';
 import type { ServeInstance } from '../../src/serve/start';
 import { INFERENCE_KEY, KEYS, SIZE, bearer, instance, saveVersion, tempRepository, testServer, waitFor } from './helpers';
 
@@ -233,6 +234,21 @@ describe('ModelFileReader', () => {
     assert.deepEqual([...await reader.read('a.bin', { exact: 6, what: 'the test' })], [1, 1, 1, 1, 1, 1]);
     assert.equal(reader.remainingBytes, 4);
     await assert.rejects(reader.read('a.bin', { exact: 6, what: 'the test' }), problem('too_large', /Received: file="a\.bin", bytes=6, budget=4\./));
+  });
+
+  it('a run directory whose config.json is a FIFO is scanned without blocking (named by its id)', () => {
+    const run = path.join(fs.mkdtempSync(path.join(outside, 'runs-')), '20260102-000000-cccc');
+    fs.mkdirSync(run);
+    fs.writeFileSync(path.join(run, 'run.json'), '{}');
+    execFileSync('mkfifo', [path.join(run, 'config.json')]);
+    const writer = spawn('sh', ['-c', 'sleep 4; : > "$0"', path.join(run, 'config.json')], { stdio: 'ignore' }); // as above
+    try {
+      const started = performance.now();
+      assert.deepEqual(detectLayout(run), { kind: 'run', root: run, name: '20260102-000000-cccc', version: 1, dir: path.join(run, 'model') });
+      assert.ok(performance.now() - started < 1000, 'no wait for a writer');
+    } finally {
+      writer.kill();
+    }
   });
 
   it('fails a load past its deadline with a timeout', async () => {

@@ -10,6 +10,7 @@ import * as path from 'node:path';
 
 import { MODEL_JSON, MODEL_ONNX } from '../../run/model_io';
 import { RunDir } from '../../run/run_dir';
+import { readSmallFileSync } from '../../run/safe_files';
 
 /** Model names are path segments of URLs: letters, digits, '.', '_', '-'. */
 export const MODEL_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
@@ -47,11 +48,11 @@ export function modelNameOf(text: string): string {
   return MODEL_NAME.test(name) ? name : 'model';
 }
 
-/** A run's name (its config's `name`, set with --name) or else its id, as a model name. */
+/** A run's name (its config's `name`, set with --name) or else its id, as a model name. Read on every poll: a config.json that is no small regular file reads as none. */
 function runModelName(run: RunDir): string {
   try {
-    const config = JSON.parse(fs.readFileSync(run.configJson, 'utf8')) as { name?: unknown };
-    if (typeof config.name === 'string' && config.name.trim() !== '') return modelNameOf(config.name.trim());
+    const config = JSON.parse(readSmallFileSync(run.configJson, 1024 * 1024) ?? 'null') as { name?: unknown } | null;
+    if (typeof config?.name === 'string' && config.name.trim() !== '') return modelNameOf(config.name.trim());
   } catch {
     // no readable config: the id
   }
