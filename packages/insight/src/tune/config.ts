@@ -26,7 +26,7 @@ const STORAGE = Nullable(Text(), { placeholder: '<url>',
 const HEARTBEAT = Type.Number({ default: 10, exclusiveMinimum: 0, placeholder: '<s>', help: 'A running trial tells the storage it is alive every <s> seconds.' });
 const STALE = Nullable(Type.Number({ exclusiveMinimum: 0 }), { placeholder: '<s>',
   help: 'A running trial without a heartbeat for <s> seconds lost its worker: it is marked failed and retried. Default: 3 x --heartbeat-seconds.' });
-const RUNS_DIR = withOptions(FIELDS.runsDir, { help: 'Where trial runs are created (and the default SQLite storage lives).' });
+const RUNS_DIR = withOptions(FIELDS.runsDir, { help: 'Where the default SQLite storage lives (sqlite:<runs dir>/tune.db); trials\' runs go where the study\'s base config says.' });
 
 /** `insight tune` options beside the base training config. */
 export const TUNE_SCHEMA = Type.Object({

