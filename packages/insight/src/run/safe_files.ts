@@ -147,8 +147,9 @@ export class ModelFileReader {
       if (opened.ino !== stats.ino || opened.dev !== stats.dev) {
         throw new ModelFileError('unreadable', 'A model file must not change while it is read.', { file: shown }, 'Write model versions atomically (copy, then rename).');
       }
-      // One byte more than expected: a file that grew since its stat is refused instead of read without end.
-      const bytes = Buffer.allocUnsafe(stats.size + 1);
+      // One byte more than expected: a file that grew since its stat is refused instead of read without end. Its own
+      // ArrayBuffer (never the shared pool): decoders view it as Float32Array from offset 0.
+      const bytes = Buffer.allocUnsafeSlow(stats.size + 1);
       let filled = 0;
       while (filled < bytes.length) {
         pending = true;
