@@ -2,13 +2,17 @@
 // backend (checked against plain JS sums), PSI, and the gauges a real server exports — only for models whose
 // metadata carries a distribution.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { recordTrainingDistribution, trainingDistributionOf, type TrainingDistribution } from '../../src/models/metadata';
-import { saveModel } from '../../src/run/model_io';
+import { getInsightMetadata, recordTrainingDistribution, trainingDistributionOf, type TrainingDistribution } from '../../src/models/metadata';
+import { loadModel, saveModel } from '../../src/run/model_io';
 import { DriftWindow, psi } from '../../src/serve/monitoring/drift';
 import type { ServeInstance } from '../../src/serve/start';
+import { train } from '../../src/train/train';
+import { JPG_MINI } from '../shared_data';
 import { backend, instance, saveVersion, tempRepository, testServer, tinyModel } from './helpers';
 
 /** A seeded stream of floats in [-1, 1). */
@@ -39,6 +43,28 @@ describe('trainingDistributionOf', () => {
     const meanstd = trainingDistributionOf(images, Int32Array.from([0, 2]), 3, { kind: 'meanstd', mean: [0.5, 0.5, 0.5], std: [0.5, 0.25, 0.1] });
     [0, 2, -1].forEach((m, c) => assert.ok(Math.abs(meanstd.channelMean[c] - m) < 1e-12, `normalized mean[${c}]`));
     [1, 0, 2].forEach((s, c) => assert.ok(Math.abs(meanstd.channelStd[c] - s) < 1e-12, `normalized std[${c}]`));
+  });
+});
+
+describe('training writes the distribution into the model metadata', () => {
+  it('train() on real images: normalized channel mean 0 / std 1 (meanstd from the same split), label frequencies', async () => {
+    const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-drift-train-'));
+    const result = await train({
+      data: JPG_MINI, limit: 40, validationCount: 8, epochs: 1, batchSize: 16, workers: 0, tensorboard: false, seed: 3, runsDir, normalization: 'meanstd',
+    }, { out: { isTTY: false, write: () => true } as unknown as NodeJS.WriteStream });
+    result.model.dispose();
+    const model = await loadModel(path.join(result.runDir, 'model'));
+    const meta = getInsightMetadata(model, 'trained');
+    model.dispose();
+    const d = meta.trainingDistribution!;
+    assert.equal(d.images, 32);
+    assert.equal(d.classFrequencies.length, meta.classNames.length);
+    assert.ok(Math.abs(d.classFrequencies.reduce((a, b) => a + b, 0) - 1) < 1e-12);
+    assert.ok(d.classFrequencies.every((f) => Number.isInteger(f * 32)), 'shares of 32 labels');
+    for (let c = 0; c < 3; c++) {
+      assert.ok(Math.abs(d.channelMean[c]) < 1e-6, `mean[${c}] = ${d.channelMean[c]}`);
+      assert.ok(Math.abs(d.channelStd[c] - 1) < 1e-6, `std[${c}] = ${d.channelStd[c]}`);
+    }
   });
 });
 
