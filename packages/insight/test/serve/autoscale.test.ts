@@ -9,6 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 
 import { resolveServeConfig } from '../../src/serve/config';
+import { ServeMetrics } from '../../src/serve/metrics';
 import { Autoscaler, type AutoscalerOptions, type WorkerLoad } from '../../src/serve/scaling/autoscaler';
 import { instance, saveVersion, tempRepository, waitFor } from './helpers';
 
@@ -55,6 +56,22 @@ describe('Autoscaler', () => {
   it('rejects bounds and thresholds that cannot work', () => {
     assert.throws(() => new Autoscaler({ ...OPTIONS, minWorkers: 3, maxWorkers: 2 }), /1 <= minWorkers <= maxWorkers\. Received: minWorkers=3, maxWorkers=2/);
     assert.throws(() => new Autoscaler({ ...OPTIONS, queueLow: 4 }), /low thresholds must be below its high ones\. Received: queueLow=4, queueHigh=4/);
+  });
+});
+
+describe('ServeMetrics.loadReport (what a worker tells the autoscaler)', () => {
+  it('requests in flight, and the p95 bucket bound of the inference requests answered since the last report', async () => {
+    const metrics = new ServeMetrics({ defaultMetrics: false });
+    assert.deepEqual(await metrics.loadReport(), { queueDepth: 0, p95Ms: null });
+    metrics.inFlight.inc(3);
+    for (let i = 0; i < 95; i++) metrics.requestSeconds.observe({ route: '/v1/models/:target', method: 'POST' }, 0.004);
+    for (let i = 0; i < 5; i++) metrics.requestSeconds.observe({ route: '/v2/models/:model/infer', method: 'POST' }, 0.2);
+    for (let i = 0; i < 50; i++) metrics.requestSeconds.observe({ route: '/v2/health/ready', method: 'GET' }, 3); // not inference
+    assert.deepEqual(await metrics.loadReport(), { queueDepth: 3, p95Ms: 5 }); // 95 of 100 within the 5 ms bucket
+    metrics.requestSeconds.observe({ route: '/v1/models/:target', method: 'POST' }, 0.3);
+    metrics.inFlight.dec(3);
+    assert.deepEqual(await metrics.loadReport(), { queueDepth: 0, p95Ms: 500 }); // only what came since: one 300 ms request
+    assert.deepEqual(await metrics.loadReport(), { queueDepth: 0, p95Ms: null });
   });
 });
 
