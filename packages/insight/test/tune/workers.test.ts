@@ -1,7 +1,8 @@
 // Workers in separate processes: two local workers (`insight tune --workers 2`) on one PostgreSQL study share its
 // budget — exactly maxTrials trials, none run twice, both workers did work; and a worker killed with SIGKILL in the
 // middle of a trial (SQLite study) leaves nothing lost or counted twice: resuming the study marks the lost trial
-// failed, retries its params, and ends with exactly the budget of finished trials.
+// failed, retries its params, and ends with exactly the budget of finished trials; Ctrl-C (SIGINT) stops a study
+// after saving the running trial's checkpoint, and enqueues that trial again.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -112,5 +113,22 @@ describe('a worker killed with SIGKILL mid-trial', () => {
     assert.equal(runOf(lost.runDir).status, 'running'); // its process died without a word: trackers show it crashed
     assert.deepEqual(runOf(lost.runDir).tags, ['study:killed', 'trial:1']);
     assert.equal(fs.readdirSync(runsDir).filter((e) => !e.startsWith('tune.db')).length, 4);
+  });
+});
+
+describe('SIGINT during a trial', () => {
+  it('stops the study with INSIGHT_E_INTERRUPTED: the trial\'s run is interrupted, the trial failed and enqueued again', async () => {
+    const runsDir = path.join(tmp, 'sigint-runs');
+    const stopped = await signalledBin(['tune', '--study', 'stopped', '--space', space, '--trials', '3', '--sampler', 'random', '--pruner', 'none',
+      ...baseFlags(runsDir, 10)], { signal: 'SIGINT', when: /^Trial 1: [\s\S]*^Run /m, timeout: 120_000 });
+    assert.equal(stopped.status, 130, stopped.stdout + stopped.stderr);
+    assert.match(stopped.stderr, /Error INSIGHT_E_INTERRUPTED: A study runs until its budget of trials is spent; this one was stopped before\./);
+    assert.match(stopped.stderr, /Resume it with `insight tune --study stopped`/);
+    const trials = await trialsOf(`sqlite:${path.join(runsDir, 'tune.db')}`, 'stopped');
+    assert.deepEqual(trials.map((t) => [t.number, t.state]), [[0, 'completed'], [1, 'failed'], [2, 'waiting']]);
+    assert.match(trials[1].error ?? '', /^interrupted \(SIGINT\): Training stops at SIGINT or SIGTERM/);
+    assert.equal(trials[2].retryOf, trials[1].id);
+    assert.deepEqual(trials[2].params, trials[1].params);
+    assert.equal(runOf(trials[1].runDir!).status, 'interrupted');
   });
 });
