@@ -99,6 +99,9 @@ describe('CaptureWriter', () => {
     let now = Date.UTC(2026, 0, 1, 10, 59, 0);
     const twoDaysAgo = (now - 48 * 3600_000) / 1000;
     fs.utimesSync(old, twoDaysAgo, twoDaysAgo);
+    const orphan = path.join(dir, 'capture-20200101T00-99999-3.jsonl.part'); // left by a killed process
+    fs.writeFileSync(orphan, '{}\n');
+    fs.utimesSync(orphan, twoDaysAgo, twoDaysAgo);
     const keep = path.join(dir, 'notes.txt'); // not a capture file: never touched
     fs.writeFileSync(keep, 'x');
     fs.utimesSync(keep, twoDaysAgo, twoDaysAgo);
@@ -106,6 +109,7 @@ describe('CaptureWriter', () => {
     writer.record({ n: 1, pad: 'x'.repeat(100) });
     await writer.flush();
     assert.ok(!fs.existsSync(old), 'expired capture file deleted');
+    assert.ok(!fs.existsSync(orphan), 'expired .part file of a killed process deleted');
     assert.ok(fs.existsSync(keep));
     const parts = fs.readdirSync(dir).filter((n) => n.endsWith('.jsonl.part'));
     assert.equal(parts.length, 1, 'the open file is a .part file');

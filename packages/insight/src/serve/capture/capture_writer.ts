@@ -2,7 +2,8 @@
 // record() only appends a line to a memory buffer; a timer (or 256 KiB of lines) flushes it with one append to the
 // open file `capture-<hour>-<pid>-<n>.jsonl.part`. A file is rotated — renamed to `.jsonl`, atomically, so whatever
 // reads the folder sees only whole files — when its hour ends, when it reaches maxFileBytes, and on close.
-// Retention: at start and at every rotation, finished files older than retentionHours are deleted.
+// Retention: at start and at every rotation, files older than retentionHours are deleted (with the .part files
+// of a process that was killed).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -102,8 +103,11 @@ export class CaptureWriter {
   private async deleteExpired(): Promise<void> {
     const cutoff = this.now() - this.options.retentionHours * 3600_000;
     for (const name of await fs.promises.readdir(this.options.dir)) {
-      if (!CAPTURE_FILE.test(name)) continue;
+      // Finished files, and .part files a killed process left behind (never the one being written).
+      const unfinished = name.endsWith('.part') && CAPTURE_FILE.test(name.slice(0, -'.part'.length));
+      if (!CAPTURE_FILE.test(name) && !unfinished) continue;
       const file = path.join(this.options.dir, name);
+      if (file === this.current?.file) continue;
       const stat = await fs.promises.stat(file).catch(() => null);
       if (stat !== null && stat.mtimeMs < cutoff) await fs.promises.rm(file, { force: true });
     }
