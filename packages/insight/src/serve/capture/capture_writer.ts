@@ -2,7 +2,7 @@
 // record() only appends a line to a memory buffer; a timer (or 256 KiB of lines) flushes it with one append to the
 // open file `capture-<hour>-<pid>-<n>.jsonl.part`. A file is rotated — renamed to `.jsonl`, atomically, so whatever
 // reads the folder sees only whole files — when its hour ends, when it reaches maxFileBytes, and on close.
-// Retention: at start and at every rotation, files older than retentionHours are deleted (with the .part files
+// Retention: at start, hourly and at every rotation, files older than retentionHours are deleted (with the .part files
 // of a process that was killed).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -30,6 +30,7 @@ export class CaptureWriter {
   /** Every file operation runs in order on this chain. */
   private chain: Promise<void> = Promise.resolve();
   private timer: NodeJS.Timeout | null = null;
+  private readonly sweeper: NodeJS.Timeout;
   private closed = false;
   private readonly maxFileBytes: number;
   private readonly now: () => number;
@@ -41,6 +42,8 @@ export class CaptureWriter {
     this.now = options.now ?? Date.now;
     fs.mkdirSync(options.dir, { recursive: true });
     this.enqueue(() => this.deleteExpired());
+    // Retention also applies when no request comes to rotate the file.
+    this.sweeper = setInterval(() => this.enqueue(() => this.deleteExpired()), 3600_000).unref();
   }
 
   /** Queues one record (a JSON line). Never blocks and never throws. */
@@ -68,6 +71,7 @@ export class CaptureWriter {
   close(): Promise<void> {
     void this.flush();
     this.closed = true;
+    clearInterval(this.sweeper);
     this.enqueue(() => this.rotate());
     return this.chain;
   }
