@@ -101,7 +101,7 @@ describe('framework errors in the house shape', () => {
     assert.match(message, /Received: model="nope"/);
   });
 
-  it('an unknown model\'s 404 does not list every model name', { todo: 'repository.ts (S1) still lists the names; the 404 should say how to list models instead' }, async () => {
+  it('an unknown model\'s 404 does not list every model name', async () => {
     const message = houseError(await one(request('GET /v1/models/nope')), 'SERVE_E_MODEL_NOT_FOUND');
     assert.ok(!message.includes('secret-project-model'), message);
   });

@@ -248,10 +248,9 @@ export class ModelRepository {
   private entry(model: string): ModelEntry {
     const entry = this.entries.get(model);
     if (entry === undefined) {
-      const names = this.modelNames();
-      throw serveError('SERVE_E_MODEL_NOT_FOUND', 'A request must name a model of the repository.',
-        { model, models: names.length > 20 ? [...names.slice(0, 20), '...'] : names },
-        `Use one of the listed names, or add <models>/${/^[A-Za-z0-9._-]+$/.test(model) ? model : '<name>'}/1/ to the repository.`);
+      // The names of the other models are not given away: a client lists what it may see (GET /v2/repository/index).
+      throw serveError('SERVE_E_MODEL_NOT_FOUND', 'A request must name a model of the repository.', { model },
+        `List the served models with POST /v2/repository/index, or add <models>/${/^[A-Za-z0-9._-]+$/.test(model) ? model : '<name>'}/1/ to the repository.`);
     }
     return entry;
   }
