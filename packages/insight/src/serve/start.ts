@@ -163,7 +163,9 @@ export function startupBanner(server: ServeInstance, url: string, keys: Pick<Key
     ? 'off: no API keys; every route is open to local clients (loopback only)'
     : `on: ${keys.inference.length} inference key${keys.inference.length === 1 ? '' : 's'}, ${keys.admin.length} admin key${keys.admin.length === 1 ? '' : 's'} (Authorization: Bearer <key>)`;
   lines.push(`  auth:    ${auth}`);
-  lines.push(`  backend: ${server.backend}${config.workers > 1 ? ` (${config.workers} worker processes)` : ''}`);
+  const workers = config.autoscale ? ` (${config.minWorkers} to ${config.maxWorkers} worker processes by load: --workers auto)`
+    : config.workers > 1 ? ` (${config.workers} worker processes)` : '';
+  lines.push(`  backend: ${server.backend}${workers}`);
   const first = models.find((m) => m.servingVersions.length > 0)?.name ?? (layout.kind === 'repository' ? '<model>' : layout.name);
   lines.push(`  try:     curl -H 'Content-Type: image/jpeg' --data-binary @cat.jpg ${url}/v1/models/${first}:classify-image`);
   return `${lines.join('\n')}\n`;

@@ -8,10 +8,11 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 
-import { resolveServeConfig } from '../../src/serve/config';
+import { resolveServeConfig, type ServeConfig } from '../../src/serve/config';
 import { ServeMetrics } from '../../src/serve/metrics';
 import { Autoscaler, type AutoscalerOptions, type WorkerLoad } from '../../src/serve/scaling/autoscaler';
-import { instance, saveVersion, tempRepository, waitFor } from './helpers';
+import { startupBanner } from '../../src/serve/start';
+import { instance, NO_KEYS, saveVersion, tempRepository, testServer, waitFor } from './helpers';
 
 const OPTIONS: AutoscalerOptions = {
   minWorkers: 1, maxWorkers: 3, queueHigh: 4, queueLow: 1, latencyHighMs: 200, latencyLowMs: 50, upAfter: 2, downAfter: 3, cooldown: 1,
@@ -86,6 +87,20 @@ describe('serve config: --workers auto', () => {
     assert.equal(fixed.autoscale, undefined);
     assert.throws(() => resolveServeConfig({ models: 'm', workers: 'many' }), /workers must be an integer >= 1 and <= 64/);
     assert.throws(() => resolveServeConfig({ models: 'm', workers: 'auto', minWorkers: 3, maxWorkers: 2 }), /minWorkers must be <= maxWorkers\..*Received: minWorkers=3, maxWorkers=2/s);
+  });
+});
+
+describe('startup banner with --workers auto', () => {
+  it('states the range of worker processes', async () => {
+    const root = tempRepository();
+    await saveVersion(root, 'tiny', 1);
+    const server = await testServer(root, { workers: 'auto', minWorkers: 2, maxWorkers: 3 } as unknown as Partial<ServeConfig>);
+    try {
+      assert.equal(server.ctx.config.autoscale, true);
+      assert.match(startupBanner(server, 'http://127.0.0.1:1', NO_KEYS), /^ {2}backend: \w+ \(2 to 3 worker processes by load: --workers auto\)$/m);
+    } finally {
+      await server.close();
+    }
   });
 });
 
