@@ -22,7 +22,7 @@ export const BASE_TRAIN_SCHEMA = Type.Object(Object.fromEntries(Object.entries(T
 const STUDY = Text({ placeholder: '<name>', help: 'The study: created with --space, joined (or resumed) when it exists in the storage.',
   missing: { rule: 'A study needs a name.', fix: 'Pass e.g. --study lr-search.' } });
 const STORAGE = Nullable(Text(), { placeholder: '<url>',
-  help: 'Where the study lives: sqlite:<file> (one machine) or postgres://user@host:port/db (workers on several). Default: sqlite:<runs dir>/tune.db.' });
+  help: 'Where the study lives: sqlite:<file> (one machine) or postgres://user@host:port/db (workers on several). Default: env INSIGHT_TUNE_STORAGE, else sqlite:<runs dir>/tune.db.' });
 const HEARTBEAT = Type.Number({ default: 10, exclusiveMinimum: 0, placeholder: '<s>', help: 'A running trial tells the storage it is alive every <s> seconds.' });
 const STALE = Nullable(Type.Number({ exclusiveMinimum: 0 }), { placeholder: '<s>',
   help: 'A running trial without a heartbeat for <s> seconds lost its worker: it is marked failed and retried. Default: 3 x --heartbeat-seconds.' });
@@ -85,9 +85,12 @@ export function directionOf(metric: string, direction: Direction | null): Direct
   return direction ?? (/loss/.test(metric) ? 'minimize' : 'maximize');
 }
 
-/** The storage URL given, else the SQLite file under the runs directory. */
-export function storageUrlOf(storage: string | null, runsDir: string): string {
-  return storage ?? `sqlite:${runsDir.replace(/\/+$/, '')}/tune.db`;
+/** The environment variable a storage URL may come from instead of --storage (keeps a password out of `ps` and shell history). */
+export const STORAGE_ENV = 'INSIGHT_TUNE_STORAGE';
+
+/** The storage URL given, else $INSIGHT_TUNE_STORAGE, else the SQLite file under the runs directory. */
+export function storageUrlOf(storage: string | null, runsDir: string, env: NodeJS.ProcessEnv = process.env): string {
+  return storage ?? (env[STORAGE_ENV] || `sqlite:${runsDir.replace(/\/+$/, '')}/tune.db`);
 }
 
 /** Heartbeat-based staleness: the given timeout, else three heartbeats. */

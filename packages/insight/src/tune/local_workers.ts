@@ -7,6 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { STORAGE_ENV } from './config';
+
 export interface LocalWorkersOptions {
   count: number;
   study: string;
@@ -66,7 +68,8 @@ export function describeExit(exit: Pick<WorkerExit, 'code' | 'signal'>): string 
 
 /** Starts the workers and resolves when every one has exited. */
 export async function runLocalWorkers(options: LocalWorkersOptions): Promise<LocalWorkersResult> {
-  const argv = [...nodeFlags(), insightBin(), 'tune', 'worker', '--study', options.study, '--storage', options.storage,
+  // The storage goes by environment, not argv: a PostgreSQL URL's password stays out of `ps`.
+  const argv = [...nodeFlags(), insightBin(), 'tune', 'worker', '--study', options.study,
     '--heartbeat-seconds', String(options.heartbeatSeconds), '--stale-seconds', String(options.staleSeconds)];
   const result: LocalWorkersResult = { exits: [], signal: null };
   const children: ChildProcess[] = [];
@@ -80,7 +83,7 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
   try {
     await Promise.all(Array.from({ length: options.count }, (_, i) => new Promise<void>((resolve) => {
       const label = `w${i + 1}`;
-      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, INSIGHT_TUNE_WORKER: label } });
+      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, [STORAGE_ENV]: options.storage } });
       children.push(child);
       prefixLines(child.stdout!, options.out, `[${label}] `);
       prefixLines(child.stderr!, options.err, `[${label}] `);

@@ -115,6 +115,12 @@ async function createOrJoin(storage: StudyStorage, name: string, spec: StudySpec
   if (study.maxTrials !== spec.maxTrials) {
     err.write(`Note: study ${study.name} exists with a budget of ${study.maxTrials} trials; it keeps it (--trials ${spec.maxTrials} is ignored).\n`);
   }
+  const changed = Object.keys({ ...study.baseConfig, ...spec.baseConfig })
+    .filter((key) => JSON.stringify(study.baseConfig[key]) !== JSON.stringify(spec.baseConfig[key]));
+  if (changed.length > 0) {
+    err.write(`Note: study ${study.name} exists; its trials keep its own base config (${changed.map((k) => `${k}=${JSON.stringify(study.baseConfig[k])}`).join(', ')}` +
+      `; given: ${changed.map((k) => `${k}=${JSON.stringify(spec.baseConfig[k])}`).join(', ')}).\n`);
+  }
   return study;
 }
 

@@ -104,10 +104,28 @@ describe('a SQLite study (random sampler, ASHA)', () => {
     assert.match(list.stdout, /1 study in sqlite:/);
   });
 
-  it('resuming a finished study runs nothing more', async () => {
+  it('resuming a finished study runs nothing more; a different base config is noted and the study keeps its own', async () => {
     const again = await tune({ study: 'colours', trials: 4, baseConfig: { runsDir } }, { out: sink(), err: sink(), handleSignals: false });
     assert.equal(again.trials.length, 4);
     assert.deepEqual(again.worker?.trials, []);
+
+    const err = sink();
+    const changed = await tune({ study: 'colours', space: path.join(tmp, 'space.yaml'), sampler: 'random', seed: 7, trials: 6, baseConfig: baseConfig(data, runsDir, 5) },
+      { out: sink(), err, handleSignals: false });
+    assert.deepEqual(changed.worker?.trials, []);
+    assert.equal(changed.study.baseConfig.epochs, 3);
+    assert.match(err.text, /Note: study colours exists with a budget of 4 trials; it keeps it \(--trials 6 is ignored\)\.\n/);
+    assert.match(err.text, /Note: study colours exists; its trials keep its own base config \(epochs=3; given: epochs=5\)\.\n/);
+  });
+
+  it('finds the storage in $INSIGHT_TUNE_STORAGE when --storage is not given', async () => {
+    process.env.INSIGHT_TUNE_STORAGE = `sqlite:${path.join(runsDir, 'tune.db')}`;
+    try {
+      const list = await runMain(['tune', 'list', '--runs-dir', path.join(tmp, 'elsewhere')]);
+      assert.match(list.stdout, /\ncolours\s+maximize val_accuracy/);
+    } finally {
+      delete process.env.INSIGHT_TUNE_STORAGE;
+    }
   });
 });
 
