@@ -37,7 +37,8 @@ export function serveCommand(io: CliIo): Command {
       const log = (level: number) => (obj: object, msg: string) =>
         io.stdout.write(`${JSON.stringify({ level, time: Date.now(), pid: process.pid, role: 'primary', ...obj, msg })}\n`);
       const { runPrimary } = await import('../../serve/lifecycle/cluster');
-      const status = await runPrimary(config.workers, { info: log(30), error: log(50) });
+      const autoscale = config.autoscale ? { minWorkers: config.minWorkers, maxWorkers: config.maxWorkers } : undefined;
+      const status = await runPrimary(config.workers, { info: log(30), error: log(50) }, autoscale);
       if (status !== 0) {
         throw new InsightError('INSIGHT_E_INTERNAL', 'The serve workers kept crashing (5 exits within a minute), so the server stopped. ' +
           'Received: see the workers\' log lines above. Fix the cause shown there, or run with --workers 1 to debug.');
