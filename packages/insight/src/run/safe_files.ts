@@ -78,7 +78,20 @@ function kindOf(stats: Stats): string {
 
 function inside(parent: string, child: string): boolean {
   const rel = path.relative(parent, child);
-  return rel === '' || (!rel.startsWith('..') && !path.isAbsolute(rel));
+  // '..' or '../x' leaves parent; a name that only starts with dots ('..weights.bin') does not.
+  return rel === '' || (rel !== '..' && !rel.startsWith(`..${path.sep}`) && !path.isAbsolute(rel));
+}
+
+/**
+ * Where an open file really is (Linux: /proc/self/fd), or null where the system cannot say. The realpath check
+ * runs before the open; a folder on the way swapped for a link in between is caught here, on the opened file.
+ */
+async function openedPath(fd: number): Promise<string | null> {
+  try {
+    return await fsp.readlink(`/proc/self/fd/${fd}`);
+  } catch {
+    return null;
+  }
 }
 
 /**
@@ -144,6 +157,11 @@ export class ModelFileReader {
       const opened = await this.step(handle.stat(), shown);
       pending = false;
       this.checkRegular(opened, shown);
+      const where = await this.step(openedPath(handle.fd), shown);
+      if (where !== null && !inside(dir, where)) {
+        throw new ModelFileError('outside_root', 'A model file must resolve inside its model directory (a symlink may not lead out of it).',
+          { file: shown }, 'Copy the file into the model directory instead of linking to it.');
+      }
       if (opened.ino !== stats.ino || opened.dev !== stats.dev) {
         throw new ModelFileError('unreadable', 'A model file must not change while it is read.', { file: shown }, 'Write model versions atomically (copy, then rename).');
       }

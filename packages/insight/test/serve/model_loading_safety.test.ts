@@ -243,6 +243,15 @@ describe('ModelFileReader', () => {
     await assert.rejects(reader.read('a.bin', { exact: 6, what: 'the test' }), problem('too_large', /Received: file="a\.bin", bytes=6, budget=4\./));
   });
 
+  it('a file whose name starts with two dots is inside its folder; "../x" is not', async () => {
+    const dir = fs.mkdtempSync(path.join(outside, 'reader-'));
+    fs.writeFileSync(path.join(dir, '..weights.bin'), Buffer.alloc(3, 7));
+    fs.writeFileSync(path.join(outside, 'x.bin'), Buffer.alloc(3, 7));
+    const reader = new ModelFileReader(dir, { shownFrom: dir });
+    assert.deepEqual([...await reader.read('..weights.bin', { exact: 3, what: 'the test' })], [7, 7, 7]);
+    await assert.rejects(reader.read('../x.bin', { exact: 3, what: 'the test' }), problem('outside_root', /no absolute paths, no "\.\."/));
+  });
+
   it('a run directory whose config.json is a FIFO is scanned without blocking (named by its id)', () => {
     const run = path.join(fs.mkdtempSync(path.join(outside, 'runs-')), '20260102-000000-cccc');
     fs.mkdirSync(run);
