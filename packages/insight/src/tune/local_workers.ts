@@ -85,6 +85,7 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
       const label = `w${i + 1}`;
       const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, [STORAGE_ENV]: options.storage } });
       children.push(child);
+      if (child.pid !== undefined) options.out.write(`Worker ${label}: pid ${child.pid}\n`);
       prefixLines(child.stdout!, options.out, `[${label}] `);
       prefixLines(child.stderr!, options.err, `[${label}] `);
       let ended = false;

@@ -1,9 +1,11 @@
 // Workers in separate processes: two local workers (`insight tune --workers 2`) on one PostgreSQL study share its
 // budget — exactly maxTrials trials, none run twice, both workers did work; and a worker killed with SIGKILL in the
 // middle of a trial (SQLite study) leaves nothing lost or counted twice: resuming the study marks the lost trial
-// failed, retries its params, and ends with exactly the budget of finished trials; Ctrl-C (SIGINT) stops a study
-// after saving the running trial's checkpoint, and enqueues that trial again.
+// failed, retries its params, and ends with exactly the budget of finished trials; with two local workers, the one
+// killed is reported and the other retries its trial; Ctrl-C (SIGINT) stops a study after saving the running trial's
+// checkpoint, and enqueues that trial again.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -11,7 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import { openStudyStorage } from '../../src/study/open_storage';
 import type { TrialRecord } from '../../src/study/types';
 import { tune } from '../../src/tune/study';
-import { runBin, signalledBin } from '../cli/io';
+import { BIN, NODE_FLAGS, runBin, signalledBin } from '../cli/io';
 import { startPostgres, type PostgresServer } from '../support/postgres_server';
 import { baseConfig, runOf, tempDir, writeColourFolder, writeSpace } from './helpers';
 
@@ -130,5 +132,39 @@ describe('SIGINT during a trial', () => {
     assert.equal(trials[2].retryOf, trials[1].id);
     assert.deepEqual(trials[2].params, trials[1].params);
     assert.equal(runOf(trials[1].runDir!).status, 'interrupted');
+  });
+});
+
+describe('one of two local workers killed with SIGKILL', () => {
+  it('is reported, and the other worker retries its trial and finishes the budget', async () => {
+    const runsDir = path.join(tmp, 'half-runs');
+    const child = spawn(process.execPath, [...NODE_FLAGS, BIN, 'tune', '--study', 'half', '--space', space, '--workers', '2', '--trials', '4',
+      '--sampler', 'random', '--pruner', 'none', '--heartbeat-seconds', '0.5', ...baseFlags(runsDir, 5)],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, INSIGHT_QUIET_BACKEND_WARNING: '1' } });
+    let [stdout, stderr, victim] = ['', '', ''];
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      stdout += chunk;
+      const mid = /^\[(w[12])\] epoch 1\/5 /m.exec(stdout);
+      if (victim === '' && mid) {
+        victim = mid[1];
+        process.kill(Number(new RegExp(`^Worker ${victim}: pid (\\d+)$`, 'm').exec(stdout)![1]), 'SIGKILL'); // in the middle of its trial
+      }
+    });
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
+    const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    clearTimeout(timer);
+    assert.equal(status, 0, `${stdout}\n${stderr}`);
+    assert.match(stderr, new RegExp(`^Worker ${victim} \\(pid \\d+\\) died \\(signal SIGKILL\\): a trial it held is marked failed and retried`, 'm'));
+
+    const trials = await trialsOf(`sqlite:${path.join(runsDir, 'tune.db')}`, 'half');
+    const failed = trials.filter((t) => t.state === 'failed');
+    assert.equal(failed.length, 1, JSON.stringify(trials.map((t) => [t.number, t.state, t.retryOf])));
+    const retry = trials.find((t) => t.retryOf === failed[0].id);
+    assert.ok(retry && retry.state === 'completed' && retry.workerId !== failed[0].workerId);
+    assert.deepEqual(retry.params, failed[0].params);
+    assert.equal(trials.filter((t) => t.state === 'completed').length, 4);
+    assert.equal(trials.length, 5);
+    assert.match(stdout, /\nStudy half: maximize val_accuracy, sampler random, pruner none, 4\/4 trials/);
   });
 });
