@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
 import type { KeySources } from '../../src/serve/auth/key_source';
-import { AUTH_FAILURE_BURST } from '../../src/serve/limits/auth_throttle';
+import { AUTH_FAILURE_BURST, AuthThrottle } from '../../src/serve/limits/auth_throttle';
 import type { ServeInstance } from '../../src/serve/start';
 import { instance, saveVersion, tempRepository, testServer } from './helpers';
 
@@ -139,5 +139,21 @@ describe('failed authentication is throttled per client address', () => {
     } finally {
       await s.close();
     }
+  });
+});
+
+describe('the auth throttle counts an IPv6 client by its /64', () => {
+  it('addresses of one /64 share a bucket (a client picks any of them); another /64 and IPv4 do not', () => {
+    let now = 0;
+    const throttle = new AuthThrottle(3, 0.2, () => now);
+    for (let i = 1; i <= 3; i++) throttle.fail(`2001:db8:1:2::${i.toString(16)}`);
+    assert.ok(throttle.wait('2001:0db8:0001:0002:ffff:1:2:3') > 0, 'same /64, other address: throttled');
+    assert.equal(throttle.wait('2001:db8:1:3::1'), 0);
+    throttle.fail('::ffff:198.51.100.9');
+    assert.equal(throttle.wait('198.51.100.10'), 0);
+    assert.equal(throttle.size, 2);
+    now = 16_000; // 3 tokens back at 0.2/s: both buckets full, dropped on the next sweep
+    throttle.fail('198.51.100.10');
+    assert.equal(throttle.size, 1);
   });
 });

@@ -3,6 +3,8 @@
 // the rest zeroed, as analytics tools do) or none. Bodies, headers and credentials are never logged.
 import { isIP } from 'node:net';
 
+import { expandIpv6 } from '../limits/client_network';
+
 export type ClientAddressMode = 'full' | 'anonymized' | 'none';
 
 /** `/v1/models/m:predict?key=abc` → `/v1/models/m:predict?[redacted]`; a URL without a query is unchanged. */
@@ -22,15 +24,6 @@ export function anonymizeAddress(address: string): string {
     return `${groups.join(':')}::`;
   }
   return 'unknown';
-}
-
-/** The eight 16-bit groups of an IPv6 address (zone id dropped). */
-function expandIpv6(address: string): string[] {
-  const [head, tail = null] = address.split('%')[0].split('::');
-  const left = head === '' ? [] : head.split(':');
-  const right = tail === null || tail === '' ? [] : tail.split(':');
-  const missing = 8 - left.length - right.length;
-  return [...left, ...Array.from({ length: tail === null ? 0 : missing }, () => '0'), ...right];
 }
 
 /** The client address as the log shows it (undefined: left out). */

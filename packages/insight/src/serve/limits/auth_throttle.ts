@@ -1,7 +1,8 @@
-// Failed authentication, throttled per client address: every 401 takes a token from the address's bucket
-// (AUTH_FAILURE_BURST tokens, refilled at AUTH_FAILURE_RATE per second); with the bucket empty, requests from that
-// address that need a key get 429 before their key is even compared, so guessing keys costs real time. Successful
+// Failed authentication, throttled per client (an IPv4 address, or an IPv6 /64: client_network.ts): every 401
+// takes a token from the client's bucket (AUTH_FAILURE_BURST tokens, refilled at AUTH_FAILURE_RATE per second);
+// with the bucket empty, requests from that client that need a key get 429 before their key is even compared, so guessing keys costs real time. Successful
 // requests take nothing. Buckets that have refilled are dropped on a sweep (memory bounded by recent offenders).
+import { clientNetwork } from './client_network';
 import { TokenBucket } from './token_bucket';
 
 /** Failures an address may have in a burst before 429s start. */
@@ -17,22 +18,23 @@ export class AuthThrottle {
 
   /** 0 when `address` may try a key, else the seconds until it may. */
   wait(address: string): number {
-    return this.buckets.get(address)?.peek(this.now()) ?? 0;
+    return this.buckets.get(clientNetwork(address))?.peek(this.now()) ?? 0;
   }
 
   /** Records a failed authentication from `address`. */
   fail(address: string): void {
     const nowMs = this.now();
     this.sweep(nowMs);
-    let bucket = this.buckets.get(address);
+    const client = clientNetwork(address);
+    let bucket = this.buckets.get(client);
     if (bucket === undefined) {
       bucket = new TokenBucket(this.rate, this.burst, nowMs);
-      this.buckets.set(address, bucket);
+      this.buckets.set(client, bucket);
     }
     bucket.take(nowMs);
   }
 
-  /** Addresses with recent failures (tests). */
+  /** Clients (addresses, IPv6 /64s) with recent failures (tests). */
   get size(): number {
     return this.buckets.size;
   }
