@@ -125,4 +125,23 @@ describe('dashboard on loopback without keys', () => {
       await server.close();
     }
   });
+
+  it('answers only a loopback Host (any port, as through an SSH tunnel): a rebound name gets 403', async () => {
+    const runsDir = tempRunsDir('insight-dash-rebind-');
+    const index = RunIndex.open(runsDir);
+    const app = buildDashboard({ runsDir, index, pollMs: 50, heartbeatMs: 1000 });
+    try {
+      for (const host of ['localhost:6006', '127.0.0.1:8080', '[::1]:6006', 'localhost']) {
+        assert.equal((await app.inject({ url: '/api/runs', headers: { host } })).statusCode, 200, host);
+      }
+      for (const host of ['rebind.evil.example:6006', '127.0.0.1.evil.example', '[::ffff:7f00:1]:6006']) {
+        const res = await app.inject({ url: '/api/runs', headers: { host } });
+        assert.equal(res.statusCode, 403, host);
+        assert.match((res.json() as { message: string }).message, /^A dashboard without keys answers only requests for a loopback Host \(DNS rebinding\)\. Received: host=".+"\. Open it at http:\/\/127\.0\.0\.1:<port>/);
+      }
+    } finally {
+      await app.close();
+      index.close();
+    }
+  });
 });

@@ -20,18 +20,28 @@ export interface KeySources {
 export function readKeySources(files: { apiKeysFile: string | null; adminKeysFile: string | null },
   env: NodeJS.ProcessEnv = process.env): KeySources {
   const warnings: string[] = [];
-  const inference = [...fromEnv(API_KEYS_ENV, env), ...(files.apiKeysFile ? fromFile(files.apiKeysFile, '--api-keys-file', warnings) : [])];
-  const admin = [...fromEnv(ADMIN_KEYS_ENV, env), ...(files.adminKeysFile ? fromFile(files.adminKeysFile, '--admin-keys-file', warnings) : [])];
+  const inference = readKeys({ envName: API_KEYS_ENV, file: files.apiKeysFile, flag: '--api-keys-file' }, env, warnings);
+  const admin = readKeys({ envName: ADMIN_KEYS_ENV, file: files.adminKeysFile, flag: '--admin-keys-file' }, env, warnings);
   return { inference, admin, warnings };
 }
 
-function fromEnv(name: string, env: NodeJS.ProcessEnv): string[] {
+/**
+ * One set of keys: env `envName` (comma-separated), then `file` (passed as `flag`), each checked for length (errors
+ * say `noun`, e.g. 'Dashboard keys'); notes for the startup log go to `warnings`. Shared with the dashboard's keys.
+ */
+export function readKeys(source: { envName: string; file: string | null; flag: string; noun?: string }, env: NodeJS.ProcessEnv = process.env,
+  warnings: string[] = []): string[] {
+  const noun = source.noun ?? 'API keys';
+  return [...fromEnv(source.envName, env, noun), ...(source.file ? fromFile(source.file, source.flag, warnings, noun) : [])];
+}
+
+function fromEnv(name: string, env: NodeJS.ProcessEnv, noun: string): string[] {
   const keys = (env[name] ?? '').split(',').map((k) => k.trim()).filter((k) => k !== '');
-  keys.forEach((key, i) => checkLength(key, { env: name, position: i + 1 }));
+  keys.forEach((key, i) => checkLength(key, { env: name, position: i + 1 }, noun));
   return keys;
 }
 
-function fromFile(file: string, flag: string, warnings: string[]): string[] {
+function fromFile(file: string, flag: string, warnings: string[], noun: string): string[] {
   let text: string;
   try {
     text = fs.readFileSync(file, 'utf8');
@@ -44,7 +54,7 @@ function fromFile(file: string, flag: string, warnings: string[]): string[] {
   text.split(/\r?\n/).forEach((raw, i) => {
     const key = raw.trim();
     if (key === '' || key.startsWith('#')) return;
-    checkLength(key, { file, line: i + 1 });
+    checkLength(key, { file, line: i + 1 }, noun);
     keys.push(key);
   });
   if (keys.length === 0) {
@@ -54,9 +64,9 @@ function fromFile(file: string, flag: string, warnings: string[]): string[] {
   return keys;
 }
 
-function checkLength(key: string, where: Record<string, unknown>): void {
+function checkLength(key: string, where: Record<string, unknown>, noun: string): void {
   if (key.length < MIN_KEY_LENGTH || /\s|,/.test(key)) {
-    throw ruleError('INSIGHT_E_CONFIG', `API keys must be at least ${MIN_KEY_LENGTH} characters without spaces or commas.`,
+    throw ruleError('INSIGHT_E_CONFIG', `${noun} must be at least ${MIN_KEY_LENGTH} characters without spaces or commas.`,
       { ...where, length: key.length }, 'Generate keys with e.g. `openssl rand -hex 24`.');
   }
 }

@@ -67,7 +67,9 @@ function listenError(error: NodeJS.ErrnoException, config: Pick<DashboardConfig,
  */
 export async function startDashboard(config: Omit<DashboardConfig, 'storage' | 'keysFile'> & { storage?: string | null; keysFile?: string | null },
   options: { warn?: (message: string) => void; pollMs?: number; env?: NodeJS.ProcessEnv } = {}): Promise<RunningDashboard> {
-  const keys = readDashboardKeys(config.keysFile ?? null, options.env);
+  const warnings: string[] = [];
+  const keys = readDashboardKeys(config.keysFile ?? null, options.env, warnings);
+  for (const warning of warnings) options.warn?.(warning);
   checkDashboardExposure(config.host, keys);
   const index = RunIndex.open(config.runsDir, { warn: options.warn });
   const studies = new StudySource(config.storage ?? null, config.runsDir);
