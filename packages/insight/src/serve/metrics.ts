@@ -111,7 +111,12 @@ export class ServeMetrics {
         this.set((await inFlight.get()).values[0]?.value ?? 0);
       },
     });
-    const drift = this.drift;
+    const monitor = this.drift;
+    // Windows of models no longer served (unloaded, removed) are dropped at scrape time.
+    const drift = { snapshots: () => {
+      const current = sources();
+      return monitor.snapshots(current === null ? undefined : new Set(current.servables().map((s) => s.name)));
+    } };
     new Gauge({
       name: 'insight_drift_psi', help: 'Population Stability Index of the predicted classes over the last window vs the training class frequencies.',
       labelNames: ['model'], registers, aggregator: 'average',

@@ -161,4 +161,13 @@ describe('drift gauges of a served model', () => {
     assert.doesNotMatch(text, /^insight_(drift|input|training|predicted)\w*\{model="plain"/m);
     assert.match(text, /^insight_serve_batch_size_count\{model="plain"\} \d+$/m); // plain was served
   });
+
+  it('drops an unloaded model\'s drift gauges', async () => {
+    const res = await server.app.inject({ method: 'POST', url: '/v1/models/watched:predict', payload: { instances: [instance(7)] } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.match((await server.app.inject({ method: 'GET', url: '/metrics' })).body, /^insight_drift_psi\{model="watched"\} /m);
+    const unload = await server.app.inject({ method: 'POST', url: '/admin/models/watched/unload' });
+    assert.equal(unload.statusCode, 200, unload.body);
+    assert.doesNotMatch((await server.app.inject({ method: 'GET', url: '/metrics' })).body, /^insight_(drift|input|predicted)\w*\{model="watched"/m);
+  });
 });

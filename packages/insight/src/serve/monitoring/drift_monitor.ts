@@ -24,19 +24,21 @@ export class DriftMonitor {
     window.observe(x, rows, probabilities);
   }
 
-  /** Every model with a non-empty window: its snapshot and its class names. */
-  snapshots(): { model: string; snapshot: DriftSnapshot }[] {
+  /**
+   * Every model with a non-empty window: its snapshot. With `served` (the names serving now), the windows of other
+   * models (unloaded or removed) are dropped first, so their gauges go with them.
+   */
+  snapshots(served?: ReadonlySet<string>): { model: string; snapshot: DriftSnapshot }[] {
     const out: { model: string; snapshot: DriftSnapshot }[] = [];
     for (const [model, window] of this.windows) {
+      if (served !== undefined && !served.has(model)) {
+        this.windows.delete(model);
+        continue;
+      }
       const snapshot = window.snapshot();
       if (snapshot !== null) out.push({ model, snapshot });
     }
     return out;
-  }
-
-  /** Forgets a model (unloaded). */
-  forget(model: string): void {
-    this.windows.delete(model);
   }
 }
 
