@@ -46,4 +46,12 @@ describe('strategyOf', () => {
     assert.throws(() => strategyOf(spec({ name: 'tpe', nStartupTrials: -1 }, { name: 'none' })),
       (e: unknown) => e instanceof InsightError && /sampler\.nStartupTrials must be an integer >= 0\./.test(e.message));
   });
+
+  it('refuses epochs in the space under ASHA (it allots the epochs), and takes it under median and none', () => {
+    const withEpochs = (pruner: string) => ({ name: 's', space: { ...SPACE, epochs: { type: 'int', low: 2, high: 9 } }, sampler: { name: 'random' }, pruner: { name: pruner } });
+    assert.throws(() => strategyOf(withEpochs('asha')), (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_CONFIG' &&
+      /A study pruned by ASHA cannot search epochs/.test(e.message) && /Received: study="s", pruner="asha", space="epochs"/.test(e.message) &&
+      /--pruner median or none/.test(e.message));
+    for (const pruner of ['median', 'none']) assert.deepEqual(strategyOf(withEpochs(pruner)).space.params.map((p) => p.name), ['lr', 'optimizer', 'epochs']);
+  });
 });
