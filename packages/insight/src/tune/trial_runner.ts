@@ -2,7 +2,8 @@
 // that, at each epoch end, records the study's metric (reportIntermediate, step = epochs done) and a heartbeat,
 // then asks the pruner; a pruned trial stops training there (the run ends as an ordinary early-stopped run) and is
 // finished 'pruned' with its last value. A heartbeat timer also runs during long epochs (the training loop gives
-// timers a turn every 100 ms). The run is tagged study:<name> and trial:<number> as soon as it exists.
+// timers a turn every 100 ms); once a heartbeat returns false (the trial was declared lost and retried elsewhere),
+// training stops at the next batch. The run is tagged study:<name> and trial:<number> as soon as it exists.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -41,6 +42,8 @@ export interface TrialOutcome {
   error?: string;
   /** Stopped by SIGINT/SIGTERM: the worker stops too, and the trial is retried later. */
   interrupted: boolean;
+  /** The storage said another worker holds the trial now (a heartbeat returned false): training stopped, nothing counts. */
+  lost: boolean;
 }
 
 /** The run name of a trial: <study>-<number> (run names show in `insight runs` and the dashboard). */
@@ -111,11 +114,29 @@ class TrialReporter implements Callback {
     this.runDir = findTrialRun(this.runsDir, trialRunName(study.name, this.trial.number), this.since);
     if (this.runDir !== null) updateTags(this.runDir, trialTags(study.name, this.trial.number));
     this.lost = !(await storage.heartbeat(this.trial.id, workerId, this.runDir ?? undefined));
+    this.stopIfLost();
     this.timer = setInterval(() => {
       storage.heartbeat(this.trial.id, workerId).then((held) => void (this.lost ||= !held),
         (error: Error) => this.options.warn?.(`trial ${this.trial.number}: heartbeat failed: ${error.message}`));
     }, heartbeatSeconds * 1000);
     this.timer.unref();
+  }
+
+  /** The heartbeat timer found the trial held by no one (declared lost): stop at this batch, not at the epoch's end. */
+  onBatchEnd(): void {
+    this.stopIfLost();
+  }
+
+  /**
+   * Throws when the storage no longer lets this worker hold the trial: it was declared lost and retried elsewhere, so
+   * nothing it trains counts. The error ends training (the run fails with it) and the outcome is failed, not counted.
+   */
+  private stopIfLost(): void {
+    if (!this.lost) return;
+    const { study, heartbeatSeconds } = this.options;
+    throw ruleError('INSIGHT_E_CONFIG', `A trial's worker must send a heartbeat within the study's stale time; trial ${this.trial.number} was declared lost and is retried by another worker.`,
+      { study: study.name, trial: this.trial.number, heartbeatSeconds },
+      'Nothing to do for this trial. If it happens often, pass a larger --stale-seconds (it must exceed the longest pause of a worker, e.g. a slow validation pass).');
   }
 
   async onEpochEnd(logs: EpochLogs, ctx: TrainingContext): Promise<void> {
@@ -130,11 +151,7 @@ class TrialReporter implements Callback {
     this.epochs = logs.epoch;
     await storage.reportIntermediate(this.trial.id, logs.epoch, value);
     this.lost ||= !(await storage.heartbeat(this.trial.id, workerId));
-    if (this.lost) {
-      ctx.state.stopTraining = true;
-      ctx.note(`Trial ${this.trial.number} was declared lost (no heartbeat in time) and is retried elsewhere: stopping it.`);
-      return;
-    }
+    this.stopIfLost();
     if (logs.epoch >= ctx.epochs) return; // the last epoch completes the trial
     const trials = await storage.trials(study.id);
     const self = trials.find((t) => t.id === this.trial.id) ?? { ...this.trial, intermediate: [{ step: logs.epoch, value }] };
@@ -166,7 +183,7 @@ export async function runTrial(trial: TrialRecord, options: TrialRunOptions): Pr
     resolved = resolveTrainConfig(config, `config of trial ${trial.number}`);
     checkMetricLogged(options.study.metric, resolved);
   } catch (error) {
-    return { state: 'failed', value: null, runDir: null, epochs: 0, error: (error as Error).message, interrupted: false };
+    return { state: 'failed', value: null, runDir: null, epochs: 0, error: (error as Error).message, interrupted: false, lost: false };
   }
   const since = new Date(Date.now() - 1000).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   const reporter = new TrialReporter(trial, options, resolved.runsDir, since);
@@ -175,10 +192,14 @@ export async function runTrial(trial: TrialRecord, options: TrialRunOptions): Pr
     result.model.dispose();
     return {
       state: reporter.pruned ? 'pruned' : 'completed', value: reporter.lastValue, runDir: result.runDir, epochs: reporter.epochs, interrupted: false,
+      lost: reporter.lost,
     };
   } catch (error) {
     const interrupted = error instanceof InsightError && error.code === 'INSIGHT_E_INTERRUPTED';
-    return { state: 'failed', value: reporter.lastValue, runDir: reporter.runDir, epochs: reporter.epochs, error: (error as Error).message, interrupted };
+    return {
+      state: 'failed', value: reporter.lastValue, runDir: reporter.runDir, epochs: reporter.epochs, error: (error as Error).message, interrupted,
+      lost: reporter.lost,
+    };
   } finally {
     reporter.stop();
   }

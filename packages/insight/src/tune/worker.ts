@@ -35,8 +35,6 @@ export interface WorkerRunOptions {
 export interface WorkerTrial extends TrialOutcome {
   number: number;
   params: TrialRecord['params'];
-  /** finishTrial refused: the trial had been declared stale and retried elsewhere (counted there, not here). */
-  lost: boolean;
 }
 
 export interface WorkerResult {
@@ -111,7 +109,7 @@ export async function runWorker(storage: StudyStorage, study: StudyRecord, optio
       const error = outcome.interrupted ? `interrupted (${signalled ?? 'signal'}): ${outcome.error}` : outcome.error;
       const finished = await storage.finishTrial(trial.id, workerId, outcome.state, outcome.value, error);
       if (finished && outcome.interrupted) await storage.enqueueTrial(study.id, trial.params, trial.id);
-      result.trials.push({ ...outcome, number: trial.number, params: trial.params, lost: !finished });
+      result.trials.push({ ...outcome, number: trial.number, params: trial.params, lost: outcome.lost || !finished });
       log(finished ? `Trial ${trial.number} ${outcome.state}${outcome.value !== null ? `: ${study.metric} ${outcome.value.toFixed(4)}` : ''}` +
           ` after ${outcome.epochs} epoch${outcome.epochs === 1 ? '' : 's'}${outcome.error ? ` (${outcome.error.split('\n')[0]})` : ''}`
         : `Trial ${trial.number} was declared lost meanwhile and retried elsewhere: its result is not counted.`);
@@ -119,7 +117,7 @@ export async function runWorker(storage: StudyStorage, study: StudyRecord, optio
         signalled ??= 'SIGINT';
         break;
       }
-      failuresInRow = outcome.state === 'failed' ? failuresInRow + 1 : 0;
+      if (finished) failuresInRow = outcome.state === 'failed' ? failuresInRow + 1 : 0; // a lost trial says nothing of the config
       if (failuresInRow >= maxFailures) {
         throw ruleError('INSIGHT_E_CONFIG', `A tune worker stops after ${maxFailures} failed trials in a row: the study's base config or space is likely broken.`,
           { study: study.name, lastError: outcome.error?.split('\n')[0] ?? '' }, `Fix the cause, then run \`insight tune --study ${study.name}\` again: the study resumes.`);

@@ -1,0 +1,90 @@
+// How a trial ends when its training does not simply finish: a trial declared lost while it trains (its heartbeat
+// now returns false) stops training at once — its run fails, its result is refused and a retry waits — and a trial
+// whose metric turns NaN (a diverging lr) ends failed with a finite value or none, while the worker goes on to the
+// next trial (the storage refuses NaN: it must never reach it).
+import assert from 'node:assert/strict';
+import * as path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { after, before, describe, it } from 'node:test';
+
+import { openStudyStorage } from '../../src/study/open_storage';
+import type { StudyStorage } from '../../src/study/storage';
+import { NopPruner } from '../../src/tune/pruners/none';
+import { tune } from '../../src/tune/study';
+import { runTrial } from '../../src/tune/trial_runner';
+import { baseConfig, runOf, tempDir, writeColourFolder, writeSpace } from './helpers';
+
+const tmp = tempDir('insight-tune-outcomes-');
+let data: string;
+
+function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
+}
+
+before(async () => {
+  data = await writeColourFolder(path.join(tmp, 'colours'));
+});
+
+describe('a trial declared lost while it trains', () => {
+  let storage: StudyStorage;
+  before(async () => {
+    storage = await openStudyStorage(`sqlite:${path.join(tmp, 'lost.db')}`);
+  });
+  after(async () => {
+    await storage.close();
+  });
+
+  it('stops training at its next heartbeat: the run fails, finishing is refused, the retry waits with its params', async () => {
+    const epochs = 200;
+    const { name: _name, ...base } = baseConfig(data, path.join(tmp, 'lost-runs'), epochs);
+    const study = await storage.createStudy({ name: 'lost', metric: 'val_accuracy', direction: 'maximize', space: { lr: [0.01, 0.1] },
+      sampler: { name: 'random' }, pruner: { name: 'none' }, maxTrials: 2, baseConfig: base });
+    const trial = (await storage.createTrial(study.id, { lr: 0.01 }, 'me'))!;
+    const out = sink();
+    const running = runTrial(trial, { storage, study, workerId: 'me', pruner: new NopPruner(), heartbeatSeconds: 0.05, out, handleSignals: false });
+
+    // Once its run exists (the first heartbeat records it), another worker's stale check takes the trial away.
+    let taken = 0;
+    for (let i = 0; i < 2000 && taken === 0; i++) {
+      await sleep(10);
+      if ((await storage.trial(trial.id))?.runDir) taken = (await storage.failStaleTrials(study.id, 0)).length;
+    }
+    assert.equal(taken, 1, 'the trial was declared lost');
+    const outcome = await running;
+
+    assert.equal(outcome.lost, true);
+    assert.equal(outcome.state, 'failed');
+    assert.equal(outcome.interrupted, false);
+    assert.match(outcome.error ?? '', /trial 0 was declared lost and is retried by another worker/);
+    const run = runOf(outcome.runDir!);
+    assert.equal(run.status, 'failed');
+    assert.ok(run.epochs.length < epochs / 2, `training stopped early: ${run.epochs.length} of ${epochs} epochs`);
+    assert.equal(await storage.finishTrial(trial.id, 'me', 'completed', 0.5), false, 'its result is not counted');
+    const trials = await storage.trials(study.id);
+    assert.deepEqual(trials.map((t) => [t.number, t.state, t.params, t.retryOf]), [[0, 'failed', { lr: 0.01 }, null], [1, 'waiting', { lr: 0.01 }, trial.id]]);
+    assert.match(trials[0].error ?? '', /worker lost/);
+  });
+});
+
+describe('a trial whose metric turns NaN', () => {
+  it('ends failed without a NaN in the storage, and the worker runs the next trial', async () => {
+    // Grid order: lr 1e30 first (sgd diverges: val_loss NaN after the first epoch), then lr 0.1.
+    const space = writeSpace(tmp, 'nan.yaml', 'lr: { type: categorical, choices: [1.0e+30, 0.1] }\n');
+    const out = sink();
+    const result = await tune({ study: 'nan', space, sampler: 'grid', pruner: 'none', metric: 'val_loss', trials: 2,
+      baseConfig: { ...baseConfig(data, path.join(tmp, 'nan-runs'), 2), optimizer: 'sgd' } }, { out, err: out, handleSignals: false });
+    const [diverged, fine] = result.trials;
+    assert.deepEqual([diverged.params, fine.params], [{ lr: 1e30 }, { lr: 0.1 }]);
+    assert.equal(diverged.state, 'failed', out.text);
+    assert.equal(diverged.value, null);
+    assert.deepEqual(diverged.intermediate, []);
+    assert.match(diverged.error ?? '', /must log the study's metric val_loss as a finite number[\s\S]*Received: trial=0, epoch=1, val_loss=NaN/);
+    assert.equal(runOf(diverged.runDir!).status, 'failed');
+    assert.equal(fine.state, 'completed');
+    assert.ok(Number.isFinite(fine.value), String(fine.value));
+    assert.match(out.text, /^Trial 0 failed after 0 epochs \(.+\)\n[\s\S]*^Trial 1 completed: val_loss \d\.\d{4} after 2 epochs\n/m);
+    assert.equal(result.counts.failed, 1);
+    assert.equal(result.best?.number, 1);
+  });
+});
