@@ -24,8 +24,8 @@ export class ModelFileError extends InsightError {
 /** model.json (topology, manifest, metadata) and other JSON beside the weights: far below this. */
 export const MAX_JSON_BYTES = 64 * 1024 * 1024;
 /** All the bytes one load may read (a protobuf .onnx file cannot pass 2 GiB either). */
-export const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024;
-export const DEFAULT_READ_TIMEOUT_MS = 60_000;
+const MAX_MODEL_BYTES = 2 * 1024 * 1024 * 1024;
+const DEFAULT_READ_TIMEOUT_MS = 60_000;
 
 export interface ModelReadOptions {
   /** The model directory must resolve inside this folder (the serving repository); default: the directory itself. */

@@ -13,9 +13,9 @@ import { jsonNumberBudget } from '../limits/json_number_budget';
 import type { ServeContext } from './context';
 
 /** Bodies up to this size skip the budget (JSON inference requests are mostly well under it). */
-export const LARGE_BODY = 256 * 1024;
+const LARGE_BODY = 256 * 1024;
 /** Numbers a JSON body may hold beyond --max-instances × the largest model input (shapes, parameters). */
-export const NUMBER_SLACK = 4096;
+const NUMBER_SLACK = 4096;
 /** The model input size assumed while no model is loaded (224 × 224 × 3). */
 const DEFAULT_ROW = 224 * 224 * 3;
 
@@ -29,7 +29,7 @@ function hasBody(request: FastifyRequest): boolean {
 }
 
 /** The most numbers a JSON body may carry: --max-instances × the largest served input, plus NUMBER_SLACK. */
-export function jsonNumberLimit(ctx: ServeContext): number {
+function jsonNumberLimit(ctx: ServeContext): number {
   const rows = ctx.repository.servables().map((s) => s.inputShape.reduce((a, b) => a * b, 1));
   return ctx.config.maxInstances * (rows.length === 0 ? DEFAULT_ROW : Math.max(...rows)) + NUMBER_SLACK;
 }

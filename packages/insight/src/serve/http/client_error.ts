@@ -12,7 +12,7 @@ import { type ServeError, serveError } from '../../errors';
 const MAX_HEADER_BYTES = 16 * 1024;
 
 /** The ServeError for one of Node's client errors. */
-export function clientErrorOf(error: NodeJS.ErrnoException, requestTimeoutMs: number): ServeError {
+function clientErrorOf(error: NodeJS.ErrnoException, requestTimeoutMs: number): ServeError {
   switch (error.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
       return serveError('SERVE_E_REQUEST_TIMEOUT', `A client must send its whole request within --request-timeout-ms (${requestTimeoutMs} ms).`,

@@ -14,7 +14,7 @@ export function redactUrl(url: string): string {
 }
 
 /** '203.0.113.77' → '203.0.113.0'; '2001:db8:1:2::5' → '2001:db8:1::'; '::ffff:10.1.2.3' → '::ffff:10.1.2.0'. */
-export function anonymizeAddress(address: string): string {
+function anonymizeAddress(address: string): string {
   const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
   if (mapped) return `::ffff:${anonymizeAddress(mapped[1])}`;
   if (isIP(address) === 4) return address.replace(/\.\d+$/, '.0');
@@ -27,7 +27,7 @@ export function anonymizeAddress(address: string): string {
 }
 
 /** The client address as the log shows it (undefined: left out). */
-export function logAddress(address: string | undefined, mode: ClientAddressMode): string | undefined {
+function logAddress(address: string | undefined, mode: ClientAddressMode): string | undefined {
   if (mode === 'none' || address === undefined) return undefined;
   return mode === 'full' ? address : anonymizeAddress(address);
 }

@@ -11,7 +11,7 @@ import { serveError } from '../../errors';
 import { isLoopback } from '../config';
 
 /** 'localhost:8501' → { host: 'localhost', port: 8501 }; '[::1]:80' → { host: '::1', port: 80 }; null when unparsable. */
-export function splitHost(value: string): { host: string; port: number | null } | null {
+function splitHost(value: string): { host: string; port: number | null } | null {
   const m = /^(\[[0-9a-f:.]+\]|[^:[\]]+)(?::(\d{1,5}))?$/i.exec(value.trim());
   if (m === null) return null;
   return { host: m[1].replace(/^\[|\]$/g, '').toLowerCase(), port: m[2] === undefined ? null : Number(m[2]) };
