@@ -2,7 +2,8 @@
 // whose trials are ordinary runs tagged study:<name> and trial:<n>, whose reported values are the runs' own logged
 // metrics, and whose state counts add up to the budget; ASHA stops a hopeless trial early (its run has fewer epochs
 // than configured, the trial is pruned with its last value); `tune show` (text and --json) and `tune list` read it
-// back; and the CLI refuses a missing space file, an unknown space key and a study that does not exist.
+// back; and the CLI refuses a missing space file, an unknown space key, a study that does not exist and tune's
+// flags given to a subcommand that would ignore them.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -171,6 +172,15 @@ describe('tune CLI errors', () => {
     const absent = await runMain(['tune', 'show', '--study', 'nope', '--runs-dir', runsDir]);
     assert.equal(absent.status, 2);
     assert.match(absent.stderr, /INSIGHT_E_CONFIG: `insight tune show` needs a study of the storage\.[\s\S]*studies="colours"[\s\S]*--study colours/);
+
+    for (const argv of [['tune', 'worker', '--study', 'colours', '--epochs', '3', '--runs-dir', runsDir],
+      ['tune', '--epochs', '3', '--config', 'base.json', 'worker', '--study', 'colours', '--runs-dir', runsDir]]) {
+      const ignored = await runMain(argv); // tune's own flags that the worker would ignore
+      assert.equal(ignored.status, 2, argv.join(' '));
+      assert.match(ignored.stderr, /INSIGHT_E_USAGE: `insight tune worker` takes only its own flags;[\s\S]*Received: flags="(--epochs|--config --epochs)"/);
+    }
+    const listFlags = await runMain(['tune', 'list', '--study', 'colours', '--runs-dir', runsDir]);
+    assert.match(listFlags.stderr, /INSIGHT_E_USAGE: `insight tune list` takes only its own flags;[\s\S]*Received: flags="--study"/);
 
     const join = await runMain(['tune', 'worker', '--study', 'nope', '--runs-dir', runsDir]);
     assert.equal(join.status, 2);

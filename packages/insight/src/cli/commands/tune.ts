@@ -5,7 +5,8 @@
 // are validated by their schemas (tune/config.ts) before tfjs and the storage load.
 import { Command } from 'commander';
 
-import { validateConfig } from '../../run/config_schema';
+import { ruleError } from '../../errors';
+import { fieldsOf, validateConfig, type ConfigSchema } from '../../run/config_schema';
 import { TRAIN_SCHEMA } from '../../train/config';
 import {
   BASE_TRAIN_SCHEMA, resolveTuneOptions, resolveTuneWorkerOptions, TUNE_LIST_SCHEMA, TUNE_SCHEMA, TUNE_SHOW_SCHEMA, TUNE_WORKER_SCHEMA,
@@ -14,6 +15,21 @@ import { readConfigFile } from '../config_file';
 import type { CliIo } from '../main';
 import { addConfigFileOption, addSchemaOptions, givenOptions } from '../options';
 
+/**
+ * Throws INSIGHT_E_USAGE when flags of `insight tune` that the subcommand does not take were given, before or after
+ * it (`tune worker --epochs 3`): commander hands `tune`'s own flags to `tune` wherever they stand (the program does
+ * not use positional options), where the subcommand would silently ignore them. The flags both take (--study,
+ * --storage, --runs-dir, ...) reach the subcommand through givenOptions, which reads the parents too.
+ */
+function refuseTuneFlags(command: Command, schema: ConfigSchema): void {
+  const parent = command.parent!;
+  const own = new Set(fieldsOf(schema).map((field) => field.key));
+  const ignored = parent.options.filter((o) => parent.getOptionValueSource(o.attributeName()) === 'cli' && !own.has(o.attributeName()));
+  if (ignored.length === 0) return;
+  throw ruleError('INSIGHT_E_USAGE', `\`insight tune ${command.name()}\` takes only its own flags; the training flags, --config and tune's other flags are set when a study is created.`,
+    { flags: ignored.map((o) => o.long ?? o.flags).join(' ') }, `Drop them (\`insight tune ${command.name()} --help\` lists its flags).`);
+}
+
 function workerCommand(io: CliIo): Command {
   const command = new Command('worker')
     .description('Join an existing study (its space, base config, sampler and pruner come from the storage) and run its trials until the budget is spent.');
@@ -21,6 +37,7 @@ function workerCommand(io: CliIo): Command {
   command.addHelpText('after', '\nExamples:\n  insight tune worker --study lr-search                                  # sqlite:runs/tune.db\n' +
     '  insight tune worker --study lr-search --storage postgres://tune@db.lan:5432/tune   # from another machine');
   command.action(async () => {
+    refuseTuneFlags(command, TUNE_WORKER_SCHEMA);
     const options = resolveTuneWorkerOptions(givenOptions(command, TUNE_WORKER_SCHEMA));
     const { tuneWorker } = await import('../../tune/study');
     const result = await tuneWorker(options, { out: io.stdout });
@@ -35,6 +52,7 @@ function showCommand(io: CliIo): Command {
   addSchemaOptions(command, TUNE_SHOW_SCHEMA);
   command.addHelpText('after', '\nExamples:\n  insight tune show --study lr-search\n  insight tune show --study lr-search --storage postgres://tune@db.lan:5432/tune --json');
   command.action(async () => {
+    refuseTuneFlags(command, TUNE_SHOW_SCHEMA);
     const options = validateConfig(TUNE_SHOW_SCHEMA, givenOptions(command, TUNE_SHOW_SCHEMA), 'tune show options');
     const { showStudy } = await import('../../tune/study_view');
     const { summary, storage } = await showStudy(options);
@@ -48,6 +66,7 @@ function listCommand(io: CliIo): Command {
   const command = new Command('list').description('List the studies of a storage with their trial counts and best values.');
   addSchemaOptions(command, TUNE_LIST_SCHEMA);
   command.action(async () => {
+    refuseTuneFlags(command, TUNE_LIST_SCHEMA);
     const options = validateConfig(TUNE_LIST_SCHEMA, givenOptions(command, TUNE_LIST_SCHEMA), 'tune list options');
     const { listStudies } = await import('../../tune/study_view');
     const { summaries, storage } = await listStudies(options);
