@@ -1,6 +1,6 @@
 // What the tune tests share: a small learnable image folder (three colours, 8x8 PNGs: each class bright in its own
 // channel, plus seeded noise), the tiny model module, a base training config that trains a trial in about a second,
-// a search space file, and reading a trial's run back (tags, epochs logged, status).
+// a search space file, reading a trial's run back (tags, epochs logged, status), and a stream that keeps its text.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -57,4 +57,10 @@ export function runOf(dir: string): { tags: string[]; epochs: Record<string, num
   const text = fs.existsSync(run.metricsJsonl) ? fs.readFileSync(run.metricsJsonl, 'utf8') : ''; // killed before its first epoch ended
   const records = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as Record<string, number>);
   return { tags: readTags(dir), epochs: records.filter((r) => (r.type as unknown) === 'epoch'), status: run.readInfo().status, config: run.readConfig() as Record<string, unknown> };
+}
+
+/** A sink stream that keeps what is written (for tune()'s out and err). */
+export function sink(): NodeJS.WriteStream & { text: string } {
+  const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };
+  return stream as unknown as NodeJS.WriteStream & { text: string };
 }

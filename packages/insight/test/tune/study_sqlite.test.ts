@@ -12,18 +12,12 @@ import { before, describe, it } from 'node:test';
 import { openStudyStorage } from '../../src/study/open_storage';
 import { tune, type TuneResult } from '../../src/tune/study';
 import { runMain } from '../cli/io';
-import { baseConfig, runOf, tempDir, writeColourFolder, writeSpace } from './helpers';
+import { baseConfig, runOf, sink, tempDir, writeColourFolder, writeSpace } from './helpers';
 
 const tmp = tempDir('insight-tune-sqlite-');
 const runsDir = path.join(tmp, 'runs');
 let data: string;
 let result: TuneResult;
-
-/** A sink stream that keeps what is written. */
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
 
 before(async () => {
   data = await writeColourFolder(path.join(tmp, 'colours'));

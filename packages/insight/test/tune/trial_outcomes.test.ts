@@ -12,15 +12,10 @@ import type { StudyStorage } from '../../src/study/storage';
 import { NopPruner } from '../../src/tune/pruners/none';
 import { tune } from '../../src/tune/study';
 import { runTrial } from '../../src/tune/trial_runner';
-import { baseConfig, runOf, tempDir, writeColourFolder, writeSpace } from './helpers';
+import { baseConfig, runOf, sink, tempDir, writeColourFolder, writeSpace } from './helpers';
 
 const tmp = tempDir('insight-tune-outcomes-');
 let data: string;
-
-function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
 
 before(async () => {
   data = await writeColourFolder(path.join(tmp, 'colours'));

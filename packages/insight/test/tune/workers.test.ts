@@ -15,7 +15,7 @@ import type { TrialRecord } from '../../src/study/types';
 import { tune } from '../../src/tune/study';
 import { BIN, NODE_FLAGS, runBin, signalledBin } from '../cli/io';
 import { startPostgres, type PostgresServer } from '../support/postgres_server';
-import { baseConfig, runOf, tempDir, writeColourFolder, writeSpace } from './helpers';
+import { baseConfig, runOf, sink, tempDir, writeColourFolder, writeSpace } from './helpers';
 
 const tmp = tempDir('insight-tune-workers-');
 let data: string;
@@ -92,7 +92,7 @@ describe('a worker killed with SIGKILL mid-trial', () => {
     const lost = before[1];
     assert.ok(lost.runDir, 'the lost trial recorded its run');
 
-    const out = { text: '', isTTY: false, write(chunk: string) { out.text += chunk; return true; } } as unknown as NodeJS.WriteStream & { text: string };
+    const out = sink();
     const resumed = await tune({ study: 'killed', heartbeatSeconds: 0.5, baseConfig: { runsDir } }, { out, err: out, handleSignals: false });
     const trials = resumed.trials;
     const failed = trials.filter((t) => t.state === 'failed');
