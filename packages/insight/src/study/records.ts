@@ -63,7 +63,7 @@ export function trialOf(row: TrialRow, intermediate: IntermediateValue[] = []): 
 }
 
 /** JSON with object keys sorted: two spaces written in another key order are the same space. */
-export function canonicalJson(value: unknown): string {
+function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) => (v !== null && typeof v === 'object' && !Array.isArray(v)
     ? Object.fromEntries(Object.entries(v).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     : v));

@@ -19,7 +19,7 @@ import type { StudyStorage } from './storage';
 import type { IntermediateValue, Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
 
 /** The tables (version SCHEMA_VERSION). JSON columns hold JSON text; times are ISO 8601 UTC text. */
-export const SQLITE_SCHEMA = `
+const SQLITE_SCHEMA = `
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE studies (
   id INTEGER PRIMARY KEY AUTOINCREMENT,

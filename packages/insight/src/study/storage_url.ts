@@ -7,7 +7,7 @@ import { ruleError } from '../errors';
 
 export type StorageLocation = { kind: 'sqlite'; file: string } | { kind: 'postgres'; url: string };
 
-export const ACCEPTED_FORMS = 'sqlite:<file> (e.g. sqlite:study.db), a plain file path (study.db), ' +
+const ACCEPTED_FORMS = 'sqlite:<file> (e.g. sqlite:study.db), a plain file path (study.db), ' +
   'or postgres://user:password@host:5432/database (postgresql:// too)';
 
 /** `postgres://u:secret@h/db?password=x` → `postgres://u:***@h/db?password=***`; other text unchanged. */

@@ -13,7 +13,7 @@ import { PRUNER_NAMES } from './pruners';
 import { SAMPLER_NAMES } from './samplers';
 import { MONITORS } from '../train/state';
 
-export const DIRECTIONS = ['maximize', 'minimize'] as const;
+const DIRECTIONS = ['maximize', 'minimize'] as const;
 
 /** Train's keys a study's base config takes from flags (seed, workers: tune's flags; name: set per trial). */
 export const BASE_TRAIN_SCHEMA = Type.Object(Object.fromEntries(Object.entries(TRAIN_SCHEMA.properties)

@@ -52,12 +52,12 @@ export function trialRunName(study: string, number: number): string {
 }
 
 /** The tags of a trial's run. */
-export function trialTags(study: string, number: number): string[] {
+function trialTags(study: string, number: number): string[] {
   return [`study:${study}`, `trial:${number}`];
 }
 
 /** The training config of a trial: the study's base config with the trial's params over it, named for the trial. */
-export function trialConfig(study: StudyRecord, trial: TrialRecord): Record<string, unknown> {
+function trialConfig(study: StudyRecord, trial: TrialRecord): Record<string, unknown> {
   return { ...study.baseConfig, ...trial.params, name: trialRunName(study.name, trial.number) };
 }
 

@@ -44,7 +44,7 @@ export interface WorkerResult {
   stopped: 'budget' | 'signal';
 }
 
-export function newWorkerId(): string {
+function newWorkerId(): string {
   return `${os.hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
 }
 

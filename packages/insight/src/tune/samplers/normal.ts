@@ -47,7 +47,7 @@ export function logNormalPdf(x: number, mu: number, sigma: number): number {
 }
 
 /** One N(0, 1) draw (Box-Muller, two uniforms). */
-export function standardNormal(rng: Rng): number {
+function standardNormal(rng: Rng): number {
   const u1 = 1 - rng(); // (0, 1]: log is finite
   const u2 = rng();
   return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);

@@ -115,7 +115,7 @@ export class NumericParzen implements ParzenEstimator {
  * ends around them, take each mean's larger gap to a neighbour; the outermost take their inner gap unless
  * considerEndpoints; clip to [minSigma, high - low].
  */
-export function kernelWidths(mus: readonly number[], priorMu: number, low: number, high: number, options: ParzenOptions): number[] {
+function kernelWidths(mus: readonly number[], priorMu: number, low: number, high: number, options: ParzenOptions): number[] {
   if (mus.length === 0) return [];
   const all = [...mus, priorMu];
   const order = all.map((_, i) => i).sort((a, b) => all[a] - all[b] || a - b);
