@@ -67,16 +67,19 @@ describe('packed packages in a fresh project', { timeout: 900_000 }, () => {
       const main = require('${insightName}');
       const loadedServer = Object.keys(require.cache).some((file) => file.includes('/node_modules/fastify/'));
       const loadedOnnxRuntime = Object.keys(require.cache).some((file) => file.includes('/node_modules/onnxruntime-node/'));
+      const tune = require('${insightName}/tune');
+      const loadedStorage = Object.keys(require.cache).some((file) => ['/node_modules/better-sqlite3/', '/node_modules/pg/'].some((dir) => file.includes(dir)));
       const serve = require('${insightName}/serve'), track = require('${insightName}/track'), finetune = require('${insightName}/finetune');
       const compress = require('${insightName}/compress');
       console.log(JSON.stringify({
-        main: ['train', 'finetune', 'compress', 'distill', 'exportToOnnx', 'evaluate', 'predict', 'createModel', 'fit', 'Adam', 'DataLoader', 'RunDir',
+        main: ['train', 'finetune', 'compress', 'distill', 'exportToOnnx', 'tune', 'tuneWorker', 'showStudy', 'evaluate', 'predict', 'createModel', 'fit', 'Adam', 'DataLoader', 'RunDir',
           'InsightError', 'tf', 'tfl'].filter((n) => main[n] === undefined),
         internal: ['formatTable', 'argmaxRows', 'mixSeeds', 'ruleError', 'RunIndex', 'createServe', 'OnnxModel'].filter((n) => main[n] !== undefined),
-        subpaths: [typeof serve.createServe, typeof track.RunIndex, typeof finetune.mergeLora, typeof compress.exportOnnx, typeof compress.OnnxModel, typeof compress.calibrate],
-        loadedServer, loadedOnnxRuntime,
+        subpaths: [typeof serve.createServe, typeof track.RunIndex, typeof finetune.mergeLora, typeof compress.exportOnnx, typeof compress.OnnxModel, typeof compress.calibrate,
+          typeof tune.TpeSampler, typeof tune.parseSearchSpace],
+        loadedServer, loadedOnnxRuntime, loadedStorage,
       }));`]);
-    assert.deepEqual(JSON.parse(out), { main: [], internal: [], subpaths: Array(6).fill('function'), loadedServer: false, loadedOnnxRuntime: false });
+    assert.deepEqual(JSON.parse(out), { main: [], internal: [], subpaths: Array(8).fill('function'), loadedServer: false, loadedOnnxRuntime: false, loadedStorage: false });
   });
 
   it('trains one epoch on a few images and predicts, through the library', () => {

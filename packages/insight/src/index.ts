@@ -7,6 +7,8 @@
 //   @insight/insight/finetune  cutting bases, heads, adapters, LoRA (finetune() itself is exported here too)
 //   @insight/insight/compress  pruning, sparse and quantized weights, int8 calibration and QAT, distillation, the ONNX
 //                              writer and runtime (compress(), distill() and exportToOnnx() are exported here too)
+//   @insight/insight/tune      hyperparameter search: spaces, samplers (TPE, random, grid), pruners (ASHA, median),
+//                              importance (tune(), tuneWorker(), showStudy() and listStudies() are exported here too)
 //
 //   import { train, evaluate, predict, explain } from '@insight/insight';
 //   const { runDir, report, model } = await train({ data: 'cifar-10-binary.tar.gz', epochs: 2, limit: 2000 });
@@ -29,6 +31,9 @@ export { resolveDistillConfig, DISTILL_SCHEMA, type DistillConfig } from './comp
 export { exportToOnnx } from './compress/export_onnx';
 export { resolveExportConfig, EXPORT_SCHEMA, type ExportConfig } from './onnx/export_config';
 export type { ExportResult } from './onnx/export_model';
+export { tune, tuneWorker, type TuneInput, type TuneResult, type TuneRunOptions, type TuneWorkerInput } from './tune/study';
+export { listStudies, showStudy } from './tune/study_view';
+export { TUNE_SCHEMA, TUNE_WORKER_SCHEMA, type TuneOptions, type TuneWorkerOptions } from './tune/config';
 export { evaluate, type EvaluateResult } from './eval/evaluate';
 export { predict, type Prediction } from './eval/predict';
 export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';
