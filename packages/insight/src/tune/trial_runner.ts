@@ -30,6 +30,8 @@ export interface TrialRunOptions {
   handleSignals?: boolean;
   /** Problems that do not stop the trial (a failed heartbeat write). */
   warn?: (message: string) => void;
+  /** The signal the worker already received, if any: one that came before training listened is passed on to it. */
+  signalled?: () => NodeJS.Signals | null;
 }
 
 export interface TrialOutcome {
@@ -115,6 +117,10 @@ class TrialReporter implements Callback {
     if (this.runDir !== null) updateTags(this.runDir, trialTags(study.name, this.trial.number));
     this.lost = !(await storage.heartbeat(this.trial.id, workerId, this.runDir ?? undefined));
     this.stopIfLost();
+    // A Ctrl-C while the trial was claimed or its data loaded reached only the worker: training listens now, so it
+    // stops at its first update with a checkpoint, as for a signal during training.
+    const pending = this.options.signalled?.() ?? null;
+    if (pending !== null && (this.options.handleSignals ?? true)) process.emit(pending, pending);
     this.timer = setInterval(() => {
       storage.heartbeat(this.trial.id, workerId).then((held) => void (this.lost ||= !held),
         (error: Error) => this.options.warn?.(`trial ${this.trial.number}: heartbeat failed: ${error.message}`));

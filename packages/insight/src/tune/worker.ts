@@ -105,6 +105,7 @@ export async function runWorker(storage: StudyStorage, study: StudyRecord, optio
       log(`Trial ${trial.number}${retried ? ` (retry of trial ${retried.number})` : ''}: ${formatParams(trial.params)}`);
       const outcome = await runTrial(trial, {
         storage, study, workerId, pruner: strategy.pruner, heartbeatSeconds: options.heartbeatSeconds, out: options.out, handleSignals, warn: log,
+        signalled: () => signalled,
       });
       const error = outcome.interrupted ? `interrupted (${signalled ?? 'signal'}): ${outcome.error}` : outcome.error;
       const finished = await storage.finishTrial(trial.id, workerId, outcome.state, outcome.value, error);
