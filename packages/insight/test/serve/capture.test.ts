@@ -83,6 +83,21 @@ describe('request capture on a server', () => {
     assert.deepEqual(got.map((r) => r.version), [4, 4, 4]);
   });
 
+  it('never records a request refused for its sender (401, 403, 429), even with --capture-raw', async () => {
+    const dir = tempDir();
+    const app = Fastify();
+    installCapture(app, testConfig('unused', { captureRate: 1, captureDir: dir, captureRaw: true }), { defaultVersion: () => 1 });
+    app.post('/v2/models/:model/infer', async (request, reply) => {
+      const status = Number((request.body as { status: number }).status);
+      return status === 200 ? { ok: true } : reply.code(status).send({ error: 'refused' });
+    });
+    for (const status of [401, 200, 403, 429]) {
+      assert.equal((await app.inject({ method: 'POST', url: '/v2/models/m/infer', payload: { status, secret: 'payload' } })).statusCode, status);
+    }
+    await app.close();
+    assert.deepEqual(records(dir).map((r) => r.status), [200]);
+  });
+
   it('is off by default, and needs a folder when on', () => {
     const app = Fastify();
     assert.equal(installCapture(app, testConfig('unused'), { defaultVersion: () => null }), null);

@@ -1,7 +1,8 @@
 // Sampled request capture (--capture-rate, --capture-dir): for a share of the inference requests (POST
 // /v1/models/... and /v2/models/.../infer) one JSON line is written with the time, model, version, route, status,
 // the SHA-256 and size of the request body, the prediction (the response body when it is JSON and the status
-// 200) and the latency. The body itself is stored (base64) only with --capture-raw. The hash is computed while the
+// 200) and the latency. The body itself is stored (base64) only with --capture-raw. Requests refused for their
+// sender (401, 403, 429) are never recorded: the hooks run before authentication decides. The hash is computed while the
 // body streams in (a preParsing pass-through), the record is written after the response (onResponse), and the
 // file work is the CaptureWriter's, off the hot path.
 import { createHash, type Hash } from 'node:crypto';
@@ -27,6 +28,8 @@ interface Sampled {
 }
 
 const INFERENCE_ROUTES = new Set(['/v1/models/:target', '/v1/models/:model/versions/:target', '/v2/models/:model/infer', '/v2/models/:model/versions/:version/infer']);
+/** Answers to who sent the request (no key, a wrong key, a cross-site origin, throttled): never captured, raw or hashed. */
+const REFUSED_SENDER = new Set([401, 403, 429]);
 
 /**
  * Adds the capture hooks to `app` when config.captureRate > 0; returns the writer (null when capture is off).
@@ -69,6 +72,7 @@ export function installCapture(app: FastifyInstance, config: ServeConfig, source
     const s = sampled.get(request);
     if (s === undefined) return;
     sampled.delete(request);
+    if (REFUSED_SENDER.has(reply.statusCode)) return;
     const { model, version } = target(request, sources);
     writer.record({
       time: new Date().toISOString(), model, version, route: request.routeOptions.url, status: reply.statusCode,
