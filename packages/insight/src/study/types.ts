@@ -31,7 +31,7 @@ export interface StudySpec {
   sampler: Record<string, unknown>;
   /** Pruner name and options, e.g. { name: 'asha', minEpochs: 1, reductionFactor: 3 }. */
   pruner: Record<string, unknown>;
-  /** The trial budget: trials counted are completed + pruned + running (failed ones are retried, not counted). */
+  /** The trial budget: trials counted are all but failed ones (waiting, running, completed, pruned); a failed one frees its place. */
   maxTrials: number;
   /** The training config every trial starts from (the sampled params override its keys). */
   baseConfig: Record<string, unknown>;

@@ -35,7 +35,7 @@ export const TUNE_SCHEMA = Type.Object({
   storage: STORAGE,
   sampler: OneOf(SAMPLER_NAMES, { default: 'tpe', placeholder: '<name>', help: 'tpe (Bayesian, after random start-up trials), random, or grid (every point once).' }),
   pruner: OneOf(PRUNER_NAMES, { default: 'asha', placeholder: '<name>', help: 'Stop unpromising trials early: asha (successive halving over epochs), median, or none.' }),
-  trials: Type.Integer({ default: 20, minimum: 1, placeholder: '<n>', help: 'The study\'s budget: trials that complete or are pruned (failed ones are retried).' }),
+  trials: Type.Integer({ default: 20, minimum: 1, placeholder: '<n>', help: 'The study\'s budget: trials that complete or are pruned (failed ones do not count: others take their place).' }),
   metric: OneOf(MONITORS, { default: 'val_accuracy', placeholder: '<metric>', help: 'The per-epoch metric optimised.' }),
   direction: Nullable(OneOf(DIRECTIONS), { placeholder: '<dir>', help: 'maximize or minimize the metric. Default: maximize accuracies, minimize losses.' }),
   workers: Type.Integer({ default: 1, minimum: 1, maximum: 64, placeholder: '<n>', help: 'Trials run at once, each in a local worker process (1: in this process).' }),
