@@ -29,7 +29,8 @@ export interface BatcherOptions {
 export interface BatchObserver {
   onBatch?(rows: number, forwardSeconds: number): void;
   onQueueWait?(seconds: number): void;
-  /** Every forward pass's input and output (x: [rows, ...inputShape]), e.g. for drift monitoring; must not keep x. */
+  /** Every forward pass's input and output (x: [rows, ...inputShape]), e.g. for drift monitoring, called on the next
+   * turn of the event loop once the batch's requests are answered; must not keep x. */
   onOutputs?(x: Float32Array, rows: number, output: BatchOutput): void;
 }
 
@@ -159,7 +160,8 @@ export class DynamicBatcher {
       this.stats.rows += rows;
       this.stats.largestBatch = Math.max(this.stats.largestBatch, rows);
       this.observer.onBatch?.(rows, seconds);
-      this.observer.onOutputs?.(x, rows, output);
+      // Monitoring (drift) reads the batch after its requests are answered, off their latency path.
+      if (this.observer.onOutputs !== undefined) setImmediate(() => this.observer.onOutputs?.(x, rows, output));
       let offset = 0;
       for (const p of batch) {
         const span = [offset * this.numClasses, (offset + p.rows) * this.numClasses] as const;
