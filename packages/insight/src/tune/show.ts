@@ -2,6 +2,7 @@
 // directory; counts by state; the best trial; parameter importance) and as text. The same summary is the JSON of
 // `tune show --json` and what tune() returns.
 import type { StudyStorage } from '../study/storage';
+import { bestTrial, countByState } from '../study/summary';
 import type { Params, StudyRecord, TrialRecord, TrialState } from '../study/types';
 import { formatParams } from './worker';
 
@@ -42,22 +43,11 @@ function rowOf(trial: TrialRecord, numberOf: Map<number, number>): TrialRow {
   };
 }
 
-/** The best of `trials` by value in the study's direction, among completed ones. */
-export function bestTrial<T extends { state: TrialState; value: number | null }>(trials: readonly T[], direction: StudyRecord['direction']): T | null {
-  let best: T | null = null;
-  for (const trial of trials) {
-    if (trial.state !== 'completed' || trial.value === null) continue;
-    if (best === null || (direction === 'maximize' ? trial.value > best.value! : trial.value < best.value!)) best = trial;
-  }
-  return best;
-}
-
 /** The summary of `study` from its storage. `importance` computes the parameters' importance (tune/importance.ts). */
 export async function summarizeStudy(storage: StudyStorage, study: StudyRecord,
   importance: (study: StudyRecord, trials: TrialRecord[]) => Record<string, number>): Promise<StudySummary> {
   const trials = await storage.trials(study.id);
-  const counts: Record<TrialState, number> = { waiting: 0, running: 0, completed: 0, pruned: 0, failed: 0 };
-  for (const trial of trials) counts[trial.state]++;
+  const counts = countByState(trials);
   const numberOf = new Map(trials.map((t) => [t.id, t.number]));
   const rows = trials.map((t) => rowOf(t, numberOf));
   const shares = Object.entries(importance(study, trials)).sort((a, b) => b[1] - a[1]);

@@ -9,25 +9,11 @@ import type { FastifyInstance } from 'fastify';
 
 import { ruleError } from '../../../errors';
 import type { StudyStorage } from '../../../study/storage';
-import type { ParamValue, StudyRecord, TrialRecord, TrialState } from '../../../study/types';
+import { bestTrial, countByState } from '../../../study/summary';
+import type { ParamValue, StudyRecord, TrialRecord } from '../../../study/types';
 import { isPlainName, type DashboardContext } from '../context';
 
-type Counts = Record<TrialState, number>;
-
-function countsOf(trials: readonly TrialRecord[]): Counts {
-  const counts: Counts = { waiting: 0, running: 0, completed: 0, pruned: 0, failed: 0 };
-  for (const trial of trials) counts[trial.state]++;
-  return counts;
-}
-
 const better = (direction: StudyRecord['direction'], a: number, b: number) => (direction === 'maximize' ? a > b : a < b);
-
-/** The best completed trial (pruned ones stopped early: not comparable), or null. */
-function bestOf(study: StudyRecord, trials: readonly TrialRecord[]): TrialRecord | null {
-  let best: TrialRecord | null = null;
-  for (const t of trials) if (t.state === 'completed' && t.value !== null && (best === null || better(study.direction, t.value, best.value!))) best = t;
-  return best;
-}
 
 /** After each completed trial (in number order), the best value so far. */
 function bestSoFar(study: StudyRecord, trials: readonly TrialRecord[]): { number: number; value: number; best: number }[] {
@@ -84,10 +70,10 @@ export function studiesRoute(app: FastifyInstance, ctx: DashboardContext): void 
     const studies = [];
     for (const study of await storage.listStudies()) {
       const trials = await storage.trials(study.id);
-      const best = bestOf(study, trials);
+      const best = bestTrial(trials, study.direction);
       studies.push({
         name: study.name, metric: study.metric, direction: study.direction, maxTrials: study.maxTrials, sampler: study.sampler, pruner: study.pruner,
-        createdAt: study.createdAt, counts: countsOf(trials), best: best && { number: best.number, value: best.value, params: best.params },
+        createdAt: study.createdAt, counts: countByState(trials), best: best && { number: best.number, value: best.value, params: best.params },
       });
     }
     return { storage: storage.url, studies };
@@ -102,10 +88,10 @@ export function studiesRoute(app: FastifyInstance, ctx: DashboardContext): void 
         'Go back to the studies list; pass `insight dashboard --storage <url>` for studies kept elsewhere.');
     }
     const trials = await storage.trials(study.id);
-    const best = bestOf(study, trials);
+    const best = bestTrial(trials, study.direction);
     return {
       storage: storage.url,
-      study: { ...study, counts: countsOf(trials), best: best && { number: best.number, value: best.value, params: best.params } },
+      study: { ...study, counts: countByState(trials), best: best && { number: best.number, value: best.value, params: best.params } },
       axes: axesOf(study, trials),
       bestSoFar: bestSoFar(study, trials),
       trials: trials.map((t) => ({
