@@ -27,6 +27,7 @@ const USAGE = `Usage: node --conditions=source --import tsx benchmarks/tune.ts [
   --epochs <n>            epochs of a full trial and of the default recipe (default: 10)
   --seed <n>              sampler seed (default: 0)
   --confirm-seed <n>      training seed of the best configuration's second run (default: 1)
+  --limit <n>             use only the first <n> training images (a quick check of the script; default: all)
   --out <dir>             runs, the study database and results.json (default: scratch/bench-tune-<time>)`;
 const args = benchmarkArgs(USAGE, {
   data: { type: 'string', default: path.resolve(__dirname, '../../shared/data/cifar-10-binary-train.tar.gz') },
@@ -36,6 +37,7 @@ const args = benchmarkArgs(USAGE, {
   epochs: { type: 'string', default: '10' },
   seed: { type: 'string', default: '0' },
   'confirm-seed': { type: 'string', default: '1' },
+  limit: { type: 'string', default: '' },
   out: { type: 'string', default: path.resolve(__dirname, `../scratch/bench-tune-${new Date().toISOString().replace(/[:.]/g, '-')}`) },
 });
 const trials = numberArg('trials', args.trials);
@@ -44,7 +46,8 @@ const seed = numberArg('seed', args.seed);
 const confirmSeed = numberArg('confirm-seed', args['confirm-seed']);
 const runsDir = path.join(args.out, 'runs');
 fs.mkdirSync(runsDir, { recursive: true });
-const base = { data: args.data, epochs, runsDir, progress: 'none' as const, tensorboard: false };
+const limit = args.limit === '' ? {} : { limit: numberArg('limit', args.limit) };
+const base = { data: args.data, epochs, runsDir, progress: 'none' as const, tensorboard: false, ...limit };
 
 const seconds = (from: number) => (performance.now() - from) / 1000;
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
