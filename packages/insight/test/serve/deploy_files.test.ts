@@ -2,7 +2,7 @@
 // parse and carry their required fields, their `insight serve` arguments are a valid serve config, their probes
 // and scrape paths are real key-free routes, the HPA's metric, the alert rules' and the Grafana panels' metric
 // names are all in a real server's /metrics (the primary's autoscaling series from the elastic pool's registry),
-// and `promtool check rules` accepts the alert rules.
+// and `promtool check rules` accepts the alert rules and `promtool test rules` (prometheus/alerts.test.yml) shows each fire.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -88,13 +88,18 @@ before(async () => {
 });
 
 describe('deploy/Dockerfile', () => {
-  it('is node:20-bookworm + the install script + npm ci, running insight serve on the exposed port with a real health route', () => {
+  it('is node:20-bookworm + the serving system packages + npm ci, running insight serve on the exposed port with a real health route', () => {
     const text = read('Dockerfile');
     assert.match(text, /^FROM node:20-bookworm$/m);
-    assert.match(text, /^RUN bash scripts\/install-system-packages\.sh\b/m);
-    assert.match(text, /^COPY scripts\/install-system-packages\.sh /m);
-    assert.ok(fs.existsSync(path.join(REPO, 'scripts', 'install-system-packages.sh')));
-    assert.match(text, /^RUN npm ci\b/m);
+    // The serving subset of the install script's packages: libtorch and node-gyp's toolchain, not the test tools.
+    const installed = /apt-get install -y -qq ([a-z0-9 +.-]+?) >/.exec(text)![1].split(' ');
+    const script = /^packages=\(([^)]*)\)$/m.exec(fs.readFileSync(path.join(REPO, 'scripts', 'install-system-packages.sh'), 'utf8'))![1].split(' ');
+    assert.deepEqual(installed, ['libtorch-dev', 'g++', 'make', 'python3']);
+    for (const name of installed) assert.ok(script.includes(name), `${name} is in scripts/install-system-packages.sh`);
+    // npm ci succeeds without the addon (cpu backend): the image build must not.
+    assert.match(text, /^RUN npm ci\b.*&& test -f packages\/tfjs-backend-torch\/build\/Release\/tfjs_torch\.node$/m);
+    const ignored = read('Dockerfile.dockerignore').split('\n').filter((l) => l !== '' && !l.startsWith('#'));
+    for (const entry of ['.git', '**/node_modules', '**/build', '**/dist']) assert.ok(ignored.includes(entry), `the context leaves out ${entry}`);
     const entry = JSON.parse(/^ENTRYPOINT (.+)$/m.exec(text)![1]) as string[];
     assert.equal(entry[0], 'node');
     assert.ok(fs.existsSync(path.join(REPO, entry[1])), `${entry[1]} exists`);
@@ -200,6 +205,22 @@ describe('deploy/prometheus/alerts.yml', () => {
       assert.fail(`promtool check rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
     }
     assert.match(out, /SUCCESS: 5 rules found/);
+  });
+
+  it('every alert fires on its synthetic series after its `for:` and not on the near miss (`promtool test rules`)', () => {
+    // alerts.test.yml: one case per alert; the load failure's includes the first failure of a new series.
+    const tests = (parse(read('prometheus/alerts.test.yml')) as Doc).tests as { alert_rule_test: { alertname: string }[] }[];
+    const tested = new Set(tests.flatMap((t) => t.alert_rule_test.map((a) => a.alertname)));
+    const alerts = (parse(read('prometheus/alerts.yml')) as Doc).groups.flatMap((g: Doc) => g.rules.map((r: Doc) => r.alert));
+    assert.deepEqual([...tested].sort(), [...alerts].sort());
+    let out: string;
+    try {
+      out = execFileSync('promtool', ['test', 'rules', path.join(DEPLOY, 'prometheus', 'alerts.test.yml')], { encoding: 'utf8' });
+    } catch (error) {
+      const e = error as { stdout?: string; stderr?: string };
+      assert.fail(`promtool test rules failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`);
+    }
+    assert.match(out, /SUCCESS/);
   });
 
   it('alerts on error rate, p99 over the SLO, drift and failed loads, with metric names the server exports', () => {
