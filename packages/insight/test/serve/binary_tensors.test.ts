@@ -253,6 +253,12 @@ describe('binary tensor data on POST /v2/models/{m}/infer', () => {
   const errors: { name: string; request: () => { payload: Buffer; headers: Record<string, string> }; message: RegExp }[] = [
     { name: 'binary_data_size disagrees with the shape', request: () => binaryRequest(fp32Header(ROW * 4 - 4), f32(Array(ROW - 1).fill(0))),
       message: /^binary_data_size must be product\(shape\) x the datatype's element size\. Received: inputs\[0\]\.datatype="FP32", inputs\[0\]\.shape=\[1,8,8,3\], binary_data_size=764, expected=768\./ },
+    { name: 'a negative binary_data_size', request: () => binaryRequest(fp32Header(-4), f32(Array(ROW).fill(0))),
+      message: /^binary_data_size must be a non-negative integer \(bytes\)\. Received: binary_data_size=-4\./ },
+    { name: 'a binary_data_size beyond exact integers', request: () => binaryRequest(fp32Header(2 ** 60), f32(Array(ROW).fill(0))),
+      message: /^binary_data_size must be a non-negative integer \(bytes\)\. Received: binary_data_size=1152921504606847000\./ },
+    { name: 'a BYTES binary_data_size larger than the body', request: () => binaryRequest({ inputs: [{ name: 'image', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: 2 ** 40 } }] }, Buffer.from([1, 0, 0, 0, 7])),
+      message: /^The binary tensor data must hold every binary_data_size the JSON header declares, in order\. Received: tensor="inputs\[0\]", binary_data_size=1099511627776, bytesLeft=5\./ },
     { name: 'a shape that is not the model\'s', request: () => binaryRequest({ inputs: [{ name: 'image', shape: [1, SIZE, SIZE, 4], datatype: 'FP32', parameters: { binary_data_size: SIZE * SIZE * 16 } }] }, Buffer.alloc(SIZE * SIZE * 16)),
       message: /^An FP32 input must have shape \[N, 8, 8, 3\] \(the model's input shape\)\. Received: inputs\[0\]\.shape=\[1,8,8,4\]\./ },
     { name: 'fewer bytes than declared', request: () => binaryRequest(fp32Header(ROW * 4), f32(Array(ROW - 1).fill(0))),

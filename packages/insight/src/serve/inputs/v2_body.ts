@@ -101,8 +101,11 @@ function parseInput(value: unknown, inputShape: readonly number[], maxInstances:
           'Send the tensor\'s raw little-endian bytes, row-major, without padding.');
       }
       data = toFloat32(chunks!.take(size, 'inputs[0]'), fixed, size / ELEMENT_BYTES[fixed], 'inputs[0]');
-      // INT32 pixels may be out of range; UINT8 cannot be.
-      if (datatype === 'INT32') for (let i = 0; i < data.length; i++) checkNumber(data[i], `inputs[0] element ${i}`, 'uint8', datatype);
+      // INT32 pixels may be out of range; UINT8 cannot be. (A plain comparison per element: the message is built
+      // only for the first bad one.)
+      if (datatype === 'INT32') {
+        for (let i = 0; i < data.length; i++) if (data[i] < 0 || data[i] > 255) checkNumber(data[i], `inputs[0] element ${i}`, 'uint8', datatype);
+      }
     }
     const rowSize = data.length / count;
     return Array.from({ length: count }, (_, i) => ({ kind: 'flat' as const, values: data.subarray(i * rowSize, (i + 1) * rowSize), dtype }));
