@@ -1,6 +1,7 @@
 // --workers auto: the scaling decision on synthetic loads (hysteresis, cooldown, bounds), the config, and one
 // bounded load ramp on loopback: a real clustered server (min 1, max 2 workers, tiny thresholds, 100 ms polls)
-// gets a burst of concurrent requests → a second worker appears; idle → it is drained back to 1.
+// gets a burst of concurrent requests → a second worker appears; idle → it is drained back to 1; the base worker
+// killed → the supervisor restarts it and the pool adds no worker of its own.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as net from 'node:net';
@@ -180,6 +181,14 @@ describe('load ramp on a clustered server (min 1, max 2)', () => {
       assert.equal(await metric(/^insight_scale_events_total\{direction="down"\} (\S+)$/m), 1);
       const res = await fetch(`${base}/v1/models/tiny:predict`, { method: 'POST', body, headers: { 'content-type': 'application/json' } });
       assert.equal(res.status, 200); // still serving on the remaining worker
+
+      // The base worker crashes: the supervisor restarts it; the pool adds none meanwhile (it did: below --min-workers).
+      const basePid = Number(lines.find((l) => l.msg === 'ready')!.pid);
+      process.kill(basePid, 'SIGKILL');
+      await waitFor(() => lines.filter((l) => l.msg === 'ready').length === 3, 20_000, 'the restarted base worker');
+      await new Promise((resolve) => setTimeout(resolve, 500)); // a few more 100 ms polls
+      assert.deepEqual(lines.filter((l) => l.msg === 'autoscale: adding a worker').map((l) => l.reason), [up.reason]);
+      assert.equal(await metric(/^insight_workers (\S+)$/m), 1);
     } finally {
       child.kill('SIGTERM');
       const code = await Promise.race([exited, new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 15_000))]);

@@ -82,6 +82,9 @@ export class ElasticPool {
   }
 
   private async poll(): Promise<void> {
+    // A crashed base worker is the supervisor's to replace (after its restart delay): no decision until it is back,
+    // or the autoscaler's "below --min-workers" would fork one more here too (drained again only after downAfter).
+    if (this.baseWorkers().length < this.options.autoscaler.minWorkers) return;
     const workers = this.live();
     const id = ++this.pollId;
     this.replies.clear();
@@ -98,7 +101,11 @@ export class ElasticPool {
       this.extras.push(worker);
       this.starting.add(worker);
       worker.once('listening', () => this.starting.delete(worker));
-      worker.once('exit', () => this.forget(worker));
+      worker.once('exit', (code: number | null, signal: string | null) => {
+        // The supervisor logs only its own workers: a crash of an added one is said here.
+        if (!this.draining.has(worker) && !this.stopped) this.log.error({ worker: worker.process.pid, code, signal }, 'autoscale: an added worker exited unexpectedly');
+        this.forget(worker);
+      });
       this.scaleEvents.inc({ direction: 'up' });
       this.log.info({ workers: workers.length + 1, reason: decision.reason }, 'autoscale: adding a worker');
     } else if (decision.change === -1) {
