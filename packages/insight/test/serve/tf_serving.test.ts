@@ -111,7 +111,7 @@ describe('TF Serving REST', () => {
   it('unknown models, versions and verbs are 404 naming how to list the models (never the list itself), or the verbs', async () => {
     const model = await post('/v1/models/nope:predict', { instances: [instance(1)] });
     assert.equal(model.statusCode, 404);
-    assert.equal(model.json().error, 'A request must name a model of the repository. Received: model="nope". List the served models with POST /v2/repository/index, or add <models>/nope/1/ to the repository.');
+    assert.equal(model.json().error, 'A request must name a model of the repository. Received: model="nope". List the models with POST /v2/repository/index (an admin key), or add <models>/nope/1/ to the repository.');
     const version = await post('/v1/models/tiny/versions/9:predict', { instances: [instance(1)] });
     assert.equal(version.json().code, 'SERVE_E_VERSION_NOT_FOUND');
     assert.match(version.json().error, /served=\[2,1\]/);

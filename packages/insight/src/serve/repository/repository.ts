@@ -250,7 +250,7 @@ export class ModelRepository {
     if (entry === undefined) {
       // The names of the other models are not given away: a client lists what it may see (GET /v2/repository/index).
       throw serveError('SERVE_E_MODEL_NOT_FOUND', 'A request must name a model of the repository.', { model },
-        `List the served models with POST /v2/repository/index, or add <models>/${/^[A-Za-z0-9._-]+$/.test(model) ? model : '<name>'}/1/ to the repository.`);
+        `List the models with POST /v2/repository/index (an admin key), or add <models>/${/^[A-Za-z0-9._-]+$/.test(model) ? model : '<name>'}/1/ to the repository.`);
     }
     return entry;
   }
