@@ -25,14 +25,8 @@ export const ELEMENT_BYTES = {
   BOOL: 1, UINT8: 1, INT8: 1, UINT16: 2, INT16: 2, FP16: 2, UINT32: 4, INT32: 4, FP32: 4, UINT64: 8, INT64: 8, FP64: 8,
 } as const;
 export type FixedDatatype = keyof typeof ELEMENT_BYTES;
-export type TensorDatatype = FixedDatatype | 'BYTES';
 
 const LITTLE_ENDIAN_HOST = endianness() === 'LE';
-
-/** Whether `value` names a fixed-size datatype. */
-export function isFixedDatatype(value: unknown): value is FixedDatatype {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ELEMENT_BYTES, value);
-}
 
 /** Bytes of a fixed-size tensor of `shape`: product(shape) * bytes per element. */
 export function tensorByteSize(datatype: FixedDatatype, shape: readonly number[]): number {

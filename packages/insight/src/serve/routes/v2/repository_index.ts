@@ -12,9 +12,9 @@ import { checkKeys, requireObject } from '../../inputs/json_checks';
 import type { ModelSnapshot } from '../../repository/repository';
 import { jsonBody } from '../shared';
 
-export type RepositoryState = 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
+type RepositoryState = 'READY' | 'LOADING' | 'UNLOADING' | 'UNAVAILABLE';
 
-export interface RepositoryEntry {
+interface RepositoryEntry {
   name: string;
   version?: string;
   state: RepositoryState;
@@ -34,7 +34,7 @@ export function repositoryIndexRoutes(ctx: ServeContext): RouteOptions[] {
 }
 
 /** A model's index entries, highest version first. */
-export function repositoryEntries(model: ModelSnapshot): RepositoryEntry[] {
+function repositoryEntries(model: ModelSnapshot): RepositoryEntry[] {
   const statuses = new Map(model.versions.map((v) => [v.version, v]));
   const versions = [...new Set([...model.diskVersions, ...statuses.keys()])].sort((a, b) => b - a);
   if (versions.length === 0) return [{ name: model.name, state: 'UNAVAILABLE', reason: 'no version on disk' }];

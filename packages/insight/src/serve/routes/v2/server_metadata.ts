@@ -5,7 +5,7 @@ import type { RouteOptions } from 'fastify';
 
 export const SERVER_NAME = 'insight';
 export const SERVER_VERSION = '0.1.0';
-export const EXTENSIONS = ['classification', 'model_repository', 'binary_tensor_data'];
+const EXTENSIONS = ['classification', 'model_repository', 'binary_tensor_data'];
 
 export function serverMetadataRoutes(): RouteOptions[] {
   const handler = async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS });
