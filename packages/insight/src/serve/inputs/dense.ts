@@ -54,7 +54,7 @@ export function readTensorData(data: unknown, shape: readonly number[], where: s
 /** `x` as a finite number (an integer in [0, 255] for uint8 pixels; `datatype` names them in the message). */
 export function checkNumber(x: unknown, path: string, kind: DenseKind, datatype = 'UINT8'): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) {
-    throw serveError('SERVE_E_BAD_INPUT', 'Every tensor value must be a finite JSON number.',
+    throw serveError('SERVE_E_BAD_INPUT', 'Every tensor value must be a finite number.',
       { [path]: typeof x === 'number' ? x : typeOf(x) }, 'Send numbers (not strings, null, nested lists or values beyond float range).');
   }
   if (kind === 'uint8' && !(Number.isInteger(x) && x >= 0 && x <= 255)) {

@@ -101,10 +101,12 @@ function parseInput(value: unknown, inputShape: readonly number[], maxInstances:
           'Send the tensor\'s raw little-endian bytes, row-major, without padding.');
       }
       data = toFloat32(chunks!.take(size, 'inputs[0]'), fixed, size / ELEMENT_BYTES[fixed], 'inputs[0]');
-      // INT32 pixels may be out of range; UINT8 cannot be. (A plain comparison per element: the message is built
-      // only for the first bad one.)
+      // INT32 pixels may be out of range; UINT8 cannot be; FP32/FP16 bytes may encode NaN or ±Infinity, which JSON
+      // cannot carry (a plain comparison per element, as JSON's parse does: the message is built only for the first bad one).
       if (datatype === 'INT32') {
         for (let i = 0; i < data.length; i++) if (data[i] < 0 || data[i] > 255) checkNumber(data[i], `inputs[0] element ${i}`, 'uint8', datatype);
+      } else if (dtype === 'float') {
+        for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) checkNumber(data[i], `inputs[0] element ${i}`, 'float', datatype);
       }
     }
     const rowSize = data.length / count;
