@@ -79,10 +79,15 @@ describe('train({ model: builder })', () => {
     for (const file of [path.join(run.lastCheckpoint, 'model.json'), path.join(run.bestCheckpoint, 'model.json'), run.reportMetricsJson]) {
       assert.ok(fs.existsSync(file), file);
     }
-    assert.deepEqual(readJson(path.join(run.modelDir, 'model.json')).userDefinedMetadata.insight, {
+    const { trainingDistribution, ...metadata } = readJson(path.join(run.modelDir, 'model.json')).userDefinedMetadata.insight;
+    assert.deepEqual(metadata, {
       formatVersion: 1, architecture: 'custom', architectureOptions: { source: 'function', name: 'tiny_custom' },
       inputShape: [8, 8, 3], classNames: CLASSES, normalization: { kind: 'scale' },
     });
+    // What serving's drift monitor compares with: 3 channels, 3 balanced classes (the folder has PER_CLASS of each).
+    assert.equal(trainingDistribution.channelMean.length, 3);
+    assert.equal(trainingDistribution.channelStd.length, 3);
+    assert.deepEqual(trainingDistribution.classFrequencies.map((f: number) => f.toFixed(4)), ['0.3333', '0.3333', '0.3333']);
     assert.equal(result.report.count, 12);
     assert.ok(result.report.accuracy >= 0.9, `the colours are learnt: accuracy ${result.report.accuracy}`);
 
