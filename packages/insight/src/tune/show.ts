@@ -62,7 +62,9 @@ function num(value: number): string {
 
 function cell(value: unknown): string {
   if (value === undefined || value === null) return '-';
-  return typeof value === 'number' ? num(value) : String(value);
+  // A parameter that is a whole number (a batch size, an int range, a numeric choice) is shown as one.
+  if (typeof value === 'number') return Number.isInteger(value) && Math.abs(value) < 1e9 ? String(value) : num(value);
+  return String(value);
 }
 
 /** Columns padded to their widest cell; numbers right-aligned. */
@@ -86,7 +88,7 @@ export function formatStudy(summary: StudySummary, storageUrl: string): string {
   }
   const keys = [...new Set(trials.flatMap((t) => Object.keys(t.params)))];
   const header = ['#', 'state', study.metric, 'epochs', ...keys, 'run'];
-  const rows = trials.map((t) => [String(t.number), t.state + (t.retryOf !== null ? ` (retry of ${t.retryOf})` : ''), cell(t.value), String(t.epochs),
+  const rows = trials.map((t) => [String(t.number), t.state + (t.retryOf !== null ? ` (retry of ${t.retryOf})` : ''), t.value === null ? '-' : num(t.value), String(t.epochs),
     ...keys.map((k) => cell(t.params[k])), t.runDir ?? '-']);
   lines.push('', table(header, rows, [true, false, true, true, ...keys.map((k) => trials.some((t) => typeof t.params[k] === 'number')), false]));
   lines.push('');
