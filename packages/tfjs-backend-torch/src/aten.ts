@@ -153,6 +153,7 @@ export const aten = {
   // linear algebra and convolution
   matmul: t('matmul'),
   convolution: t('convolution'),
+  mkldnnConvolution: t('mkldnn_convolution'),
   convolutionBackward: atenOp('convolution_backward') as (...args: unknown[]) => [Handle | null, Handle | null, Handle | null],
   // keeps the int64 indices that max_pool2d_with_indices_backward expects
   maxPool2dWithIndices: atenOp('max_pool2d_with_indices', true) as (...args: unknown[]) => [Handle, Handle],
