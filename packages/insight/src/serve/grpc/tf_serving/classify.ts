@@ -16,8 +16,8 @@ import { checkFinite } from './tensor_proto';
 /** A tf.Feature as the loader decodes it (oneofs on: `kind` names the list that is set). */
 interface FeatureMessage {
   kind?: 'bytes_list' | 'float_list' | 'int64_list';
-  bytes_list: { value: Buffer[] } | null;
-  float_list: { value: number[] } | null;
+  bytes_list?: { value: Buffer[] };
+  float_list?: { value: number[] };
 }
 
 interface ExampleMessage {
@@ -28,8 +28,8 @@ export interface ClassificationRequestMessage {
   model_spec: ModelSpecMessage | null;
   input: {
     kind?: 'example_list' | 'example_list_with_context';
-    example_list: { examples: ExampleMessage[] } | null;
-    example_list_with_context: { examples: ExampleMessage[]; context: ExampleMessage | null } | null;
+    example_list?: { examples: ExampleMessage[] };
+    example_list_with_context?: { examples: ExampleMessage[]; context: ExampleMessage | null };
   } | null;
 }
 

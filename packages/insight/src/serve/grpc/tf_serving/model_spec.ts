@@ -6,11 +6,11 @@ import { serveError } from '../../../errors';
 import { SIGNATURES, type SignatureName } from '../../inputs/tf_serving_body';
 import type { Servable } from '../../repository/servable';
 
-/** A ModelSpec as the loader decodes it (defaults on; `version_choice` names the oneof member set, if any). */
+/** A ModelSpec as the loader decodes it: oneof members only when set (`version_choice` names the one that is). */
 export interface ModelSpecMessage {
   name: string;
-  version: { value: number | string } | null;
-  version_label: string;
+  version?: { value: number | string } | null;
+  version_label?: string;
   signature_name: string;
   version_choice?: 'version' | 'version_label';
 }
@@ -32,11 +32,11 @@ export function readModelSpec(spec: ModelSpecMessage | null): ModelTarget {
 }
 
 function readVersion(spec: ModelSpecMessage): number | undefined {
-  if (spec.version_choice === 'version_label' || (spec.version_choice === undefined && spec.version_label !== '')) {
+  if (spec.version_label !== undefined) {
     throw serveError('SERVE_E_VERSION_NOT_FOUND', 'Insight serves no version labels: a request names a version by number, or none for the default.',
       { model: spec.name, version_label: spec.version_label.slice(0, 64) }, 'Set model_spec.version to a served version, or leave it unset for the highest one.');
   }
-  if (spec.version === null) return undefined;
+  if (spec.version === undefined || spec.version === null) return undefined;
   const version = Number(spec.version.value);
   if (!(Number.isSafeInteger(version) && version >= 1)) {
     throw serveError('SERVE_E_BAD_INPUT', 'model_spec.version must be a positive integer.', { 'model_spec.version': String(spec.version.value) },
