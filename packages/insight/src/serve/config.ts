@@ -14,6 +14,8 @@ export const SERVE_SCHEMA = Type.Object({
       fix: 'Pass --models <dir>, a folder of <model>/<version>/ model directories (e.g. models/seed-cnn/1/model.json).' } }),
   port: withOptions(FIELDS.port, { help: 'TCP port (0 = any free port; the ready line says which).' }),
   host: withOptions(FIELDS.host, { help: 'Address to listen on; beyond loopback only with API keys configured.' }),
+  grpcPort: Nullable(Type.Integer({ minimum: 0, maximum: 65535 }), { placeholder: '<port>',
+    help: 'Also serve gRPC (TF Serving PredictionService, KServe GRPCInferenceService) on this port of --host; 0 = any free port. Default: no gRPC.' }),
   apiKeysFile: Nullable(Text(), { placeholder: '<file>', help: 'Inference API keys, one per line (# comments). Also: env INSIGHT_API_KEYS (comma-separated).' }),
   adminKeysFile: Nullable(Text(), { placeholder: '<file>', help: 'Admin API keys, one per line. Also: env INSIGHT_ADMIN_KEYS (comma-separated).' }),
   maxBatchSize: Type.Integer({ default: 32, minimum: 1, maximum: 1024, placeholder: '<n>', help: 'Dynamic batching: most instances per forward pass (1 = no batching).' }),

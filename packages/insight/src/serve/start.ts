@@ -15,6 +15,7 @@ import { applyComputeThreads, computeThreads } from './compute_threads';
 import type { KeySources } from './auth/key_source';
 import { isLoopback, type ServeConfig } from './config';
 import type { ServeContext } from './http/context';
+import { listenGrpc, type GrpcListener } from './grpc/server';
 import { createApp, mountServe, type AppOptions } from './http/server';
 import { workerBridge } from './lifecycle/cluster';
 import { onTerminationSignal, shutdown } from './lifecycle/shutdown';
@@ -31,6 +32,8 @@ export interface ServeInstance {
   backend: string;
   /** Graceful stop (what SIGTERM does); resolves true when in-flight work finished within shutdownTimeoutMs. */
   close(): Promise<boolean>;
+  /** The gRPC server (--grpc-port), once startServe (or listenGrpcOn) started it; close() stops it too. */
+  grpc: GrpcListener | null;
 }
 
 /** Keys for the server: none is allowed only on a loopback address. */
@@ -89,7 +92,18 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
     throw error;
   }
   let closing: Promise<boolean> | null = null;
-  return { app, ctx, backend: backendName, close: () => (closing ??= shutdown(app, ctx, config.shutdownTimeoutMs)) };
+  const instance: ServeInstance = {
+    app, ctx, backend: backendName, grpc: null,
+    close: () => (closing ??= shutdown(app, ctx, config.shutdownTimeoutMs, instance.grpc?.server ?? null)),
+  };
+  return instance;
+}
+
+/** Starts the gRPC server of `instance` on --host:`port` (startServe does this for --grpc-port). */
+export async function listenGrpcOn(instance: ServeInstance, port: number): Promise<GrpcListener> {
+  instance.grpc = await listenGrpc(instance.ctx, instance.app.log, instance.ctx.config.host, port);
+  instance.app.log.info({ grpc: instance.grpc.address }, 'gRPC server listening');
+  return instance.grpc;
 }
 
 /** The version a request without one goes to (the model's highest serving version), or null. */
@@ -108,6 +122,14 @@ export async function startServe(config: ServeConfig, keys: KeySources, options:
     const code = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
     throw ruleError('INSIGHT_E_LISTEN', 'insight serve needs a free port on an address of this machine.', { host: config.host, port: config.port, error: code },
       code === 'EADDRINUSE' ? 'Stop the other server or pick another --port (0 = any free port).' : 'Check --host (e.g. 127.0.0.1, or 0.0.0.0 with API keys).');
+  }
+  if (config.grpcPort !== null) {
+    try {
+      await listenGrpcOn(instance, config.grpcPort);
+    } catch (error) {
+      await instance.close();
+      throw error;
+    }
   }
   const stopped = new Promise<boolean>((resolve) => {
     const remove = onTerminationSignal((signal) => {
@@ -162,6 +184,7 @@ export function startupBanner(server: ServeInstance, url: string, keys: Pick<Key
   const auth = keys.inference.length === 0 && keys.admin.length === 0
     ? 'off: no API keys; every route is open to local clients (loopback only)'
     : `on: ${keys.inference.length} inference key${keys.inference.length === 1 ? '' : 's'}, ${keys.admin.length} admin key${keys.admin.length === 1 ? '' : 's'} (Authorization: Bearer <key>)`;
+  if (server.grpc !== null) lines.push(`  grpc:    ${server.grpc.address} (tensorflow.serving.PredictionService, inference.GRPCInferenceService)`);
   lines.push(`  auth:    ${auth}`);
   const workers = config.autoscale ? ` (${config.minWorkers} to ${config.maxWorkers} worker processes by load: --workers auto)`
     : config.workers > 1 ? ` (${config.workers} worker processes)` : '';

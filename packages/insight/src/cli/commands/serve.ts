@@ -47,7 +47,7 @@ export function serveCommand(io: CliIo): Command {
     }
     const server = await startServe(config, keys);
     // Always printed, whatever --log-level: scripts wait for this line (and read the port from it).
-    io.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, url: server.url, models: server.ctx.repository.modelNames(), msg: 'insight serve ready' })}\n`);
+    io.stdout.write(`${JSON.stringify({ level: 30, time: Date.now(), pid: process.pid, url: server.url, ...(server.grpc !== null ? { grpc: server.grpc.address } : {}), models: server.ctx.repository.modelNames(), msg: 'insight serve ready' })}\n`);
     // For people: address, models and versions, auth, backend — on stderr, beside the JSON logs (once per cluster).
     if (!cluster.isWorker || cluster.worker?.id === 1) io.stderr.write(startupBanner(server, server.url, keys));
     await server.stopped;

@@ -5,20 +5,26 @@
 //      then opens its next connection elsewhere; requests already received finish (their batches run).
 //   2. Close: the listener closes, idle connections close, the last in-flight requests finish, models are disposed.
 // The whole stop is bounded by `timeoutMs` (--shutdown-timeout-ms); after it the remaining connections are cut.
+// A gRPC server beside (--grpc-port) stops taking calls at once (GOAWAY: gRPC's own drain signal, clients open their
+// next call elsewhere; calls arriving before it get UNAVAILABLE SHUTTING_DOWN); its calls in flight finish within the
+// same bound, then it is forced. Models are disposed once both are closed.
 // Signals (SIGTERM, SIGINT) start it once; a second signal is ignored while it runs.
 import type { Server } from 'node:http';
 
+import type { Server as GrpcServer } from '@grpc/grpc-js';
 import type { FastifyInstance } from 'fastify';
 
+import { closeGrpc } from '../grpc/server';
 import type { ServeContext } from '../http/context';
 
 /** How often the drain looks whether every client connection has closed. */
 const DRAIN_POLL_MS = 25;
 
 /** Stops `app` gracefully; resolves true when everything finished within `timeoutMs`. */
-export async function shutdown(app: FastifyInstance, ctx: ServeContext, timeoutMs: number): Promise<boolean> {
+export async function shutdown(app: FastifyInstance, ctx: ServeContext, timeoutMs: number, grpc: GrpcServer | null = null): Promise<boolean> {
   ctx.lifecycle.shuttingDown = true;
   const deadline = performance.now() + timeoutMs;
+  const grpcClosed = grpc === null ? Promise.resolve(true) : closeGrpc(grpc, timeoutMs);
   const drainMs = Math.min(ctx.config.drainMs, timeoutMs);
   app.log.info({ drainMs, timeoutMs }, 'shutting down: finishing in-flight requests');
   const left = await drain(app.server, drainMs);
@@ -26,8 +32,9 @@ export async function shutdown(app: FastifyInstance, ctx: ServeContext, timeoutM
   let timer: NodeJS.Timeout | undefined;
   const finished = (async () => {
     await app.close();
+    const grpcInTime = await grpcClosed;
     await ctx.repository.close();
-    return true;
+    return grpcInTime;
   })().catch((error: unknown) => {
     app.log.error({ err: error }, 'shutdown failed');
     return false;

@@ -1,0 +1,89 @@
+// The gRPC server beside fastify (`insight serve --grpc-port <port>`): a @grpc/grpc-js Server on --host, plaintext
+// (TLS terminates in front, as for HTTP), serving every module of GRPC_SERVICES on the same ServeContext as REST
+// (repository, batchers, keys, rate limiter, metrics, lifecycle). Limits: a message may be --body-limit-mb (grpc-js
+// answers RESOURCE_EXHAUSTED beyond it, before reading the message); answers up to MAX_SEND_BYTES; idle connections
+// close after --keep-alive-timeout-ms; clients may ping at most every MIN_PING_INTERVAL_MS.
+//   const grpc = await listenGrpc(ctx, app.log, config.host, config.grpcPort);   // grpc.address: '127.0.0.1:50051'
+//   ...; await closeGrpc(grpc.server, 5000);                                      // graceful, then forced
+import { Server, ServerCredentials } from '@grpc/grpc-js';
+import type { FastifyBaseLogger } from 'fastify';
+
+import { ruleError } from '../../errors';
+import type { ServeContext } from '../http/context';
+import { bodyLimitBytes } from '../http/server';
+import { AuthThrottle } from '../limits/auth_throttle';
+import { kserveService } from './kserve/service';
+import type { GrpcContext, GrpcServiceModule } from './service';
+
+/** The services served (each a factory on the shared context). */
+export const GRPC_SERVICES: readonly ((ctx: GrpcContext) => GrpcServiceModule)[] = [
+  kserveService,
+];
+
+/** Largest answer: far above what a classifier answers (64 instances x 1000 classes x 2 outputs is 512 KB). */
+const MAX_SEND_BYTES = 64 * 1024 * 1024;
+/** Keepalive: the server pings a silent client every 2 min and drops it when no answer comes within 20 s. */
+const KEEPALIVE_TIME_MS = 120_000;
+const KEEPALIVE_TIMEOUT_MS = 20_000;
+/** Clients' own keepalive pings: at most one per 10 s (more is abuse: GOAWAY "too_many_pings"). */
+const MIN_PING_INTERVAL_MS = 10_000;
+
+export interface GrpcListener {
+  server: Server;
+  port: number;
+  /** host:port as clients dial it ('127.0.0.1:50051', '[::1]:50051'). */
+  address: string;
+}
+
+/** The grpc-js server options for `ctx.config`. */
+export function grpcServerOptions(ctx: ServeContext): Record<string, number> {
+  return {
+    'grpc.max_receive_message_length': bodyLimitBytes(ctx.config),
+    'grpc.max_send_message_length': MAX_SEND_BYTES,
+    'grpc.keepalive_time_ms': KEEPALIVE_TIME_MS,
+    'grpc.keepalive_timeout_ms': KEEPALIVE_TIMEOUT_MS,
+    'grpc.http2.min_ping_interval_without_data_ms': MIN_PING_INTERVAL_MS,
+    'grpc.max_connection_idle_ms': ctx.config.keepAliveTimeoutMs,
+  };
+}
+
+function hostPort(host: string, port: number): string {
+  return host.includes(':') && !host.startsWith('[') ? `[${host}]:${port}` : `${host}:${port}`;
+}
+
+/** A started gRPC server with every service of GRPC_SERVICES on `ctx`, bound to host:port (0: any free port). */
+export async function listenGrpc(ctx: ServeContext, log: FastifyBaseLogger, host: string, port: number): Promise<GrpcListener> {
+  const grpcCtx: GrpcContext = { ...ctx, throttle: new AuthThrottle(), log };
+  // The context object is copied; its lifecycle flag is an object, shared, so shutdown reaches both sides.
+  const server = new Server(grpcServerOptions(ctx));
+  for (const factory of GRPC_SERVICES) {
+    const module = factory(grpcCtx);
+    server.addService(module.definition, module.implementation);
+  }
+  const bound = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(hostPort(host, port), ServerCredentials.createInsecure(), (error, actual) => (error ? reject(error) : resolve(actual)));
+  }).catch((error: Error) => {
+    server.forceShutdown();
+    const code = /address already in use|EADDRINUSE/i.test(error.message) ? 'EADDRINUSE' : error.message;
+    throw ruleError('INSIGHT_E_LISTEN', 'insight serve --grpc-port needs a free port on an address of this machine.', { host, grpcPort: port, error: code },
+      code === 'EADDRINUSE' ? 'Stop the other server or pick another --grpc-port (0 = any free port).' : 'Check --host (e.g. 127.0.0.1, or 0.0.0.0 with API keys).');
+  });
+  return { server, port: bound, address: hostPort(host, bound) };
+}
+
+/**
+ * Graceful stop: no new calls (clients get GOAWAY and go elsewhere), calls in flight finish; after `graceMs` the
+ * rest are cancelled (forceShutdown). Resolves true when every call finished in time.
+ */
+export function closeGrpc(server: Server, graceMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.forceShutdown();
+      resolve(false);
+    }, Math.max(0, graceMs));
+    server.tryShutdown(() => {
+      clearTimeout(timer);
+      resolve(true);
+    });
+  });
+}
