@@ -13,10 +13,12 @@ import type { ServeContext } from '../http/context';
 import { bodyLimitBytes } from '../http/server';
 import { AuthThrottle } from '../limits/auth_throttle';
 import { kserveService } from './kserve/service';
+import { tfServingService } from './tf_serving/service';
 import type { GrpcContext, GrpcServiceModule } from './service';
 
 /** The services served (each a factory on the shared context). */
 export const GRPC_SERVICES: readonly ((ctx: GrpcContext) => GrpcServiceModule)[] = [
+  tfServingService,
   kserveService,
 ];
 
