@@ -67,6 +67,8 @@ export function bodyGuard(ctx: ServeContext, bodyLimit: number) {
     }
     if (!/^application\/json\b/i.test(request.headers['content-type'] ?? '')) return payload;
     const limit = jsonNumberLimit(ctx);
+    // A JSON text of n bytes holds at most (n + 1) / 2 numbers ("1,1,1"): a body declared that small needs no count.
+    if (length !== null && (length + 1) / 2 <= limit) return payload;
     const counted = jsonNumberBudget(limit, (count) => serveError('SERVE_E_PAYLOAD_TOO_LARGE',
       'A JSON body may hold at most --max-instances × the largest model input numbers (plus a few for shapes and parameters).',
       { numbers: `> ${count - 1}`, limit }, 'Send fewer instances per request, or images as {"b64": ...} or raw bytes.'));

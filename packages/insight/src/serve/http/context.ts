@@ -25,6 +25,8 @@ export interface ServeContext {
 declare module 'fastify' {
   interface FastifyContextConfig {
     scope?: RouteScope;
+    /** Whether this request's JSON body is read with big numeric lists as DenseLists (inputs/dense_json.ts). */
+    denseJson?: (request: FastifyRequest) => boolean;
   }
   interface FastifyRequest {
     /** The authenticated caller: key id (sha256 prefix) or `ip:<address>` on an open server. */

@@ -1,9 +1,11 @@
 // The JSON body parser. fastify's default hides why a body failed to parse; ours answers with the parser's own
 // message (which says where), and refuses prototype-poisoning keys ("__proto__", "constructor"."prototype")
 // however they are escaped: the raw text is scanned for "proto" first, and only then is the parsed value walked.
+// The inference routes try the dense parser first (inputs/dense_json.ts), which leaves anything unusual to this one.
 import type { FastifyInstance } from 'fastify';
 
 import { serveError } from '../../errors';
+import { NOT_DENSE, parseDenseJson } from '../inputs/dense_json';
 
 /** Parses `text` as a request body. Throws SERVE_E_BAD_JSON. */
 export function parseJsonBody(text: string): unknown {
@@ -44,12 +46,17 @@ function hasPoisonedKey(root: unknown): boolean {
   return false;
 }
 
-/** Replaces fastify's JSON parser with ours, and drops its text/plain parser (no route takes text). */
+/**
+ * Replaces fastify's JSON parser with ours, and drops its text/plain parser (no route takes text). Routes whose
+ * config says `denseJson` for the request (the inference routes) get big numeric lists as DenseLists (inputs/dense_json.ts).
+ */
 export function installJsonParser(app: FastifyInstance): void {
   app.removeContentTypeParser(['application/json', 'text/plain']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'buffer' }, (request, body, done) => {
     try {
-      done(null, parseJsonBody(body as string));
+      const bytes = body as Buffer;
+      const dense = request.routeOptions.config.denseJson?.(request) === true ? parseDenseJson(bytes) : NOT_DENSE;
+      done(null, dense !== NOT_DENSE ? dense : parseJsonBody(bytes.toString('utf8')));
     } catch (error) {
       done(error as Error, undefined);
     }

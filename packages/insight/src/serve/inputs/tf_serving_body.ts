@@ -7,6 +7,7 @@
 // encoded image {"b64": "<base64 JPEG/PNG/WebP/GIF>"} (decoded and preprocessed with the model's own steps).
 import { serveError, typeOf } from '../../errors';
 import { decodeBase64 } from './base64';
+import { DenseList } from './dense_json';
 import type { Instance } from './instances';
 import { checkKeys, requireObject } from './json_checks';
 
@@ -39,7 +40,7 @@ export function parsePredictBody(body: unknown, maxInstances: number): PredictRe
   }
   if (hasInstances) return { signature, rowFormat: true, instances: parseList(obj.instances, 'instances', maxInstances) };
   let inputs = obj.inputs;
-  if (inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs)) {
+  if (inputs !== null && typeof inputs === 'object' && !Array.isArray(inputs) && !(inputs instanceof DenseList)) {
     checkKeys(inputs as Record<string, unknown>, [INPUT_NAME], '"inputs"');
     inputs = (inputs as Record<string, unknown>)[INPUT_NAME];
     if (inputs === undefined) {
@@ -76,7 +77,7 @@ export function parseClassifyBody(body: unknown, maxInstances: number): Classify
 function parseList(value: unknown, name: string, maxInstances: number): Instance[] {
   return requireList(value, name, maxInstances).map((item, i) => {
     const where = `${name}[${i}]`;
-    if (item !== null && typeof item === 'object' && !Array.isArray(item) && !('b64' in item)) {
+    if (item !== null && typeof item === 'object' && !Array.isArray(item) && !(item instanceof DenseList) && !('b64' in item)) {
       const named = item as Record<string, unknown>;
       checkKeys(named, [INPUT_NAME], where);
       return parseValue(named[INPUT_NAME], `${where}.${INPUT_NAME}`);
@@ -87,6 +88,7 @@ function parseList(value: unknown, name: string, maxInstances: number): Instance
 
 /** One input value: {"b64": ...} → an image; anything else is checked as a dense [H][W][C] list later. */
 function parseValue(value: unknown, where: string): Instance {
+  if (value instanceof DenseList) return { kind: 'nested', value, dtype: 'float', where };
   if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
     checkKeys(value as Record<string, unknown>, ['b64'], where);
     return { kind: 'image', bytes: decodeBase64((value as { b64?: unknown }).b64, `${where}.b64`), where: `${where}.b64` };
@@ -98,7 +100,8 @@ function parseValue(value: unknown, where: string): Instance {
   return { kind: 'nested', value, dtype: 'float', where };
 }
 
-function requireList(value: unknown, name: string, maxInstances: number): unknown[] {
+function requireList(given: unknown, name: string, maxInstances: number): unknown[] {
+  const value = given instanceof DenseList ? given.items() : given;
   if (!Array.isArray(value) || value.length === 0) {
     throw serveError('SERVE_E_BAD_INPUT', `"${name}" must be a non-empty list with one entry per image.`, { [name]: typeOf(value) },
       `Send "${name}": [<image>, ...].`);

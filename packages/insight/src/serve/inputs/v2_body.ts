@@ -12,6 +12,7 @@ import { serveError, typeOf } from '../../errors';
 import { decodeBase64 } from './base64';
 import { BinaryChunks, decodeBytesElements, ELEMENT_BYTES, tensorByteSize, toFloat32 } from './binary_tensors';
 import { checkNumber, readTensorData } from './dense';
+import { plainValue } from './dense_json';
 import type { Instance } from './instances';
 import { checkKeys as keys, requireObject as object } from './json_checks';
 import { INPUT_NAME } from './tf_serving_body';
@@ -122,7 +123,8 @@ function parseInput(value: unknown, inputShape: readonly number[], maxInstances:
         const files = decodeBytesElements(chunks!.take(binarySize, 'inputs[0]'), count, 'inputs[0]');
         return files.map((bytes, i) => ({ kind: 'image' as const, bytes, where: `inputs[0] element ${i}` }));
       }
-      const data = Array.isArray(input.data) && input.data.length > 0 && Array.isArray(input.data[0]) ? (input.data as unknown[]).flat() : input.data;
+      const given = plainValue(input.data);
+      const data = Array.isArray(given) && given.length > 0 && Array.isArray(given[0]) ? (given as unknown[]).flat() : given;
       if (!Array.isArray(data) || data.length !== count) {
         throw serveError('SERVE_E_BAD_INPUT', 'A BYTES input must have one element per image (shape[0]).', { 'shape[0]': count, data: typeOf(data) },
           'Make shape and data agree.');

@@ -42,9 +42,11 @@ export function verbRoutes(ctx: ServeContext): RouteOptions[] {
     request.routeLabel = `/v1/models/:model${versioned ? '/versions/:version' : ''}:${verb}`;
     return handler(ctx, request, { model, version });
   };
+  // :predict bodies are read with their tensors packed (inputs/dense_json.ts); the other verbs' with JSON.parse.
+  const denseJson = (request: FastifyRequest) => request.url.split('?')[0].endsWith(':predict');
   return [
     // TF Serving reads a form-encoded body (curl -d, as in its docs) as JSON; so do we (body_types.ts).
-    { method: 'POST', url: '/v1/models/:target', config: { scope: 'inference' }, onRequest: formBodyAsJson, handler: dispatch(false) },
-    { method: 'POST', url: '/v1/models/:model/versions/:target', config: { scope: 'inference' }, onRequest: formBodyAsJson, handler: dispatch(true) },
+    { method: 'POST', url: '/v1/models/:target', config: { scope: 'inference', denseJson }, onRequest: formBodyAsJson, handler: dispatch(false) },
+    { method: 'POST', url: '/v1/models/:model/versions/:target', config: { scope: 'inference', denseJson }, onRequest: formBodyAsJson, handler: dispatch(true) },
   ];
 }

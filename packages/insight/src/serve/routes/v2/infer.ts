@@ -45,8 +45,8 @@ export function v2InferRoutes(ctx: ServeContext): RouteOptions[] {
     });
   };
   return [
-    { method: 'POST', url: '/v2/models/:model/infer', config: { scope: 'inference' }, onRequest: binaryTensorBody, handler },
-    { method: 'POST', url: '/v2/models/:model/versions/:version/infer', config: { scope: 'inference' }, onRequest: binaryTensorBody, handler },
+    { method: 'POST', url: '/v2/models/:model/infer', config: { scope: 'inference', denseJson: () => true }, onRequest: binaryTensorBody, handler },
+    { method: 'POST', url: '/v2/models/:model/versions/:version/infer', config: { scope: 'inference', denseJson: () => true }, onRequest: binaryTensorBody, handler },
   ];
 }
 

@@ -1,0 +1,281 @@
+// The JSON parser of the inference routes (TF Serving :predict, KServe v2 infer), whose bodies are mostly one big
+// nested list of numbers. It reads the bytes once and writes every rectangular nested list of at least PACK_MIN
+// numbers straight into a Float64Array (a DenseList: shape + row-major values), so a 32x32x3 image costs one typed
+// array instead of 1,057 JS arrays and 3,072 heap numbers for JSON.parse to build and the validator to walk. Every
+// other value is what JSON.parse gives, and so is every number (the same double: Clinger's exact fast path, else
+// Number() on the token). Anything this parser does not take on (escapes in strings, control characters, "__proto__"
+// or "constructor" keys, ragged or mixed lists, deep nesting, any syntax error) is NOT_DENSE: the caller parses the
+// body with the plain parser (http/json_parser.ts), which gives the usual values and errors.
+//   parseDenseJson(Buffer.from('{"instances": [[[0.5, ...], ...]]}'))  → { instances: DenseList(shape [1, 32, 32, 3]) }
+
+/** Numeric lists smaller than this stay plain arrays (shapes, class indices): only big tensors are packed. */
+export const PACK_MIN = 64;
+/** Deeper nesting goes to the plain parser (no recursion limit to reach here). */
+const MAX_DEPTH = 64;
+
+/** A rectangular nested list of numbers, as JSON.parse would have built it, held as shape + row-major values. */
+export class DenseList {
+  constructor(readonly shape: readonly number[], readonly values: Float64Array) {}
+
+  /** Entries of the outermost list. */
+  get length(): number {
+    return this.shape[0];
+  }
+
+  /** Entry i of the outermost list: a number (rank 1) or a view of the rest (no copy). */
+  item(i: number): number | DenseList {
+    if (this.shape.length === 1) return this.values[i];
+    const size = this.values.length / this.shape[0];
+    return new DenseList(this.shape.slice(1), this.values.subarray(i * size, (i + 1) * size));
+  }
+
+  /** The entries of the outermost list, as an array. */
+  items(): (number | DenseList)[] {
+    return Array.from({ length: this.length }, (_, i) => this.item(i));
+  }
+
+  /** The nested arrays JSON.parse would have returned. */
+  toNested(): unknown[] {
+    return this.items().map((x) => (typeof x === 'number' ? x : x.toNested()));
+  }
+
+  /** Echoed in an error or logged, it reads as the list it was sent as. */
+  toJSON(): unknown[] {
+    return this.toNested();
+  }
+}
+
+/** A DenseList as nested arrays; anything else as it is (for readers that do not take DenseLists). */
+export function plainValue(value: unknown): unknown {
+  return value instanceof DenseList ? value.toNested() : value;
+}
+
+/** What parseDenseJson returns for a body it leaves to the plain parser. */
+export const NOT_DENSE = Symbol('not dense');
+/** Thrown inside the parser: the body is NOT_DENSE. */
+const FALLBACK = Symbol('fallback');
+
+const POW10 = Array.from({ length: 23 }, (_, i) => 10 ** i);
+
+/** Parses a request body as JSON (see the top of this file), or returns NOT_DENSE. */
+export function parseDenseJson(bytes: Buffer): unknown {
+  try {
+    const parser = new DenseParser(bytes);
+    const value = parser.value(0);
+    parser.skipSpace();
+    if (parser.at !== bytes.length) throw FALLBACK;
+    return value;
+  } catch (error) {
+    if (error !== FALLBACK) throw error;
+    return NOT_DENSE;
+  }
+}
+
+class DenseParser {
+  at = 0;
+  /** Numbers of the nested list being read; grows by doubling and is reused for the next list. */
+  private scratch = new Float64Array(4096);
+
+  constructor(private readonly b: Buffer) {}
+
+  skipSpace(): void {
+    const b = this.b;
+    let i = this.at;
+    while (i < b.length) {
+      const c = b[i];
+      if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) break;
+      i++;
+    }
+    this.at = i;
+  }
+
+  value(depth: number): unknown {
+    if (depth > MAX_DEPTH) throw FALLBACK;
+    this.skipSpace();
+    const c = this.b[this.at];
+    if (c === 0x7b) return this.object(depth);
+    if (c === 0x5b) return this.array(depth);
+    if (c === 0x22) return this.string();
+    if (c === 0x2d || (c >= 0x30 && c <= 0x39)) return this.number();
+    if (this.literal('true')) return true;
+    if (this.literal('false')) return false;
+    if (this.literal('null')) return null;
+    throw FALLBACK;
+  }
+
+  private literal(word: string): boolean {
+    if (this.b.toString('latin1', this.at, this.at + word.length) !== word) return false;
+    this.at += word.length;
+    return true;
+  }
+
+  private expect(byte: number): void {
+    this.skipSpace();
+    if (this.b[this.at] !== byte) throw FALLBACK;
+    this.at++;
+  }
+
+  private object(depth: number): Record<string, unknown> {
+    this.at++; // {
+    const out: Record<string, unknown> = {};
+    this.skipSpace();
+    if (this.b[this.at] === 0x7d) {
+      this.at++;
+      return out;
+    }
+    for (;;) {
+      this.skipSpace();
+      if (this.b[this.at] !== 0x22) throw FALLBACK;
+      const key = this.string();
+      // The plain parser refuses these with its own message.
+      if (key === '__proto__' || key === 'constructor') throw FALLBACK;
+      this.expect(0x3a); // :
+      out[key] = this.value(depth + 1);
+      this.skipSpace();
+      const c = this.b[this.at++];
+      if (c === 0x2c) continue; // ,
+      if (c === 0x7d) return out; // }
+      throw FALLBACK;
+    }
+  }
+
+  /** A string without escapes or control characters (else: the plain parser). */
+  private string(): string {
+    const b = this.b;
+    const start = ++this.at;
+    let i = start;
+    for (;;) {
+      if (i >= b.length) throw FALLBACK;
+      const c = b[i];
+      if (c === 0x22) break;
+      if (c === 0x5c || c < 0x20) throw FALLBACK;
+      i++;
+    }
+    this.at = i + 1;
+    return b.toString('utf8', start, i);
+  }
+
+  private array(depth: number): unknown[] | DenseList {
+    this.at++; // [
+    this.skipSpace();
+    const c = this.b[this.at];
+    if (c === 0x5d) {
+      this.at++;
+      return [];
+    }
+    if (c === 0x5b || c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+      this.at--;
+      return this.numericList(depth);
+    }
+    const out: unknown[] = [];
+    for (;;) {
+      out.push(this.value(depth + 1));
+      this.skipSpace();
+      const next = this.b[this.at++];
+      if (next === 0x2c) continue;
+      if (next === 0x5d) return out;
+      throw FALLBACK;
+    }
+  }
+
+  /** A rectangular nested list of numbers, at '[': packed when it holds PACK_MIN numbers or more. */
+  private numericList(depth: number): unknown[] | DenseList {
+    const shape: number[] = [];
+    let rank = -1; // known at the first number
+    let count = 0;
+    const read = (level: number): void => {
+      if (depth + level > MAX_DEPTH) throw FALLBACK;
+      this.at++; // [
+      let length = 0;
+      for (;;) {
+        this.skipSpace();
+        const c = this.b[this.at];
+        if (c === 0x5b) {
+          if (rank >= 0 && level + 1 >= rank) throw FALLBACK;
+          read(level + 1);
+        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
+          if (rank < 0) rank = level + 1;
+          else if (rank !== level + 1) throw FALLBACK;
+          if (count === this.scratch.length) this.grow();
+          this.scratch[count++] = this.number();
+        } else {
+          throw FALLBACK; // an empty list, or something other than numbers
+        }
+        length++;
+        this.skipSpace();
+        const next = this.b[this.at++];
+        if (next === 0x2c) continue;
+        if (next !== 0x5d) throw FALLBACK;
+        if (shape[level] === undefined) shape[level] = length;
+        else if (shape[level] !== length) throw FALLBACK;
+        return;
+      }
+    };
+    read(0);
+    const list = new DenseList(shape, this.scratch.slice(0, count));
+    return count >= PACK_MIN ? list : list.toNested();
+  }
+
+  private grow(): void {
+    const bigger = new Float64Array(this.scratch.length * 2);
+    bigger.set(this.scratch);
+    this.scratch = bigger;
+  }
+
+  /** A JSON number token → the double JSON.parse gives for it. */
+  private number(): number {
+    const b = this.b;
+    const start = this.at;
+    let i = start;
+    const negative = b[i] === 0x2d;
+    if (negative) i++;
+    let mantissa = 0;
+    let digits = 0;
+    let exponent = 0;
+    let c = b[i];
+    if (c === 0x30) {
+      c = b[++i];
+      if (c >= 0x30 && c <= 0x39) throw FALLBACK; // a leading zero
+    } else if (c >= 0x31 && c <= 0x39) {
+      while (c >= 0x30 && c <= 0x39) {
+        mantissa = mantissa * 10 + (c - 0x30);
+        digits++;
+        c = b[++i];
+      }
+    } else {
+      throw FALLBACK;
+    }
+    if (c === 0x2e) { // .
+      c = b[++i];
+      if (!(c >= 0x30 && c <= 0x39)) throw FALLBACK;
+      while (c >= 0x30 && c <= 0x39) {
+        mantissa = mantissa * 10 + (c - 0x30);
+        digits++;
+        exponent--;
+        c = b[++i];
+      }
+    }
+    let exact = true;
+    if (c === 0x65 || c === 0x45) { // e, E
+      c = b[++i];
+      const sign = c === 0x2d ? -1 : 1;
+      if (c === 0x2d || c === 0x2b) c = b[++i];
+      if (!(c >= 0x30 && c <= 0x39)) throw FALLBACK;
+      let e = 0;
+      while (c >= 0x30 && c <= 0x39) {
+        if (e < 10000) e = e * 10 + (c - 0x30);
+        else exact = false;
+        c = b[++i];
+      }
+      exponent += sign * e;
+    }
+    this.at = i;
+    // Clinger: a mantissa of at most 15 digits and a power of ten up to 1e22 are exact doubles, and one product or
+    // quotient of two exact doubles is correctly rounded, as the decimal's own value is.
+    if (exact && digits <= 15 && exponent >= -22 && exponent <= 22) {
+      const v = exponent < 0 ? mantissa / POW10[-exponent] : mantissa * POW10[exponent];
+      return negative ? -v : v;
+    }
+    return Number(b.toString('latin1', start, i));
+  }
+}
