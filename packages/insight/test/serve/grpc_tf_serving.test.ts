@@ -1,19 +1,24 @@
 // TF Serving's gRPC PredictionService (Predict, Classify, GetModelMetadata) on a real server started with
-// --grpc-port 0, called by a generic gRPC client built from the same .proto files: every answer is checked against
-// the REST answer for the same input on the same server (TF Serving :predict / :classify / metadata, KServe v2 for
-// uint8 pixels), and the errors against REST's codes and house messages.
+// --grpc-port 0, called by a generic gRPC client built from the same .proto files with its own loader options
+// (grpc_client.ts: int64 as strings): every answer is checked against the REST answer for the same input on the same
+// server (TF Serving :predict / :classify / metadata, KServe v2 for uint8 pixels), and the errors against REST's codes
+// and house messages.
 import assert from 'node:assert/strict';
+import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import * as grpc from '@grpc/grpc-js';
-import type { MessageTypeDefinition } from '@grpc/proto-loader';
+import { status } from '@grpc/grpc-js';
+import { loadSync, type MessageTypeDefinition } from '@grpc/proto-loader';
 
-import { loadProtos } from '../../src/serve/grpc/protos';
+import { protoRoot } from '../../src/serve/grpc/protos';
 import { listenGrpcOn, type ServeInstance } from '../../src/serve/start';
+import { grpcClient, type UnaryClient } from './grpc_client';
 import { CLASSES, INFERENCE_KEY, KEYS, SIZE, bearer, imageBytes, instance, saveVersion, tempRepository, testServer } from './helpers';
 
+const SERVICE_PROTO = 'tensorflow_serving/apis/prediction_service.proto';
+
 let server: ServeInstance;
-let client: grpc.Client & Record<string, grpc.requestCallback<unknown> & ((...args: unknown[]) => grpc.ClientUnaryCall)>;
+let client: UnaryClient;
 let signatureDefMap: MessageTypeDefinition<object, object>;
 
 before(async () => {
@@ -22,11 +27,10 @@ before(async () => {
   await saveVersion(root, 'tiny', 2);
   server = await testServer(root, { keepVersions: 2, grpcPort: 0 }, KEYS);
   await listenGrpcOn(server, server.ctx.config.grpcPort!);
-  const proto = loadProtos(['tensorflow_serving/apis/prediction_service.proto']);
-  const serving = (proto.tensorflow as grpc.GrpcObject).serving as grpc.GrpcObject;
-  const Service = serving.PredictionService as grpc.ServiceClientConstructor;
-  signatureDefMap = serving.SignatureDefMap as unknown as MessageTypeDefinition<object, object>;
-  client = new Service(server.grpc!.address, grpc.credentials.createInsecure()) as typeof client;
+  client = grpcClient(SERVICE_PROTO, 'tensorflow.serving.PredictionService', server.grpc!.address);
+  // What a client unpacks GetModelMetadata's Any with: the message type named by its type_url.
+  const definition = loadSync(path.join(protoRoot(), SERVICE_PROTO), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true, includeDirs: [protoRoot()] });
+  signatureDefMap = definition['tensorflow.serving.SignatureDefMap'] as MessageTypeDefinition<object, object>;
 });
 after(async () => {
   client.close();
@@ -34,32 +38,21 @@ after(async () => {
 });
 
 interface Failure {
-  code: grpc.status;
+  code: status;
   details: string;
-  errorCode: unknown;
-}
-
-/** One unary call: its answer, or the failure's status, details and insight-error-code. */
-function call<T = Record<string, unknown>>(method: string, request: object, key: string | null = INFERENCE_KEY): Promise<{ ok: T } | { error: Failure }> {
-  const metadata = new grpc.Metadata();
-  if (key !== null) metadata.set('authorization', `Bearer ${key}`);
-  return new Promise((resolve) => {
-    client[method](request, metadata, { deadline: Date.now() + 20_000 }, (error: grpc.ServiceError | null, answer: T) => {
-      resolve(error ? { error: { code: error.code, details: error.details, errorCode: error.metadata.get('insight-error-code')[0] } } : { ok: answer });
-    });
-  });
+  errorCode: string | null;
 }
 
 async function ok<T = Record<string, unknown>>(method: string, request: object): Promise<T> {
-  const answer = await call<T>(method, request);
-  assert.ok('ok' in answer, `${method} failed: ${JSON.stringify('error' in answer ? answer.error : null)}`);
-  return answer.ok;
+  const answer = await client.call<T>(method, request, INFERENCE_KEY, 20_000);
+  assert.ok(answer.ok, `${method} failed: ${JSON.stringify(answer)}`);
+  return answer.response;
 }
 
 async function failure(method: string, request: object, key: string | null = INFERENCE_KEY): Promise<Failure> {
-  const answer = await call(method, request, key);
-  assert.ok('error' in answer, `${method} should fail: ${JSON.stringify(answer)}`);
-  return answer.error;
+  const answer = await client.call(method, request, key, 20_000);
+  assert.ok(!answer.ok, `${method} should fail: ${JSON.stringify(answer)}`);
+  return answer;
 }
 
 const rest = (url: string, payload: object) => server.app.inject({ method: 'POST', url, payload, headers: bearer(INFERENCE_KEY) });
@@ -69,7 +62,7 @@ const dims = (...sizes: number[]) => ({ dim: sizes.map((size) => ({ size })) });
 
 interface TensorAnswer {
   dtype: string;
-  tensor_shape: { dim: { size: number }[] };
+  tensor_shape: { dim: { size: string }[] };
   tensor_content: Buffer;
 }
 
@@ -104,9 +97,9 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
       model_spec: { name: 'tiny' }, inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: shape, tensor_content: floatBytes(xs) } },
     });
     assert.deepEqual(Object.keys(raw.outputs), ['probabilities']);
-    assert.deepEqual(raw.outputs.probabilities.tensor_shape.dim.map((d) => d.size), [3, CLASSES.length]);
+    assert.deepEqual(raw.outputs.probabilities.tensor_shape.dim.map((d) => d.size), ['3', String(CLASSES.length)]);
     assertClose(values(raw.outputs.probabilities), expected);
-    assert.deepEqual(raw.model_spec, { name: 'tiny', version: { value: 2 }, signature_name: 'serving_default', version_choice: 'version' });
+    assert.deepEqual(raw.model_spec, { name: 'tiny', version: { value: '2' }, signature_name: 'serving_default', version_choice: 'version' });
     const listed = await ok<{ outputs: Record<string, TensorAnswer> }>('Predict', {
       model_spec: { name: 'tiny', signature_name: 'serving_default' }, output_filter: ['probabilities'],
       inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: shape, float_val: xs.flat(3) } },
@@ -117,13 +110,13 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
   it('Predict on model_spec.version runs that version; signature "logits" answers REST\'s logits', async () => {
     const xs = [instance(4), instance(5)];
     const expected = (await rest('/v1/models/tiny/versions/1:predict', { signature_name: 'logits', instances: xs })).json().predictions.flat() as number[];
-    const answer = await ok<{ outputs: Record<string, TensorAnswer>; model_spec: { version: { value: number } } }>('Predict', {
+    const answer = await ok<{ outputs: Record<string, TensorAnswer>; model_spec: { version: { value: string } } }>('Predict', {
       model_spec: { name: 'tiny', version: { value: 1 }, signature_name: 'logits' },
       inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: dims(2, SIZE, SIZE, 3), tensor_content: floatBytes(xs) } },
     });
     assert.deepEqual(Object.keys(answer.outputs), ['logits']);
     assertClose(values(answer.outputs.logits), expected);
-    assert.equal(answer.model_spec.version.value, 1);
+    assert.equal(answer.model_spec.version.value, '1');
     // The logits are not the probabilities: the signature really switched the output.
     const probabilities = (await rest('/v1/models/tiny/versions/1:predict', { instances: xs })).json().predictions.flat() as number[];
     assert.ok(expected.some((v, i) => Math.abs(v - probabilities[i]) > 1e-3));
@@ -146,7 +139,7 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     const outOfRange = await failure('Predict', {
       model_spec: { name: 'tiny' }, inputs: { image: { dtype: 'DT_UINT8', tensor_shape: shape, int_val: data.map((v, i) => (i === 5 ? 300 : v)) } },
     });
-    assert.equal(outOfRange.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(outOfRange.code, status.INVALID_ARGUMENT);
     assert.match(outOfRange.details, /DT_UINT8 tensor values must be integers in \[0, 255\]\. Received: inputs\["image"\]\.int_val\[5\]=300\./);
   });
 
@@ -159,14 +152,14 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     });
     assertClose(values(answer.outputs.probabilities), expected);
     const broken = await failure('Predict', { model_spec: { name: 'tiny' }, inputs: { image: { dtype: 'DT_STRING', tensor_shape: dims(1), string_val: [Buffer.from('not an image')] } } });
-    assert.equal(broken.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(broken.code, status.INVALID_ARGUMENT);
     assert.equal(broken.errorCode, 'SERVE_E_BAD_IMAGE');
     assert.match(broken.details, /inputs\["image"\]\.string_val\[0\]/);
   });
 
   it('Predict: a wrong shape, byte count, dtype, signature or output is INVALID_ARGUMENT with the house message', async () => {
     const wrongShape = await failure('Predict', { model_spec: { name: 'tiny' }, inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1, SIZE, 4, 3), float_val: new Array(SIZE * 4 * 3).fill(0) } } });
-    assert.equal(wrongShape.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(wrongShape.code, status.INVALID_ARGUMENT);
     assert.equal(wrongShape.errorCode, 'SERVE_E_BAD_INPUT');
     assert.equal(wrongShape.details, `A DT_FLOAT input must have shape [N, ${SIZE}, ${SIZE}, 3] (the model's input shape). Received: inputs["image"].tensor_shape=[1,${SIZE},4,3]. `
       + `Send shape [N, ${SIZE}, ${SIZE}, 3] with N >= 1, or DT_STRING with encoded images to have them resized.`);
@@ -181,7 +174,7 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     // The same rule and message as REST's signature_name.
     const restSignature = (await rest('/v1/models/tiny:predict', { signature_name: 'embeddings', instances: [instance(1)] })).json().error as string;
     const signature = await failure('Predict', { model_spec: { name: 'tiny', signature_name: 'embeddings' }, inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1, SIZE, SIZE, 3), tensor_content: floatBytes([instance(1)]) } } });
-    assert.equal(signature.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(signature.code, status.INVALID_ARGUMENT);
     assert.equal(signature.details, restSignature);
     const filter = await failure('Predict', { model_spec: { name: 'tiny' }, output_filter: ['logits'], inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1, SIZE, SIZE, 3), tensor_content: floatBytes([instance(1)]) } } });
     assert.match(filter.details, /output_filter may name only the signature's output \("probabilities" for serving_default\)\. Received: output_filter=\["logits"\]\./);
@@ -192,17 +185,17 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
   it('an unknown model, version or version label is NOT_FOUND with REST\'s code', async () => {
     const input = { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1, SIZE, SIZE, 3), tensor_content: floatBytes([instance(1)]) } };
     const model = await failure('Predict', { model_spec: { name: 'missing' }, inputs: input });
-    assert.equal(model.code, grpc.status.NOT_FOUND);
+    assert.equal(model.code, status.NOT_FOUND);
     assert.equal(model.errorCode, 'SERVE_E_MODEL_NOT_FOUND');
     const version = await failure('Predict', { model_spec: { name: 'tiny', version: { value: 7 } }, inputs: input });
-    assert.equal(version.code, grpc.status.NOT_FOUND);
+    assert.equal(version.code, status.NOT_FOUND);
     assert.equal(version.errorCode, 'SERVE_E_VERSION_NOT_FOUND');
     assert.match(version.details, /Received: model="tiny", version=7, served=\[2,1\]/);
     const label = await failure('Predict', { model_spec: { name: 'tiny', version_label: 'stable' }, inputs: input });
-    assert.equal(label.code, grpc.status.NOT_FOUND);
+    assert.equal(label.code, status.NOT_FOUND);
     assert.match(label.details, /serves no version labels.*version_label="stable"/);
     const metadata = await failure('GetModelMetadata', { model_spec: { name: 'missing' }, metadata_field: ['signature_def'] });
-    assert.equal(metadata.code, grpc.status.NOT_FOUND);
+    assert.equal(metadata.code, status.NOT_FOUND);
   });
 
   it('Classify: float_list and bytes_list examples get REST :classify\'s labels and scores, in its order', async () => {
@@ -210,14 +203,14 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     const restAnswer = await rest('/v1/models/tiny:classify', { examples: [{ image: instance(8) }, { image: { b64: jpeg.toString('base64') } }] });
     assert.equal(restAnswer.statusCode, 200, restAnswer.body);
     const expected = restAnswer.json().results as [string, number][][];
-    const answer = await ok<{ result: { classifications: { classes: { label: string; score: number }[] }[] }; model_spec: { version: { value: number } } }>('Classify', {
+    const answer = await ok<{ result: { classifications: { classes: { label: string; score: number }[] }[] }; model_spec: { version: { value: string } } }>('Classify', {
       model_spec: { name: 'tiny' },
       input: { example_list: { examples: [
         { features: { feature: { image: { float_list: { value: instance(8).flat(2) } } } } },
         { features: { feature: { image: { bytes_list: { value: [jpeg] } } } } },
       ] } },
     });
-    assert.equal(answer.model_spec.version.value, 2);
+    assert.equal(answer.model_spec.version.value, '2');
     assert.equal(answer.result.classifications.length, 2);
     answer.result.classifications.forEach((c, i) => {
       assert.deepEqual(c.classes.map((k) => k.label), expected[i].map(([label]) => label));
@@ -230,7 +223,7 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     });
     assert.deepEqual(withContext.result.classifications.map((c) => c.classes.map((k) => k.label)), [expected[1].map(([l]) => l), expected[1].map(([l]) => l)]);
     const short = await failure('Classify', { model_spec: { name: 'tiny' }, input: { example_list: { examples: [{ features: { feature: { image: { float_list: { value: [1, 2] } } } } }] } } });
-    assert.equal(short.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(short.code, status.INVALID_ARGUMENT);
     assert.match(short.details, /float_list image must hold H\*W\*C = 192 .*Received: examples\[0\]\.image\.float_list\.length=2\./);
   });
 
@@ -238,30 +231,29 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     const answer = await ok<{ model_spec: Record<string, unknown>; metadata: Record<string, { type_url: string; value: Buffer }> }>('GetModelMetadata', {
       model_spec: { name: 'tiny', version: { value: 1 } }, metadata_field: ['signature_def'],
     });
-    assert.deepEqual(answer.model_spec, { name: 'tiny', version: { value: 1 }, signature_name: '', version_choice: 'version' });
+    assert.deepEqual(answer.model_spec, { name: 'tiny', version: { value: '1' }, signature_name: '', version_choice: 'version' });
     const any = answer.metadata.signature_def;
     assert.equal(any.type_url, 'type.googleapis.com/tensorflow.serving.SignatureDefMap');
     const map = signatureDefMap.deserialize(any.value) as { signature_def: Record<string, unknown> };
     const restMap = (await server.app.inject({ method: 'GET', url: '/v1/models/tiny/versions/1/metadata', headers: bearer(INFERENCE_KEY) })).json().metadata.signature_def.signature_def;
-    // REST writes int64 sizes as JSON strings (TF Serving's JSON mapping); the wire has numbers.
-    const normalized = JSON.parse(JSON.stringify(restMap), (k, v) => (k === 'size' ? Number(v) : v));
+    // The same map as REST's JSON (int64 sizes as strings in both; `encoding` is the loader's name of TensorInfo's oneof).
     const unpacked = JSON.parse(JSON.stringify(map.signature_def), (k, v) => (k === 'encoding' ? undefined : v));
-    assert.deepEqual(unpacked, normalized);
+    assert.deepEqual(unpacked, restMap);
     const sig = unpacked.serving_default;
-    assert.deepEqual(sig.inputs.image.tensor_shape.dim.map((d: { size: number }) => d.size), [-1, SIZE, SIZE, 3]);
+    assert.deepEqual(sig.inputs.image.tensor_shape.dim.map((d: { size: string }) => d.size), ['-1', String(SIZE), String(SIZE), '3']);
     assert.deepEqual(Object.keys(unpacked.logits.outputs), ['logits']);
     const none = await failure('GetModelMetadata', { model_spec: { name: 'tiny' }, metadata_field: [] });
-    assert.equal(none.code, grpc.status.INVALID_ARGUMENT);
+    assert.equal(none.code, status.INVALID_ARGUMENT);
     assert.match(none.details, /metadata_field must list the fields to return, of: signature_def\./);
   });
 
   it('without a key the methods are UNAUTHENTICATED (keys on), and no answer echoes a key', async () => {
     const input = { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1, SIZE, SIZE, 3), tensor_content: floatBytes([instance(1)]) } };
     const none = await failure('Predict', { model_spec: { name: 'tiny' }, inputs: input }, null);
-    assert.equal(none.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(none.code, status.UNAUTHENTICATED);
     assert.equal(none.errorCode, 'SERVE_E_UNAUTHORIZED');
     const wrong = await failure('GetModelMetadata', { model_spec: { name: 'tiny' }, metadata_field: ['signature_def'] }, 'wrong-key-0123456789');
-    assert.equal(wrong.code, grpc.status.UNAUTHENTICATED);
+    assert.equal(wrong.code, status.UNAUTHENTICATED);
     assert.doesNotMatch(wrong.details, /wrong-key/);
   });
 });
