@@ -2,7 +2,10 @@
 // (TLS terminates in front, as for HTTP), serving every module of GRPC_SERVICES on the same ServeContext as REST
 // (repository, batchers, keys, rate limiter, metrics, lifecycle). Limits: a message may be --body-limit-mb (grpc-js
 // answers RESOURCE_EXHAUSTED beyond it, before reading the message); answers up to MAX_SEND_BYTES; idle connections
-// close after --keep-alive-timeout-ms; clients may ping at most every MIN_PING_INTERVAL_MS.
+// close after --keep-alive-timeout-ms; clients may ping at most every MIN_PING_INTERVAL_MS. With --workers N every
+// worker binds its own gRPC server after its HTTP one; node:cluster hands the listening handles out from the primary,
+// a worker's n-th listen on port 0 getting the same port in every worker, so the workers share one gRPC port as they
+// share the HTTP one (test/serve/grpc_cluster.test.ts).
 //   const grpc = await listenGrpc(ctx, app.log, config.host, config.grpcPort);   // grpc.address: '127.0.0.1:50051'
 //   ...; await closeGrpc(grpc.server, 5000);                                      // graceful, then forced
 import { Server, ServerCredentials } from '@grpc/grpc-js';
