@@ -180,40 +180,59 @@ class DenseParser {
 
   /** A rectangular nested list of numbers, at '[': packed when it holds PACK_MIN numbers or more. */
   private numericList(depth: number): unknown[] | DenseList {
+    const b = this.b;
     const shape: number[] = [];
+    const lengths: number[] = []; // entries so far in the open list of each level
     let rank = -1; // known at the first number
     let count = 0;
-    const read = (level: number): void => {
-      if (depth + level > MAX_DEPTH) throw FALLBACK;
-      this.at++; // [
-      let length = 0;
-      for (;;) {
-        this.skipSpace();
-        const c = this.b[this.at];
-        if (c === 0x5b) {
-          if (rank >= 0 && level + 1 >= rank) throw FALLBACK;
-          read(level + 1);
-        } else if (c === 0x2d || (c >= 0x30 && c <= 0x39)) {
-          if (rank < 0) rank = level + 1;
-          else if (rank !== level + 1) throw FALLBACK;
-          if (count === this.scratch.length) this.grow();
-          this.scratch[count++] = this.number();
-        } else {
-          throw FALLBACK; // an empty list, or something other than numbers
-        }
-        length++;
-        this.skipSpace();
-        const next = this.b[this.at++];
-        if (next === 0x2c) continue;
-        if (next !== 0x5d) throw FALLBACK;
-        if (shape[level] === undefined) shape[level] = length;
-        else if (shape[level] !== length) throw FALLBACK;
-        return;
+    let level = 0;
+    let i = this.at + 1; // past the first '['
+    lengths[0] = 0;
+    for (;;) {
+      while (isSpace(b[i])) i++;
+      let c = b[i];
+      if (c === 0x5b) { // a list opens one level down
+        if ((rank >= 0 && level + 1 >= rank) || depth + level + 1 > MAX_DEPTH) throw FALLBACK;
+        level++;
+        lengths[level] = 0;
+        i++;
+        continue;
       }
-    };
-    read(0);
-    const list = new DenseList(shape, this.scratch.slice(0, count));
-    return count >= PACK_MIN ? list : list.toNested();
+      if (!(c === 0x2d || (c >= 0x30 && c <= 0x39))) throw FALLBACK; // an empty list, or something other than numbers
+      if (rank < 0) rank = level + 1;
+      else if (rank !== level + 1) throw FALLBACK;
+      // The numbers of this innermost list, in a tight loop.
+      for (;;) {
+        if (count === this.scratch.length) this.grow();
+        this.scratch[count++] = readNumber(b, i);
+        i = numberEnd;
+        lengths[level]++;
+        while (isSpace(b[i])) i++;
+        c = b[i++];
+        if (c === 0x2c) {
+          while (isSpace(b[i])) i++;
+          continue;
+        }
+        if (c === 0x5d) break;
+        throw FALLBACK;
+      }
+      // Close lists while they end here; each closed list counts as one entry of the level above.
+      for (;;) {
+        if (shape[level] === undefined) shape[level] = lengths[level];
+        else if (shape[level] !== lengths[level]) throw FALLBACK;
+        if (level === 0) {
+          this.at = i;
+          const list = new DenseList(shape, this.scratch.slice(0, count));
+          return count >= PACK_MIN ? list : list.toNested();
+        }
+        level--;
+        lengths[level]++;
+        while (isSpace(b[i])) i++;
+        c = b[i++];
+        if (c === 0x2c) break; // the next entry of this level
+        if (c !== 0x5d) throw FALLBACK;
+      }
+    }
   }
 
   private grow(): void {
@@ -224,58 +243,73 @@ class DenseParser {
 
   /** A JSON number token → the double JSON.parse gives for it. */
   private number(): number {
-    const b = this.b;
-    const start = this.at;
-    let i = start;
-    const negative = b[i] === 0x2d;
-    if (negative) i++;
-    let mantissa = 0;
-    let digits = 0;
-    let exponent = 0;
-    let c = b[i];
-    if (c === 0x30) {
-      c = b[++i];
-      if (c >= 0x30 && c <= 0x39) throw FALLBACK; // a leading zero
-    } else if (c >= 0x31 && c <= 0x39) {
-      while (c >= 0x30 && c <= 0x39) {
-        mantissa = mantissa * 10 + (c - 0x30);
-        digits++;
-        c = b[++i];
-      }
-    } else {
-      throw FALLBACK;
-    }
-    if (c === 0x2e) { // .
-      c = b[++i];
-      if (!(c >= 0x30 && c <= 0x39)) throw FALLBACK;
-      while (c >= 0x30 && c <= 0x39) {
-        mantissa = mantissa * 10 + (c - 0x30);
-        digits++;
-        exponent--;
-        c = b[++i];
-      }
-    }
-    let exact = true;
-    if (c === 0x65 || c === 0x45) { // e, E
-      c = b[++i];
-      const sign = c === 0x2d ? -1 : 1;
-      if (c === 0x2d || c === 0x2b) c = b[++i];
-      if (!(c >= 0x30 && c <= 0x39)) throw FALLBACK;
-      let e = 0;
-      while (c >= 0x30 && c <= 0x39) {
-        if (e < 10000) e = e * 10 + (c - 0x30);
-        else exact = false;
-        c = b[++i];
-      }
-      exponent += sign * e;
-    }
-    this.at = i;
-    // Clinger: a mantissa of at most 15 digits and a power of ten up to 1e22 are exact doubles, and one product or
-    // quotient of two exact doubles is correctly rounded, as the decimal's own value is.
-    if (exact && digits <= 15 && exponent >= -22 && exponent <= 22) {
-      const v = exponent < 0 ? mantissa / POW10[-exponent] : mantissa * POW10[exponent];
-      return negative ? -v : v;
-    }
-    return Number(b.toString('latin1', start, i));
+    const value = readNumber(this.b, this.at);
+    this.at = numberEnd;
+    return value;
   }
+}
+
+function isSpace(c: number): boolean {
+  return c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
+}
+
+/** Where the last readNumber call's token ended (a module variable: no object per number on the hot path). */
+let numberEnd = 0;
+
+/**
+ * The JSON number token at b[start] → the double JSON.parse gives for it; sets numberEnd. Throws FALLBACK on a
+ * malformed token.
+ */
+function readNumber(b: Buffer, start: number): number {
+  let i = start;
+  const negative = b[i] === 0x2d;
+  if (negative) i++;
+  let mantissa = 0;
+  let digits = 0;
+  let exponent = 0;
+  let c = b[i];
+  if (c === 0x30) {
+    c = b[++i];
+    if (c >= 0x30 && c <= 0x39) throw FALLBACK; // a leading zero
+  } else if (c >= 0x31 && c <= 0x39) {
+    do {
+      mantissa = mantissa * 10 + (c - 0x30);
+      digits++;
+      c = b[++i];
+    } while (c >= 0x30 && c <= 0x39);
+  } else {
+    throw FALLBACK;
+  }
+  if (c === 0x2e) { // .
+    c = b[++i];
+    if (!(c >= 0x30 && c <= 0x39)) throw FALLBACK;
+    do {
+      mantissa = mantissa * 10 + (c - 0x30);
+      digits++;
+      exponent--;
+      c = b[++i];
+    } while (c >= 0x30 && c <= 0x39);
+  }
+  let exact = true;
+  if (c === 0x65 || c === 0x45) { // e, E
+    c = b[++i];
+    const sign = c === 0x2d ? -1 : 1;
+    if (c === 0x2d || c === 0x2b) c = b[++i];
+    if (!(c >= 0x30 && c <= 0x39)) throw FALLBACK;
+    let e = 0;
+    do {
+      if (e < 10000) e = e * 10 + (c - 0x30);
+      else exact = false;
+      c = b[++i];
+    } while (c >= 0x30 && c <= 0x39);
+    exponent += sign * e;
+  }
+  numberEnd = i;
+  // Clinger: a mantissa of at most 15 digits and a power of ten up to 1e22 are exact doubles, and one product or
+  // quotient of two exact doubles is correctly rounded, as the decimal's own value is.
+  if (exact && digits <= 15 && exponent >= -22 && exponent <= 22) {
+    const v = exponent < 0 ? mantissa / POW10[-exponent] : mantissa * POW10[exponent];
+    return negative ? -v : v;
+  }
+  return Number(b.toString('latin1', start, i));
 }
