@@ -182,11 +182,21 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     assert.match(inputs.details, /inputs must hold exactly one tensor, "image"\. Received: inputs=\["pixels"\]\./);
   });
 
+  it('Predict: a claimed batch beyond --max-instances is refused before any value is read', async () => {
+    const huge = await failure('Predict', { model_spec: { name: 'tiny' }, inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1_000_000_000, SIZE, SIZE, 3) } } });
+    assert.equal(huge.code, status.INVALID_ARGUMENT);
+    assert.match(huge.details, /^One request may carry at most --max-instances=\d+ images\. Received: inputs\["image"\]\.tensor_shape\[0\]=1000000000\./);
+    const images = await failure('Predict', { model_spec: { name: 'tiny' }, inputs: { image: { dtype: 'DT_STRING', tensor_shape: dims(2), string_val: [Buffer.from('x')] } } });
+    assert.equal(images.details, 'inputs["image"].string_val must have one encoded image per element of tensor_shape. '
+      + 'Received: inputs["image"].tensor_shape=[2], string_val.length=1. Make tensor_shape [N] with N the number of images.');
+  });
+
   it('an unknown model, version or version label is NOT_FOUND with REST\'s code', async () => {
     const input = { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1, SIZE, SIZE, 3), tensor_content: floatBytes([instance(1)]) } };
     const model = await failure('Predict', { model_spec: { name: 'missing' }, inputs: input });
-    assert.equal(model.code, status.NOT_FOUND);
-    assert.equal(model.errorCode, 'SERVE_E_MODEL_NOT_FOUND');
+    const restModel = await rest('/v1/models/missing:predict', { instances: [instance(1)] });
+    assert.equal(restModel.statusCode, 404);
+    assert.deepEqual([model.code, model.errorCode, model.details], [status.NOT_FOUND, 'SERVE_E_MODEL_NOT_FOUND', restModel.json().error]);
     const version = await failure('Predict', { model_spec: { name: 'tiny', version: { value: 7 } }, inputs: input });
     assert.equal(version.code, status.NOT_FOUND);
     assert.equal(version.errorCode, 'SERVE_E_VERSION_NOT_FOUND');
@@ -245,6 +255,23 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     const none = await failure('GetModelMetadata', { model_spec: { name: 'tiny' }, metadata_field: [] });
     assert.equal(none.code, status.INVALID_ARGUMENT);
     assert.match(none.details, /metadata_field must list the fields to return, of: signature_def\./);
+  });
+
+  it('Predict and REST :predict run on the same batcher; calls are counted under their method labels', async () => {
+    const batcher = server.ctx.repository.resolve('tiny').batcher;
+    const before = batcher.stats.rows;
+    const xs = Array.from({ length: 6 }, (_, i) => instance(200 + i));
+    const grpcCalls = xs.map((x) => ok<{ outputs: Record<string, TensorAnswer> }>('Predict', {
+      model_spec: { name: 'tiny' }, inputs: { image: { dtype: 'DT_FLOAT', tensor_shape: dims(1, SIZE, SIZE, 3), tensor_content: floatBytes([x]) } },
+    }));
+    const restCalls = xs.slice(0, 2).map((x) => rest('/v1/models/tiny:predict', { instances: [x] }));
+    const [got, viaRest] = await Promise.all([Promise.all(grpcCalls), Promise.all(restCalls)]);
+    assert.equal(batcher.stats.rows - before, 8);
+    viaRest.forEach((r, i) => assertClose(values(got[i].outputs.probabilities), r.json().predictions[0]));
+    const text = await server.ctx.metrics.registry.metrics();
+    for (const [method, code] of [['Predict', 'OK'], ['Predict', 'INVALID_ARGUMENT'], ['Predict', 'NOT_FOUND'], ['Classify', 'OK'], ['GetModelMetadata', 'OK']]) {
+      assert.match(text, new RegExp(`route="grpc /tensorflow\\.serving\\.PredictionService/${method}",method="GRPC",status="${code}"\\} [1-9]`), `${method} ${code}`);
+    }
   });
 
   it('without a key the methods are UNAUTHENTICATED (keys on), and no answer echoes a key', async () => {
