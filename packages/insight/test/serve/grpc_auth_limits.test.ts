@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 
 import { listenGrpcOn, type ServeInstance } from '../../src/serve/start';
-import { f32Bytes, grpcClient, type UnaryClient } from './grpc_client';
+import { f32Bytes, grpcClient, type Outcome, type UnaryClient } from './grpc_client';
 import { INFERENCE_KEY, KEYS, SIZE, instance, saveVersion, tempRepository, testServer } from './helpers';
 
 const SERVICE = 'inference.GRPCInferenceService';
@@ -66,7 +66,7 @@ describe('gRPC keys and limits', () => {
 
   it('rate-limits per key: past the burst, RESOURCE_EXHAUSTED with retry-after', async () => {
     // A burst of 4 at 1 token/s (2 spent above; refills are slow next to these calls): at most 4 + a few pass.
-    const outcomes = [];
+    const outcomes: Outcome[] = [];
     for (let i = 0; i < 10 && outcomes.every((o) => o.ok); i++) outcomes.push(await client.call('ServerMetadata', {}, INFERENCE_KEY));
     assert.ok(outcomes.length <= 6, `${outcomes.length} calls before the limit`);
     const limited = outcomes.find((o) => !o.ok);
