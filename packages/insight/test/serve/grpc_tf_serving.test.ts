@@ -4,6 +4,7 @@
 // server (TF Serving :predict / :classify / metadata, KServe v2 for uint8 pixels), and the errors against REST's codes
 // and house messages.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
@@ -282,5 +283,18 @@ describe('gRPC tensorflow.serving.PredictionService', () => {
     const wrong = await failure('GetModelMetadata', { model_spec: { name: 'tiny' }, metadata_field: ['signature_def'] }, 'wrong-key-0123456789');
     assert.equal(wrong.code, status.UNAUTHENTICATED);
     assert.doesNotMatch(wrong.details, /wrong-key/);
+  });
+
+  it('every TF Serving and TensorFlow .proto names the published file and release it follows, and what it leaves out', () => {
+    const files = ['tensorflow_serving', 'tensorflow'].flatMap((dir) => fs.readdirSync(path.join(protoRoot(), dir), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.proto')).map((f) => path.join(dir, f)));
+    assert.equal(files.length, 12);
+    for (const file of files) {
+      const text = fs.readFileSync(path.join(protoRoot(), file), 'utf8');
+      const header = text.slice(0, text.indexOf('syntax = "proto3";'));
+      const repository = file.startsWith('tensorflow_serving') ? 'tensorflow/serving' : 'tensorflow/tensorflow';
+      assert.ok(header.includes(`github.com/${repository}  ${file.split(path.sep).join('/')}  (release 2.x`), `${file}: ${header.split('\n')[1]}`);
+      assert.match(header, /Trimmed|Complete/, file);
+    }
   });
 });
