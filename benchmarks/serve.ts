@@ -50,8 +50,8 @@ const USAGE = `Usage: node --conditions=source --import tsx benchmarks/serve.ts 
   --duration <s>             seconds per measured cell (default: 10)
   --concurrency <list>       requests in flight, one cell each (default: 1,16,64)
   --threads <n>              compute threads of each server (default: cores - 1, at least 1)
-  --protocols <list>         json, binary, grpc-kserve, grpc-tfs (default: all that apply: the gRPC ones when the
-                             server's .proto files declare their services)
+  --protocols <list>         json, binary, grpc-kserve, grpc-tfs (default: all that apply: the gRPC ones when
+                             insight serve takes --grpc-port and its .proto files declare the service)
   --images-per-request <k>   images in each request (default: 1)
   --pytorch <list>           PyTorch variants: eager, jit (trace+freeze+optimize_for_inference), eager+cl, jit+cl
                              (+cl: channels-last weights), or none (default: eager,jit)
@@ -121,9 +121,21 @@ const PIXELS = SHAPE[0] * SHAPE[1] * SHAPE[2];
 
 interface Started { child: ChildProcess; ready: Record<string, unknown>; output: () => string }
 
+// Servers still running are killed, and the model's temporary folder removed, when this process exits, however it
+// ends (done, an error, Ctrl-C, EPIPE on a closed pipe).
+const children = new Set<ChildProcess>();
+let repo = ''; // the model repository (a temporary folder)
+process.on('exit', () => {
+  children.forEach((c) => c.kill('SIGKILL'));
+  if (repo) fs.rmSync(repo, { recursive: true, force: true });
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
+
 /** Starts a server process and resolves once it prints its JSON ready line (`isReady`); output() is what it printed. */
 function startServer(command: string, argv: string[], isReady: (line: Record<string, unknown>) => boolean): Promise<Started> {
   const child = spawn(command, argv, { env: { ...process.env, ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.add(child);
+  child.once('exit', () => children.delete(child));
   let output = '';
   let ready = false;
   return new Promise<Started>((resolve, reject) => {
@@ -269,7 +281,6 @@ const insightServer = (name: string, batch: string, delay: string, soak: boolean
     ...(grpcOn ? ['--grpc-port', '0'] : [])], (l) => l.msg === 'insight serve ready'),
 });
 
-let repo = '';
 const DYNAMIC = `insight serve, dynamic batching (max batch ${maxBatch}, delay ${delayMs} ms)`;
 
 /** Drivers for the protocols a started server answers. */
@@ -318,7 +329,6 @@ async function measure(server: Server, started: Started, images: Float32Array, a
 }
 
 async function main() {
-  const loadBefore = os.loadavg();
   await initBackend();
   // The model: seed-cnn from Insight's zoo, random (seeded) weights, saved as <repo>/seed-cnn/1.
   repo = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-bench-serve-'));
@@ -341,6 +351,11 @@ async function main() {
     });
   }
 
+  await run(servers, images); // the model's folder goes on exit
+}
+
+async function run(servers: Server[], images: Float32Array) {
+  const loadBefore = os.loadavg();
   const rows: Row[] = [];
   const soaks: Soak[] = [];
   const answers: { who: string; row: number[] }[] = [];
@@ -364,7 +379,6 @@ async function main() {
     }
   }
   const loadAfter = os.loadavg();
-  fs.rmSync(repo, { recursive: true, force: true });
   report(rows, soaks, answers, configs, loadBefore, loadAfter);
 }
 
