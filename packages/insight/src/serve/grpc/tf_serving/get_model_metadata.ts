@@ -14,7 +14,7 @@ export interface GetModelMetadataRequestMessage {
 }
 
 /** The metadata fields served, each with its message type (TF Serving serves "signature_def" only, as here). */
-export const METADATA_FIELDS = { signature_def: 'tensorflow.serving.SignatureDefMap' } as const;
+const METADATA_FIELDS = { signature_def: 'tensorflow.serving.SignatureDefMap' } as const;
 
 /** Serializes a message of one of METADATA_FIELDS's types (from the loaded .proto files). */
 export type Serializer = (typeName: string, value: object) => Buffer;

@@ -11,13 +11,16 @@ import { classify, type ClassificationRequestMessage } from './classify';
 import { getModelMetadata, type GetModelMetadataRequestMessage } from './get_model_metadata';
 import { predict, type PredictRequestMessage } from './predict';
 
-export const TF_SERVING_SERVICE = 'tensorflow.serving.PredictionService';
+const TF_SERVING_SERVICE = 'tensorflow.serving.PredictionService';
 
 export function tfServingService(ctx: GrpcContext): GrpcServiceModule {
   const proto = loadProtos(['tensorflow_serving/apis/prediction_service.proto']);
   const serving = (proto.tensorflow as GrpcObject).serving as GrpcObject;
-  const serialize = (typeName: string, value: object): Buffer =>
-    (serving[typeName.slice('tensorflow.serving.'.length)] as unknown as MessageTypeDefinition<object, object>).serialize(value);
+  // A message type of the loaded files by its full name (e.g. 'tensorflow.serving.SignatureDefMap'), for Any values.
+  const serialize = (typeName: string, value: object): Buffer => {
+    const type = typeName.split('.').reduce<unknown>((node, part) => (node as GrpcObject)[part], proto);
+    return (type as MessageTypeDefinition<object, object>).serialize(value);
+  };
   const label = (method: string) => ({ scope: 'inference' as const, label: `grpc /${TF_SERVING_SERVICE}/${method}` });
   return {
     definition: (serving.PredictionService as ServiceClientConstructor).service,

@@ -18,10 +18,10 @@ const DATA_TYPES = ['DT_INVALID', 'DT_FLOAT', 'DT_DOUBLE', 'DT_INT32', 'DT_UINT8
   'DT_UINT16', 'DT_COMPLEX128', 'DT_HALF', 'DT_RESOURCE', 'DT_VARIANT', 'DT_UINT32', 'DT_UINT64'];
 
 /** The DT_FLOAT enum value, for answers. */
-export const DT_FLOAT = 1;
+const DT_FLOAT = 1;
 
 /** A TensorShapeProto as the loader decodes it (defaults on: every field present). */
-export interface TensorShapeMessage {
+interface TensorShapeMessage {
   dim: { size: number | string; name: string }[];
   unknown_rank: boolean;
 }
@@ -37,7 +37,7 @@ export interface TensorProtoMessage {
 }
 
 /** A dtype as its name ('DT_FLOAT'), whether the loader gives enums as numbers or names. */
-export function dataTypeName(dtype: number | string): string {
+function dataTypeName(dtype: number | string): string {
   return typeof dtype === 'string' ? dtype : DATA_TYPES[dtype] ?? String(dtype);
 }
 
