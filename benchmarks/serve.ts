@@ -132,8 +132,8 @@ process.on('exit', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
 /** Starts a server process and resolves once it prints its JSON ready line (`isReady`); output() is what it printed. */
-function startServer(command: string, argv: string[], isReady: (line: Record<string, unknown>) => boolean): Promise<Started> {
-  const child = spawn(command, argv, { env: { ...process.env, ...serverEnv }, stdio: ['ignore', 'pipe', 'pipe'] });
+function startServer(command: string, argv: string[], env: Record<string, string>, isReady: (line: Record<string, unknown>) => boolean): Promise<Started> {
+  const child = spawn(command, argv, { env: { ...process.env, ...serverEnv, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   child.once('exit', () => children.delete(child));
   let output = '';
@@ -276,11 +276,14 @@ interface Soak { protocol: Protocol; ips: number; p99: number; failures: number;
 const insightServer = (name: string, batch: string, delay: string, soak: boolean): Server => ({
   name, side: 'insight', protocols, soak,
   start: () => startServer(process.execPath, [...NODE_FLAGS, BIN, 'serve', '--models', repo, '--port', '0', '--log-level', 'warn',
-    '--rate-limit', '0', '--max-batch-size', batch, '--max-queue-delay-ms', delay, '--max-queue-size', '1024',
+    '--rate-limit', '0', '--max-batch-size', batch, '--max-queue-delay-ms', delay, '--max-queue-size', String(queueSize),
     '--max-instances', String(Math.max(64, perRequest)), '--timeout-ms', '60000', '--compute-threads', String(threads),
-    ...(grpcOn ? ['--grpc-port', '0'] : [])], (l) => l.msg === 'insight serve ready'),
+    ...(grpcOn ? ['--grpc-port', '0'] : [])], { INSIGHT_QUIET_BACKEND_WARNING: '1', INSIGHT_API_KEYS: '', INSIGHT_ADMIN_KEYS: '' },
+  (l) => l.msg === 'insight serve ready'),
 });
 
+// Room in the queue for every image in flight, so a full cell is never refused for want of it.
+const queueSize = Math.max(1024, Math.max(...concurrencies, soakSeconds > 0 ? 64 : 0) * perRequest);
 const DYNAMIC = `insight serve, dynamic batching (max batch ${maxBatch}, delay ${delayMs} ms)`;
 
 /** Drivers for the protocols a started server answers. */
@@ -347,7 +350,7 @@ async function main() {
       name: `PyTorch ${mode}${cl ? ' channels-last' : ''}`, side: 'pytorch', protocols: protocols.filter((p) => p === 'json' || p === 'binary'), soak: false,
       start: () => startServer('/usr/bin/python3', [path.join(__dirname, 'serve_pytorch.py'), '--port', '0', '--threads', String(threads),
         '--weights', weightsFile, '--mode', mode, ...(cl ? ['--channels-last'] : []), '--warmup-batches', [...new Set([1, perRequest, 16])].join(',')],
-      (l) => typeof l.url === 'string'),
+      {}, (l) => typeof l.url === 'string'),
     });
   }
 
