@@ -265,7 +265,6 @@ function readNumber(b: Buffer, start: number): number {
   const negative = b[i] === 0x2d;
   if (negative) i++;
   let mantissa = 0;
-  let digits = 0;
   let exponent = 0;
   let c = b[i];
   if (c === 0x30) {
@@ -274,7 +273,6 @@ function readNumber(b: Buffer, start: number): number {
   } else if (c >= 0x31 && c <= 0x39) {
     do {
       mantissa = mantissa * 10 + (c - 0x30);
-      digits++;
       c = b[++i];
     } while (c >= 0x30 && c <= 0x39);
   } else {
@@ -285,7 +283,6 @@ function readNumber(b: Buffer, start: number): number {
     if (!(c >= 0x30 && c <= 0x39)) throw FALLBACK;
     do {
       mantissa = mantissa * 10 + (c - 0x30);
-      digits++;
       exponent--;
       c = b[++i];
     } while (c >= 0x30 && c <= 0x39);
@@ -305,9 +302,9 @@ function readNumber(b: Buffer, start: number): number {
     exponent += sign * e;
   }
   numberEnd = i;
-  // Clinger: a mantissa of at most 15 digits and a power of ten up to 1e22 are exact doubles, and one product or
-  // quotient of two exact doubles is correctly rounded, as the decimal's own value is.
-  if (exact && digits <= 15 && exponent >= -22 && exponent <= 22) {
+  // Clinger: a mantissa below 2^53 (accumulated exactly: every step was smaller) and a power of ten up to 1e22 are
+  // exact doubles, and one product or quotient of two exact doubles is correctly rounded, as the decimal's own value is.
+  if (exact && mantissa < 9007199254740992 && exponent >= -22 && exponent <= 22) {
     const v = exponent < 0 ? mantissa / POW10[-exponent] : mantissa * POW10[exponent];
     return negative ? -v : v;
   }
