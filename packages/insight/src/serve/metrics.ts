@@ -192,7 +192,7 @@ export class ServeMetrics {
 
   /**
    * The load this process reports to the autoscaler: requests in flight, and the p95 of the inference requests
-   * (routes under /v1/ and /v2/models/) answered since the previous call, read from requestSeconds' buckets
+   * (isInferenceRoute) answered since the previous call, read from requestSeconds' buckets
    * (so it is a bucket bound: 5, 10, 25 ... ms).
    */
   async loadReport(): Promise<LoadReport> {
@@ -200,7 +200,7 @@ export class ServeMetrics {
     const buckets = new Map<number, number>();
     for (const v of (await this.requestSeconds.get()).values) {
       const route = String(v.labels.route ?? '');
-      if (v.metricName !== `${PREFIX}request_duration_seconds_bucket` || !(route.startsWith('/v1/') || route.startsWith('/v2/models/'))) continue;
+      if (v.metricName !== `${PREFIX}request_duration_seconds_bucket` || !isInferenceRoute(route)) continue;
       const raw = (v.labels as Record<string, string | number>).le;
       const le = raw === '+Inf' ? Infinity : Number(raw);
       buckets.set(le, (buckets.get(le) ?? 0) + v.value);
@@ -223,4 +223,9 @@ export class ServeMetrics {
   text(): Promise<string> {
     return this.registry.metrics();
   }
+}
+
+/** Routes whose latency is inference's: REST under /v1/ and /v2/models/, gRPC's ModelInfer, Predict and Classify. */
+function isInferenceRoute(route: string): boolean {
+  return route.startsWith('/v1/') || route.startsWith('/v2/models/') || /^grpc \S+\/(ModelInfer|Predict|Classify)$/.test(route);
 }

@@ -19,6 +19,7 @@ import { listenGrpc, type GrpcListener } from './grpc/server';
 import { createApp, mountServe, type AppOptions } from './http/server';
 import { workerBridge } from './lifecycle/cluster';
 import { onTerminationSignal, shutdown } from './lifecycle/shutdown';
+import { AuthThrottle } from './limits/auth_throttle';
 import { RateLimiter } from './limits/rate_limiter';
 import { ServeMetrics } from './metrics';
 import { localAdmin } from './repository/admin_executor';
@@ -74,6 +75,7 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
     repository,
     keys: ring,
     limiter: new RateLimiter(config.rateLimit, config.rateBurst),
+    authThrottle: new AuthThrottle(),
     metrics,
     admin: bridge?.admin ?? localAdmin(repository),
     metricsText: bridge?.metricsText ?? (() => metrics.text()),

@@ -81,14 +81,18 @@ describe('gRPC keys and limits', () => {
     assert.ok((await client.call('ServerLive', {})).ok);
   });
 
-  it('throttles an address after 20 failed keys: RESOURCE_EXHAUSTED before the key is compared', async () => {
+  it('throttles an address after 20 failed keys, over REST and gRPC together: RESOURCE_EXHAUSTED before the key is compared', async () => {
+    for (let i = 0; i < 8; i++) {
+      const rest = await server.app.inject({ method: 'GET', url: '/v2/models/tiny/ready', headers: { authorization: `Bearer wrong-rest-${i}` } });
+      assert.equal(rest.statusCode, 401);
+    }
     const codes: string[] = [];
-    for (let i = 0; i < 21; i++) {
+    for (let i = 0; i < 13; i++) {
       const outcome = await client.call('ModelReady', { name: 'tiny' }, `wrong-${i}`);
       codes.push(outcome.ok ? 'OK' : status[outcome.code]);
     }
-    // 2 failures came before (the first test): 18 more reach the burst of 20, then the throttle answers.
-    assert.deepEqual(codes, [...Array(18).fill('UNAUTHENTICATED'), ...Array(3).fill('RESOURCE_EXHAUSTED')]);
+    // 2 failures came before (the first test) and 8 over REST: 10 more reach the burst of 20, then the throttle answers.
+    assert.deepEqual(codes, [...Array(10).fill('UNAUTHENTICATED'), ...Array(3).fill('RESOURCE_EXHAUSTED')]);
     const right = await client.call('ModelReady', { name: 'tiny' }, INFERENCE_KEY);
     assert.ok(!right.ok);
     assert.deepEqual([status[right.code], right.errorCode], ['RESOURCE_EXHAUSTED', 'SERVE_E_RATE_LIMITED']);

@@ -38,7 +38,8 @@ describe('insight serve --workers 2 --grpc-port 0', () => {
       const onData = (chunk: Buffer) => {
         output += chunk.toString();
         const lines = output.split('\n').filter((l) => l.includes('"insight serve ready"'));
-        if (lines.length >= 2) {
+        // The banner goes to stderr, the ready lines to stdout: wait for both pipes.
+        if (lines.length >= 2 && /^ {2}backend: /m.test(output)) {
           clearTimeout(timer);
           resolve(lines.map((l) => JSON.parse(l)));
         }

@@ -14,7 +14,6 @@ import type { FastifyBaseLogger } from 'fastify';
 import { ruleError } from '../../errors';
 import type { ServeContext } from '../http/context';
 import { bodyLimitBytes } from '../http/server';
-import { AuthThrottle } from '../limits/auth_throttle';
 import { kserveService } from './kserve/service';
 import { tfServingService } from './tf_serving/service';
 import type { GrpcContext, GrpcServiceModule } from './service';
@@ -58,7 +57,7 @@ function hostPort(host: string, port: number): string {
 
 /** A started gRPC server with every service of GRPC_SERVICES on `ctx`, bound to host:port (0: any free port). */
 export async function listenGrpc(ctx: ServeContext, log: FastifyBaseLogger, host: string, port: number): Promise<GrpcListener> {
-  const grpcCtx: GrpcContext = { ...ctx, throttle: new AuthThrottle(), log };
+  const grpcCtx: GrpcContext = { ...ctx, throttle: ctx.authThrottle, log };
   // The context object is copied; its lifecycle flag is an object, shared, so shutdown reaches both sides.
   const server = new Server(grpcServerOptions(ctx));
   for (const factory of GRPC_SERVICES) {

@@ -1,5 +1,6 @@
 // What every route handler and hook of one server can reach, and the per-request fields they share.
 import type { KeyRing } from '../auth/key_ring';
+import type { AuthThrottle } from '../limits/auth_throttle';
 import type { ServeConfig } from '../config';
 import type { RateLimiter } from '../limits/rate_limiter';
 import type { ServeMetrics } from '../metrics';
@@ -14,6 +15,8 @@ export interface ServeContext {
   repository: ModelRepository;
   keys: KeyRing;
   limiter: RateLimiter;
+  /** Failed authentications per client address, one count for REST and gRPC. */
+  authThrottle: AuthThrottle;
   metrics: ServeMetrics;
   /** Runs admin commands here, or on every worker when clustered. */
   admin: AdminExecutor;

@@ -12,7 +12,6 @@ import type { ServeConfig } from '../config';
 import { serveError } from '../../errors';
 import { IMAGE_CONTENT_TYPES, MULTIPART_FIELDS } from '../inputs/upload';
 import { registerRoutes } from '../routes';
-import { AuthThrottle } from '../limits/auth_throttle';
 import { authenticate } from './authenticate';
 import { bodyGuard, declaredLengthCheck } from './body_guard';
 import { clientErrorHandler } from './client_error';
@@ -97,7 +96,7 @@ export async function mountServe(app: FastifyInstance, ctx: ServeContext): Promi
     ctx.metrics.inFlight.inc();
   });
   app.addHook('onRequest', originGuard(ctx.keys.isOpen));
-  app.addHook('onRequest', authenticate({ keys: ctx.keys, throttle: new AuthThrottle(), onFailure: (outcome) => ctx.metrics.authFailures.inc({ outcome }) }));
+  app.addHook('onRequest', authenticate({ keys: ctx.keys, throttle: ctx.authThrottle, onFailure: (outcome) => ctx.metrics.authFailures.inc({ outcome }) }));
   app.addHook('onRequest', rateLimit(ctx.limiter));
   app.addHook('onRequest', declaredLengthCheck(bodyLimit));
   const bodies = bodyGuard(ctx, bodyLimit);

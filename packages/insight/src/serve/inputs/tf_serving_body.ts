@@ -113,7 +113,8 @@ function requireList(given: unknown, name: string, maxInstances: number): unknow
   return value;
 }
 
-function parseSignature(value: unknown): SignatureName {
+/** A request's signature_name: absent or '' → serving_default. */
+export function parseSignature(value: unknown): SignatureName {
   if (value === undefined || value === '') return 'serving_default';
   if (typeof value === 'string' && Object.prototype.hasOwnProperty.call(SIGNATURES, value)) return value as SignatureName;
   throw serveError('SERVE_E_BAD_INPUT', `signature_name must be one of: ${Object.keys(SIGNATURES).join(', ')}.`, { signature_name: value },

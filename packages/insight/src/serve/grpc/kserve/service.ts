@@ -12,13 +12,13 @@
 //                             makes it BYTES [N, k] of "score:index:label" (Triton's classification extension).
 import type { GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
 
-import { topKIndices } from '../../../math/top_k';
 import { ServeError } from '../../../errors';
 import type { BatchOutput } from '../../batching/batcher';
 import { INPUT_NAME } from '../../inputs/tf_serving_body';
 import { encodeBytesElements, float32Bytes } from '../../inputs/binary_tensors';
 import { parseV2InferBody, V2_OUTPUTS, type V2OutputRequest } from '../../inputs/v2_body';
 import type { Servable } from '../../repository/servable';
+import { classificationLabels } from '../../routes/v2/infer';
 import { SERVER_NAME, SERVER_VERSION } from '../../routes/v2/server_metadata';
 import { infer, parseV2Version, withServable } from '../../routes/shared';
 import { loadProtos } from '../protos';
@@ -99,8 +99,7 @@ function inferOutput(request: V2OutputRequest, output: BatchOutput, servable: Se
     return { tensor: { ...tensor, contents: { fp32_contents: Array.from(values) } }, bytes: null };
   }
   const k = request.classification;
-  const labels = Array.from({ length: count }, (_, i) => topKIndices(values, c, i, k)
-    .map((index) => `${values[i * c + index]}:${index}:${servable.metadata.classNames[index]}`)).flat();
+  const labels = classificationLabels(values, count, k, servable);
   const tensor = { name: request.name, datatype: 'BYTES', shape: [count, k] };
   if (raw) return { tensor, bytes: encodeBytesElements(labels) };
   return { tensor: { ...tensor, contents: { bytes_contents: labels.map((l) => Buffer.from(l, 'utf8')) } }, bytes: null };

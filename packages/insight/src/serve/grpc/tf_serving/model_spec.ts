@@ -3,7 +3,7 @@
 // probabilities, "logits" → logits). Version labels name no version here (Insight configures none): NOT_FOUND.
 // Answers echo the spec with the version that served.
 import { serveError } from '../../../errors';
-import { SIGNATURES, type SignatureName } from '../../inputs/tf_serving_body';
+import { parseSignature, type SignatureName } from '../../inputs/tf_serving_body';
 import type { Servable } from '../../repository/servable';
 
 /** A ModelSpec as the loader decodes it: oneof members only when set (`version_choice` names the one that is). */
@@ -28,7 +28,7 @@ export function readModelSpec(spec: ModelSpecMessage | null): ModelTarget {
     throw serveError('SERVE_E_BAD_INPUT', 'A request must name its model in model_spec.name.', { 'model_spec.name': spec === null ? null : '' },
       'Set model_spec.name (the model\'s folder name in the repository).');
   }
-  return { model: spec.name, version: readVersion(spec), signature: readSignature(spec.signature_name) };
+  return { model: spec.name, version: readVersion(spec), signature: parseSignature(spec.signature_name) };
 }
 
 function readVersion(spec: ModelSpecMessage): number | undefined {
@@ -46,13 +46,6 @@ function readVersion(spec: ModelSpecMessage): number | undefined {
 }
 
 /** The signature, as REST's signature_name: empty → serving_default. */
-function readSignature(value: string): SignatureName {
-  if (value === '') return 'serving_default';
-  if (Object.prototype.hasOwnProperty.call(SIGNATURES, value)) return value as SignatureName;
-  throw serveError('SERVE_E_BAD_INPUT', `signature_name must be one of: ${Object.keys(SIGNATURES).join(', ')}.`, { signature_name: value },
-    'Omit it for serving_default (probabilities), or pass "logits".');
-}
-
 /** The model_spec of an answer: the servable's name and version, and the signature that ran ('' for metadata). */
 export function servedSpec(servable: Servable, signature: SignatureName | ''): object {
   return { name: servable.name, version: { value: servable.version }, signature_name: signature };

@@ -60,6 +60,13 @@ function inferBody(request: FastifyRequest): { body: unknown; binary: Buffer | n
   return { body: jsonBody(request, EXAMPLE), binary: null };
 }
 
+/** Triton's classification extension: the top k of each of `count` rows as "score:index:label", row after row. */
+export function classificationLabels(values: Float32Array, count: number, k: number, servable: Servable): string[] {
+  const c = servable.numClasses;
+  return Array.from({ length: count }, (_, i) => topKIndices(values, c, i, k)
+    .map((index) => `${values[i * c + index]}:${index}:${servable.metadata.classNames[index]}`)).flat();
+}
+
 /** One requested output: its JSON entry, and its bytes when it goes as binary data. */
 function v2Output(request: V2OutputRequest, output: BatchOutput, servable: Servable, count: number): { json: object; bytes: Uint8Array | null } {
   const values = output[request.name];
@@ -71,8 +78,7 @@ function v2Output(request: V2OutputRequest, output: BatchOutput, servable: Serva
     return { json: { ...head, parameters: { binary_data_size: bytes.length } }, bytes };
   }
   const k = request.classification;
-  const data = Array.from({ length: count }, (_, i) => topKIndices(values, c, i, k)
-    .map((index) => `${values[i * c + index]}:${index}:${servable.metadata.classNames[index]}`)).flat();
+  const data = classificationLabels(values, count, k, servable);
   const head = { name: request.name, datatype: 'BYTES', shape: [count, k] };
   if (!request.binary) return { json: { ...head, data }, bytes: null };
   const bytes = encodeBytesElements(data);
