@@ -8,6 +8,8 @@
 // share the HTTP one (test/serve/grpc_cluster.test.ts).
 //   const grpc = await listenGrpc(ctx, app.log, config.host, config.grpcPort);   // grpc.address: '127.0.0.1:50051'
 //   ...; await closeGrpc(grpc.server, 5000);                                      // graceful, then forced
+import type * as http2 from 'node:http2';
+
 import { Server, ServerCredentials } from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
 
@@ -72,7 +74,29 @@ export async function listenGrpc(ctx: ServeContext, log: FastifyBaseLogger, host
     throw ruleError('INSIGHT_E_LISTEN', 'insight serve --grpc-port needs a free port on an address of this machine.', { host, grpcPort: port, error: code },
       code === 'EADDRINUSE' ? 'Stop the other server or pick another --grpc-port (0 = any free port).' : 'Check --host (e.g. 127.0.0.1, or 0.0.0.0 with API keys).');
   });
+  widenFlowControl(server, bodyLimitBytes(ctx.config));
   return { server, port: bound, address: hostPort(host, bound) };
+}
+
+/**
+ * HTTP/2 lets a client send only as many bytes as the server's flow-control windows allow (64 KB per connection
+ * by default) until the server reads them and sends WINDOW_UPDATEs: while a forward pass holds the event loop,
+ * none go out, so 64 calls of one 12 KB image each on one connection arrive a few at a time and batch poorly.
+ * Every session the server accepts gets windows of one largest request per stream (up to 4 MiB) and 16 of them per
+ * connection (up to 32 MiB) (grpc-js has server options for neither: its http2 servers are reached through a private
+ * field, checked here).
+ */
+function widenFlowControl(server: Server, largestRequest: number): void {
+  const http2Servers = (server as unknown as { http2Servers?: Map<http2.Http2Server, unknown> }).http2Servers;
+  if (!(http2Servers instanceof Map)) return;
+  const stream = Math.min(4 * 2 ** 20, Math.max(65_535, largestRequest + 1024));
+  const connection = Math.min(32 * 2 ** 20, 16 * stream);
+  for (const http2Server of http2Servers.keys()) {
+    http2Server.on('session', (session: http2.ServerHttp2Session) => {
+      session.setLocalWindowSize(connection);
+      session.settings({ initialWindowSize: stream });
+    });
+  }
 }
 
 /**
