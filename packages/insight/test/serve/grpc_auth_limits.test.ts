@@ -1,10 +1,11 @@
 // The gRPC server's keys and limits, as REST applies them: API keys as `authorization: Bearer <key>` metadata
-// (none → UNAUTHENTICATED, a wrong one → UNAUTHENTICATED without echoing it, health probes need none), the failure
-// throttle (RESOURCE_EXHAUSTED with retry-after), the per-key rate limit, and --body-limit-mb as the largest message.
+// (none → UNAUTHENTICATED, a wrong one → UNAUTHENTICATED without echoing it, health probes need none) checked before
+// the message is read, the failure throttle (RESOURCE_EXHAUSTED with retry-after), the per-key rate limit, and
+// --body-limit-mb as the largest message. The tests run in order: each counts what the ones before spent.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 
-import { status } from '@grpc/grpc-js';
+import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
 
 import { listenGrpcOn, type ServeInstance } from '../../src/serve/start';
 import { f32Bytes, grpcClient, type Outcome, type UnaryClient } from './grpc_client';
@@ -17,6 +18,8 @@ const IMAGE_BYTES = SIZE * SIZE * 3 * 4;
 let root: string;
 let server: ServeInstance;
 let client: UnaryClient;
+/** A client that sends bytes as they are (no protobuf encoding). */
+let raw: Client;
 
 const infer = (n: number) => ({
   model_name: 'tiny', inputs: [{ name: 'image', datatype: 'FP32', shape: [n, SIZE, SIZE, 3] }],
@@ -26,12 +29,16 @@ const infer = (n: number) => ({
 before(async () => {
   root = tempRepository();
   await saveVersion(root, 'tiny', 1);
-  // 0.01 MiB = 10485 bytes: 13 images (9984 bytes of tensor) fit, 14 do not.
-  server = await testServer(root, { bodyLimitMb: 0.01, rateLimit: 1, rateBurst: 4 }, KEYS);
-  client = grpcClient(PROTO, SERVICE, (await listenGrpcOn(server, 0)).address, { maxSendBytes: 1 << 20 });
+  // 0.01 MiB = 10485 bytes: 13 images (9984 bytes of tensor) fit, 14 do not. A burst of 5 keyed calls, refilled
+  // at one per 100 s: none comes back while the tests run.
+  server = await testServer(root, { bodyLimitMb: 0.01, rateLimit: 0.01, rateBurst: 5 }, KEYS);
+  const address = (await listenGrpcOn(server, 0)).address;
+  client = grpcClient(PROTO, SERVICE, address, { maxSendBytes: 1 << 20 });
+  raw = new Client(address, credentials.createInsecure());
 });
 after(async () => {
   client.close();
+  raw.close();
   await server.close();
 });
 
@@ -54,6 +61,27 @@ describe('gRPC keys and limits', () => {
     assert.equal(failures, 2);
   });
 
+  it('gates a call when its metadata arrives, before its message is read: undecodable bytes without a key are UNAUTHENTICATED', async () => {
+    // Bytes that are no ModelInferRequest: field 7 (raw_input_contents) claims 5 bytes and 1 follows.
+    const garbage = Buffer.from([0x3a, 0x05, 0x41]);
+    const send = (key: string | null) => new Promise<ServiceError | null>((resolve) => {
+      const metadata = new Metadata();
+      if (key !== null) metadata.set('authorization', `Bearer ${key}`);
+      raw.makeUnaryRequest(`/${SERVICE}/ModelInfer`, (b: Buffer) => b, (b: Buffer) => b, garbage, metadata, (error) => resolve(error));
+    });
+    const refused = await send(null);
+    assert.ok(refused !== null);
+    assert.deepEqual([status[refused.code], refused.metadata.get('insight-error-code')], ['UNAUTHENTICATED', ['SERVE_E_UNAUTHORIZED']]);
+    assert.match(refused.details, /^This method needs an API key\./);
+    // With a key the message is read, and cannot be decoded.
+    const decoded = await send(INFERENCE_KEY);
+    assert.ok(decoded !== null);
+    assert.equal(status[decoded.code], 'INTERNAL');
+    assert.match(decoded.details, /deserializ/i);
+    const text = await server.ctx.metrics.registry.metrics();
+    assert.match(text, /route="grpc \/inference\.GRPCInferenceService\/ModelInfer",method="GRPC",status="UNAUTHENTICATED"\} 2\n/);
+  });
+
   it('refuses a message over --body-limit-mb with RESOURCE_EXHAUSTED, before reading it', async () => {
     const fits = await client.call('ModelInfer', infer(13), INFERENCE_KEY);
     assert.ok(fits.ok, JSON.stringify(fits));
@@ -65,18 +93,15 @@ describe('gRPC keys and limits', () => {
   });
 
   it('rate-limits per key: past the burst, RESOURCE_EXHAUSTED with retry-after', async () => {
-    // A burst of 4 at 1 token/s (2 spent above; refills are slow next to these calls): at most 4 + a few pass.
-    let limited: Outcome | null = null;
-    let calls = 0;
-    while (limited === null && calls < 10) {
-      const outcome = await client.call('ServerMetadata', {}, INFERENCE_KEY);
-      calls++;
-      if (!outcome.ok) limited = outcome;
-    }
-    assert.ok(calls <= 6, `${calls} calls until the limit`);
-    assert.ok(limited !== null && !limited.ok, 'rate-limited');
-    assert.deepEqual([status[limited.code], limited.errorCode, limited.retryAfter], ['RESOURCE_EXHAUSTED', 'SERVE_E_RATE_LIMITED', '1']);
-    assert.match(limited.details, /^A client may send at most --rate-limit=1 requests\/s \(bursts of 4\)\./);
+    // 4 of the burst of 5 went above (one answer each, and the message over the limit, refused after the gates).
+    const outcomes: Outcome[] = [];
+    for (let i = 0; i < 3; i++) outcomes.push(await client.call('ServerMetadata', {}, INFERENCE_KEY));
+    assert.deepEqual(outcomes.map((o) => o.ok), [true, false, false]);
+    const limited = outcomes[1];
+    assert.ok(!limited.ok);
+    assert.deepEqual([status[limited.code], limited.errorCode], ['RESOURCE_EXHAUSTED', 'SERVE_E_RATE_LIMITED']);
+    assert.ok(Number(limited.retryAfter) > 50 && Number(limited.retryAfter) <= 100, `retry-after ${limited.retryAfter}`);
+    assert.match(limited.details, /^A client may send at most --rate-limit=0\.01 requests\/s \(bursts of 5\)\./);
     // Health probes are never limited.
     assert.ok((await client.call('ServerLive', {})).ok);
   });
@@ -91,8 +116,8 @@ describe('gRPC keys and limits', () => {
       const outcome = await client.call('ModelReady', { name: 'tiny' }, `wrong-${i}`);
       codes.push(outcome.ok ? 'OK' : status[outcome.code]);
     }
-    // 2 failures came before (the first test) and 8 over REST: 10 more reach the burst of 20, then the throttle answers.
-    assert.deepEqual(codes, [...Array(10).fill('UNAUTHENTICATED'), ...Array(3).fill('RESOURCE_EXHAUSTED')]);
+    // 3 failures came before (the first two tests) and 8 over REST: 9 more reach the burst of 20, then the throttle answers.
+    assert.deepEqual(codes, [...Array(9).fill('UNAUTHENTICATED'), ...Array(4).fill('RESOURCE_EXHAUSTED')]);
     const right = await client.call('ModelReady', { name: 'tiny' }, INFERENCE_KEY);
     assert.ok(!right.ok);
     assert.deepEqual([status[right.code], right.errorCode], ['RESOURCE_EXHAUSTED', 'SERVE_E_RATE_LIMITED']);

@@ -18,7 +18,7 @@ import type { ServeContext } from '../http/context';
 import { bodyLimitBytes } from '../http/server';
 import { kserveService } from './kserve/service';
 import { tfServingService } from './tf_serving/service';
-import type { GrpcContext, GrpcServiceModule } from './service';
+import { gates, type GatedMethod, type GrpcContext, type GrpcServiceModule, type UnaryOptions } from './service';
 
 /** The services served (each a factory on the shared context). */
 export const GRPC_SERVICES: readonly ((ctx: GrpcContext) => GrpcServiceModule)[] = [
@@ -59,11 +59,19 @@ function hostPort(host: string, port: number): string {
 
 /** A started gRPC server with every service of GRPC_SERVICES on `ctx`, bound to host:port (0: any free port). */
 export async function listenGrpc(ctx: ServeContext, log: FastifyBaseLogger, host: string, port: number): Promise<GrpcListener> {
-  const grpcCtx: GrpcContext = { ...ctx, throttle: ctx.authThrottle, log };
+  const grpcCtx: GrpcContext = { ...ctx, log };
   // The context object is copied; its lifecycle flag is an object, shared, so shutdown reaches both sides.
-  const server = new Server(grpcServerOptions(ctx));
+  // Every call passes the gates (auth, rate limit, shutdown) when its metadata arrives, before its message is read.
+  const methods = new Map<string, UnaryOptions>();
+  const server = new Server({ ...grpcServerOptions(ctx), interceptors: [gates(grpcCtx, methods)] });
   for (const factory of GRPC_SERVICES) {
     const module = factory(grpcCtx);
+    for (const [name, method] of Object.entries(module.definition)) {
+      const implementation = module.implementation[name] as Partial<GatedMethod> | undefined;
+      if (implementation === undefined) continue;
+      if (implementation.gate === undefined) throw new Error(`The gRPC method ${method.path} must be made with unary() (it has no gates).`);
+      methods.set(method.path, implementation.gate);
+    }
     server.addService(module.definition, module.implementation);
   }
   const bound = await new Promise<number>((resolve, reject) => {

@@ -1,30 +1,33 @@
-// What every gRPC method shares with the REST routes: `unary` wraps a handler with the same gates, in the same order
-// as the fastify hooks (http/server.ts): authentication from the metadata `authorization: Bearer <key>` (the same
-// KeyRing and failure throttle rules as http/authenticate.ts; no part of a key is ever echoed or logged), the rate
-// limit per key, the shutdown refusal, in-flight and request metrics (route label "grpc /<package.Service>/<Method>",
-// method "GRPC", status = the gRPC status name), and the error mapping of status.ts. A service is a module of
-// definition + implementation (server.ts lists them):
+// What every gRPC method shares with the REST routes. `gates` (a grpc-js server interceptor) runs, for every call,
+// the same checks in the same order as the fastify hooks (http/server.ts), when the call's metadata arrives and
+// before its message is read or decoded (REST too refuses before reading the body): authentication from the
+// metadata `authorization: Bearer <key>` (the same KeyRing and failure throttle rules as http/authenticate.ts; no
+// part of a key is ever echoed or logged), the rate limit per key, the shutdown refusal; and it keeps the in-flight
+// and request metrics (route label "grpc /<package.Service>/<Method>", method "GRPC", status = the gRPC status name).
+// `unary` wraps a handler with the error mapping of status.ts and names the scope its call needs. A service is a
+// module of definition + implementation (server.ts lists them):
 //   export function kserveService(ctx: GrpcContext): GrpcServiceModule {
 //     return { definition, implementation: { ServerLive: unary(ctx, { scope: 'public', label: 'grpc /inference.GRPCInferenceService/ServerLive' },
 //       async () => ({ live: true })) } };
 //   }
-import type { ServiceDefinition, ServerUnaryCall, UntypedServiceImplementation, handleUnaryCall } from '@grpc/grpc-js';
+import { randomUUID } from 'node:crypto';
+
+import { ServerInterceptingCall, status, type Metadata, type ServerInterceptor, type ServerUnaryCall, type ServiceDefinition,
+  type UntypedServiceImplementation, type handleUnaryCall } from '@grpc/grpc-js';
 import type { FastifyBaseLogger } from 'fastify';
 
 import { serveError } from '../../errors';
 import type { Scope } from '../auth/key_ring';
 import type { RouteScope, ServeContext } from '../http/context';
-import type { AuthThrottle } from '../limits/auth_throttle';
-import { statusName, toGrpcFailure } from './status';
+import { statusName, toGrpcFailure, type GrpcFailure } from './status';
 
 export interface GrpcServiceModule {
   definition: ServiceDefinition;
   implementation: UntypedServiceImplementation;
 }
 
-/** The server's context plus what the gRPC side keeps of its own: the auth failure throttle and the logger. */
+/** The server's context plus the logger the gRPC side writes to. */
 export interface GrpcContext extends ServeContext {
-  throttle: AuthThrottle;
   log: FastifyBaseLogger;
 }
 
@@ -35,6 +38,9 @@ export interface UnaryOptions {
   label: string;
 }
 
+/** A method made by `unary`: its handler, and the gates `gates` runs before its message is read. */
+export type GatedMethod = handleUnaryCall<unknown, unknown> & { gate: UnaryOptions };
+
 /** The caller, as the REST hooks record it: key id (or `ip:<address>` on an open server) and scope. */
 export interface GrpcPrincipal {
   id: string;
@@ -44,27 +50,20 @@ export interface GrpcPrincipal {
 const KEY_HELP = 'Send the metadata `authorization: Bearer <key>` with a key from --api-keys-file or INSIGHT_API_KEYS (admin: --admin-keys-file or INSIGHT_ADMIN_KEYS).';
 const BEARER = /^Bearer +([^\s,]+) *$/i;
 
-/** The client's address from grpc-js's peer string ('127.0.0.1:5000', '[::1]:5000'). */
-export function peerAddress(peer: string): string {
-  const v6 = /^\[(.+)\]:\d+$/.exec(peer);
-  if (v6 !== null) return v6[1];
-  const v4 = /^(.+):\d+$/.exec(peer);
-  return v4 !== null ? v4[1] : peer;
-}
-
 /** Authentication of one call (http/authenticate.ts's rules); throws the ServeError to answer with. */
-export function authenticateCall(ctx: GrpcContext, scope: RouteScope, authorization: string | null, address: string): GrpcPrincipal | null {
+export function authenticateCall(ctx: ServeContext, scope: RouteScope, authorization: string | null, address: string): GrpcPrincipal | null {
   if (scope === 'public') return null;
   if (ctx.keys.isOpen) return { id: `ip:${address}`, scope: 'admin' };
-  const wait = ctx.throttle.wait(address);
+  const throttle = ctx.authThrottle;
+  const wait = throttle.wait(address);
   if (wait > 0) {
     ctx.metrics.authFailures.inc({ outcome: 'throttled' });
     throw serveError('SERVE_E_RATE_LIMITED',
-      `A client address may fail authentication ${ctx.throttle.burst} times in a row, then once every ${Math.round(1 / ctx.throttle.rate)} s.`,
-      { failedAuthentications: ctx.throttle.burst, retryAfterSeconds: Math.ceil(wait) }, 'Fix the API key, then retry after retry-after seconds.', { retryAfter: wait });
+      `A client address may fail authentication ${throttle.burst} times in a row, then once every ${Math.round(1 / throttle.rate)} s.`,
+      { failedAuthentications: throttle.burst, retryAfterSeconds: Math.ceil(wait) }, 'Fix the API key, then retry after retry-after seconds.', { retryAfter: wait });
   }
   const reject = (rule: string, received: Record<string, unknown>, fix: string): never => {
-    ctx.throttle.fail(address);
+    throttle.fail(address);
     ctx.metrics.authFailures.inc({ outcome: 'rejected' });
     throw serveError('SERVE_E_UNAUTHORIZED', rule, received, fix);
   };
@@ -85,13 +84,12 @@ export function authenticateCall(ctx: GrpcContext, scope: RouteScope, authorizat
   return principal;
 }
 
-/** The gates before a handler runs: auth, rate limit, shutdown. Returns the caller. */
-function admit(ctx: GrpcContext, options: UnaryOptions, call: ServerUnaryCall<unknown, unknown>): GrpcPrincipal | null {
-  const address = peerAddress(call.getPeer());
-  const values = call.metadata.get('authorization');
+/** The gates of one call: auth, rate limit, shutdown. Throws the ServeError to answer with. */
+function admit(ctx: ServeContext, options: UnaryOptions, metadata: Metadata, address: string): void {
+  const values = metadata.get('authorization');
   const authorization = values.length === 0 ? null : values.length === 1 && typeof values[0] === 'string' ? values[0] : '';
   const principal = authenticateCall(ctx, options.scope, authorization, address);
-  if (options.scope === 'public') return principal;
+  if (options.scope === 'public') return;
   if (ctx.limiter.enabled) {
     const client = principal?.id ?? `ip:${address}`;
     const wait = ctx.limiter.check(client);
@@ -104,38 +102,75 @@ function admit(ctx: GrpcContext, options: UnaryOptions, call: ServerUnaryCall<un
     throw serveError('SERVE_E_SHUTTING_DOWN', 'A server that is shutting down takes no new requests.', { method: options.label.replace(/^grpc /, '') },
       'Retry against another replica, or after the restart.', { retryAfter: 1 });
   }
-  return principal;
 }
 
-/** A unary method with the server's gates, metrics and error mapping around `handler`. */
-export function unary<Req, Res>(ctx: GrpcContext, options: UnaryOptions,
-  handler: (request: Req, call: ServerUnaryCall<Req, Res>, principal: GrpcPrincipal | null) => Promise<Res>): handleUnaryCall<Req, Res> {
-  return (call, callback) => {
+/** The status to answer `error` with, logged as REST logs its errors (INTERNAL ones with the request id they show). */
+function failureOf(ctx: GrpcContext, label: string, error: unknown): GrpcFailure {
+  const requestId = randomUUID();
+  const failure = toGrpcFailure(error, ctx.config.models, requestId);
+  if (failure.serve.code === 'SERVE_E_INTERNAL') ctx.log.error({ err: error, route: label, requestId }, 'internal error');
+  else ctx.log.info({ code: failure.serve.code, route: label, status: statusName(failure.code) }, failure.serve.message.split(' Received: ')[0]);
+  return failure;
+}
+
+/**
+ * The interceptor that gates every call of `methods` (path → the options its `unary` was made with) when its
+ * metadata arrives, and counts it in the metrics when it ends. A refused call's message is never read: grpc-js
+ * reads the stream only once the handler's side has the metadata.
+ */
+export function gates(ctx: GrpcContext, methods: ReadonlyMap<string, UnaryOptions>): ServerInterceptor {
+  return (descriptor, next) => {
+    const options = methods.get(descriptor.path);
+    // A method of a definition without an implementation: grpc-js answers UNIMPLEMENTED (listenGrpc checks that
+    // every implemented method has its gates).
+    if (options === undefined) return new ServerInterceptingCall(next);
     const start = performance.now();
     ctx.metrics.inFlight.inc();
     let finished = false;
-    const finish = (code: number) => {
+    const finish = (code: status) => {
       if (finished) return;
       finished = true;
       ctx.metrics.inFlight.dec();
       ctx.metrics.requests.inc({ route: options.label, method: 'GRPC', status: statusName(code) });
       ctx.metrics.requestSeconds.observe({ route: options.label, method: 'GRPC' }, (performance.now() - start) / 1000);
     };
-    // A client that cancels (or whose deadline passes) is counted at once, as REST counts aborted requests (499).
-    call.once('cancelled', () => finish(1));
+    const call: ServerInterceptingCall = new ServerInterceptingCall(next, {
+      start: (startNext) => startNext({
+        onReceiveMetadata: (metadata, metadataNext) => {
+          try {
+            admit(ctx, options, metadata, next.getConnectionInfo().remoteAddress ?? 'unknown');
+          } catch (error) {
+            const failure = failureOf(ctx, options.label, error);
+            call.sendStatus({ code: failure.code, details: failure.details, metadata: failure.metadata });
+            return;
+          }
+          metadataNext(metadata);
+        },
+        // Also after an answer (a no-op then); alone when the client cancels or grpc-js ends the call itself
+        // (deadline, a message over the limit): counted as CANCELLED, as REST counts aborted requests (499).
+        onCancel: () => finish(status.CANCELLED),
+      }),
+      sendStatus: (answer, statusNext) => {
+        finish(answer.code);
+        statusNext(answer);
+      },
+    });
+    return call;
+  };
+}
+
+/** A unary method: `handler` with the error mapping of status.ts, gated by `gates` with `options`. */
+export function unary<Req, Res>(ctx: GrpcContext, options: UnaryOptions,
+  handler: (request: Req, call: ServerUnaryCall<Req, Res>) => Promise<Res>): handleUnaryCall<Req, Res> & { gate: UnaryOptions } {
+  const method: handleUnaryCall<Req, Res> = (call, callback) => {
     void (async () => {
       try {
-        const principal = admit(ctx, options, call);
-        const response = await handler(call.request, call, principal);
-        finish(0);
-        callback(null, response);
+        callback(null, await handler(call.request, call));
       } catch (error) {
-        const failure = toGrpcFailure(error, ctx.config.models);
-        if (failure.serve.code === 'SERVE_E_INTERNAL') ctx.log.error({ err: error, route: options.label }, 'internal error');
-        else ctx.log.info({ code: failure.serve.code, route: options.label, status: statusName(failure.code) }, failure.serve.message.split(' Received: ')[0]);
-        finish(failure.code);
+        const failure = failureOf(ctx, options.label, error);
         callback({ code: failure.code, details: failure.details, metadata: failure.metadata });
       }
     })();
   };
+  return Object.assign(method, { gate: options });
 }
