@@ -129,6 +129,14 @@ describe('dense bodies through the server', () => {
     }
     const infiniteAnswer = (await post('/v1/models/tiny:predict', JSON.stringify({ instances: [instance(1), infinite] }).replace('null', '1e400'))).json();
     assert.match(infiniteAnswer.error, new RegExp(`instances\\[1\\]\\[${SIZE - 1}\\]\\[2\\]\\[1\\]=Infinity`));
+    // A body that is a big numeric list (packed) is refused as the same list of strings (never packed) is.
+    for (const url of ['/v1/models/tiny:predict', '/v2/models/tiny/infer']) {
+      const packed = await post(url, JSON.stringify(Array(PACK_MIN).fill(1)));
+      const plain = await post(url, JSON.stringify(Array(PACK_MIN).fill('1')));
+      assert.equal(packed.statusCode, 400, packed.body);
+      assert.deepEqual(packed.json(), plain.json());
+      assert.match(packed.json().error, new RegExp(`must be a JSON object\\. Received: .*="array\\(${PACK_MIN}\\)"`));
+    }
     const pixels = { inputs: [{ name: 'image', shape: [1, SIZE, SIZE, 3], datatype: 'UINT8', data: Array.from({ length: SIZE * SIZE * 3 }, (_, i) => (i === 100 ? 256 : i % 256)) }] };
     const e = await post('/v2/models/tiny/infer', JSON.stringify(pixels));
     assert.equal(e.statusCode, 400);
