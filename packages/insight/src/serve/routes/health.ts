@@ -6,6 +6,11 @@ import type { RouteOptions } from 'fastify';
 
 import type { ServeContext } from '../http/context';
 
+/** Ready for inference: the initial load is done and the server is not shutting down (also gRPC's ServerReady). */
+export function serverReady(ctx: ServeContext): boolean {
+  return !ctx.lifecycle.shuttingDown && ctx.repository.isReady();
+}
+
 export function healthRoutes(ctx: ServeContext): RouteOptions[] {
   return [
     {
@@ -15,7 +20,7 @@ export function healthRoutes(ctx: ServeContext): RouteOptions[] {
     {
       method: 'GET', url: '/v2/health/ready', config: { scope: 'public' },
       handler: async (_request, reply) => {
-        const ready = !ctx.lifecycle.shuttingDown && ctx.repository.isReady();
+        const ready = serverReady(ctx);
         return reply.code(ready ? 200 : 503).send({ ready });
       },
     },

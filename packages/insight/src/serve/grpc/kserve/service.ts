@@ -12,13 +12,14 @@
 //                             makes it BYTES [N, k] of "score:index:label" (Triton's classification extension).
 import type { GrpcObject, ServiceClientConstructor } from '@grpc/grpc-js';
 
-import { ServeError } from '../../../errors';
 import type { BatchOutput } from '../../batching/batcher';
-import { INPUT_NAME } from '../../inputs/tf_serving_body';
 import { encodeBytesElements, float32Bytes } from '../../inputs/binary_tensors';
-import { parseV2InferBody, V2_OUTPUTS, type V2OutputRequest } from '../../inputs/v2_body';
+import { parseV2InferBody, type V2OutputRequest } from '../../inputs/v2_body';
 import type { Servable } from '../../repository/servable';
+import { serverReady } from '../../routes/health';
 import { classificationLabels } from '../../routes/v2/infer';
+import { v2ModelMetadata } from '../../routes/v2/model_metadata';
+import { v2ModelReady } from '../../routes/v2/model_ready';
 import { SERVER_NAME, SERVER_VERSION } from '../../routes/v2/server_metadata';
 import { infer, parseV2Version, withServable } from '../../routes/shared';
 import { loadProtos } from '../protos';
@@ -38,38 +39,24 @@ export function kserveService(ctx: GrpcContext): GrpcServiceModule {
   const definition = (inference.GRPCInferenceService as ServiceClientConstructor).service;
   const label = (method: string) => `grpc /${KSERVE_SERVICE}/${method}`;
   /** '' (the protocol's "server's choice") → the default version. */
-  const version = (model: string, raw: string) => parseV2Version(ctx, model, raw === '' ? undefined : raw);
+  const versionString = (raw: string) => (raw === '' ? undefined : raw);
   return {
     definition,
     implementation: {
       ServerLive: unary(ctx, { scope: 'public', label: label('ServerLive') }, async () => ({ live: true })),
-      ServerReady: unary(ctx, { scope: 'public', label: label('ServerReady') },
-        async () => ({ ready: !ctx.lifecycle.shuttingDown && ctx.repository.isReady() })),
+      ServerReady: unary(ctx, { scope: 'public', label: label('ServerReady') }, async () => ({ ready: serverReady(ctx) })),
       ServerMetadata: unary(ctx, { scope: 'inference', label: label('ServerMetadata') },
         async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: EXTENSIONS })),
-      ModelReady: unary(ctx, { scope: 'inference', label: label('ModelReady') }, async (request: NameVersion) => {
-        try {
-          ctx.repository.resolve(request.name, version(request.name, request.version));
-          return { ready: true };
-        } catch (error) {
-          if (error instanceof ServeError && error.code === 'SERVE_E_MODEL_UNAVAILABLE') return { ready: false };
-          throw error;
-        }
-      }),
+      ModelReady: unary(ctx, { scope: 'inference', label: label('ModelReady') },
+        async (request: NameVersion) => ({ ready: v2ModelReady(ctx, request.name, versionString(request.version)) })),
       ModelMetadata: unary(ctx, { scope: 'inference', label: label('ModelMetadata') }, async (request: NameVersion) => {
-        const s = ctx.repository.resolve(request.name, version(request.name, request.version));
-        const served = ctx.repository.snapshot().find((m) => m.name === request.name)?.servingVersions ?? [];
-        return {
-          name: s.name,
-          versions: request.version === '' ? served.map(String) : [String(s.version)],
-          platform: s.platform,
-          inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...s.inputShape] }],
-          outputs: V2_OUTPUTS.map((name) => ({ name, datatype: 'FP32', shape: [-1, s.numClasses] })),
-        };
+        // REST's answer without its "parameters" (ModelMetadataResponse has no such field).
+        const { name, versions, platform, inputs, outputs } = v2ModelMetadata(ctx, request.name, versionString(request.version));
+        return { name, versions, platform, inputs, outputs };
       }),
       ModelInfer: unary(ctx, { scope: 'inference', label: label('ModelInfer') }, async (request: ModelInferRequest): Promise<ModelInferResponse> => {
         const { body, binary, raw } = toV2Body(request);
-        return withServable(ctx, request.model_name, version(request.model_name, request.model_version), async (servable) => {
+        return withServable(ctx, request.model_name, parseV2Version(ctx, request.model_name, versionString(request.model_version)), async (servable) => {
           // Shapes are checked against the version the request runs on.
           const parsed = parseV2InferBody(body, servable.inputShape, servable.numClasses, ctx.config.maxInstances, binary);
           const output = await infer(ctx, servable, parsed.instances);

@@ -13,25 +13,30 @@ import { parseV2Version } from '../shared';
 
 type Params = { model: string; version?: string };
 
+/** The metadata of `model` at `version` (undefined: the default one), as this route and gRPC's ModelMetadata answer it. */
+export function v2ModelMetadata(ctx: ServeContext, model: string, version: string | undefined) {
+  const s = ctx.repository.resolve(model, parseV2Version(ctx, model, version));
+  const served = ctx.repository.snapshot().find((m) => m.name === model)?.servingVersions ?? [];
+  return {
+    name: s.name,
+    versions: version === undefined ? served.map(String) : [String(s.version)],
+    platform: s.platform,
+    inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...s.inputShape] }],
+    outputs: V2_OUTPUTS.map((name) => ({ name, datatype: 'FP32', shape: [-1, s.numClasses] })),
+    parameters: {
+      version: String(s.version),
+      class_names: s.metadata.classNames,
+      normalization: s.metadata.normalization,
+      input_datatypes: ['FP32 or FP16 (normalized)', 'UINT8 or INT32 (raw RGB pixels)',
+        `BYTES (${IMAGE_FORMATS.join('/')} files, shape [N]: base64 in JSON, raw as binary tensor data)`],
+    },
+  };
+}
+
 export function v2ModelMetadataRoutes(ctx: ServeContext): RouteOptions[] {
   const handler = async (request: { params: unknown }) => {
     const { model, version } = request.params as Params;
-    const s = ctx.repository.resolve(model, parseV2Version(ctx, model, version));
-    const served = ctx.repository.snapshot().find((m) => m.name === model)?.servingVersions ?? [];
-    return {
-      name: s.name,
-      versions: version === undefined ? served.map(String) : [String(s.version)],
-      platform: s.platform,
-      inputs: [{ name: INPUT_NAME, datatype: 'FP32', shape: [-1, ...s.inputShape] }],
-      outputs: V2_OUTPUTS.map((name) => ({ name, datatype: 'FP32', shape: [-1, s.numClasses] })),
-      parameters: {
-        version: String(s.version),
-        class_names: s.metadata.classNames,
-        normalization: s.metadata.normalization,
-        input_datatypes: ['FP32 or FP16 (normalized)', 'UINT8 or INT32 (raw RGB pixels)',
-          `BYTES (${IMAGE_FORMATS.join('/')} files, shape [N]: base64 in JSON, raw as binary tensor data)`],
-      },
-    };
+    return v2ModelMetadata(ctx, model, version);
   };
   return [
     { method: 'GET', url: '/v2/models/:model', config: { scope: 'inference' }, handler },
