@@ -13,7 +13,7 @@ import * as path from 'node:path';
 import { loadPackageDefinition, type GrpcObject } from '@grpc/grpc-js';
 import { loadSync, type Options } from '@grpc/proto-loader';
 
-export const PROTO_OPTIONS: Options = { keepCase: true, longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: true };
+const PROTO_OPTIONS: Options = { keepCase: true, longs: Number, enums: String, bytes: Buffer, defaults: true, oneofs: true };
 
 /** The folder holding the .proto files (kserve/, tensorflow_serving/, tensorflow/). */
 export function protoRoot(): string {

@@ -21,7 +21,7 @@ import { tfServingService } from './tf_serving/service';
 import { gates, type GatedMethod, type GrpcContext, type GrpcServiceModule, type UnaryOptions } from './service';
 
 /** The services served (each a factory on the shared context). */
-export const GRPC_SERVICES: readonly ((ctx: GrpcContext) => GrpcServiceModule)[] = [
+const GRPC_SERVICES: readonly ((ctx: GrpcContext) => GrpcServiceModule)[] = [
   tfServingService,
   kserveService,
 ];
@@ -42,7 +42,7 @@ export interface GrpcListener {
 }
 
 /** The grpc-js server options for `ctx.config`. */
-export function grpcServerOptions(ctx: ServeContext): Record<string, number> {
+function grpcServerOptions(ctx: ServeContext): Record<string, number> {
   return {
     'grpc.max_receive_message_length': bodyLimitBytes(ctx.config),
     'grpc.max_send_message_length': MAX_SEND_BYTES,

@@ -25,7 +25,7 @@ export interface V2Body {
 }
 
 /** Parameters as plain values: each entry's set member (bool, int64 as a number, or string). */
-export function parameterValues(parameters: InferParameters | undefined): Record<string, unknown> | undefined {
+function parameterValues(parameters: InferParameters | undefined): Record<string, unknown> | undefined {
   const entries = Object.entries(parameters ?? {});
   if (entries.length === 0) return undefined;
   return Object.fromEntries(entries.map(([name, p]) => [name, p.parameter_choice === undefined ? null : p[p.parameter_choice]]));

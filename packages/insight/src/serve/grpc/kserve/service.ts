@@ -27,8 +27,8 @@ import { unary, type GrpcContext, type GrpcServiceModule } from '../service';
 import { toV2Body } from './infer_request';
 import type { InferOutputTensor, ModelInferRequest, ModelInferResponse } from './messages';
 
-export const KSERVE_PROTO = 'kserve/grpc_predict_v2.proto';
-export const KSERVE_SERVICE = 'inference.GRPCInferenceService';
+const KSERVE_PROTO = 'kserve/grpc_predict_v2.proto';
+const KSERVE_SERVICE = 'inference.GRPCInferenceService';
 /** The protocol extensions this service implements (the REST side adds model_repository and binary_tensor_data). */
 const EXTENSIONS = ['classification'];
 

@@ -45,7 +45,6 @@ function readVersion(spec: ModelSpecMessage): number | undefined {
   return version;
 }
 
-/** The signature, as REST's signature_name: empty → serving_default. */
 /** The model_spec of an answer: the servable's name and version, and the signature that ran ('' for metadata). */
 export function servedSpec(servable: Servable, signature: SignatureName | ''): object {
   return { name: servable.name, version: { value: servable.version }, signature_name: signature };
