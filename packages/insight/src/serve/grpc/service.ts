@@ -1,9 +1,10 @@
 // What every gRPC method shares with the REST routes. `gates` (a grpc-js server interceptor) runs, for every call,
 // the same checks in the same order as the fastify hooks (http/server.ts), when the call's metadata arrives and
 // before its message is read or decoded (REST too refuses before reading the body): authentication from the
-// metadata `authorization: Bearer <key>` (the same KeyRing and failure throttle rules as http/authenticate.ts; no
-// part of a key is ever echoed or logged), the rate limit per key, the shutdown refusal; and it keeps the in-flight
-// and request metrics (route label "grpc /<package.Service>/<Method>", method "GRPC", status = the gRPC status name).
+// metadata `authorization: Bearer <key>` (http/authenticate.ts's checkKey: the same KeyRing, failure throttle and
+// messages as REST; no part of a key is ever echoed or logged), the rate limit per key (http/rate_limit.ts's
+// checkRate), the shutdown refusal; and it keeps the in-flight and request metrics (route label
+// "grpc /<package.Service>/<Method>", method "GRPC", status = the gRPC status name).
 // `unary` wraps a handler with the error mapping of status.ts and names the scope its call needs. A service is a
 // module of definition + implementation (server.ts lists them):
 //   export function kserveService(ctx: GrpcContext): GrpcServiceModule {
@@ -17,8 +18,10 @@ import { ServerInterceptingCall, status, type Metadata, type ServerInterceptor, 
 import type { FastifyBaseLogger } from 'fastify';
 
 import { serveError } from '../../errors';
-import type { Scope } from '../auth/key_ring';
+import type { KeyMatch } from '../auth/key_ring';
+import { checkKey, type KeyWords } from '../http/authenticate';
 import type { RouteScope, ServeContext } from '../http/context';
+import { checkRate } from '../http/rate_limit';
 import { statusName, toGrpcFailure, type GrpcFailure } from './status';
 
 export interface GrpcServiceModule {
@@ -41,47 +44,17 @@ export interface UnaryOptions {
 /** A method made by `unary`: its handler, and the gates `gates` runs before its message is read. */
 export type GatedMethod = handleUnaryCall<unknown, unknown> & { gate: UnaryOptions };
 
-/** The caller, as the REST hooks record it: key id (or `ip:<address>` on an open server) and scope. */
-export interface GrpcPrincipal {
-  id: string;
-  scope: Scope;
-}
+const GRPC_WORDS: KeyWords = {
+  unit: 'method',
+  carrier: 'The authorization metadata',
+  help: 'Send the metadata `authorization: Bearer <key>` with a key from --api-keys-file or INSIGHT_API_KEYS (admin: --admin-keys-file or INSIGHT_ADMIN_KEYS).',
+  retryAfter: 'retry-after',
+};
 
-const KEY_HELP = 'Send the metadata `authorization: Bearer <key>` with a key from --api-keys-file or INSIGHT_API_KEYS (admin: --admin-keys-file or INSIGHT_ADMIN_KEYS).';
-const BEARER = /^Bearer +([^\s,]+) *$/i;
-
-/** Authentication of one call (http/authenticate.ts's rules); throws the ServeError to answer with. */
-export function authenticateCall(ctx: ServeContext, scope: RouteScope, authorization: string | null, address: string): GrpcPrincipal | null {
-  if (scope === 'public') return null;
-  if (ctx.keys.isOpen) return { id: `ip:${address}`, scope: 'admin' };
-  const throttle = ctx.authThrottle;
-  const wait = throttle.wait(address);
-  if (wait > 0) {
-    ctx.metrics.authFailures.inc({ outcome: 'throttled' });
-    throw serveError('SERVE_E_RATE_LIMITED',
-      `A client address may fail authentication ${throttle.burst} times in a row, then once every ${Math.round(1 / throttle.rate)} s.`,
-      { failedAuthentications: throttle.burst, retryAfterSeconds: Math.ceil(wait) }, 'Fix the API key, then retry after retry-after seconds.', { retryAfter: wait });
-  }
-  const reject = (rule: string, received: Record<string, unknown>, fix: string): never => {
-    throttle.fail(address);
-    ctx.metrics.authFailures.inc({ outcome: 'rejected' });
-    throw serveError('SERVE_E_UNAUTHORIZED', rule, received, fix);
-  };
-  if (authorization === null || authorization.trim() === '') return reject('This method needs an API key.', { authorization: null }, KEY_HELP);
-  const match = BEARER.exec(authorization);
-  if (match === null) {
-    return reject('The authorization metadata must use the Bearer scheme.', { authorization: `<${authorization.length} characters, not shown>` }, KEY_HELP);
-  }
-  const principal = ctx.keys.match(match[1]);
-  if (principal === null) {
-    return reject('The API key must match one of the configured keys.', { key: `<${match[1].length} characters, not shown>` },
-      'Check the key for typos or expiry; keys are read when the server starts.');
-  }
-  if (scope === 'admin' && principal.scope !== 'admin') {
-    throw serveError('SERVE_E_FORBIDDEN', 'Admin methods need an admin key; inference keys may not change what is served.', { key: principal.id, scope: principal.scope },
-      ctx.keys.hasAdminKeys ? 'Use an admin key (INSIGHT_ADMIN_KEYS / --admin-keys-file).' : 'The admin API is off: start the server with --admin-keys-file or INSIGHT_ADMIN_KEYS.');
-  }
-  return principal;
+/** Authentication of one call: REST's rules (http/authenticate.ts) on the `authorization` metadata. Throws the ServeError to answer with. */
+export function authenticateCall(ctx: ServeContext, scope: RouteScope, authorization: string | null, address: string): KeyMatch | null {
+  const options = { keys: ctx.keys, throttle: ctx.authThrottle, onFailure: (outcome: 'rejected' | 'throttled') => ctx.metrics.authFailures.inc({ outcome }) };
+  return checkKey(options, GRPC_WORDS, scope, authorization, address);
 }
 
 /** The gates of one call: auth, rate limit, shutdown. Throws the ServeError to answer with. */
@@ -90,14 +63,7 @@ function admit(ctx: ServeContext, options: UnaryOptions, metadata: Metadata, add
   const authorization = values.length === 0 ? null : values.length === 1 && typeof values[0] === 'string' ? values[0] : '';
   const principal = authenticateCall(ctx, options.scope, authorization, address);
   if (options.scope === 'public') return;
-  if (ctx.limiter.enabled) {
-    const client = principal?.id ?? `ip:${address}`;
-    const wait = ctx.limiter.check(client);
-    if (wait > 0) {
-      throw serveError('SERVE_E_RATE_LIMITED', `A client may send at most --rate-limit=${ctx.limiter.rate} requests/s (bursts of ${ctx.limiter.burst}).`,
-        { client, retryAfterSeconds: Math.ceil(wait) }, 'Slow down and retry after retry-after seconds, or ask for a higher limit.', { retryAfter: wait });
-    }
-  }
+  if (ctx.limiter.enabled) checkRate(ctx.limiter, principal?.id ?? `ip:${address}`, 'retry-after');
   if (ctx.lifecycle.shuttingDown) {
     throw serveError('SERVE_E_SHUTTING_DOWN', 'A server that is shutting down takes no new requests.', { method: options.label.replace(/^grpc /, '') },
       'Retry against another replica, or after the restart.', { retryAfter: 1 });

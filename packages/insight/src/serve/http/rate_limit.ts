@@ -8,11 +8,18 @@ import type { RateLimiter } from '../limits/rate_limiter';
 export function rateLimit(limiter: RateLimiter) {
   return async (request: FastifyRequest): Promise<void> => {
     if (!limiter.enabled || (request.routeOptions.config.scope ?? 'public') === 'public') return;
-    const client = request.principal?.id ?? `ip:${request.ip}`;
-    const wait = limiter.check(client);
-    if (wait > 0) {
-      throw serveError('SERVE_E_RATE_LIMITED', `A client may send at most --rate-limit=${limiter.rate} requests/s (bursts of ${limiter.burst}).`,
-        { client, retryAfterSeconds: Math.ceil(wait) }, 'Slow down and retry after Retry-After seconds, or ask for a higher limit.', { retryAfter: wait });
-    }
+    checkRate(limiter, request.principal?.id ?? `ip:${request.ip}`, 'Retry-After');
   };
+}
+
+/**
+ * Takes a token of `client`'s bucket, or throws SERVE_E_RATE_LIMITED (also for gRPC calls: grpc/service.ts);
+ * `retryAfter` names the answer's delay field ('Retry-After' header, 'retry-after' metadata).
+ */
+export function checkRate(limiter: RateLimiter, client: string, retryAfter: string): void {
+  const wait = limiter.check(client);
+  if (wait > 0) {
+    throw serveError('SERVE_E_RATE_LIMITED', `A client may send at most --rate-limit=${limiter.rate} requests/s (bursts of ${limiter.burst}).`,
+      { client, retryAfterSeconds: Math.ceil(wait) }, `Slow down and retry after ${retryAfter} seconds, or ask for a higher limit.`, { retryAfter: wait });
+  }
 }
