@@ -1,8 +1,10 @@
 // The gRPC server's keys and limits, as REST applies them: API keys as `authorization: Bearer <key>` metadata
 // (none → UNAUTHENTICATED, a wrong one → UNAUTHENTICATED without echoing it, health probes need none) checked before
 // the message is read, the failure throttle (RESOURCE_EXHAUSTED with retry-after), the per-key rate limit, and
-// --body-limit-mb as the largest message. The tests run in order: each counts what the ones before spent.
+// --body-limit-mb as the largest message, --request-timeout-ms for a message that does not arrive. The tests run in
+// order: each counts what the ones before spent.
 import assert from 'node:assert/strict';
+import * as http2 from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 
 import { Client, credentials, Metadata, status, type ServiceError } from '@grpc/grpc-js';
@@ -20,6 +22,7 @@ let server: ServeInstance;
 let client: UnaryClient;
 /** A client that sends bytes as they are (no protobuf encoding). */
 let raw: Client;
+let address: string;
 
 const infer = (n: number) => ({
   model_name: 'tiny', inputs: [{ name: 'image', datatype: 'FP32', shape: [n, SIZE, SIZE, 3] }],
@@ -31,8 +34,8 @@ before(async () => {
   await saveVersion(root, 'tiny', 1);
   // 0.01 MiB = 10485 bytes: 13 images (9984 bytes of tensor) fit, 14 do not. A burst of 5 keyed calls, refilled
   // at one per 100 s: none comes back while the tests run.
-  server = await testServer(root, { bodyLimitMb: 0.01, rateLimit: 0.01, rateBurst: 5 }, KEYS);
-  const address = (await listenGrpcOn(server, 0)).address;
+  server = await testServer(root, { bodyLimitMb: 0.01, rateLimit: 0.01, rateBurst: 5, requestTimeoutMs: 1000 }, KEYS);
+  address = (await listenGrpcOn(server, 0)).address;
   client = grpcClient(PROTO, SERVICE, address, { maxSendBytes: 1 << 20 });
   raw = new Client(address, credentials.createInsecure());
 });
@@ -123,5 +126,28 @@ describe('gRPC keys and limits', () => {
     assert.deepEqual([status[right.code], right.errorCode], ['RESOURCE_EXHAUSTED', 'SERVE_E_RATE_LIMITED']);
     assert.match(right.details, /^A client address may fail authentication 20 times in a row, then once every 5 s\./);
     assert.ok(Number(right.retryAfter) >= 1);
+  });
+
+  it('ends a call whose message does not arrive within --request-timeout-ms: DEADLINE_EXCEEDED, SERVE_E_REQUEST_TIMEOUT', { timeout: 15_000 }, async () => {
+    const session = http2.connect(`http://${address}`);
+    // The server resets the half-sent stream once it has answered: expected, not a failure.
+    session.on('error', () => {});
+    try {
+      // A public method (no key, no rate-limit token): a message prefix announcing 100 bytes, 10 of them, then nothing.
+      const stream = session.request({ ':method': 'POST', ':path': `/${SERVICE}/ServerLive`, 'content-type': 'application/grpc', te: 'trailers' });
+      stream.on('error', () => {});
+      stream.write(Buffer.concat([Buffer.from([0, 0, 0, 0, 100]), Buffer.alloc(10)]));
+      const started = performance.now();
+      const headers = await new Promise<http2.IncomingHttpHeaders>((resolve) => {
+        stream.on('response', (h) => (h['grpc-status'] !== undefined ? resolve(h) : undefined));
+        stream.on('trailers', resolve);
+      });
+      const waited = performance.now() - started;
+      assert.deepEqual([headers['grpc-status'], headers['insight-error-code']], [String(status.DEADLINE_EXCEEDED), 'SERVE_E_REQUEST_TIMEOUT']);
+      assert.match(decodeURIComponent(String(headers['grpc-message'])), /^A client must send its whole request within --request-timeout-ms \(1000 ms\)\./);
+      assert.ok(waited >= 900 && waited < 10_000, `answered after ${waited} ms`);
+    } finally {
+      session.destroy();
+    }
   });
 });

@@ -3,8 +3,9 @@
 // before its message is read or decoded (REST too refuses before reading the body): authentication from the
 // metadata `authorization: Bearer <key>` (http/authenticate.ts's checkKey: the same KeyRing, failure throttle and
 // messages as REST; no part of a key is ever echoed or logged), the rate limit per key (http/rate_limit.ts's
-// checkRate), the shutdown refusal; and it keeps the in-flight and request metrics (route label
-// "grpc /<package.Service>/<Method>", method "GRPC", status = the gRPC status name).
+// checkRate), the shutdown refusal; it ends a call whose message has not arrived within --request-timeout-ms (as
+// Node does a slow REST request: a half-sent message holds memory); and it keeps the in-flight and request metrics
+// (route label "grpc /<package.Service>/<Method>", method "GRPC", status = the gRPC status name).
 // `unary` wraps a handler with the error mapping of status.ts and names the scope its call needs. A service is a
 // module of definition + implementation (server.ts lists them):
 //   export function kserveService(ctx: GrpcContext): GrpcServiceModule {
@@ -20,6 +21,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { serveError } from '../../errors';
 import type { KeyMatch } from '../auth/key_ring';
 import { checkKey, type KeyWords } from '../http/authenticate';
+import { requestTimeoutError } from '../http/client_error';
 import type { RouteScope, ServeContext } from '../http/context';
 import { checkRate } from '../http/rate_limit';
 import { statusName, toGrpcFailure, type GrpcFailure } from './status';
@@ -93,7 +95,13 @@ export function gates(ctx: GrpcContext, methods: ReadonlyMap<string, UnaryOption
     const start = performance.now();
     ctx.metrics.inFlight.inc();
     let finished = false;
+    let timer: NodeJS.Timeout | undefined;
+    const refuse = (error: unknown) => {
+      const failure = failureOf(ctx, options.label, error);
+      call.sendStatus({ code: failure.code, details: failure.details, metadata: failure.metadata });
+    };
     const finish = (code: status) => {
+      clearTimeout(timer);
       if (finished) return;
       finished = true;
       ctx.metrics.inFlight.dec();
@@ -106,11 +114,16 @@ export function gates(ctx: GrpcContext, methods: ReadonlyMap<string, UnaryOption
           try {
             admit(ctx, options, metadata, next.getConnectionInfo().remoteAddress ?? 'unknown');
           } catch (error) {
-            const failure = failureOf(ctx, options.label, error);
-            call.sendStatus({ code: failure.code, details: failure.details, metadata: failure.metadata });
+            refuse(error);
             return;
           }
+          const timeoutMs = ctx.config.requestTimeoutMs;
+          timer = setTimeout(() => refuse(requestTimeoutError(timeoutMs)), timeoutMs).unref();
           metadataNext(metadata);
+        },
+        onReceiveMessage: (message, messageNext) => {
+          clearTimeout(timer);
+          messageNext(message);
         },
         // Also after an answer (a no-op then); alone when the client cancels or grpc-js ends the call itself
         // (deadline, a message over the limit): counted as CANCELLED, as REST counts aborted requests (499).

@@ -11,12 +11,17 @@ import { type ServeError, serveError } from '../../errors';
 /** Node's default limit on the request line plus headers (http.maxHeaderSize). */
 const MAX_HEADER_BYTES = 16 * 1024;
 
+/** A request not received within --request-timeout-ms (also a gRPC call's message: grpc/service.ts). */
+export function requestTimeoutError(requestTimeoutMs: number): ServeError {
+  return serveError('SERVE_E_REQUEST_TIMEOUT', `A client must send its whole request within --request-timeout-ms (${requestTimeoutMs} ms).`,
+    { requestTimeoutMs }, 'Send the body at once (slow networks: raise --request-timeout-ms).');
+}
+
 /** The ServeError for one of Node's client errors. */
 function clientErrorOf(error: NodeJS.ErrnoException, requestTimeoutMs: number): ServeError {
   switch (error.code) {
     case 'ERR_HTTP_REQUEST_TIMEOUT':
-      return serveError('SERVE_E_REQUEST_TIMEOUT', `A client must send its whole request within --request-timeout-ms (${requestTimeoutMs} ms).`,
-        { requestTimeoutMs }, 'Send the body at once (slow networks: raise --request-timeout-ms).');
+      return requestTimeoutError(requestTimeoutMs);
     case 'HPE_HEADER_OVERFLOW':
       return serveError('SERVE_E_HEADERS_TOO_LARGE', `The request line and headers may be at most ${MAX_HEADER_BYTES / 1024} KiB.`,
         { limitBytes: MAX_HEADER_BYTES }, 'Send shorter headers and URL (inputs go in the body).');
