@@ -78,6 +78,15 @@ export function readTensorData(given: unknown, shape: readonly number[], where: 
   return out;
 }
 
+/**
+ * `data` when every value is finite; else SERVE_E_BAD_INPUT naming the first NaN or ±Infinity (binary floats can
+ * carry them, JSON cannot). A plain comparison per element: the message is built only for the first bad one.
+ */
+export function checkFinite(data: Float32Array, where: string, datatype: string): Float32Array {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) checkNumber(data[i], `${where} element ${i}`, 'float', datatype);
+  return data;
+}
+
 /** `x` as a finite number (an integer in [0, 255] for uint8 pixels; `datatype` names them in the message). */
 export function checkNumber(x: unknown, path: string, kind: DenseKind, datatype = 'UINT8'): number {
   if (typeof x !== 'number' || !Number.isFinite(x)) {

@@ -11,7 +11,7 @@
 import { serveError, typeOf } from '../../errors';
 import { decodeBase64 } from './base64';
 import { BinaryChunks, decodeBytesElements, ELEMENT_BYTES, tensorByteSize, toFloat32 } from './binary_tensors';
-import { checkNumber, readTensorData } from './dense';
+import { checkFinite, checkNumber, readTensorData } from './dense';
 import { plainValue } from './dense_json';
 import type { Instance } from './instances';
 import { checkKeys as keys, requireObject as object } from './json_checks';
@@ -107,7 +107,7 @@ function parseInput(value: unknown, inputShape: readonly number[], maxInstances:
       if (datatype === 'INT32') {
         for (let i = 0; i < data.length; i++) if (data[i] < 0 || data[i] > 255) checkNumber(data[i], `inputs[0] element ${i}`, 'uint8', datatype);
       } else if (dtype === 'float') {
-        for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) checkNumber(data[i], `inputs[0] element ${i}`, 'float', datatype);
+        checkFinite(data, 'inputs[0]', datatype);
       }
     }
     const rowSize = data.length / count;

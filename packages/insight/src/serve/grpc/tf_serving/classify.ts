@@ -6,12 +6,12 @@
 // probabilities; with signature_name "logits", logits). Context features are merged into each example.
 import { serveError } from '../../../errors';
 import { topKIndices } from '../../../math/top_k';
+import { checkFinite } from '../../inputs/dense';
 import type { Instance } from '../../inputs/instances';
 import { INPUT_NAME, SIGNATURES } from '../../inputs/tf_serving_body';
 import { infer, withServable } from '../../routes/shared';
 import type { GrpcContext } from '../service';
 import { readModelSpec, servedSpec, type ModelSpecMessage } from './model_spec';
-import { checkFinite } from './tensor_proto';
 
 /** A tf.Feature as the loader decodes it (oneofs on: `kind` names the list that is set). */
 interface FeatureMessage {

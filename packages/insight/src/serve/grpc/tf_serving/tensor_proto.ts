@@ -9,7 +9,7 @@
 // Out: a float32 [rows, cols] matrix as a DT_FLOAT TensorProto with tensor_content (a view of the values, not a copy).
 import { serveError } from '../../../errors';
 import { float32Bytes, toFloat32 } from '../../inputs/binary_tensors';
-import { checkNumber } from '../../inputs/dense';
+import { checkFinite, checkNumber } from '../../inputs/dense';
 import type { Instance } from '../../inputs/instances';
 
 /** tensorflow.DataType names by number (types.proto, release 2.x); the reference types (101+) are never inputs. */
@@ -69,15 +69,6 @@ export function floatTensor(values: Float32Array, rows: number, cols: number): o
     tensor_shape: { dim: [{ size: rows, name: '' }, { size: cols, name: '' }], unknown_rank: false },
     tensor_content: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
   };
-}
-
-/**
- * `data` when every value is finite; else SERVE_E_BAD_INPUT naming the first NaN or ±Infinity (wire floats can
- * carry them, JSON cannot). A plain comparison per element: the message is built only for the first bad one.
- */
-export function checkFinite(data: Float32Array, where: string, dtype: string): Float32Array {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i])) checkNumber(data[i], `${where} element ${i}`, 'float', dtype);
-  return data;
 }
 
 /** The shape's sizes; a tensor without a known shape is refused (Insight does not guess the batch). */
