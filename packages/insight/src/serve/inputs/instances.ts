@@ -2,6 +2,7 @@
 // dense float values (already normalized, used as they are), dense uint8 pixels (normalized here), or encoded
 // images (decoded, resized and normalized here). Images decode concurrently on sharp's thread pool.
 import { applyTable } from '../../data/normalize';
+import { serveError } from '../../errors';
 import { decodeImage } from './decode_image';
 import { fillNested, type DenseKind } from './dense';
 
@@ -9,6 +10,14 @@ export type Instance =
   | { kind: 'nested'; value: unknown; dtype: DenseKind; where: string }
   | { kind: 'flat'; values: Float32Array; dtype: DenseKind }
   | { kind: 'image'; bytes: Buffer; where: string };
+
+/** Refuses a request of more than --max-instances images, whatever the protocol; `field` names the count ('shape[0]'). */
+export function checkInstanceCount(count: number, maxInstances: number, field: string): void {
+  if (count > maxInstances) {
+    throw serveError('SERVE_E_BAD_INPUT', `One request may carry at most --max-instances=${maxInstances} images.`, { [field]: count },
+      'Split the images over several requests.');
+  }
+}
 
 /** What assembly needs to know about the model. */
 export interface InputSpec {

@@ -8,7 +8,7 @@
 import { serveError, typeOf } from '../../errors';
 import { decodeBase64 } from './base64';
 import { DenseList } from './dense_json';
-import type { Instance } from './instances';
+import { checkInstanceCount, type Instance } from './instances';
 import { checkKeys, requireObject } from './json_checks';
 
 export const INPUT_NAME = 'image';
@@ -106,10 +106,7 @@ function requireList(given: unknown, name: string, maxInstances: number): unknow
     throw serveError('SERVE_E_BAD_INPUT', `"${name}" must be a non-empty list with one entry per image.`, { [name]: typeOf(value) },
       `Send "${name}": [<image>, ...].`);
   }
-  if (value.length > maxInstances) {
-    throw serveError('SERVE_E_BAD_INPUT', `One request may carry at most --max-instances=${maxInstances} images.`, { [`${name}.length`]: value.length },
-      'Split the images over several requests.');
-  }
+  checkInstanceCount(value.length, maxInstances, `${name}.length`);
   return value;
 }
 

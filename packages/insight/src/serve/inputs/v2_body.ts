@@ -13,7 +13,7 @@ import { decodeBase64 } from './base64';
 import { BinaryChunks, decodeBytesElements, ELEMENT_BYTES, tensorByteSize, toFloat32 } from './binary_tensors';
 import { checkFinite, checkNumber, readTensorData } from './dense';
 import { plainValue } from './dense_json';
-import type { Instance } from './instances';
+import { checkInstanceCount, type Instance } from './instances';
 import { checkKeys as keys, requireObject as object } from './json_checks';
 import { INPUT_NAME } from './tf_serving_body';
 
@@ -77,10 +77,7 @@ function parseInput(value: unknown, inputShape: readonly number[], maxInstances:
       `Send e.g. "shape": [1, ${inputShape.join(', ')}].`);
   }
   const count = shape[0] as number;
-  if (count > maxInstances) {
-    throw serveError('SERVE_E_BAD_INPUT', `One request may carry at most --max-instances=${maxInstances} images.`, { 'shape[0]': count },
-      'Split the images over several requests.');
-  }
+  checkInstanceCount(count, maxInstances, 'shape[0]');
   const binarySize = binaryDataSize(input.parameters, input.data !== undefined, chunks);
   const datatype = input.datatype;
   if (typeof datatype === 'string' && (FLOAT_INPUTS.includes(datatype) || PIXEL_INPUTS.includes(datatype))) {

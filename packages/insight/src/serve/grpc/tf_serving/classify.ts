@@ -7,7 +7,7 @@
 import { serveError } from '../../../errors';
 import { topKIndices } from '../../../math/top_k';
 import { checkFinite } from '../../inputs/dense';
-import type { Instance } from '../../inputs/instances';
+import { checkInstanceCount, type Instance } from '../../inputs/instances';
 import { INPUT_NAME, SIGNATURES } from '../../inputs/tf_serving_body';
 import { infer, withServable } from '../../routes/shared';
 import type { GrpcContext } from '../service';
@@ -61,10 +61,7 @@ function exampleList(input: ClassificationRequestMessage['input'], maxInstances:
     throw serveError('SERVE_E_BAD_INPUT', 'A ClassificationRequest needs input.example_list (or example_list_with_context) with one tf.Example per image.',
       { 'input.examples': list === null ? null : 0 }, `Send ${EXAMPLE}.`);
   }
-  if (list.examples.length > maxInstances) {
-    throw serveError('SERVE_E_BAD_INPUT', `One request may carry at most --max-instances=${maxInstances} images.`, { 'input.examples.length': list.examples.length },
-      'Split the images over several requests.');
-  }
+  checkInstanceCount(list.examples.length, maxInstances, 'input.examples.length');
   return { examples: list.examples, context: withContext?.context ?? null };
 }
 

@@ -10,7 +10,7 @@
 import { serveError } from '../../../errors';
 import { float32Bytes, toFloat32 } from '../../inputs/binary_tensors';
 import { checkFinite, checkNumber } from '../../inputs/dense';
-import type { Instance } from '../../inputs/instances';
+import { checkInstanceCount, type Instance } from '../../inputs/instances';
 
 /** tensorflow.DataType names by number (types.proto, release 2.x); the reference types (101+) are never inputs. */
 const DATA_TYPES = ['DT_INVALID', 'DT_FLOAT', 'DT_DOUBLE', 'DT_INT32', 'DT_UINT8', 'DT_INT16', 'DT_INT8', 'DT_STRING',
@@ -80,13 +80,6 @@ function tensorShape(shape: TensorShapeMessage | null, where: string): number[] 
   return shape.dim.map((d) => Number(d.size));
 }
 
-function checkCount(count: number, maxInstances: number, where: string): void {
-  if (count > maxInstances) {
-    throw serveError('SERVE_E_BAD_INPUT', `One request may carry at most --max-instances=${maxInstances} images.`, { [`${where}.tensor_shape[0]`]: count },
-      'Split the images over several requests.');
-  }
-}
-
 /** DT_FLOAT or DT_UINT8 [N, H, W, C] → one flat instance per image (uint8 ones are normalized at assembly). */
 function denseInstances(tensor: TensorProtoMessage, dtype: 'DT_FLOAT' | 'DT_UINT8', shape: number[], inputShape: readonly number[],
   maxInstances: number, where: string): Instance[] {
@@ -95,7 +88,7 @@ function denseInstances(tensor: TensorProtoMessage, dtype: 'DT_FLOAT' | 'DT_UINT
     throw serveError('SERVE_E_BAD_INPUT', `A ${dtype} input must have shape [N, ${inputShape.join(', ')}] (the model's input shape).`,
       { [`${where}.tensor_shape`]: shape }, `Send shape [N, ${inputShape.join(', ')}] with N >= 1, or DT_STRING with encoded images to have them resized.`);
   }
-  checkCount(count, maxInstances, where);
+  checkInstanceCount(count, maxInstances, `${where}.tensor_shape[0]`);
   const size = shape.reduce((a, b) => a * b, 1);
   const elementBytes = dtype === 'DT_FLOAT' ? 4 : 1;
   const kind = dtype === 'DT_FLOAT' ? 'float' : 'uint8';
@@ -132,7 +125,7 @@ function imageInstances(tensor: TensorProtoMessage, shape: number[], maxInstance
     throw serveError('SERVE_E_BAD_INPUT', 'A DT_STRING input (encoded images) must have shape [N] or [N, 1].', { [`${where}.tensor_shape`]: shape },
       'Send one encoded image file (JPEG, PNG, WebP or GIF bytes) per element of string_val.');
   }
-  checkCount(count, maxInstances, where);
+  checkInstanceCount(count, maxInstances, `${where}.tensor_shape[0]`);
   if (tensor.string_val.length !== count) {
     throw serveError('SERVE_E_BAD_INPUT', `${where}.string_val must have one encoded image per element of tensor_shape.`,
       { [`${where}.tensor_shape`]: shape, 'string_val.length': tensor.string_val.length }, 'Make tensor_shape [N] with N the number of images.');
