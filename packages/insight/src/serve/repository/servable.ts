@@ -45,12 +45,17 @@ export class TfjsRunner implements ModelRunner {
   useDirectLayers(probe: Float32Array, rows: number): void {
     if (this.model.getClassName() !== 'Sequential') return;
     const layers = this.model.layers;
-    const same = tf.tidy(() => {
-      const input = tf.tensor4d(probe, [rows, ...this.inputShape]);
-      const viaApply = this.model.apply(input, { training: false }) as tf.Tensor;
-      const viaCalls = layers.reduce((h: tf.Tensor, layer) => layer.call(h, { training: false }) as tf.Tensor, input);
-      return tf.all(tf.equal(viaApply, viaCalls)).dataSync()[0] === 1;
-    });
+    let same = false;
+    try {
+      same = tf.tidy(() => {
+        const input = tf.tensor4d(probe, [rows, ...this.inputShape]);
+        const viaApply = this.model.apply(input, { training: false }) as tf.Tensor;
+        const viaCalls = layers.reduce((h: tf.Tensor, layer) => layer.call(h, { training: false }) as tf.Tensor, input);
+        return tf.all(tf.equal(viaApply, viaCalls)).dataSync()[0] === 1;
+      });
+    } catch {
+      // A layer whose own call needs what apply gives it (custom layers, kwargs): model.apply it is.
+    }
     this.chain = same ? layers : null;
   }
 
