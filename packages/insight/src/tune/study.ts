@@ -175,7 +175,7 @@ export type TuneWorkerInput = Partial<ReturnType<typeof resolveTuneWorkerOptions
 export async function tuneWorker(input: TuneWorkerInput, run: Omit<TuneRunOptions, 'err'> = {}): Promise<WorkerResult> {
   const options = resolveTuneWorkerOptions(input);
   checkStudyName(options.study);
-  const storage = await openStudyStorage(absoluteStorage(storageUrlOf(options.storage, options.runsDir)));
+  const storage = await openStudyStorage(absoluteStorage(storageUrlOf(options.storage, options.runsDir)), { mustExist: true });
   try {
     const study = await requireStudy(storage, options.study, `Create it first with \`insight tune --study ${options.study} --space <file>\` on this storage, or pass the --storage that holds it.`);
     const result = await runWorker(storage, study, {

@@ -8,7 +8,7 @@ import { studyImportance } from './study_importance';
 
 /** The summary of one study (INSIGHT_E_CONFIG when the storage has no study of that name). */
 export async function showStudy(options: Pick<TuneShowOptions, 'study' | 'storage' | 'runsDir'>): Promise<{ summary: StudySummary; storage: string }> {
-  const storage = await openStudyStorage(storageUrlOf(options.storage, options.runsDir));
+  const storage = await openStudyStorage(storageUrlOf(options.storage, options.runsDir), { mustExist: true });
   try {
     const study = await storage.getStudy(options.study);
     if (study === null) {
@@ -24,7 +24,7 @@ export async function showStudy(options: Pick<TuneShowOptions, 'study' | 'storag
 
 /** Every study of the storage, summarized, oldest first. */
 export async function listStudies(options: Pick<TuneListOptions, 'storage' | 'runsDir'>): Promise<{ summaries: StudySummary[]; storage: string }> {
-  const storage = await openStudyStorage(storageUrlOf(options.storage, options.runsDir));
+  const storage = await openStudyStorage(storageUrlOf(options.storage, options.runsDir), { mustExist: true });
   try {
     const summaries: StudySummary[] = [];
     for (const study of await storage.listStudies()) summaries.push(await summarizeStudy(storage, study, studyImportance));

@@ -166,6 +166,15 @@ describe('tune CLI errors', () => {
     const absent = await runMain(['tune', 'show', '--study', 'nope', '--runs-dir', runsDir]);
     assert.equal(absent.status, 2);
     assert.match(absent.stderr, /INSIGHT_E_CONFIG: `insight tune show` needs a study of the storage\.[\s\S]*studies="colours"[\s\S]*--study colours/);
+    // Reading or joining a storage that does not exist refuses, and leaves no empty tune.db behind.
+    const empty = path.join(tmp, 'no-studies-here');
+    for (const argv of [['tune', 'show', '--study', 'colours', '--runs-dir', empty], ['tune', 'list', '--runs-dir', empty],
+      ['tune', 'worker', '--study', 'colours', '--runs-dir', empty]]) {
+      const missing = await runMain(argv);
+      assert.equal(missing.status, 9, argv.join(' '));
+      assert.match(missing.stderr, /INSIGHT_E_STORAGE: A study storage that is read or joined must already exist\.[\s\S]*Received: storage="sqlite:.*no-studies-here\/tune\.db"/);
+      assert.ok(!fs.existsSync(path.join(empty, 'tune.db')), argv.join(' '));
+    }
 
     for (const argv of [['tune', 'worker', '--study', 'colours', '--epochs', '3', '--runs-dir', runsDir],
       ['tune', '--epochs', '3', '--config', 'base.json', 'worker', '--study', 'colours', '--runs-dir', runsDir]]) {
