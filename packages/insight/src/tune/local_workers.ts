@@ -25,6 +25,8 @@ export interface WorkerExit {
   pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
+  /** The first house error code the worker printed on stderr ('Error INSIGHT_E_DATA: ...'), if any. */
+  errorCode: string | null;
 }
 
 export interface LocalWorkersResult {
@@ -47,18 +49,27 @@ function nodeFlags(): string[] {
   return path.extname(__filename) === '.ts' ? ['--conditions=source', '--import', pathToFileURL(require.resolve('tsx')).href] : [];
 }
 
-/** Copies `stream` to `to` line by line, each line prefixed. */
-function prefixLines(stream: NodeJS.ReadableStream, to: NodeJS.WritableStream, prefix: string): void {
+/** Copies `stream` to `to` line by line, each line prefixed; `onLine` sees each line as the worker wrote it. */
+function prefixLines(stream: NodeJS.ReadableStream, to: NodeJS.WritableStream, prefix: string, onLine: (line: string) => void = () => {}): void {
   let pending = '';
   stream.setEncoding('utf8');
+  const write = (line: string) => {
+    onLine(line);
+    to.write(`${prefix}${line}\n`);
+  };
   stream.on('data', (chunk: string) => {
     const lines = (pending + chunk).split(/\r?\n|\r/);
     pending = lines.pop() ?? '';
-    for (const line of lines) to.write(`${prefix}${line}\n`);
+    for (const line of lines) write(line);
   });
   stream.on('end', () => {
-    if (pending !== '') to.write(`${prefix}${pending}\n`);
+    if (pending !== '') write(pending);
   });
+}
+
+/** 'INSIGHT_E_DATA' from a line 'Error INSIGHT_E_DATA: <message>' (how `insight` reports a house error), else null. */
+export function errorCodeOf(line: string): string | null {
+  return /^Error (INSIGHT_E_[A-Z_]+): /.exec(line)?.[1] ?? null;
 }
 
 /** 'exit status 3' / 'signal SIGKILL'. */
@@ -86,8 +97,11 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
       const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, [STORAGE_ENV]: options.storage } });
       children.push(child);
       if (child.pid !== undefined) options.out.write(`Worker ${label}: pid ${child.pid}\n`);
+      let errorCode: string | null = null;
       prefixLines(child.stdout!, options.out, `[${label}] `);
-      prefixLines(child.stderr!, options.err, `[${label}] `);
+      prefixLines(child.stderr!, options.err, `[${label}] `, (line) => {
+        errorCode ??= errorCodeOf(line);
+      });
       let ended = false;
       const done = (exit: WorkerExit) => {
         if (ended) return; // 'error' and 'close' may both come
@@ -101,9 +115,9 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
       };
       child.on('error', (error) => {
         options.err.write(`Worker ${label} could not start: ${error.message}\n`);
-        done({ label, pid: child.pid ?? 0, code: 1, signal: null });
+        done({ label, pid: child.pid ?? 0, code: 1, signal: null, errorCode: null });
       });
-      child.on('close', (code, signal) => done({ label, pid: child.pid ?? 0, code, signal }));
+      child.on('close', (code, signal) => done({ label, pid: child.pid ?? 0, code, signal, errorCode }));
     })));
   } finally {
     for (const s of signals) process.off(s, forward);

@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 
 import { parse as parseYaml } from 'yaml';
 
-import { ruleError } from '../errors';
+import { ERROR_CODES, ruleError, type ErrorCode } from '../errors';
 import { openStudyStorage } from '../study/open_storage';
 import { parseStorageUrl } from '../study/storage_url';
 import type { StudyStorage } from '../study/storage';
@@ -20,7 +20,7 @@ import {
   checkStudyName, directionOf, resolveTuneOptions, resolveTuneWorkerOptions, staleSecondsOf, storageUrlOf, type TuneOptions,
 } from './config';
 import { studyImportance } from './study_importance';
-import { describeExit, runLocalWorkers } from './local_workers';
+import { describeExit, runLocalWorkers, type WorkerExit } from './local_workers';
 import { summarizeStudy, type StudySummary } from './show';
 import { parseSearchSpace } from './space/parse';
 import { GridSampler } from './samplers/grid';
@@ -150,7 +150,10 @@ export async function tune(input: TuneInput, run: TuneRunOptions = {}): Promise<
       out.write(`Study ${study.name}: ${options.workers} local workers on ${storage.url}\n`);
       const result = await runLocalWorkers({ count: options.workers, study: study.name, storage: storageUrl, heartbeatSeconds: options.heartbeatSeconds, staleSeconds, out, err });
       if (result.signal !== null) stoppedBy = result.signal;
-      else if (result.exits.every((e) => e.code !== 0)) stoppedBy = `every worker dying (${result.exits.map(describeExit).join(', ')})`;
+      else if (result.exits.every((e) => e.code !== 0)) {
+        sameWorkerError(result.exits, study.name);
+        stoppedBy = `every worker dying (${result.exits.map(describeExit).join(', ')})`;
+      }
     }
     const summary = await summarizeStudy(storage, study, studyImportance);
     const unfinished = summary.counts.running + summary.counts.waiting > 0 || summary.counts.completed + summary.counts.pruned < study.maxTrials;
@@ -189,4 +192,14 @@ export async function tuneWorker(input: TuneWorkerInput, run: Omit<TuneRunOption
   } finally {
     await storage.close();
   }
+}
+
+/** Every worker stopped on the same house error (a missing dataset, a bad config): that error, not an interruption. */
+export function sameWorkerError(exits: WorkerExit[], study: string): void {
+  const codes = new Set(exits.map((e) => e.errorCode));
+  const [code] = codes;
+  if (codes.size !== 1 || code === null || code === undefined || !Object.prototype.hasOwnProperty.call(ERROR_CODES, code) || code === 'INSIGHT_E_INTERRUPTED') return;
+  throw ruleError(code as ErrorCode, 'Every local worker of the study stopped on the same error; their messages are above, prefixed [w1], [w2], ...',
+    { study, error: code, workers: exits.map((e) => `${e.label}: ${describeExit(e)}`).join(', ') },
+    'Fix what they say, then run the same command again: the study resumes where it stopped.');
 }
