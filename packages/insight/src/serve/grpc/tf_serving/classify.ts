@@ -5,10 +5,10 @@
 // bytes_list with one encoded image file. As REST, every class comes back, highest score first (softmax
 // probabilities; with signature_name "logits", logits). Context features are merged into each example.
 import { serveError } from '../../../errors';
-import { topKIndices } from '../../../math/top_k';
 import { checkFinite } from '../../inputs/dense';
 import { checkInstanceCount, type Instance } from '../../inputs/instances';
 import { INPUT_NAME, SIGNATURES } from '../../inputs/tf_serving_body';
+import { rankedClasses } from '../../outputs/ranked_classes';
 import { infer, withServable } from '../../routes/shared';
 import type { GrpcContext } from '../service';
 import { readModelSpec, servedSpec, type ModelSpecMessage } from './model_spec';
@@ -42,12 +42,11 @@ export async function classify(ctx: GrpcContext, request: ClassificationRequestM
     const [h, w, c] = servable.inputShape;
     const instances = examples.map((example, i) => exampleInstance(example, context, h * w * c, i));
     const scores = (await infer(ctx, servable, instances))[SIGNATURES[target.signature]];
-    const k = servable.numClasses;
     return {
       model_spec: servedSpec(servable, target.signature),
       result: {
         classifications: instances.map((_, i) => ({
-          classes: topKIndices(scores, k, i, k).map((index) => ({ label: servable.metadata.classNames[index], score: scores[i * k + index] })),
+          classes: rankedClasses(scores, servable, i).map((r) => ({ label: r.label, score: r.score })),
         })),
       },
     };

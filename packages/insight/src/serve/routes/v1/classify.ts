@@ -4,9 +4,9 @@
 // probabilities; with "signature_name": "logits", logits).
 import type { FastifyRequest } from 'fastify';
 
-import { topKIndices } from '../../../math/top_k';
 import type { ServeContext } from '../../http/context';
 import { parseClassifyBody, SIGNATURES } from '../../inputs/tf_serving_body';
+import { rankedClasses } from '../../outputs/ranked_classes';
 import { infer, jsonBody, withServable } from '../shared';
 import type { VerbTarget } from './verbs';
 
@@ -16,9 +16,7 @@ export async function classifyVerb(ctx: ServeContext, request: FastifyRequest, t
   return withServable(ctx, target.model, target.version, async (servable) => {
     const output = await infer(ctx, servable, parsed.instances);
     const scores = output[SIGNATURES[parsed.signature]];
-    const c = servable.numClasses;
-    const results = parsed.instances.map((_, i) =>
-      topKIndices(scores, c, i, c).map((index) => [servable.metadata.classNames[index], scores[i * c + index]]));
+    const results = parsed.instances.map((_, i) => rankedClasses(scores, servable, i).map((r) => [r.label, r.score]));
     return { results };
   });
 }

@@ -6,10 +6,10 @@
 //    "predictions": [{"file": "cat.jpg" | null, "top": [{"index": 3, "class_name": "cat", "probability": 0.81}, ...]}]}
 import type { FastifyRequest } from 'fastify';
 
-import { topKIndices } from '../../../math/top_k';
 import { serveError } from '../../../errors';
 import type { ServeContext } from '../../http/context';
 import { readUpload } from '../../inputs/upload';
+import { rankedClasses } from '../../outputs/ranked_classes';
 import { infer, withServable } from '../shared';
 import type { VerbTarget } from './verbs';
 
@@ -19,13 +19,11 @@ export async function classifyImageVerb(ctx: ServeContext, request: FastifyReque
   const upload = await readUpload(request);
   return withServable(ctx, target.model, target.version, async (servable) => {
     const { probabilities } = await infer(ctx, servable, upload.instances);
-    const c = servable.numClasses;
     return {
       model_spec: { name: servable.name, version: String(servable.version) },
       predictions: upload.names.map((file, i) => ({
         file,
-        top: topKIndices(probabilities, c, i, k)
-          .map((index) => ({ index, class_name: servable.metadata.classNames[index], probability: probabilities[i * c + index] })),
+        top: rankedClasses(probabilities, servable, i, k).map((r) => ({ index: r.index, class_name: r.label, probability: r.score })),
       })),
     };
   });

@@ -9,12 +9,12 @@
 // own Inference-Header-Content-Length.
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 
-import { topKIndices } from '../../../math/top_k';
 import type { ServeContext } from '../../http/context';
 import { parseJsonBody } from '../../http/json_parser';
 import { BINARY_HEADER, encodeBinaryBody, encodeBytesElements, float32Bytes, splitBinaryBody } from '../../inputs/binary_tensors';
 import { parseV2InferBody, type V2OutputRequest } from '../../inputs/v2_body';
 import type { BatchOutput } from '../../batching/batcher';
+import { classificationLabels } from '../../outputs/ranked_classes';
 import type { Servable } from '../../repository/servable';
 import { binaryTensorBody } from '../body_types';
 import { infer, jsonBody, parseV2Version, withServable } from '../shared';
@@ -58,13 +58,6 @@ function inferBody(request: FastifyRequest): { body: unknown; binary: Buffer | n
     return { body: parseJsonBody(json), binary };
   }
   return { body: jsonBody(request, EXAMPLE), binary: null };
-}
-
-/** Triton's classification extension: the top k of each of `count` rows as "score:index:label", row after row. */
-export function classificationLabels(values: Float32Array, count: number, k: number, servable: Servable): string[] {
-  const c = servable.numClasses;
-  return Array.from({ length: count }, (_, i) => topKIndices(values, c, i, k)
-    .map((index) => `${values[i * c + index]}:${index}:${servable.metadata.classNames[index]}`)).flat();
 }
 
 /** One requested output: its JSON entry, and its bytes when it goes as binary data. */
