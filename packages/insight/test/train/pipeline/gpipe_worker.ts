@@ -1,0 +1,44 @@
+// One pipeline rank (started by gpipe.test.ts with torchrun's variables MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE):
+// joins the group, trains its stage of the seed CNN for SETUP.steps GPipe steps with Adam, and writes a
+// WorkerReport to $PIPELINE_OUT.
+import * as fs from 'node:fs';
+
+import { ProcessGroup } from '@insight/tfjs-backend-torch';
+
+import { initBackend, tf } from '../../../src/backend';
+import { Adam, paramsOf } from '../../../src/train/optimizers';
+import { PipelineStage, pipelineStep, splitModel } from '../../../src/train/pipeline';
+import { SETUP, setupBatch, setupModel, weightsByLayer, type WorkerReport } from './setup';
+
+async function main(): Promise<void> {
+  await initBackend();
+  const group = await ProcessGroup.fromEnv();
+  try {
+    const model = setupModel();
+    const stage = new PipelineStage(model, splitModel(model, { stages: group.worldSize }), group);
+    const adam = new Adam(paramsOf(stage.variables));
+    const { x, y } = setupBatch();
+    const before = tf.memory().numTensors;
+    const losses: (number | null)[] = [];
+    const stepMs: number[] = [];
+    for (let step = 0; step < SETUP.steps; step++) {
+      const started = performance.now();
+      const { grads, loss } = await pipelineStep(stage, { size: SETUP.batchSize, x, y }, { microBatches: SETUP.microBatches, step });
+      adam.apply(grads, SETUP.lr);
+      tf.dispose(grads);
+      stepMs.push(performance.now() - started);
+      losses.push(loss);
+    }
+    const leaked = tf.memory().numTensors - before - 2 * stage.variables.length; // Adam's moments m and v are new, and kept
+    const weights = weightsByLayer(stage.layers);
+    const report: WorkerReport = { rank: group.rank, layerNames: stage.plan.layerNames, params: stage.plan.params, weights, losses, stepMs, leaked };
+    fs.writeFileSync(process.env.PIPELINE_OUT!, JSON.stringify(report));
+  } finally {
+    group.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.stack : error);
+  process.exit(1);
+});
