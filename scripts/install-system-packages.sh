@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The Debian 12 / Ubuntu packages Insight needs, installed as root or, for a user, through sudo:
 #   libtorch-dev        the native backend's compute library (the addon links it)
+#   libgloo-dev         Gloo's headers: the addon's c10d collectives (distributed training) compile against them
+#   iproute2            `ip netns`: the distributed tests join two network namespaces by a veth pair
 #   g++ make python3    node-gyp's toolchain for the addon (Node's headers come with Debian's nodejs or npm)
 #   chromium            the dashboard's browser tests drive a real browser (playwright-core, no browser download)
 #   python3-onnx        the ONNX project's own checker validates exported models in the tests (onnx.checker)
@@ -8,7 +10,7 @@
 #   prometheus          its `promtool` checks the shipped alert rules in the tests (deploy/prometheus)
 # Used by the README's quick start and by CI, so both install the same list.
 set -euo pipefail
-packages=(libtorch-dev g++ make python3 chromium python3-onnx postgresql prometheus)
+packages=(libtorch-dev libgloo-dev iproute2 g++ make python3 chromium python3-onnx postgresql prometheus)
 if [[ "$(id -u)" -eq 0 ]]; then
   as_root=()
 elif command -v sudo > /dev/null; then

@@ -2,6 +2,7 @@
 //   tensors:   fromTypedArray, toTypedArray, dispose, shape, dtype, describe, liveTensors, nativeBytes
 //   operators: resolveOp, schemaOf, call            (any ATen operator, by schema name)
 //   runtime:   setNumThreads, getNumThreads, version
+//   collectives: distInit, distAllreduce, distBroadcast, distAllgather, distBarrier, distSend, distRecv, distClose
 // Every entry point turns C++ exceptions into JS Errors (NODE_ADDON_API_CPP_EXCEPTIONS_ALL); nothing aborts.
 #include <ATen/Parallel.h>
 #include <ATen/Version.h>
@@ -11,6 +12,7 @@
 
 namespace tfjs_torch {
 void InitDispatch(Napi::Env env, Napi::Object exports);
+void InitDistributed(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -40,6 +42,7 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitTensorHandle(env, exports);
   InitDispatch(env, exports);
+  InitDistributed(env, exports);
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));
   exports.Set("version", Napi::Function::New(env, Version));

@@ -22,6 +22,32 @@ export interface TorchBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): { libtorch?: string; config: string };
+  // Collectives over c10d Gloo (binding/distributed.cc); distAvailable is false when built without Gloo.
+  distAvailable: boolean;
+  distInit(options: NativeGroupOptions): Promise<GroupHandle>;
+  distAllreduce(g: GroupHandle, hs: Handle[], op: string): Promise<Handle[]>;
+  distBroadcast(g: GroupHandle, hs: Handle[], root: number): Promise<Handle[]>;
+  distAllgather(g: GroupHandle, h: Handle): Promise<Handle[]>;
+  distBarrier(g: GroupHandle): Promise<void>;
+  distSend(g: GroupHandle, h: Handle, dst: number, tag: number): Promise<void>;
+  distRecv(g: GroupHandle, shape: number[], dtypeCode: number, src: number, tag: number): Promise<Handle>;
+  distClose(g: GroupHandle): void;
+}
+
+/** An opaque native process group (a TCPStore plus a ProcessGroupGloo). */
+export type GroupHandle = { readonly __torchGroup: unique symbol };
+
+/** What the addon's distInit takes: rank 0 hosts the store at host:port. */
+export interface NativeGroupOptions {
+  host: string;
+  port: number;
+  rank: number;
+  worldSize: number;
+  timeoutMs: number;
+  /** Gloo binds to this interface (torch's GLOO_SOCKET_IFNAME)... */
+  ifname?: string;
+  /** ...or to this host name or address; neither: the address this machine's host name resolves to. */
+  hostname?: string;
 }
 
 // dist/src/binding.js and src/binding.ts sit two and one levels below the package root.

@@ -18,6 +18,7 @@ export { nativeKernelNames } from './kernel_util';
 export { FusedAdamOptimizer, fusedAdam } from './optimizers/fused_adam';
 export { adamUpdate, adamUpdateAttrs, type AdamEpsilonConvention, type AdamSlots, type AdamStep } from './optimizers/adam_update';
 export { FusedAdamUpdate, type FusedAdamUpdateAttrs, TorchReluGrad } from './kernel_names';
+export { ProcessGroup, DEFAULT_TIMEOUT_MS, type ProcessGroupOptions, type ReduceOp } from './distributed';
 
 /** True when the native addon loaded and `torch` is registered. */
 export const isAvailable = binding !== null;

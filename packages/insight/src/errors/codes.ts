@@ -50,6 +50,10 @@ const CATALOGUE = {
     exitCode: 9,
     summary: 'The study storage of `insight tune` (a SQLite file or a PostgreSQL database, --storage) cannot be opened or reached, refuses the login, stays locked past its retries, or was written by a newer Insight.',
   },
+  INSIGHT_E_DISTRIBUTED: {
+    exitCode: 10,
+    summary: 'A distributed group failed: the rendezvous at MASTER_ADDR:MASTER_PORT timed out, a peer rank died or a collective failed, or `insight launch` gave up after its restarts.',
+  },
   INSIGHT_E_INTERNAL: { exitCode: 1, summary: 'An unexpected failure (a bug): the message and, with INSIGHT_DEBUG=1, the stack.' },
 
   SERVE_E_BAD_JSON: { httpStatus: 400, summary: 'The body is not valid JSON (syntax error, empty body, or a forbidden __proto__ key).' },
