@@ -9,6 +9,7 @@ import { evaluateCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
 import { exportCommand } from './commands/export';
 import { finetuneCommand } from './commands/finetune';
+import { launchCommand } from './commands/launch';
 import { lrFindCommand } from './commands/lr_find';
 import { predictCommand } from './commands/predict';
 import { runsCommand } from './commands/runs';
@@ -31,6 +32,7 @@ export function buildProgram(io: CliIo): Command {
     .version(VERSION)
     .showSuggestionAfterError(true)
     .addCommand(trainCommand(io))
+    .addCommand(launchCommand(io))
     .addCommand(evaluateCommand(io))
     .addCommand(predictCommand(io))
     .addCommand(explainCommand(io))

@@ -1,0 +1,38 @@
+// Loaded into every launched worker before its program (node --import, see worker_program.ts): the worker stops
+// when its launcher is gone, as Linux's PR_SET_PDEATHSIG would make it, so a launcher killed with SIGKILL leaves
+// no orphans training on. Two signs of a dead launcher: the IPC channel to it closes (at once, whatever killed it),
+// and the parent pid is no longer the launcher's (checked every INSIGHT_LAUNCH_MONITOR_MS, for a channel-less start).
+// The worker is sent SIGTERM (training saves a checkpoint and stops), then SIGKILL if it still runs after GRACE_MS.
+import { isMainThread } from 'node:worker_threads';
+
+import { LAUNCHER_PID_ENV, MONITOR_MS_ENV } from './worker_env';
+
+const GRACE_MS = 10_000;
+
+function watchLauncher(): void {
+  const launcherPid = Number(process.env[LAUNCHER_PID_ENV]);
+  const intervalMs = Number(process.env[MONITOR_MS_ENV]) || 1000;
+  // The worker's own children are not the launcher's: they must not inherit the watch.
+  delete process.env[LAUNCHER_PID_ENV];
+  delete process.env[MONITOR_MS_ENV];
+  if (!Number.isInteger(launcherPid) || launcherPid <= 0) return;
+  let gone = false;
+  const stop = () => {
+    if (gone) return;
+    gone = true;
+    clearInterval(timer);
+    process.stderr.write(`The launcher (pid ${launcherPid}) is gone: this worker (pid ${process.pid}) stops.\n`);
+    setTimeout(() => process.kill(process.pid, 'SIGKILL'), GRACE_MS).unref();
+    process.kill(process.pid, 'SIGTERM');
+  };
+  const timer = setInterval(() => {
+    if (process.ppid !== launcherPid) stop();
+  }, intervalMs).unref();
+  if (process.channel) {
+    process.on('disconnect', stop);
+    process.channel.unref(); // the channel alone must not keep a finished worker alive
+  }
+  if (process.ppid !== launcherPid) stop();
+}
+
+if (isMainThread) watchLauncher();
