@@ -153,7 +153,7 @@ function checkBatch(stage: PipelineStage, batch: PipelineBatch): { x: tf.Tensor 
   const need = (name: 'x' | 'y', shape: number[], dtype: string): tf.Tensor => {
     const t = batch[name];
     if (t === undefined || !tf.util.arraysEqual(t.shape, shape) || t.dtype !== dtype) {
-      throw ruleError('INSIGHT_E_CONFIG', `Pipeline stage ${stage.plan.index} needs the batch's ${name} as a ${dtype} tensor of shape [${shape.join(', ')}].`,
+      throw ruleError('INSIGHT_E_CONFIG', `Pipeline stage ${stage.plan.index} needs the batch's ${name}: ${dtype === 'int32' ? 'an' : 'a'} ${dtype} tensor of shape [${shape.join(', ')}].`,
         { [name]: t === undefined ? 'missing' : `${t.dtype}[${t.shape.join(', ')}]`, size: batch.size },
         name === 'x' ? 'Pass x (the images) to stage 0.' : 'Pass y (the int32 labels) to the last stage.');
     }

@@ -67,7 +67,7 @@ export function splitModel(model: tfl.LayersModel, options: SplitOptions): Stage
 }
 
 function trainableParams(layer: tfl.layers.Layer): number {
-  return layer.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a * (b ?? 1), 1), 0);
+  return layer.trainableWeights.reduce((n, w) => n + elements(w.shape), 0);
 }
 
 /** Kernel layers: 2 x kernel size x output positions (conv: H x W, dense: 1); others: output elements. */
@@ -75,9 +75,14 @@ function layerFlops(layer: tfl.layers.Layer): number {
   const out = withoutBatch(layer.outputShape);
   const kernel = layer.trainableWeights.find((w) => w.shape.length >= 2);
   if (kernel === undefined) return out.reduce((a, b) => a * b, 1);
-  const kernelSize = kernel.shape.reduce((a, b) => a * (b ?? 1), 1);
+  const kernelSize = elements(kernel.shape);
   const positions = out.slice(0, -1).reduce((a, b) => a * b, 1);
   return 2 * kernelSize * positions;
+}
+
+/** Elements of a weight's (fully known) shape. */
+function elements(shape: (number | null)[]): number {
+  return shape.reduce<number>((a, b) => a * (b ?? 1), 1);
 }
 
 function inputShapeOf(layer: tfl.layers.Layer): tfl.Shape | tfl.Shape[] {

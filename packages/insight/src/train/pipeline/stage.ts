@@ -83,8 +83,8 @@ export class PipelineStage {
     let loss: tf.Scalar | undefined;
     const result = this.gradients(() => {
       const logits = this.forward(x);
-      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')));
-      loss = tf.keep(tf.mul(sparseCategoricalCrossentropy(y, logits, labelSmoothing), weight));
+      correct = tf.keep(tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32')) as tf.Scalar);
+      loss = tf.keep(tf.mul(sparseCategoricalCrossentropy(y, logits, labelSmoothing), weight) as tf.Scalar);
       return loss;
     }, x);
     return { ...result, loss: loss!, correct: correct! };
