@@ -18,7 +18,7 @@ export interface WorkerExit {
   pid: number;
   code: number | null;
   signal: NodeJS.Signals | null;
-  /** The worker's last line on stderr (else stdout), e.g. 'Error INSIGHT_E_DATA: ...'. */
+  /** The worker's last line on stderr, e.g. 'Error INSIGHT_E_DATA: ...'. */
   lastLine: string | null;
 }
 
@@ -121,8 +121,7 @@ export class WorkerGroup {
       env: { ...this.options.env, ...workerEnv(settings, localRank, this.options.restartCount, this.options.env) },
     });
     this.children.push(child);
-    const relays: LineRelay[] = [];
-    if (child.stderr) relays.push(relayLines(child.stderr, err, prefix));
+    const relays: LineRelay[] = [relayLines(child.stderr!, err, prefix)]; // first: its last line says why it failed
     if (child.stdout) relays.push(relayLines(child.stdout, out, prefix));
     return new Promise<void>((resolve) => {
       let spawnError: string | null = null;
@@ -136,7 +135,7 @@ export class WorkerGroup {
           this.stop('SIGTERM');
         }
         void Promise.all(relays.map((relay) => relay.ended)).then(() => {
-          const lastLine = spawnError ?? relays.map((relay) => relay.lastLine()).find((line) => line !== null) ?? null;
+          const lastLine = spawnError ?? relays[0].lastLine();
           this.ended({ rank, localRank, pid: child.pid ?? 0, code, signal, lastLine });
           resolve();
         });

@@ -2,7 +2,8 @@
 // when its launcher is gone, as Linux's PR_SET_PDEATHSIG would make it, so a launcher killed with SIGKILL leaves
 // no orphans training on. Two signs of a dead launcher: the IPC channel to it closes (at once, whatever killed it),
 // and the parent pid is no longer the launcher's (checked every INSIGHT_LAUNCH_MONITOR_MS, for a channel-less start).
-// The worker is sent SIGTERM (training saves a checkpoint and stops), then SIGKILL if it still runs after GRACE_MS.
+// The worker is sent SIGTERM (training saves a checkpoint and stops), then SIGKILL if it still runs after GRACE_MS;
+// its output, which nobody reads any more, is dropped.
 import { isMainThread } from 'node:worker_threads';
 
 import { LAUNCHER_PID_ENV, MONITOR_MS_ENV } from './worker_env';
@@ -21,7 +22,15 @@ function watchLauncher(): void {
     if (gone) return;
     gone = true;
     clearInterval(timer);
-    process.stderr.write(`The launcher (pid ${launcherPid}) is gone: this worker (pid ${process.pid}) stops.\n`);
+    // The launcher read this worker's output: with it gone a write would fail (EPIPE) and end the worker before
+    // its SIGTERM handler has saved anything. The output has no reader left; drop it.
+    for (const stream of [process.stdout, process.stderr]) {
+      stream.write = ((...args: unknown[]) => {
+        const callback = args.find((arg) => typeof arg === 'function') as (() => void) | undefined;
+        if (callback) process.nextTick(callback);
+        return true;
+      }) as typeof stream.write;
+    }
     setTimeout(() => process.kill(process.pid, 'SIGKILL'), GRACE_MS).unref();
     process.kill(process.pid, 'SIGTERM');
   };
