@@ -9,7 +9,7 @@
 import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import { seedDropout } from '../dropout_seeds';
-import type { PipelineStage } from './stage';
+import type { PipelineGroup, PipelineStage } from './stage';
 
 /** The global batch. Every rank passes its size; stage 0 needs x, the last stage y. */
 export interface PipelineBatch {
@@ -74,16 +74,10 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
   const seed = options.seed ?? 0;
 
   const inputs: (tf.Tensor | null)[] = new Array(M).fill(null);
-  const sends: Promise<void>[] = [];
-  const sent: tf.Tensor[] = [];
   let sums: tf.Tensor[] | null = null;
   const losses: tf.Scalar[] = [];
   const corrects: tf.Scalar[] = [];
-  /** Sends `tensor` without waiting; it is freed once every send of the step has completed. */
-  const post = (tensor: tf.Tensor, dst: number, t: number) => {
-    sent.push(tensor);
-    sends.push(group.send(tensor, dst, t));
-  };
+  const link = new Link(group);
   const accumulate = (grads: tf.Tensor[]) => {
     const previous = sums;
     sums = previous === null ? grads : grads.map((g, i) => tf.add(previous[i], g));
@@ -103,7 +97,7 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
     for (let m = 0; m < M; m++) {
       const input = x !== null
         ? tf.slice(x, offsets[m], sizes[m])
-        : await group.recv([sizes[m], ...plan.inputShape], 'float32', group.rank - 1, tag(m, 'forward'));
+        : await link.recv([sizes[m], ...plan.inputShape], group.rank - 1, tag(m, 'forward'));
       if (stage.isLast) {
         const labels = tf.slice(y!, offsets[m], sizes[m]);
         const result = withDropout(m, () => stage.lossBackward(input, labels, sizes[m] / batch.size, options.labelSmoothing ?? 0));
@@ -111,24 +105,24 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
         losses.push(result.loss);
         corrects.push(result.correct);
         accumulate(result.grads);
-        if (result.dx !== null) post(result.dx, group.rank - 1, tag(m, 'backward'));
+        if (result.dx !== null) link.send(result.dx, group.rank - 1, tag(m, 'backward'));
       } else {
         inputs[m] = input;
-        post(withDropout(m, () => stage.forward(input)), group.rank + 1, tag(m, 'forward'));
+        link.send(withDropout(m, () => stage.forward(input)), group.rank + 1, tag(m, 'forward'));
       }
     }
     // Backward: micro-batches in reverse order (the last stage did its own above).
     if (!stage.isLast) {
       for (let m = M - 1; m >= 0; m--) {
-        const dy = await group.recv([sizes[m], ...plan.outputShape], 'float32', group.rank + 1, tag(m, 'backward'));
+        const dy = await link.recv([sizes[m], ...plan.outputShape], group.rank + 1, tag(m, 'backward'));
         const result = withDropout(m, () => stage.backward(inputs[m]!, dy));
         tf.dispose([dy, inputs[m]!]);
         inputs[m] = null;
         accumulate(result.grads);
-        if (result.dx !== null) post(result.dx, group.rank - 1, tag(m, 'backward'));
+        if (result.dx !== null) link.send(result.dx, group.rank - 1, tag(m, 'backward'));
       }
     }
-    await Promise.all(sends);
+    await link.flush();
     const grads = sums ?? [];
     sums = null;
     if (!stage.isLast) return { grads, loss: null, correct: null };
@@ -143,9 +137,8 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
       tf.dispose(totals);
     }
   } finally {
-    // On success the sends are done; on failure wait for them to settle before freeing what they read.
-    await Promise.allSettled(sends);
-    tf.dispose([...sent, ...losses, ...corrects, ...inputs.filter((t) => t !== null), ...(sums ?? [])]);
+    await link.close();
+    tf.dispose([...losses, ...corrects, ...inputs.filter((t) => t !== null), ...(sums ?? [])]);
   }
 }
 
@@ -163,4 +156,53 @@ function checkBatch(stage: PipelineStage, batch: PipelineBatch): { x: tf.Tensor 
     x: stage.isFirst ? need('x', [batch.size, ...stage.plan.inputShape], 'float32') : null,
     y: stage.isLast ? need('y', [batch.size], 'int32') : null,
   };
+}
+
+/**
+ * A step's messages: sends go out without waiting (the next micro-batch computes meanwhile) and free their tensor
+ * when they settle; the first failed send fails the receive being awaited at once (rather than at its timeout),
+ * and every later one.
+ */
+class Link {
+  private readonly sends: Promise<void>[] = [];
+  private failure: unknown = null;
+  private onFailure: (error: unknown) => void = () => undefined;
+  private readonly failed = new Promise<never>((_, reject) => {
+    this.onFailure = reject;
+  });
+
+  constructor(private readonly group: PipelineGroup) {
+    this.failed.catch(() => undefined); // observed through recv and flush
+  }
+
+  send(tensor: tf.Tensor, dst: number, tag: number): void {
+    this.sends.push(this.group.send(tensor, dst, tag).then(() => tensor.dispose(), (error: unknown) => {
+      tensor.dispose();
+      this.failure ??= error;
+      this.onFailure(error);
+    }));
+  }
+
+  /** A float32 tensor from rank `src`, or the first send failure. */
+  async recv(shape: number[], src: number, tag: number): Promise<tf.Tensor> {
+    if (this.failure !== null) throw this.failure;
+    const received = this.group.recv(shape, 'float32', src, tag);
+    try {
+      return await Promise.race([received, this.failed]);
+    } catch (error) {
+      received.then((t) => t.dispose(), () => undefined); // abandoned: freed if it still arrives
+      throw error;
+    }
+  }
+
+  /** Waits for every send; throws the first failure. */
+  async flush(): Promise<void> {
+    await Promise.all(this.sends);
+    if (this.failure !== null) throw this.failure;
+  }
+
+  /** Waits for sends still in flight (they read their tensors) after success or failure. */
+  async close(): Promise<void> {
+    await Promise.all(this.sends);
+  }
 }

@@ -1,7 +1,7 @@
 // Pipeline parallelism end to end: two processes (gpipe_worker.ts, ranks 0 and 1 of a Gloo group on 127.0.0.1)
 // train the two stages of the seed CNN for a few GPipe steps (4 micro-batches of sizes 3, 3, 2, 2) with Adam; the
 // final weights of both stages and every step's loss equal one process training the whole model on the whole
-// batch (gradientStep + Adam, no pipeline code) within 1e-5 relative.
+// batch (gradientStep + Adam, no pipeline code) within 1e-5 relative. A rank whose peer dies fails its step promptly.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,11 +30,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** Runs one worker to completion; rejects with its stderr when it fails. */
-function runWorker(rank: number, worldSize: number, port: number, out: string): Promise<void> {
+interface Exit {
+  rank: number;
+  code: number | null;
+  stderr: string;
+}
+
+/** Runs one worker to completion (killed after 90 s). */
+function runWorker(rank: number, worldSize: number, port: number, out: string, extra: Record<string, string> = {}): Promise<Exit> {
   const env = {
     ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: String(worldSize),
-    LOCAL_RANK: String(rank), INSIGHT_TORCH_THREADS: '1', PIPELINE_OUT: out,
+    LOCAL_RANK: String(rank), INSIGHT_TORCH_THREADS: '1', PIPELINE_OUT: out, ...extra,
   };
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', WORKER], { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -44,12 +50,20 @@ function runWorker(rank: number, worldSize: number, port: number, out: string): 
   const timer = setTimeout(() => child.kill('SIGKILL'), 90_000);
   return new Promise((resolve, reject) => {
     child.on('error', reject);
-    child.on('exit', (code, signal) => {
+    child.on('exit', (code) => {
       clearTimeout(timer);
-      if (code === 0) resolve();
-      else reject(new Error(`pipeline rank ${rank} exited with ${code ?? signal}:\n${stderr}`));
+      resolve({ rank, code, stderr });
     });
   });
+}
+
+/** Both ranks' reports, once both exited 0. */
+async function trainPipeline(dir: string): Promise<WorkerReport[]> {
+  const port = await freePort();
+  const outs = [0, 1].map((rank) => path.join(dir, `rank${rank}.json`));
+  const exits = await Promise.all(outs.map((out, rank) => runWorker(rank, 2, port, out)));
+  for (const exit of exits) assert.equal(exit.code, 0, `rank ${exit.rank} failed:\n${exit.stderr}`);
+  return outs.map((out) => JSON.parse(fs.readFileSync(out, 'utf8')) as WorkerReport);
 }
 
 /** The reference: one process, the whole model, the whole batch per step, Adam. */
@@ -87,10 +101,7 @@ describe('pipelineStep on 2 processes (GPipe)', () => {
   it('trains the seed CNN split in 2 stages to the weights and losses of single-process training', async (t) => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-pipeline-'));
     try {
-      const port = await freePort();
-      const outs = [0, 1].map((rank) => path.join(dir, `rank${rank}.json`));
-      await Promise.all(outs.map((out, rank) => runWorker(rank, 2, port, out)));
-      const [first, last] = outs.map((out) => JSON.parse(fs.readFileSync(out, 'utf8')) as WorkerReport);
+      const [first, last] = await trainPipeline(dir);
       const reference = trainSingleProcess();
 
       // The default (FLOPs-balanced) split of the seed CNN: conv1 and pool1, then the rest; all 122,570 params.
@@ -111,6 +122,22 @@ describe('pipelineStep on 2 processes (GPipe)', () => {
       t.diagnostic(`max relative weight error per variable: ${errors.map(([n, e]) => `${n} ${e.toExponential(1)}`).join(', ')}`);
       t.diagnostic(`step ms, rank 0: ${first.stepMs.map((ms) => ms.toFixed(0)).join(' ')}; rank 1: ${last.stepMs.map((ms) => ms.toFixed(0)).join(' ')}`);
       for (const [name, error] of errors) assert.ok(error <= 1e-5, `${name}: relative error ${error}`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('fails the step of a rank whose peer died, with the group\'s error naming the peer, well before the timeout', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-pipeline-'));
+    try {
+      const port = await freePort();
+      const started = Date.now();
+      const [survivor, dead] = await Promise.all([0, 1].map((rank) => runWorker(rank, 2, port, path.join(dir, `rank${rank}.json`), { PIPELINE_DIE: '1' })));
+      assert.equal(dead.code, 7);
+      assert.equal(survivor.code, 1);
+      assert.match(survivor.stderr, /tfjs-backend-torch: (send to|recv from) rank 1 on rank 0 of 2 failed: /);
+      assert.ok(Date.now() - started < 50_000, 'the failed send ended the step, not the 60 s collective timeout');
+      assert.equal(fs.existsSync(path.join(dir, 'rank0.json')), false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

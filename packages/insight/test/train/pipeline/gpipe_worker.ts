@@ -1,6 +1,6 @@
 // One pipeline rank (started by gpipe.test.ts with torchrun's variables MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE):
 // joins the group, trains its stage of the seed CNN for SETUP.steps GPipe steps with Adam, and writes a
-// WorkerReport to $PIPELINE_OUT.
+// WorkerReport to $PIPELINE_OUT. Collectives time out after 60 s.
 import * as fs from 'node:fs';
 
 import { ProcessGroup } from '@insight/tfjs-backend-torch';
@@ -12,8 +12,10 @@ import { SETUP, setupBatch, setupModel, weightsByLayer, type WorkerReport } from
 
 async function main(): Promise<void> {
   await initBackend();
-  const group = await ProcessGroup.fromEnv();
+  const group = await ProcessGroup.fromEnv(process.env, 60_000);
   try {
+    // PIPELINE_DIE=<rank>: that rank leaves before its first step, as a crashed peer would.
+    if (process.env.PIPELINE_DIE === String(group.rank)) process.exit(7);
     const model = setupModel();
     const stage = new PipelineStage(model, splitModel(model, { stages: group.worldSize }), group);
     const adam = new Adam(paramsOf(stage.variables));
