@@ -1,5 +1,6 @@
 // The typed options of `insight launch` (torchrun's flags, torchrun's defaults), validated once at the edge.
 // torchrun's underscore spellings (--nproc_per_node ...) are accepted too: TORCHRUN_SPELLINGS maps them to keys.
+import { randomBytes } from 'node:crypto';
 import * as os from 'node:os';
 
 import { Type, type Static } from '@sinclair/typebox';
@@ -46,10 +47,10 @@ export interface LaunchSettings {
 
 const LAUNCH_ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/;
 
-/** A new id for a one-node launch, e.g. 'launch-20261129-041812-a3f9'. */
+/** A new id for a one-node launch, e.g. 'launch-20261129-041812-a3f9c2'. */
 function newLaunchId(now = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `launch-${stamp}-${Math.floor(Math.random() * 0x10000).toString(16).padStart(4, '0')}`;
+  return `launch-${stamp}-${randomBytes(3).toString('hex')}`;
 }
 
 /**

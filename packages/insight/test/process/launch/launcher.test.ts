@@ -82,7 +82,7 @@ describe('launch (the launcher module)', () => {
     const [rank0, rank1] = [0, 1].map((rank) => readJson(path.join(dir, `env-0-${rank}.json`)).env);
     assert.equal(rank0.MASTER_ADDR, '127.0.0.1');
     assert.equal(rank0.MASTER_PORT, '29500');
-    assert.match(rank0.INSIGHT_LAUNCH_ID!, /^launch-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    assert.match(rank0.INSIGHT_LAUNCH_ID!, /^launch-\d{8}-\d{6}-[0-9a-f]{6}$/);
     assert.equal(rank1.INSIGHT_LAUNCH_ID, rank0.INSIGHT_LAUNCH_ID);
     assert.deepEqual([rank0.INSIGHT_TORCH_THREADS, rank0.OMP_NUM_THREADS], ['3', '5']);
     assert.deepEqual(out.text.split('\n').filter(Boolean).sort(), ['[rank 1] worker 1 up', 'worker 0 up']);
