@@ -30,7 +30,7 @@ function tempDir(): string {
 function run(dir: string, mode: string, flags: Record<string, unknown>, extra: Partial<LaunchOptions> = {}) {
   const out = sink();
   const err = sink();
-  const env = { ...process.env, LAUNCH_TEST_DIR: dir, LAUNCH_TEST_MODE: mode };
+  const env: NodeJS.ProcessEnv = { ...process.env, LAUNCH_TEST_DIR: dir, LAUNCH_TEST_MODE: mode };
   delete env.INSIGHT_TORCH_THREADS;
   delete env.OMP_NUM_THREADS;
   const done = launch({ settings: resolveLaunchOptions(flags, 4), args: ['--flag', 'value'], script: WORKER, out, err, env, forwardSignals: false, ...extra });
@@ -133,7 +133,9 @@ describe('launch (the launcher module)', () => {
 
 describe('launch (the launcher in its own process)', () => {
   function startDriver(dir: string, mode: string) {
-    const child = spawn(process.execPath, [...NODE_FLAGS, DRIVER, dir, mode, '2'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...NODE_FLAGS, DRIVER, 'launch_worker.ts', '{"nprocPerNode":2}'], {
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAUNCH_TEST_DIR: dir, LAUNCH_TEST_MODE: mode },
+    });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (stdout += chunk));
     const ended = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
