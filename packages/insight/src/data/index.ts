@@ -5,6 +5,6 @@ export { CIFAR10_URL, CIFAR10_SHA256, loadCifar10, type Cifar10Options } from '.
 export { loadImageFolder, type ImageFolderOptions, type ImageFolderDataset } from './image_folder';
 export { type Normalization, normalizeImages, normalizationTable, checkNormalization } from './normalize';
 export { type AugmentConfig, drawAugmentParams, renderImage, checkAugmentConfig } from './augment';
-export { type Batch, type LoaderOptions, DataLoader } from './loader';
+export { type Batch, type LoaderOptions, type Shard, DataLoader } from './loader';
 export { datasetsCacheDir } from './cache_dir';
 export { decodeRgb } from './decode_rgb';

@@ -2,7 +2,8 @@
 // (worker_threads reading the images from a SharedArrayBuffer) and keeps `prefetch` batches in flight so the
 // training step never waits. A batch depends only on (seed, epoch, batch index): workers: 0, 1 or 8 give
 // identical batches, and an epoch can start at any batch (a run resumed inside an epoch) without rendering the
-// batches before it.
+// batches before it. With `shard` (data-parallel training) batchSize is the global batch and the loader yields one
+// rank's slice of each global batch: the same order and augmentation as one process, cut between the ranks.
 import * as os from 'node:os';
 import type { AugmentConfig } from './augment';
 import { checkAugmentConfig } from './augment';
@@ -32,7 +33,15 @@ export interface LoaderOptions {
   dropRemainder?: boolean;
   /** Batches rendered ahead of the consumer; default max(2, 2 * workers). Ignored with workers: 0. */
   prefetch?: number;
+  /**
+   * Data parallel: yield rank `rank`'s slice of every batch of batchSize (the global batch), ranks 0..count-1 in
+   * order; a short last batch is cut as evenly as it goes (a slice may then be empty: size 0).
+   */
+  shard?: Shard;
 }
+
+/** One rank's part of every global batch. */
+export interface Shard { rank: number; count: number }
 
 export interface EpochOptions {
   /**
@@ -60,6 +69,7 @@ export class DataLoader {
   private readonly labels: Int32Array;
   private readonly count: number;
   private readonly recipe: BatchRecipe;
+  private readonly shard: Shard;
   private pool: WorkerPool | null = null;
   private closed = false;
 
@@ -74,6 +84,9 @@ export class DataLoader {
     const seed = opts.seed ?? freshSeed();
     checkInteger('INSIGHT_E_CONFIG', 'seed', seed, Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, 'Pass an integer seed, e.g. seed: 42.');
     checkAugmentConfig(augment, ds.height, ds.width);
+    const shard = opts.shard ?? { rank: 0, count: 1 };
+    checkInteger('INSIGHT_E_CONFIG', 'shard.count', shard.count, 1, 65536, 'Pass the world size, e.g. shard: { rank: 0, count: 2 }.');
+    checkInteger('INSIGHT_E_CONFIG', 'shard.rank', shard.rank, 0, shard.count - 1, `Pass a rank from 0 to ${shard.count - 1}.`);
     if (ds.count === 0) {
       throw ruleError('INSIGHT_E_DATA', 'A DataLoader needs at least one record.', { count: 0 }, 'Check the dataset (and the split) is not empty.');
     }
@@ -92,6 +105,7 @@ export class DataLoader {
     this.labels = ds.labels;
     // Workers need the bytes on a SharedArrayBuffer; loaders already allocate there, anything else is copied once.
     this.images = ds.images.buffer instanceof SharedArrayBuffer || workers === 0 ? ds.images : copyToShared(ds.images);
+    this.shard = shard;
     this.recipe = { height: ds.height, width: ds.width, lut: normalizationTable(normalization), augment, seed };
   }
 
@@ -125,8 +139,13 @@ export class DataLoader {
     await pool?.close();
   }
 
-  private batchIndices(order: Uint32Array, batch: number): Uint32Array {
-    return order.slice(batch * this.batchSize, Math.min(this.count, (batch + 1) * this.batchSize));
+  /** The records of batch `batch` (this rank's slice of it) and where the slice starts in the whole batch. */
+  private batchIndices(order: Uint32Array, batch: number): { indices: Uint32Array; offset: number } {
+    const first = batch * this.batchSize;
+    const size = Math.min(this.count, first + this.batchSize) - first;
+    const { rank, count } = this.shard;
+    const offset = Math.floor(rank * size / count);
+    return { indices: order.slice(first + offset, first + Math.floor((rank + 1) * size / count)), offset };
   }
 
   private labelsOf(indices: Uint32Array): Int32Array {
@@ -137,8 +156,8 @@ export class DataLoader {
 
   private async *inlineBatches(epochIndex: number, order: Uint32Array, start: number): AsyncIterableIterator<Batch> {
     for (let b = start; b < this.batchesPerEpoch; b++) {
-      const indices = this.batchIndices(order, b);
-      const x = renderBatch(this.images, this.recipe, epochIndex, b, indices);
+      const { indices, offset } = this.batchIndices(order, b);
+      const x = renderBatch(this.images, this.recipe, epochIndex, b, indices, offset);
       yield { x, y: this.labelsOf(indices), size: indices.length };
     }
   }
@@ -151,10 +170,10 @@ export class DataLoader {
     let next = start;
     const request = () => {
       const b = next++;
-      const indices = this.batchIndices(order, b);
+      const { indices, offset } = this.batchIndices(order, b);
       const y = this.labelsOf(indices);
       const size = indices.length;
-      const batch = pool.render(epochIndex, b, indices).then((x) => ({ x, y, size }));
+      const batch = pool.render(epochIndex, b, indices, offset).then((x) => ({ x, y, size }));
       batch.catch(() => undefined); // consumed (and rethrown) in order below; this only marks it handled
       inFlight.push(batch);
     };

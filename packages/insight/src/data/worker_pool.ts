@@ -40,12 +40,12 @@ class LoaderThread {
     this.worker.on('exit', (code) => this.failAll(new Error(`A data loader worker exited (code ${code}).`)));
   }
 
-  render(id: number, epoch: number, batch: number, indices: Uint32Array): Promise<Float32Array> {
+  render(id: number, epoch: number, batch: number, indices: Uint32Array, offset: number): Promise<Float32Array> {
     if (this.failure) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
       if (this.pending.size === 0) this.worker.ref();
       this.pending.set(id, { resolve, reject });
-      this.worker.postMessage({ id, epoch, batch, indices }, [indices.buffer as ArrayBuffer]);
+      this.worker.postMessage({ id, epoch, batch, indices, offset }, [indices.buffer as ArrayBuffer]);
     });
   }
 
@@ -78,9 +78,9 @@ export class WorkerPool {
     this.threads = Array.from({ length: size }, () => new LoaderThread(images, recipe));
   }
 
-  /** Renders batch `batch` of `epoch` from record `indices` on thread batch % size. */
-  render(epoch: number, batch: number, indices: Uint32Array): Promise<Float32Array> {
-    return this.threads[batch % this.threads.length].render(this.nextId++, epoch, batch, indices);
+  /** Renders batch `batch` of `epoch` from record `indices` (at `offset` in the whole batch) on thread batch % size. */
+  render(epoch: number, batch: number, indices: Uint32Array, offset = 0): Promise<Float32Array> {
+    return this.threads[batch % this.threads.length].render(this.nextId++, epoch, batch, indices, offset);
   }
 
   async close(): Promise<void> {

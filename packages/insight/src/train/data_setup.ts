@@ -3,7 +3,7 @@
 // loaders). What was used goes into the run as data.json (run/dataset_source.ts recordRunData).
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { DataLoader, type AugmentConfig, type ImageDataset, type Normalization } from '../data';
+import { DataLoader, type AugmentConfig, type ImageDataset, type Normalization, type Shard } from '../data';
 import { runInference } from '../eval/inference';
 import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { dataRecord, loadRunSplit, type DataRecord } from '../run/dataset_source';
@@ -64,14 +64,18 @@ export function augmentOf(config: TrainConfig): AugmentConfig {
   return augment;
 }
 
-/** The training loader (shuffled, augmented, seeded) and the validation loader (in order, plain). */
-export function createLoaders(config: TrainConfig, data: RunData): { train: DataLoader; validation: DataLoader | null } {
+/**
+ * The training loader (shuffled, augmented, seeded) and the validation loader (in order, plain). With `shard`
+ * (data parallel) the training loader yields that rank's slice of every global batch of config.batchSize, and only
+ * rank 0 validates.
+ */
+export function createLoaders(config: TrainConfig, data: RunData, shard?: Shard): { train: DataLoader; validation: DataLoader | null } {
   const workers = config.workers ?? undefined;
   const train = new DataLoader(data.train, {
     batchSize: config.batchSize, shuffle: true, seed: config.seed, augment: augmentOf(config),
-    normalization: data.normalization, workers,
+    normalization: data.normalization, workers, shard,
   });
-  const validation = data.validation === null ? null : evaluationLoader(config, data.validation, data.normalization);
+  const validation = data.validation === null || (shard?.rank ?? 0) !== 0 ? null : evaluationLoader(config, data.validation, data.normalization);
   return { train, validation };
 }
 

@@ -22,12 +22,16 @@ function seededLayers(model: tfl.LayersModel): (tfl.layers.Layer & Seeded)[] {
   return found;
 }
 
-/** Seeds every dropout layer of `model` for (seed, step, micro-batch). Returns a function restoring the old seeds. */
-export function seedDropout(model: tfl.LayersModel, seed: number, step: number, micro: number): () => void {
+/**
+ * Seeds every dropout layer of `model` for (seed, step, micro-batch) and, in data-parallel training, the rank (rank
+ * 0's seeds are one process's, so its masks are the first rows of one process's; the other ranks draw their own,
+ * not a copy of rank 0's). Returns a function restoring the old seeds.
+ */
+export function seedDropout(model: tfl.LayersModel, seed: number, step: number, micro: number, rank = 0): () => void {
   const layers = seededLayers(model);
   const previous = layers.map((layer) => layer.seed);
   layers.forEach((layer, i) => {
-    layer.seed = mixSeeds(seed, step, micro, i);
+    layer.seed = rank === 0 ? mixSeeds(seed, step, micro, i) : mixSeeds(seed, step, micro, i, rank);
   });
   return () => layers.forEach((layer, i) => {
     layer.seed = previous[i];

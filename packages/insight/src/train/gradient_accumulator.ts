@@ -41,7 +41,8 @@ export class GradientAccumulator {
   take(): { grads: tf.Tensor[]; examples: number } {
     const sums = this.pending ?? [];
     const examples = this.examples;
-    const grads = this.microBatches === 1 ? sums : tf.tidy(() => sums.map((g) => tf.div(g, examples)));
+    // No examples (a data-parallel rank's empty slice of a short last batch): the sums are zeros and stay so.
+    const grads = this.microBatches === 1 ? sums : tf.tidy(() => sums.map((g) => tf.div(g, Math.max(examples, 1))));
     if (grads !== sums) tf.dispose(sums);
     this.pending = null;
     this.micro = 0;

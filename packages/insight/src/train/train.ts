@@ -2,11 +2,16 @@
 // with its callbacks, then (only at the very end) the report, the model and status 'completed'. The model is a zoo
 // architecture or your own (models/custom_model.ts): a LayersModel, a builder function, a module or a model.json;
 // a resumed run rebuilds a custom model from its last checkpoint's topology.
+// With WORLD_SIZE > 1 in the environment (torchrun's variables, set by `insight launch`) the process is one rank of a
+// data-parallel group (train/distributed/): --batch-size is the global batch, each rank trains its slice of it, rank 0
+// alone writes the run (checkpoints, tracking, progress, the report and model) and the others print only errors.
+// A group the launcher restarts (TORCHELASTIC_RESTART_COUNT > 0) resumes its launch's run from its last checkpoint.
 import * as fs from 'node:fs';
 
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
+import type { DataLoader } from '../data';
 import { ruleError } from '../errors';
 import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
 import { runInference } from '../eval/inference';
@@ -23,8 +28,12 @@ import { EarlyStopping } from './callbacks/early_stopping';
 import { ReduceLROnPlateau } from './callbacks/reduce_on_plateau';
 import { RESUME_OVERRIDABLE, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfig } from './config';
 import { createLoaders, evaluationLoader, prepareData, type RunData } from './data_setup';
+import { DataParallel } from './distributed/data_parallel';
+import { checkBatchSplits, launchPlace, type LaunchPlace } from './distributed/environment';
+import { joinGroup } from './distributed/join';
+import { findLaunchRun, markLaunchRun } from './distributed/launch_run';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
-import { createSchedule } from './schedules';
+import { createSchedule, type LearningRateSchedule } from './schedules';
 import { RunSession } from './session';
 import type { TrainerState } from './state';
 import { fit, trainableVariables } from './trainer';
@@ -75,35 +84,68 @@ export interface TrainResult {
  * `train({ model: './my_model.ts' })`.
  */
 export async function train(config: TrainInput | Record<string, unknown> = {}, options: TrainOptions = {}): Promise<TrainResult> {
-  const resumed = options.resume !== undefined ? RunDir.open(options.resume) : null;
+  const place = launchPlace();
+  const lead = place === null || place.rank === 0;
+  // Rank 0 decides what the group trains: the others take its config, weights and state by broadcast.
+  let resumed = options.resume !== undefined && lead ? RunDir.open(options.resume) : null;
   const { settings, given } = separateModel(config, resumed);
-  const resolved = resumed ? resumeConfig(resumed, settings) : resolveTrainConfig(settings);
-  const session = await RunSession.start({ backend: resolved.backend, progress: resolved.progress, out: options.out, handleSignals: options.handleSignals });
-  const checkpoint = resumed ? await readCheckpoint<TrainerState>(resumed.lastCheckpoint) : null;
+  let resolved = resumed ? resumeConfig(resumed, settings) : resolveTrainConfig(settings);
+  if (place !== null && lead && resumed === null) {
+    resumed = launchRunToResume(place, resolved);
+    // The restarted workers have the launch's own arguments: the run's saved config, with what a resume may change.
+    const mayChange = new Set<string>([...RESUME_OVERRIDABLE, 'epochs']);
+    if (resumed !== null) resolved = resumeConfig(resumed, Object.fromEntries(Object.entries(settings).filter(([key]) => mayChange.has(key))));
+  }
+  if (place !== null) checkBatchSplits(resolved.batchSize, place.worldSize);
+  const session = await RunSession.start({
+    backend: resolved.backend, progress: lead ? resolved.progress : 'none', out: options.out, handleSignals: lead ? options.handleSignals : false,
+  });
+  const group = place === null ? null : await joinGroup(place, session.backend);
+  let checkpoint: LoadedCheckpoint<TrainerState> | null = null;
   try {
-    return await trainModel(resolved, session, resumed, checkpoint, given, options);
+    const parallel = group === null ? null : new DataParallel(group);
+    if (parallel !== null) {
+      resolved = await parallel.broadcastJson(resolved, 'the run\'s config');
+      checkBatchSplits(resolved.batchSize, parallel.worldSize);
+    }
+    checkpoint = resumed ? await readCheckpoint<TrainerState>(resumed.lastCheckpoint) : null;
+    return await trainModel(resolved, session, resumed, checkpoint, given, options, parallel, place?.launchId ?? null);
   } finally {
     if (checkpoint !== null) tf.dispose([...checkpoint.weights, ...Object.values(checkpoint.optimizerState)]);
+    group?.close();
   }
+}
+
+/**
+ * Rank 0 of a group the launcher restarted: its launch's run, when it has a checkpoint to resume (null: start anew).
+ * A restart given a model object, not a name, rebuilds it from the checkpoint's topology, as a resumed run does.
+ */
+function launchRunToResume(place: LaunchPlace, resolved: TrainConfig): RunDir | null {
+  if (place.restartCount === 0 || place.launchId === null) return null;
+  return findLaunchRun(resolved.runsDir, place.launchId);
 }
 
 /** The run after its config, backend and (when resuming) checkpoint: model, data, loop, report, model/. */
 async function trainModel(resolved: TrainConfig, session: RunSession, resumed: RunDir | null, checkpoint: LoadedCheckpoint<TrainerState> | null,
-  given: { model: unknown } | null, options: TrainOptions): Promise<TrainResult> {
+  given: { model: unknown } | null, options: TrainOptions, parallel: DataParallel | null, launchId: string | null): Promise<TrainResult> {
+  const lead = parallel === null || parallel.rank === 0;
   // A custom model's file and exports are checked before the data loads.
   const choice = modelChoiceOf(resolved.model);
   if (resumed === null && choice.kind !== 'zoo') checkNoZooOptions(resolved);
   const custom = resumed === null && choice.kind !== 'zoo' ? await resolveCustomModel(choice, given?.model) : null;
   const data = await prepareData(resolved);
   const { model, owned, label } = await runModel(resolved, data, custom, checkpoint);
-  const loaders = createLoaders(resolved, data);
+  const loaders = createLoaders(resolved, data, parallel === null ? undefined : { rank: parallel.rank, count: parallel.worldSize });
   const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
   try {
     const accumulation = resolved.gradAccumulation;
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
     const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
-    const initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer) : undefined;
+    let initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer) : undefined;
+    if (parallel !== null) initialState = await parallel.start(model, optimizer, initialState);
+    if (!lead) return await trainFollower(model, loaders, resolved, optimizer, schedule, initialState, options, parallel!, session.backend);
     const run = resumed ? session.resume(resumed, resolved) : session.create(resolved.runsDir, resolved);
+    if (launchId !== null) markLaunchRun(run, launchId);
     const callbacks = session.callbacks([...monitorCallbacks(resolved), ...(options.callbacks ?? [])], {
       monitor: resolved.monitor, logEverySteps: resolved.logEverySteps,
       tensorboard: resolved.tensorboard ? {
@@ -118,10 +160,15 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     recordRunData(run, data.record, (line) => session.say(line));
     session.say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
       `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
+    if (parallel !== null) {
+      session.say(`  data parallel: ${parallel.worldSize} processes x ${resolved.batchSize / parallel.worldSize} images a batch, ` +
+        `gradients averaged in ${parallel.bucketCount} bucket${parallel.bucketCount === 1 ? '' : 's'}`);
+    }
 
     const state = await fit(model, loaders.train, {
       epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
       seed: resolved.seed, validation: loaders.validation, initialState, callbacks, onGradients: options.onGradients,
+      parallel: parallel ?? undefined,
     });
 
     const evalLoader = loaders.validation ?? evaluationLoader(resolved, data.train, data.normalization);
@@ -135,11 +182,16 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     // For drift monitoring when served (serve/monitoring/drift.ts).
     recordTrainingDistribution(model, trainingDistributionOf(data.train.images, data.train.labels, data.classNames.length, data.normalization));
     await session.complete(model, {
-      summary: { epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null },
+      summary: {
+        epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null,
+        ...(parallel !== null ? { worldSize: parallel.worldSize, ...(launchId !== null ? { launchId } : {}) } : {}),
+      },
     });
+    // The other ranks wait for the run's directory and report (and so for rank 0's last write).
+    await parallel?.broadcastJson({ runDir: run.dir, report }, 'the run\'s report');
     return { runDir: run.dir, config: resolved, backend: session.backend, state, report, model };
   } catch (error) {
-    session.fail(error);
+    if (lead) session.fail(error);
     if (owned) model.dispose();
     throw error;
   } finally {
@@ -147,6 +199,22 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     await loaders.train.close();
     await loaders.validation?.close();
   }
+}
+
+/**
+ * A rank other than 0 of a data-parallel group: the same loop on its slice of every batch, with no run directory,
+ * no output, no validation and no callbacks (rank 0's decisions reach it after every epoch); it ends with rank 0's
+ * run directory and report.
+ */
+async function trainFollower(model: tfl.LayersModel, loaders: { train: DataLoader }, resolved: TrainConfig, optimizer: Optimizer,
+  schedule: LearningRateSchedule, initialState: TrainerState | undefined, options: TrainOptions, parallel: DataParallel, backend: string): Promise<TrainResult> {
+  const state = await fit(model, loaders.train, {
+    epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: resolved.gradAccumulation,
+    seed: resolved.seed, initialState, onGradients: options.onGradients, parallel,
+  });
+  // NaN figures of the report (a class never predicted) arrive as null: JSON has no NaN.
+  const { runDir, report } = await parallel.broadcastJson<{ runDir: string; report: EvaluationMetrics }>({ runDir: '', report: {} as EvaluationMetrics }, 'the run\'s report');
+  return { runDir, config: resolved, backend, state, report, model };
 }
 
 /**

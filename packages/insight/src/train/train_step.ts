@@ -23,6 +23,8 @@ export interface TrainStepOptions {
   seed: number;
   step: number;
   microBatch: number;
+  /** Data parallel: this process's rank (its dropout masks are its own); 0 or absent in one process. */
+  rank?: number;
   /** A scalar added to the loss inside the gradient tape (a regularizer such as L2-SP). */
   penalty?: () => tf.Scalar;
   /** Replaces the cross-entropy with the labels (labelSmoothing is then the loss's own business). */
@@ -42,7 +44,7 @@ export interface TrainStepResult {
 export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[], batch: Batch, options: TrainStepOptions): Promise<TrainStepResult> {
   const x = tf.tensor4d(batch.x, [batch.size, options.height, options.width, 3]);
   const y = tf.tensor1d(batch.y, 'int32');
-  const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch);
+  const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch, options.rank);
   let step;
   let batchLoss: ReturnType<BatchLoss> | undefined;
   try {

@@ -5,6 +5,9 @@
 // bit for bit — also from a checkpoint taken inside an epoch (state.inEpoch): the loader starts that epoch at the
 // first batch not yet trained (its order and augmentation are functions of (seed, epoch, batch), so the batches
 // before are never rendered) and the epoch's running sums continue.
+// Data parallel (options.parallel, train/distributed/): each rank trains its slice of every global batch, and at
+// every update the gradients and the batch sums are averaged across ranks before the optimizer applies them, so every
+// rank applies the same update; after every epoch rank 0's decisions (early stopping, learning-rate scale) are shared.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
@@ -16,6 +19,7 @@ import { accuracy } from '../eval/metrics';
 import type { Callback, GradientHook, TrainingContext, UpdateInfo } from './callbacks/callback';
 import { CallbackList } from './callbacks/callback_list';
 import { GradientAccumulator } from './gradient_accumulator';
+import type { BatchSums, DataParallel } from './distributed/data_parallel';
 import type { Optimizer } from './optimizers';
 import type { LearningRateSchedule } from './schedules';
 import { initialTrainerState, type BatchLogs, type EpochLogs, type TrainerState } from './state';
@@ -51,6 +55,8 @@ export interface FitOptions {
    * knowledge distillation's; validation still reports the cross-entropy.
    */
   loss?: BatchLoss;
+  /** Data-parallel training: this process is one rank of a group (train/distributed/data_parallel.ts). */
+  parallel?: DataParallel;
 }
 
 /** The tf.Variables behind model.trainableWeights, in order. */
@@ -108,6 +114,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
     state.inEpoch = null;
     state.history.push(logs);
     await callbacks.epochEnd(logs, ctx);
+    await options.parallel?.shareDecisions(state);
   }
   await callbacks.trainEnd(ctx);
   return state;
@@ -137,31 +144,36 @@ class EpochRunner {
     let seen = resumed?.seen ?? 0;
     let lossSum = resumed?.lossSum ?? 0;
     let correctSum = resumed?.correctSum ?? 0;
+    // The micro-batches' sums since the last update (this rank's: data parallel reduces them at the update).
+    let pending: BatchSums = { loss: 0, correct: 0, seen: 0 };
     let batch = resumed?.batch ?? 0; // batches trained before the checkpoint: the loader starts after them
     let lr = resumed?.lr ?? this.lrNow();
     try {
       for await (const b of this.loader.epoch(epochIndex, { startBatch: batch })) {
         batch++;
-        const step = await trainStep(this.model, this.variables, b, {
+        // A data-parallel rank's slice of a short last batch may be empty: it adds nothing to the update.
+        const step = b.size === 0 ? emptyStep(this.variables) : await trainStep(this.model, this.variables, b, {
           height: this.height, width: this.width, labelSmoothing: this.options.labelSmoothing ?? 0,
-          seed: state.seed, step: state.step, microBatch: this.accumulator.microBatch, penalty: this.options.penalty,
-          loss: this.options.loss,
+          seed: state.seed, step: state.step, microBatch: this.accumulator.microBatch, rank: this.options.parallel?.rank,
+          penalty: this.options.penalty, loss: this.options.loss,
         });
-        lossSum += step.loss * b.size;
-        correctSum += step.correct;
-        seen += b.size;
+        pending = { loss: pending.loss + step.loss * b.size, correct: pending.correct + step.correct, seen: pending.seen + b.size };
         this.accumulator.add(step.grads, b.size);
         const lastOfEpoch = batch === batchesPerEpoch;
         if (this.accumulator.isDue(lastOfEpoch)) {
           lr = this.lrNow();
-          await this.update(lr, epochIndex, lastOfEpoch);
+          const sums = await this.update(lr, epochIndex, lastOfEpoch, pending);
+          lossSum += sums.loss;
+          correctSum += sums.correct;
+          seen += sums.seen;
+          pending = { loss: 0, correct: 0, seen: 0 };
         }
         const seconds = (performance.now() - started) / 1000;
         // At an update the weights hold every batch so far: a checkpoint here (every N steps, at a signal) can continue.
         if (this.accumulator.microBatch === 0) state.inEpoch = { batch, seen, lossSum, correctSum, lr, seconds };
         const logs: BatchLogs = {
-          epochIndex, batch, batchesPerEpoch, step: state.step, loss: lossSum / seen, accuracy: correctSum / seen, lr,
-          imagesPerSecond: seen / Math.max(seconds, 1e-9), seconds,
+          epochIndex, batch, batchesPerEpoch, step: state.step, loss: (lossSum + pending.loss) / (seen + pending.seen),
+          accuracy: (correctSum + pending.correct) / (seen + pending.seen), lr, imagesPerSecond: (seen + pending.seen) / Math.max(seconds, 1e-9), seconds,
         };
         await this.callbacks.batchEnd(logs, this.ctx);
       }
@@ -180,10 +192,23 @@ class EpochRunner {
     return this.options.schedule.lrAt(this.ctx.state.step) * this.ctx.state.lrScale;
   }
 
-  /** One optimizer update from the accumulated gradients: gradient hook, callbacks look, optimizer applies. */
-  private async update(lr: number, epochIndex: number, lastOfEpoch: boolean): Promise<void> {
-    const { grads, examples } = this.accumulator.take();
-    const info: UpdateInfo = { epochIndex, step: this.ctx.state.step + 1, lastOfEpoch, examples };
+  /**
+   * One optimizer update from the accumulated gradients: averaged across ranks (data parallel), gradient hook,
+   * callbacks look, optimizer applies. `local`: the sums of the update's micro-batches; returns them over all ranks.
+   */
+  private async update(lr: number, epochIndex: number, lastOfEpoch: boolean, local: BatchSums): Promise<BatchSums> {
+    const taken = this.accumulator.take();
+    let grads = taken.grads;
+    let sums = local;
+    const parallel = this.options.parallel;
+    if (parallel) {
+      try {
+        ({ grads, sums } = await parallel.reduce(taken.grads, local));
+      } finally {
+        tf.dispose(taken.grads);
+      }
+    }
+    const info: UpdateInfo = { epochIndex, step: this.ctx.state.step + 1, lastOfEpoch, examples: parallel ? sums.seen : taken.examples };
     let applied: readonly tf.Tensor[] = grads;
     try {
       const hook = this.options.onGradients;
@@ -199,5 +224,11 @@ class EpochRunner {
       if (applied !== grads) tf.dispose(applied as tf.Tensor[]);
     }
     this.ctx.state.step++;
+    return sums;
   }
+}
+
+/** The step of an empty micro-batch: zero gradients, nothing seen. */
+function emptyStep(variables: tf.Variable[]): { grads: tf.Tensor[]; loss: number; correct: number } {
+  return { grads: variables.map((v) => tf.zerosLike(v)), loss: 0, correct: 0 };
 }

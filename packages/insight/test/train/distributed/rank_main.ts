@@ -1,0 +1,19 @@
+// One process of the data-parallel tests: train(JSON config of argv[2]) with this process's environment (WORLD_SIZE,
+// RANK ... or none: one process), then write the trained weights (plain arrays, model.getWeights() order) and
+// what train() returned to the file argv[3].
+import * as fs from 'node:fs';
+
+import { train } from '../../../src/index';
+
+async function main(): Promise<void> {
+  const [config, outFile] = process.argv.slice(2);
+  const result = await train(JSON.parse(config) as Record<string, unknown>);
+  const weights = result.model.getWeights().map((w) => Array.from(w.dataSync()));
+  fs.writeFileSync(outFile, JSON.stringify({ runDir: result.runDir, state: result.state, report: result.report, weights }));
+  result.model.dispose();
+}
+
+main().catch((error: Error) => {
+  process.stderr.write(`Error ${(error as { code?: string }).code ?? ''}: ${error.message}\n`);
+  process.exit(1);
+});
