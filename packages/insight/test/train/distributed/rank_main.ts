@@ -1,13 +1,19 @@
 // One process of the data-parallel tests: train(JSON config of argv[2]) with this process's environment (WORLD_SIZE,
 // RANK ... or none: one process), then write the trained weights (plain arrays, model.getWeights() order) and
-// what train() returned to the file argv[3].
+// what train() returned to the file argv[3]. With KILL_AT_STEP=<n>, rank 1 kills itself (SIGKILL) at update n, before
+// applying it: a worker lost mid-training, at a known step.
 import * as fs from 'node:fs';
 
 import { train } from '../../../src/index';
 
 async function main(): Promise<void> {
   const [config, outFile] = process.argv.slice(2);
-  const result = await train(JSON.parse(config) as Record<string, unknown>);
+  const killAt = Number(process.env.KILL_AT_STEP ?? NaN);
+  const result = await train(JSON.parse(config) as Record<string, unknown>, {
+    onGradients: (_grads, info) => {
+      if (info.step === killAt && process.env.RANK === '1') process.kill(process.pid, 'SIGKILL');
+    },
+  });
   const weights = result.model.getWeights().map((w) => Array.from(w.dataSync()));
   fs.writeFileSync(outFile, JSON.stringify({ runDir: result.runDir, state: result.state, report: result.report, weights }));
   result.model.dispose();
