@@ -1,7 +1,8 @@
 // Two machines on one box: two network namespaces joined by a veth pair (10.x addresses, names unique to this test
 // process), one launcher in each (--nnodes 2, --node-rank 0 / 1, --master-addr the first namespace's address),
 // GLOO_SOCKET_IFNAME the namespace's veth end. The ranks rendezvous and allreduce 1 MiB across the pair, and the veth
-// byte counters show the traffic went between the namespaces (they have no other way out). Needs root and iproute2's
+// byte counters show the traffic went between the namespaces (they have no other way out); then the same two
+// launchers run `insight train` data-parallel, rank 0 writing the run in the first namespace. Needs root and iproute2's
 // `ip netns` (CI runs as root); skipped otherwise. The namespaces (and with them the veth pair) are removed in
 // `after`, also when a test fails.
 import assert from 'node:assert/strict';
@@ -9,7 +10,10 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 
-import { NODE_FLAGS } from '../../cli/io';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+
+import { BIN, MINI, NODE_FLAGS } from '../../cli/io';
 
 const DRIVER = path.join(__dirname, 'launch_driver.ts');
 
@@ -41,22 +45,26 @@ function counters(node: (typeof NODES)[number]): { tx: number; rx: number } {
   return { tx: read('tx_bytes'), rx: read('rx_bytes') };
 }
 
-/** One launcher in the namespace of node `rank`, running `script` on one worker; resolves with its status and output. */
-function launcherIn(rank: number, script: string, port: number): Promise<{ code: number | null; stdout: string; stderr: string }> {
+/** `argv` (after node) in the namespace of node `rank`, its Gloo bound to its veth end; resolves with its status and output. */
+function runIn(rank: number, argv: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
   const node = NODES[rank];
-  const flags = { nnodes: 2, nodeRank: rank, nprocPerNode: 1, masterAddr: NODES[0].addr, masterPort: port, rdzvId: `netns-${tag}`, threadsPerProc: 1 };
-  const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, ...NODE_FLAGS, DRIVER, script, JSON.stringify(flags)], {
-    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GLOO_SOCKET_IFNAME: node.veth },
+  const child = spawn('ip', ['netns', 'exec', node.ns, process.execPath, ...NODE_FLAGS, ...argv], {
+    stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, GLOO_SOCKET_IFNAME: node.veth, INSIGHT_QUIET_BACKEND_WARNING: '1' },
   });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (stdout += chunk));
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => void (stderr += chunk));
-  const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+  const timer = setTimeout(() => child.kill('SIGKILL'), 180_000);
   return new Promise((resolve) => child.on('close', (code) => {
     clearTimeout(timer);
     resolve({ code, stdout, stderr });
   }));
+}
+
+/** The launch flags of node `rank`: one worker on each of the two nodes, node 0's address as the master. */
+function launchFlags(rank: number, port: number) {
+  return { nnodes: 2, nodeRank: rank, nprocPerNode: 1, masterAddr: NODES[0].addr, masterPort: port, rdzvId: `netns-${tag}`, threadsPerProc: 1 };
 }
 
 describe('insight launch on two machines (network namespaces joined by a veth pair)', { skip: netnsUnavailable() }, () => {
@@ -110,7 +118,7 @@ describe('insight launch on two machines (network namespaces joined by a veth pa
   it('rank 0 in one namespace and rank 1 in the other allreduce 1 MiB over the veth pair', async () => {
     const before = NODES.map(counters);
     const port = 29_000 + (process.pid % 900);
-    const [node0, node1] = await Promise.all([launcherIn(0, 'netns_worker.ts', port), launcherIn(1, 'netns_worker.ts', port)]);
+    const [node0, node1] = await Promise.all([0, 1].map((rank) => runIn(rank, [DRIVER, 'netns_worker.ts', JSON.stringify(launchFlags(rank, port))])));
     const lines = [node0, node1].map(({ stdout }) => stdout.trim().split('\n'));
     // node 0 runs rank 0 (output as it is), node 1 runs rank 1 (prefixed); each launcher ends with its result line.
     assert.deepEqual(lines.map((l) => JSON.parse(l.at(-1)!)), [{ status: 0, signal: null, restarts: 0 }, { status: 0, signal: null, restarts: 0 }],
@@ -127,5 +135,30 @@ describe('insight launch on two machines (network namespaces joined by a veth pa
       assert.ok(tx >= 1 << 20 && rx >= 1 << 20, `${NODES[i].veth} carried the allreduce both ways: tx ${tx} B, rx ${rx} B`);
     }
     assert.equal(after[0].tx - before[0].tx, after[1].rx - before[1].rx, 'what one end sent, the other received');
+  });
+
+  it('`insight launch --nnodes 2 -- train` in each namespace: the two ranks train one run together over the pair', async () => {
+    const before = NODES.map(counters);
+    const port = 29_000 + (process.pid % 900) + 3;
+    const runsDirs = [0, 1].map((rank) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'insight-netns-')), `runs-node${rank}`));
+    const train = ['train', '--data', MINI, '--limit', '200', '--validation-count', '40', '--batch-size', '16', '--epochs', '1', '--workers', '0',
+      '--progress', 'log', '--no-tensorboard'];
+    const launchArgs = (rank: number) => Object.entries(launchFlags(rank, port)).flatMap(([key, value]) => [`--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`, String(value)]);
+    const [node0, node1] = await Promise.all([0, 1].map((rank) => runIn(rank, [BIN, 'launch', ...launchArgs(rank), '--', ...train, '--runs-dir', runsDirs[rank]])));
+    assert.equal(node0.code, 0, node0.stderr);
+    assert.equal(node1.code, 0, node1.stderr);
+    assert.match(node0.stdout, /data parallel: 2 processes x 8 images a batch/);
+    assert.equal(node1.stdout, '', 'rank 1 (node 1) prints nothing');
+    assert.ok(!fs.existsSync(runsDirs[1]) || fs.readdirSync(runsDirs[1]).length === 0, 'rank 1 writes no run');
+    const [runId] = fs.readdirSync(runsDirs[0]);
+    const info = JSON.parse(fs.readFileSync(path.join(runsDirs[0], runId, 'run.json'), 'utf8')) as { status: string; summary: { worldSize: number; steps: number; launchId: string } };
+    assert.deepEqual([info.status, info.summary.worldSize, info.summary.steps, info.summary.launchId], ['completed', 2, 10, `netns-${tag}`]);
+    // Every update allreduces the seed CNN's gradients (122,570 float32 = 490,280 B): with 2 ranks each end sends and
+    // receives at least that much per update, 10 updates.
+    const after = NODES.map(counters);
+    for (const i of [0, 1]) {
+      const [tx, rx] = [after[i].tx - before[i].tx, after[i].rx - before[i].rx];
+      assert.ok(tx >= 10 * 490_280 && rx >= 10 * 490_280, `${NODES[i].veth}: tx ${tx} B, rx ${rx} B`);
+    }
   });
 });
