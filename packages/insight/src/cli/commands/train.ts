@@ -42,7 +42,7 @@ export function trainCommand(io: CliIo): Command {
   addConfigFileOption(command)
     .addOption(new Option('--resume <run dir>', `Continue an unfinished run (interrupted by Ctrl-C, crashed) from its last checkpoint, or extend a completed one with a larger --epochs (only ${RESUME_OVERRIDABLE.map(flagOf).join(', ')} and --epochs may be given with it).`));
   addSchemaOptions(command, TRAIN_SCHEMA);
-  command.addOption(new Option('--nproc <n>', 'Train data-parallel in <n> processes on this machine: the same as `insight launch --nproc-per-node <n> -- train` with the other flags (--batch-size stays the global batch).'));
+  command.addOption(new Option('--nproc <n>', 'Train data-parallel in <n> processes on this machine: `insight launch --nproc-per-node <n> -- train` with the other flags, the rendezvous on a free port (--batch-size stays the global batch).'));
   command.addHelpText('after', '\nExamples:\n  insight train                                   # the reference recipe\n' +
     '  insight train --data cifar-10-binary.tar.gz --limit 2000 --epochs 2\n' +
     '  insight train --model resnet --depth 20 --optimizer sgd --lr 0.1 --schedule cosine --augment crop,flip\n' +
@@ -57,7 +57,10 @@ export function trainCommand(io: CliIo): Command {
     const config = resume === undefined ? resolveTrainConfig(settings) : settings;
     const processes = nproc === undefined ? 1 : nprocOf(nproc);
     if (processes > 1) {
-      await runLaunch(resolveLaunchOptions({ nprocPerNode: processes }), ['train', ...argsWithoutNproc(command)], io);
+      // One machine: the rendezvous on a free port, as torchrun --standalone (not 29500, which another job may hold).
+      const { freeLocalPort } = await import('../../process/launch/free_port');
+      const launch = resolveLaunchOptions({ nprocPerNode: processes, masterPort: await freeLocalPort() });
+      await runLaunch(launch, ['train', ...argsWithoutNproc(command)], io);
       return;
     }
     const { train } = await import('../../train/train');

@@ -1,14 +1,16 @@
 // `insight launch` and `insight train --nproc` on the command line: every flag's rule (house errors, torchrun's
 // underscore spellings too), the launched command checked, and a real launch of two `insight evaluate` workers
-// that fail: rank 1's lines prefixed, rank 0's not, and the launcher's INSIGHT_E_DISTRIBUTED naming the failed rank.
+// that fail: rank 1's lines prefixed, rank 0's not, and the launcher's INSIGHT_E_DISTRIBUTED naming the failed rank;
+// `train --nproc 2` training one run in two processes.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { LAUNCH_SCHEMA, resolveLaunchOptions, TORCHRUN_SPELLINGS } from '../../../src/process/launch/config';
 import { fieldsOf } from '../../../src/run/config_schema';
-import { runMain } from '../../cli/io';
+import { MINI, runMain } from '../../cli/io';
 
 describe('insight launch (flags)', () => {
   const cases: [string[], RegExp][] = [
@@ -96,6 +98,22 @@ describe('insight train --nproc', () => {
     } finally {
       delete process.env.WORLD_SIZE;
     }
+  });
+});
+
+describe('insight train --nproc (workers)', () => {
+  it('trains one run in 2 data-parallel processes: the launch with train\'s other flags, rank 0 writing', async () => {
+    const runsDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'insight-nproc-')), 'runs');
+    const { status, stdout, stderr } = await runMain(['train', '--data', MINI, '--limit', '100', '--validation-count', '20', '--nproc', '2', '--batch-size', '16',
+      '--epochs', '1', '--workers', '0', '--progress', 'log', '--no-tensorboard', '--runs-dir', runsDir]);
+    assert.equal(status, 0, stderr);
+    assert.match(stdout, /^ {2}data parallel: 2 processes x 8 images a batch/m);
+    assert.doesNotMatch(stdout, /\[rank 1\]/);
+    const runs = fs.readdirSync(runsDir);
+    assert.equal(runs.length, 1);
+    const info = JSON.parse(fs.readFileSync(path.join(runsDir, runs[0], 'run.json'), 'utf8')) as { status: string; summary: { worldSize: number; steps: number; launchId: string } };
+    assert.deepEqual([info.status, info.summary.worldSize, info.summary.steps], ['completed', 2, 5]);
+    assert.match(info.summary.launchId, /^launch-\d{8}-\d{6}-[0-9a-f]{6}$/);
   });
 });
 
