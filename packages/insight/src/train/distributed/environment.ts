@@ -22,7 +22,7 @@ export function launchPlace(env: NodeJS.ProcessEnv = process.env): LaunchPlace |
   const worldSize = count(env, 'WORLD_SIZE', 2);
   const rank = count(env, 'RANK', 0);
   if (rank >= worldSize) {
-    throw ruleError('INSIGHT_E_CONFIG', 'RANK must be below WORLD_SIZE (ranks are 0 .. WORLD_SIZE-1).', { RANK: env.RANK, WORLD_SIZE: env.WORLD_SIZE },
+    throw ruleError('INSIGHT_E_CONFIG', 'RANK must be below WORLD_SIZE (ranks are 0 .. WORLD_SIZE-1).', { RANK: rank, WORLD_SIZE: worldSize },
       'Start the workers with `insight launch` (or torchrun), which sets both.');
   }
   const restartCount = env.TORCHELASTIC_RESTART_COUNT ? count(env, 'TORCHELASTIC_RESTART_COUNT', 0) : 0;
