@@ -234,6 +234,27 @@ const TRIGGERS: Record<ErrorCode, Trigger[]> = {
     run: () => thrown(() => openStudyStorage(tmp)),
     message: /^A SQLite study storage must be a file, not a folder\. Received: storage="sqlite:.*insight-catalogue-\w+"\. Name a file, e\.g\. --storage sqlite:.*study\.db\.$/,
   }],
+  INSIGHT_E_DISTRIBUTED: [{
+    how: 'insight train as rank 1 of 2 (torchrun\'s variables) with no rank 0 to meet, a 1 s group timeout',
+    run: async () => {
+      const server = net.createServer();
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const { port } = server.address() as net.AddressInfo;
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      const group = { MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: '1', WORLD_SIZE: '2', INSIGHT_DIST_TIMEOUT_MS: '1000' };
+      const saved = { ...process.env };
+      Object.assign(process.env, group);
+      try {
+        return await cli(['train', '--data', ARCHIVE, '--limit', '64', '--epochs', '1', '--batch-size', '16', '--runs-dir', path.join(tmp, 'distributed')]);
+      } finally {
+        for (const key of Object.keys(group)) {
+          if (saved[key] === undefined) delete process.env[key];
+          else process.env[key] = saved[key];
+        }
+      }
+    },
+    message: /^Data-parallel training needs every rank of its group alive: a collective failed\. Received: rank=1, collective="rendezvous at 127\.0\.0\.1:\d+", error=".*joining the process group \(rank 1 of 2, store 127\.0\.0\.1:\d+\) failed: .*"\. Read the first error of the other ranks/,
+  }],
   INSIGHT_E_INTERNAL: [{
     how: 'insight runs with a fault injected into the run index',
     run: async () => {
