@@ -63,6 +63,16 @@ export { buildResnet, type ResnetOptions } from './models/resnet';
 export { getInsightMetadata, setInsightMetadata, type InsightModelMetadata } from './models/metadata';
 export { sparseCategoricalCrossentropy } from './models/loss';
 
+// Scale-out training: a process group over libtorch's c10d Gloo, data parallelism (train() joins the group that
+// torchrun's variables describe) and pipeline stages on the GPipe schedule.
+export { ProcessGroup, type ProcessGroupOptions, type ReduceOp } from '@insight/tfjs-backend-torch';
+export { DataParallel, type DataParallelOptions } from './train/distributed/data_parallel';
+export {
+  splitModel, PipelineStage, pipelineStep, microBatchSizes,
+  type SplitOptions, type StagePlan, type StageBalance, type PipelineGroup, type StageGrads,
+  type PipelineBatch, type PipelineStepOptions, type PipelineStepResult,
+} from './train/pipeline';
+
 // The training loop and its parts.
 export { fit, trainableVariables, type FitOptions } from './train/trainer';
 export { RunSession, type SessionOptions, type SessionCallbackOptions } from './train/session';
