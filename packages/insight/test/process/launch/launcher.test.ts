@@ -47,10 +47,11 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): 
   }
 }
 
+/** True while process `pid` runs: it exists and is not a zombie (an orphan's exit is reaped by init, maybe late). */
 const alive = (pid: number) => {
   try {
-    process.kill(pid, 0);
-    return true;
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
   } catch {
     return false;
   }
@@ -161,7 +162,7 @@ describe('launch (the launcher in its own process)', () => {
     assert.ok(workers.every(alive));
     driver.child.kill('SIGKILL');
     await driver.ended;
-    await waitFor(() => !workers.some(alive), 'the workers to end', 5000);
+    await waitFor(() => !workers.some(alive), 'the workers to end', 8000);
     assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('stopped-')).sort(), ['stopped-0-0-SIGTERM', 'stopped-0-1-SIGTERM'],
       'stopped through their SIGTERM handlers (training would save a checkpoint)');
   });
