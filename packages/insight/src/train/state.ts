@@ -72,6 +72,8 @@ export interface EpochLogs {
   lr: number;
   seconds: number;
   imagesPerSecond: number;
+  /** Data parallel only: seconds of the epoch this rank spent waiting for the gradients' allreduce. */
+  allreduceSeconds?: number;
 }
 
 /** Quantities a callback can monitor; *loss is minimised, *accuracy maximised. */

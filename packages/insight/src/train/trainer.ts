@@ -103,7 +103,9 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
   for (let epochIndex = state.epoch; epochIndex < options.epochs && !state.stopTraining; epochIndex++) {
     await callbacks.epochBegin(epochIndex, ctx);
     const started = performance.now() - (state.inEpoch?.seconds ?? 0) * 1000;
+    const allreduceBefore = options.parallel?.allreduceSeconds ?? 0;
     const logs = await epochs.train(epochIndex, started);
+    if (options.parallel) logs.allreduceSeconds = options.parallel.allreduceSeconds - allreduceBefore;
     if (options.validation) {
       const result = await runInference(model, options.validation);
       logs.val_loss = result.loss;

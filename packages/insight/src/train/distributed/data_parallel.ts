@@ -41,6 +41,8 @@ export class DataParallel {
   readonly rank: number;
   readonly worldSize: number;
   private buckets: GradientBuckets | null = null;
+  /** Seconds spent in reduce() waiting for the allreduce, since the group started (communication time). */
+  allreduceSeconds = 0;
 
   constructor(private readonly group: Collectives, private readonly options: DataParallelOptions = {}) {
     this.rank = group.rank;
@@ -64,8 +66,10 @@ export class DataParallel {
     const local = tf.tensor1d([sums.loss, sums.correct, sums.seen], 'float32');
     let reduced: tf.Tensor[] = [];
     try {
+      const waitStarted = performance.now();
       const calls = [...flats.map((flat) => this.group.allreduce([flat], 'sum')), this.group.allreduce([local], 'sum')];
       reduced = (await collective('allreduce of the gradients', this.rank, Promise.all(calls))).flat();
+      this.allreduceSeconds += (performance.now() - waitStarted) / 1000;
       const [loss, correct, seen] = await reduced[reduced.length - 1].data();
       return { grads: buckets.split(reduced.slice(0, -1), 1 / Math.max(seen, 1)), sums: { loss, correct, seen } };
     } finally {
