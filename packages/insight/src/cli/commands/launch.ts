@@ -6,6 +6,7 @@ import { Command, Option } from 'commander';
 
 import { ruleError } from '../../errors';
 import { LAUNCH_SCHEMA, resolveLaunchOptions, TORCHRUN_SPELLINGS, type LaunchSettings } from '../../process/launch/config';
+import { resumeHint } from '../../process/launch/resume_hint';
 import { flagOf } from '../../run/config_schema';
 import type { CliIo } from '../main';
 import { addSchemaOptions, givenOptions } from '../options';
@@ -18,9 +19,11 @@ export async function runLaunch(settings: LaunchSettings, args: string[], io: Cl
   const { launch } = await import('../../process/launch/launcher');
   const result = await launch({ settings, args, out: io.stdout, err: io.stderr });
   if (result.status !== 0) {
+    // A new launch starts a new run unless it is given the old one (--resume): say how.
+    const hint = resumeHint(settings, args);
     throw ruleError('INSIGHT_E_INTERRUPTED', `The launch was stopped by ${result.signal ?? 'a signal'}; its workers ended as they said above.`,
       { signal: result.signal, status: result.status },
-      `Launch it again with the same flags${settings.nnodes > 1 ? '' : ' and --rdzv-id ' + settings.launchId} to resume the run from its last checkpoint.`);
+      hint === null ? 'Launch it again when you are ready.' : `${hint[0].toUpperCase()}${hint.slice(1)}.`);
   }
 }
 
@@ -51,7 +54,8 @@ export function launchCommand(io: CliIo): Command {
     'Rank 0 writes as one process would; the other ranks\' lines are prefixed [rank N]. torchrun\'s spellings (--nproc_per_node ...) work too.\n' +
     '\nExamples:\n  insight launch --nproc-per-node 2 -- train --epochs 10                 # 2 processes, one machine\n' +
     '  insight train --nproc 2 --epochs 10                                    # the same\n' +
-    '  insight launch --nproc-per-node 2 --max-restarts 3 -- train --epochs 10   # survive 3 worker failures\n' +
+    '  insight launch --nproc-per-node 2 --max-restarts 3 -- train --epochs 10   # survive 3 worker failures (one node)\n' +
+    '  insight train --resume runs/20261129-041812-a3f9 --nproc 2             # continue a stopped launch\'s run\n' +
     '  insight launch --nnodes 2 --node-rank 0 --nproc-per-node 1 --master-addr 10.0.0.1 --master-port 29500 -- train   # on machine 1\n' +
     '  insight launch --nnodes 2 --node-rank 1 --nproc-per-node 1 --master-addr 10.0.0.1 --master-port 29500 -- train   # on machine 2');
   command.action(async (args: string[]) => {

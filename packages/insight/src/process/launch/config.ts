@@ -18,8 +18,8 @@ export const LAUNCH_SCHEMA = Type.Object({
   nodeRank: Type.Integer({ default: 0, minimum: 0, placeholder: '<r>', help: 'This node\'s rank, 0 .. nnodes-1 (GROUP_RANK); its workers get ranks r x nproc-per-node + local rank.' }),
   masterAddr: Nullable(Text(), { placeholder: '<addr>', help: `Address of node 0, where rank 0 hosts the rendezvous store (MASTER_ADDR). Default: ${DEFAULT_MASTER_ADDR} on one node; required with --nnodes > 1.` }),
   masterPort: Nullable(Type.Integer({ minimum: 1, maximum: 65535 }), { placeholder: '<port>', help: `Port of the rendezvous store on node 0 (MASTER_PORT). Default: ${DEFAULT_MASTER_PORT} on one node; required with --nnodes > 1.` }),
-  rdzvId: Nullable(Text(), { placeholder: '<id>', help: 'The job\'s id, the same on every node and over restarts (INSIGHT_LAUNCH_ID, TORCHELASTIC_RUN_ID): training names its run after it. Default: a new id on one node, <master-addr>:<master-port> on several.' }),
-  maxRestarts: Type.Integer({ default: 0, minimum: 0, maximum: 1000, placeholder: '<k>', help: 'When a worker fails, stop the others and start the node\'s whole group again (training resumes from its last checkpoint), at most <k> times.' }),
+  rdzvId: Nullable(Text(), { placeholder: '<id>', help: 'The job\'s id, the same on every node and over restarts (INSIGHT_LAUNCH_ID, TORCHELASTIC_RUN_ID): training marks its run with it (run.json summary.launchId), so a restarted group resumes that run. Default: a new id on one node, <master-addr>:<master-port> on several.' }),
+  maxRestarts: Type.Integer({ default: 0, minimum: 0, maximum: 1000, placeholder: '<k>', help: 'When a worker fails, stop the others and start the whole group again (training resumes from its last checkpoint), at most <k> times. One node only: with --nnodes > 1 the job scheduler restarts the job.' }),
   threadsPerProc: Nullable(Type.Integer({ minimum: 1, maximum: 1024 }), { placeholder: '<t>', help: 'libtorch threads of each worker (INSIGHT_TORCH_THREADS, OMP_NUM_THREADS), unless the environment sets them. Default: cores / nproc-per-node, at least 1.' }),
   monitorInterval: Type.Number({ default: 1, exclusiveMinimum: 0, maximum: 3600, placeholder: '<s>', help: 'Every <s> seconds each worker checks that its launcher is alive and stops if it is gone (a dead launcher leaves no orphans).' }),
 });
@@ -71,6 +71,14 @@ export function resolveLaunchOptions(input: unknown = {}, cores = os.availablePa
   if (flags.rdzvId !== null && !LAUNCH_ID.test(flags.rdzvId)) {
     throw ruleError('INSIGHT_E_CONFIG', 'A rendezvous id must be 1-64 characters: a letter or digit, then letters, digits, _ . : or -.', { rdzvId: flags.rdzvId },
       'Pass e.g. --rdzv-id job-4711 (a Slurm or Kubernetes job id), the same on every node.');
+  }
+  if (flags.nnodes > 1 && flags.maxRestarts > 0) {
+    // Each node's launcher restarts alone: a quick one meets the old rank 0's rendezvous store (alive until its
+    // workers stop) or a group the others have not restarted, and fails again. torchrun agrees on restarts through
+    // its c10d rendezvous backend; insight launch has none, so restarting several nodes is the scheduler's job.
+    throw ruleError('INSIGHT_E_CONFIG', 'Restarts (--max-restarts) work on one node only: the launchers of several nodes do not agree on a restart, and a node restarted alone can meet the old group\'s rendezvous store.',
+      { nnodes: flags.nnodes, maxRestarts: flags.maxRestarts },
+      'Pass --max-restarts 0 on every node and let the job scheduler restart the whole job (Slurm --requeue, a Kubernetes Job\'s backoffLimit); the restarted job continues the run with `insight launch <the same flags> -- train --resume <run dir>`.');
   }
   const masterAddr = flags.masterAddr ?? DEFAULT_MASTER_ADDR;
   const masterPort = flags.masterPort ?? DEFAULT_MASTER_PORT;

@@ -1,12 +1,16 @@
 // `insight launch`: torchrun for Insight. Starts this node's group of workers (group.ts) with torchrun's
 // environment, waits, and when a worker fails stops the others and starts the whole group again with
-// TORCHELASTIC_RESTART_COUNT + 1, at most --max-restarts times (training resumes from its last checkpoint); then it
-// gives up with INSIGHT_E_DISTRIBUTED naming the failed rank and its last error line. SIGINT and SIGTERM are
-// forwarded once to the workers (a second one kills them); an interrupted launch is not restarted. Each node runs
-// its own launcher: a failure on one node makes the others' collectives fail, so every node restarts its group.
+// TORCHELASTIC_RESTART_COUNT + 1, at most --max-restarts times (training resumes the run marked with the launch's
+// INSIGHT_LAUNCH_ID from its last checkpoint); then it gives up with INSIGHT_E_DISTRIBUTED naming the failed rank and
+// its last error line. A new launch resumes a run only when told to (`-- train --resume <run dir>`). SIGINT and
+// SIGTERM are forwarded once to the workers (a second one kills them); an interrupted launch is not restarted. Each
+// node runs its own launcher and they do not coordinate restarts, so restarts are for one node (config.ts refuses
+// --max-restarts with --nnodes > 1): a failure on one node makes the others' collectives fail and every launcher
+// gives up; the job scheduler restarts the job.
 import { ruleError } from '../../errors';
 import type { LaunchSettings } from './config';
 import { describeExit, statusOf, WorkerGroup, type GroupOutcome } from './group';
+import { resumeHint } from './resume_hint';
 
 export interface LaunchOptions {
   settings: LaunchSettings;
@@ -25,7 +29,10 @@ export interface LaunchOptions {
 }
 
 export interface LaunchResult {
-  /** 0 when every worker finished; else the status of an interrupted launch (130 when training stopped on a signal). */
+  /**
+   * 0 when every worker finished; else the status of an interrupted launch: the lowest rank's that is not 0 (130 when
+   * rank 0's training stopped on the signal, whatever the others' ended with).
+   */
   status: number;
   /** Group restarts made. */
   restarts: number;
@@ -70,7 +77,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       result.attempts.push(outcome);
       const { failed } = outcome;
       if (result.signal !== null || failed === null) {
-        result.status = outcome.exits.map(statusOf).find((status) => status !== 0) ?? 0;
+        // By rank, not by the order of their ends: a follower killed at once by the signal (143) must not hide how
+        // rank 0, which writes the run, ended.
+        result.status = [...outcome.exits].sort((a, b) => a.rank - b.rank).map(statusOf).find((status) => status !== 0) ?? 0;
         return result;
       }
       const why = `rank ${failed.rank} (pid ${failed.pid}) failed with ${describeExit(failed)}${failed.lastLine ? `: ${failed.lastLine}` : ''}`;
@@ -79,9 +88,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         err.write(`launch: ${why}\nlaunch: restarting the group of ${settings.nprocPerNode} (restart ${restartCount + 1} of ${settings.maxRestarts}).\n`);
         continue;
       }
-      const fix = settings.maxRestarts === 0
-        ? 'Its output is above (prefixed with its rank but for rank 0); fix the cause, or pass --max-restarts <k> to restart the group from the last checkpoint after a failure.'
-        : 'Its output is above (prefixed with its rank but for rank 0); fix the cause and launch again (training resumes from the last checkpoint with the same --rdzv-id).';
+      const hint = resumeHint(settings, options.args);
+      const restarts = settings.maxRestarts === 0 && settings.nnodes === 1
+        ? ', or pass --max-restarts <k> to restart the group from the last checkpoint after a failure' : '';
+      const fix = `Its output is above (prefixed with its rank but for rank 0); fix the cause${hint ? ` and ${hint}` : ''}${restarts}.`;
       throw ruleError('INSIGHT_E_DISTRIBUTED', `A launched worker failed and no restarts are left (--max-restarts ${settings.maxRestarts}).`,
         { rank: failed.rank, node: settings.nodeRank, exit: describeExit(failed), status: statusOf(failed), lastLine: failed.lastLine, restarts: result.restarts }, fix);
     }

@@ -6,6 +6,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { ruleError } from '../../errors';
+
 /** Node flags passed on to workers; those taking a value as the next argument are marked true. */
 const KEPT_FLAGS: Readonly<Record<string, boolean>> = {
   '--conditions': true, '-C': true, '--import': true, '--require': true, '-r': true, '--loader': true, '--experimental-loader': true,
@@ -28,13 +30,15 @@ export function keptNodeFlags(execArgv: readonly string[] = process.execArgv): s
 /** True when this module runs from TypeScript sources (through tsx), not from the compiled dist/. */
 const fromSources = () => path.extname(__filename) === '.ts';
 
-/** The `insight` entry script (bin/insight.js above this module, in the sources and in a compiled dist/). */
-export function insightBin(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
+/** The `insight` entry script (bin/insight.js above `from`, this module's folder, in the sources and in a compiled dist/). */
+export function insightBin(from = __dirname): string {
+  for (let dir = from; dir !== path.dirname(dir); dir = path.dirname(dir)) {
     const bin = path.join(dir, 'bin', 'insight.js');
     if (fs.existsSync(bin) && fs.existsSync(path.join(dir, 'package.json'))) return bin;
   }
-  throw new Error(`bin/insight.js was not found above ${__dirname}; the insight package is incomplete.`);
+  throw ruleError('INSIGHT_E_INTERNAL', 'A launcher starts its workers with the insight package\'s bin/insight.js, found in a folder above its own module.',
+    { from, bin: 'bin/insight.js (not found)' },
+    'Reinstall the insight package (npm install), or pass a script to launch() ({ script: \'worker.js\' }) to run that instead.');
 }
 
 /**

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { LAUNCH_SCHEMA, resolveLaunchOptions, TORCHRUN_SPELLINGS } from '../../../src/process/launch/config';
+import { freeLocalPort } from '../../../src/process/launch/free_port';
 import { fieldsOf } from '../../../src/run/config_schema';
 import { MINI, runMain } from '../../cli/io';
 
@@ -25,6 +26,10 @@ describe('insight launch (flags)', () => {
     [['--monitor-interval', '0'], /^Error INSIGHT_E_CONFIG: monitorInterval must be a number > 0 and <= 3600\. Received: monitorInterval=0\./],
     [['--threads-per-proc', '0'], /^Error INSIGHT_E_CONFIG: threadsPerProc must be an integer >= 1 and <= 1024 \(or null\)\. Received: threadsPerProc=0\./],
     [['--rdzv-id', 'my job'], /^Error INSIGHT_E_CONFIG: A rendezvous id must be 1-64 characters: a letter or digit, then letters, digits, _ \. : or -\. Received: rdzvId="my job"\./],
+    [['--nnodes', '2', '--master-addr', '10.0.0.1', '--master-port', '29500', '--max_restarts', '3'], new RegExp('^Error INSIGHT_E_CONFIG: Restarts \\(--max-restarts\\) work on one node only: ' +
+      'the launchers of several nodes do not agree on a restart, and a node restarted alone can meet the old group\'s rendezvous store\\. Received: nnodes=2, maxRestarts=3\\. ' +
+      'Pass --max-restarts 0 on every node and let the job scheduler restart the whole job \\(Slurm --requeue, a Kubernetes Job\'s backoffLimit\\); ' +
+      'the restarted job continues the run with `insight launch <the same flags> -- train --resume <run dir>`\\.\n$')],
     [['--nproc-per-node', '2', '--nproc_per_node', '2'], /^Error INSIGHT_E_USAGE: A flag may be given in one spelling only\. Received: flags="--nproc-per-node --nproc_per_node"\./],
   ];
   for (const [flags, expected] of cases) {
@@ -119,7 +124,7 @@ describe('insight train --nproc (workers)', () => {
 
 describe('insight launch (workers)', () => {
   it('runs the command in every worker; a failure stops the launch with the rank and its last error line', async () => {
-    const { status, stdout, stderr } = await runMain(['launch', '--nproc_per_node', '2', '--master-port', '29731', '--', 'evaluate', '/nonexistent/model']);
+    const { status, stdout, stderr } = await runMain(['launch', '--nproc_per_node', '2', '--master-port', String(await freeLocalPort()), '--', 'evaluate', '/nonexistent/model']);
     assert.equal(stdout, '');
     const modelError = 'Error INSIGHT_E_MODEL: The model path must be a directory with model.json, or a completed run directory. Received: model="/nonexistent/model"';
     // The first to fail stops the other, which may end before it prints: the failed rank's line is there, prefixed

@@ -9,28 +9,17 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { freeLocalPort } from '../../../src/process/launch/free_port';
 import { findLaunchRun } from '../../../src/train/distributed/launch_run';
 import { BIN, MINI, NODE_FLAGS } from '../../cli/io';
-
-/** The pids of `parent`'s children whose environment has RANK=`rank` (Linux /proc). */
-function childrenWithRank(parent: number, rank: number): number[] {
-  return fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((pid) => {
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      return ppid === parent && fs.readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(`RANK=${rank}`);
-    } catch {
-      return false; // gone meanwhile
-    }
-  });
-}
+import { childrenWithRank } from './proc';
 
 describe('insight launch: elastic restart of data-parallel training', { skip: process.platform !== 'linux' && 'reads /proc to find rank 1' }, () => {
   it('survives a SIGKILL of rank 1 after the first checkpoint: the group restarts and the run resumes and completes', async () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-elastic-'));
     const runsDir = path.join(dir, 'runs');
     const launchId = `elastic-${process.pid}`;
-    const port = String(29_000 + (process.pid % 900) + 2);
+    const port = String(await freeLocalPort()); // kept over the restart: the launcher reuses it
     const launcher = spawn(process.execPath, [...NODE_FLAGS, BIN, 'launch', '--nproc-per-node', '2', '--max-restarts', '1', '--master-port', port,
       '--rdzv-id', launchId, '--threads-per-proc', '1', '--', 'train', '--data', MINI, '--limit', '400', '--validation-count', '40', '--batch-size', '16',
       '--epochs', '3', '--checkpoint-every-steps', '4', '--workers', '0', '--progress', 'log', '--no-tensorboard', '--runs-dir', runsDir], {

@@ -5,7 +5,9 @@
 //   error        rank 1 prints a house error line and exits 3
 //   stubborn     rank 1 exits 1; rank 0 ignores SIGTERM (the launcher must SIGKILL it)
 //   wait         every rank writes pid-<rank> and waits
-// Every rank except a stubborn one writes stopped-<restart>-<rank>-<signal> on SIGTERM/SIGINT and exits 130.
+// Every rank except a stubborn one writes stopped-<restart>-<rank>-<signal> on SIGTERM/SIGINT and exits 130 (rank 0
+// 300 ms later, as training saving a checkpoint). With LAUNCH_TEST_FOLLOWERS=plain the ranks other than 0 install no
+// handlers, as data-parallel training's followers (train.ts: handleSignals false): a signal ends them at once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -22,11 +24,12 @@ const env = Object.fromEntries(NAMES.map((name) => [name, process.env[name] ?? n
 write(`env-${restart}-${rank}.json`, JSON.stringify({ env, argv: process.argv.slice(2), pid: process.pid, ppid: process.ppid }));
 process.stdout.write(`worker ${rank} up\n`);
 
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+const plainFollower = rank > 0 && process.env.LAUNCH_TEST_FOLLOWERS === 'plain';
+for (const signal of plainFollower ? [] : (['SIGTERM', 'SIGINT'] as const)) {
   process.on(signal, () => {
     if (mode === 'stubborn' && rank === 0) return;
     write(`stopped-${restart}-${rank}-${signal}`);
-    process.exit(130);
+    setTimeout(() => process.exit(130), rank === 0 ? 300 : 0);
   });
 }
 write(`ready-${restart}-${rank}`); // handlers in place

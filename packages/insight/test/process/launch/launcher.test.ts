@@ -13,6 +13,7 @@ import { InsightError } from '../../../src/errors';
 import { resolveLaunchOptions } from '../../../src/process/launch/config';
 import { launch, type LaunchOptions } from '../../../src/process/launch/launcher';
 import { NODE_FLAGS } from '../../cli/io';
+import { alive } from './proc';
 
 const WORKER = path.join(__dirname, 'launch_worker.ts');
 const DRIVER = path.join(__dirname, 'launch_driver.ts');
@@ -46,16 +47,6 @@ async function waitFor(check: () => boolean, what: string, timeoutMs = 20_000): 
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
-
-/** True while process `pid` runs: it exists and is not a zombie (an orphan's exit is reaped by init, maybe late). */
-const alive = (pid: number) => {
-  try {
-    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
-  } catch {
-    return false;
-  }
-};
 
 describe('launch (the launcher module)', () => {
   it('gives every worker torchrun\'s environment: ranks of node 1 of 2, the master, the launch id, threads', async () => {
@@ -122,6 +113,22 @@ describe('launch (the launcher module)', () => {
     assert.match(err.text, /^\[rank 1\] Error INSIGHT_E_DATA: broken shard/m);
   });
 
+  it('giving up on a training launch says how to resume its run: train --resume <run dir> --nproc N, or launch -- train --resume (a new launch never resumes by itself)', async () => {
+    const dir = tempDir();
+    const { done, err } = run(dir, 'error', { nprocPerNode: 2, maxRestarts: 1 }, { args: ['train', '--epochs', '3'] });
+    await assert.rejects(done, (error: InsightError) => {
+      assert.equal(error.code, 'INSIGHT_E_DISTRIBUTED');
+      assert.match(error.message, /^A launched worker failed and no restarts are left \(--max-restarts 1\)\. Received: rank=1, node=0, exit="exit status 3", status=3, .*, restarts=1\. /);
+      assert.ok(error.message.endsWith('Its output is above (prefixed with its rank but for rank 0); fix the cause and resume its run from the last checkpoint with ' +
+        '`insight train --resume <run dir> --nproc 2` or `insight launch <the same flags> -- train --resume <run dir>` (rank 0 named the run directory above).'), error.message);
+      assert.doesNotMatch(error.message, /rdzv/);
+      return true;
+    });
+    assert.ok(fs.existsSync(path.join(dir, 'env-1-1.json')), 'restarted once first');
+    assert.deepEqual(readJson(path.join(dir, 'env-1-1.json')).argv, ['train', '--epochs', '3']);
+    assert.match(err.text, /restart 1 of 1/);
+  });
+
   it('kills a worker that ignores SIGTERM once the grace period is over', async () => {
     const dir = tempDir();
     const started = Date.now();
@@ -133,9 +140,10 @@ describe('launch (the launcher module)', () => {
 });
 
 describe('launch (the launcher in its own process)', { skip: process.platform !== 'linux' && 'reads /proc to see the workers end' }, () => {
+  /** A launcher of 2 test workers in its own process; rank 1 installs no signal handlers, as training's followers. */
   function startDriver(dir: string, mode: string) {
     const child = spawn(process.execPath, [...NODE_FLAGS, DRIVER, 'launch_worker.ts', '{"nprocPerNode":2}'], {
-      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAUNCH_TEST_DIR: dir, LAUNCH_TEST_MODE: mode },
+      stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, LAUNCH_TEST_DIR: dir, LAUNCH_TEST_MODE: mode, LAUNCH_TEST_FOLLOWERS: 'plain' },
     });
     let stdout = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => void (stdout += chunk));
@@ -144,14 +152,15 @@ describe('launch (the launcher in its own process)', { skip: process.platform !=
   }
   const pids = (dir: string) => [0, 1].map((rank) => Number(fs.readFileSync(path.join(dir, `pid-${rank}`), 'utf8')));
 
-  it('forwards SIGTERM to every worker once and ends with their status (130), no restart', async () => {
+  it('forwards SIGTERM to every worker once and ends with rank 0\'s status (130), not that of the follower the signal killed first; no restart', async () => {
     const dir = tempDir();
     const driver = startDriver(dir, 'wait');
-    await waitFor(() => fs.existsSync(path.join(dir, 'pid-0')) && fs.existsSync(path.join(dir, 'pid-1')), 'both workers');
+    await waitFor(() => fs.existsSync(path.join(dir, 'pid-0')) && fs.existsSync(path.join(dir, 'pid-1')) && fs.existsSync(path.join(dir, 'ready-0-0')), 'both workers');
     driver.child.kill('SIGTERM');
     assert.deepEqual(await driver.ended, { code: 0, signal: null });
+    // Rank 1 (no handler) ended at once with SIGTERM (status 143), rank 0 300 ms later through its handler (130).
     assert.deepEqual(JSON.parse(driver.stdout().trim().split('\n').pop()!), { status: 130, signal: 'SIGTERM', restarts: 0 });
-    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('stopped-')).sort(), ['stopped-0-0-SIGTERM', 'stopped-0-1-SIGTERM']);
+    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('stopped-')).sort(), ['stopped-0-0-SIGTERM']);
   });
 
   it('leaves no orphans when the launcher is SIGKILLed: each worker sees it gone, gets SIGTERM and ends', async () => {
@@ -163,7 +172,7 @@ describe('launch (the launcher in its own process)', { skip: process.platform !=
     driver.child.kill('SIGKILL');
     await driver.ended;
     await waitFor(() => !workers.some(alive), 'the workers to end', 8000);
-    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('stopped-')).sort(), ['stopped-0-0-SIGTERM', 'stopped-0-1-SIGTERM'],
-      'stopped through their SIGTERM handlers (training would save a checkpoint)');
+    assert.deepEqual(fs.readdirSync(dir).filter((name) => name.startsWith('stopped-')).sort(), ['stopped-0-0-SIGTERM'],
+      'rank 0 stopped through its SIGTERM handler (training would save a checkpoint); rank 1, with none, by the signal itself');
   });
 });

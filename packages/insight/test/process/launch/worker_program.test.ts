@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { describe, it } from 'node:test';
 
+import type { InsightError } from '../../../src/errors';
 import { insightBin, keptNodeFlags, workerArgv } from '../../../src/process/launch/worker_program';
 
 const GUARD = pathToFileURL(path.resolve(__dirname, '..', '..', '..', 'src', 'process', 'launch', 'parent_watch.ts')).href;
@@ -24,5 +25,14 @@ describe('worker_program', () => {
     assert.deepEqual(workerArgv(['x'], '/w.js', ['-C', 'source', '--import', 'tsx']), ['-C', 'source', '--import', 'tsx', '--import', GUARD, '/w.js', 'x'],
       'flags already given are not repeated');
     assert.equal(path.relative(path.resolve(__dirname, '..', '..', '..'), insightBin()), path.join('bin', 'insight.js'));
+  });
+
+  it('without bin/insight.js above it the launcher fails with a house error', () => {
+    assert.throws(() => insightBin('/proc/self'), (error: InsightError) => {
+      assert.equal(error.code, 'INSIGHT_E_INTERNAL');
+      assert.equal(error.message, 'A launcher starts its workers with the insight package\'s bin/insight.js, found in a folder above its own module. ' +
+        'Received: from="/proc/self", bin="bin/insight.js (not found)". Reinstall the insight package (npm install), or pass a script to launch() ({ script: \'worker.js\' }) to run that instead.');
+      return true;
+    });
   });
 });
