@@ -19,7 +19,9 @@
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 #endif
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <functional>
 #include <string>
 #include <vector>
@@ -36,7 +38,37 @@ struct GroupHolder {
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
   int rank = 0;
   int size = 1;
+  // Collectives issued and not yet settled: their waiting threads hold the count.
+  std::shared_ptr<std::atomic<int>> pending = std::make_shared<std::atomic<int>>(0);
 };
+
+// Leaves the group. ~ProcessGroupGloo waits for its queued collectives, which a stalled peer holds up to the
+// timeout: with work pending it is dropped on a thread of its own so the JS thread never blocks on it.
+void Leave(GroupHolder* holder) {
+  auto group = std::move(holder->group);
+  auto store = std::move(holder->store);
+  if (!group && !store) return;
+  if (holder->pending->load() == 0) return;  // group and store are released here, at once
+  std::thread([group = std::move(group), store = std::move(store)]() mutable {
+    group.reset();
+    store.reset();
+  }).detach();
+}
+
+std::string FirstLine(const std::string& s) {
+  auto end = s.find('\n');
+  return end == std::string::npos ? s : s.substr(0, end);
+}
+
+std::string Kind(const Napi::Value& value) {
+  if (value.IsUndefined()) return "undefined";
+  if (value.IsNull()) return "null";
+  if (value.IsExternal()) return "another native handle";
+  if (value.IsArray()) return "an array";
+  if (value.IsNumber()) return "a number";
+  if (value.IsString()) return "a string";
+  return "an object";
+}
 
 GroupHolder* GroupOf(const Napi::Value& value) {
   Napi::Env env = value.Env();
@@ -45,80 +77,80 @@ GroupHolder* GroupOf(const Napi::Value& value) {
     if (ext.CheckTypeTag(&kGroupTag)) {
       GroupHolder* holder = ext.Data();
       if (!holder->group) {
-        throw Napi::Error::New(env, "tfjs-backend-torch: this process group is closed; create a new one with ProcessGroup.init().");
+        throw Napi::Error::New(env, "tfjs-backend-torch: collectives need an open process group. Received: a group that close() ended. "
+                                    "Create a new one with ProcessGroup.init().");
       }
       return holder;
     }
   }
-  throw Napi::TypeError::New(env, "tfjs-backend-torch: expected a process group handle.");
+  throw Napi::TypeError::New(env, "tfjs-backend-torch: collectives take the process group handle distInit gave. Received: " + Kind(value) +
+                                      ". Pass the handle ProcessGroup holds.");
 }
 
 std::string Where(const GroupHolder* g, const std::string& op) {
   return op + " on rank " + std::to_string(g->rank) + " of " + std::to_string(g->size);
 }
 
-// Waits for a job on a libuv worker and settles a promise with the tensors it leaves (wrapped on the JS thread).
-class Waiter : public Napi::AsyncWorker {
- public:
-  using Job = std::function<std::vector<at::Tensor>()>;
-  Waiter(Napi::Env env, std::string what, Job job, bool returnsArray, bool returnsNothing)
-      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)), what_(std::move(what)),
-        job_(std::move(job)), returnsArray_(returnsArray), returnsNothing_(returnsNothing) {}
+// What a settled operation gives JavaScript: nothing, one tensor, or an array of tensors.
+enum class Gives { kNothing, kTensor, kTensors };
+using Job = std::function<std::vector<at::Tensor>()>;
 
-  Napi::Promise Promise() { return deferred_.Promise(); }
-
- protected:
-  void Execute() override {
-    try {
-      results_ = job_();
-    } catch (const c10::Error& e) {
-      SetError("tfjs-backend-torch: " + what_ + " failed: " + FirstLine(e.what_without_backtrace()));
-    } catch (const std::exception& e) {
-      SetError("tfjs-backend-torch: " + what_ + " failed: " + FirstLine(e.what()));
-    }
-  }
-  void OnOK() override {
-    Napi::Env env = Env();
-    if (returnsNothing_) {
-      deferred_.Resolve(env.Undefined());
-    } else if (!returnsArray_) {
-      deferred_.Resolve(WrapTensor(env, results_.at(0)));
-    } else {
-      auto out = Napi::Array::New(env, results_.size());
-      for (size_t i = 0; i < results_.size(); i++) out.Set(i, WrapTensor(env, results_[i]));
-      deferred_.Resolve(out);
-    }
-    results_.clear();
-  }
-  void OnError(const Napi::Error& e) override {
-    results_.clear();
-    deferred_.Reject(e.Value());
-  }
-
- private:
-  static std::string FirstLine(const char* message) {
-    std::string s(message);
-    auto end = s.find('\n');
-    return end == std::string::npos ? s : s.substr(0, end);
-  }
-  Napi::Promise::Deferred deferred_;
-  std::string what_;
-  Job job_;
-  bool returnsArray_;
-  bool returnsNothing_;
-  std::vector<at::Tensor> results_;
+// One pending operation: its job runs on a thread of its own (a Gloo send waits until the peer posts the matching
+// recv, so waits must not share a bounded pool such as libuv's four threads: a pipeline's in-flight sends would
+// starve the recv that unblocks them), and the promise settles on the JS thread through a thread-safe function.
+struct Pending {
+  Napi::Promise::Deferred deferred;
+  std::string what;
+  Job job;
+  Gives gives;
+  std::vector<at::Tensor> results;
+  std::string error;
 };
 
-Napi::Promise Start(Napi::Env env, std::string what, Waiter::Job job, bool returnsArray, bool returnsNothing = false) {
-  auto* waiter = new Waiter(env, std::move(what), std::move(job), returnsArray, returnsNothing);
-  auto promise = waiter->Promise();
-  waiter->Queue();
+void Settle(Napi::Env env, Napi::Function, Pending* p) {
+  if (env != nullptr) {
+    if (!p->error.empty()) {
+      p->deferred.Reject(Napi::Error::New(env, p->error).Value());
+    } else if (p->gives == Gives::kNothing) {
+      p->deferred.Resolve(env.Undefined());
+    } else if (p->gives == Gives::kTensor) {
+      p->deferred.Resolve(WrapTensor(env, p->results.at(0)));
+    } else {
+      auto out = Napi::Array::New(env, p->results.size());
+      for (size_t i = 0; i < p->results.size(); i++) out.Set(i, WrapTensor(env, p->results[i]));
+      p->deferred.Resolve(out);
+    }
+  }
+  delete p;
+}
+
+Napi::Promise Start(Napi::Env env, const GroupHolder* g, std::string what, Job job, Gives gives) {
+  auto* p = new Pending{Napi::Promise::Deferred::New(env), std::move(what), std::move(job), gives, {}, {}};
+  auto promise = p->deferred.Promise();
+  auto settle = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "tfjs-torch collective", 0, 1);
+  auto pending = g->pending;
+  pending->fetch_add(1);
+  std::thread([p, settle, pending]() mutable {
+    try {
+      p->results = p->job();
+    } catch (const c10::Error& e) {
+      p->error = "tfjs-backend-torch: " + p->what + " failed: " + FirstLine(e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      p->error = "tfjs-backend-torch: " + p->what + " failed: " + FirstLine(e.what());
+    }
+    p->job = nullptr;  // drops the works and tensors it captured
+    pending->fetch_sub(1);
+    if (settle.BlockingCall(p, Settle) != napi_ok) delete p;  // the environment is gone: nobody to tell
+    settle.Release();
+  }).detach();
   return promise;
 }
 
 // Gloo wants dense, contiguous CPU tensors; a private copy also keeps the caller's tensor unchanged.
 std::vector<at::Tensor> PrivateCopies(const Napi::Value& value, const char* what) {
-  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), std::string("tfjs-backend-torch: ") + what + " expects an array of tensor handles.");
+  if (!value.IsArray()) {
+    throw Napi::TypeError::New(value.Env(), std::string("tfjs-backend-torch: ") + what + " takes an array of tensor handles. Received: " + Kind(value) + ". Pass [handle, ...].");
+  }
   auto array = value.As<Napi::Array>();
   std::vector<at::Tensor> out;
   out.reserve(array.Length());
@@ -154,7 +186,9 @@ Works EachTensor(std::vector<at::Tensor>& tensors, const std::function<c10::intr
 }
 
 int IntArg(const Napi::CallbackInfo& info, size_t i, const char* name) {
-  if (!info[i].IsNumber()) throw Napi::TypeError::New(info.Env(), std::string("tfjs-backend-torch: ") + name + " must be a number.");
+  if (!info[i].IsNumber()) {
+    throw Napi::TypeError::New(info.Env(), std::string("tfjs-backend-torch: ") + name + " must be an integer. Received: " + name + "=" + Kind(info[i]) + ". Pass a rank or tag number.");
+  }
   return info[i].As<Napi::Number>().Int32Value();
 }
 
@@ -173,7 +207,10 @@ Napi::Value Init(const Napi::CallbackInfo& info) {
   auto* holder = new GroupHolder();
   holder->rank = rank;
   holder->size = size;
-  auto external = Napi::External<GroupHolder>::New(env, holder, [](Napi::Env, GroupHolder* h) { delete h; });
+  auto external = Napi::External<GroupHolder>::New(env, holder, [](Napi::Env, GroupHolder* h) {
+    Leave(h);
+    delete h;
+  });
   external.TypeTag(&kGroupTag);
   auto ref = std::make_shared<Napi::Reference<Napi::External<GroupHolder>>>(Napi::Persistent(external));
 
@@ -256,7 +293,7 @@ Napi::Value Allreduce(const Napi::CallbackInfo& info) {
     return EachTensor(tensors, [&](std::vector<at::Tensor>& one) { return g->group->allreduce(one, options); });
   });
   int size = g->size;
-  return Start(env, Where(g, "allreduce"), [works, tensors, op, size]() mutable {
+  return Start(env, g, Where(g, "allreduce"), [works, tensors, op, size]() mutable {
     WaitAll(works);
     if (op == "avg") {
       for (auto& t : tensors) {
@@ -265,7 +302,7 @@ Napi::Value Allreduce(const Napi::CallbackInfo& info) {
       }
     }
     return tensors;
-  }, true);
+  }, Gives::kTensors);
 }
 
 Napi::Value Broadcast(const Napi::CallbackInfo& info) {
@@ -277,33 +314,33 @@ Napi::Value Broadcast(const Napi::CallbackInfo& info) {
   auto works = Issue(env, g, "broadcast", [&] {
     return EachTensor(tensors, [&](std::vector<at::Tensor>& one) { return g->group->broadcast(one, options); });
   });
-  return Start(env, Where(g, "broadcast"), [works, tensors]() {
+  return Start(env, g, Where(g, "broadcast"), [works, tensors]() {
     WaitAll(works);
     return tensors;
-  }, true);
+  }, Gives::kTensors);
 }
 
 Napi::Value Allgather(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   GroupHolder* g = GroupOf(info[0]);
-  at::Tensor input = UnwrapTensor(info[1], "allgather").contiguous();
+  at::Tensor input = UnwrapTensor(info[1], "allgather").contiguous().clone();
   std::vector<at::Tensor> inputs{input};
   std::vector<std::vector<at::Tensor>> outputs(1);
   for (int r = 0; r < g->size; r++) outputs[0].push_back(at::empty_like(input));
   Works works{Issue(env, g, "allgather", [&] { return g->group->allgather(outputs, inputs); })};
-  return Start(env, Where(g, "allgather"), [works, outputs, inputs]() {
+  return Start(env, g, Where(g, "allgather"), [works, outputs, inputs]() {
     WaitAll(works);
     return outputs[0];
-  }, true);
+  }, Gives::kTensors);
 }
 
 Napi::Value Barrier(const Napi::CallbackInfo& info) {
   GroupHolder* g = GroupOf(info[0]);
   Works works{Issue(info.Env(), g, "barrier", [&] { return g->group->barrier(); })};
-  return Start(info.Env(), Where(g, "barrier"), [works]() {
+  return Start(info.Env(), g, Where(g, "barrier"), [works]() {
     WaitAll(works);
     return std::vector<at::Tensor>();
-  }, false, true);
+  }, Gives::kNothing);
 }
 
 Napi::Value Send(const Napi::CallbackInfo& info) {
@@ -313,14 +350,16 @@ Napi::Value Send(const Napi::CallbackInfo& info) {
   int tag = IntArg(info, 3, "tag");
   std::string what = "send to rank " + std::to_string(dst);
   Works works{Issue(info.Env(), g, what, [&] { return g->group->send(tensors, dst, tag); })};
-  return Start(info.Env(), Where(g, what), [works, tensors]() {
+  return Start(info.Env(), g, Where(g, what), [works, tensors]() {
     WaitAll(works);
     return std::vector<at::Tensor>();
-  }, false, true);
+  }, Gives::kNothing);
 }
 
 std::vector<int64_t> ShapeArg(const Napi::Value& value) {
-  if (!value.IsArray()) throw Napi::TypeError::New(value.Env(), "tfjs-backend-torch: recv's shape must be an array of integers.");
+  if (!value.IsArray()) {
+    throw Napi::TypeError::New(value.Env(), "tfjs-backend-torch: recv's shape must be an array of integers. Received: shape=" + Kind(value) + ". Pass e.g. [64, 10].");
+  }
   auto array = value.As<Napi::Array>();
   std::vector<int64_t> shape;
   for (uint32_t i = 0; i < array.Length(); i++) shape.push_back(array.Get(i).As<Napi::Number>().Int64Value());
@@ -333,25 +372,26 @@ Napi::Value Recv(const Napi::CallbackInfo& info) {
   auto shape = ShapeArg(info[1]);
   int code = IntArg(info, 2, "dtype");
   if (code != static_cast<int>(at::kFloat) && code != static_cast<int>(at::kInt)) {
-    throw Napi::TypeError::New(env, "tfjs-backend-torch: recv takes float32 (6) or int32 (3) tensors. Received: dtype code " + std::to_string(code));
+    throw Napi::TypeError::New(env, "tfjs-backend-torch: recv makes float32 (code 6) or int32 (code 3) tensors. Received: dtype=" + std::to_string(code) + ". Receive float32 or int32.");
   }
   int src = IntArg(info, 3, "src");
   int tag = IntArg(info, 4, "tag");
   std::vector<at::Tensor> tensors{at::empty(shape, at::TensorOptions().dtype(static_cast<at::ScalarType>(code)))};
   std::string what = "recv from rank " + std::to_string(src);
   Works works{Issue(env, g, what, [&] { return g->group->recv(tensors, src, tag); })};
-  return Start(env, Where(g, what), [works, tensors]() {
+  return Start(env, g, Where(g, what), [works, tensors]() {
     WaitAll(works);
     return tensors;
-  }, false);
+  }, Gives::kTensor);
 }
 
 Napi::Value Close(const Napi::CallbackInfo& info) {
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "tfjs-backend-torch: expected a process group handle.");
-  auto ext = info[0].As<Napi::External<GroupHolder>>();
-  if (!ext.CheckTypeTag(&kGroupTag)) throw Napi::TypeError::New(info.Env(), "tfjs-backend-torch: expected a process group handle.");
-  ext.Data()->group.reset();  // joins Gloo's threads once pending work is done
-  ext.Data()->store.reset();
+  Napi::Value value = info[0];
+  if (!value.IsExternal() || !value.As<Napi::External<GroupHolder>>().CheckTypeTag(&kGroupTag)) {
+    throw Napi::TypeError::New(info.Env(), "tfjs-backend-torch: distClose takes the process group handle distInit gave. Received: " + Kind(value) +
+                                               ". Pass the handle ProcessGroup holds.");
+  }
+  Leave(value.As<Napi::External<GroupHolder>>().Data());
   return info.Env().Undefined();
 }
 

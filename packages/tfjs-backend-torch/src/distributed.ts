@@ -1,6 +1,9 @@
 // A process group over libtorch's c10d Gloo (what PyTorch DDP runs on CPUs): a TCPStore rendezvous hosted by rank 0
 // and collectives on native tensors. Every collective returns new tensors (its inputs are copied, never written), runs
 // on Gloo's threads and settles its promise on the JS thread; all ranks must issue collectives in the same order.
+import * as dgram from 'node:dgram';
+import * as net from 'node:net';
+
 import * as tf from '@tensorflow/tfjs-core';
 
 import { ScalarType } from './aten';
@@ -32,6 +35,26 @@ function checkInteger(name: string, value: number, min: number, max: number, fix
   }
 }
 
+/**
+ * The address of this machine that packets to the master leave from (a connected UDP socket sends nothing): Gloo
+ * binds there, so peers reach it. Without it Gloo takes the address of this machine's host name, which Debian maps
+ * to 127.0.1.1. Undefined when the route cannot be found (Gloo's default then applies, and the rendezvous says why).
+ */
+async function localAddressToward(masterAddr: string, masterPort: number): Promise<string | undefined> {
+  const socket = dgram.createSocket(net.isIPv6(masterAddr) ? 'udp6' : 'udp4');
+  try {
+    await new Promise<void>((resolve, reject) => {
+      socket.once('error', reject);
+      socket.connect(masterPort, masterAddr, () => resolve());
+    });
+    return socket.address().address;
+  } catch {
+    return undefined;
+  } finally {
+    socket.close();
+  }
+}
+
 export class ProcessGroup {
   private closed = false;
 
@@ -52,7 +75,7 @@ export class ProcessGroup {
       throw new TypeError(`masterAddr must name the host of rank 0. Received: masterAddr=${JSON.stringify(masterAddr)}. Set MASTER_ADDR.`);
     }
     const ifname = options.ifname ?? (process.env.GLOO_SOCKET_IFNAME || undefined);
-    const hostname = ifname === undefined && LOOPBACK.test(masterAddr) ? '127.0.0.1' : undefined;
+    const hostname = ifname !== undefined ? undefined : LOOPBACK.test(masterAddr) ? '127.0.0.1' : await localAddressToward(masterAddr, masterPort);
     const group = await native.distInit({ host: masterAddr, port: masterPort, rank, worldSize, timeoutMs, ifname, hostname });
     return new ProcessGroup(native, group, rank, worldSize);
   }
@@ -64,9 +87,16 @@ export class ProcessGroup {
       throw new Error(`A process group needs torchrun's variables MASTER_ADDR, MASTER_PORT, RANK and WORLD_SIZE. ` +
         `Received: ${missing.map((k) => `${k} unset`).join(', ')}. Start the processes with insight launch, or set them.`);
     }
+    const integer = (name: string) => {
+      const text = env[name]!;
+      if (!/^\d+$/.test(text)) {
+        throw new RangeError(`${name} must be a whole number written in digits. Received: ${name}=${JSON.stringify(text)}. Set it as torchrun does, e.g. ${name}=0.`);
+      }
+      return Number(text);
+    };
     return ProcessGroup.init({
-      masterAddr: env.MASTER_ADDR!, masterPort: Number(env.MASTER_PORT), rank: Number(env.RANK),
-      worldSize: Number(env.WORLD_SIZE), timeoutMs, ifname: env.GLOO_SOCKET_IFNAME || undefined,
+      masterAddr: env.MASTER_ADDR!, masterPort: integer('MASTER_PORT'), rank: integer('RANK'),
+      worldSize: integer('WORLD_SIZE'), timeoutMs, ifname: env.GLOO_SOCKET_IFNAME || undefined,
     });
   }
 
@@ -96,7 +126,10 @@ export class ProcessGroup {
     await this.run(() => this.native.distSend(this.group, this.handleOf(tensor), dst, tag));
   }
 
-  /** Receives a tensor of this shape and dtype from rank `src`. */
+  /**
+   * Receives a tensor of this shape and dtype from rank `src`. Its byte size must equal what that rank sends with the
+   * same tag: Gloo ends the process on a mismatch (as in PyTorch), so agree on shapes first (e.g. send the shape).
+   */
   async recv(shape: number[], dtype: 'float32' | 'int32', src: number, tag = 0): Promise<tf.Tensor> {
     this.checkPeer('src', src);
     const h = await this.run(() => this.native.distRecv(this.group, shape, ScalarType[dtype], src, tag));

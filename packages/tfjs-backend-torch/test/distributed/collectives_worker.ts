@@ -22,6 +22,32 @@ async function main(): Promise<void> {
     console.log(JSON.stringify(out));
     return;
   }
+  if (scenario === 'many-pending-sends') {
+    // Rank 1 leaves 6 sends pending (rank 0 posts their recvs only later) and then needs a recv to settle: each
+    // pending operation must not hold a thread of a small shared pool, or that recv could never settle.
+    const one = tf.ones([3]);
+    if (r === 1) {
+      const sends = [0, 1, 2, 3, 4, 5].map((tag) => group.send(one, 0, tag));
+      const go = await group.recv([1], 'float32', 0, 99);
+      await group.send(go, 0, 100);
+      await Promise.all(sends);
+      go.dispose();
+      out.sent = 6;
+    } else {
+      const go = tf.ones([1]);
+      await group.send(go, 1, 99);
+      go.dispose();
+      const ack = await group.recv([1], 'float32', 1, 100);
+      const got = await Promise.all([5, 4, 3, 2, 1, 0].map((tag) => group.recv([3], 'float32', 1, tag)));
+      out.received = got.length;
+      tf.dispose([ack, ...got]);
+    }
+    one.dispose();
+    await group.barrier();  // neither leaves while the other still reads
+    group.close();
+    console.log(JSON.stringify(out));
+    return;
+  }
   const before = tf.memory().numTensors;
   const x = tf.tensor1d([r + 1, 10 * (r + 1), -(r + 1)]);
   const n = tf.tensor1d([r + 2, 7], 'int32');
