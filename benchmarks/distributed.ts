@@ -3,7 +3,9 @@
 //               --threads-per-proc 1 -- train` (2 processes x 1 thread, gradients averaged over Gloo) on the same
 //               images, epochs and global batch; images/s from each run's metrics.jsonl (epochs after the first).
 //   allreduce   the time of one allreduce of each model's gradient bytes between 2 processes over loopback (Gloo),
-//               median of --rounds, and of a 4-byte allreduce (the per-collective latency floor).
+//               median of --rounds, and of a 4-byte allreduce (the per-collective latency floor). Training sends
+//               the same bytes in buckets of up to 4 MB plus a 12-byte allreduce of the batch sums, reduced
+//               concurrently; the throughput part reports what rank 0 actually waits per step.
 //   projection  for each model: one training step (forward, backward, Adam) at the per-node batch on this box's 2
 //               threads, the gradient bytes, and the scaling efficiency of N nodes of this kind joined by 1 and 10 GbE:
 //               a ring allreduce moves 2(N-1)/N of the bytes through each node's link, plus 2(N-1) latencies;
@@ -13,7 +15,6 @@
 //   node --conditions=source --import tsx benchmarks/distributed.ts [--parts throughput,allreduce,projection]
 import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 
@@ -22,6 +23,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../packages/insight/src/backend';
 import { createModel } from '../packages/insight/src/models';
+import { freeLocalPort } from '../packages/insight/src/process/launch/free_port';
 import { gradientStep } from '../packages/insight/src/train/gradient_step';
 import { Adam, paramsOf } from '../packages/insight/src/train/optimizers';
 import { benchmarkArgs, numberArg } from './args';
@@ -32,6 +34,7 @@ const USAGE = `Usage: node --conditions=source --import tsx benchmarks/distribut
   --images <n>         training images for the throughput part (default: 6400)
   --epochs <n>         epochs per throughput run; the first is warm-up (default: 3)
   --rounds <n>         allreduce repetitions and timed steps per model (default: 20)
+  --throughput-rounds <n>  alternating pairs of throughput runs (default: 3)
   --models <list>      seed-cnn,resnet,fast (default: all three)`;
 const args = benchmarkArgs(USAGE, {
   parts: { type: 'string', default: 'throughput,allreduce,projection' },
@@ -39,6 +42,7 @@ const args = benchmarkArgs(USAGE, {
   images: { type: 'string', default: '6400' },
   epochs: { type: 'string', default: '3' },
   rounds: { type: 'string', default: '20' },
+  'throughput-rounds': { type: 'string', default: '3' },
   models: { type: 'string', default: 'seed-cnn,resnet,fast' },
   role: { type: 'string', default: '' },  // internal: 'allreduce-rank' for the processes the allreduce part starts
   sizes: { type: 'string', default: '' },  // internal: byte counts for an allreduce rank
@@ -76,13 +80,6 @@ function modelNamed(name: string): tfl.LayersModel {
 
 const gradientBytes = (model: tfl.LayersModel) => model.trainableWeights.reduce((n, w) => n + w.shape.reduce((a, b) => a! * b!, 1)!, 0) * 4;
 
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 // ---- allreduce: one rank of two (started by allreducePart) ----------------------------------------------------
 
@@ -108,7 +105,7 @@ async function allreduceRank(): Promise<void> {
 }
 
 async function allreducePart(sizes: number[]): Promise<Record<string, number>> {
-  const port = await freePort();
+  const port = await freeLocalPort();
   const ranks = [0, 1].map((rank) => new Promise<string>((resolve, reject) => {
     const child = spawn(process.execPath, [...NODE_FLAGS, __filename, '--role', 'allreduce-rank', '--sizes', sizes.join(','), '--rounds', String(rounds)], {
       env: { ...process.env, MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), RANK: String(rank), WORLD_SIZE: '2', INSIGHT_TORCH_THREADS: '1' },
@@ -156,9 +153,11 @@ function ringMs(bytes: number, nodes: number, gbitPerS: number, latencyMs: numbe
 
 // ---- throughput: 1 x 2 threads against 2 x 1 thread ------------------------------------------------------------
 
-function trainRun(label: string, launcher: string[], runsDir: string): number {
-  const trainArgs = ['train', '--data', args.data, '--limit', args.images, '--epochs', args.epochs, '--batch-size', '64',
-    '--runs-dir', runsDir, '--progress', 'log'];
+interface Throughput { imagesPerSecond: number; allreduceMsPerStep?: number }
+
+function trainRun(label: string, launcher: string[], runsDir: string): Throughput {
+  const trainArgs = ['train', '--data', args.data, '--limit', args.images, '--validation-count', '0', '--monitor', 'loss',
+    '--epochs', args.epochs, '--batch-size', '64', '--runs-dir', runsDir, '--progress', 'log'];
   const started = performance.now();
   const result = spawnSync(process.execPath, [...NODE_FLAGS, BIN, ...launcher, ...trainArgs], {
     cwd: ROOT, encoding: 'utf8', env: { ...process.env, INSIGHT_TORCH_THREADS: launcher.length > 0 ? '1' : '2' },
@@ -167,10 +166,15 @@ function trainRun(label: string, launcher: string[], runsDir: string): number {
   if (result.status !== 0) throw new Error(`${label} failed (${result.status}):\n${result.stderr}`);
   const runs = fs.readdirSync(runsDir).filter((d) => fs.existsSync(path.join(runsDir, d, 'metrics.jsonl')));
   const run = runs.map((d) => path.join(runsDir, d)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
-  const epochs = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { epoch: number; imagesPerSecond: number });
-  const timed = epochs.slice(1).map((e) => e.imagesPerSecond);
-  console.log(`  ${label}: ${timed.map((v) => v.toFixed(0)).join(', ')} img/s (epochs 2..), wall ${wall.toFixed(1)} s`);
-  return median(timed);
+  const epochs = fs.readFileSync(path.join(run, 'metrics.jsonl'), 'utf8').trim().split('\n')
+    .map((l) => JSON.parse(l) as { type: string; imagesPerSecond: number; allreduceSeconds?: number })
+    .filter((e) => e.type === 'epoch').slice(1);
+  const steps = Math.ceil(Number(args.images) / 64);
+  const timed = epochs.map((e) => e.imagesPerSecond);
+  const allreduce = epochs.every((e) => e.allreduceSeconds !== undefined) ? median(epochs.map((e) => e.allreduceSeconds! * 1000 / steps)) : undefined;
+  console.log(`  ${label}: ${timed.map((v) => v.toFixed(0)).join(', ')} img/s (epochs 2..)` +
+    `${allreduce === undefined ? '' : `, rank 0 waits ${allreduce.toFixed(2)} ms a step for the allreduce`}, wall ${wall.toFixed(1)} s`);
+  return { imagesPerSecond: median(timed), allreduceMsPerStep: allreduce };
 }
 
 async function main(): Promise<void> {
@@ -185,12 +189,15 @@ async function main(): Promise<void> {
     console.log(`throughput: seed-cnn, ${args.images} images, ${args.epochs} epochs, global batch 64, alternating`);
     const one: number[] = [];
     const two: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      one.push(trainRun('1 process x 2 threads', [], runsDir));
-      two.push(trainRun('2 processes x 1 thread', ['launch', '--nproc-per-node', '2', '--threads-per-proc', '1', '--'], runsDir));
+    const waits: number[] = [];
+    for (let round = 0; round < Number(args['throughput-rounds']); round++) {
+      one.push(trainRun('1 process x 2 threads', [], runsDir).imagesPerSecond);
+      const parallel = trainRun('2 processes x 1 thread', ['launch', '--nproc-per-node', '2', '--threads-per-proc', '1', '--'], runsDir);
+      two.push(parallel.imagesPerSecond);
+      waits.push(parallel.allreduceMsPerStep ?? NaN);
     }
-    console.log('\n| configuration | images/s (median) |\n|---|---:|');
-    console.log(`| 1 process x 2 threads | ${median(one).toFixed(0)} |\n| 2 processes x 1 thread (Gloo allreduce) | ${median(two).toFixed(0)} |`);
+    console.log('\n| configuration | images/s (median) | allreduce wait per step, rank 0 (ms) |\n|---|---:|---:|');
+    console.log(`| 1 process x 2 threads | ${median(one).toFixed(0)} | — |\n| 2 processes x 1 thread (Gloo allreduce) | ${median(two).toFixed(0)} | ${median(waits).toFixed(2)} |`);
     console.log(`2x1 / 1x2 = ${(median(two) / median(one)).toFixed(2)}\n`);
     fs.rmSync(runsDir, { recursive: true, force: true });
   }
