@@ -61,7 +61,10 @@ export class DataParallel {
   async reduce(grads: readonly tf.Tensor[], sums: BatchSums): Promise<{ grads: tf.Tensor[]; sums: BatchSums }> {
     // Σ_r seen_r · mean_r / Σ_r seen_r: exact also when the ranks' slices differ (a short last batch).
     const buckets = this.buckets;
-    if (buckets === null) throw new Error('DataParallel.reduce() before start(): start the group\'s model first.');
+    if (buckets === null) {
+      throw ruleError('INSIGHT_E_CONFIG', 'DataParallel.reduce() needs the group started: call start() with the model first.',
+        { rank: this.rank, started: false }, 'Call `await parallel.start(model, optimizer, initialState)` before the first update.');
+    }
     const flats = buckets.flatten(grads, sums.seen);
     const local = tf.tensor1d([sums.loss, sums.correct, sums.seen], 'float32');
     let reduced: tf.Tensor[] = [];
@@ -144,17 +147,28 @@ export class DataParallel {
   }
 }
 
+/** How collective() words its error for a kind of training other than data parallel (the pipeline's). */
+export interface CollectiveWording {
+  /** The rule's subject, e.g. 'Pipeline training'. */
+  training: string;
+  fix: string;
+}
+
+const DATA_PARALLEL: CollectiveWording = {
+  training: 'Data-parallel training',
+  fix: 'Read the first error of the other ranks (a rank that failed or was killed ends the group); `insight launch` restarts the group from the last checkpoint while restarts remain.',
+};
+
 /**
  * `work`, with a failed collective (a peer died, the group timed out) turned into INSIGHT_E_DISTRIBUTED naming
  * what this rank was doing.
  */
-export async function collective<T>(what: string, rank: number, work: Promise<T>): Promise<T> {
+export async function collective<T>(what: string, rank: number, work: Promise<T>, wording: CollectiveWording = DATA_PARALLEL): Promise<T> {
   try {
     return await work;
   } catch (error) {
     if (error instanceof InsightError) throw error;
-    throw ruleError('INSIGHT_E_DISTRIBUTED', 'Data-parallel training needs every rank of its group alive: a collective failed.',
-      { rank, collective: what, error: (error as Error).message ?? String(error) },
-      'Read the first error of the other ranks (a rank that failed or was killed ends the group); `insight launch` restarts the group from the last checkpoint while restarts remain.');
+    throw ruleError('INSIGHT_E_DISTRIBUTED', `${wording.training} needs every rank of its group alive: a collective failed.`,
+      { rank, collective: what, error: (error as Error).message ?? String(error) }, wording.fix);
   }
 }

@@ -3,11 +3,14 @@
 // from the stage before, sending its own to the stage after), then the backward passes in reverse order
 // (receiving d loss / d output from the stage after, sending d loss / d input to the stage before),
 // re-materialising each micro-batch's forward pass from its saved input. The last stage computes the loss with
-// its backward right away (it has nothing to wait for) and sends its input gradients as they come.
+// its backward right away (it has nothing to wait for) and, after the last micro-batch, sends its input gradients
+// in reverse order: the order in which the stage before receives them (a send completes only once its peer posts
+// the matching recv, so sends in another order would wait on each other).
 // Parameter gradients are summed over micro-batches of a loss that is the global batch's mean, so they equal
 // single-process gradients on the whole batch (up to float rounding; BatchNorm sees micro-batch statistics).
 import { tf } from '../../backend';
 import { ruleError } from '../../errors';
+import { collective, type CollectiveWording } from '../distributed/data_parallel';
 import { seedDropout } from '../dropout_seeds';
 import type { PipelineGroup, PipelineStage } from './stage';
 
@@ -74,6 +77,8 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
   const seed = options.seed ?? 0;
 
   const inputs: (tf.Tensor | null)[] = new Array(M).fill(null);
+  // The last stage's d loss / d input per micro-batch, kept until its forward loop ends (then sent, M-1 first).
+  const inputGrads: (tf.Tensor | null)[] = new Array(M).fill(null);
   let sums: tf.Tensor[] | null = null;
   const losses: tf.Scalar[] = [];
   const corrects: tf.Scalar[] = [];
@@ -97,7 +102,7 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
     for (let m = 0; m < M; m++) {
       const input = x !== null
         ? tf.slice(x, offsets[m], sizes[m])
-        : await link.recv([sizes[m], ...plan.inputShape], group.rank - 1, tag(m, 'forward'));
+        : await link.recv([sizes[m], ...plan.inputShape], group.rank - 1, tag(m, 'forward'), `recv of micro-batch ${m}'s activations`);
       if (stage.isLast) {
         const labels = tf.slice(y!, offsets[m], sizes[m]);
         const result = withDropout(m, () => stage.lossBackward(input, labels, sizes[m] / batch.size, options.labelSmoothing ?? 0));
@@ -105,21 +110,27 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
         losses.push(result.loss);
         corrects.push(result.correct);
         accumulate(result.grads);
-        if (result.dx !== null) link.send(result.dx, group.rank - 1, tag(m, 'backward'));
+        inputGrads[m] = result.dx;
       } else {
         inputs[m] = input;
-        link.send(withDropout(m, () => stage.forward(input)), group.rank + 1, tag(m, 'forward'));
+        link.send(withDropout(m, () => stage.forward(input)), group.rank + 1, tag(m, 'forward'), `send of micro-batch ${m}'s activations`);
       }
     }
-    // Backward: micro-batches in reverse order (the last stage did its own above).
-    if (!stage.isLast) {
+    // Backward: micro-batches in reverse order (the last stage computed its own above and now sends them).
+    if (stage.isLast) {
       for (let m = M - 1; m >= 0; m--) {
-        const dy = await link.recv([sizes[m], ...plan.outputShape], group.rank + 1, tag(m, 'backward'));
+        const dx = inputGrads[m];
+        inputGrads[m] = null;
+        if (dx !== null) link.send(dx, group.rank - 1, tag(m, 'backward'), `send of micro-batch ${m}'s input gradients`);
+      }
+    } else {
+      for (let m = M - 1; m >= 0; m--) {
+        const dy = await link.recv([sizes[m], ...plan.outputShape], group.rank + 1, tag(m, 'backward'), `recv of micro-batch ${m}'s output gradients`);
         const result = withDropout(m, () => stage.backward(inputs[m]!, dy));
         tf.dispose([dy, inputs[m]!]);
         inputs[m] = null;
         accumulate(result.grads);
-        if (result.dx !== null) link.send(result.dx, group.rank - 1, tag(m, 'backward'));
+        if (result.dx !== null) link.send(result.dx, group.rank - 1, tag(m, 'backward'), `send of micro-batch ${m}'s input gradients`);
       }
     }
     await link.flush();
@@ -138,7 +149,7 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
     }
   } finally {
     await link.close();
-    tf.dispose([...losses, ...corrects, ...inputs.filter((t) => t !== null), ...(sums ?? [])]);
+    tf.dispose([...losses, ...corrects, ...[...inputs, ...inputGrads].filter((t) => t !== null), ...(sums ?? [])]);
   }
 }
 
@@ -158,10 +169,16 @@ function checkBatch(stage: PipelineStage, batch: PipelineBatch): { x: tf.Tensor 
   };
 }
 
+const PIPELINE: CollectiveWording = {
+  training: 'Pipeline training',
+  fix: 'Read the first error of the other ranks (a stage that failed or was killed ends the pipeline), then start every stage again.',
+};
+
 /**
  * A step's messages: sends go out without waiting (the next micro-batch computes meanwhile) and free their tensor
  * when they settle; the first failed send fails the receive being awaited at once (rather than at its timeout),
- * and every later one.
+ * and every later one. A failure is INSIGHT_E_DISTRIBUTED naming the rank and the message, e.g. "pipeline recv of
+ * micro-batch 3's output gradients from rank 1".
  */
 class Link {
   private readonly sends: Promise<void>[] = [];
@@ -175,24 +192,31 @@ class Link {
     this.failed.catch(() => undefined); // observed through recv and flush
   }
 
-  send(tensor: tf.Tensor, dst: number, tag: number): void {
-    this.sends.push(this.group.send(tensor, dst, tag).then(() => tensor.dispose(), (error: unknown) => {
+  /** `what`: e.g. "send of micro-batch 2's activations". */
+  send(tensor: tf.Tensor, dst: number, tag: number, what: string): void {
+    const sent = this.wrap(`${what} to rank ${dst}`, this.group.send(tensor, dst, tag));
+    this.sends.push(sent.then(() => tensor.dispose(), (error: unknown) => {
       tensor.dispose();
       this.failure ??= error;
       this.onFailure(error);
     }));
   }
 
-  /** A float32 tensor from rank `src`, or the first send failure. */
-  async recv(shape: number[], src: number, tag: number): Promise<tf.Tensor> {
+  /** A float32 tensor from rank `src`, or the first send failure. `what`: e.g. "recv of micro-batch 2's activations". */
+  async recv(shape: number[], src: number, tag: number, what: string): Promise<tf.Tensor> {
     if (this.failure !== null) throw this.failure;
-    const received = this.group.recv(shape, 'float32', src, tag);
+    const received = this.wrap(`${what} from rank ${src}`, this.group.recv(shape, 'float32', src, tag));
     try {
       return await Promise.race([received, this.failed]);
     } catch (error) {
       received.then((t) => t.dispose(), () => undefined); // abandoned: freed if it still arrives
       throw error;
     }
+  }
+
+  /** `work`, failing as INSIGHT_E_DISTRIBUTED (the rank, "pipeline <what>", the group's error). */
+  private wrap<T>(what: string, work: Promise<T>): Promise<T> {
+    return collective(`pipeline ${what}`, this.group.rank, work, PIPELINE);
   }
 
   /** Waits for every send; throws the first failure. */

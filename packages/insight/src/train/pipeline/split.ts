@@ -60,8 +60,8 @@ export function splitModel(model: tfl.LayersModel, options: SplitOptions): Stage
       layerNames: own.map((l) => l.name),
       params: own.reduce((n, l) => n + trainableParams(l), 0),
       flops: own.reduce((n, l) => n + layerFlops(l), 0),
-      inputShape: withoutBatch(inputShapeOf(own[0])),
-      outputShape: withoutBatch(own[own.length - 1].outputShape),
+      inputShape: withoutBatch(inputShapeOf(own[0]), own[0].name),
+      outputShape: withoutBatch(own[own.length - 1].outputShape, own[own.length - 1].name),
     };
   });
 }
@@ -72,7 +72,7 @@ function trainableParams(layer: tfl.layers.Layer): number {
 
 /** Kernel layers: 2 x kernel size x output positions (conv: H x W, dense: 1); others: output elements. */
 function layerFlops(layer: tfl.layers.Layer): number {
-  const out = withoutBatch(layer.outputShape);
+  const out = withoutBatch(layer.outputShape, layer.name);
   const kernel = layer.trainableWeights.find((w) => w.shape.length >= 2);
   if (kernel === undefined) return out.reduce((a, b) => a * b, 1);
   const kernelSize = elements(kernel.shape);
@@ -89,8 +89,11 @@ function inputShapeOf(layer: tfl.layers.Layer): tfl.Shape | tfl.Shape[] {
   return (layer.input as tfl.SymbolicTensor).shape;
 }
 
-function withoutBatch(shape: tfl.Shape | tfl.Shape[]): number[] {
-  if (Array.isArray(shape[0])) throw new Error('A chain layer has one input and one output.');
+function withoutBatch(shape: tfl.Shape | tfl.Shape[], layer: string): number[] {
+  if (Array.isArray(shape[0])) {
+    throw ruleError('INSIGHT_E_CONFIG', 'A pipeline stage\'s layers each take one tensor and give one (a chain).',
+      { layer, shape: JSON.stringify(shape) }, 'Split a Sequential model or a functional chain; train a model with multi-tensor layers data-parallel instead.');
+  }
   return (shape as tfl.Shape).slice(1).map((d) => d ?? -1);
 }
 

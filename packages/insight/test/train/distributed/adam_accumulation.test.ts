@@ -8,14 +8,14 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { CIFAR_ARCHIVE } from '../../shared_data';
-import { expectOk, freePort, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp } from './processes';
+import { expectOk, freeLocalPort, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp } from '../ranks';
 
 describe('data-parallel train with Adam (WORLD_SIZE=2)', () => {
   it('gives the weights of one process accumulating the same micro-batches', async () => {
     const recipe = { data: CIFAR_ARCHIVE, limit: 301, validationCount: 40, epochs: 2, seed: 7, workers: 0, tensorboard: false, progress: 'none' };
     const files = tmp('insight-dp-adam-');
     const config = JSON.stringify({ ...recipe, batchSize: 32, runsDir: tmp('insight-dp-adam-runs-') });
-    const port = await freePort();
+    const port = await freeLocalPort();
     const ranks = [0, 1].map((rank) => startNode([RANK_MAIN, config, path.join(files, `rank${rank}.json`)],
       rankEnv(rank, 2, port, { INSIGHT_DIST_TIMEOUT_MS: '30000' })));
     for (const [rank, finished] of (await Promise.all(ranks.map((r) => r.done))).entries()) expectOk(finished, `rank ${rank}`);

@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { CIFAR_ARCHIVE } from '../../shared_data';
-import { expectOk, freePort, INSIGHT_BIN, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp } from './processes';
+import { expectOk, freeLocalPort, INSIGHT_BIN, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp } from '../ranks';
 
 describe('data-parallel train (WORLD_SIZE=2)', () => {
   // 261 training images in batches of 32: 8 full batches (16 images a rank) and a last of 5, cut 2 / 3.
@@ -25,7 +25,7 @@ describe('data-parallel train (WORLD_SIZE=2)', () => {
     const files = tmp('insight-dp-out-');
     const rank1Cwd = tmp('insight-dp-rank1-');
     const config = JSON.stringify({ ...recipe, runsDir });
-    const port = await freePort();
+    const port = await freeLocalPort();
     const ranks = [0, 1].map((rank) => startNode([RANK_MAIN, config, path.join(files, `rank${rank}.json`)],
       rankEnv(rank, 2, port, { INSIGHT_DIST_TIMEOUT_MS: '30000' }), rank === 0 ? undefined : rank1Cwd));
     const [r0, r1] = await Promise.all(ranks.map((r) => r.done));

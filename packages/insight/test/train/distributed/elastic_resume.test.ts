@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { CIFAR_ARCHIVE } from '../../shared_data';
-import { expectOk, freePort, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp, type Finished } from './processes';
+import { expectOk, freeLocalPort, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp, type Finished } from '../ranks';
 
 describe('data-parallel train restarted after a lost rank', () => {
   it('resumes the launch\'s run from its last checkpoint and ends with the weights of an uninterrupted run', async () => {
@@ -20,7 +20,7 @@ describe('data-parallel train restarted after a lost rank', () => {
     const files = tmp('insight-dp-elastic-out-');
     const config = JSON.stringify({ ...recipe, runsDir });
     const group = async (restart: number, extra: Record<string, string>): Promise<Finished[]> => {
-      const port = await freePort();
+      const port = await freeLocalPort();
       const ranks = [0, 1].map((rank) => startNode([RANK_MAIN, config, path.join(files, `rank${rank}.json`)], rankEnv(rank, 2, port, {
         INSIGHT_DIST_TIMEOUT_MS: '30000', INSIGHT_LAUNCH_ID: 'test-launch-1', TORCHELASTIC_RESTART_COUNT: String(restart), ...extra,
       })));

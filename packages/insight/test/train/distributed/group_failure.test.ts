@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
 import { CIFAR_ARCHIVE } from '../../shared_data';
-import { freePort, RANK_MAIN, rankEnv, startNode, tmp } from './processes';
+import { freeLocalPort, RANK_MAIN, rankEnv, startNode, tmp } from '../ranks';
 
 describe('data-parallel train (WORLD_SIZE=2): a failed rank', () => {
   // 261 training images in batches of 32: 8 full batches (16 images a rank) and a last of 5, cut 2 / 3.
@@ -20,7 +20,7 @@ describe('data-parallel train (WORLD_SIZE=2): a failed rank', () => {
     const runsDir = tmp('insight-dp-kill-');
     const files = tmp('insight-dp-kill-out-');
     const config = JSON.stringify({ ...recipe, epochs: 200, runsDir, validationCount: 0, monitor: 'loss' });
-    const port = await freePort();
+    const port = await freeLocalPort();
     const env = (rank: number) => rankEnv(rank, 2, port, { INSIGHT_DIST_TIMEOUT_MS: '8000' });
     const r0 = startNode([RANK_MAIN, config, path.join(files, 'rank0.json')], env(0));
     const r1 = startNode([RANK_MAIN, config, path.join(files, 'rank1.json')], env(1));
@@ -47,7 +47,7 @@ describe('data-parallel train (WORLD_SIZE=2): a failed rank', () => {
     const runsDir = tmp('insight-dp-stop-');
     const files = tmp('insight-dp-stop-out-');
     const config = JSON.stringify({ ...recipe, epochs: 200, runsDir, validationCount: 0, monitor: 'loss' });
-    const port = await freePort();
+    const port = await freeLocalPort();
     const env = (rank: number) => rankEnv(rank, 2, port, { INSIGHT_DIST_TIMEOUT_MS: '4000' });
     const r0 = startNode([RANK_MAIN, config, path.join(files, 'rank0.json')], env(0));
     const r1 = startNode([RANK_MAIN, config, path.join(files, 'rank1.json')], env(1));

@@ -1,14 +1,26 @@
-// What the pipeline workers and the single-process reference share: the seed CNN (seeded, no dropout), one
-// deterministic global batch, and the training settings.
+// What the pipeline workers and the single-process reference share: the seed CNN (seeded), one deterministic
+// global batch, the training settings, and a case: how many micro-batches, how much dropout, where the stages split.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../../src/backend';
 import { buildSeedCnn } from '../../../src/models';
 
-export const SETUP = { batchSize: 10, microBatches: 4, steps: 3, lr: 1e-3, seed: 11, classes: 10 } as const;
+export const SETUP = { batchSize: 10, steps: 3, lr: 1e-3, seed: 11, classes: 10 } as const;
 
-export function setupModel() {
-  return buildSeedCnn({ inputShape: [32, 32, 3], numClasses: SETUP.classes, dropout: 0, seed: SETUP.seed });
+/** One pipeline training case (a worker gets it as JSON on its command line). */
+export interface PipelineCase {
+  /** M, micro-batches per step. */
+  microBatches: number;
+  /** The seed CNN's dropout rate (0: no dropout layer). */
+  dropout: number;
+  /** Where stage 1 starts (a layer index); absent: the FLOPs-balanced split. */
+  boundary?: number;
+}
+
+export const PLAIN: PipelineCase = { microBatches: 4, dropout: 0 };
+
+export function setupModel(dropout = 0) {
+  return buildSeedCnn({ inputShape: [32, 32, 3], numClasses: SETUP.classes, dropout, seed: SETUP.seed });
 }
 
 /** x: [batchSize, 32, 32, 3] in [-1, 1) from a fixed LCG; y: [batchSize] int32 labels i * 7 mod 10. */
@@ -24,7 +36,7 @@ export function setupBatch(): { x: tf.Tensor4D; y: tf.Tensor1D } {
   return { x: tf.tensor4d(values, [SETUP.batchSize, 32, 32, 3]), y: tf.tensor1d(labels, 'int32') };
 }
 
-/** A worker's report, written as JSON to $PIPELINE_OUT. */
+/** A worker's report, written as JSON to the file its command line names. */
 export interface WorkerReport {
   rank: number;
   layerNames: string[];

@@ -92,6 +92,20 @@ describe('splitModel', () => {
     model.dispose();
   });
 
+  it('refuses a chain with a layer of several outputs (INSIGHT_E_CONFIG naming it), not a plain Error', () => {
+    // An LSTM returning its states: the next layer takes only its output, so the chain holds, but no stage can cut there.
+    const input = tfl.input({ shape: [4, 3] });
+    const [sequence] = tfl.layers.lstm({ units: 5, returnState: true, recurrentInitializer: 'glorotUniform', name: 'lstm' }).apply(input) as tfl.SymbolicTensor[];
+    const out = tfl.layers.dense({ units: 2, name: 'head' }).apply(sequence) as tfl.SymbolicTensor;
+    const model = tfl.model({ inputs: input, outputs: out, name: 'stateful' });
+    assert.throws(() => splitModel(model, { stages: 2 }), (error: Error & { code?: string }) => {
+      assert.equal(error.code, 'INSIGHT_E_CONFIG');
+      assert.match(error.message, /^A pipeline stage's layers each take one tensor and give one \(a chain\)\. Received: layer="lstm", shape="\[\[null,5\],\[null,5\],\[null,5\]\]"\. Split a Sequential model/);
+      return true;
+    });
+    model.dispose();
+  });
+
   it('refuses boundaries that are not stages-1 increasing indices inside the model', () => {
     const model = seedCnn();
     const bad: [number, number[]][] = [[2, [0]], [2, [8]], [3, [3, 3]], [3, [5, 2]], [3, [2]], [2, [2.5]]];

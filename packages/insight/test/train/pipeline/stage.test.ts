@@ -2,27 +2,23 @@
 // a stage checks the batch tensors it needs, and a one-stage pipeline's micro-batched step gives the gradients of
 // gradientStep on the whole batch.
 import assert from 'node:assert/strict';
-import * as net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 
 import { ProcessGroup } from '@insight/tfjs-backend-torch';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { initBackend, tf } from '../../../src/backend';
+import { freeLocalPort } from '../../../src/process/launch/free_port';
 import { gradientStep } from '../../../src/train/gradient_step';
 import { PipelineStage, pipelineStep, splitModel } from '../../../src/train/pipeline';
 import { trainableVariables } from '../../../src/train/trainer';
-import { SETUP, setupBatch, setupModel } from './setup';
+import { PLAIN, SETUP, setupBatch, setupModel } from './setup';
 
 let group: ProcessGroup;
 
 before(async () => {
   await initBackend();
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  group = await ProcessGroup.init({ masterAddr: '127.0.0.1', masterPort: port, rank: 0, worldSize: 1, timeoutMs: 30_000 });
+  group = await ProcessGroup.init({ masterAddr: '127.0.0.1', masterPort: await freeLocalPort(), rank: 0, worldSize: 1, timeoutMs: 30_000 });
 });
 
 after(() => group.close());
@@ -47,7 +43,7 @@ describe('PipelineStage', () => {
     const { x, y } = setupBatch();
     const reference = gradientStep(model, trainableVariables(model), x, y, 0);
     const before = tf.memory().numTensors;
-    const result = await pipelineStep(stage, { size: SETUP.batchSize, x, y }, { microBatches: 4, step: 0 });
+    const result = await pipelineStep(stage, { size: SETUP.batchSize, x, y }, { microBatches: PLAIN.microBatches, step: 0 });
     assert.equal(tf.memory().numTensors - before, result.grads.length, 'only the gradients are new');
     assert.ok(Math.abs(result.loss! - reference.loss.dataSync()[0]) <= 1e-6 * result.loss!);
     assert.equal(result.correct, reference.correct.dataSync()[0]);

@@ -1,15 +1,16 @@
-// Starting the processes of a data-parallel group in tests, as `insight launch` would: torchrun's variables per rank
-// on a free local port, one libtorch thread each, stdout and stderr kept.
+// Starting the ranks of a process group in tests (data parallel in distributed/, pipeline stages in pipeline/), as
+// `insight launch` would: torchrun's variables per rank on a free local port, one libtorch thread each, stdout and
+// stderr kept.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
-export const PACKAGE = path.resolve(__dirname, '..', '..', '..');
-export const RANK_MAIN = path.join(__dirname, 'rank_main.ts');
+export const PACKAGE = path.resolve(__dirname, '..', '..');
+/** The data-parallel tests' rank program (distributed/rank_main.ts). */
+export const RANK_MAIN = path.join(__dirname, 'distributed', 'rank_main.ts');
 export const INSIGHT_BIN = path.join(PACKAGE, 'bin', 'insight.js');
 /** tsx's loader by its file URL, so a process started in another directory finds it. */
 const TSX = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.json', { paths: [PACKAGE] })), 'dist', 'loader.mjs')).href;
@@ -17,14 +18,8 @@ const TSX = pathToFileURL(path.join(path.dirname(require.resolve('tsx/package.js
 export interface Finished { code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }
 export interface Started { child: ChildProcess; done: Promise<Finished>; output: () => string }
 
-/** A TCP port free right now on 127.0.0.1. */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+/** A TCP port free right now on 127.0.0.1: the launcher's own helper. */
+export { freeLocalPort } from '../../src/process/launch/free_port';
 
 /** torchrun's variables for `rank` of `worldSize` at 127.0.0.1:`port`. */
 export function rankEnv(rank: number, worldSize: number, port: number, extra: Record<string, string> = {}): Record<string, string> {
