@@ -39,6 +39,9 @@ const NODES = [0, 1].map((rank) => ({
   addr: `10.${200 + (process.pid % 50)}.${Math.floor(process.pid / 50) % 250}.${rank + 1}`,
 }));
 
+/** Ports in the namespaces, which are this test's own (nothing else listens there): fixed, one per test. */
+const PORTS = { tcp: 29_501, allreduce: 29_502, train: 29_503 };
+
 /** The bytes sent and received by `veth` inside `ns` (its /sys/class/net statistics). */
 function counters(node: (typeof NODES)[number]): { tx: number; rx: number } {
   const read = (name: string) => Number(ip('netns', 'exec', node.ns, 'cat', `/sys/class/net/${node.veth}/statistics/${name}`).trim());
@@ -93,7 +96,7 @@ describe('insight launch on two machines (network namespaces joined by a veth pa
   });
 
   it('a plain TCP connection from one namespace reaches the other; the host\'s own namespace has no route to it', async () => {
-    const port = 29_000 + (process.pid % 900) + 1;
+    const port = PORTS.tcp;
     const server = spawn('ip', ['netns', 'exec', NODES[0].ns, process.execPath, '-e',
       `require('net').createServer((s) => { s.end('hello from ' + process.argv[1]); }).listen(${port}, '${NODES[0].addr}', () => console.log('listening'))`, NODES[0].ns],
     { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -117,7 +120,7 @@ describe('insight launch on two machines (network namespaces joined by a veth pa
 
   it('rank 0 in one namespace and rank 1 in the other allreduce 1 MiB over the veth pair', async () => {
     const before = NODES.map(counters);
-    const port = 29_000 + (process.pid % 900);
+    const port = PORTS.allreduce;
     const [node0, node1] = await Promise.all([0, 1].map((rank) => runIn(rank, [DRIVER, 'netns_worker.ts', JSON.stringify(launchFlags(rank, port))])));
     const lines = [node0, node1].map(({ stdout }) => stdout.trim().split('\n'));
     // node 0 runs rank 0 (output as it is), node 1 runs rank 1 (prefixed); each launcher ends with its result line.
@@ -139,7 +142,7 @@ describe('insight launch on two machines (network namespaces joined by a veth pa
 
   it('`insight launch --nnodes 2 -- train` in each namespace: the two ranks train one run together over the pair', async () => {
     const before = NODES.map(counters);
-    const port = 29_000 + (process.pid % 900) + 3;
+    const port = PORTS.train;
     const runsDirs = [0, 1].map((rank) => path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'insight-netns-')), `runs-node${rank}`));
     const train = ['train', '--data', MINI, '--limit', '200', '--validation-count', '40', '--batch-size', '16', '--epochs', '1', '--workers', '0',
       '--progress', 'log', '--no-tensorboard'];
