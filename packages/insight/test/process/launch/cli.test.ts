@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { LAUNCH_SCHEMA, resolveLaunchOptions, TORCHRUN_SPELLINGS } from '../../../src/process/launch/config';
 import { freeLocalPort } from '../../../src/process/launch/free_port';
 import { fieldsOf } from '../../../src/run/config_schema';
-import { MINI, runMain } from '../../cli/io';
+import { MINI, runMain, signalledBin } from '../../cli/io';
 
 describe('insight launch (flags)', () => {
   const cases: [string[], RegExp][] = [
@@ -119,6 +119,21 @@ describe('insight train --nproc (workers)', () => {
     const info = JSON.parse(fs.readFileSync(path.join(runsDir, runs[0], 'run.json'), 'utf8')) as { status: string; summary: { worldSize: number; steps: number; launchId: string } };
     assert.deepEqual([info.status, info.summary.worldSize, info.summary.steps], ['completed', 2, 5]);
     assert.match(info.summary.launchId, /^launch-\d{8}-\d{6}-[0-9a-f]{6}$/);
+  });
+});
+
+describe('insight train --nproc (interrupted)', () => {
+  it('Ctrl-C stops the launch with INSIGHT_E_INTERRUPTED, whose fix is train --resume <run dir> --nproc 2 (not the same launch id)', async () => {
+    const runsDir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'insight-nproc-int-')), 'runs');
+    const { status, stdout, stderr } = await signalledBin(['train', '--data', MINI, '--limit', '100', '--validation-count', '20', '--nproc', '2', '--batch-size', '16',
+      '--epochs', '50', '--workers', '0', '--progress', 'log', '--no-tensorboard', '--runs-dir', runsDir], { signal: 'SIGINT' });
+    assert.match(stdout, /^Run /m);
+    assert.match(stderr, /^SIGINT: stopping the 2 workers/m);
+    const last = stderr.trim().split('\n').pop()!;
+    assert.match(last, /^Error INSIGHT_E_INTERRUPTED: The launch was stopped by SIGINT; its workers ended as they said above\. Received: signal="SIGINT", status=\d+\. /);
+    assert.ok(last.endsWith('Resume its run from the last checkpoint with `insight train --resume <run dir> --nproc 2` or ' +
+      '`insight launch <the same flags> -- train --resume <run dir>` (rank 0 named the run directory above).'), last);
+    assert.equal(status, 130);
   });
 });
 
