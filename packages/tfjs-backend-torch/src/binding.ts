@@ -22,6 +22,8 @@ export interface TorchBinding {
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): { libtorch?: string; config: string };
+  /** What the addon did to glibc's allocator at load (binding/addon.cc TuneMalloc). */
+  mallocTuning(): string;
   // Collectives over c10d Gloo (binding/distributed.cc); distAvailable is false when built without Gloo.
   distAvailable: boolean;
   distInit(options: NativeGroupOptions): Promise<GroupHandle>;

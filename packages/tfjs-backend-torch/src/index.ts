@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import { TorchBackend } from './backend';
 import { registerCpuKernels } from './cpu_kernels/register_cpu_kernels';
 import { registerGradients } from './gradients/register_gradients';
-import { binding, bindingError, HOW_TO_GET_LIBTORCH } from './binding';
+import { binding, bindingError, HOW_TO_GET_LIBTORCH, requireBinding } from './binding';
 import { registerAllKernels } from './register_all_kernels';
 import { registerGradientTensorMethods } from './tensor_methods';
 import { defaultThreadCount, getNumThreads, setNumThreads, THREADS_ENV } from './threads';
@@ -19,6 +19,14 @@ export { FusedAdamOptimizer, fusedAdam } from './optimizers/fused_adam';
 export { adamUpdate, adamUpdateAttrs, type AdamEpsilonConvention, type AdamSlots, type AdamStep } from './optimizers/adam_update';
 export { FusedAdamUpdate, type FusedAdamUpdateAttrs, TorchReluGrad } from './kernel_names';
 export { ProcessGroup, DEFAULT_TIMEOUT_MS, type ProcessGroupOptions, type ReduceOp } from './distributed';
+
+/**
+ * What the addon did to glibc's allocator when it loaded: keeps freed tensor memory instead of returning it to the
+ * kernel and faulting it in again every step (off with INSIGHT_MALLOC_TUNING=0; glibc's MALLOC_* variables win).
+ */
+export function mallocTuning(): string {
+  return requireBinding().mallocTuning();
+}
 
 /** True when the native addon loaded and `torch` is registered. */
 export const isAvailable = binding !== null;
