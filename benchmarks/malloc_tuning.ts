@@ -6,9 +6,8 @@
 //   node --conditions=source --import tsx benchmarks/malloc_tuning.ts [--steps 150] [--rounds 3]
 import { spawnSync } from 'node:child_process';
 
-import type * as tfTypes from '@tensorflow/tfjs-core';
-
 import { benchmarkArgs, numberArg } from './args';
+import { FIT_CHILD, type FitChildResult } from './tfjs_fit_child';
 
 const USAGE = `Usage: node --conditions=source --import tsx benchmarks/malloc_tuning.ts [options]
   --steps <n>     training steps of batch 64 per run, after 20 warm-up steps (default: 150)
@@ -16,7 +15,6 @@ const USAGE = `Usage: node --conditions=source --import tsx benchmarks/malloc_tu
 const args = benchmarkArgs(USAGE, {
   steps: { type: 'string', default: '150' },
   rounds: { type: 'string', default: '3' },
-  child: { type: 'boolean', default: false },  // internal: one measured run
 });
 const steps = numberArg('steps', args.steps);
 const rounds = numberArg('rounds', args.rounds);
@@ -28,37 +26,16 @@ const SETTINGS: Record<string, NodeJS.ProcessEnv> = {
   'MALLOC_* variables': { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '68719476736', MALLOC_TOP_PAD_: '536870912' },
 };
 
-async function child(): Promise<void> {
-  const tf = await import('@tensorflow/tfjs-core');
-  const torch = await import('@insight/tfjs-backend-torch');
-  const { referenceCnn } = await import('./reference_cnn_model');
-  await tf.setBackend('torch');
-  const model = referenceCnn();
-  const x = tf.randomUniform([64 * 20, 32, 32, 3]);
-  const y = tf.oneHot(tf.randomUniform([64 * 20], 0, 10, 'int32') as tfTypes.Tensor1D, 10);
-  await model.fit(x, y, { batchSize: 64, epochs: 1, shuffle: false, verbose: 0 });  // warm-up: 20 steps
-  const cpu0 = process.cpuUsage();
-  const started = performance.now();
-  for (let done = 0; done < steps; done += 20) await model.fit(x, y, { batchSize: 64, epochs: 1, shuffle: false, verbose: 0 });
-  const seconds = (performance.now() - started) / 1000;
-  const cpu = process.cpuUsage(cpu0);
-  const images = Math.ceil(steps / 20) * 20 * 64;
-  console.log(JSON.stringify({
-    imagesPerSecond: images / seconds, maxRssMiB: process.resourceUsage().maxRSS / 1024,
-    systemShare: cpu.system / (cpu.user + cpu.system), malloc: torch.mallocTuning(),
-  }));
-}
-
 function main(): void {
-  const results: Record<string, { imagesPerSecond: number; maxRssMiB: number; systemShare: number }[]> = {};
+  const results: Record<string, FitChildResult[]> = {};
   for (let r = 0; r < rounds; r++) {
     for (const [name, env] of Object.entries(SETTINGS)) {
       const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('MALLOC_') && k !== 'INSIGHT_MALLOC_TUNING'));
-      const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', __filename, '--child', '--steps', String(steps)], {
+      const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', FIT_CHILD, String(steps)], {
         env: { ...clean, ...env }, encoding: 'utf8',
       });
       if (run.status !== 0) throw new Error(`${name}: exit ${run.status}\n${run.stderr}`);
-      const line = JSON.parse(run.stdout.trim().split('\n').pop()!) as { imagesPerSecond: number; maxRssMiB: number; systemShare: number; malloc?: string };
+      const line = JSON.parse(run.stdout.trim().split('\n').pop()!) as FitChildResult;
       console.log(`  round ${r + 1}, ${name}: ${line.imagesPerSecond.toFixed(0)} img/s, max RSS ${line.maxRssMiB.toFixed(0)} MiB, ` +
         `kernel ${(100 * line.systemShare).toFixed(0)}% of CPU time (${line.malloc ?? 'no tuning report'})`);
       (results[name] ??= []).push(line);
@@ -72,11 +49,4 @@ function main(): void {
   }
 }
 
-if (args.child) {
-  child().catch((e: Error) => {
-    console.error(e.stack ?? e.message);
-    process.exit(1);
-  });
-} else {
-  main();
-}
+main();
