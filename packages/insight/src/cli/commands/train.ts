@@ -6,6 +6,7 @@ import { ruleError } from '../../errors';
 import { resolveLaunchOptions } from '../../process/launch/config';
 import { flagOf } from '../../run/config_schema';
 import { RESUME_OVERRIDABLE, resolveTrainConfig, TRAIN_SCHEMA } from '../../train/config';
+import { checkBatchSplits } from '../../train/distributed/environment';
 import type { CliIo } from '../main';
 import { addConfigFileOption, addSchemaOptions, givenSettings } from '../options';
 import { runLaunch } from './launch';
@@ -54,9 +55,13 @@ export function trainCommand(io: CliIo): Command {
     const { resume, nproc } = command.opts<{ resume?: string; nproc?: string }>();
     const settings = await givenSettings(command, TRAIN_SCHEMA);
     // A bad flag fails here, before tfjs loads (a resumed run's config is its saved one, checked by train()).
-    const config = resume === undefined ? resolveTrainConfig(settings) : settings;
+    const resolved = resume === undefined ? resolveTrainConfig(settings) : null;
+    const config = resolved ?? settings;
     const processes = nproc === undefined ? 1 : nprocOf(nproc);
     if (processes > 1) {
+      // The global batch must split over the workers: said here (INSIGHT_E_CONFIG), not by every worker failing.
+      // A resumed run's batch size is its saved config's, checked by rank 0.
+      if (resolved !== null) checkBatchSplits(resolved.batchSize, processes);
       // One machine: the rendezvous on a free port, as torchrun --standalone (not 29500, which another job may hold).
       const { freeLocalPort } = await import('../../process/launch/free_port');
       const launch = resolveLaunchOptions({ nprocPerNode: processes, masterPort: await freeLocalPort() });

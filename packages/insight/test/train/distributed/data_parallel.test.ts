@@ -81,4 +81,14 @@ describe('data-parallel train (WORLD_SIZE=2)', () => {
     assert.deepEqual(fs.readdirSync(runsDir), []);
   });
 
+  it('insight train --nproc 2 refuses such a --batch-size itself (exit 2) before it starts any worker', async () => {
+    const runsDir = tmp('insight-dp-nproc-');
+    const cli = startNode([INSIGHT_BIN, 'train', '--nproc', '2', '--data', CIFAR_ARCHIVE, '--limit', '100', '--batch-size', '33', '--runs-dir', runsDir], {});
+    const finished = await cli.done;
+    assert.equal(finished.code, 2);
+    assert.match(finished.stderr, /^Error INSIGHT_E_CONFIG: --batch-size is the global batch in data-parallel training: it must split evenly over the ranks \(WORLD_SIZE\)\. Received: batchSize=33, WORLD_SIZE=2\./m);
+    assert.doesNotMatch(finished.stderr, /\[rank 1\]|INSIGHT_E_DISTRIBUTED/, 'no worker started');
+    assert.equal(finished.stdout, '');
+    assert.deepEqual(fs.readdirSync(runsDir), []);
+  });
 });
