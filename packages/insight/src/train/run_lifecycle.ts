@@ -72,20 +72,21 @@ export class RunLifecycle {
   /**
    * The callback that gives the event loop its turns and ends training at a requested stop: at the next update
    * inside an epoch after having `checkpoint` save checkpoints/last, or at the end of an epoch (whose checkpoint
-   * is written). Put it after `checkpoint`.
+   * is written). Put it after `checkpoint`. `agreed`, when given, must also hold for the stop to happen at an
+   * update: data parallel stops at the update whose allreduce carried the request, on every rank at once.
    */
-  callback(checkpoint: ModelCheckpoint): Callback {
+  callback(checkpoint: ModelCheckpoint, agreed: () => boolean = () => true): Callback {
     return {
       name: 'runLifecycle',
       onBatchEnd: async (logs, ctx) => {
         await this.turn();
-        if (this.requested === null || !ModelCheckpoint.atUpdateInEpoch(logs, ctx)) return;
+        if (this.requested === null || !agreed() || !ModelCheckpoint.atUpdateInEpoch(logs, ctx)) return;
         await checkpoint.saveLast(ctx);
         throw this.interruption(this.requested, `epoch ${logs.epochIndex + 1}, batch ${logs.batch}/${logs.batchesPerEpoch} (step ${logs.step})`);
       },
       onEpochEnd: async (logs) => {
         await this.turn();
-        this.throwIfRequested(`the end of epoch ${logs.epoch} (step ${logs.step})`);
+        if (agreed()) this.throwIfRequested(`the end of epoch ${logs.epoch} (step ${logs.step})`);
       },
     };
   }

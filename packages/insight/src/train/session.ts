@@ -64,6 +64,8 @@ export interface SessionCallbackOptions {
   checkpointEverySteps?: number;
   /** Log lines (progress 'log') at least this often. Default: the run config's progressEverySeconds, else 30. */
   progressEverySeconds?: number;
+  /** Data parallel: a signal stops training only at an update where this holds (the group agreed on it). */
+  stopAgreed?: () => boolean;
 }
 
 /** The settings a run's config gives the session (absent keys: defaults). */
@@ -81,6 +83,8 @@ export class RunSession {
   private lifecycle: RunLifecycle | null = null;
   private settings: RunSettings | null = null;
   private progressCallback: Callback | null = null;
+  /** complete() ran: the run's status stays 'completed' whatever fails after it. */
+  private completed = false;
 
   private constructor(
     /** The active compute backend ('torch' or 'cpu'). */
@@ -97,6 +101,11 @@ export class RunSession {
     const backend = await startBackend(options.backend, 'training');
     const progress = options.progress === 'auto' ? (out.isTTY ? 'bar' : 'log') : options.progress;
     return new RunSession(backend, progress, out, options.handleSignals ?? true);
+  }
+
+  /** Whether SIGINT/SIGTERM asked training to stop (the run's lifecycle heard it). */
+  get stopRequested(): boolean {
+    return (this.lifecycle?.stopRequested ?? null) !== null;
   }
 
   /** Writes one info line, unless progress is 'none'. */
@@ -195,7 +204,7 @@ export class RunSession {
       everySteps: options.checkpointEverySteps ?? settings.checkpointEverySteps,
     });
     callbacks.push(checkpoint);
-    if (this.lifecycle) callbacks.push(this.lifecycle.callback(checkpoint));
+    if (this.lifecycle) callbacks.push(this.lifecycle.callback(checkpoint, options.stopAgreed));
     return callbacks;
   }
 
@@ -228,17 +237,19 @@ export class RunSession {
         report: { split, loss: report.loss, accuracy: report.accuracy, topK: report.topK },
       },
     });
+    this.completed = true;
     this.say(`Model: ${run.modelDir}${options.modelNote ?? ''}`);
     this.end();
   }
 
   /**
    * Marks the run 'failed' with the error's message (when a run directory is open) — 'interrupted' for
-   * INSIGHT_E_INTERRUPTED, a stop at a signal with checkpoints/last saved — and closes the TensorBoard log.
+   * INSIGHT_E_INTERRUPTED, a stop at a signal with checkpoints/last saved — and closes the TensorBoard log. A run
+   * complete() finished stays 'completed'.
    */
   fail(error: unknown): void {
     const interrupted = error instanceof InsightError && error.code === 'INSIGHT_E_INTERRUPTED';
-    this.current?.setStatus(interrupted ? 'interrupted' : 'failed', { error: (error as Error).message ?? String(error) });
+    if (!this.completed) this.current?.setStatus(interrupted ? 'interrupted' : 'failed', { error: (error as Error).message ?? String(error) });
     this.tensorboardLog?.close();
     this.end();
   }

@@ -5,7 +5,9 @@
 // With WORLD_SIZE > 1 in the environment (torchrun's variables, set by `insight launch`) the process is one rank of a
 // data-parallel group (train/distributed/): --batch-size is the global batch, each rank trains its slice of it, rank 0
 // alone writes the run (checkpoints, tracking, progress, the report and model) and the others print only errors.
-// A group the launcher restarts (TORCHELASTIC_RESTART_COUNT > 0) resumes its launch's run from its last checkpoint.
+// The run is marked with the launch's id (INSIGHT_LAUNCH_ID), also in a one-worker launch, so a group the launcher
+// restarts (TORCHELASTIC_RESTART_COUNT > 0) resumes its launch's run from its last checkpoint, or trains nothing when
+// rank 0 had completed it. SIGINT/SIGTERM stop every rank at the same update, rank 0 saving checkpoints/last there.
 import * as fs from 'node:fs';
 
 import type * as tfl from '@tensorflow/tfjs-layers';
@@ -30,6 +32,7 @@ import { RESUME_OVERRIDABLE, resolveTrainConfig, TRAIN_DEFAULTS, type TrainConfi
 import { createLoaders, evaluationLoader, prepareData, type RunData } from './data_setup';
 import { DataParallel } from './distributed/data_parallel';
 import { checkBatchSplits, launchPlace, type LaunchPlace } from './distributed/environment';
+import { followerStop, holdSignals } from './distributed/follower';
 import { joinGroup } from './distributed/join';
 import { findLaunchRun, markLaunchRun } from './distributed/launch_run';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
@@ -69,7 +72,11 @@ export interface TrainResult {
   config: TrainConfig;
   backend: string;
   state: TrainerState;
-  /** Evaluation of the final model on the validation split (or the training set without one). */
+  /**
+   * Evaluation of the final model on the validation split (or the training set without one). On a rank other than 0
+   * of a data-parallel group, empty (count 0, figures NaN): rank 0 alone evaluates, after the group has parted, and
+   * writes it to <runDir>/report/.
+   */
   report: EvaluationMetrics;
   /** The trained model (the very object when you passed a LayersModel); the caller owns it (dispose when done). */
   model: tfl.LayersModel;
@@ -90,44 +97,61 @@ export async function train(config: TrainInput | Record<string, unknown> = {}, o
   let resumed = options.resume !== undefined && lead ? RunDir.open(options.resume) : null;
   const { settings, given } = separateModel(config, resumed);
   let resolved = resumed ? resumeConfig(resumed, settings) : resolveTrainConfig(settings);
+  // The launch's run, completed by rank 0 before this restart (a peer failed after it): trained no further.
+  let finished: string | null = null;
   if (place !== null && lead && resumed === null) {
     resumed = launchRunToResume(place, resolved);
-    // The restarted workers have the launch's own arguments: the run's saved config, with what a resume may change.
-    const mayChange = new Set<string>([...RESUME_OVERRIDABLE, 'epochs']);
-    if (resumed !== null) resolved = resumeConfig(resumed, Object.fromEntries(Object.entries(settings).filter(([key]) => mayChange.has(key))));
+    if (resumed !== null && resumed.readInfo().status === 'completed') {
+      finished = resumed.dir;
+      resolved = resolveTrainConfig(resumed.readConfig() as Record<string, unknown>, `config of ${resumed.dir}`);
+    } else if (resumed !== null) {
+      // The restarted workers have the launch's own arguments: the run's saved config, with what a resume may change.
+      const mayChange = new Set<string>([...RESUME_OVERRIDABLE, 'epochs']);
+      resolved = resumeConfig(resumed, Object.fromEntries(Object.entries(settings).filter(([key]) => mayChange.has(key))));
+    }
   }
   if (place !== null) checkBatchSplits(resolved.batchSize, place.worldSize);
   const session = await RunSession.start({
     backend: resolved.backend, progress: lead ? resolved.progress : 'none', out: options.out, handleSignals: lead ? options.handleSignals : false,
   });
-  const group = place === null ? null : await joinGroup(place, session.backend);
+  // A one-worker launch has no group to join; it still marks and resumes the launch's run.
+  const group = place === null || place.worldSize === 1 ? null : await joinGroup(place, session.backend);
+  // Rank 0 alone decides where the group stops at a signal the launcher forwarded to every rank.
+  const releaseSignals = group !== null && !lead ? holdSignals() : null;
   let checkpoint: LoadedCheckpoint<TrainerState> | null = null;
   try {
     const parallel = group === null ? null : new DataParallel(group);
     if (parallel !== null) {
-      resolved = await parallel.broadcastJson(resolved, 'the run\'s config');
+      ({ config: resolved, finished } = await parallel.broadcastJson({ config: resolved, finished }, 'the run\'s config'));
       checkBatchSplits(resolved.batchSize, parallel.worldSize);
     }
     checkpoint = resumed ? await readCheckpoint<TrainerState>(resumed.lastCheckpoint) : null;
-    return await trainModel(resolved, session, resumed, checkpoint, given, options, parallel, place?.launchId ?? null);
+    const launch = { launchId: place?.launchId ?? null, finished };
+    return await trainModel(resolved, session, resumed, checkpoint, given, options, parallel, launch);
   } finally {
     if (checkpoint !== null) tf.dispose([...checkpoint.weights, ...Object.values(checkpoint.optimizerState)]);
     group?.close();
+    releaseSignals?.();
   }
 }
 
 /**
- * Rank 0 of a group the launcher restarted: its launch's run, when it has a checkpoint to resume (null: start anew).
- * A restart given a model object, not a name, rebuilds it from the checkpoint's topology, as a resumed run does.
+ * Rank 0 of a group the launcher restarted: its launch's run, when it has a checkpoint to resume or is completed
+ * (null: start anew). A restart given a model object, not a name, rebuilds it from the checkpoint's topology, as a
+ * resumed run does.
  */
 function launchRunToResume(place: LaunchPlace, resolved: TrainConfig): RunDir | null {
   if (place.restartCount === 0 || place.launchId === null) return null;
   return findLaunchRun(resolved.runsDir, place.launchId);
 }
 
-/** The run after its config, backend and (when resuming) checkpoint: model, data, loop, report, model/. */
+/**
+ * The run after its config, backend and (when resuming) checkpoint: model, data, loop, report, model/. `launch`: the
+ * launch's id (null outside a launch) and its run when rank 0 had completed it before this restart (else null).
+ */
 async function trainModel(resolved: TrainConfig, session: RunSession, resumed: RunDir | null, checkpoint: LoadedCheckpoint<TrainerState> | null,
-  given: { model: unknown } | null, options: TrainOptions, parallel: DataParallel | null, launchId: string | null): Promise<TrainResult> {
+  given: { model: unknown } | null, options: TrainOptions, parallel: DataParallel | null, launch: { launchId: string | null; finished: string | null }): Promise<TrainResult> {
+  const { launchId, finished } = launch;
   const lead = parallel === null || parallel.rank === 0;
   // A custom model's file and exports are checked before the data loads.
   const choice = modelChoiceOf(resolved.model);
@@ -141,13 +165,16 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     const accumulation = resolved.gradAccumulation;
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
     const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
-    let initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer) : undefined;
+    let initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer, finished === null) : undefined;
     if (parallel !== null) initialState = await parallel.start(model, optimizer, initialState);
-    if (!lead) return await trainFollower(model, loaders, resolved, optimizer, schedule, initialState, options, parallel!, session.backend);
+    if (finished !== null) return finishedRun(finished, session, resolved, model, initialState!, lead, data.classNames);
+    if (!lead) return await trainFollower(model, loaders, resolved, optimizer, schedule, initialState, options, parallel!, session.backend, data.classNames);
     const run = resumed ? session.resume(resumed, resolved) : session.create(resolved.runsDir, resolved);
     if (launchId !== null) markLaunchRun(run, launchId);
+    if (parallel !== null) parallel.stopRequested = () => session.stopRequested;
     const callbacks = session.callbacks([...monitorCallbacks(resolved), ...(options.callbacks ?? [])], {
       monitor: resolved.monitor, logEverySteps: resolved.logEverySteps,
+      stopAgreed: parallel === null ? undefined : () => parallel.stopAgreed,
       tensorboard: resolved.tensorboard ? {
         stepEvery: resolved.logEverySteps || 10,
         samples: { dataset: data.validation ?? data.train, normalization: data.normalization, classNames: data.classNames },
@@ -170,6 +197,9 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
       seed: resolved.seed, validation: loaders.validation, initialState, callbacks, onGradients: options.onGradients,
       parallel: parallel ?? undefined,
     });
+    // The other ranks part here with the run's directory: rank 0's evaluation and writes need no group (and may
+    // take longer than its collective timeout).
+    await parallel?.broadcastJson({ runDir: run.dir }, 'the run\'s directory');
 
     const evalLoader = loaders.validation ?? evaluationLoader(resolved, data.train, data.normalization);
     let report: EvaluationMetrics;
@@ -184,11 +214,9 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     await session.complete(model, {
       summary: {
         epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null,
-        ...(parallel !== null ? { worldSize: parallel.worldSize, ...(launchId !== null ? { launchId } : {}) } : {}),
+        ...(parallel !== null ? { worldSize: parallel.worldSize } : {}), ...(launchId !== null ? { launchId } : {}),
       },
     });
-    // The other ranks wait for the run's directory and report (and so for rank 0's last write).
-    await parallel?.broadcastJson({ runDir: run.dir, report }, 'the run\'s report');
     return { runDir: run.dir, config: resolved, backend: session.backend, state, report, model };
   } catch (error) {
     if (lead) session.fail(error);
@@ -203,18 +231,41 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
 
 /**
  * A rank other than 0 of a data-parallel group: the same loop on its slice of every batch, with no run directory,
- * no output, no validation and no callbacks (rank 0's decisions reach it after every epoch); it ends with rank 0's
- * run directory and report.
+ * no output, no validation and no callbacks of its own (rank 0's decisions reach it after every epoch, its stop at
+ * a signal with the update's allreduce); it ends with rank 0's run directory and an empty report.
  */
 async function trainFollower(model: tfl.LayersModel, loaders: { train: DataLoader }, resolved: TrainConfig, optimizer: Optimizer,
-  schedule: LearningRateSchedule, initialState: TrainerState | undefined, options: TrainOptions, parallel: DataParallel, backend: string): Promise<TrainResult> {
+  schedule: LearningRateSchedule, initialState: TrainerState | undefined, options: TrainOptions, parallel: DataParallel, backend: string,
+  classNames: string[]): Promise<TrainResult> {
   const state = await fit(model, loaders.train, {
     epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: resolved.gradAccumulation,
-    seed: resolved.seed, initialState, onGradients: options.onGradients, parallel,
+    seed: resolved.seed, initialState, onGradients: options.onGradients, parallel, callbacks: [followerStop(parallel)],
   });
-  // NaN figures of the report (a class never predicted) arrive as null: JSON has no NaN.
-  const { runDir, report } = await parallel.broadcastJson<{ runDir: string; report: EvaluationMetrics }>({ runDir: '', report: {} as EvaluationMetrics }, 'the run\'s report');
-  return { runDir, config: resolved, backend, state, report, model };
+  const { runDir } = await parallel.broadcastJson({ runDir: '' }, 'the run\'s directory');
+  return { runDir, config: resolved, backend, state, report: emptyReport(classNames), model };
+}
+
+/**
+ * A launch's run that rank 0 completed before this restart: nothing is trained again. Every rank returns its model
+ * (the last checkpoint's weights, which are model/'s) and state; rank 0 says so and returns the run's report.
+ */
+function finishedRun(runDir: string, session: RunSession, resolved: TrainConfig, model: tfl.LayersModel, state: TrainerState, lead: boolean,
+  classNames: string[]): TrainResult {
+  let report = emptyReport(classNames);
+  if (lead) {
+    const run = RunDir.open(runDir);
+    session.say(`Run ${run.dir} of this launch was completed before the restart (epoch ${state.epoch}, step ${state.step}): nothing to train.`);
+    report = JSON.parse(fs.readFileSync(run.reportMetricsJson, 'utf8')) as EvaluationMetrics;
+  }
+  return { runDir, config: resolved, backend: session.backend, state, report, model };
+}
+
+/** The report of a rank that evaluated nothing: count 0, its figures NaN. */
+function emptyReport(classNames: string[]): EvaluationMetrics {
+  return {
+    count: 0, loss: NaN, accuracy: NaN, topK: {}, perClass: [], macro: { precision: NaN, recall: NaN, f1: NaN }, classNames,
+    confusion: classNames.map(() => classNames.map(() => 0)),
+  };
 }
 
 /**
@@ -288,14 +339,17 @@ function resumeConfig(run: RunDir, overrides: Record<string, unknown>): TrainCon
 }
 
 /**
- * Loads `run`'s last checkpoint (read by the caller, who disposes its tensors) into `model` and `optimizer`,
- * drops metrics logged after it, marks the run running again, and returns the trainer state to continue from.
+ * Loads `run`'s last checkpoint (read by the caller, who disposes its tensors) into `model` and `optimizer` and
+ * returns the trainer state to continue from; `continues`: also drops metrics logged after it and marks the run
+ * running again (false for a completed run that is not trained further).
  */
-function restoreFromCheckpoint(run: RunDir, checkpoint: LoadedCheckpoint<TrainerState>, model: tfl.LayersModel, optimizer: Optimizer): TrainerState {
+function restoreFromCheckpoint(run: RunDir, checkpoint: LoadedCheckpoint<TrainerState>, model: tfl.LayersModel, optimizer: Optimizer, continues = true): TrainerState {
   restoreWeights(model, checkpoint.weights, checkpoint.dir);
   optimizer.setState(checkpoint.optimizerState);
-  run.truncateMetrics(checkpoint.trainer.step);
-  run.setStatus('running');
+  if (continues) {
+    run.truncateMetrics(checkpoint.trainer.step);
+    run.setStatus('running');
+  }
   return checkpoint.trainer;
 }
 

@@ -6,7 +6,9 @@
 //     buckets (gradient_buckets.ts), weighted by the rank's example count, summed by allreduce and divided by the
 //     global count: the mean gradient of the whole global batch, the same on every rank, so every rank applies the
 //     same update and the weights stay equal without being sent again. The batch sums (loss, correct, seen) go along,
-//     so the logs are the global batch's. The buckets are reduced after the backward pass, not during it.
+//     so the logs are the global batch's, and so does rank 0's stop request (SIGINT/SIGTERM): every rank learns at
+//     the same update that the group stops after it (rank 0 saving checkpoints/last there, as one process does).
+//     The buckets are reduced after the backward pass, not during it.
 //   - after every epoch rank 0's decisions (early stopping's stop, reduce-on-plateau's scale) are broadcast: rank 0
 //     alone validates and runs the callbacks.
 // State that gradients do not train (BatchNorm's moving statistics) stays each rank's own, as in DDP without
@@ -43,6 +45,10 @@ export class DataParallel {
   private buckets: GradientBuckets | null = null;
   /** Seconds spent in reduce() waiting for the allreduce, since the group started (communication time). */
   allreduceSeconds = 0;
+  /** This rank's wish to stop (rank 0: a signal arrived), sent with every update's sums. */
+  stopRequested: () => boolean = () => false;
+  /** Whether the last update's allreduce carried a stop request: every rank then stops after that update. */
+  stopAgreed = false;
 
   constructor(private readonly group: Collectives, private readonly options: DataParallelOptions = {}) {
     this.rank = group.rank;
@@ -66,14 +72,15 @@ export class DataParallel {
         { rank: this.rank, started: false }, 'Call `await parallel.start(model, optimizer, initialState)` before the first update.');
     }
     const flats = buckets.flatten(grads, sums.seen);
-    const local = tf.tensor1d([sums.loss, sums.correct, sums.seen], 'float32');
+    const local = tf.tensor1d([sums.loss, sums.correct, sums.seen, this.stopRequested() ? 1 : 0], 'float32');
     let reduced: tf.Tensor[] = [];
     try {
       const waitStarted = performance.now();
       const calls = [...flats.map((flat) => this.group.allreduce([flat], 'sum')), this.group.allreduce([local], 'sum')];
       reduced = (await collective('allreduce of the gradients', this.rank, Promise.all(calls))).flat();
       this.allreduceSeconds += (performance.now() - waitStarted) / 1000;
-      const [loss, correct, seen] = await reduced[reduced.length - 1].data();
+      const [loss, correct, seen, stops] = await reduced[reduced.length - 1].data();
+      this.stopAgreed = stops > 0;
       return { grads: buckets.split(reduced.slice(0, -1), 1 / Math.max(seen, 1)), sums: { loss, correct, seen } };
     } finally {
       tf.dispose([...flats, local, ...reduced]);

@@ -1,10 +1,11 @@
-// Joining the data-parallel group of a launch: the c10d Gloo process group torchrun's variables describe
-// (MASTER_ADDR, MASTER_PORT, RANK, WORLD_SIZE; @insight/tfjs-backend-torch ProcessGroup.fromEnv), on the torch backend.
+// Joining the data-parallel group of a launch: the c10d Gloo process group (@insight/tfjs-backend-torch
+// ProcessGroup.init) of this place's rank and world size (launchPlace), meeting at MASTER_ADDR:MASTER_PORT over
+// GLOO_SOCKET_IFNAME when set (rendezvousOf), on the torch backend.
 import { ProcessGroup } from '@insight/tfjs-backend-torch';
 
 import { ruleError } from '../../errors';
 import { collective } from './data_parallel';
-import type { LaunchPlace } from './environment';
+import { rendezvousOf, type LaunchPlace } from './environment';
 
 /**
  * The group's rendezvous and collective timeout: INSIGHT_DIST_TIMEOUT_MS when set (e.g. short in tests), else the
@@ -28,6 +29,7 @@ export async function joinGroup(place: LaunchPlace, backend: string): Promise<Pr
       { backend, WORLD_SIZE: place.worldSize }, 'Pass --backend torch (or auto with libtorch installed), or train in one process (unset WORLD_SIZE).');
   }
   const timeoutMs = groupTimeoutMs();
-  return collective(`rendezvous at ${process.env.MASTER_ADDR}:${process.env.MASTER_PORT}`, place.rank,
-    (async () => ProcessGroup.fromEnv(process.env, timeoutMs))());
+  const { masterAddr, masterPort, ifname } = rendezvousOf();
+  return collective(`rendezvous at ${masterAddr}:${masterPort}`, place.rank,
+    ProcessGroup.init({ masterAddr, masterPort, rank: place.rank, worldSize: place.worldSize, timeoutMs, ifname }));
 }

@@ -1,6 +1,7 @@
 // The run of a launch: rank 0 marks the run it creates with the launch's id (INSIGHT_LAUNCH_ID, constant over a
 // launch and its restarts) in run.json's summary, so a group the launcher restarts finds the run and resumes it from
-// its last checkpoint instead of starting a new one.
+// its last checkpoint instead of starting a new one — or, when rank 0 had completed it before a peer failed, trains
+// nothing more.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -14,8 +15,8 @@ export function markLaunchRun(run: RunDir, launchId: string): void {
 }
 
 /**
- * The run under `runsDir` that launch `launchId` created, when it has a checkpoint to continue from (the newest such
- * run if several); else null (the group failed before its first checkpoint: it starts again).
+ * The run under `runsDir` that launch `launchId` created, when it has a checkpoint (the newest such run if several):
+ * one to continue, or one already completed; else null (the group failed before its first checkpoint: it starts again).
  */
 export function findLaunchRun(runsDir: string, launchId: string): RunDir | null {
   let names: string[];
@@ -27,7 +28,7 @@ export function findLaunchRun(runsDir: string, launchId: string): RunDir | null 
   const found = names.sort().reverse().map((name) => RunDir.tryOpen(path.join(runsDir, name))).find((run) => {
     if (run === null) return false;
     try {
-      return run.readInfo().summary?.launchId === launchId && run.readInfo().status !== 'completed' && hasCheckpoint(run.lastCheckpoint);
+      return run.readInfo().summary?.launchId === launchId && hasCheckpoint(run.lastCheckpoint);
     } catch {
       return false; // an unreadable run.json is not this launch's
     }

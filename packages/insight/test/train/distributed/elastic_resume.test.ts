@@ -1,6 +1,7 @@
 // A data-parallel group restarted by the launcher (TORCHELASTIC_RESTART_COUNT > 0, the same INSIGHT_LAUNCH_ID) after a
 // rank was killed: rank 0 finds the launch's run, resumes it from its last checkpoint and broadcasts weights,
-// optimizer state and position, and the finished run has the weights of an uninterrupted one.
+// optimizer state and position, and the finished run has the weights of an uninterrupted one. Restarted once more
+// after it completed, the group trains nothing and leaves the run as it was.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -52,6 +53,20 @@ describe('data-parallel train restarted after a lost rank', () => {
     assert.equal(resumed0.state.step, 27);
     assert.equal(resumed1.state.step, 27);
     assert.equal(maxDifference(resumed1.weights, resumed0.weights), 0);
+
+    // A restart after rank 0 completed the run (a peer failing after the end): both ranks end at once, nothing retrained.
+    const runJson = fs.readFileSync(path.join(run, 'run.json'), 'utf8');
+    const [third0, third1] = await group(2, {});
+    expectOk(third0, 'rank 0 (restart after completion)');
+    expectOk(third1, 'rank 1 (restart after completion)');
+    assert.match(third0.stdout, /^Run .* of this launch was completed before the restart \(epoch 3, step 27\): nothing to train\.$/m);
+    assert.equal(third1.stdout, '');
+    assert.deepEqual(fs.readdirSync(runsDir), [runName]);
+    assert.equal(fs.readFileSync(path.join(run, 'run.json'), 'utf8'), runJson);
+    const [again0, again1] = [readResult(path.join(files, 'rank0.json')), readResult(path.join(files, 'rank1.json'))];
+    assert.deepEqual([again0.state.step, again1.state.step, again1.runDir], [27, 27, run]);
+    assert.equal(maxDifference(again0.weights, resumed0.weights), 0);
+    assert.equal(maxDifference(again1.weights, resumed0.weights), 0);
 
     // One process, never interrupted.
     const single = startNode([RANK_MAIN, JSON.stringify({ ...recipe, runsDir: tmp('insight-dp-elastic-one-') }), path.join(files, 'single.json')], {});

@@ -1,13 +1,18 @@
 // The pieces of data parallelism that need no group: a sharded DataLoader's slices put together are one process's
-// batches (order, augmentation, a short last batch cut unevenly or into an empty slice), and gradient buckets
-// flatten and split back exactly.
+// batches (order, augmentation, a short last batch cut unevenly or into an empty slice), gradient buckets flatten and
+// split back exactly, the launch environment is parsed once with house errors, and DataParallel refuses an update
+// before its start (on a one-rank Gloo group).
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { tf } from '../../../src/backend';
+import { ProcessGroup } from '@insight/tfjs-backend-torch';
+
+import { initBackend, tf } from '../../../src/backend';
 import { DataLoader, type Batch } from '../../../src/data';
 import { GradientBuckets } from '../../../src/train/distributed/gradient_buckets';
-import { checkBatchSplits, launchPlace } from '../../../src/train/distributed/environment';
+import { DataParallel } from '../../../src/train/distributed/data_parallel';
+import { checkBatchSplits, launchPlace, rendezvousOf } from '../../../src/train/distributed/environment';
+import { freeLocalPort } from '../ranks';
 import { tinyDataset } from '../tiny';
 
 async function collect(loader: DataLoader, epoch: number): Promise<Batch[]> {
@@ -58,18 +63,51 @@ describe('GradientBuckets', () => {
 });
 
 describe('the launch environment', () => {
-  it('reads torchrun\'s variables; one process without WORLD_SIZE or with 1', () => {
+  it('reads torchrun\'s variables; one process without WORLD_SIZE or with 1 outside a launch; a one-worker launch has a place', () => {
     assert.equal(launchPlace({}), null);
     assert.equal(launchPlace({ WORLD_SIZE: '1', RANK: '0' }), null);
+    assert.deepEqual(launchPlace({ WORLD_SIZE: '1', RANK: '0', TORCHELASTIC_RESTART_COUNT: '1', INSIGHT_LAUNCH_ID: 'solo' }),
+      { rank: 0, worldSize: 1, restartCount: 1, launchId: 'solo' });
+    assert.throws(() => launchPlace({ WORLD_SIZE: '1', RANK: '1', INSIGHT_LAUNCH_ID: 'solo' }), /RANK must be below WORLD_SIZE.*Received: RANK=1, WORLD_SIZE=1/s);
     assert.deepEqual(launchPlace({ WORLD_SIZE: '4', RANK: '3', TORCHELASTIC_RESTART_COUNT: '2', INSIGHT_LAUNCH_ID: 'job-7' }),
       { rank: 3, worldSize: 4, restartCount: 2, launchId: 'job-7' });
     assert.throws(() => launchPlace({ WORLD_SIZE: '2', RANK: '2' }), /RANK must be below WORLD_SIZE.*Received: RANK=2, WORLD_SIZE=2/s);
-    assert.throws(() => launchPlace({ WORLD_SIZE: 'two', RANK: '0' }), /WORLD_SIZE must be an integer of at least 2/);
+    assert.throws(() => launchPlace({ WORLD_SIZE: 'two', RANK: '0' }), /WORLD_SIZE must be an integer of at least 1/);
+    assert.throws(() => launchPlace({ WORLD_SIZE: '2', RANK: '0x1' }), /RANK must be an integer of at least 0 in data-parallel training\. Received: RANK="0x1"\./);
+  });
+
+  it('reads where the group meets: MASTER_ADDR, MASTER_PORT, GLOO_SOCKET_IFNAME, with house errors', () => {
+    assert.deepEqual(rendezvousOf({ MASTER_ADDR: '10.0.0.1', MASTER_PORT: '29500' }), { masterAddr: '10.0.0.1', masterPort: 29500 });
+    assert.deepEqual(rendezvousOf({ MASTER_ADDR: 'node0', MASTER_PORT: '1234', GLOO_SOCKET_IFNAME: 'eth1' }), { masterAddr: 'node0', masterPort: 1234, ifname: 'eth1' });
+    assert.throws(() => rendezvousOf({ MASTER_PORT: '29500' }), (e: Error & { code?: string }) => e.code === 'INSIGHT_E_CONFIG' &&
+      /^MASTER_ADDR must name the host of rank 0 in data-parallel training\. Received: MASTER_ADDR="\(unset\)"\. Start the workers with `insight launch`/.test(e.message));
+    assert.throws(() => rendezvousOf({ MASTER_ADDR: 'a', MASTER_PORT: '1e3' }), /MASTER_PORT must be an integer of at least 1 in data-parallel training\. Received: MASTER_PORT="1e3"\./);
+    assert.throws(() => rendezvousOf({ MASTER_ADDR: 'a', MASTER_PORT: '70000' }), /MASTER_PORT must be a TCP port, 1 to 65535\. Received: MASTER_PORT="70000"\./);
   });
 
   it('the global batch must split over the ranks', () => {
     checkBatchSplits(64, 4);
     assert.throws(() => checkBatchSplits(64, 3), (e: Error & { code?: string }) => e.code === 'INSIGHT_E_CONFIG' &&
       /Received: batchSize=64, WORLD_SIZE=3\. Pass a multiple of 3, e\.g\. --batch-size 63, or launch 2 processes instead\./.test(e.message));
+  });
+});
+
+describe('DataParallel', () => {
+  it('refuses an update before start() with a house error', async () => {
+    await initBackend();
+    const group = await ProcessGroup.init({ masterAddr: '127.0.0.1', masterPort: await freeLocalPort(), rank: 0, worldSize: 1, timeoutMs: 10_000 });
+    try {
+      const parallel = new DataParallel(group);
+      const grads = [tf.zeros([2])];
+      await assert.rejects(parallel.reduce(grads, { loss: 0, correct: 0, seen: 1 }), (e: Error & { code?: string }) => {
+        assert.equal(e.code, 'INSIGHT_E_CONFIG');
+        assert.equal(e.message, 'DataParallel.reduce() needs the group started: call start() with the model first. Received: rank=0, started=false. ' +
+          'Call `await parallel.start(model, optimizer, initialState)` before the first update.');
+        return true;
+      });
+      tf.dispose(grads);
+    } finally {
+      group.close();
+    }
   });
 });
