@@ -110,7 +110,8 @@ export async function train(config: TrainInput | Record<string, unknown> = {}, o
       resolved = resumeConfig(resumed, Object.fromEntries(Object.entries(settings).filter(([key]) => mayChange.has(key))));
     }
   }
-  if (place !== null) checkBatchSplits(resolved.batchSize, place.worldSize);
+  // A follower given --resume has not read the run's config (its batch size is rank 0's to check, after the broadcast).
+  if (place !== null && (lead || options.resume === undefined)) checkBatchSplits(resolved.batchSize, place.worldSize);
   const session = await RunSession.start({
     backend: resolved.backend, progress: lead ? resolved.progress : 'none', out: options.out, handleSignals: lead ? options.handleSignals : false,
   });
