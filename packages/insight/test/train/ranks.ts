@@ -8,6 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { CIFAR_ARCHIVE } from '../shared_data';
+
 export const PACKAGE = path.resolve(__dirname, '..', '..');
 /** The data-parallel tests' rank program (distributed/rank_main.ts). */
 export const RANK_MAIN = path.join(__dirname, 'distributed', 'rank_main.ts');
@@ -20,6 +22,12 @@ export interface Started { child: ChildProcess; done: Promise<Finished>; output:
 
 /** A TCP port free right now on 127.0.0.1: the launcher's own helper. */
 export { freeLocalPort } from '../../src/process/launch/free_port';
+
+/** Plain SGD with momentum (optimizer state to carry over a restart), 9 updates an epoch, 3 epochs. */
+export const MOMENTUM_RECIPE = {
+  data: CIFAR_ARCHIVE, limit: 301, validationCount: 40, epochs: 3, batchSize: 32, seed: 7, workers: 0, tensorboard: false,
+  progress: 'log', optimizer: 'sgd', lr: 0.01, momentum: 0.5,
+};
 
 /** torchrun's variables for `rank` of `worldSize` at 127.0.0.1:`port`. */
 export function rankEnv(rank: number, worldSize: number, port: number, extra: Record<string, string> = {}): Record<string, string> {

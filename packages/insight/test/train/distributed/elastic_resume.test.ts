@@ -7,16 +7,11 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
-import { CIFAR_ARCHIVE } from '../../shared_data';
-import { expectOk, freeLocalPort, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp, type Finished } from '../ranks';
+import { expectOk, freeLocalPort, maxDifference, MOMENTUM_RECIPE, RANK_MAIN, rankEnv, readResult, startNode, tmp, type Finished } from '../ranks';
 
 describe('data-parallel train restarted after a lost rank', () => {
   it('resumes the launch\'s run from its last checkpoint and ends with the weights of an uninterrupted run', async () => {
-    // Plain SGD with momentum (optimizer state to carry over), 9 updates an epoch, 3 epochs.
-    const recipe = {
-      data: CIFAR_ARCHIVE, limit: 301, validationCount: 40, epochs: 3, batchSize: 32, seed: 7, workers: 0, tensorboard: false,
-      progress: 'log', optimizer: 'sgd', lr: 0.01, momentum: 0.5,
-    };
+    const recipe = MOMENTUM_RECIPE;
     const runsDir = tmp('insight-dp-elastic-');
     const files = tmp('insight-dp-elastic-out-');
     const config = JSON.stringify({ ...recipe, runsDir });

@@ -12,8 +12,7 @@ import { initBackend } from '../../../src/backend';
 import { readCheckpoint } from '../../../src/run/checkpoint';
 import { RunDir } from '../../../src/run/run_dir';
 import type { TrainerState } from '../../../src/train/state';
-import { CIFAR_ARCHIVE } from '../../shared_data';
-import { expectOk, freeLocalPort, maxDifference, RANK_MAIN, rankEnv, readResult, startNode, tmp, type Finished } from '../ranks';
+import { expectOk, freeLocalPort, maxDifference, MOMENTUM_RECIPE, RANK_MAIN, rankEnv, readResult, startNode, tmp, type Finished } from '../ranks';
 
 before(async () => {
   await initBackend();
@@ -21,11 +20,7 @@ before(async () => {
 
 describe('data-parallel train (WORLD_SIZE=2) at SIGTERM', () => {
   it('stops every rank after the same update with rank 0\'s checkpoint there, and resumes to an uninterrupted run\'s weights', async () => {
-    // Plain SGD with momentum (optimizer state to carry over), 9 updates an epoch, 3 epochs.
-    const recipe = {
-      data: CIFAR_ARCHIVE, limit: 301, validationCount: 40, epochs: 3, batchSize: 32, seed: 7, workers: 0, tensorboard: false,
-      progress: 'log', optimizer: 'sgd', lr: 0.01, momentum: 0.5,
-    };
+    const recipe = MOMENTUM_RECIPE;
     const runsDir = tmp('insight-dp-signal-');
     const files = tmp('insight-dp-signal-out-');
     const group = async (config: string, rank0: Record<string, string>, withPeerPid: boolean): Promise<Finished[]> => {
