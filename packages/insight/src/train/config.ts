@@ -68,6 +68,7 @@ export const TRAIN_SCHEMA = Type.Object({
   progress: FIELDS.progress,
   progressEverySeconds: FIELDS.progressEverySeconds,
   checkpointEverySteps: FIELDS.checkpointEverySteps,
+  adaptiveThreads: FIELDS.adaptiveThreads,
 });
 
 /** The one typed config of a training run (optimizer hyper-parameters included: it satisfies OptimizerSettings). */

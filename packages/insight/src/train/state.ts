@@ -74,6 +74,8 @@ export interface EpochLogs {
   imagesPerSecond: number;
   /** Data parallel only: seconds of the epoch this rank spent waiting for the gradients' allreduce. */
   allreduceSeconds?: number;
+  /** torch backend: libtorch threads most of the epoch's updates ran with (they adapt to contention: thread_governor.ts). */
+  threads?: number;
 }
 
 /** Quantities a callback can monitor; *loss is minimised, *accuracy maximised. */

@@ -8,6 +8,7 @@
 // Data parallel (options.parallel, train/distributed/): each rank trains its slice of every global batch, and at
 // every update the gradients and the batch sums are averaged across ranks before the optimizer applies them, so every
 // rank applies the same update; after every epoch rank 0's decisions (early stopping, learning-rate scale) are shared.
+// libtorch's thread count follows contention while training (thread_governor.ts) and is put back when fit ends.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
@@ -23,6 +24,7 @@ import type { BatchSums, DataParallel } from './distributed/data_parallel';
 import type { Optimizer } from './optimizers';
 import type { LearningRateSchedule } from './schedules';
 import { initialTrainerState, type BatchLogs, type EpochLogs, type TrainerState } from './state';
+import { ThreadGovernor } from './thread_governor';
 import { trainStep, type BatchLoss } from './train_step';
 
 export interface FitOptions {
@@ -57,6 +59,11 @@ export interface FitOptions {
   loss?: BatchLoss;
   /** Data-parallel training: this process is one rank of a group (train/distributed/data_parallel.ts). */
   parallel?: DataParallel;
+  /**
+   * Adapt libtorch's thread count to contention (thread_governor.ts): all threads while the machine is quiet, fewer
+   * while another process competes (default true). Fixed anyway when INSIGHT_TORCH_THREADS is set or in data parallel.
+   */
+  adaptiveThreads?: boolean;
 }
 
 /** The tf.Variables behind model.trainableWeights, in order. */
@@ -97,28 +104,33 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
     snapshot: () => callbacks.snapshot(state),
     note: (message) => callbacks.note(message),
   };
-  const epochs = new EpochRunner(model, train, options, callbacks, ctx, new GradientAccumulator(accumulation));
+  const threads = ThreadGovernor.forFit({ adaptive: options.adaptiveThreads ?? true, parallel: options.parallel !== undefined, note: ctx.note });
+  const epochs = new EpochRunner(model, train, options, callbacks, ctx, new GradientAccumulator(accumulation), threads);
 
-  await callbacks.trainBegin(ctx);
-  for (let epochIndex = state.epoch; epochIndex < options.epochs && !state.stopTraining; epochIndex++) {
-    await callbacks.epochBegin(epochIndex, ctx);
-    const started = performance.now() - (state.inEpoch?.seconds ?? 0) * 1000;
-    const allreduceBefore = options.parallel?.allreduceSeconds ?? 0;
-    const logs = await epochs.train(epochIndex, started);
-    if (options.parallel) logs.allreduceSeconds = options.parallel.allreduceSeconds - allreduceBefore;
-    if (options.validation) {
-      const result = await runInference(model, options.validation);
-      logs.val_loss = result.loss;
-      logs.val_accuracy = accuracy(result.labels, argmaxRows(result.probabilities, result.numClasses));
+  try {
+    await callbacks.trainBegin(ctx);
+    for (let epochIndex = state.epoch; epochIndex < options.epochs && !state.stopTraining; epochIndex++) {
+      await callbacks.epochBegin(epochIndex, ctx);
+      const started = performance.now() - (state.inEpoch?.seconds ?? 0) * 1000;
+      const allreduceBefore = options.parallel?.allreduceSeconds ?? 0;
+      const logs = await epochs.train(epochIndex, started);
+      if (options.parallel) logs.allreduceSeconds = options.parallel.allreduceSeconds - allreduceBefore;
+      if (options.validation) {
+        const result = await runInference(model, options.validation);
+        logs.val_loss = result.loss;
+        logs.val_accuracy = accuracy(result.labels, argmaxRows(result.probabilities, result.numClasses));
+      }
+      logs.seconds = (performance.now() - started) / 1000;
+      state.epoch = epochIndex + 1;
+      state.inEpoch = null;
+      state.history.push(logs);
+      await callbacks.epochEnd(logs, ctx);
+      await options.parallel?.shareDecisions(state);
     }
-    logs.seconds = (performance.now() - started) / 1000;
-    state.epoch = epochIndex + 1;
-    state.inEpoch = null;
-    state.history.push(logs);
-    await callbacks.epochEnd(logs, ctx);
-    await options.parallel?.shareDecisions(state);
+    await callbacks.trainEnd(ctx);
+  } finally {
+    threads?.restore();
   }
-  await callbacks.trainEnd(ctx);
   return state;
 }
 
@@ -131,6 +143,7 @@ class EpochRunner {
   constructor(
     private readonly model: tfl.LayersModel, private readonly loader: DataLoader, private readonly options: FitOptions,
     private readonly callbacks: CallbackList, private readonly ctx: TrainingContext, private readonly accumulator: GradientAccumulator,
+    private readonly threads: ThreadGovernor | null,
   ) {
     this.variables = trainableVariables(model);
     [this.height, this.width] = model.inputs[0].shape.slice(1, 3) as number[];
@@ -150,6 +163,7 @@ class EpochRunner {
     let pending: BatchSums = { loss: 0, correct: 0, seen: 0 };
     let batch = resumed?.batch ?? 0; // batches trained before the checkpoint: the loader starts after them
     let lr = resumed?.lr ?? this.lrNow();
+    this.threads?.epochStart();
     try {
       for await (const b of this.loader.epoch(epochIndex, { startBatch: batch })) {
         batch++;
@@ -165,6 +179,7 @@ class EpochRunner {
         if (this.accumulator.isDue(lastOfEpoch)) {
           lr = this.lrNow();
           const sums = await this.update(lr, epochIndex, lastOfEpoch, pending);
+          this.threads?.afterUpdate(pending.seen);
           lossSum += sums.loss;
           correctSum += sums.correct;
           seen += sums.seen;
@@ -185,7 +200,7 @@ class EpochRunner {
     const seconds = (performance.now() - started) / 1000;
     return {
       epoch: epochIndex + 1, step: state.step, loss: lossSum / seen, accuracy: correctSum / seen, lr,
-      seconds, imagesPerSecond: seen / Math.max(seconds, 1e-9),
+      seconds, imagesPerSecond: seen / Math.max(seconds, 1e-9), ...(this.threads ? { threads: this.threads.epochThreads() } : {}),
     };
   }
 
