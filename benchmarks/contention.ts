@@ -2,9 +2,12 @@
 // Each configuration trains the reference CNN at batch 64 quiet, then with one busy-looping process (a node loop,
 // started just before and killed right after the run), alternating; medians of --rounds. Sides: tfjs on torch
 // (tfjs_fit_child.ts: model.fit + tf.train.adam) and PyTorch (reference_cnn.py, /usr/bin/python3), both with the
-// same MALLOC_* settings and thread counts; configurations vary libgomp's wait policy and the thread count.
+// same MALLOC_* settings and thread counts; configurations vary libgomp's wait policy and the thread count. Also
+// `insight train` (3 epochs of --steps x 64 images, images/s of epochs 2-3) with a fixed thread count and adapting it.
 //   node --conditions=source --import tsx benchmarks/contention.ts [--steps 100] [--rounds 3]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 import { benchmarkArgs, numberArg } from './args';
@@ -24,8 +27,10 @@ const rounds = numberArg('rounds', args.rounds);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const MALLOC = { MALLOC_MMAP_THRESHOLD_: '4294967296', MALLOC_TRIM_THRESHOLD_: '68719476736', MALLOC_TOP_PAD_: '536870912' };
 
-interface Config { side: 'tfjs on torch' | 'PyTorch'; threads: number; env: NodeJS.ProcessEnv; label: string }
+interface Config { side: 'tfjs on torch' | 'PyTorch' | 'insight train'; threads: number; env: NodeJS.ProcessEnv; label: string; flags?: string[] }
 const CONFIGS: Config[] = [
+  { side: 'insight train', threads: 2, env: {}, label: 'default (fixed threads)' },
+  { side: 'insight train', threads: 2, env: {}, label: '--adaptive-threads', flags: ['--adaptive-threads'] },
   { side: 'tfjs on torch', threads: 2, env: {}, label: 'default' },
   { side: 'tfjs on torch', threads: 2, env: { OMP_WAIT_POLICY: 'PASSIVE' }, label: 'OMP_WAIT_POLICY=PASSIVE' },
   { side: 'tfjs on torch', threads: 2, env: { GOMP_SPINCOUNT: '10000' }, label: 'GOMP_SPINCOUNT=10000' },
@@ -39,7 +44,30 @@ function busy(): ChildProcess {
   return spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' });
 }
 
+const DATA = path.join(__dirname, '..', '..', 'shared', 'data', 'cifar-10-binary-train.tar.gz');
+
+/** `insight train` on steps x 64 images (no validation split), 3 epochs: images/s of epochs 2-3 from metrics.jsonl. */
+function insightTrain(config: Config): number {
+  const runsDir = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-contention-'));
+  try {
+    // The thread count is left to the trainer (no INSIGHT_TORCH_THREADS: pinning it turns the adaptation off).
+    const env: NodeJS.ProcessEnv = { ...process.env, ...MALLOC, ...config.env };
+    delete env.INSIGHT_TORCH_THREADS;
+    const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', path.join(__dirname, '..', 'packages', 'insight', 'bin', 'insight.js'),
+      'train', '--data', DATA, '--limit', String(steps * 64), '--validation-count', '0', '--monitor', 'loss', '--epochs', '3',
+      '--runs-dir', runsDir, '--progress', 'log', '--no-tensorboard', ...(config.flags ?? [])], { env, encoding: 'utf8' });
+    if (run.status !== 0) throw new Error(`insight train: exit ${run.status}\n${run.stderr}`);
+    const [dir] = fs.readdirSync(runsDir);
+    const epochs = fs.readFileSync(path.join(runsDir, dir, 'metrics.jsonl'), 'utf8').trim().split('\n')
+      .map((l) => JSON.parse(l) as { type: string; imagesPerSecond: number }).filter((e) => e.type === 'epoch').slice(1);
+    return median(epochs.map((e) => e.imagesPerSecond));
+  } finally {
+    fs.rmSync(runsDir, { recursive: true, force: true });
+  }
+}
+
 function measure(config: Config): number {
+  if (config.side === 'insight train') return insightTrain(config);
   const env = { ...process.env, ...MALLOC, ...config.env, INSIGHT_TORCH_THREADS: String(config.threads), OMP_NUM_THREADS: String(config.threads) };
   if (config.side === 'tfjs on torch') {
     const run = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', FIT_CHILD, String(steps)], { env, encoding: 'utf8' });

@@ -274,7 +274,7 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
 
     const state = await fit(model, loaders.train, {
       epochs: recipe.epochs, optimizer, schedule: lrSchedule, seed: recipe.seed, validation: loaders.validation,
-      callbacks: session.callbacks(pruning ? [pruning] : [], { monitor: recipe.monitor }),
+      callbacks: session.callbacks(pruning ? [pruning] : [], { monitor: recipe.monitor }), adaptiveThreads: config.adaptiveThreads,
     });
 
     let qat: CompressionSummary['qat'];

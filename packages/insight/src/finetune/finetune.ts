@@ -123,7 +123,7 @@ export async function finetune(input: Partial<FinetuneConfig> | Record<string, u
     const state = await fit(ft.model, train, {
       epochs: plan.epochs, optimizer, schedule: plan.schedule, seed: config.seed, validation: config.epochValidation ? heldOut : null,
       callbacks: session.callbacks(unfreezing ? [unfreezing] : headFirst ? [headFirst] : [], { monitor: config.epochValidation ? 'val_loss' : 'loss' }),
-      penalty: l2sp ? () => l2sp.penalty() : undefined,
+      penalty: l2sp ? () => l2sp.penalty() : undefined, adaptiveThreads: config.adaptiveThreads,
     });
     const trainSeconds = (performance.now() - started) / 1000;
 

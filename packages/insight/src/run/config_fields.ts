@@ -47,8 +47,8 @@ export const FIELDS = {
     help: 'Log lines (no terminal): also print one whenever <s> seconds pass without one, so a long epoch shows life (0 = off).' }),
   checkpointEverySteps: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>',
     help: 'Also save checkpoints/last every <n> optimizer updates inside an epoch, so a long epoch is not lost (0 = per epoch only).' }),
-  adaptiveThreads: Type.Boolean({ default: true, placeholder: '<bool>',
-    help: 'Adapt libtorch\'s thread count while training: all cores while the machine is quiet, fewer while another busy process competes (short probes now and then); --no-adaptive-threads keeps it fixed. Fixed anyway when INSIGHT_TORCH_THREADS is set and in data-parallel workers.' }),
+  adaptiveThreads: Type.Boolean({ default: false, placeholder: '<bool>',
+    help: 'Adapt libtorch\'s thread count while training: all cores while the machine is quiet, fewer while another busy process competes (short probes now and then). Off by default: the count changes the summation order of convolution gradients, so runs are then repeatable to float rounding only, not bit for bit. Ignored when INSIGHT_TORCH_THREADS is set and in data-parallel workers.' }),
   port: Type.Integer({ default: 8501, minimum: 0, maximum: 65535, placeholder: '<port>', help: 'TCP port (0 = any free port).' }),
   host: Text({ default: '127.0.0.1', placeholder: '<addr>', help: 'Address to listen on.' }),
 };
@@ -66,5 +66,5 @@ export const GIVEN_MODEL_RUN_FIELDS = {
   progress: withOptions(FIELDS.progress, { help: 'Progress output (as for train).' }),
   progressEverySeconds: withOptions(FIELDS.progressEverySeconds, { help: 'Log lines at least every <s> seconds (as for train; 0 = off).' }),
   checkpointEverySteps: withOptions(FIELDS.checkpointEverySteps, { help: 'Also save checkpoints/last every <n> updates inside an epoch (as for train).' }),
-  adaptiveThreads: withOptions(FIELDS.adaptiveThreads, { help: 'Adapt libtorch\'s thread count to other busy processes (as for train); --no-adaptive-threads keeps it fixed.' }),
+  adaptiveThreads: withOptions(FIELDS.adaptiveThreads, { help: 'Adapt libtorch\'s thread count to other busy processes (as for train; off by default).' }),
 };

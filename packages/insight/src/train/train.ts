@@ -196,7 +196,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     const state = await fit(model, loaders.train, {
       epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
       seed: resolved.seed, validation: loaders.validation, initialState, callbacks, onGradients: options.onGradients,
-      parallel: parallel ?? undefined,
+      parallel: parallel ?? undefined, adaptiveThreads: resolved.adaptiveThreads,
     });
     // The other ranks part here with the run's directory: rank 0's evaluation and writes need no group (and may
     // take longer than its collective timeout).

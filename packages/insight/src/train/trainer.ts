@@ -61,7 +61,8 @@ export interface FitOptions {
   parallel?: DataParallel;
   /**
    * Adapt libtorch's thread count to contention (thread_governor.ts): all threads while the machine is quiet, fewer
-   * while another process competes (default true). Fixed anyway when INSIGHT_TORCH_THREADS is set or in data parallel.
+   * while another process competes (default false: the count changes the summation order of convolution gradients,
+   * so a run is then repeatable to float rounding only). Fixed anyway when INSIGHT_TORCH_THREADS is set or in data parallel.
    */
   adaptiveThreads?: boolean;
 }
@@ -104,7 +105,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
     snapshot: () => callbacks.snapshot(state),
     note: (message) => callbacks.note(message),
   };
-  const threads = ThreadGovernor.forFit({ adaptive: options.adaptiveThreads ?? true, parallel: options.parallel !== undefined, note: ctx.note });
+  const threads = ThreadGovernor.forFit({ adaptive: options.adaptiveThreads ?? false, parallel: options.parallel !== undefined, note: ctx.note });
   const epochs = new EpochRunner(model, train, options, callbacks, ctx, new GradientAccumulator(accumulation), threads);
 
   try {

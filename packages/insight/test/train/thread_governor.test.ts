@@ -121,10 +121,10 @@ describe('ThreadPolicy', () => {
   });
 
   it('is a config key of train, finetune and compress runs, on by default', () => {
-    assert.equal(resolveTrainConfig({}).adaptiveThreads, true);
-    assert.equal(resolveTrainConfig({ adaptiveThreads: false }).adaptiveThreads, false);
-    assert.equal(resolveFinetuneConfig({ base: 'runs/x/model' }).adaptiveThreads, true);
-    assert.equal(resolveCompressConfig({ model: 'runs/x' }).adaptiveThreads, true);
+    assert.equal(resolveTrainConfig({}).adaptiveThreads, false);
+    assert.equal(resolveTrainConfig({ adaptiveThreads: true }).adaptiveThreads, true);
+    assert.equal(resolveFinetuneConfig({ base: 'runs/x/model' }).adaptiveThreads, false);
+    assert.equal(resolveCompressConfig({ model: 'runs/x' }).adaptiveThreads, false);
   });
 });
 
@@ -163,7 +163,7 @@ describe('fit() with adaptive threads', () => {
   }
 
   it('probes 1 thread for updates 17-22, logs each epoch\'s count and puts 2 back', async () => {
-    const { state, seen, metrics } = await trainTiny();
+    const { state, seen, metrics } = await trainTiny({ adaptiveThreads: true });
     assert.equal(seen.length, 48);
     assert.deepEqual(seen.slice(0, 22), [...Array(16).fill(2), ...Array(6).fill(1)]);
     assert.ok(seen.every((t) => t === 1 || t === 2));
@@ -175,16 +175,18 @@ describe('fit() with adaptive threads', () => {
   });
 
   it('puts the count back when fit throws in the middle of a probe', async () => {
-    await assert.rejects(trainTiny({}, 19), /stop at update 19/);
+    await assert.rejects(trainTiny({ adaptiveThreads: true }, 19), /stop at update 19/);
     assert.equal(torchBackend.getNumThreads(), 2);
   });
 
-  it('keeps the count with adaptiveThreads false or INSIGHT_TORCH_THREADS set', async () => {
-    const off = await trainTiny({ adaptiveThreads: false });
-    assert.deepEqual([new Set(off.seen), off.state.history.map((h) => h.threads)], [new Set([2]), [2, 2]]);
+  it('keeps the count by default, with adaptiveThreads false, or with INSIGHT_TORCH_THREADS set', async () => {
+    for (const options of [{}, { adaptiveThreads: false }]) {
+      const off = await trainTiny(options);
+      assert.deepEqual([new Set(off.seen), off.state.history.map((h) => h.threads)], [new Set([2]), [2, 2]]);
+    }
     process.env.INSIGHT_TORCH_THREADS = '2';
     try {
-      const pinned = await trainTiny();
+      const pinned = await trainTiny({ adaptiveThreads: true });
       assert.deepEqual([new Set(pinned.seen), pinned.state.history.map((h) => h.threads)], [new Set([2]), [2, 2]]);
     } finally {
       delete process.env.INSIGHT_TORCH_THREADS;

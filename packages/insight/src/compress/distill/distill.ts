@@ -109,7 +109,7 @@ async function distillInto(config: DistillConfig, recipe: TrainConfig, session: 
 
     const state = await fit(student.model, loaders.train, {
       epochs: recipe.epochs, optimizer, schedule, gradAccumulation: recipe.gradAccumulation, seed: recipe.seed,
-      validation: loaders.validation, callbacks,
+      validation: loaders.validation, callbacks, adaptiveThreads: recipe.adaptiveThreads,
       loss: teacherLoss(teacher.model, {
         temperature: config.temperature, alpha: config.alpha, labelSmoothing: recipe.labelSmoothing,
         studentNormalization: data.normalization, teacherNormalization: teacher.metadata.normalization,
