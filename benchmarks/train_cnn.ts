@@ -1,11 +1,18 @@
 // Reference CNN (the Keras CIFAR-10 tutorial network) trained with tfjs-layers `model.fit` on the `torch`
-// backend (fusedAdam; STOCK_ADAM=1 uses tf.train.adam), side by side in one run with PyTorch in its default
-// layout and channels_last: same threads, same model, Adam, CIFAR-shaped data. Prints a markdown table of
-// training and inference images/s and the ratios.
+// backend (fusedAdam; STOCK_ADAM=1 uses tf.train.adam), side by side in one run with PyTorch in its best
+// configurations on this machine (issue 10, "a fair yardstick"): NCHW, channels_last, channels_last under bf16
+// autocast, and for inference torch.jit.trace + freeze + optimize_for_inference in both layouts. Same threads, same
+// model, Adam, CIFAR-shaped data, and one environment for both sides: the PyTorch child gets this process's own
+// environment (checked: it reports the variables it saw), so MALLOC_*, ATEN_CPU_CAPABILITY and OMP_* reach both;
+// with no MALLOC_* variable the child repeats the addon's mallopt tuning so the allocators still behave alike.
+// Prints a markdown table of training and inference images/s and tfjs's ratio to PyTorch's best fp32 column (per
+// row) and to bf16 autocast.
+//   MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_TOP_PAD_=536870912 \
 //   node --conditions=source --import tsx benchmarks/train_cnn.ts [--threads 2] [--images 6400] [--epochs 3]
-//        [--batch-sizes 64,256] [--rounds 3]
-// Each round runs PyTorch NCHW, PyTorch channels_last and tfjs on torch one after the other; the table gives the
-// median over rounds of each one's median epoch, so a noisy moment on this shared machine hits all three alike.
+//        [--batch-sizes 64,256] [--rounds 3] [--pytorch-modes nchw,cl,cl-bf16,jit-nchw,jit-cl]
+// (ATEN_CPU_CAPABILITY=avx2 etc. in front chooses ATen's CPU dispatch for both sides; the header says which ran.)
+// Each round runs the chosen PyTorch modes and tfjs on torch one after the other; the table gives the median over
+// rounds of each one's median epoch, so a noisy moment on this shared machine hits all of them alike.
 import { execFileSync } from 'node:child_process';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -13,31 +20,66 @@ import * as path from 'node:path';
 import * as torchBackend from '@insight/tfjs-backend-torch';
 import * as tf from '@tensorflow/tfjs-core';
 
+import { requireBinding } from '../packages/tfjs-backend-torch/src/binding';
 import { benchmarkArgs, numberArg, numberListArg } from './args';
 import { referenceCnn } from './reference_cnn_model';
 
-const USAGE = `Usage: node --conditions=source --import tsx benchmarks/train_cnn.ts [options]
+/** PyTorch's columns: reference_cnn.py flags; jit modes measure inference only; bf16 ones are the second yardstick. */
+const MODES = {
+  nchw: { label: 'PyTorch NCHW', flags: [], bf16: false },
+  cl: { label: 'PyTorch channels_last', flags: ['--channels-last'], bf16: false },
+  'cl-bf16': { label: 'PyTorch channels_last + bf16 autocast', flags: ['--channels-last', '--bf16'], bf16: true },
+  'jit-nchw': { label: 'PyTorch jit+freeze NCHW', flags: ['--jit'], bf16: false },
+  'jit-cl': { label: 'PyTorch jit+freeze channels_last', flags: ['--jit', '--channels-last'], bf16: false },
+} as const;
+type Mode = keyof typeof MODES;
+const MODE_NAMES = Object.keys(MODES) as Mode[];
+
+const USAGE = `Usage: [MALLOC_*=...] [ATEN_CPU_CAPABILITY=...] node --conditions=source --import tsx benchmarks/train_cnn.ts [options]
   --threads <n>         libtorch and PyTorch threads (default: all cores)
   --images <n>          CIFAR-shaped images per epoch (default: 6400)
   --epochs <n>          measured epochs, after 1 warm-up (default: 3)
   --batch-sizes <list>  one table row pair each (default: 64,256)
-  --rounds <n>          alternating rounds of the three trainers (default: 3)
-Environment: STOCK_ADAM=1 trains with tf.train.adam instead of the fused Adam kernel.`;
+  --rounds <n>          alternating rounds of all the runs (default: 3)
+  --pytorch-modes <list> PyTorch columns (default: all): nchw, cl (channels_last), cl-bf16 (channels_last under
+                        bf16 autocast), jit-nchw and jit-cl (inference only: jit.trace + freeze + optimize_for_inference)
+Environment: STOCK_ADAM=1 trains with tf.train.adam instead of the fused Adam kernel. Every other variable reaches
+both sides alike (MALLOC_*, ATEN_CPU_CAPABILITY, OMP_*).`;
 const args = benchmarkArgs(USAGE, {
   threads: { type: 'string', default: String(os.availableParallelism()) },
   images: { type: 'string', default: '6400' },
   epochs: { type: 'string', default: '3' },
   'batch-sizes': { type: 'string', default: '64,256' },
   rounds: { type: 'string', default: '3' },
+  'pytorch-modes': { type: 'string', default: MODE_NAMES.join(',') },
 });
 const threads = numberArg('threads', args.threads);
 const images = numberArg('images', args.images);
 const epochs = numberArg('epochs', args.epochs);
 const batchSizes = numberListArg('batch-sizes', args['batch-sizes']);
 const rounds = numberArg('rounds', args.rounds);
+const modes = args['pytorch-modes'].split(',').map((m) => m.trim()).filter((m) => m !== '') as Mode[];
+for (const m of modes) {
+  if (!(m in MODES)) {
+    console.error(`--pytorch-modes takes names from ${MODE_NAMES.join(', ')}. Received: pytorch-modes=${JSON.stringify(args['pytorch-modes'])}.`);
+    process.exit(2);
+  }
+}
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-async function tfjsRun(batchSize: number): Promise<{ train: number; infer: number }> {
+/** The variables that steer either side (the same prefixes reference_cnn.py reports). */
+const STEERING = ['MALLOC_', 'GLIBC_TUNABLES', 'ATEN_', 'OMP_', 'GOMP_', 'KMP_', 'DNNL_', 'ONEDNN_', 'MKL_', 'LD_PRELOAD'];
+const steeringEnv = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => STEERING.some((p) => k.startsWith(p))).sort());
+/** ATen's CPU dispatch in use ('CPU capability usage: AVX512' in at::show_config()). */
+const capabilityOf = (config: string) => /CPU capability usage: (\S+)/.exec(config)?.[1] ?? 'unknown';
+
+interface Rates { train: number | null; infer: number }
+interface PyTorchResult extends Rates {
+  torch_version: string;
+  config: { threads: number; cpu_capability: string; malloc: string; env: Record<string, string>; jit: string | null };
+}
+
+async function tfjsRun(batchSize: number): Promise<Rates> {
   const model = referenceCnn(process.env.STOCK_ADAM ? 'stock' : 'fused');
   const x = tf.randomUniform([images, 32, 32, 3]);
   const y = tf.oneHot(tf.randomUniform([images], 0, 10, 'int32') as tf.Tensor1D, 10);
@@ -58,42 +100,83 @@ async function tfjsRun(batchSize: number): Promise<{ train: number; infer: numbe
   return { train: median(trainRates), infer: median(inferRates) };
 }
 
-function pytorchRun(batchSize: number, channelsLast: boolean): { train: number; infer: number; torch_version: string } {
-  const args = [path.join(__dirname, 'reference_cnn.py'), '--threads', String(threads), '--batch-size', String(batchSize),
-    '--images', String(images), '--epochs', String(epochs), ...(channelsLast ? ['--channels-last'] : [])];
-  return JSON.parse(execFileSync('/usr/bin/python3', args, { encoding: 'utf8' }).trim().split('\n').pop()!);
+/** One PyTorch run in a child given this process's environment; stops if the child saw a different one. */
+function pytorchRun(batchSize: number, mode: Mode, addonTuned: boolean): PyTorchResult {
+  const argv = [path.join(__dirname, 'reference_cnn.py'), '--threads', String(threads), '--batch-size', String(batchSize),
+    '--images', String(images), '--epochs', String(epochs), ...MODES[mode].flags, ...(addonTuned ? ['--addon-malloc-tuning'] : [])];
+  const out = execFileSync('/usr/bin/python3', argv, { encoding: 'utf8', env: process.env });
+  const result = JSON.parse(out.trim().split('\n').pop()!) as PyTorchResult;
+  const [ours, theirs] = [JSON.stringify(steeringEnv()), JSON.stringify(result.config.env)];
+  if (ours !== theirs) throw new Error(`PyTorch (${mode}) ran in another environment. Received: ours=${ours}, PyTorch's=${theirs}.`);
+  if (result.config.threads !== threads) throw new Error(`PyTorch (${mode}) ran ${result.config.threads} threads, not ${threads}.`);
+  return result;
+}
+
+/** What both sides ran with: allocator, ATen dispatch, threads and any other steering variable. */
+function environmentLine(tuning: string, capability: string): string {
+  const env = steeringEnv();
+  const malloc = Object.keys(env).filter((k) => k.startsWith('MALLOC_') || k === 'GLIBC_TUNABLES');
+  const allocator = malloc.length > 0 ? malloc.map((k) => `${k}=${env[k]}`).join(' ')
+    : tuning.startsWith('tuned') ? `no MALLOC_* variables; the addon's mallopt tuning, repeated in PyTorch (${tuning.slice(7, -1)})`
+      : `no MALLOC_* variables; ${tuning}`;
+  const aten = `ATEN_CPU_CAPABILITY=${env.ATEN_CPU_CAPABILITY ?? '(unset: default)'}, in use ${capability}`;
+  const others = Object.keys(env).filter((k) => !malloc.includes(k) && k !== 'ATEN_CPU_CAPABILITY').map((k) => `${k}=${env[k]}`);
+  return `both sides: ${allocator}; ${aten}; ${threads} threads${others.length > 0 ? `; ${others.join(' ')}` : ''}`;
 }
 
 async function main() {
   if (!torchBackend.isAvailable) throw new Error(torchBackend.unavailableReason!);
   torchBackend.setNumThreads(threads);
   await tf.setBackend('torch');
+  const tuning = torchBackend.mallocTuning();
+  const addonTuned = tuning.startsWith('tuned');
+  const capability = capabilityOf(requireBinding().version().config);
   const rows: string[] = [];
   let torchVersion = '';
+  const jitSteps = new Set<string>();
   for (const bs of batchSizes) {
-    const runs: Record<'ours' | 'pt' | 'ptcl', { train: number[]; infer: number[] }> = {
-      ours: { train: [], infer: [] }, pt: { train: [], infer: [] }, ptcl: { train: [], infer: [] },
+    const runs = new Map<Mode | 'ours', { train: number[]; infer: number[] }>();
+    const record = (key: Mode | 'ours', result: Rates) => {
+      const entry = runs.get(key) ?? runs.set(key, { train: [], infer: [] }).get(key)!;
+      if (result.train !== null) entry.train.push(result.train);
+      entry.infer.push(result.infer);
     };
     for (let r = 0; r < rounds; r++) {
-      for (const [key, result] of [['pt', pytorchRun(bs, false)], ['ptcl', pytorchRun(bs, true)],
-        ['ours', await tfjsRun(bs)]] as const) {
-        runs[key].train.push(result.train);
-        runs[key].infer.push(result.infer);
-        if ('torch_version' in result) torchVersion = result.torch_version;
+      for (const mode of modes) {
+        const result = pytorchRun(bs, mode, addonTuned);
+        if (result.config.cpu_capability !== capability) {
+          throw new Error(`PyTorch ran ATen's ${result.config.cpu_capability} kernels, tfjs on torch ${capability}.`);
+        }
+        torchVersion = result.torch_version;
+        if (result.config.jit !== null) jitSteps.add(result.config.jit);
+        record(mode, result);
+        console.error(`  batch ${bs}, round ${r + 1}, ${MODES[mode].label}: train ${result.train?.toFixed(0) ?? '-'}, infer ${result.infer.toFixed(0)} img/s`);
       }
+      const ours = await tfjsRun(bs);
+      record('ours', ours);
+      console.error(`  batch ${bs}, round ${r + 1}, tfjs on torch: train ${ours.train!.toFixed(0)}, infer ${ours.infer.toFixed(0)} img/s`);
     }
-    const f = (v: number) => v.toFixed(0);
-    const r = (a: number, b: number) => (a / b).toFixed(2);
+    const f = (v: number | null) => (v === null ? '-' : v.toFixed(0));
     for (const phase of ['train', 'infer'] as const) {
-      const [ours, pt, ptcl] = [median(runs.ours[phase]), median(runs.pt[phase]), median(runs.ptcl[phase])];
-      rows.push(`| ${bs} | ${phase} | ${f(ours)} | ${f(pt)} | ${f(ptcl)} | ${r(ours, pt)}x | ${r(ours, ptcl)}x |`);
+      const value = (key: Mode | 'ours') => (runs.get(key)![phase].length > 0 ? median(runs.get(key)![phase]) : null);
+      const ours = value('ours')!;
+      /** tfjs / the fastest of these PyTorch modes in this row, with which one it was. */
+      const versus = (bf16: boolean) => {
+        const candidates = modes.filter((m) => MODES[m].bf16 === bf16 && value(m) !== null);
+        if (candidates.length === 0) return '-';
+        const best = candidates.reduce((a, b) => (value(b)! > value(a)! ? b : a));
+        return `${(ours / value(best)!).toFixed(2)}x${candidates.length > 1 ? ` (${best})` : ''}`;
+      };
+      rows.push(`| ${bs} | ${phase} | ${f(ours)} | ${modes.map((m) => f(value(m))).join(' | ')} | ${versus(false)} | ${versus(true)} |`);
     }
   }
-  console.log(`reference CNN, ${images} CIFAR-shaped images per epoch, median of ${epochs} epochs after 1 warm-up, ` +
-    `median of ${rounds} alternating rounds, ` +
-    `${threads} threads, tfjs ${tf.version_core} on torch (libtorch ${torchVersion}) vs PyTorch ${torchVersion}\n`);
-  console.log('| batch | phase | tfjs on torch (img/s) | PyTorch NCHW (img/s) | PyTorch channels_last (img/s) | vs NCHW | vs channels_last |');
-  console.log('|---|---|---|---|---|---|---|');
+  console.log(`reference CNN, ${images} CIFAR-shaped images per epoch, images/s: median of ${epochs} epochs after 1 warm-up, ` +
+    `median of ${rounds} alternating rounds; tfjs ${tf.version_core} on torch (libtorch ${torchVersion}, ` +
+    `${process.env.STOCK_ADAM ? 'tf.train.adam' : 'fusedAdam'}) vs PyTorch ${torchVersion}` +
+    `${jitSteps.size > 0 ? ` (jit: ${[...jitSteps].join(', ')})` : ''}`);
+  console.log(`${environmentLine(tuning, capability)}\n`);
+  console.log(`| batch | phase | tfjs on torch | ${modes.map((m) => MODES[m].label).join(' | ')} | vs PyTorch best fp32 | vs PyTorch bf16 autocast |`);
+  console.log(`|---|---|${'---:|'.repeat(modes.length + 3)}`);
   for (const row of rows) console.log(row);
 }
 
