@@ -3,10 +3,11 @@
 // worker (they run in their own process groups, so a Ctrl-C reaches them once, through here); each stops its trial
 // with a checkpoint. A worker that dies is reported; the trial it held is retried by the others' stale check.
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL } from 'node:url';
 
+import { describeExit } from '../process/launch/group';
+import { insightBin } from '../process/launch/worker_program';
 import { STORAGE_ENV } from './config';
 
 export interface LocalWorkersOptions {
@@ -33,15 +34,6 @@ export interface LocalWorkersResult {
   exits: WorkerExit[];
   /** The signal forwarded to the workers, if one arrived. */
   signal: NodeJS.Signals | null;
-}
-
-/** The `insight` entry script (bin/insight.js above this module, in the sources and in a compiled dist/). */
-function insightBin(): string {
-  for (let dir = __dirname; dir !== path.dirname(dir); dir = path.dirname(dir)) {
-    const bin = path.join(dir, 'bin', 'insight.js');
-    if (fs.existsSync(bin) && fs.existsSync(path.join(dir, 'package.json'))) return bin;
-  }
-  throw new Error(`bin/insight.js was not found above ${__dirname}; the insight package is incomplete.`);
 }
 
 /** Node flags of a worker: run from the TypeScript sources when this process does. */
@@ -72,10 +64,6 @@ export function errorCodeOf(line: string): string | null {
   return /^Error (INSIGHT_E_[A-Z_]+): /.exec(line)?.[1] ?? null;
 }
 
-/** 'exit status 3' / 'signal SIGKILL'. */
-export function describeExit(exit: Pick<WorkerExit, 'code' | 'signal'>): string {
-  return exit.signal !== null ? `signal ${exit.signal}` : `exit status ${exit.code}`;
-}
 
 /** Starts the workers and resolves when every one has exited. */
 export async function runLocalWorkers(options: LocalWorkersOptions): Promise<LocalWorkersResult> {

@@ -20,7 +20,8 @@ import {
   checkStudyName, directionOf, resolveTuneOptions, resolveTuneWorkerOptions, staleSecondsOf, storageUrlOf, type TuneOptions,
 } from './config';
 import { studyImportance } from './study_importance';
-import { describeExit, runLocalWorkers, type WorkerExit } from './local_workers';
+import { describeExit } from '../process/launch/group';
+import { runLocalWorkers, type WorkerExit } from './local_workers';
 import { summarizeStudy, type StudySummary } from './show';
 import { parseSearchSpace } from './space/parse';
 import { GridSampler } from './samplers/grid';
