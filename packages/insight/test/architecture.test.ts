@@ -16,7 +16,7 @@ import { sourceFiles as filesUnder, SRC } from './source_files';
 /** Top-level rooms of src/ (a folder, or a file such as backend.ts), from the top layer down. */
 const LAYERS: readonly (readonly string[])[] = [
   ['index', 'cli'], // entry: the library's public index and the `insight` command
-  ['tune', 'train', 'finetune', 'compress', 'eval', 'explain', 'serve', 'track', 'process'], // features
+  ['tune', 'train', 'finetune', 'compress', 'eval', 'explain', 'robust', 'ensemble', 'calibrate', 'serve', 'track', 'process'], // features
   ['run', 'study', 'data', 'models', 'onnx', 'format', 'math'], // foundations
   ['errors', 'backend'], // bottom: the error catalogue, and tfjs on the chosen backend (src/backend.ts)
 ];

@@ -21,6 +21,29 @@ export interface InsightModelMetadata {
   normalization: Normalization;
   /** What the model was trained on, for drift monitoring when served (absent in models saved before it existed). */
   trainingDistribution?: TrainingDistribution;
+  /** How the output becomes class probabilities in evaluate, predict and serve (absent: softmax of logits, T = 1, no TTA). */
+  inference?: InferenceSettings;
+}
+
+/**
+ * What evaluate, predict and serve do between the model's output and the probabilities they report
+ * (models/inference_output.ts applies it; flags such as `--tta` override it per command).
+ */
+export interface InferenceSettings {
+  /** 'logits' (default): the output is logits, probabilities are their softmax; 'probabilities': the output already is (an ensemble). */
+  output?: 'logits' | 'probabilities';
+  /** Temperature scaling fitted on validation data (calibrate/): probabilities = softmax(logits / temperature); 1 = none. */
+  temperature?: number;
+  /** Test-time augmentation: probabilities averaged over the image and its horizontal flip and/or ±shift-pixel translations. */
+  tta?: TtaSettings;
+}
+
+/** Test-time augmentation views (models/tta.ts): the original is always one of them. */
+export interface TtaSettings {
+  /** Add the horizontal mirror of every view. */
+  flip: boolean;
+  /** Pixels of the translations added (0 = none). */
+  shift: number;
 }
 
 /** The training set as the model saw it: per-channel mean/std of its input (after normalization), class frequencies. */

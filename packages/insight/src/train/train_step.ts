@@ -14,6 +14,25 @@ import { gradientStep, type LogitsLoss } from './gradient_step';
  */
 export type BatchLoss = (x: tf.Tensor4D, y: tf.Tensor1D) => { loss: LogitsLoss; dispose(): void };
 
+/** Where a micro-batch sits in training: what a BatchTransform seeds its random draws with. */
+export interface BatchPosition {
+  seed: number;
+  step: number;
+  microBatch: number;
+  /** Data parallel: this process's rank (0 in one process). */
+  rank: number;
+}
+
+/**
+ * Rewrites a micro-batch before the gradient tape (outside it), e.g. into adversarial examples (robust/) or a
+ * Mixup/CutMix blend (data/mixing/). Called with the batch's normalized input x [size, H, W, 3] and labels y [size];
+ * returns the input to train on (same shape; x itself when unchanged) and, optionally, the loss of the model's logits
+ * to use in place of the cross-entropy with y (e.g. soft labels). dispose() frees what it made (never x or y).
+ * `model` is the model being trained (an attack differentiates it); the step's own forward pass runs after.
+ */
+export type BatchTransform = (x: tf.Tensor4D, y: tf.Tensor1D, model: tfl.LayersModel, at: BatchPosition)
+  => { x: tf.Tensor4D; loss?: LogitsLoss; dispose(): void };
+
 export interface TrainStepOptions {
   /** Input size of the model: x is [batch.size, height, width, 3]. */
   height: number;
@@ -29,6 +48,8 @@ export interface TrainStepOptions {
   penalty?: () => tf.Scalar;
   /** Replaces the cross-entropy with the labels (labelSmoothing is then the loss's own business). */
   loss?: BatchLoss;
+  /** Rewrites the batch before the forward pass (runs before `loss`, which then sees the rewritten input). */
+  transform?: BatchTransform;
 }
 
 export interface TrainStepResult {
@@ -46,12 +67,16 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
   const y = tf.tensor1d(batch.y, 'int32');
   const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch, options.rank);
   let step;
+  let rewritten: ReturnType<BatchTransform> | undefined;
   let batchLoss: ReturnType<BatchLoss> | undefined;
   try {
-    batchLoss = options.loss?.(x, y);
-    step = gradientStep(model, variables, x, y, options.labelSmoothing, options.penalty, batchLoss?.loss);
+    rewritten = options.transform?.(x, y, model, { seed: options.seed, step: options.step, microBatch: options.microBatch, rank: options.rank ?? 0 });
+    const input = rewritten?.x ?? x;
+    batchLoss = options.loss?.(input, y);
+    step = gradientStep(model, variables, input, y, options.labelSmoothing, options.penalty, batchLoss?.loss ?? rewritten?.loss);
   } finally {
     batchLoss?.dispose();
+    rewritten?.dispose();
     restoreSeeds();
     tf.dispose([x, y]);
   }

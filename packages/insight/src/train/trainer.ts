@@ -25,7 +25,7 @@ import type { Optimizer } from './optimizers';
 import type { LearningRateSchedule } from './schedules';
 import { initialTrainerState, type BatchLogs, type EpochLogs, type TrainerState } from './state';
 import { ThreadGovernor } from './thread_governor';
-import { trainStep, type BatchLoss } from './train_step';
+import { trainStep, type BatchLoss, type BatchTransform } from './train_step';
 
 export interface FitOptions {
   /**
@@ -57,6 +57,8 @@ export interface FitOptions {
    * knowledge distillation's; validation still reports the cross-entropy.
    */
   loss?: BatchLoss;
+  /** Rewrites every training micro-batch before its forward pass (adversarial examples, Mixup/CutMix); not validation. */
+  transform?: BatchTransform;
   /** Data-parallel training: this process is one rank of a group (train/distributed/data_parallel.ts). */
   parallel?: DataParallel;
   /**
@@ -172,7 +174,7 @@ class EpochRunner {
         const step = b.size === 0 ? emptyStep(this.variables) : await trainStep(this.model, this.variables, b, {
           height: this.height, width: this.width, labelSmoothing: this.options.labelSmoothing ?? 0,
           seed: state.seed, step: state.step, microBatch: this.accumulator.microBatch, rank: this.options.parallel?.rank,
-          penalty: this.options.penalty, loss: this.options.loss,
+          penalty: this.options.penalty, loss: this.options.loss, transform: this.options.transform,
         });
         pending = { loss: pending.loss + step.loss * b.size, correct: pending.correct + step.correct, seen: pending.seen + b.size };
         this.accumulator.add(step.grads, b.size);
