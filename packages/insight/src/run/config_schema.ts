@@ -214,11 +214,24 @@ function fixOf(field: FieldInfo): string {
   return `Pass e.g. ${field.noFlag ? `${key}: ${show(example)}` : `${field.flag} ${example}`} (default: ${plain(field.default)}).`;
 }
 
+/**
+ * A number typed on the command line: a decimal ('0.1', '1e-3') or a fraction of two ('8/255', as attack radii are
+ * written); NaN otherwise.
+ */
+function numberOf(raw: string): number {
+  const fraction = /^\s*([^/\s]+)\s*\/\s*([^/\s]+)\s*$/.exec(raw);
+  if (fraction) {
+    const [numerator, denominator] = [Number(fraction[1]), Number(fraction[2])];
+    return denominator === 0 ? NaN : numerator / denominator;
+  }
+  return raw.trim() === '' ? NaN : Number(raw);
+}
+
 /** `raw` (a library value, or a string from the command line) as the field's type; throws its rule on failure. */
 function parseField(field: FieldInfo, raw: unknown): unknown {
   const numeric = field.kind === 'int' || field.kind === 'number';
   // A number typed on the command line arrives as a string; show it as the number it reads as.
-  const shown = typeof raw === 'string' && raw.trim() !== '' && Number.isFinite(Number(raw)) && numeric ? Number(raw) : raw;
+  const shown = typeof raw === 'string' && Number.isFinite(numberOf(raw)) && numeric ? numberOf(raw) : raw;
   const fail = () => ruleError('INSIGHT_E_CONFIG', ruleOf(field), { [field.key]: shown }, fixOf(field));
   if (raw === null || (field.nullable && raw === 'null')) {
     if (field.nullable) return null;
@@ -227,7 +240,7 @@ function parseField(field: FieldInfo, raw: unknown): unknown {
   switch (field.kind) {
     case 'int':
     case 'number': {
-      const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : raw;
+      const value = typeof raw === 'string' ? numberOf(raw) : raw;
       if (typeof value !== 'number' || !Number.isFinite(value)) throw fail();
       if (field.kind === 'int' && !Number.isInteger(value)) throw fail();
       if (field.min !== undefined && (field.minExclusive ? value <= field.min : value < field.min)) throw fail();
@@ -263,7 +276,7 @@ function parseField(field: FieldInfo, raw: unknown): unknown {
  * Validates `input` (a library object, a parsed config file, or flags merged over it) against `schema`:
  * unknown keys and bad values throw INSIGHT_E_CONFIG with the rule, `Received: key=value` and the fix;
  * missing keys get their defaults (required keys throw their `missing` rule). Command-line strings are read as
- * the field's type ('32' → 32, 'crop,flip' → ['crop', 'flip'], 'null' → null where allowed). `source` names
+ * the field's type ('32' → 32, '8/255' → 8/255, 'crop,flip' → ['crop', 'flip'], 'null' → null where allowed). `source` names
  * where the input came from, for unknown-key errors. Example: `validateConfig(TRAIN_SCHEMA, { epochs: '2' }).epochs === 2`.
  */
 export function validateConfig<T extends ConfigSchema>(schema: T, input: unknown, source = 'config'): Static<T> {

@@ -41,6 +41,10 @@ describe('validateConfig', () => {
     assert.deepEqual(validateConfig(schema, { batchSize: '32', lr: '1e-2', augment: 'crop, flip', nesterov: 'true', limit: 'null' }),
       { batchSize: 32, lr: 0.01, limit: null, optimizer: 'adam', augment: ['crop', 'flip'], nesterov: true });
     assert.deepEqual(validateConfig(schema, { augment: 'none' }).augment, []);
+    assert.equal(validateConfig(schema, { lr: '8/255' }).lr, 8 / 255); // a fraction, as attack radii are written
+    assert.equal(validateConfig(schema, { lr: ' 1 / 4 ' }).lr, 0.25);
+    fails({ lr: '1/0' }, 'lr must be a number > 0. Received: lr="1/0". Pass e.g. --lr 0.001 (default: 0.001).');
+    fails({ lr: '8/255/2' }, 'lr must be a number > 0. Received: lr="8/255/2". Pass e.g. --lr 0.001 (default: 0.001).');
   });
 
   it('states rule, received value and fix', () => {
