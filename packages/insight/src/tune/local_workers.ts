@@ -2,12 +2,13 @@
 // of their output prefixed with its worker's label ([w1] ...). SIGINT and SIGTERM are forwarded once to every
 // worker (they run in their own process groups, so a Ctrl-C reaches them once, through here); each stops its trial
 // with a checkpoint. A worker that dies is reported; the trial it held is retried by the others' stale check.
+// Workers never outlive this process: they start with the launcher's guard (process/launch/parent_watch.ts), so a
+// `tune --workers` killed with SIGKILL leaves no orphans training on (each saves its trial's checkpoint and stops).
 import { spawn, type ChildProcess } from 'node:child_process';
-import * as path from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 import { describeExit } from '../process/launch/group';
-import { insightBin } from '../process/launch/worker_program';
+import { LAUNCHER_PID_ENV, MONITOR_MS_ENV } from '../process/launch/worker_env';
+import { workerArgv } from '../process/launch/worker_program';
 import { STORAGE_ENV } from './config';
 
 export interface LocalWorkersOptions {
@@ -34,11 +35,6 @@ export interface LocalWorkersResult {
   exits: WorkerExit[];
   /** The signal forwarded to the workers, if one arrived. */
   signal: NodeJS.Signals | null;
-}
-
-/** Node flags of a worker: run from the TypeScript sources when this process does. */
-function nodeFlags(): string[] {
-  return path.extname(__filename) === '.ts' ? ['--conditions=source', '--import', pathToFileURL(require.resolve('tsx')).href] : [];
 }
 
 /** Copies `stream` to `to` line by line, each line prefixed; `onLine` sees each line as the worker wrote it. */
@@ -68,8 +64,8 @@ export function errorCodeOf(line: string): string | null {
 /** Starts the workers and resolves when every one has exited. */
 export async function runLocalWorkers(options: LocalWorkersOptions): Promise<LocalWorkersResult> {
   // The storage goes by environment, not argv: a PostgreSQL URL's password stays out of `ps`.
-  const argv = [...nodeFlags(), insightBin(), 'tune', 'worker', '--study', options.study,
-    '--heartbeat-seconds', String(options.heartbeatSeconds), '--stale-seconds', String(options.staleSeconds)];
+  const argv = workerArgv(['tune', 'worker', '--study', options.study,
+    '--heartbeat-seconds', String(options.heartbeatSeconds), '--stale-seconds', String(options.staleSeconds)]);
   const result: LocalWorkersResult = { exits: [], signal: null };
   const children: ChildProcess[] = [];
   const forward = (signal: NodeJS.Signals) => {
@@ -82,7 +78,12 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
   try {
     await Promise.all(Array.from({ length: options.count }, (_, i) => new Promise<void>((resolve) => {
       const label = `w${i + 1}`;
-      const child = spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'], detached: true, env: { ...process.env, [STORAGE_ENV]: options.storage } });
+      // The IPC channel is the guard's first sign of this process's death; the pid check backs it up every second.
+      const child = spawn(process.execPath, argv, {
+        stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true,
+        env: { ...process.env, [STORAGE_ENV]: options.storage, [LAUNCHER_PID_ENV]: String(process.pid), [MONITOR_MS_ENV]: '1000' },
+      });
+      child.channel?.unref();
       children.push(child);
       if (child.pid !== undefined) options.out.write(`Worker ${label}: pid ${child.pid}\n`);
       let errorCode: string | null = null;

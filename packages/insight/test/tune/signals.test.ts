@@ -83,3 +83,32 @@ describe('SIGINT to `tune --workers 2`', () => {
     }
   });
 });
+
+describe('SIGKILL to `tune --workers 2`', () => {
+  it('leaves no orphans: both workers stop their trials with checkpoints and end', async () => {
+    const runsDir = path.join(tmp, 'orphan-runs');
+    const killed = await signalledBin(['tune', '--study', 'orphans', '--space', space, '--workers', '2', '--trials', '4', '--sampler', 'random',
+      '--pruner', 'none', ...baseFlags(runsDir, 30)], { signal: 'SIGKILL', when: /^(?=[\s\S]*^\[w1\] epoch 1\/30 )(?=[\s\S]*^\[w2\] epoch 1\/30 )/m, timeout: 180_000 });
+    assert.equal(killed.signal, 'SIGKILL', killed.stdout + killed.stderr);
+    const pids = ['w1', 'w2'].map((label) => Number(new RegExp(`^Worker ${label}: pid (\\d+)$`, 'm').exec(killed.stdout)![1]));
+    const alive = (pid: number) => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    for (let waited = 0; pids.some(alive) && waited < 30_000; waited += 250) await new Promise((resolve) => setTimeout(resolve, 250));
+    assert.deepEqual(pids.filter(alive), [], 'every worker ended after its parent was killed');
+
+    const trials = await trialsOf(runsDir, 'orphans');
+    assert.equal(trials.filter((t) => t.state === 'running').length, 0, JSON.stringify(trials.map((t) => [t.number, t.state])));
+    const interrupted = trials.filter((t) => t.state === 'failed');
+    assert.equal(interrupted.length, 2);
+    for (const trial of interrupted) {
+      assert.match(trial.error ?? '', /^interrupted \(SIGTERM\)/);
+      assert.equal(runOf(trial.runDir!).status, 'interrupted');
+    }
+  });
+});
