@@ -60,7 +60,7 @@ export function projectL2(xAdv: tf.Tensor4D, x0: tf.Tensor4D, eps: number, norma
   return tf.tidy(() => {
     const stdT = tf.tensor1d(std);
     const deltaPixels = tf.mul(tf.sub(xAdv, x0), stdT);
-    const norms = perExampleL2(deltaPixels as tf.Tensor4D).reshape([-1, 1, 1, 1]);
+    const norms = tf.reshape(perExampleL2(deltaPixels as tf.Tensor4D), [-1, 1, 1, 1]);
     const scale = tf.minimum(1, tf.div(eps, tf.maximum(norms, 1e-12)));
     return clipToBox(tf.add(x0, tf.div(tf.mul(deltaPixels, scale), stdT)) as tf.Tensor4D, normalization);
   });
@@ -87,7 +87,7 @@ export function l2Direction(gradient: tf.Tensor4D, normalization: Normalization)
   return tf.tidy(() => {
     const stdT = tf.tensor1d(std);
     const pixelGradient = tf.div(gradient, stdT) as tf.Tensor4D;
-    const norms = perExampleL2(pixelGradient).reshape([-1, 1, 1, 1]);
+    const norms = tf.reshape(perExampleL2(pixelGradient), [-1, 1, 1, 1]);
     return tf.div(tf.div(pixelGradient, tf.maximum(norms, 1e-12)), stdT) as tf.Tensor4D;
   });
 }
