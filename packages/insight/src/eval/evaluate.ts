@@ -8,7 +8,9 @@ import * as path from 'node:path';
 import { DataLoader, type ImageDataset } from '../data';
 import { classCounts, relabelByName, subsetDataset } from '../data/dataset';
 import { ruleError } from '../errors';
+import { resolveInference } from '../models/inference_output';
 import { getInsightMetadata } from '../models/metadata';
+import { parseTta } from '../models/tta_settings';
 import { startBackend } from '../run/backend_choice';
 import {
   DEFAULT_SPLIT, heldOutDescription, loadDataset, loadRunSplit, readDataRecord, runSelection, runSplitSettings, selectedImages, type DataRecord,
@@ -40,6 +42,8 @@ export async function evaluate(input: Partial<EvaluateConfig> & { model: string 
   const model = await loadModel(modelDir);
   try {
     const meta = getInsightMetadata(model, modelDir);
+    // The model's inference settings (output kind, temperature, TTA), --tta overriding the stored TTA.
+    const inference = resolveInference(meta, modelDir, config.tta === null ? null : parseTta(config.tta));
     const run = config.data === null ? RunDir.ofModelDir(modelDir) : null;
     const selected = await selectSplit(config, meta.inputShape, run);
     checkSize(selected.dataset, meta.inputShape);
@@ -52,7 +56,7 @@ export async function evaluate(input: Partial<EvaluateConfig> & { model: string 
     });
     let metrics: EvaluationMetrics;
     try {
-      metrics = computeMetrics(await runInference(model, loader), meta.classNames, [config.topK]);
+      metrics = computeMetrics(await runInference(model, loader, 0, inference), meta.classNames, [config.topK]);
     } finally {
       await loader.close();
     }

@@ -4,6 +4,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import type { DataLoader } from '../data';
 import { concatArrays } from '../math/concat_arrays';
+import { inferenceOutputs, PLAIN_INFERENCE, type ResolvedInference } from '../models/inference_output';
 import { sparseCategoricalCrossentropyPerExample } from '../models/loss';
 
 /** Everything evaluation needs from one pass over a dataset. */
@@ -12,17 +13,21 @@ export interface InferenceResult {
   numClasses: number;
   /** [count] true labels, in loader order. */
   labels: Int32Array;
-  /** [count, numClasses] softmax probabilities, row-major. */
+  /** [count, numClasses] the reported probabilities (softmax of the logits unless `settings` say otherwise), row-major. */
   probabilities: Float32Array;
-  /** Mean cross-entropy (no label smoothing). */
+  /** Mean cross-entropy (no label smoothing): the mean NLL of the reported probabilities. */
   loss: number;
 }
 
 /**
  * One pass of `loader` (use shuffle: false and no augmentation) through `model` with training: false.
- * loader batches: x [size, H, W, 3] → logits [size, numClasses].
+ * loader batches: x [size, H, W, 3] → model output [size, numClasses] → the reported logits and probabilities as
+ * `settings` say (models/inference_output.ts: output kind, temperature, TTA views in one batched pass); the
+ * default is the plain softmax of the logits. The loss is the cross-entropy of the reported logits, whose softmax
+ * is the reported probabilities, so it is their NLL in every case.
  */
-export async function runInference(model: tfl.LayersModel, loader: DataLoader, epochIndex = 0): Promise<InferenceResult> {
+export async function runInference(model: tfl.LayersModel, loader: DataLoader, epochIndex = 0,
+  settings: ResolvedInference = PLAIN_INFERENCE): Promise<InferenceResult> {
   const labels: Int32Array[] = [];
   const probabilities: Float32Array[] = [];
   let lossSum = 0;
@@ -33,8 +38,8 @@ export async function runInference(model: tfl.LayersModel, loader: DataLoader, e
     const [probs, losses] = tf.tidy(() => {
       const x = tf.tensor4d(batch.x, [batch.size, h, w, 3]);
       const y = tf.tensor1d(batch.y, 'int32');
-      const logits = model.apply(x, { training: false }) as tf.Tensor2D;
-      return [tf.softmax(logits), tf.sum(sparseCategoricalCrossentropyPerExample(y, logits))];
+      const { logits, probabilities } = inferenceOutputs((input) => model.apply(input, { training: false }) as tf.Tensor2D, x, settings);
+      return [probabilities, tf.sum(sparseCategoricalCrossentropyPerExample(y, logits))];
     });
     const [probValues, lossValue] = await Promise.all([probs.data() as Promise<Float32Array>, losses.data()]);
     tf.dispose([probs, losses]);

@@ -1,9 +1,12 @@
 // `predict(config)`: classify image files with a saved model, preprocessing them exactly as the model's
-// metadata says (input size, normalization), and return the top-k classes with their probabilities. A file that
+// metadata says (input size, normalization), and return the top-k classes with the probabilities its inference settings
+// give (models/inference_output.ts: output kind, temperature, test-time augmentation; --tta overrides). A file that
 // cannot be read as an image gets its reason instead and the others go on (strict: true stops at it).
 import { tf } from '../backend';
 import { normalizeImages } from '../data';
+import { inferenceOutputs, resolveInference } from '../models/inference_output';
 import { getInsightMetadata } from '../models/metadata';
+import { parseTta } from '../models/tta_settings';
 import { startBackend } from '../run/backend_choice';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { readImageOrReason } from '../data/image_folder';
@@ -33,6 +36,8 @@ export async function predict(input: Partial<PredictConfig> & { model: string; i
   const model = await loadModel(modelDir);
   try {
     const meta = getInsightMetadata(model, modelDir);
+    // The model's inference settings (output kind, temperature, TTA), --tta overriding the stored TTA.
+    const inference = resolveInference(meta, modelDir, config.tta === null ? null : parseTta(config.tta));
     const [height, width] = meta.inputShape;
     const numClasses = meta.classNames.length;
     const predictions: Prediction[] = new Array(files.length);
@@ -51,7 +56,7 @@ export async function predict(input: Partial<PredictConfig> & { model: string; i
       if (chunk.length === 0) continue;
       const probs = tf.tidy(() => {
         const x = tf.tensor4d(normalizeImages(pixels.subarray(0, chunk.length * height * width * 3), meta.normalization), [chunk.length, height, width, 3]);
-        return tf.softmax(model.predict(x) as tf.Tensor2D);
+        return inferenceOutputs((input) => model.predict(input) as tf.Tensor2D, x, inference).probabilities;
       });
       const values = (await probs.data()) as Float32Array;
       probs.dispose();

@@ -4,6 +4,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 
 import { ruleError } from '../errors';
+import { parseTta, TTA_SYNTAX } from '../models/tta_settings';
 import { FIELDS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
 
@@ -40,6 +41,8 @@ export const SERVE_SCHEMA = Type.Object({
   computeThreads: Nullable(Type.Integer({ minimum: 1, maximum: 256 }), { placeholder: '<n>',
     help: 'libtorch threads per worker (and ONNX Runtime intra-op threads of .onnx versions). Default: INSIGHT_TORCH_THREADS, else cores / workers - 1 (at least 1): one core stays free for HTTP and JSON.' }),
   topK: withOptions(FIELDS.topK, { help: 'Default number of classes returned by :classify-image (query ?top_k= overrides).' }),
+  tta: Nullable(Text(), { placeholder: '<views>',
+    help: `Test-time augmentation for every served model, probabilities averaged over views run as one batch: ${TTA_SYNTAX} (N pixels, default 1). Default: each model's stored setting, else none.` }),
   backend: withOptions(FIELDS.backend, { help: 'Compute backend (as for train).' }),
   logLevel: OneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], { default: 'info', placeholder: '<level>', help: 'JSON log level (stdout).' }),
   captureRate: Type.Number({ default: 0, minimum: 0, maximum: 1, placeholder: '<p>', help: 'Share of inference requests recorded to --capture-dir (JSON lines: time, model, version, input sha256, prediction, latency); 0 = off.' }),
@@ -64,6 +67,7 @@ export type ServeConfig = Static<typeof SERVE_SCHEMA> & { autoscale?: boolean };
 export function resolveServeConfig(input: unknown): ServeConfig {
   const auto = typeof input === 'object' && input !== null && String((input as { workers?: unknown }).workers).trim().toLowerCase() === 'auto';
   const config: ServeConfig = validateConfig(SERVE_SCHEMA, auto ? { ...input, workers: undefined } : input, 'serve config');
+  if (config.tta !== null) parseTta(config.tta);
   if (auto) Object.assign(config, { workers: config.maxWorkers, autoscale: true });
   if (config.minWorkers > config.maxWorkers) {
     throw ruleError('INSIGHT_E_CONFIG', 'minWorkers must be <= maxWorkers.', { minWorkers: config.minWorkers, maxWorkers: config.maxWorkers },

@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 
 import { ruleError } from '../errors';
+import { parseTta } from '../models/tta_settings';
 import { startBackend } from '../run/backend_choice';
 import { KeyRing } from './auth/key_ring';
 import { installCapture } from './capture/capture_hooks';
@@ -62,6 +63,7 @@ export async function createServe(config: ServeConfig, keys: KeySources, options
     loadTimeoutMs: config.loadTimeoutMs,
     batcher: { maxBatchSize: config.maxBatchSize, maxQueueDelayMs: config.maxQueueDelayMs, maxQueueSize: config.maxQueueSize, timeoutMs: config.timeoutMs },
     computeThreads: wantedThreads,
+    tta: config.tta === null ? null : parseTta(config.tta),
     logger: app.log,
     observer: (model) => metrics.observer(model),
     onLoad: (event) => metrics.onLoad(event),

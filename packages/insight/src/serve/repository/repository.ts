@@ -11,6 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 import { ruleError, serveError } from '../../errors';
+import type { TtaSettings } from '../../models/metadata';
 import { ModelFileError, type ModelFileProblem, type ModelReadOptions } from '../../run/safe_files';
 import type { BatchObserver, BatcherOptions } from '../batching/batcher';
 import { loadOnnxServable } from './onnx_servable';
@@ -52,6 +53,8 @@ export interface RepositoryOptions {
   batcher: BatcherOptions;
   /** Intra-op threads of ONNX Runtime sessions (.onnx versions; --compute-threads); undefined = its default (every core). */
   computeThreads?: number;
+  /** Test-time augmentation of every version (--tta), overriding their stored setting; null/undefined = each version's own. */
+  tta?: TtaSettings | null;
   logger: RepositoryLogger;
   /** Per-model batch metrics. */
   observer?: (model: string) => BatchObserver;
@@ -383,8 +386,8 @@ export class ModelRepository {
     try {
       const observer = this.options.observer?.(entry.name) ?? {};
       const servable = isOnnxVersion(v.dir)
-        ? await loadOnnxServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, this.options.computeThreads, read)
-        : await loadServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, read);
+        ? await loadOnnxServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, this.options.computeThreads, read, this.options.tta)
+        : await loadServable(entry.name, v.version, v.dir, v.fingerprint, this.options.batcher, observer, read, this.options.tta);
       entry.serving.set(v.version, servable);
       entry.failed.delete(v.version);
       entry.status.set(v.version, { version: v.version, state: 'AVAILABLE', error: null });

@@ -8,7 +8,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../../backend';
 import { normalizationTable } from '../../data/normalize';
 import { serveError } from '../../errors';
-import { getInsightMetadata, type InsightModelMetadata } from '../../models/metadata';
+import { inferenceOutputs, PLAIN_INFERENCE, resolveInference, type ResolvedInference } from '../../models/inference_output';
+import { getInsightMetadata, type InsightModelMetadata, type TtaSettings } from '../../models/metadata';
 import { loadModel } from '../../run/model_io';
 import type { ModelReadOptions } from '../../run/safe_files';
 import { DynamicBatcher, type BatchObserver, type BatcherOptions, type BatchOutput } from '../batching/batcher';
@@ -17,21 +18,28 @@ import { DynamicBatcher, type BatchObserver, type BatcherOptions, type BatchOutp
 export interface ModelRunner {
   /** KServe v2 metadata's platform: 'tensorflowjs_layers' or 'onnxruntime_onnx'. */
   readonly platform: string;
-  /** x: [rows, H, W, C] normalized floats → logits and softmax probabilities, [rows, numClasses] each. */
+  /**
+   * x: [rows, H, W, C] normalized floats → the reported logits and probabilities, [rows, numClasses] each, as the
+   * version's inference settings say (models/inference_output.ts; plain: the model's logits and their softmax).
+   */
   forward(x: Float32Array, rows: number): Promise<BatchOutput>;
-  /** The tfjs model explanations differentiate, or null when the version has none (an ONNX graph has no gradients). */
+  /**
+   * The tfjs model explanations differentiate, or null when the version has none (an ONNX graph has no gradients).
+   * Explanations use the raw model (its own output, no temperature or TTA): they explain what the network computes.
+   */
   readonly explanationModel: tfl.LayersModel | null;
   /** Frees the model (tensors or session). */
   dispose(): Promise<void>;
 }
 
-/** A tfjs layers model run on the active backend. */
+/** A tfjs layers model run on the active backend, its output turned into the reported one by `inference`. */
 export class TfjsRunner implements ModelRunner {
   readonly platform = 'tensorflowjs_layers';
   /** A Sequential model's layers, called one after the other (see directLayers), or null: model.apply. */
   private chain: tfl.layers.Layer[] | null = null;
 
-  constructor(private readonly model: tfl.LayersModel, private readonly inputShape: readonly [number, number, number]) {}
+  constructor(private readonly model: tfl.LayersModel, private readonly inputShape: readonly [number, number, number],
+    private readonly inference: ResolvedInference = PLAIN_INFERENCE) {}
 
   get explanationModel(): tfl.LayersModel {
     return this.model;
@@ -65,11 +73,14 @@ export class TfjsRunner implements ModelRunner {
     return this.chain.reduce((h: tf.Tensor, layer) => layer.call(h, { training: false }) as tf.Tensor, input) as tf.Tensor2D;
   }
 
-  /** One forward pass in inference mode; every intermediate tensor is freed. */
+  /**
+   * One forward pass in inference mode (with TTA: one pass on every view of the batch, concatenated); every
+   * intermediate tensor is freed. The direct-layers path serves every setting: it only replaces model.apply.
+   */
   async forward(x: Float32Array, rows: number): Promise<BatchOutput> {
     const [logits, probabilities] = tf.tidy(() => {
-      const out = this.logitsOf(tf.tensor4d(x, [rows, ...this.inputShape]));
-      return [out, tf.softmax(out)];
+      const out = inferenceOutputs((input) => this.logitsOf(input), tf.tensor4d(x, [rows, ...this.inputShape]), this.inference);
+      return [out.logits, out.probabilities];
     });
     try {
       return { logits: (await logits.data()) as Float32Array, probabilities: (await probabilities.data()) as Float32Array };
@@ -140,7 +151,7 @@ export class Servable {
     return this.batcher.rowSize;
   }
 
-  /** x: [rows, H, W, C] normalized floats → logits and softmax probabilities, [rows, numClasses] each. */
+  /** x: [rows, H, W, C] normalized floats → the reported logits and probabilities (ModelRunner.forward), [rows, numClasses] each. */
   infer(x: Float32Array, rows: number): Promise<BatchOutput> {
     return this.batcher.submit(x, rows);
   }
@@ -175,12 +186,12 @@ export class Servable {
 
 /**
  * Loads `dir` (its files checked and read as `read` says: safe_files.ts) and checks it can serve: Insight metadata
- * present, one input [null, H, W, C] matching the metadata, one output [null, classNames.length], and a warm-up pass
- * on zeros that gives finite numbers. Throws an Error whose message says what is wrong (the repository records it as
- * the version's status).
+ * present, one input [null, H, W, C] matching the metadata, one output [null, classNames.length], valid inference
+ * settings (`tta`, serve's --tta, overriding the stored TTA when given), and a warm-up pass on zeros that gives finite
+ * numbers. Throws an Error whose message says what is wrong (the repository records it as the version's status).
  */
 export async function loadServable(name: string, version: number, dir: string, fingerprint: string,
-  batcherOptions: BatcherOptions, observer: BatchObserver, read: ModelReadOptions = {}): Promise<Servable> {
+  batcherOptions: BatcherOptions, observer: BatchObserver, read: ModelReadOptions = {}, tta: TtaSettings | null = null): Promise<Servable> {
   const model = await loadModel(dir, read);
   try {
     const metadata = getInsightMetadata(model, dir);
@@ -195,7 +206,7 @@ export async function loadServable(name: string, version: number, dir: string, f
       throw new Error(`A served model must have one output of shape [null, ${metadata.classNames.length}] (one logit per class name). ` +
         `Received: outputs=${JSON.stringify(output)}. Re-save the model with matching classNames.`);
     }
-    const runner = new TfjsRunner(model, metadata.inputShape);
+    const runner = new TfjsRunner(model, metadata.inputShape, resolveInference(metadata, dir, tta));
     runner.useDirectLayers(probeInput(2 * h * w * c), 2);
     const servable = new Servable(name, version, dir, fingerprint, runner, metadata, batcherOptions, observer);
     await servable.warmUp();
