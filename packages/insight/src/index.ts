@@ -37,6 +37,7 @@ export { TUNE_SCHEMA, TUNE_WORKER_SCHEMA, type TuneOptions, type TuneWorkerOptio
 export { evaluate, type EvaluateResult } from './eval/evaluate';
 export { predict, type Prediction } from './eval/predict';
 export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';
+export { ensemble, buildEnsembleModel, resolveEnsembleConfig, ENSEMBLE_SCHEMA, type EnsembleResult, type EnsembleConfig, type EnsembleOptions } from './ensemble';
 export {
   explain, explainBatch, explainImages, type ExplainInput, type ExplainResult, type ImageExplanation, type MethodResult, type PixelImage,
 } from './explain/explain';

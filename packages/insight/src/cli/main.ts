@@ -5,6 +5,7 @@ import { Command, CommanderError } from 'commander';
 import { compressCommand } from './commands/compress';
 import { dashboardCommand } from './commands/dashboard';
 import { distillCommand } from './commands/distill';
+import { ensembleCommand } from './commands/ensemble';
 import { evaluateCommand } from './commands/evaluate';
 import { explainCommand } from './commands/explain';
 import { exportCommand } from './commands/export';
@@ -42,6 +43,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(distillCommand(io))
     .addCommand(compressCommand(io))
     .addCommand(exportCommand(io))
+    .addCommand(ensembleCommand(io))
     .addCommand(runsCommand(io))
     .addCommand(dashboardCommand(io))
     .addCommand(serveCommand(io));

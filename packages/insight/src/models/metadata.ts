@@ -23,6 +23,29 @@ export interface InsightModelMetadata {
   trainingDistribution?: TrainingDistribution;
   /** How the output becomes class probabilities in evaluate, predict and serve (absent: softmax of logits, T = 1, no TTA). */
   inference?: InferenceSettings;
+  /** A model built by `insight ensemble` (ensemble/): what it averages. Its output is then probabilities. */
+  ensemble?: EnsembleRecord;
+}
+
+/** The members of an ensemble model, in the order of its graph (member i's layers are named m<i>_<layer>). */
+export interface EnsembleRecord {
+  /** 'members': run or model directories; 'snapshots': per-epoch snapshots of one run. */
+  kind: 'members' | 'snapshots';
+  members: EnsembleMemberRecord[];
+}
+
+export interface EnsembleMemberRecord {
+  /** The member's model directory as it was given (resolved from a run directory). */
+  path: string;
+  /** Its share of the average probabilities (the weights sum to 1). */
+  weight: number;
+  /** sha256 (hex) of its weights (dtype, shape and bytes of each, in order): which model it was. */
+  fingerprint: string;
+  architecture: string;
+  /** The softmax temperature applied to its logits (its calibration; 1 = none). */
+  temperature: number;
+  /** Snapshot ensembles: the epoch the snapshot was taken after. */
+  epoch?: number;
 }
 
 /**

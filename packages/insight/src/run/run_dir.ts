@@ -8,6 +8,7 @@
 //   metrics.jsonl         one JSON object per logged epoch (and per N steps when asked)
 //   tags.json             the run's tags (a JSON list of strings), written by `insight runs tag`
 //   checkpoints/          last/ and best/, each a complete checkpoint (see checkpoint.ts)
+//   snapshots/epoch-<e>/  the model after epoch e (a model directory), for the last --keep-snapshots epochs
 //   model/                the final model, written only when training has finished (file names: model_io.ts)
 //   report/               evaluation of the final model (REPORT_FILES), plus forgetting.json after fine-tuning
 //   predictions.png/.json the sample-prediction grid of the last epoch (for the dashboard)
@@ -71,6 +72,8 @@ const DATA_JSON = 'data.json';
 const METRICS_JSONL = 'metrics.jsonl';
 const TAGS_JSON = 'tags.json';
 const CHECKPOINTS = 'checkpoints';
+const SNAPSHOTS = 'snapshots';
+const SNAPSHOT_PREFIX = 'epoch-';
 const MODEL = 'model';
 const REPORT = 'report';
 const FORGETTING_JSON = 'forgetting.json';
@@ -119,6 +122,18 @@ export class RunDir {
   get checkpointsDir(): string { return path.join(this.dir, CHECKPOINTS); }
   get lastCheckpoint(): string { return path.join(this.checkpointsDir, 'last'); }
   get bestCheckpoint(): string { return path.join(this.checkpointsDir, 'best'); }
+  /** snapshots/: the models of the last epochs (train --keep-snapshots), one model directory per epoch. */
+  get snapshotsDir(): string { return path.join(this.dir, SNAPSHOTS); }
+  /** snapshots/epoch-<epoch>/: the model after epoch `epoch` (from 1). */
+  snapshotDir(epoch: number): string { return path.join(this.snapshotsDir, `${SNAPSHOT_PREFIX}${epoch}`); }
+  /** The epochs whose snapshots are on disk, ascending (temporaries of a killed writer left out). */
+  snapshotEpochs(): number[] {
+    if (!fs.existsSync(this.snapshotsDir)) return [];
+    return fs.readdirSync(this.snapshotsDir)
+      .filter((name) => name.startsWith(SNAPSHOT_PREFIX) && /^\d+$/.test(name.slice(SNAPSHOT_PREFIX.length)))
+      .map((name) => Number(name.slice(SNAPSHOT_PREFIX.length)))
+      .sort((a, b) => a - b);
+  }
   get modelDir(): string { return path.join(this.dir, MODEL); }
   get reportDir(): string { return path.join(this.dir, REPORT); }
   /** report/metrics.json: the final evaluation (written by eval/report.ts). */

@@ -17,7 +17,7 @@ type Condition = (p: Params) => boolean;
 /** Config keys that say where and how a run ran, or what it is called, not what it computed: never compared. */
 export const NOT_HYPERPARAMETERS: ReadonlySet<string> = new Set([
   'runsDir', 'progress', 'progressEverySeconds', 'workers', 'logEverySteps', 'checkpointEverySteps', 'tensorboard', 'backend', 'name',
-  'forgettingData', 'forgettingClasses', 'adaptiveThreads',
+  'forgettingData', 'forgettingClasses', 'adaptiveThreads', 'keepSnapshots',
 ]);
 
 const listHas = (value: ParamValue | undefined, item: string) => typeof value === 'string' && value.split(',').includes(item);

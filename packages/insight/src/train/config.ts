@@ -68,6 +68,8 @@ export const TRAIN_SCHEMA = Type.Object({
   progress: FIELDS.progress,
   progressEverySeconds: FIELDS.progressEverySeconds,
   checkpointEverySteps: FIELDS.checkpointEverySteps,
+  keepSnapshots: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>',
+    help: 'Also keep the model of each of the last <n> epochs in snapshots/epoch-<e>/, for snapshot ensembles (insight ensemble --snapshots; 0 = none).' }),
   adaptiveThreads: FIELDS.adaptiveThreads,
 });
 
@@ -75,7 +77,7 @@ export const TRAIN_SCHEMA = Type.Object({
 export type TrainConfig = Static<typeof TRAIN_SCHEMA>;
 
 /** The keys `--resume` may change: how a run executes, never what it computes. */
-export const RESUME_OVERRIDABLE = ['backend', 'workers', 'progress', 'logEverySteps', 'progressEverySeconds', 'checkpointEverySteps'] as const satisfies readonly (keyof TrainConfig)[];
+export const RESUME_OVERRIDABLE = ['backend', 'workers', 'progress', 'logEverySteps', 'progressEverySeconds', 'checkpointEverySteps', 'keepSnapshots'] as const satisfies readonly (keyof TrainConfig)[];
 
 /**
  * Validates a (partial) training config and fills in the defaults. Throws INSIGHT_E_CONFIG (rule,

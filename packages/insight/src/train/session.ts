@@ -71,6 +71,8 @@ export interface SessionCallbackOptions {
 /** The settings a run's config gives the session (absent keys: defaults). */
 interface RunSettings {
   checkpointEverySteps: number;
+  /** Keep the models of the last <n> epochs in snapshots/ (train's keepSnapshots; 0 = none). */
+  keepSnapshots: number;
   progressEverySeconds: number;
   /** How to continue the run after an interruption (the fix of INSIGHT_E_INTERRUPTED). */
   resumeFix: string;
@@ -202,6 +204,7 @@ export class RunSession {
     const checkpoint = new ModelCheckpoint({
       lastDir: run.lastCheckpoint, bestDir: run.bestCheckpoint, monitor: options.monitor,
       everySteps: options.checkpointEverySteps ?? settings.checkpointEverySteps,
+      snapshots: { keep: settings.keepSnapshots, run },
     });
     callbacks.push(checkpoint);
     if (this.lifecycle) callbacks.push(this.lifecycle.callback(checkpoint, options.stopAgreed));
@@ -275,6 +278,7 @@ function settingsOf(run: RunDir, config: unknown): RunSettings {
   const kind = runKind(c);
   return {
     checkpointEverySteps: count(c.checkpointEverySteps, 0),
+    keepSnapshots: count(c.keepSnapshots, 0),
     progressEverySeconds: count(c.progressEverySeconds, 30),
     resumeFix: kind === 'train'
       ? `Resume with: insight train --resume ${run.dir}`

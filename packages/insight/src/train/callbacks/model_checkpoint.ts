@@ -2,8 +2,13 @@
 // `last/`; when the monitored quantity improves it also goes to `best/`. With `everySteps`, `last/` is also
 // written inside an epoch after every that many optimizer updates (the state then records how far into the epoch
 // it is), so a long epoch is not lost. Each is written atomically (complete or absent), so a run killed at any
-// moment can resume from `last/`.
+// moment can resume from `last/`. With `snapshots`, the model of each of the last `keep` epochs is also kept as a model
+// directory (snapshots/epoch-<e>/, for snapshot ensembles: `insight ensemble --snapshots`); older ones are deleted.
+import * as fs from 'node:fs';
+
 import { writeCheckpoint } from '../../run/checkpoint';
+import { saveModel } from '../../run/model_io';
+import type { RunDir } from '../../run/run_dir';
 import type { BatchLogs, EpochLogs, MonitorName } from '../state';
 import type { TrainingContext } from './callback';
 import { MonitorCallback } from './monitor';
@@ -14,6 +19,8 @@ export interface ModelCheckpointOptions {
   monitor: MonitorName;
   /** Also write `last/` every this many optimizer updates inside an epoch (0 = per epoch only). */
   everySteps?: number;
+  /** Keep the model of each of the last `keep` epochs in `run`'s snapshots/ (keep 0 or absent: none). */
+  snapshots?: { keep: number; run: RunDir };
 }
 
 export class ModelCheckpoint extends MonitorCallback {
@@ -38,6 +45,17 @@ export class ModelCheckpoint extends MonitorCallback {
   async onEpochEnd(logs: EpochLogs, ctx: TrainingContext): Promise<void> {
     const improved = this.observe(logs);
     await this.write(ctx, improved);
+    await this.snapshot(logs.epoch, ctx);
+  }
+
+  /** snapshots/epoch-<epoch>/ = the model now; snapshots older than the last `keep` epochs are deleted. */
+  private async snapshot(epoch: number, ctx: TrainingContext): Promise<void> {
+    const { keep = 0, run } = this.options.snapshots ?? {};
+    if (run === undefined || keep <= 0) return;
+    await saveModel(ctx.model, run.snapshotDir(epoch));
+    for (const old of run.snapshotEpochs()) {
+      if (old <= epoch - keep) fs.rmSync(run.snapshotDir(old), { recursive: true, force: true });
+    }
   }
 
   /**
