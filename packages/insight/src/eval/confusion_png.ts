@@ -5,6 +5,7 @@
 // so nothing is clipped at the edges.
 import sharp from 'sharp';
 
+import { textWidth, wrapText } from '../format/text_width';
 import { escapeXml } from '../format/xml';
 
 const CELL = 44;
@@ -19,45 +20,6 @@ const MAX_TEXT_WIDTH = 560;
 const MIN_WIDTH = 300;
 const MAX_LABEL_WIDTH = 150;
 const CAPTION = 'rows: true class · columns: predicted class';
-
-/**
- * Advance width of `text` in DejaVu Sans at `px`, estimated from character classes (slightly generous: the real
- * text is never wider than this, so a box sized with it is never clipped).
- */
-export function textWidth(text: string, px: number): number {
-  let em = 0;
-  for (const ch of text) {
-    if (/[mwMW@%]/.test(ch)) em += 1.0;
-    else if (/[A-Z]/.test(ch)) em += 0.78;
-    else if (/[0-9]/.test(ch)) em += 0.64;
-    else if (/[iljtfr.,:;|!'()[\] ]/.test(ch)) em += 0.42;
-    else em += 0.64;
-  }
-  return em * px;
-}
-
-/** `text` in lines no wider than `maxWidth` at `px` (words kept whole unless one alone is too wide). */
-function wrap(text: string, px: number, maxWidth: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(/\s+/).filter(Boolean)) {
-    const candidate = line ? `${line} ${word}` : word;
-    if (textWidth(candidate, px) <= maxWidth) {
-      line = candidate;
-      continue;
-    }
-    if (line) lines.push(line);
-    line = word;
-    while (textWidth(line, px) > maxWidth && line.length > 1) {
-      let cut = line.length - 1;
-      while (cut > 1 && textWidth(line.slice(0, cut), px) > maxWidth) cut--;
-      lines.push(line.slice(0, cut));
-      line = line.slice(cut);
-    }
-  }
-  if (line) lines.push(line);
-  return lines;
-}
 
 /** A class name shortened with '…' to fit `maxWidth`. */
 function fitLabel(name: string, maxWidth: number): string {
@@ -118,8 +80,8 @@ export function confusionLayout(numClasses: number, classNames: string[], title 
 
   const titleLines: ConfusionLayout['titleLines'] = [];
   let y = MARGIN;
-  for (const text of wrap(heading, HEADING_PX, textRoom)) titleLines.push({ text, px: HEADING_PX, y: (y += HEADING_PX + 4) });
-  if (detail) for (const text of wrap(detail, DETAIL_PX, textRoom)) titleLines.push({ text, px: DETAIL_PX, y: (y += DETAIL_PX + 5) });
+  for (const text of wrapText(heading, HEADING_PX, textRoom)) titleLines.push({ text, px: HEADING_PX, y: (y += HEADING_PX + 4) });
+  if (detail) for (const text of wrapText(detail, DETAIL_PX, textRoom)) titleLines.push({ text, px: DETAIL_PX, y: (y += DETAIL_PX + 5) });
   const captionY = (y += CAPTION_PX + 8);
   const titleBottom = y + 6;
   const gridTop = titleBottom + 8;
