@@ -7,7 +7,8 @@
 //                         files) and the files skipped as unreadable (run/dataset_source.ts writes it)
 //   metrics.jsonl         one JSON object per logged epoch (and per N steps when asked)
 //   tags.json             the run's tags (a JSON list of strings), written by `insight runs tag`
-//   checkpoints/          last/ and best/, each a complete checkpoint (see checkpoint.ts)
+//   checkpoints/          last/ and best/, each a complete checkpoint (see checkpoint.ts); robust-best/ with
+//                         adversarial training (the weights of the best robust epoch, the guard's rollback)
 //   snapshots/epoch-<e>/  the model after epoch e (a model directory), for the last --keep-snapshots epochs
 //   model/                the final model, written only when training has finished (file names: model_io.ts)
 //   report/               evaluation of the final model (REPORT_FILES), plus forgetting.json after fine-tuning
@@ -122,6 +123,8 @@ export class RunDir {
   get checkpointsDir(): string { return path.join(this.dir, CHECKPOINTS); }
   get lastCheckpoint(): string { return path.join(this.checkpointsDir, 'last'); }
   get bestCheckpoint(): string { return path.join(this.checkpointsDir, 'best'); }
+  /** Adversarial training: the weights of the epoch with the best robust accuracy, the guard's rollback (robust/adversarial/best_weights.ts). */
+  get robustBestCheckpoint(): string { return path.join(this.checkpointsDir, 'robust-best'); }
   /** snapshots/: the models of the last epochs (train --keep-snapshots), one model directory per epoch. */
   get snapshotsDir(): string { return path.join(this.dir, SNAPSHOTS); }
   /** snapshots/epoch-<epoch>/: the model after epoch `epoch` (from 1). */

@@ -7,8 +7,10 @@ import { ruleError } from '../errors';
 import { modelChoiceOf } from '../models/model_choice';
 import { FIELDS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig } from '../run/config_schema';
+import { ADVERSARIAL_METHODS } from '../robust/adversarial/methods';
 import { OPTIMIZER_NAMES } from './optimizers/names';
 import { SCHEDULE_NAMES } from './schedules/names';
+import { checkMixingConfig } from './mixing/settings';
 import { MONITORS } from './state';
 
 /** Every key of a training run's config: type, rule, default and help. Order = order in --help and the README. */
@@ -45,6 +47,13 @@ export const TRAIN_SCHEMA = Type.Object({
   weightDecay: Type.Number({ default: 0, minimum: 0, placeholder: '<wd>',
     help: 'Weight decay on kernels (not biases/BatchNorm): L2 added to the gradient for adam and sgd, decoupled for adamw.' }),
   labelSmoothing: Type.Number({ default: 0, minimum: 0, exclusiveMaximum: 1, placeholder: '<s>', help: 'Label smoothing of the training loss.' }),
+  mixup: Type.Number({ default: 0, minimum: 0, placeholder: '<alpha>',
+    help: 'Mixup (Zhang et al. 2018): train on λ·x + (1-λ)·x\' of two images with the label mixed alike, λ ~ Beta(<alpha>, <alpha>), e.g. 0.2 (0 = off).' }),
+  cutmix: Type.Number({ default: 0, minimum: 0, placeholder: '<alpha>',
+    help: 'CutMix (Yun et al. 2019): paste a box of another image, of area 1-λ, λ ~ Beta(<alpha>, <alpha>), labels mixed by area, e.g. 1.0 (0 = off).' }),
+  mixProb: Type.Number({ default: 1, minimum: 0, maximum: 1, placeholder: '<p>', help: '--mixup/--cutmix: probability that a batch is mixed.' }),
+  mixSwitchProb: Type.Number({ default: 0.5, minimum: 0, maximum: 1, placeholder: '<p>',
+    help: '--mixup with --cutmix: probability that a mixed batch uses CutMix rather than Mixup.' }),
   schedule: OneOf(SCHEDULE_NAMES, { default: 'constant', placeholder: '<name>',
     help: 'Learning-rate schedule per update: constant, step, cosine (with linear warmup), onecycle.' }),
   warmupEpochs: Type.Number({ default: 0, minimum: 0, placeholder: '<n>', help: 'cosine: linear warmup length in epochs (may be fractional).' }),
@@ -56,6 +65,20 @@ export const TRAIN_SCHEMA = Type.Object({
   earlyStoppingPatience: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>', help: 'Stop after <n> epochs without improvement of --monitor (0 = off).' }),
   reducePatience: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>', help: 'Reduce the learning rate after <n> epochs without improvement (0 = off).' }),
   reduceFactor: Type.Number({ default: 0.1, exclusiveMinimum: 0, exclusiveMaximum: 1, placeholder: '<f>', help: 'Reduce-on-plateau: multiply the learning rate by <f>.' }),
+  adversarial: OneOf(ADVERSARIAL_METHODS, { default: 'none', placeholder: '<method>',
+    help: 'Adversarial training: fgsm-rs (FGSM from a random start, Wong et al. 2020), pgd (Madry et al. 2018), none. See Adversarial training.' }),
+  eps: Type.Number({ default: 8 / 255, exclusiveMinimum: 0, maximum: 1, placeholder: '<eps>',
+    help: '--adversarial: L-inf radius of the perturbations in pixel units on the [0, 1] scale; a fraction such as 8/255 is read as one.' }),
+  advAlpha: Nullable(Type.Number({ exclusiveMinimum: 0, maximum: 1 }), { placeholder: '<alpha>',
+    help: '--adversarial: step size in pixel units. Default: 1.25 x eps for fgsm-rs, 2.5 x eps / --adv-steps for pgd.' }),
+  advSteps: Type.Integer({ default: 7, minimum: 1, maximum: 100, placeholder: '<n>', help: '--adversarial pgd: attack steps per training batch (Madry et al.\'s 7).' }),
+  advGuardImages: Type.Integer({ default: 256, minimum: 0, placeholder: '<n>',
+    help: '--adversarial: catastrophic-overfitting guard, PGD robust accuracy (val_robust_accuracy) on the first <n> validation images after every epoch (0 = off).' }),
+  advGuardSteps: Type.Integer({ default: 10, minimum: 1, maximum: 100, placeholder: '<n>', help: '--adversarial guard: PGD steps of the check (L-inf at --eps, step 2.5 x eps / <n>, random start).' }),
+  advGuardDrop: Type.Number({ default: 0.2, exclusiveMinimum: 0, maximum: 1, placeholder: '<f>',
+    help: '--adversarial guard: a collapse is val_robust_accuracy more than <f> below its best (Wong et al.\'s 0.2) ...' }),
+  advGuardRatio: Type.Number({ default: 0.5, minimum: 0, exclusiveMaximum: 1, placeholder: '<f>',
+    help: '--adversarial guard: ... or below <f> x its best (0 = only --adv-guard-drop); the run then rolls back to the best robust weights and stops.' }),
   seed: FIELDS.seed,
   topK: FIELDS.topK,
   runsDir: FIELDS.runsDir,
@@ -99,7 +122,19 @@ export function resolveTrainConfig(input: unknown = {}, source = 'training confi
     throw ruleError('INSIGHT_E_CONFIG', 'validationCount must leave training images within --limit.',
       { validationCount: config.validationCount, limit: config.limit }, 'Lower --validation-count or raise --limit.');
   }
+  checkAdversarial(config);
+  checkMixingConfig(config);
   return config;
+}
+
+/** Adversarial training's guard needs validation images (Mixup/CutMix are refused with it by checkMixingConfig). */
+function checkAdversarial(config: TrainConfig): void {
+  if (config.adversarial === 'none') return;
+  if (config.validationCount === 0 && config.valData === null && config.advGuardImages > 0) {
+    throw ruleError('INSIGHT_E_CONFIG', 'Adversarial training\'s catastrophic-overfitting guard checks robust accuracy on validation images after every epoch.',
+      { adversarial: config.adversarial, validationCount: 0, advGuardImages: config.advGuardImages },
+      'Keep a validation split (--validation-count > 0 or --val-data), or turn the guard off with --adv-guard-images 0.');
+  }
 }
 
 /** The reference recipe: every key at its default (seed-cnn on CIFAR-10, Adam 1e-3, batch 64, 10 epochs). Frozen. */

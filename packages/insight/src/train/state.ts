@@ -68,6 +68,8 @@ export interface EpochLogs {
   accuracy: number;
   val_loss?: number;
   val_accuracy?: number;
+  /** Adversarial training: PGD robust accuracy on the guard's held-out batch (robust/adversarial/robust_check.ts). */
+  val_robust_accuracy?: number;
   /** Learning rate of the epoch's last update. */
   lr: number;
   seconds: number;

@@ -35,6 +35,8 @@ import { checkBatchSplits, launchPlace, type LaunchPlace } from './distributed/e
 import { followerStop, holdSignals } from './distributed/follower';
 import { joinGroup } from './distributed/join';
 import { findLaunchRun, markLaunchRun } from './distributed/launch_run';
+import { describeMixing, mixingOn, mixingTransform } from './mixing';
+import { adversarialTraining, type AdversarialTraining } from './adversarial';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
 import { createSchedule, type LearningRateSchedule } from './schedules';
 import { RunSession } from './session';
@@ -162,6 +164,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
   const { model, owned, label } = await runModel(resolved, data, custom, checkpoint);
   const loaders = createLoaders(resolved, data, parallel === null ? undefined : { rank: parallel.rank, count: parallel.worldSize });
   const optimizer = createOptimizer(resolved.optimizer, paramsOf(trainableVariables(model)), resolved);
+  let adversarial: AdversarialTraining | null = null;
   try {
     const accumulation = resolved.gradAccumulation;
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
@@ -169,11 +172,15 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     let initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer, finished === null) : undefined;
     if (parallel !== null) initialState = await parallel.start(model, optimizer, initialState);
     if (finished !== null) return finishedRun(finished, session, resolved, model, initialState!, lead, data.classNames);
-    if (!lead) return await trainFollower(model, loaders, resolved, optimizer, schedule, initialState, options, parallel!, session.backend, data.classNames);
+    if (!lead) {
+      adversarial = adversarialTraining(resolved, data.normalization, null, null);
+      return await trainFollower(model, loaders, resolved, optimizer, schedule, initialState, options, parallel!, session.backend, data.classNames, adversarial);
+    }
     const run = resumed ? session.resume(resumed, resolved) : session.create(resolved.runsDir, resolved);
     if (launchId !== null) markLaunchRun(run, launchId);
     if (parallel !== null) parallel.stopRequested = () => session.stopRequested;
-    const callbacks = session.callbacks([...monitorCallbacks(resolved), ...(options.callbacks ?? [])], {
+    adversarial = adversarialTraining(resolved, data.normalization, data.validation, run.robustBestCheckpoint);
+    const callbacks = session.callbacks([...monitorCallbacks(resolved), ...(adversarial?.guard ? [adversarial.guard] : []), ...(options.callbacks ?? [])], {
       monitor: resolved.monitor, logEverySteps: resolved.logEverySteps,
       stopAgreed: parallel === null ? undefined : () => parallel.stopAgreed,
       tensorboard: resolved.tensorboard ? {
@@ -192,11 +199,14 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
       session.say(`  data parallel: ${parallel.worldSize} processes x ${resolved.batchSize / parallel.worldSize} images a batch, ` +
         `gradients averaged in ${parallel.bucketCount} bucket${parallel.bucketCount === 1 ? '' : 's'}`);
     }
+    if (mixingOn(resolved)) session.say(`  ${describeMixing(resolved)}`);
+    for (const line of adversarial?.describe ?? []) session.say(`  ${line}`);
 
     const state = await fit(model, loaders.train, {
       epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
       seed: resolved.seed, validation: loaders.validation, initialState, callbacks, onGradients: options.onGradients,
-      parallel: parallel ?? undefined, adaptiveThreads: resolved.adaptiveThreads,
+      parallel: parallel ?? undefined, adaptiveThreads: resolved.adaptiveThreads, transform: adversarial?.transform ?? mixingTransform(resolved, resolved.labelSmoothing),
+      epochMetrics: adversarial?.epochMetrics,
     });
     // The other ranks part here with the run's directory: rank 0's evaluation and writes need no group (and may
     // take longer than its collective timeout).
@@ -216,6 +226,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
       summary: {
         epochs: state.epoch, steps: state.step, final: state.history[state.history.length - 1] ?? null,
         ...(parallel !== null ? { worldSize: parallel.worldSize } : {}), ...(launchId !== null ? { launchId } : {}),
+        ...(adversarial?.guard ? { robustGuard: adversarial.guard.record() } : {}),
       },
     });
     return { runDir: run.dir, config: resolved, backend: session.backend, state, report, model };
@@ -227,20 +238,23 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     optimizer.dispose();
     await loaders.train.close();
     await loaders.validation?.close();
+    adversarial?.dispose();
   }
 }
 
 /**
  * A rank other than 0 of a data-parallel group: the same loop on its slice of every batch, with no run directory,
  * no output, no validation and no callbacks of its own (rank 0's decisions reach it after every epoch, its stop at
- * a signal with the update's allreduce); it ends with rank 0's run directory and an empty report.
+ * a signal with the update's allreduce); it ends with rank 0's run directory and an empty report. With adversarial
+ * training it trains on its own adversarial examples; the guard is rank 0's (its stop reaches every rank).
  */
 async function trainFollower(model: tfl.LayersModel, loaders: { train: DataLoader }, resolved: TrainConfig, optimizer: Optimizer,
   schedule: LearningRateSchedule, initialState: TrainerState | undefined, options: TrainOptions, parallel: DataParallel, backend: string,
-  classNames: string[]): Promise<TrainResult> {
+  classNames: string[], adversarial: AdversarialTraining | null): Promise<TrainResult> {
   const state = await fit(model, loaders.train, {
     epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: resolved.gradAccumulation,
     seed: resolved.seed, initialState, onGradients: options.onGradients, parallel, callbacks: [followerStop(parallel)],
+    transform: adversarial?.transform ?? mixingTransform(resolved, resolved.labelSmoothing),
   });
   const { runDir } = await parallel.broadcastJson({ runDir: '' }, 'the run\'s directory');
   return { runDir, config: resolved, backend, state, report: emptyReport(classNames), model };

@@ -48,6 +48,11 @@ export interface FitOptions {
   onGradients?: GradientHook;
   /** Evaluated after every epoch (val_loss, val_accuracy) when given. */
   validation?: DataLoader | null;
+  /**
+   * More figures measured after every epoch's validation and merged into its logs before the callbacks see them
+   * (progress, metrics.jsonl, TensorBoard), e.g. adversarial training's val_robust_accuracy.
+   */
+  epochMetrics?: (model: tfl.LayersModel, epochIndex: number) => Promise<Partial<EpochLogs>>;
   /** Continue from a checkpoint's trainer state (callback states are restored from it). */
   initialState?: TrainerState;
   /** A scalar added to every batch's training loss (a regularizer such as L2-SP), computed inside the gradient tape. */
@@ -123,6 +128,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
         logs.val_loss = result.loss;
         logs.val_accuracy = accuracy(result.labels, argmaxRows(result.probabilities, result.numClasses));
       }
+      if (options.epochMetrics) Object.assign(logs, await options.epochMetrics(model, epochIndex));
       logs.seconds = (performance.now() - started) / 1000;
       state.epoch = epochIndex + 1;
       state.inEpoch = null;

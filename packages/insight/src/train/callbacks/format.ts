@@ -15,10 +15,11 @@ export function etaSeconds(logs: BatchLogs): number {
   return logs.batch === 0 ? 0 : (logs.seconds / logs.batch) * (logs.batchesPerEpoch - logs.batch);
 }
 
-/** 'loss 1.2345 - accuracy 0.5600 - val_loss ... - val_accuracy ...' for the metrics present. */
-export function formatMetrics(logs: Pick<EpochLogs, 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy'>): string {
+/** 'loss 1.2345 - accuracy 0.5600 - val_loss ... - val_accuracy ... - val_robust_accuracy ...' for the metrics present. */
+export function formatMetrics(logs: Pick<EpochLogs, 'loss' | 'accuracy' | 'val_loss' | 'val_accuracy' | 'val_robust_accuracy'>): string {
   const parts = [`loss ${logs.loss.toFixed(4)}`, `accuracy ${logs.accuracy.toFixed(4)}`];
   if (logs.val_loss !== undefined) parts.push(`val_loss ${logs.val_loss.toFixed(4)}`);
   if (logs.val_accuracy !== undefined) parts.push(`val_accuracy ${logs.val_accuracy.toFixed(4)}`);
+  if (logs.val_robust_accuracy !== undefined) parts.push(`val_robust_accuracy ${logs.val_robust_accuracy.toFixed(4)}`);
   return parts.join(' - ');
 }

@@ -1,5 +1,5 @@
 // metrics.jsonl of a run: one JSON object per epoch ({ type: 'epoch', epoch, step, loss, accuracy, val_loss,
-// val_accuracy, lr, seconds, imagesPerSecond }) and, with everySteps > 0, one per that many optimizer updates
+// val_accuracy, val_robust_accuracy (adversarial training), lr, seconds, imagesPerSecond }) and, with everySteps > 0, one per that many optimizer updates
 // ({ type: 'step', epoch, step, loss, accuracy, lr }, running means over the epoch so far).
 import type { RunDir } from '../../run/run_dir';
 import type { BatchLogs, EpochLogs } from '../state';

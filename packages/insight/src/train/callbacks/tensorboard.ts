@@ -3,7 +3,7 @@
 // file, histograms, prediction grid, system metrics), so the tracker never imports training. Into one event file
 // in the run directory it writes:
 //   step/{loss,accuracy,lr,images_per_second}   every `stepEvery` updates, x = update (loss/accuracy: epoch running means)
-//   epoch/{loss,accuracy,val_loss,val_accuracy,lr,images_per_second,seconds}   x = epoch
+//   epoch/{loss,accuracy,val_loss,val_accuracy,val_robust_accuracy,lr,images_per_second,seconds}   x = epoch
 //   system/{cpu_percent,rss_bytes,heap_used_bytes,tensors,native_tensor_bytes}   every few seconds, x = update
 //   weights/<name>, gradients/<name>   histograms per epoch (gradients of the epoch's last update), x = epoch
 //   images/sample_predictions   at the end: a grid of sample images (spread over the validation split) with predicted and true class
@@ -114,6 +114,7 @@ export class TensorBoard implements Callback {
     };
     if (logs.val_loss !== undefined) scalars['epoch/val_loss'] = logs.val_loss;
     if (logs.val_accuracy !== undefined) scalars['epoch/val_accuracy'] = logs.val_accuracy;
+    if (logs.val_robust_accuracy !== undefined) scalars['epoch/val_robust_accuracy'] = logs.val_robust_accuracy;
     writer.addScalars(scalars, logs.epoch);
     await this.guardAsync('weight histograms', async () => {
       for (const weight of ctx.model.weights) {
