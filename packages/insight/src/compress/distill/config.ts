@@ -18,7 +18,13 @@ import { MODEL_NAMES } from '../../models/names';
 import { Text, validateConfig } from '../../run/config_schema';
 import { resolveTrainConfig, TRAIN_SCHEMA, type TrainConfig } from '../../train/config';
 
-const { model: _model, ...TRAIN_KEYS } = TRAIN_SCHEMA.properties;
+// Mixup/CutMix are train's batch transform with a loss of their own, which the distillation loss would replace: left out.
+// So is adversarial training (train's other batch transform, and its guard), which distill does not run.
+const {
+  model: _model, mixup: _mixup, cutmix: _cutmix, mixProb: _mixProb, mixSwitchProb: _mixSwitchProb,
+  adversarial: _adversarial, eps: _eps, advAlpha: _advAlpha, advSteps: _advSteps, advGuardImages: _advGuardImages, advGuardSteps: _advGuardSteps,
+  advGuardDrop: _advGuardDrop, advGuardRatio: _advGuardRatio, ...TRAIN_KEYS
+} = TRAIN_SCHEMA.properties;
 
 /** Every key of a distillation run's config: type, rule, default and help. Order = order in --help and the README. */
 export const DISTILL_SCHEMA = Type.Object({
