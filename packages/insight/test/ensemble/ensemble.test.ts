@@ -114,7 +114,7 @@ describe('ensemble', () => {
     assert.deepEqual(model.outputs[0].shape, [null, 10]);
     model.dispose();
     assert.ok(maxAbsDiff(got, expected) < 1e-6, `max |ensemble - by hand| = ${maxAbsDiff(got, expected)}`);
-    for (let row = 0; row < 5; row++) assert.ok(Math.abs(got.slice(row * 10, row * 10 + 10).reduce((s, v) => s + v, 0) - 1) < 1e-5);
+    for (let row = 0; row < 5; row++) assert.ok(Math.abs(Array.from(got.slice(row * 10, row * 10 + 10)).reduce((s, v) => s + v, 0) - 1) < 1e-5);
     input.dispose();
   });
 
