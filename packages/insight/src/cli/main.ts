@@ -2,6 +2,7 @@
 // process.exit: it prints errors as `Error <CODE>: <rule> Received: ... <fix>` and returns (and sets) the exit status.
 import { Command, CommanderError } from 'commander';
 
+import { calibrateCommand } from './commands/calibrate';
 import { compressCommand } from './commands/compress';
 import { dashboardCommand } from './commands/dashboard';
 import { distillCommand } from './commands/distill';
@@ -35,6 +36,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(trainCommand(io))
     .addCommand(evaluateCommand(io))
     .addCommand(predictCommand(io))
+    .addCommand(calibrateCommand(io))
     .addCommand(explainCommand(io))
     .addCommand(finetuneCommand(io))
     .addCommand(lrFindCommand(io))

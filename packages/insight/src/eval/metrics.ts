@@ -1,4 +1,5 @@
 // All evaluation metrics of one pass, in one JSON-ready object (report/metrics.json).
+import { calibrationOf, DEFAULT_CALIBRATION_BINS, type Calibration } from '../calibrate/ece';
 import { argmaxRows, topKAccuracy } from '../math/top_k';
 import { confusionMatrix } from './confusion_matrix';
 import type { InferenceResult } from './inference';
@@ -15,6 +16,11 @@ export interface EvaluationMetrics {
   classNames: string[];
   /** [true][predicted] counts. */
   confusion: number[][];
+  /**
+   * Expected and maximum calibration error of the top-1 confidence, with the bins of the reliability diagram (absent
+   * from a report with no examples and from metrics.json files written before it existed).
+   */
+  calibration?: Calibration;
 }
 
 /** Fraction of positions where predicted equals labels (NaN when empty). */
@@ -24,8 +30,8 @@ export function accuracy(labels: Int32Array, predicted: Int32Array): number {
   return labels.length === 0 ? NaN : correct / labels.length;
 }
 
-/** Metrics of an inference pass; topK lists the k values to report (each <= numClasses). */
-export function computeMetrics(result: InferenceResult, classNames: string[], topK: number[]): EvaluationMetrics {
+/** Metrics of an inference pass; topK lists the k values to report (each <= numClasses); ECE over `bins` confidence bins. */
+export function computeMetrics(result: InferenceResult, classNames: string[], topK: number[], bins = DEFAULT_CALIBRATION_BINS): EvaluationMetrics {
   const predicted = argmaxRows(result.probabilities, result.numClasses);
   const confusion = confusionMatrix(result.labels, predicted, result.numClasses);
   const perClass = perClassMetrics(confusion, classNames);
@@ -39,5 +45,6 @@ export function computeMetrics(result: InferenceResult, classNames: string[], to
     macro: macroAverage(perClass),
     classNames,
     confusion,
+    calibration: calibrationOf(result.probabilities, result.labels, result.numClasses, bins),
   };
 }

@@ -1,5 +1,6 @@
-// report/ of a run (or any directory): metrics.json, confusion.png, per_class.txt and confusion.txt (names:
-// REPORT_FILES in run/run_dir.ts), written as one atomic directory.
+// report/ of a run (or any directory): metrics.json, confusion.png, per_class.txt, confusion.txt and reliability.png
+// (the reliability diagram of the ECE: calibrate/) (names: REPORT_FILES in run/run_dir.ts), written as one atomic directory.
+import { reliabilityPng } from '../calibrate/reliability_png';
 import { writeDirAtomic } from '../run/atomic';
 import { REPORT_FILES } from '../run/run_dir';
 import { confusionPng, confusionTitle } from './confusion_png';
@@ -15,11 +16,15 @@ export interface ReportInfo {
 
 /** Writes the report directory `dir` (replacing an older one) and returns the per-class text. */
 export async function writeReport(dir: string, metrics: EvaluationMetrics, info: ReportInfo): Promise<void> {
-  const png = await confusionPng(metrics.confusion, metrics.classNames, confusionTitle(info.split, metrics.count));
+  const [png, reliability] = await Promise.all([
+    confusionPng(metrics.confusion, metrics.classNames, confusionTitle(info.split, metrics.count)),
+    metrics.calibration ? reliabilityPng(metrics.calibration, info.split) : null,
+  ]);
   writeDirAtomic(dir, {
     [REPORT_FILES.metrics]: `${JSON.stringify({ ...info, ...metrics }, null, 2)}\n`,
     [REPORT_FILES.confusionPng]: png,
     [REPORT_FILES.perClassTxt]: `${formatPerClassTable(metrics)}\n`,
     [REPORT_FILES.confusionTxt]: `${formatConfusionTable(metrics)}\n`,
+    ...(reliability ? { [REPORT_FILES.reliabilityPng]: reliability } : {}),
   });
 }

@@ -12,6 +12,7 @@
 //   snapshots/epoch-<e>/  the model after epoch e (a model directory), for the last --keep-snapshots epochs
 //   model/                the final model, written only when training has finished (file names: model_io.ts)
 //   report/               evaluation of the final model (REPORT_FILES), plus forgetting.json after fine-tuning
+//   calibration/          `insight calibrate`: the temperature fitted on the validation split, reliability diagrams
 //   predictions.png/.json the sample-prediction grid of the last epoch (for the dashboard)
 //   events.out.tfevents.* TensorBoard event files
 //   explain/              pictures and arrays written by `insight explain` (overlays, grids, neighbour strips, .npy),
@@ -33,6 +34,7 @@ export const REPORT_FILES = {
   confusionPng: 'confusion.png',
   perClassTxt: 'per_class.txt',
   confusionTxt: 'confusion.txt',
+  reliabilityPng: 'reliability.png',
 } as const;
 
 /**
@@ -60,6 +62,19 @@ export const COMPRESSION_FILES = {
   sparsity: 'sparsity.json',
   sizes: 'compression.json',
 } as const;
+
+/**
+ * `insight calibrate`'s report: in CALIBRATION_DIR of a run (or of a model directory outside a run), or in its --out
+ * directory beside the calibrated copy of the model (CALIBRATED_MODEL_DIR): the fitted temperature with the figures
+ * before and after, and the reliability diagrams before and after.
+ */
+export const CALIBRATION_FILES = {
+  summary: 'calibration.json',
+  reliabilityBefore: 'reliability_before.png',
+  reliabilityAfter: 'reliability_after.png',
+} as const;
+export const CALIBRATION_DIR = 'calibration';
+export const CALIBRATED_MODEL_DIR = 'model';
 
 /** Every TensorBoard event file's name starts with this (`events.out.tfevents.<unix seconds>.<host>`). */
 export const EVENT_FILE_PREFIX = 'events.out.tfevents.';
@@ -139,6 +154,8 @@ export class RunDir {
   }
   get modelDir(): string { return path.join(this.dir, MODEL); }
   get reportDir(): string { return path.join(this.dir, REPORT); }
+  /** calibration/: `insight calibrate`'s report on the run's model (CALIBRATION_FILES). */
+  get calibrationDir(): string { return path.join(this.dir, CALIBRATION_DIR); }
   /** report/metrics.json: the final evaluation (written by eval/report.ts). */
   get reportMetricsJson(): string { return path.join(this.reportDir, REPORT_FILES.metrics); }
   /** report/confusion.png: the final confusion matrix as an image. */

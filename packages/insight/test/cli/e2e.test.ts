@@ -44,7 +44,7 @@ describe('insight train --limit 256 --epochs 1', () => {
         ['model.json', 'optimizer.bin', 'optimizer.json', 'trainer.json', 'weights.bin']);
     }
     assert.deepEqual(fs.readdirSync(path.join(runDir, 'model')).sort(), ['model.json', 'weights.bin']);
-    assert.deepEqual(fs.readdirSync(path.join(runDir, 'report')).sort(), ['confusion.png', 'confusion.txt', 'metrics.json', 'per_class.txt']);
+    assert.deepEqual(fs.readdirSync(path.join(runDir, 'report')).sort(), ['confusion.png', 'confusion.txt', 'metrics.json', 'per_class.txt', 'reliability.png']);
     const run = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8'));
     assert.equal(run.status, 'completed');
     assert.equal(run.summary.epochs, 1);

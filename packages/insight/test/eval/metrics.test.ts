@@ -88,7 +88,8 @@ describe('classification metrics', () => {
       'ship          0.5000  0.5000  0.5000        2',
       'macro avg     0.5000  0.5000  0.5000        6',
       '',
-      'examples 6 - loss 0.9000 - accuracy 0.5000 - top-2 accuracy 0.8333',
+      // ECE (15 bins): confidences .5 (right, wrong) gap 0; .6 (wrong, wrong) gap .6; .7 (right, right) gap .3 → 1.8 / 6.
+      'examples 6 - loss 0.9000 - accuracy 0.5000 - top-2 accuracy 0.8333 - ECE 0.3000 - MCE 0.6000',
     ].join('\n'));
     assert.equal(formatConfusionTable(m), [
       'true \\ predicted  0  1  2',

@@ -78,6 +78,6 @@ describe('RunDir paths and probes', () => {
   });
 
   it('report file names are the ones eval/report.ts writes', () => {
-    assert.deepEqual(Object.values(REPORT_FILES).sort(), ['confusion.png', 'confusion.txt', 'metrics.json', 'per_class.txt']);
+    assert.deepEqual(Object.values(REPORT_FILES).sort(), ['confusion.png', 'confusion.txt', 'metrics.json', 'per_class.txt', 'reliability.png']);
   });
 });
