@@ -1,0 +1,136 @@
+// `insight calibrate` end to end on a tiny run (1 epoch on 512 CIFAR-10 images): the temperature lands in model.json
+// (weights byte-identical), the report holds calibration.json and both diagrams, predict's probabilities become
+// softmax(logits / T), evaluate then reports the calibrated ECE, calibrating again refits from T = 1, --out writes a
+// calibrated copy and leaves the source alone, and bad settings are refused before anything is written.
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+
+import sharp from 'sharp';
+
+import { initBackend } from '../../src/backend';
+import { calibrate } from '../../src/calibrate/calibrate';
+import { evaluate } from '../../src/eval/evaluate';
+import { predict } from '../../src/eval/predict';
+import { runMain } from '../cli/io';
+import { CIFAR_ARCHIVE, JPG_MINI } from '../shared_data';
+
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-calibrate-'));
+let runDir: string;
+const images = ['cat', 'ship', 'frog'].map((name) => path.join(JPG_MINI, name, fs.readdirSync(path.join(JPG_MINI, name)).sort()[0]));
+const read = (file: string) => fs.readFileSync(file);
+const modelJson = (dir: string) => JSON.parse(fs.readFileSync(path.join(dir, 'model.json'), 'utf8'));
+
+/** All 10 class probabilities per image, in class order. */
+async function probabilities(model: string): Promise<number[][]> {
+  const predictions = await predict({ model, images, topK: 10 });
+  return predictions.map((p) => {
+    const row = new Array<number>(10).fill(0);
+    for (const t of p.top) row[t.index] = t.probability;
+    return row;
+  });
+}
+
+/** softmax(log(p) / T) per row: log p is the logits up to a per-row constant, so this is softmax(logits / T). */
+function withTemperature(rows: number[][], temperature: number): number[][] {
+  return rows.map((p) => {
+    const z = p.map((v) => Math.log(v) / temperature);
+    const max = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - max));
+    const sum = e.reduce((a, b) => a + b, 0);
+    return e.map((v) => v / sum);
+  });
+}
+
+before(async () => {
+  await initBackend();
+  const trained = await runMain(['train', '--data', CIFAR_ARCHIVE, '--limit', '512', '--epochs', '1', '--runs-dir', path.join(tmp, 'runs'),
+    '--progress', 'none', '--no-tensorboard', '--seed', '1']);
+  assert.equal(trained.status, 0, trained.stderr);
+  runDir = path.join(tmp, 'runs', fs.readdirSync(path.join(tmp, 'runs'))[0]);
+});
+after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+describe('insight calibrate', () => {
+  it('stores T in model.json (weights untouched), writes the report, and predict applies softmax(logits / T)', async () => {
+    const modelDir = path.join(runDir, 'model');
+    const weightsBefore = read(path.join(modelDir, 'weights.bin'));
+    const jsonBefore = modelJson(modelDir);
+    const plain = await probabilities(runDir);
+
+    const result = await runMain(['calibrate', runDir, '--bins', '10']);
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /^Model .*model on validation \(last 51 of 512 images\)\nFitted temperature \d+\.\d{4} in \d+ steps/);
+    assert.match(result.stdout, /ECE \(10 bins\) +\d+\.\d\d% +\d+\.\d\d%/);
+    assert.match(result.stdout, /Temperature stored in .*model \(model\.json inference\.temperature; weights unchanged; was 1\)/);
+
+    assert.deepEqual(read(path.join(modelDir, 'weights.bin')), weightsBefore, 'weights.bin byte-identical');
+    const jsonAfter = modelJson(modelDir);
+    const temperature = jsonAfter.userDefinedMetadata.insight.inference.temperature;
+    assert.ok(temperature > 0.05 && temperature < 20 && temperature !== 1, `T ${temperature}`);
+    // Only the temperature changed in model.json.
+    delete jsonAfter.userDefinedMetadata.insight.inference;
+    assert.deepEqual(jsonAfter, jsonBefore);
+    assert.deepEqual(fs.readdirSync(modelDir).sort(), ['model.json', 'weights.bin']);
+
+    const reportDir = path.join(runDir, 'calibration');
+    assert.deepEqual(fs.readdirSync(reportDir).sort(), ['calibration.json', 'reliability_after.png', 'reliability_before.png']);
+    const summary = JSON.parse(fs.readFileSync(path.join(reportDir, 'calibration.json'), 'utf8'));
+    assert.equal(summary.temperature, temperature);
+    assert.equal(summary.previousTemperature, 1);
+    assert.equal(summary.images, 51);
+    assert.equal(summary.before.bins.length, 10);
+    assert.ok(summary.after.nll <= summary.before.nll + 1e-9, `NLL ${summary.before.nll} → ${summary.after.nll}`);
+    assert.equal(summary.after.accuracy, summary.before.accuracy, 'temperature never changes the argmax');
+    for (const png of ['reliability_before.png', 'reliability_after.png']) assert.equal((await sharp(path.join(reportDir, png)).metadata()).format, 'png');
+
+    const calibrated = await probabilities(runDir);
+    const expected = withTemperature(plain, temperature);
+    calibrated.forEach((row, i) => row.forEach((p, k) => assert.ok(Math.abs(p - expected[i][k]) < 1e-4, `image ${i} class ${k}: ${p} vs ${expected[i][k]}`)));
+
+    // evaluate applies the stored T: its ECE is calibrate's "after" figure (same images, same 10 bins? evaluate uses 15).
+    const evaluated = await evaluate({ model: runDir, out: path.join(tmp, 'eval') });
+    const fifteen = await calibrate({ model: runDir, out: path.join(tmp, 'copy15'), bins: 15 });
+    assert.ok(Math.abs(evaluated.metrics.calibration!.ece - fifteen.after.calibration.ece) < 1e-5,
+      `evaluate ECE ${evaluated.metrics.calibration!.ece} vs calibrate ${fifteen.after.calibration.ece}`);
+    assert.ok(Math.abs(evaluated.metrics.loss - fifteen.after.nll) < 1e-4, `evaluate loss ${evaluated.metrics.loss} vs NLL ${fifteen.after.nll}`);
+    assert.ok(fs.readdirSync(path.join(tmp, 'eval')).includes('reliability.png'));
+    const metrics = JSON.parse(fs.readFileSync(path.join(tmp, 'eval', 'metrics.json'), 'utf8'));
+    assert.equal(typeof metrics.calibration.ece, 'number');
+    assert.equal(metrics.calibration.bins.length, 15);
+
+    // Calibrating again measures at T = 1 again: the same temperature (and says what the model had).
+    const again = await calibrate({ model: runDir, bins: 10 });
+    assert.ok(Math.abs(again.fit.temperature - temperature) < 1e-6, `${again.fit.temperature} vs ${temperature}`);
+    assert.equal(again.previousTemperature, temperature);
+  });
+
+  it('--out writes a calibrated copy (model/ + report) and leaves the source as it was', async () => {
+    const source = path.join(runDir, 'checkpoints', 'best');
+    const files = Object.fromEntries(fs.readdirSync(source).map((name) => [name, read(path.join(source, name))]));
+    const out = path.join(tmp, 'calibrated');
+    const result = await calibrate({ model: source, out });
+    assert.equal(result.modelDir, path.join(out, 'model'));
+    assert.deepEqual(Object.fromEntries(fs.readdirSync(source).map((name) => [name, read(path.join(source, name))])), files, 'source untouched');
+    assert.deepEqual(fs.readdirSync(out).sort(), ['calibration.json', 'model', 'reliability_after.png', 'reliability_before.png']);
+    for (const name of Object.keys(files).filter((n) => n !== 'model.json')) assert.deepEqual(read(path.join(out, 'model', name)), files[name], name);
+    assert.equal(modelJson(path.join(out, 'model')).userDefinedMetadata.insight.inference.temperature, result.fit.temperature);
+    // The copy is a model: predict reads it.
+    assert.equal((await predict({ model: out, images: [images[0]], topK: 1 }))[0].top.length, 1);
+  });
+
+  it('refuses an --out that holds the model or a run, and a bad --bins, before writing anything', async () => {
+    const json = read(path.join(runDir, 'model', 'model.json'));
+    for (const out of [runDir, path.join(runDir, 'model'), tmp]) {
+      const result = await runMain(['calibrate', runDir, '--out', out]);
+      assert.equal(result.status, 2, result.stderr);
+      assert.match(result.stderr, /INSIGHT_E_CONFIG.*--out is replaced by the calibrated copy/s);
+    }
+    const bins = await runMain(['calibrate', runDir, '--bins', '0']);
+    assert.notEqual(bins.status, 0);
+    assert.match(bins.stderr, /bins/);
+    assert.deepEqual(read(path.join(runDir, 'model', 'model.json')), json);
+  });
+});
