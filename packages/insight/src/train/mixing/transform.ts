@@ -15,17 +15,17 @@ export function mixingTransform(settings: MixingSettings, labelSmoothing: number
     const [size, height, width] = x.shape;
     const plan = planMix(settings, size, height, width, at);
     if (plan.kind === 'none') return { x, dispose: () => undefined };
-    const partners = tf.tensor1d(Int32Array.from(plan.permutation), 'int32');
-    try {
-      const mixed = plan.kind === 'mixup' ? mixupImages(x, partners, plan.lambda) : cutmixImages(x, partners, plan.box, plan.pasted);
-      const partnerLabels = tf.gather(y, partners) as tf.Tensor1D;
+    const { mixed, partnerLabels } = tf.tidy(() => {
+      const partners = tf.tensor1d(Int32Array.from(plan.permutation), 'int32');
       return {
-        x: mixed,
-        loss: (logits) => mixedCrossEntropy(y, partnerLabels, plan.lambda, labelSmoothing, logits),
-        dispose: () => tf.dispose([mixed, partnerLabels]),
+        mixed: plan.kind === 'mixup' ? mixupImages(x, partners, plan.lambda) : cutmixImages(x, partners, plan.box, plan.pasted),
+        partnerLabels: tf.gather(y, partners) as tf.Tensor1D,
       };
-    } finally {
-      partners.dispose();
-    }
+    });
+    return {
+      x: mixed,
+      loss: (logits) => mixedCrossEntropy(y, partnerLabels, plan.lambda, labelSmoothing, logits),
+      dispose: () => tf.dispose([mixed, partnerLabels]),
+    };
   };
 }
