@@ -35,8 +35,7 @@ export function inputGradient(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tens
   let keptLosses: tf.Tensor1D | undefined;
   let keptLogits: tf.Tensor2D | undefined;
   const lossOf = (input: tf.Tensor4D): tf.Scalar => {
-    const out = model.apply(input, { training: options.training }) as tf.Tensor2D;
-    const logits = options.output === 'probabilities' ? tf.log(tf.maximum(out, 1e-30)) as tf.Tensor2D : out;
+    const logits = logitsOf(model, input, options);
     const losses = sparseCategoricalCrossentropyPerExample(y, logits);
     // Kept past the gradient's own scope; cloned below into the caller's scope and released.
     keptLosses = tf.keep(losses);
@@ -49,4 +48,12 @@ export function inputGradient(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tens
   } finally {
     tf.dispose([value, keptLosses!, keptLogits!]);
   }
+}
+
+/** The model's logits at x [n, H, W, 3] → [n, classes] (log-probabilities for a probability output). */
+export function logitsOf(model: tfl.LayersModel, x: tf.Tensor4D, options: InputGradientOptions): tf.Tensor2D {
+  return tf.tidy(() => {
+    const out = model.apply(x, { training: options.training }) as tf.Tensor2D;
+    return options.output === 'probabilities' ? tf.log(tf.maximum(out, 1e-30)) as tf.Tensor2D : out;
+  });
 }
