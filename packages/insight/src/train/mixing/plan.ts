@@ -2,10 +2,11 @@
 // of every image (a permutation of the batch) and CutMix's box. A function of (run seed, step, micro-batch, rank)
 // alone, so a run repeats bit for bit and a resumed run draws what the uninterrupted one would have.
 //
-// λ is always the weight of the batch's own image and label y, and always ≥ 0.5: a draw below 0.5 swaps the roles
-// of an image and its partner (Mixup: λx + (1-λ)x[perm] with λ < 0.5 is (1-λ)x + λx[perm]; CutMix: the image's own
-// pixels go into the box, its partner's around it). The permutation is uniform, so the swap leaves the distribution
-// of mixed batches unchanged; it makes y the dominant label of every mixed image, which the training accuracy counts.
+// λ is always the weight of the batch's own image and label y, and always ≥ 0.5: a draw d below 0.5 swaps the roles
+// of an image and its partner (Mixup: (1-d)·x + d·x[perm]; CutMix: the image's own pixels go into the box, its
+// partner's around it). A batch blended with d and perm holds the same images as one blended the other way round
+// with perm⁻¹, which is as uniform as perm: the swap leaves the distribution of mixed batches unchanged, and makes y
+// the dominant label of every mixed image, which the training accuracy counts.
 import { permutation, randomInt, streamRng } from '../../data/random';
 import type { BatchPosition } from '../train_step';
 import { betaDraw } from './beta';
