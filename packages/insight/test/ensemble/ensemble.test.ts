@@ -20,6 +20,7 @@ import { getInsightMetadata, setInsightMetadata, type InsightModelMetadata } fro
 import { fieldsOf } from '../../src/run/config_schema';
 import { loadModel, saveModel } from '../../src/run/model_io';
 import { runMain } from '../cli/io';
+import { testServer } from '../serve/helpers';
 import { JPG_MINI } from '../shared_data';
 
 const CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
@@ -184,6 +185,27 @@ describe('ensemble', () => {
     }
     assert.equal(metrics.accuracy, correct / ds.count);
     assert.ok(Math.abs(metrics.loss - nll / ds.count) < 1e-4, `loss ${metrics.loss} vs ${nll / ds.count}`);
+  });
+});
+
+describe('serve', () => {
+  it('serves the ensemble: :predict answers its probabilities (the weighted average by hand)', async () => {
+    const repository = path.join(tmp, 'repository');
+    await ensemble({ members: [dirs.a, dirs.b, dirs.c], weights: [1, 2, 1], out: path.join(repository, 'abc', '1') });
+    const server = await testServer(repository);
+    try {
+      const input = tf.randomUniform([2, 32, 32, 3], 0, 1, 'float32', 11) as tf.Tensor4D;
+      const instances = input.arraySync();
+      const expected = await averageByHand(input, [
+        { dir: dirs.a, weight: 0.25, temperature: 1 }, { dir: dirs.b, weight: 0.5, temperature: TEMPERATURE_B }, { dir: dirs.c, weight: 0.25, temperature: 1 }]);
+      input.dispose();
+      const res = await server.app.inject({ method: 'POST', url: '/v1/models/abc:predict', payload: { instances } });
+      assert.equal(res.statusCode, 200, res.body);
+      const predictions = (res.json() as { predictions: number[][] }).predictions;
+      assert.ok(maxAbsDiff(predictions.flat(), expected) < 1e-6, `max diff ${maxAbsDiff(predictions.flat(), expected)}`);
+    } finally {
+      await server.close();
+    }
   });
 });
 
