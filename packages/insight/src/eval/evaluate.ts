@@ -5,7 +5,7 @@
 // subset of the model's classes: labels are matched to the model's classes by name.
 import { DataLoader } from '../data';
 import { relabelByName } from '../data/dataset';
-import { resolveInference } from '../models/inference_output';
+import { isPlainInference, resolveInference, type ResolvedInference } from '../models/inference_output';
 import { getInsightMetadata } from '../models/metadata';
 import { parseTta } from '../models/tta_settings';
 import { startBackend } from '../run/backend_choice';
@@ -24,6 +24,8 @@ export interface EvaluateResult {
   modelDir: string;
   /** The report directory, when `out` was given. */
   reportDir: string | null;
+  /** How the model's output became the probabilities: its metadata's settings, --tta overriding the TTA. */
+  inference: ResolvedInference;
 }
 
 /**
@@ -54,8 +56,10 @@ export async function evaluate(input: Partial<EvaluateConfig> & { model: string 
     } finally {
       await loader.close();
     }
-    if (config.out !== null) await writeReport(config.out, metrics, { split: description, model: modelDir });
-    return { metrics, split: description, modelDir, reportDir: config.out };
+    if (config.out !== null) {
+      await writeReport(config.out, metrics, { split: description, model: modelDir, ...(isPlainInference(inference) ? {} : { inference }) });
+    }
+    return { metrics, split: description, modelDir, reportDir: config.out, inference };
   } finally {
     model.dispose();
   }

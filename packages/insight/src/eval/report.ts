@@ -4,6 +4,7 @@ import { reliabilityPng } from '../calibrate/reliability_png';
 import { writeDirAtomic } from '../run/atomic';
 import { REPORT_FILES } from '../run/run_dir';
 import { confusionPng, confusionTitle } from './confusion_png';
+import type { ResolvedInference } from '../models/inference_output';
 import type { EvaluationMetrics } from './metrics';
 import { formatConfusionTable, formatPerClassTable } from './text_report';
 
@@ -12,6 +13,8 @@ export interface ReportInfo {
   split: string;
   /** The model evaluated (directory or run). */
   model: string;
+  /** How its output became the probabilities (models/inference_output.ts); absent: the softmax of its logits. */
+  inference?: ResolvedInference;
 }
 
 /** Writes the report directory `dir` (replacing an older one) and returns the per-class text. */

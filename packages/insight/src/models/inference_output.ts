@@ -15,7 +15,7 @@ import { tf } from '../backend';
 import { ruleError } from '../errors';
 import type { InferenceSettings, InsightModelMetadata, TtaSettings } from './metadata';
 import { ttaViewCount, ttaViews } from './tta';
-import { checkTta, NO_TTA } from './tta_settings';
+import { checkTta, formatTta, NO_TTA } from './tta_settings';
 
 /** Smallest probability whose log is taken (log 1e-30 = -69.08): a probability of 0 reports a finite log. */
 export const MIN_LOG_PROBABILITY = 1e-30;
@@ -64,6 +64,16 @@ export function resolveInference(meta: Pick<InsightModelMetadata, 'inference' | 
 /** True when the settings change nothing: the model's output is logits and their softmax is reported. */
 export function isPlainInference(settings: ResolvedInference): boolean {
   return settings.output === 'logits' && settings.temperature === 1 && ttaViewCount(settings.tta) === 1;
+}
+
+/** One line for people, e.g. 'temperature 1.5, test-time augmentation flip-shift=1 (6 views)'; 'softmax of the logits' when plain. */
+export function describeInference(settings: ResolvedInference): string {
+  const parts: string[] = [];
+  if (settings.output === 'probabilities') parts.push('the model outputs probabilities');
+  if (settings.temperature !== 1) parts.push(`temperature ${settings.temperature}`);
+  const views = ttaViewCount(settings.tta);
+  if (views > 1) parts.push(`test-time augmentation ${formatTta(settings.tta)} (${views} views)`);
+  return parts.length === 0 ? 'softmax of the logits' : parts.join(', ');
 }
 
 /** Views per image the settings run (1 without TTA). */

@@ -137,6 +137,19 @@ describe('evaluate', () => {
     assert.ok(Math.abs(warm.metrics.loss - Math.log(10)) < Math.abs(flip.metrics.loss - Math.log(10)), `${warm.metrics.loss} vs ${flip.metrics.loss}`);
   });
 
+  it('records non-plain settings in metrics.json and the CLI\'s heading; plain reports stay as they were', async () => {
+    const out = path.join(tmp, 'report-warm');
+    const warm = await evaluate({ model: warmDir, data: twoClasses, split: 'all', workers: 0, out });
+    assert.deepEqual(warm.inference, { output: 'logits', temperature: 3, tta: { flip: true, shift: 0 } });
+    assert.deepEqual(JSON.parse(fs.readFileSync(path.join(out, 'metrics.json'), 'utf8')).inference, warm.inference);
+    const plainOut = path.join(tmp, 'report-plain');
+    await evaluate({ model: plainDir, data: twoClasses, split: 'all', workers: 0, out: plainOut });
+    assert.equal('inference' in JSON.parse(fs.readFileSync(path.join(plainOut, 'metrics.json'), 'utf8')), false);
+    const cli = await runMain(['evaluate', warmDir, '--data', twoClasses, '--split', 'all', '--workers', '0', '--tta', 'flip-shift=2']);
+    assert.equal(cli.status, 0, cli.stderr);
+    assert.ok(cli.stdout.startsWith(`Model ${warmDir} (temperature 3, test-time augmentation flip-shift=2 (6 views)) on all (100 images), 2 of the model's 10 classes\n`), cli.stdout.split('\n')[0]);
+  });
+
   it('refuses a bad --tta before loading anything, and a shift too large for the model', async () => {
     await assert.rejects(run(plainDir, 'mirror'), (e: unknown) => e instanceof InsightError && e.code === 'INSIGHT_E_CONFIG'
       && e.message.startsWith('tta must be one of: none | flip | shift[=N] | flip-shift[=N]'));

@@ -10,7 +10,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, tf } from '../../src/backend';
 import { InsightError } from '../../src/errors';
 import {
-  inferenceOutputs, inferenceViews, isPlainInference, MIN_LOG_PROBABILITY, outputsOfViews, PLAIN_INFERENCE, resolveInference, type ResolvedInference,
+  describeInference, inferenceOutputs, inferenceViews, isPlainInference, MIN_LOG_PROBABILITY, outputsOfViews, PLAIN_INFERENCE, resolveInference, type ResolvedInference,
 } from '../../src/models/inference_output';
 import type { InferenceSettings } from '../../src/models/metadata';
 import { ttaViews } from '../../src/models/tta';
@@ -176,6 +176,12 @@ describe('resolveInference', () => {
     assert.deepEqual(resolveInference(stored, 'm', { flip: true, shift: 1 }), { output: 'probabilities', temperature: 1.7, tta: { flip: true, shift: 1 } });
     assert.deepEqual(resolveInference(meta(), 'm', { flip: true, shift: 0 }).tta, { flip: true, shift: 0 });
     assert.equal(isPlainInference(resolveInference(stored, 'm', { flip: false, shift: 0 })), false);
+  });
+
+  it('describes the settings in one line', () => {
+    assert.equal(describeInference(PLAIN_INFERENCE), 'softmax of the logits');
+    assert.equal(describeInference(settings({ temperature: 1.5, tta: { flip: true, shift: 1 } })), 'temperature 1.5, test-time augmentation flip-shift=1 (6 views)');
+    assert.equal(describeInference(settings({ output: 'probabilities', tta: { flip: false, shift: 2 } })), 'the model outputs probabilities, test-time augmentation shift=2 (3 views)');
   });
 
   it('refuses bad stored settings (INSIGHT_E_MODEL) and a --tta shift too large for the model (INSIGHT_E_CONFIG)', () => {

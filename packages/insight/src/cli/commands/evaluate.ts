@@ -19,9 +19,11 @@ export function evaluateCommand(io: CliIo): Command {
     '  insight evaluate runs/20261129-041812-a3f9 --data photos/ --split all    # photos/<class>/: some of the model\'s classes');
   command.action(async (model: string) => {
     const config = resolveEvaluateConfig({ ...await givenSettings(command, EVALUATE_SCHEMA), model }); // bad flags fail before tfjs loads
-    const [{ evaluate }, { formatConfusionTable, formatPerClassTable }] = await Promise.all([import('../../eval/evaluate'), import('../../eval/text_report')]);
+    const [{ evaluate }, { formatConfusionTable, formatPerClassTable }, { describeInference, isPlainInference }] = await Promise.all([
+      import('../../eval/evaluate'), import('../../eval/text_report'), import('../../models/inference_output')]);
     const result = await evaluate(config);
-    io.stdout.write(`Model ${result.modelDir} on ${result.split}\n\n${formatPerClassTable(result.metrics)}\n\n` +
+    const inference = isPlainInference(result.inference) ? '' : ` (${describeInference(result.inference)})`;
+    io.stdout.write(`Model ${result.modelDir}${inference} on ${result.split}\n\n${formatPerClassTable(result.metrics)}\n\n` +
       `Confusion matrix (rows: true class, columns: predicted class)\n${formatConfusionTable(result.metrics)}\n`);
     if (result.reportDir) io.stdout.write(`\nReport: ${result.reportDir}\n`);
   });
