@@ -61,7 +61,13 @@ export { MODEL_NAMES } from './models/names';
 export { buildCustomModel, checkCustomModel, type CustomModel, type ModelBuilder, type ModelBuilderOptions } from './models/custom_model';
 export { buildSeedCnn, type SeedCnnOptions } from './models/seed_cnn';
 export { buildResnet, type ResnetOptions } from './models/resnet';
-export { getInsightMetadata, setInsightMetadata, type InsightModelMetadata } from './models/metadata';
+export { getInsightMetadata, setInsightMetadata, type InsightModelMetadata, type InferenceSettings, type TtaSettings } from './models/metadata';
+// What evaluate, predict and serve report from a model's output (output kind, temperature, test-time augmentation).
+export {
+  resolveInference, inferenceOutputs, outputsOfViews, PLAIN_INFERENCE, type ResolvedInference, type InferenceOutputs,
+} from './models/inference_output';
+export { ttaViews } from './models/tta';
+export { parseTta } from './models/tta_settings';
 export { sparseCategoricalCrossentropy } from './models/loss';
 
 // Scale-out training: a process group over libtorch's c10d Gloo, data parallelism (train() joins the group that
