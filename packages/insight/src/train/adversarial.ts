@@ -21,8 +21,8 @@ export interface AdversarialTraining {
   guard?: RobustGuard;
   /** Lines for the run's start. */
   describe: string[];
-  /** Frees the check's images and the best weights' copy. */
-  dispose(): void;
+  /** Frees the check's loader and the best weights' copy. */
+  dispose(): Promise<void>;
 }
 
 /**
@@ -36,7 +36,7 @@ export function adversarialTraining(config: TrainConfig, normalization: Normaliz
   if (settings === null) return null;
   const transform = adversarialTransform(settings, normalization);
   const describe = [`adversarial training: ${describeAdversarial(settings)}`];
-  if (config.advGuardImages === 0 || validation === null) return { transform, describe, dispose: () => {} };
+  if (config.advGuardImages === 0 || validation === null) return { transform, describe, dispose: async () => {} };
   const check = RobustCheck.onFirst(validation, config.advGuardImages, { eps: settings.eps, steps: config.advGuardSteps, normalization, seed: config.seed });
   const guard = new RobustGuard(new CollapseGuard({ drop: config.advGuardDrop, ratio: config.advGuardRatio }), new BestWeights(bestDir));
   describe.push(`catastrophic-overfitting guard: PGD-${config.advGuardSteps} on ${check.count} validation images after every epoch; ` +
@@ -46,9 +46,9 @@ export function adversarialTraining(config: TrainConfig, normalization: Normaliz
     epochMetrics: async (model) => ({ val_robust_accuracy: await check.accuracy(model) }),
     guard,
     describe,
-    dispose: () => {
-      check.dispose();
+    dispose: async () => {
       guard.dispose();
+      await check.dispose();
     },
   };
 }

@@ -238,7 +238,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     optimizer.dispose();
     await loaders.train.close();
     await loaders.validation?.close();
-    adversarial?.dispose();
+    await adversarial?.dispose();
   }
 }
 

@@ -1,6 +1,9 @@
 // Adversarial training as a batch transform (train/train_step.ts BatchTransform, passed to fit() as
 // FitOptions.transform): every training micro-batch is replaced by its adversarial version before the step's own
-// forward and backward pass, which then trains on x + δ with the ordinary cross-entropy.
+// forward and backward pass, which then trains on x + δ with the ordinary cross-entropy. The examples are the
+// attacks' PGD (robust/attacks/): a random start δ ~ U(-ε, ε) put into the image box, then `steps` signed-gradient
+// steps of α, each projected onto the ε ball ∩ the box — fgsm-rs is one step of α = 1.25 ε (Wong et al. 2020: their
+// delta.uniform_(-ε, ε), clamp to the box, one step, clamp to ε and the box), pgd k steps of 2.5 ε / k (Madry et al.).
 //   - The attack's passes run with training: true, as Wong et al.'s and Madry et al.'s PyTorch code (model.train()):
 //     dropout active with the step's own masks (seeded per step, train/dropout_seeds.ts), BatchNorm normalizing with
 //     the batch's statistics, so δ is crafted against the very function the step differentiates.
@@ -15,8 +18,8 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../../backend';
 import type { Normalization } from '../../data/normalize';
 import { mixSeeds } from '../../models/seeds';
+import { attack } from '../attacks/attack';
 import { keepingMovingStatistics } from './moving_statistics';
-import { perturbLinf } from './perturb';
 import type { AdversarialSettings } from './settings';
 
 /** Where a micro-batch sits in training (train/train_step.ts BatchPosition). */
@@ -45,9 +48,9 @@ export function randomStartSeed(at: BatchPositionLike): number {
  */
 export function adversarialTransform(settings: AdversarialSettings, normalization: Normalization): AdversarialTransform {
   return (x, y, model, at) => {
-    const adversarial = keepingMovingStatistics(model, () => perturbLinf(model, x, y, {
-      eps: settings.eps, alpha: settings.alpha, steps: settings.steps, normalization, seed: randomStartSeed(at), training: true,
-    }));
+    const adversarial = keepingMovingStatistics(model, () => attack(model, x, y, {
+      attack: 'pgd', eps: settings.eps, alpha: settings.alpha, steps: settings.steps, randomStart: true, seed: randomStartSeed(at), training: true,
+    }, normalization));
     return { x: adversarial, dispose: () => adversarial.dispose() };
   };
 }

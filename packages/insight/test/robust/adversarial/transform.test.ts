@@ -1,7 +1,10 @@
 // Adversarial training's batch transform on tiny data: the perturbation it trains on stays in the ε ball and the
 // image box (per-channel normalization too), raises the loss, is a pure function of (seed, step, micro-batch, rank),
-// leaves BatchNorm's moving statistics alone, and makes a fit repeatable bit for bit.
+// leaves BatchNorm's moving statistics alone, and makes a fit repeatable and resumable bit for bit.
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import * as tfl from '@tensorflow/tfjs-layers';
@@ -9,13 +12,16 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, tf } from '../../../src/backend';
 import { DataLoader, normalizeImages, type Normalization } from '../../../src/data';
 import { sparseCategoricalCrossentropy } from '../../../src/models/loss';
+import { attack } from '../../../src/robust/attacks/attack';
 import { keepingMovingStatistics } from '../../../src/robust/adversarial/moving_statistics';
-import { perturbLinf } from '../../../src/robust/adversarial/perturb';
 import { adversarialSettingsOf } from '../../../src/robust/adversarial/settings';
 import { adversarialTransform } from '../../../src/robust/adversarial/transform';
+import { readCheckpoint, restoreWeights } from '../../../src/run/checkpoint';
+import { ModelCheckpoint } from '../../../src/train/callbacks/model_checkpoint';
 import { Adam, paramsOf } from '../../../src/train/optimizers';
 import { ConstantSchedule } from '../../../src/train/schedules';
-import { fit, trainableVariables } from '../../../src/train/trainer';
+import type { TrainerState } from '../../../src/train/state';
+import { fit, trainableVariables, type FitOptions } from '../../../src/train/trainer';
 import { tinyDataset, tinyModel, weightsOf } from '../../train/tiny';
 
 before(async () => {
@@ -117,7 +123,7 @@ describe('adversarial batch transform', () => {
     const out = adversarialTransform(PGD, MEANSTD)(x, y, model, AT);
     assert.deepEqual(moving(), before);
     // Without the guard the same passes would have moved them: the check above is not vacuous.
-    const moved = perturbLinf(model, x, y, { eps: EPS, alpha: PGD.alpha, steps: 2, normalization: MEANSTD, seed: 1, training: true });
+    const moved = attack(model, x, y, { attack: 'pgd', eps: EPS, steps: 2, seed: 1, training: true }, MEANSTD);
     assert.notDeepEqual(moving(), before);
     // keepingMovingStatistics puts back whatever its passes changed.
     const now = moving();
@@ -128,21 +134,45 @@ describe('adversarial batch transform', () => {
     model.dispose();
   });
 
-  it('a fit with it repeats bit for bit, and trains on other inputs than a plain fit', async () => {
-    const run = async (adversarial: boolean) => {
+  it('a fit with it repeats bit for bit, resumes bit for bit from a checkpoint, and differs from plain training', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-adv-resume-'));
+    const setup = (adversarial = true) => {
       const model = batchNormModel(5);
       const optimizer = new Adam(paramsOf(trainableVariables(model)));
-      const loader = new DataLoader(tinyDataset(48), { batchSize: 16, seed: 1, shuffle: true, workers: 0, normalization: MEANSTD });
-      await fit(model, loader, {
+      const train = new DataLoader(tinyDataset(48), { batchSize: 16, seed: 1, shuffle: true, workers: 0, normalization: MEANSTD });
+      const options: FitOptions = {
         epochs: 2, optimizer, schedule: new ConstantSchedule(0.01), seed: 9, transform: adversarial ? adversarialTransform(FGSM_RS, MEANSTD) : undefined,
-      });
-      const weights = weightsOf(model);
-      optimizer.dispose();
-      model.dispose();
+      };
+      return { model, optimizer, train, options };
+    };
+    const finish = (s: ReturnType<typeof setup>) => {
+      const weights = weightsOf(s.model);
+      s.optimizer.dispose();
+      s.model.dispose();
       return weights;
     };
-    const first = await run(true);
-    assert.deepEqual(await run(true), first);
-    assert.notDeepEqual(await run(false), first);
+    const straight = setup();
+    await fit(straight.model, straight.train, straight.options);
+    const first = finish(straight);
+    const again = setup();
+    await fit(again.model, again.train, again.options);
+    assert.deepEqual(finish(again), first, 'repeats');
+
+    const half = setup();
+    const last = path.join(dir, 'last');
+    await fit(half.model, half.train, { ...half.options, epochs: 1, callbacks: [new ModelCheckpoint({ lastDir: last, bestDir: path.join(dir, 'best'), monitor: 'loss' })] });
+    finish(half);
+    const resumed = setup();
+    const checkpoint = await readCheckpoint<TrainerState>(last);
+    restoreWeights(resumed.model, checkpoint.weights, checkpoint.dir);
+    resumed.optimizer.setState(checkpoint.optimizerState);
+    tf.dispose([...checkpoint.weights, ...Object.values(checkpoint.optimizerState)]);
+    await fit(resumed.model, resumed.train, { ...resumed.options, initialState: checkpoint.trainer });
+    assert.deepEqual(finish(resumed), first, 'resumes');
+
+    const plain = setup(false);
+    await fit(plain.model, plain.train, plain.options);
+    assert.notDeepEqual(finish(plain), first, 'trains on other inputs than plain training');
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 });
