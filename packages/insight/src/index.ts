@@ -36,6 +36,12 @@ export { listStudies, showStudy } from './tune/study_view';
 export { TUNE_SCHEMA, TUNE_WORKER_SCHEMA, type TuneOptions, type TuneWorkerOptions } from './tune/config';
 export { evaluate, type EvaluateResult } from './eval/evaluate';
 export { predict, type Prediction } from './eval/predict';
+export { calibrate, type CalibrateResult, type CalibrationSide } from './calibrate/calibrate';
+export { resolveCalibrateConfig, CALIBRATE_SCHEMA, type CalibrateConfig } from './calibrate/config';
+// Calibration measures and temperature scaling on arrays of probabilities / logits.
+export { calibrationOf, DEFAULT_CALIBRATION_BINS, type Calibration, type CalibrationBin } from './calibrate/ece';
+export { fitTemperature, temperatureNll, temperatureSoftmax, type TemperatureFit, type TemperatureFitOptions } from './calibrate/temperature';
+export { reliabilityPng } from './calibrate/reliability_png';
 export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';
 export { ensemble, buildEnsembleModel, resolveEnsembleConfig, ENSEMBLE_SCHEMA, type EnsembleResult, type EnsembleConfig, type EnsembleOptions } from './ensemble';
 export {

@@ -27,7 +27,7 @@ export const EVALUATE_SCHEMA = Type.Object({
   splitSeed: Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }), { placeholder: '<n>', help: 'Seed of the stratified split. Default: the run\'s, else 0.' }),
   batchSize: withOptions(FIELDS.batchSize, { default: 256, help: 'Images per inference batch.' }),
   topK: withOptions(FIELDS.topK, { help: 'Report top-<k> accuracy.' }),
-  out: Nullable(Text(), { placeholder: '<dir>', help: 'Write the report (metrics.json, confusion.png, per_class.txt, confusion.txt) to <dir>.' }),
+  out: Nullable(Text(), { placeholder: '<dir>', help: 'Write the report (metrics.json, confusion.png, per_class.txt, confusion.txt, reliability.png) to <dir>.' }),
   tta: TTA_FIELD,
   backend: BACKEND,
   workers: withOptions(FIELDS.workers, { help: 'Data loader threads (0 = main thread).' }),

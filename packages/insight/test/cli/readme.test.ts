@@ -6,6 +6,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describe, it } from 'node:test';
 
+import { CALIBRATE_SCHEMA } from '../../src/calibrate/config';
 import { COMPRESS_SCHEMA } from '../../src/compress/config';
 import { DISTILL_SCHEMA } from '../../src/compress/distill/config';
 import { EVALUATE_SCHEMA, PREDICT_SCHEMA } from '../../src/eval/config';
@@ -60,9 +61,9 @@ function entryModule(entry: string): string {
 }
 
 describe('README', () => {
-  it('documents every flag of train, evaluate, predict, explain, runs (list, compare, tag), dashboard, compress, distill and export', () => {
+  it('documents every flag of train, evaluate, predict, calibrate, explain, runs (list, compare, tag), dashboard, compress, distill and export', () => {
     const reference = section('CLI reference');
-    const commands = [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA], ['explain', EXPLAIN_COMMAND_SCHEMA], ['runs', RUNS_SCHEMA],
+    const commands = [['train', TRAIN_SCHEMA], ['evaluate', EVALUATE_SCHEMA], ['predict', PREDICT_SCHEMA], ['calibrate', CALIBRATE_SCHEMA], ['explain', EXPLAIN_COMMAND_SCHEMA], ['runs', RUNS_SCHEMA],
       ['runs', RUNS_COMPARE_SCHEMA], ['runs', RUNS_TAG_SCHEMA], ['dashboard', DASHBOARD_SCHEMA], ['compress', COMPRESS_SCHEMA], ['distill', DISTILL_SCHEMA], ['export', EXPORT_SCHEMA]] as const;
     for (const [command, schema] of commands) {
       const start = reference.indexOf(`### insight ${command}`);
