@@ -11,7 +11,7 @@ export const ENSEMBLE_SCHEMA = Type.Object({
     help: 'The members: run directories or model directories (with model.json), at least two.' }),
   snapshots: Nullable(Text(), { placeholder: '<run>',
     help: 'Build a snapshot ensemble from one run\'s per-epoch snapshots instead (a run trained with --keep-snapshots <n>).' }),
-  epochs: Nullable(Text(), { placeholder: '<list>', help: '--snapshots: the epochs to use, comma-separated (e.g. 6,8,10). Default: --last.' }),
+  epochs: Nullable(Text(), { placeholder: '<list>', help: '--snapshots: the epochs to use, comma-separated (e.g. 6,8,10). Default: --last, else every snapshot kept.' }),
   last: Nullable(Type.Integer({ minimum: 2 }), { placeholder: '<n>', help: '--snapshots: the last <n> snapshots of the run. Default: every snapshot it kept.' }),
   weights: Nullable(Text(), { placeholder: '<list>',
     help: 'One weight per member, comma-separated numbers >= 0 (e.g. 1,2,1), normalised to sum 1. Default: equal weights.' }),
