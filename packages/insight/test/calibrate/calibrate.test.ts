@@ -1,7 +1,8 @@
 // `insight calibrate` end to end on a tiny run (1 epoch on 512 CIFAR-10 images): the temperature lands in model.json
 // (weights byte-identical), the report holds calibration.json and both diagrams, predict's probabilities become
 // softmax(logits / T), evaluate then reports the calibrated ECE, calibrating again refits from T = 1, --out writes a
-// calibrated copy and leaves the source alone, and bad settings are refused before anything is written.
+// calibrated copy and leaves the source alone, a version calibrated in place in a serving repository is served with
+// its T (REST :predict), and bad settings are refused before anything is written.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -10,10 +11,12 @@ import { after, before, describe, it } from 'node:test';
 
 import sharp from 'sharp';
 
-import { initBackend } from '../../src/backend';
+import { initBackend, tf } from '../../src/backend';
 import { calibrate } from '../../src/calibrate/calibrate';
 import { evaluate } from '../../src/eval/evaluate';
 import { predict } from '../../src/eval/predict';
+import { loadModel } from '../../src/run/model_io';
+import { testServer } from '../serve/helpers';
 import { runMain } from '../cli/io';
 import { CIFAR_ARCHIVE, JPG_MINI } from '../shared_data';
 
@@ -119,6 +122,31 @@ describe('insight calibrate', () => {
     assert.equal(modelJson(path.join(out, 'model')).userDefinedMetadata.insight.inference.temperature, result.fit.temperature);
     // The copy is a model: predict reads it.
     assert.equal((await predict({ model: out, images: [images[0]], topK: 1 }))[0].top.length, 1);
+  });
+
+  it('a model calibrated in place inside a serving repository is served with softmax(logits / T)', async () => {
+    const version = path.join(tmp, 'repository', 'cifar', '1');
+    fs.mkdirSync(version, { recursive: true });
+    for (const name of ['model.json', 'weights.bin']) fs.copyFileSync(path.join(runDir, 'checkpoints', 'last', name), path.join(version, name));
+    // A bare model directory: the data is named, and the report goes to calibration/ inside it.
+    const result = await calibrate({ model: version, data: CIFAR_ARCHIVE, limit: 512 });
+    assert.equal(result.reportDir, path.join(version, 'calibration'));
+    assert.equal(result.split, 'validation (last 51 of 512 images)');
+    // Normalized inputs in [-1, 1), 2 instances of 32x32x3; the raw logits from the uncalibrated weights.
+    const xs = [1, 2].map((seed) => Array.from({ length: 32 }, (_, i) => Array.from({ length: 32 }, (__, j) => [0, 1, 2].map((c) => Math.sin(seed * 7 + i * 0.3 + j * 0.7 + c)))));
+    const model = await loadModel(path.join(runDir, 'checkpoints', 'last'));
+    const logits = tf.tidy(() => (model.predict(tf.tensor4d(xs.flat(3), [2, 32, 32, 3])) as tf.Tensor2D).arraySync());
+    model.dispose();
+    const server = await testServer(path.join(tmp, 'repository'));
+    try {
+      const res = await server.app.inject({ method: 'POST', url: '/v1/models/cifar:predict', payload: { instances: xs } });
+      assert.equal(res.statusCode, 200, res.body);
+      const served = (res.json() as { predictions: number[][] }).predictions;
+      const expected = logits.map((row) => withTemperature([row.map(Math.exp)], result.fit.temperature)[0]);
+      served.forEach((row, i) => row.forEach((p, k) => assert.ok(Math.abs(p - expected[i][k]) < 1e-5, `instance ${i} class ${k}: ${p} vs ${expected[i][k]}`)));
+    } finally {
+      await server.close();
+    }
   });
 
   it('refuses an --out that holds the model or a run, and a bad --bins, before writing anything', async () => {
