@@ -9,7 +9,7 @@ import { resolveKey } from './run_query';
 import type { RunSummary } from './run_summary';
 
 /** Metrics shown by default, when some listed run has them (best values). */
-const HEADLINE_METRICS = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
+const HEADLINE_METRICS = ['val_accuracy', 'val_robust_accuracy', 'val_loss', 'accuracy', 'loss'];
 
 /** 4 decimals in [0.001, 1000), 1 decimal up to a million, exponents beyond either end; '-' when absent. */
 export function formatMetric(value: number | undefined): string {

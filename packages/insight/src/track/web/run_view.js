@@ -146,7 +146,7 @@ export function mountRunView(root, id) {
     const xAxis = hasEpochs ? 'epoch' : 'step';
     const make = (metrics) => metrics.map((m, i) => ({ label: m, color: colorOf(i), ...seriesOf(records, m, xAxis) }));
     charts[0].update(make(['loss', 'val_loss']), { xLabel: xAxis, yLabel: 'loss' });
-    charts[1].update(make(['accuracy', 'val_accuracy']), { xLabel: xAxis, yLabel: 'accuracy' });
+    charts[1].update(make(['accuracy', 'val_accuracy', 'val_robust_accuracy']), { xLabel: xAxis, yLabel: 'accuracy' }); // robust: --adversarial runs
   }
 
   const unsubscribe = subscribe(() => {

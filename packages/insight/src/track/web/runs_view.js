@@ -12,7 +12,7 @@ import * as fmt from './format.js';
 import { store, subscribe, watchRuns } from './store.js';
 
 const REFRESH_MS = 3000;
-const HEADLINE = ['val_accuracy', 'val_loss', 'accuracy', 'loss'];
+const HEADLINE = ['val_accuracy', 'val_robust_accuracy', 'val_loss', 'accuracy', 'loss'];
 const OPERATOR = /(!=|>=|<=|=|>|<|~)/;
 
 /** Page state that survives re-renders (and navigating to a run page and back). */
