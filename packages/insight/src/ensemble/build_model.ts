@@ -32,7 +32,13 @@ export function buildEnsembleModel(members: GraphMember[], inputShape: [number, 
   const input = tfl.input({ shape: inputShape, name: 'input' });
   const scaled = members.map((member, i) => {
     const prefix = memberPrefix(i);
-    const { output } = rebuild(member.model, input, { hook: (step, inputs) => renamedCopy(step.layer, prefix).apply1(inputs) });
+    const copies = new Map<tfl.layers.Layer, ReturnType<typeof renamedCopy>>(); // a layer applied twice stays one (shared) copy
+    const { output } = rebuild(member.model, input, {
+      hook: (step, inputs) => {
+        if (!copies.has(step.layer)) copies.set(step.layer, renamedCopy(step.layer, prefix));
+        return copies.get(step.layer)!.apply1(inputs);
+      },
+    });
     let probabilities = output;
     if (member.output === 'logits') {
       const logits = member.temperature === 1 ? output
@@ -53,7 +59,7 @@ function apply(layer: tfl.layers.Layer, x: tfl.SymbolicTensor): tfl.SymbolicTens
 
 /**
  * A new layer of `layer`'s class and config under the name prefix + its name; `apply1` applies it to symbolic inputs
- * (which builds its weights) and then copies `layer`'s weight values into them.
+ * (the first application builds its weights, into which `layer`'s weight values are then copied).
  */
 function renamedCopy(layer: tfl.layers.Layer, prefix: string): { apply1: (inputs: tfl.SymbolicTensor[]) => tfl.SymbolicTensor[] } {
   const className = layer.getClassName();
@@ -63,11 +69,12 @@ function renamedCopy(layer: tfl.layers.Layer, prefix: string): { apply1: (inputs
   }
   const [cls, fromConfig] = registered;
   const copy = fromConfig(cls, { ...layer.getConfig(), name: `${prefix}${layer.name}` }) as tfl.layers.Layer;
+  let copied = false;
   return {
     apply1: (inputs) => {
       const out = copy.apply(inputs.length === 1 ? inputs[0] : inputs) as tfl.SymbolicTensor | tfl.SymbolicTensor[];
-      const values = layer.getWeights();
-      if (values.length > 0) copy.setWeights(values);
+      if (!copied && layer.weights.length > 0) copy.setWeights(layer.getWeights()); // built by its first application
+      copied = true;
       return Array.isArray(out) ? out : [out];
     },
   };

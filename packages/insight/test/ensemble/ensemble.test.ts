@@ -11,7 +11,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 
 import { initBackend, tf } from '../../src/backend';
 import { loadImageFolder, normalizeImages } from '../../src/data';
-import { ensemble, ENSEMBLE_SCHEMA } from '../../src/ensemble';
+import { buildEnsembleModel, ensemble, ENSEMBLE_SCHEMA } from '../../src/ensemble';
 import { InsightError } from '../../src/errors';
 import { evaluate } from '../../src/eval/evaluate';
 import { predict } from '../../src/eval/predict';
@@ -153,6 +153,21 @@ describe('ensemble', () => {
     assert.deepEqual(getInsightMetadata(outer, nested).ensemble?.members.map((m) => m.architecture), ['ensemble', 'seed-cnn']);
     tf.dispose([input]);
     [outer, inner, a].forEach((m) => m.dispose());
+  });
+
+  it('buildEnsembleModel keeps a layer a member applies twice as one (shared) copy', () => {
+    const input = tfl.input({ shape: [4, 4, 3] });
+    const shared = tfl.layers.dense({ units: 48, name: 'shared' });
+    const once = shared.apply(tfl.layers.flatten().apply(input)) as tfl.SymbolicTensor;
+    const twice = shared.apply(tfl.layers.activation({ activation: 'tanh' }).apply(once)) as tfl.SymbolicTensor;
+    const member = tfl.model({ inputs: input, outputs: tfl.layers.dense({ units: 5 }).apply(twice) as tfl.SymbolicTensor });
+    const built = buildEnsembleModel([{ model: member, weight: 0.5, output: 'logits', temperature: 1 }, { model: member, weight: 0.5, output: 'logits', temperature: 1 }], [4, 4, 3]);
+    assert.equal(built.countParams(), 2 * member.countParams());
+    assert.deepEqual(built.layers.filter((l) => l.name.endsWith('_shared')).map((l) => l.name), ['m0_shared', 'm1_shared']);
+    const x = tf.randomNormal([3, 4, 4, 3], 0, 1, 'float32', 5);
+    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(built.predict(x) as tf.Tensor, tf.softmax(member.predict(x) as tf.Tensor)))).dataSync()[0]);
+    assert.ok(diff < 1e-6, String(diff));
+    [x, built, member].forEach((t) => t.dispose());
   });
 
   it('predict reports the ensemble\'s probabilities as they are (no second softmax)', async () => {
