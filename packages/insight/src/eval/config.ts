@@ -3,8 +3,9 @@ import { Type, type Static } from '@sinclair/typebox';
 
 import { ruleError } from '../errors';
 import { parseTta, TTA_SYNTAX } from '../models/tta_settings';
+import { ATTACK_NAMES, ATTACK_NORMS, DEFAULT_STEPS, resolveAttackSpec, type AttackSpec } from '../robust/attacks/spec';
 import { FIELDS, SPLIT_METHODS } from '../run/config_fields';
-import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
+import { flagOf, Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
 
 /** The saved model both commands take as their first argument. */
 const MODEL = Text({ noFlag: true, placeholder: '<model>', help: 'A model directory (with model.json) or a completed run directory.',
@@ -13,6 +14,22 @@ const BACKEND = withOptions(FIELDS.backend, { help: 'Compute backend (as for tra
 /** Test-time augmentation; null = the model's metadata (inference.tta), else none. Parsed by models/tta_settings.ts. */
 export const TTA_FIELD = Nullable(Text(), { placeholder: '<views>',
   help: `Test-time augmentation, probabilities averaged over views: ${TTA_SYNTAX} (N pixels, default 1; reflect-padded diagonal shifts both ways). Default: the model's stored setting, else none.` });
+
+/** evaluate's attack (robust/attacks): --attack turns it on; radii and step sizes in pixel units, fractions allowed. */
+const ATTACK_FIELDS = {
+  attack: Nullable(OneOf(ATTACK_NAMES), { placeholder: '<name>',
+    help: 'Also report robust accuracy under an attack: fgsm, pgd (projected gradient descent) or apgd (APGD-CE, adaptive step size).' }),
+  eps: Nullable(Type.Number({ exclusiveMinimum: 0 }), { placeholder: '<eps>',
+    help: 'Attack radius in pixel units ([0, 1] scale), a number or a fraction such as 8/255. Required with --attack.' }),
+  norm: OneOf(ATTACK_NORMS, { default: 'linf', placeholder: '<norm>', help: 'Threat model: linf, or l2 (per-image Euclidean norm of the pixel change).' }),
+  steps: Nullable(Type.Integer({ minimum: 1 }), { placeholder: '<n>', help: `pgd and apgd: iterations (fgsm is one step). Default: ${DEFAULT_STEPS}.` }),
+  alpha: Nullable(Type.Number({ exclusiveMinimum: 0 }), { placeholder: '<alpha>',
+    help: 'pgd: step size in pixel units (a number or fraction). Default: 2.5 * eps / steps.' }),
+  restarts: Nullable(Type.Integer({ minimum: 1 }), { placeholder: '<n>',
+    help: 'pgd and apgd: random restarts; per image the one that fools the model is kept, else the highest loss. Default: 1.' }),
+  attackSeed: Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1, default: 0, placeholder: '<n>', help: 'Seeds the attack\'s random starts.' }),
+  attackLimit: Nullable(Type.Integer({ minimum: 1 }), { placeholder: '<n>', help: 'Attack only the first <n> images of the split (attacks are costly). Default: all.' }),
+};
 
 export const EVALUATE_SCHEMA = Type.Object({
   model: MODEL,
@@ -29,6 +46,7 @@ export const EVALUATE_SCHEMA = Type.Object({
   topK: withOptions(FIELDS.topK, { help: 'Report top-<k> accuracy.' }),
   out: Nullable(Text(), { placeholder: '<dir>', help: 'Write the report (metrics.json, confusion.png, per_class.txt, confusion.txt, reliability.png) to <dir>.' }),
   tta: TTA_FIELD,
+  ...ATTACK_FIELDS,
   backend: BACKEND,
   workers: withOptions(FIELDS.workers, { help: 'Data loader threads (0 = main thread).' }),
 });
@@ -51,9 +69,53 @@ export type PredictConfig = Static<typeof PREDICT_SCHEMA>;
 
 /** Validates an evaluate config; `model` is required. */
 export function resolveEvaluateConfig(input: unknown): EvaluateConfig {
-  const config = validateConfig(EVALUATE_SCHEMA, input, 'evaluate config');
+  const config = validateConfig(EVALUATE_SCHEMA, flattenAttack(input), 'evaluate config');
   if (config.tta !== null) parseTta(config.tta);
+  attackSpecOf(config); // a bad attack fails here, before tfjs loads
   return config;
+}
+
+/** The attack as the library may give it to evaluate: an AttackSpec's settings plus how many images to attack. */
+export type EvaluateAttack = Pick<AttackSpec, 'attack' | 'eps' | 'norm' | 'steps' | 'alpha' | 'restarts' | 'seed'> & { limit?: number };
+
+/** evaluate()'s input: the config's keys, `attack` either a name (with the flat keys, as the CLI) or an EvaluateAttack. */
+export type EvaluateInput = Partial<Omit<EvaluateConfig, 'attack'>> & { model: string; attack?: EvaluateConfig['attack'] | EvaluateAttack };
+
+/** `attack: { attack, eps, ... }` (library) → the config's flat keys (attack, eps, ..., attackSeed, attackLimit). */
+function flattenAttack(input: unknown): unknown {
+  const given = input as Record<string, unknown> | null;
+  const spec = given?.attack;
+  if (spec === null || typeof spec !== 'object' || Array.isArray(spec)) return input;
+  const { attack, eps, norm, steps, alpha, restarts, seed, limit, ...unknown } = spec as EvaluateAttack & Record<string, unknown>;
+  const extra = Object.keys(unknown)[0];
+  if (extra !== undefined) {
+    throw ruleError('INSIGHT_E_CONFIG', 'evaluate\'s attack takes the keys attack, eps, norm, steps, alpha, restarts, seed and limit.',
+      { [extra]: unknown[extra] }, "Remove it, e.g. attack: { attack: 'pgd', eps: 8 / 255, steps: 20, limit: 500 }.");
+  }
+  const flat = { attack, eps, norm, steps, alpha, restarts, attackSeed: seed, attackLimit: limit };
+  return { ...given, ...Object.fromEntries(Object.entries(flat).filter(([, v]) => v !== undefined)) };
+}
+
+/** The AttackSpec of an evaluate config (null without --attack); settings that need --attack, or a bad spec, throw. */
+export function attackSpecOf(config: EvaluateConfig): AttackSpec | null {
+  if (config.attack === null) {
+    const orphan = (['eps', 'alpha', 'steps', 'restarts', 'attackLimit'] as const).find((key) => config[key] !== null);
+    if (orphan !== undefined) {
+      throw ruleError('INSIGHT_E_CONFIG', `${flagOf(orphan)} is an attack setting: it needs --attack.`, { [orphan]: config[orphan] },
+        'Add e.g. --attack pgd, or leave it out.');
+    }
+    return null;
+  }
+  if (config.eps === null) {
+    throw ruleError('INSIGHT_E_CONFIG', '--attack needs --eps, the radius in pixel units ([0, 1] scale).', { attack: config.attack, eps: null },
+      'Pass e.g. --eps 8/255 (L-inf) or --eps 0.5 --norm l2.');
+  }
+  const spec: AttackSpec = { attack: config.attack, eps: config.eps, norm: config.norm, seed: config.attackSeed };
+  if (config.steps !== null) spec.steps = config.steps;
+  if (config.alpha !== null) spec.alpha = config.alpha;
+  if (config.restarts !== null) spec.restarts = config.restarts;
+  resolveAttackSpec(spec);
+  return spec;
 }
 
 /** Validates a predict config; `model` and at least one image are required. */

@@ -12,7 +12,8 @@ import { startBackend } from '../run/backend_choice';
 import { checkImageSize, selectEvaluationSplit } from '../run/evaluation_split';
 import { loadModel, resolveModelDir } from '../run/model_io';
 import { RunDir } from '../run/run_dir';
-import { resolveEvaluateConfig, type EvaluateConfig } from './config';
+import { robustAccuracy } from '../robust/attacks/robust_accuracy';
+import { attackSpecOf, resolveEvaluateConfig, type EvaluateInput } from './config';
 import { runInference } from './inference';
 import { computeMetrics, type EvaluationMetrics } from './metrics';
 import { writeReport } from './report';
@@ -31,7 +32,7 @@ export interface EvaluateResult {
 /**
  * Example: `const { metrics } = await evaluate({ model: 'runs/x', split: 'validation', out: 'runs/x/eval' })`.
  */
-export async function evaluate(input: Partial<EvaluateConfig> & { model: string }): Promise<EvaluateResult> {
+export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
   const config = resolveEvaluateConfig(input);
   await startBackend(config.backend);
   const modelDir = resolveModelDir(config.model);
@@ -53,6 +54,10 @@ export async function evaluate(input: Partial<EvaluateConfig> & { model: string 
     let metrics: EvaluationMetrics;
     try {
       metrics = computeMetrics(await runInference(model, loader, 0, inference), meta.classNames, [config.topK]);
+      const spec = attackSpecOf(config);
+      // The attack differentiates the model's own output (an ensemble's probabilities through their log); TTA and
+      // temperature stay out of it (temperature does not change a prediction).
+      if (spec !== null) metrics.robust = await robustAccuracy(model, loader, { ...spec, output: inference.output }, meta.normalization, config.attackLimit);
     } finally {
       await loader.close();
     }

@@ -1,6 +1,7 @@
 // All evaluation metrics of one pass, in one JSON-ready object (report/metrics.json).
 import { calibrationOf, DEFAULT_CALIBRATION_BINS, type Calibration } from '../calibrate/ece';
 import { argmaxRows, topKAccuracy } from '../math/top_k';
+import type { RobustMetrics } from '../robust/attacks/robust_accuracy';
 import { confusionMatrix } from './confusion_matrix';
 import type { InferenceResult } from './inference';
 import { macroAverage, perClassMetrics, type ClassMetrics } from './per_class';
@@ -21,6 +22,8 @@ export interface EvaluationMetrics {
    * from a report with no examples and from metrics.json files written before it existed).
    */
   calibration?: Calibration;
+  /** Robust accuracy under an attack (evaluate --attack), with the attack's settings; absent without one. */
+  robust?: RobustMetrics;
 }
 
 /** Fraction of positions where predicted equals labels (NaN when empty). */

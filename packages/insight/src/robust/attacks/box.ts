@@ -5,7 +5,7 @@
 // perturbation is the normalized one times std_c. Everything here works on normalized NHWC tensors [n, H, W, 3].
 import { tf } from '../../backend';
 import { type Normalization, checkNormalization } from '../../data/normalize';
-import { ruleError } from '../../errors';
+import { checkRadius } from './spec';
 
 type Rgb = [number, number, number];
 
@@ -90,12 +90,4 @@ export function l2Direction(gradient: tf.Tensor4D, normalization: Normalization)
     const norms = tf.reshape(perExampleL2(pixelGradient), [-1, 1, 1, 1]);
     return tf.div(tf.div(pixelGradient, tf.maximum(norms, 1e-12)), stdT) as tf.Tensor4D;
   });
-}
-
-/** Throws the house error unless `value` is a finite radius or step > 0 (pixel units). */
-export function checkRadius(value: number, key: string): void {
-  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw ruleError('INSIGHT_E_CONFIG', `${key} must be a number > 0 in pixel units (the [0, 1] scale).`, { [key]: value },
-      `Pass e.g. ${key}: 8/255 (= ${(8 / 255).toFixed(5)}).`);
-  }
 }

@@ -73,3 +73,17 @@ export async function robustAccuracy(
     seconds: (performance.now() - started) / 1000,
   };
 }
+
+/**
+ * One line for the text report, e.g. 'Robust accuracy 0.1240 under pgd-20 (linf, eps 0.03137 = 8/255, alpha 0.00392,
+ * 1 restart, seed 0) on the first 500 images (clean accuracy on them 0.6820); 35.2 s'.
+ */
+export function formatRobust(r: RobustMetrics): string {
+  const in255 = r.eps * 255;
+  const eps = Math.abs(in255 - Math.round(in255)) < 1e-6 ? `${r.eps.toFixed(5)} = ${Math.round(in255)}/255` : r.eps.toPrecision(4);
+  const name = r.attack === 'fgsm' ? 'fgsm' : `${r.attack}-${r.steps}`;
+  const alpha = r.attack === 'apgd' ? `initial step ${r.alpha.toPrecision(3)}` : `alpha ${r.alpha.toPrecision(3)}`;
+  const restarts = r.attack === 'fgsm' ? '' : `, ${r.restarts} restart${r.restarts === 1 ? '' : 's'}, seed ${r.seed}`;
+  return `Robust accuracy ${r.accuracy.toFixed(4)} under ${name} (${r.norm}, eps ${eps}, ${alpha}${restarts}) on the first ${r.images} images ` +
+    `(clean accuracy on them ${r.cleanAccuracyOnSame.toFixed(4)}); ${r.seconds.toFixed(1)} s`;
+}

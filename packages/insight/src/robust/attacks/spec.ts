@@ -1,7 +1,7 @@
 // What an attack is asked to do, as the library and `insight evaluate --attack` give it, checked once and with
 // every default filled in. Radii and step sizes are in pixel units ([0, 1] scale), whatever the model's normalization.
+// No tfjs here: the CLI reads these names before it loads TensorFlow.js.
 import { ruleError } from '../../errors';
-import { checkRadius } from './box';
 
 export const ATTACK_NAMES = ['fgsm', 'pgd', 'apgd'] as const;
 export const ATTACK_NORMS = ['linf', 'l2'] as const;
@@ -96,4 +96,12 @@ export function resolveAttackSpec(spec: AttackSpec): ResolvedAttackSpec {
     randomStart: spec.attack === 'fgsm' ? false : spec.randomStart ?? true, restarts, seed,
     training: spec.training ?? false, output: spec.output ?? 'logits',
   };
+}
+
+/** Throws the house error unless `value` is a finite radius or step > 0 (pixel units). */
+export function checkRadius(value: number, key: string): void {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
+    throw ruleError('INSIGHT_E_CONFIG', `${key} must be a number > 0 in pixel units (the [0, 1] scale).`, { [key]: value },
+      `Pass e.g. ${key}: 8/255 (= ${(8 / 255).toFixed(5)}).`);
+  }
 }
