@@ -87,10 +87,10 @@ describe('runInference with settings', () => {
     const [probabilities, losses] = tf.tidy(() => {
       const logits = model.apply(tf.tensor4d(xs()), { training: false }) as tf.Tensor2D;
       const p = tf.softmax(logits);
-      return [p.dataSync(), tf.neg(tf.log(tf.gather(tf.reshape(p, [-1]), tf.tensor1d([0, 4, 8, 11, 13, 15], 'int32')))).dataSync()];
+      return [p.dataSync() as Float32Array, tf.neg(tf.log(tf.gather(tf.reshape(p, [-1]), tf.tensor1d([0, 4, 8, 11, 13, 15], 'int32')))).dataSync() as Float32Array];
     });
     assert.deepEqual(result.probabilities, probabilities);
-    assert.ok(Math.abs(result.loss - losses.reduce((a, b) => a + b, 0) / 6) < 1e-6, `${result.loss}`);
+    assert.ok(Math.abs(result.loss - Array.from(losses).reduce((a, b) => a + b, 0) / 6) < 1e-6, `${result.loss}`);
     model.dispose();
   });
 

@@ -150,7 +150,7 @@ describe('inferenceOutputs', () => {
     const raw = [[0.6, 0.3, 0.1], [0.2, 0.2, 0.6], [0.4, 0.5, 0.1], [0.0, 0.4, 0.6]];
     const probabilities = tf.tidy(() => outputsOfViews(tf.tensor2d(raw), 2, settings({ output: 'probabilities', tta: { flip: true, shift: 0 } })).probabilities.arraySync());
     assertClose(probabilities.flat(), [0.5, 0.4, 0.1, 0.1, 0.3, 0.6], 1e-6, 'mean');
-    assert.throws(() => tf.tidy(() => outputsOfViews(tf.tensor2d(raw.slice(0, 3)), 2, PLAIN_INFERENCE)), /3 rows are not 2 views/);
+    assert.throws(() => tf.tidy(() => outputsOfViews(tf.tensor2d(raw.slice(0, 3)), 2, PLAIN_INFERENCE).probabilities), /3 rows are not 2 views/);
   });
 
   it('frees every intermediate tensor inside tidy', () => {
