@@ -42,7 +42,11 @@ export { resolveCalibrateConfig, CALIBRATE_SCHEMA, type CalibrateConfig } from '
 export { calibrationOf, DEFAULT_CALIBRATION_BINS, type Calibration, type CalibrationBin } from './calibrate/ece';
 export { fitTemperature, temperatureNll, temperatureSoftmax, type TemperatureFit, type TemperatureFitOptions } from './calibrate/temperature';
 export { reliabilityPng } from './calibrate/reliability_png';
-export { resolveEvaluateConfig, resolvePredictConfig, type EvaluateConfig, type PredictConfig } from './eval/config';
+export {
+  resolveEvaluateConfig, resolvePredictConfig, type EvaluateAttack, type EvaluateConfig, type EvaluateInput, type PredictConfig,
+} from './eval/config';
+// Adversarial attacks on a batch (FGSM, PGD, APGD-CE; robust/attacks) and robust accuracy over a loader.
+export { attack, robustAccuracy, resolveAttackSpec, type AttackSpec, type RobustMetrics } from './robust';
 export { ensemble, buildEnsembleModel, resolveEnsembleConfig, ENSEMBLE_SCHEMA, type EnsembleResult, type EnsembleConfig, type EnsembleOptions } from './ensemble';
 export {
   explain, explainBatch, explainImages, type ExplainInput, type ExplainResult, type ImageExplanation, type MethodResult, type PixelImage,
