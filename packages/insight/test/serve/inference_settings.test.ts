@@ -172,6 +172,16 @@ describe('serve: inference settings', () => {
     assertClose(await predict(noTta, 'onnx', bigXs), await byHand(dirs.onnxRef, bigXs, { output: 'logits', temperature: 1.5, flip: false, shift: 0 }), 1e-4, 'onnx, --tta none');
   });
 
+  it('metadata (TF Serving\'s insight entry, KServe v2\'s parameters) reports the settings applied', async () => {
+    const v1 = async (server: ServeInstance, model: string) => (await server.app.inject({ method: 'GET', url: `/v1/models/${model}/metadata` })).json().metadata.insight.inference;
+    const v2 = async (server: ServeInstance, model: string) => (await server.app.inject({ method: 'GET', url: `/v2/models/${model}` })).json().parameters.inference;
+    assert.deepEqual(await v1(stored, 'plain'), { output: 'logits', temperature: 1, tta: { flip: false, shift: 0 } });
+    assert.deepEqual(await v1(stored, 'warm'), { output: 'logits', temperature: 2.5, tta: { flip: true, shift: 1 } });
+    assert.deepEqual(await v2(noTta, 'warm'), { output: 'logits', temperature: 2.5, tta: { flip: false, shift: 0 } });
+    assert.deepEqual(await v2(flagged, 'ens'), { output: 'probabilities', temperature: 1, tta: { flip: true, shift: 2 } });
+    assert.deepEqual(await v1(stored, 'onnx'), { output: 'logits', temperature: 1.5, tta: { flip: true, shift: 2 } });
+  });
+
   it('a --tta shift too large for a model fails that version\'s load with the rule; the others serve', async () => {
     const server = await testServer(root, { tta: 'shift=3' }); // tiny models are 8x8 (at most 2); seed-cnn here 24x24 (at most 6)
     try {

@@ -26,7 +26,7 @@ export class OnnxRunner implements ModelRunner {
   readonly explanationModel = null;
 
   constructor(private readonly model: OnnxThread, private readonly numClasses: number,
-    private readonly inputShape: readonly [number, number, number], private readonly inference: ResolvedInference = PLAIN_INFERENCE) {}
+    private readonly inputShape: readonly [number, number, number], readonly inference: ResolvedInference = PLAIN_INFERENCE) {}
 
   async forward(x: Float32Array, rows: number): Promise<BatchOutput> {
     const views = inferenceViews(this.inference);

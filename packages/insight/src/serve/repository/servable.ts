@@ -18,6 +18,8 @@ import { DynamicBatcher, type BatchObserver, type BatcherOptions, type BatchOutp
 export interface ModelRunner {
   /** KServe v2 metadata's platform: 'tensorflowjs_layers' or 'onnxruntime_onnx'. */
   readonly platform: string;
+  /** What forward applies to the model's output (the version's metadata, serve's --tta overriding its TTA). */
+  readonly inference: ResolvedInference;
   /**
    * x: [rows, H, W, C] normalized floats → the reported logits and probabilities, [rows, numClasses] each, as the
    * version's inference settings say (models/inference_output.ts; plain: the model's logits and their softmax).
@@ -39,7 +41,7 @@ export class TfjsRunner implements ModelRunner {
   private chain: tfl.layers.Layer[] | null = null;
 
   constructor(private readonly model: tfl.LayersModel, private readonly inputShape: readonly [number, number, number],
-    private readonly inference: ResolvedInference = PLAIN_INFERENCE) {}
+    readonly inference: ResolvedInference = PLAIN_INFERENCE) {}
 
   get explanationModel(): tfl.LayersModel {
     return this.model;
@@ -129,6 +131,11 @@ export class Servable {
   /** KServe v2 metadata's platform ('tensorflowjs_layers', 'onnxruntime_onnx'). */
   get platform(): string {
     return this.runner.platform;
+  }
+
+  /** The inference settings its answers are computed with (output kind, temperature, TTA), as metadata routes report them. */
+  get inference(): ResolvedInference {
+    return this.runner.inference;
   }
 
   /**

@@ -1,7 +1,8 @@
 // TF Serving model metadata: GET /v1/models/{model}[/versions/{version}]/metadata → the SignatureDefs in TF
 // Serving's JSON shape (input "image" [-1, H, W, C] DT_FLOAT; outputs "probabilities" for serving_default and
 // "logits" for the "logits" signature), plus an "insight" entry with what TF Serving has no field for: class
-// names, normalization, architecture, platform (tfjs or ONNX Runtime), and the accepted encodings.
+// names, normalization, architecture, platform (tfjs or ONNX Runtime), the inference settings its answers are
+// computed with (output kind, temperature, test-time augmentation), and the accepted encodings.
 import type { RouteOptions } from 'fastify';
 
 import type { ServeContext } from '../../http/context';
@@ -47,6 +48,7 @@ export function tfServingMetadata(s: Servable) {
         input_shape: s.inputShape,
         class_names: s.metadata.classNames,
         normalization: s.metadata.normalization,
+        inference: s.inference,
         image_formats: IMAGE_FORMATS,
         loaded_at: s.loadedAt.toISOString(),
       },

@@ -27,6 +27,7 @@ export function v2ModelMetadata(ctx: ServeContext, model: string, version: strin
       version: String(s.version),
       class_names: s.metadata.classNames,
       normalization: s.metadata.normalization,
+      inference: s.inference,
       input_datatypes: ['FP32 or FP16 (normalized)', 'UINT8 or INT32 (raw RGB pixels)',
         `BYTES (${IMAGE_FORMATS.join('/')} files, shape [N]: base64 in JSON, raw as binary tensor data)`],
     },
