@@ -57,7 +57,7 @@ export function resolveInference(meta: Pick<InsightModelMetadata, 'inference' | 
   }
   const resolvedTta = tta != null
     ? checkTta(tta, meta.inputShape, 'INSIGHT_E_CONFIG', '--tta')
-    : settings.tta === undefined ? NO_TTA : checkTta(settings.tta, meta.inputShape, 'INSIGHT_E_MODEL', `${source} inference.tta`);
+    : settings.tta == null ? NO_TTA : checkTta(settings.tta, meta.inputShape, 'INSIGHT_E_MODEL', `${source} inference.tta`);
   return { output, temperature, tta: resolvedTta };
 }
 
