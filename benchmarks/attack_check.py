@@ -9,7 +9,7 @@ torchattacks write them, in pixel space ([0, 1]) on the cross-entropy, float32:
 Robust accuracy: the share of images classified correctly both clean and attacked.
 
   /usr/bin/python3 benchmarks/attack_check.py --dir <dir with weights.json, images.u8, labels.json> --eps 0.0313725
-      --batch 250 --seed 0 --mean 0,0,0 --std 1,1,1 --spec '{"attack": "pgd", "steps": 20, "alpha": 0.00392, "randomStart": false}'
+      --batch 250 --seed 0 --mean 0,0,0 --std 1,1,1 [--threads <n>] --spec '{"attack": "pgd", "steps": 20, "alpha": 0.00392, "randomStart": false}'
 Prints one JSON line: {"accuracy", "clean", "seconds", "images", "threads", "torch_version"}.
 """
 import argparse
@@ -80,7 +80,9 @@ def main():
     p.add_argument('--mean', default='0,0,0')
     p.add_argument('--std', default='1,1,1')
     p.add_argument('--spec', required=True)
+    p.add_argument('--threads', type=int, default=os.cpu_count())
     a = p.parse_args()
+    torch.set_num_threads(a.threads)  # Debian's torch starts with one thread; Insight's libtorch uses every core
     spec = json.loads(a.spec)
     net = SeedCnn([float(v) for v in a.mean.split(',')], [float(v) for v in a.std.split(',')])
     load(net, os.path.join(a.dir, 'weights.json'))
