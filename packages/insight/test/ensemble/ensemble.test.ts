@@ -17,6 +17,7 @@ import { evaluate } from '../../src/eval/evaluate';
 import { predict } from '../../src/eval/predict';
 import { createModel } from '../../src/models';
 import { getInsightMetadata, setInsightMetadata, type InsightModelMetadata } from '../../src/models/metadata';
+import { exportOnnx, OnnxModel, readOnnxMetadata } from '../../src/onnx';
 import { fieldsOf } from '../../src/run/config_schema';
 import { loadModel, saveModel } from '../../src/run/model_io';
 import { runMain } from '../cli/io';
@@ -221,6 +222,22 @@ describe('serve', () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe('export', () => {
+  it('exports to ONNX (Rescaling, softmax, Add are written): ONNX Runtime gives the same probabilities', async () => {
+    const model = await loadModel(path.join(tmp, 'abc'));
+    const bytes = exportOnnx(model);
+    assert.equal(readOnnxMetadata(bytes)?.inference?.output, 'probabilities');
+    const x = tf.randomUniform([3, 32, 32, 3], 0, 1, 'float32', 9);
+    const expected = tf.tidy(() => (model.predict(x) as tf.Tensor).dataSync());
+    const session = await OnnxModel.load(bytes, { threads: 1 });
+    const got = await session.predict(x.dataSync() as Float32Array, 3);
+    await session.dispose();
+    model.dispose();
+    x.dispose();
+    assert.ok(maxAbsDiff(got, expected) < 1e-5, `max |onnx - tfjs| = ${maxAbsDiff(got, expected)}`);
   });
 });
 
