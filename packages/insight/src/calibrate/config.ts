@@ -4,7 +4,9 @@ import { Type, type Static } from '@sinclair/typebox';
 
 import { FIELDS, SPLIT_METHODS } from '../run/config_fields';
 import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/config_schema';
-import { DEFAULT_CALIBRATION_BINS } from './ece';
+
+/** Equal-width bins, as Guo et al. 2017 and most later work report ECE (here, not in ece.ts: `--help` loads no tfjs). */
+export const DEFAULT_CALIBRATION_BINS = 15;
 
 export const CALIBRATE_SCHEMA = Type.Object({
   model: Text({ noFlag: true, placeholder: '<model>', help: 'A model directory (with model.json) or a completed run directory.',

@@ -5,9 +5,9 @@
 // the per-bin sums are a [bins, n] membership matrix times the [n, 3] (1, confidence, correct) matrix product.
 import { tf } from '../backend';
 import { ruleError } from '../errors';
+import { DEFAULT_CALIBRATION_BINS } from './config';
 
-/** Equal-width bins, as Guo et al. 2017 and most later work report ECE. */
-export const DEFAULT_CALIBRATION_BINS = 15;
+export { DEFAULT_CALIBRATION_BINS };
 
 /** One confidence bin (lower, upper]: how many examples, their accuracy and mean top-1 confidence (null when empty). */
 export interface CalibrationBin {

@@ -35,7 +35,7 @@ function loadedBy(argv: string[]): { status: number | null; stdout: string; stde
 
 const COMMANDS = ['--help', '--version', 'train --help', 'finetune --help', 'evaluate --help', 'predict --help', 'explain --help', 'serve --help',
   'dashboard --help', 'runs --help', 'runs compare --help', 'runs tag --help', 'lr-find --help', 'compress --help', 'distill --help', 'export --help',
-  'tune --help', 'launch --help'];
+  'tune --help', 'launch --help', 'ensemble --help', 'calibrate --help'];
 
 describe('insight start-up', () => {
   it('the preload sees what a process loads (so the checks below can fail)', () => {
