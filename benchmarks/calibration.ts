@@ -28,9 +28,8 @@ import { startBackend } from '../packages/insight/src/run/backend_choice';
 import { selectEvaluationSplit } from '../packages/insight/src/run/evaluation_split';
 import { loadModel, resolveModelDir } from '../packages/insight/src/run/model_io';
 import { RunDir } from '../packages/insight/src/run/run_dir';
-import { TRAIN_DEFAULTS } from '../packages/insight/src/train/config';
-import { train } from '../packages/insight/src/train/train';
 import { benchmarkArgs, numberArg, numberListArg } from './args';
+import { describeRun, referenceRuns } from './reference_runs';
 
 const USAGE = `Usage: node --conditions=source --import tsx benchmarks/calibration.ts [options]
   --runs-dir <dir>   where to look for complete reference runs to reuse, and to train missing ones (default: a temporary folder)
@@ -49,23 +48,6 @@ const data = path.resolve(args.data);
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-bench-calibration-'));
 const runsDir = args['runs-dir'] ?? path.join(scratch, 'runs');
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-
-/** The keys of a run's config that decide what it computes must be the reference recipe's (bar the seed and data). */
-const RECIPE_KEYS = ['model', 'epochs', 'batchSize', 'optimizer', 'lr', 'schedule', 'augment', 'normalization', 'dropout', 'limit',
-  'validationCount', 'splitMethod', 'splitSeed', 'weightDecay', 'labelSmoothing', 'gradAccumulation'] as const;
-
-/** A completed run in `runsDir` trained with the reference recipe and `seed`, else null. */
-function reusableRun(seed: number): string | null {
-  if (!fs.existsSync(runsDir)) return null;
-  for (const name of fs.readdirSync(runsDir).sort()) {
-    const run = RunDir.tryOpen(path.join(runsDir, name));
-    if (run === null || run.readInfo().status !== 'completed') continue;
-    const config = run.readConfig() as Record<string, unknown>;
-    const same = config.seed === seed && RECIPE_KEYS.every((key) => JSON.stringify(config[key]) === JSON.stringify(TRAIN_DEFAULTS[key]));
-    if (same && typeof config.data === 'string' && path.resolve(config.data) === data) return run.dir;
-  }
-  return null;
-}
 
 /** Rows [from, to) of row-major [n, classes] logits and their labels. */
 function rows(logits: Float32Array, labels: Int32Array, classes: number, from: number, to: number) {
@@ -158,19 +140,7 @@ async function measure(runDir: string, name: string): Promise<Row> {
 async function main(): Promise<void> {
   const backend = await startBackend('auto', 'training');
   const results: Row[] = [];
-  for (const seed of seeds) {
-    let dir = reusableRun(seed);
-    let label = dir === null ? '' : ` (reused ${path.basename(dir)})`;
-    if (dir === null) {
-      console.log(`training seed ${seed} into ${runsDir} ...`);
-      const started = performance.now();
-      const result = await train({ data, seed, runsDir, name: `seed-cnn-seed${seed}`, progress: 'none', tensorboard: false });
-      result.model.dispose();
-      dir = result.runDir;
-      label = ` (trained, ${((performance.now() - started) / 1000).toFixed(0)} s)`;
-    }
-    results.push(await measure(dir, `seed ${seed}${label}`));
-  }
+  for (const run of await referenceRuns(runsDir, data, seeds)) results.push(await measure(run.dir, describeRun(run)));
   console.log(`\nBackend ${backend}; T fitted on the first half of each run's validation split, figures on the second half (${bins} bins).`);
   console.log('| run | T | accuracy | ECE before | ECE after | ECE floor | MCE before | MCE after | NLL before | NLL after | ECE ratio |\n|---|---|---|---|---|---|---|---|---|---|---|');
   for (const r of results) {

@@ -22,9 +22,8 @@ import { startBackend } from '../packages/insight/src/run/backend_choice';
 import { loadRunSplit, runSplitSettings } from '../packages/insight/src/run/dataset_source';
 import { loadModel } from '../packages/insight/src/run/model_io';
 import { RunDir } from '../packages/insight/src/run/run_dir';
-import { TRAIN_DEFAULTS } from '../packages/insight/src/train/config';
-import { train } from '../packages/insight/src/train/train';
 import { benchmarkArgs, numberListArg } from './args';
+import { describeRun, referenceRuns } from './reference_runs';
 
 const USAGE = `Usage: node --conditions=source --import tsx benchmarks/ensemble.ts [options]
   --runs-dir <dir>   where to look for complete runs to reuse, and to train missing ones (default: a new temporary folder)
@@ -43,23 +42,6 @@ const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-bench-ensemble-')
 const runsDir = args['runs-dir'] ?? path.join(scratch, 'runs');
 const out = args.out ?? path.join(scratch, 'ensemble');
 const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
-
-/** The keys of a run's config that decide what it computes must be the reference recipe's (bar the seed and data). */
-const RECIPE_KEYS = ['model', 'epochs', 'batchSize', 'optimizer', 'lr', 'schedule', 'augment', 'normalization', 'dropout', 'limit',
-  'validationCount', 'splitMethod', 'splitSeed', 'weightDecay', 'labelSmoothing', 'gradAccumulation'] as const;
-
-/** A completed run in `runsDir` trained with the reference recipe and `seed`, else null. */
-function reusableRun(seed: number): string | null {
-  if (!fs.existsSync(runsDir)) return null;
-  for (const name of fs.readdirSync(runsDir).sort()) {
-    const run = RunDir.tryOpen(path.join(runsDir, name));
-    if (run === null || run.readInfo().status !== 'completed') continue;
-    const config = run.readConfig() as Record<string, unknown>;
-    const same = config.seed === seed && RECIPE_KEYS.every((key) => JSON.stringify(config[key]) === JSON.stringify(TRAIN_DEFAULTS[key]));
-    if (same && typeof config.data === 'string' && path.resolve(config.data) === data) return run.dir;
-  }
-  return null;
-}
 
 /** Accuracy, NLL and ECE of probabilities [n, classes] against labels. */
 function score(probabilities: Float32Array, labels: Int32Array, classes: number) {
@@ -92,19 +74,7 @@ async function probabilitiesOf(model: tfl.LayersModel, ds: ImageDataset, output:
 
 async function main(): Promise<void> {
   const backend = await startBackend('auto', 'training');
-  const memberRuns: { seed: number; dir: string; reused: boolean; seconds: number }[] = [];
-  for (const seed of seeds) {
-    const found = reusableRun(seed);
-    if (found !== null) {
-      memberRuns.push({ seed, dir: found, reused: true, seconds: 0 });
-      continue;
-    }
-    console.log(`training seed ${seed} into ${runsDir} ...`);
-    const started = performance.now();
-    const result = await train({ data, seed, runsDir, name: `seed-cnn-seed${seed}`, progress: 'none', tensorboard: false });
-    result.model.dispose();
-    memberRuns.push({ seed, dir: result.runDir, reused: false, seconds: (performance.now() - started) / 1000 });
-  }
+  const memberRuns = await referenceRuns(runsDir, data, seeds);
 
   const built = await ensemble({ members: memberRuns.map((r) => r.dir), out }, { say: (line) => console.log(line) });
   const config = RunDir.open(memberRuns[0].dir).readConfig() as Record<string, unknown>;
@@ -116,7 +86,7 @@ async function main(): Promise<void> {
   const rows: { name: string; accuracy: number; nll: number; ece: number }[] = [];
   for (const run of memberRuns) {
     const model = await loadModel(run.dir);
-    rows.push({ name: `seed ${run.seed}${run.reused ? ` (reused ${path.basename(run.dir)})` : ` (trained, ${run.seconds.toFixed(0)} s)`}`,
+    rows.push({ name: describeRun(run),
       ...score(await probabilitiesOf(model, validation, 'logits'), labels, classes) });
     model.dispose();
   }
