@@ -104,12 +104,22 @@ export async function calibrate(input: Partial<CalibrateConfig> & { model: strin
   return result;
 }
 
-/** --out is replaced as a whole: it must not hold (or be) the model, a run or another model directory. */
+/**
+ * --out is replaced as a whole: it must not hold (or be) the model, a run or another model directory, and an existing
+ * one may hold only what calibrate writes there (an earlier calibrated copy), so no other file is deleted with it.
+ */
 function checkOut(out: string, modelDir: string): void {
   const inside = !path.relative(path.resolve(out), path.resolve(modelDir)).startsWith('..');
   if (inside || fs.existsSync(path.join(out, MODEL_JSON)) || RunDir.looksLikeRun(out)) {
     throw ruleError('INSIGHT_E_CONFIG', '--out is replaced by the calibrated copy and its report: it must be a new directory, not the model, a run or a directory holding them.',
       { out, model: modelDir }, 'Pass a new directory, e.g. --out calibrated/, or leave --out away to calibrate the model in place.');
+  }
+  if (!fs.existsSync(out)) return;
+  const ours = new Set<string>([...Object.values(CALIBRATION_FILES), CALIBRATED_MODEL_DIR]);
+  const other = fs.statSync(out).isDirectory() ? fs.readdirSync(out).find((name) => !ours.has(name)) : '(it is a file)';
+  if (other !== undefined) {
+    throw ruleError('INSIGHT_E_CONFIG', '--out is replaced as a whole by the calibrated copy and its report: an existing --out must be an empty directory or an earlier calibrated copy.',
+      { out, holds: other }, 'Pass a new directory, e.g. --out calibrated/, or leave --out away to calibrate the model in place.');
   }
 }
 

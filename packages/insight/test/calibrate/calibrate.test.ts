@@ -149,13 +149,21 @@ describe('insight calibrate', () => {
     }
   });
 
-  it('refuses an --out that holds the model or a run, and a bad --bins, before writing anything', async () => {
+  it('refuses an --out that holds the model, a run or other files, and a bad --bins, before writing anything', async () => {
     const json = read(path.join(runDir, 'model', 'model.json'));
     for (const out of [runDir, path.join(runDir, 'model'), tmp]) {
       const result = await runMain(['calibrate', runDir, '--out', out]);
       assert.equal(result.status, 2, result.stderr);
       assert.match(result.stderr, /INSIGHT_E_CONFIG.*--out is replaced by the calibrated copy/s);
     }
+    // A folder of other files would be deleted with the swap: refused, its files kept.
+    const folder = path.join(tmp, 'notes');
+    fs.mkdirSync(folder);
+    fs.writeFileSync(path.join(folder, 'keep.txt'), 'mine');
+    const foreign = await runMain(['calibrate', runDir, '--out', folder]);
+    assert.equal(foreign.status, 2, foreign.stderr);
+    assert.match(foreign.stderr, /INSIGHT_E_CONFIG.*an existing --out must be an empty directory or an earlier calibrated copy.*holds="keep\.txt"/s);
+    assert.equal(fs.readFileSync(path.join(folder, 'keep.txt'), 'utf8'), 'mine');
     const bins = await runMain(['calibrate', runDir, '--bins', '0']);
     assert.notEqual(bins.status, 0);
     assert.match(bins.stderr, /bins/);
