@@ -6,7 +6,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ruleError } from '../errors';
 import { modelChoiceOf } from '../models/model_choice';
 import { FIELDS } from '../run/config_fields';
-import { Nullable, OneOf, Text, validateConfig } from '../run/config_schema';
+import { flagOf, Nullable, OneOf, Text, validateConfig } from '../run/config_schema';
 import { ADVERSARIAL_METHODS } from '../robust/adversarial/methods';
 import { OPTIMIZER_NAMES } from './optimizers/names';
 import { SCHEDULE_NAMES } from './schedules/names';
@@ -127,9 +127,25 @@ export function resolveTrainConfig(input: unknown = {}, source = 'training confi
   return config;
 }
 
-/** Adversarial training's guard needs validation images (Mixup/CutMix are refused with it by checkMixingConfig). */
+/** The keys only adversarial training reads (--adv-steps: only its pgd). */
+const ADVERSARIAL_KEYS = ['eps', 'advAlpha', 'advSteps', 'advGuardImages', 'advGuardSteps', 'advGuardDrop', 'advGuardRatio'] as const;
+
+/**
+ * Adversarial settings need --adversarial (as Mixup's need --mixup: a setting that would do nothing is refused), and
+ * its guard needs validation images (Mixup/CutMix are refused with it by checkMixingConfig).
+ */
 function checkAdversarial(config: TrainConfig): void {
-  if (config.adversarial === 'none') return;
+  const given = (key: (typeof ADVERSARIAL_KEYS)[number]) => config[key] !== (TRAIN_SCHEMA.properties[key] as { default: unknown }).default;
+  if (config.adversarial === 'none') {
+    const orphan = ADVERSARIAL_KEYS.find(given);
+    if (orphan === undefined) return;
+    throw ruleError('INSIGHT_E_CONFIG', `${flagOf(orphan)} is a setting of adversarial training: it needs --adversarial.`,
+      { adversarial: 'none', [orphan]: config[orphan] }, `Add --adversarial fgsm-rs or --adversarial pgd, or leave ${flagOf(orphan)} out.`);
+  }
+  if (config.adversarial === 'fgsm-rs' && given('advSteps')) {
+    throw ruleError('INSIGHT_E_CONFIG', '--adv-steps is the step count of --adversarial pgd; fgsm-rs is one step.',
+      { adversarial: 'fgsm-rs', advSteps: config.advSteps }, 'Use --adversarial pgd, or leave --adv-steps out.');
+  }
   if (config.validationCount === 0 && config.valData === null && config.advGuardImages > 0) {
     throw ruleError('INSIGHT_E_CONFIG', 'Adversarial training\'s catastrophic-overfitting guard checks robust accuracy on validation images after every epoch.',
       { adversarial: config.adversarial, validationCount: 0, advGuardImages: config.advGuardImages },

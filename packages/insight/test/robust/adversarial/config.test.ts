@@ -46,6 +46,17 @@ describe('adversarial training config', () => {
     refused({ adversarial: 'fgsm-rs', cutmix: 1 }, /Received: adversarial="fgsm-rs", mixup=0, cutmix=1\./);
   });
 
+  it('refuses adversarial settings that would do nothing: without --adversarial, and --adv-steps with fgsm-rs', () => {
+    refused({ eps: '4/255' }, '--eps is a setting of adversarial training: it needs --adversarial. Received: adversarial="none", eps=0.01568627450980392. ' +
+      'Add --adversarial fgsm-rs or --adversarial pgd, or leave --eps out.');
+    refused({ advGuardImages: 64 }, /^--adv-guard-images is a setting of adversarial training: it needs --adversarial\. Received: adversarial="none", advGuardImages=64\./);
+    refused({ advAlpha: '2/255' }, /^--adv-alpha is a setting of adversarial training/);
+    refused({ adversarial: 'fgsm-rs', advSteps: 10 },
+      '--adv-steps is the step count of --adversarial pgd; fgsm-rs is one step. Received: adversarial="fgsm-rs", advSteps=10. Use --adversarial pgd, or leave --adv-steps out.');
+    assert.equal(resolveTrainConfig({ eps: '8/255' }).adversarial, 'none', 'the default value itself is not a setting');
+    assert.equal(resolveTrainConfig({ adversarial: 'fgsm-rs', advAlpha: '8/255', advGuardImages: 64 }).advGuardImages, 64);
+  });
+
   it('refuses radii and steps out of range, naming the key', () => {
     refused({ adversarial: 'fgsm-rs', eps: 0 }, 'eps must be a number > 0 and <= 1. Received: eps=0. Pass e.g. --eps 0.03137254901960784 (default: 0.03137254901960784).');
     refused({ adversarial: 'fgsm-rs', eps: '8/0' }, /^eps must be a number > 0 and <= 1\. Received: eps="8\/0"\./);
