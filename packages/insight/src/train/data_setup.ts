@@ -6,6 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { DataLoader, type AugmentConfig, type ImageDataset, type Normalization, type Shard } from '../data';
 import { runInference } from '../eval/inference';
 import { computeMetrics, type EvaluationMetrics } from '../eval/metrics';
+import { PLAIN_INFERENCE, type ResolvedInference } from '../models/inference_output';
 import { dataRecord, loadRunSplit, type DataRecord } from '../run/dataset_source';
 import type { TrainConfig } from './config';
 
@@ -86,12 +87,12 @@ export function evaluationLoader(config: TrainConfig, ds: ImageDataset, normaliz
   });
 }
 
-/** Evaluation of `model` on `ds` preprocessed with `normalization` (every image once, in order). */
-export async function evaluateOn(model: tfl.LayersModel, recipe: TrainConfig, ds: ImageDataset, normalization: Normalization, classNames: string[]):
-  Promise<EvaluationMetrics> {
+/** Evaluation of `model` on `ds` preprocessed with `normalization` (every image once, in order), its output read as `inference` says. */
+export async function evaluateOn(model: tfl.LayersModel, recipe: TrainConfig, ds: ImageDataset, normalization: Normalization, classNames: string[],
+  inference: ResolvedInference = PLAIN_INFERENCE): Promise<EvaluationMetrics> {
   const loader = evaluationLoader(recipe, ds, normalization);
   try {
-    return computeMetrics(await runInference(model, loader), classNames, [Math.min(recipe.topK, classNames.length)]);
+    return computeMetrics(await runInference(model, loader, 0, inference), classNames, [Math.min(recipe.topK, classNames.length)]);
   } finally {
     await loader.close();
   }

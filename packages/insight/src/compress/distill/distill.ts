@@ -8,6 +8,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import type { EvaluationMetrics } from '../../eval/metrics';
+import { PLAIN_INFERENCE, resolveInference } from '../../models/inference_output';
 import { recordRunData } from '../../run/dataset_source';
 import type { Callback } from '../../train/callbacks/callback';
 import type { TrainConfig } from '../../train/config';
@@ -84,7 +85,10 @@ async function distillInto(config: DistillConfig, recipe: TrainConfig, session: 
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / recipe.gradAccumulation);
     const schedule = createSchedule(recipe.schedule, { lr: recipe.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * recipe.epochs }, recipe);
     const reportSplit = data.validation === null ? 'training images (no validation split)' : data.validationDescription;
-    const teacherReport = await evaluateOn(teacher.model, recipe, data.validation ?? data.train, teacher.metadata.normalization, data.classNames);
+    // An ensemble teacher outputs probabilities: its soft targets and its reported loss come from their log.
+    const teacherOutput = resolveInference(teacher.metadata, teacher.dir).output;
+    const teacherReport = await evaluateOn(teacher.model, recipe, data.validation ?? data.train, teacher.metadata.normalization, data.classNames,
+      { ...PLAIN_INFERENCE, output: teacherOutput });
     const summary: TeacherSummary = {
       dir: teacher.dir, architecture: teacher.metadata.architecture, parameters: teacher.model.countParams(),
       accuracy: teacherReport.accuracy, loss: teacherReport.loss,
@@ -112,7 +116,7 @@ async function distillInto(config: DistillConfig, recipe: TrainConfig, session: 
       validation: loaders.validation, callbacks, adaptiveThreads: recipe.adaptiveThreads,
       loss: teacherLoss(teacher.model, {
         temperature: config.temperature, alpha: config.alpha, labelSmoothing: recipe.labelSmoothing,
-        studentNormalization: data.normalization, teacherNormalization: teacher.metadata.normalization,
+        studentNormalization: data.normalization, teacherNormalization: teacher.metadata.normalization, teacherOutput,
       }),
     });
 

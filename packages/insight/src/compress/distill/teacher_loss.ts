@@ -6,6 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
 import type { Normalization } from '../../data';
+import { MIN_LOG_PROBABILITY } from '../../models/inference_output';
 import type { BatchLoss } from '../../train/train_step';
 import { distillationLoss, type DistillationLossOptions } from './loss';
 import { renormalizer } from './renormalize';
@@ -15,11 +16,20 @@ export interface TeacherLossOptions extends DistillationLossOptions {
   studentNormalization: Normalization;
   /** The teacher's own (its metadata's). */
   teacherNormalization: Normalization;
+  /**
+   * What the teacher outputs (its metadata's inference.output): 'logits' (default), or 'probabilities' (an ensemble),
+   * whose log stands in for the logits (softmax(log p / T) is p sharpened or softened as softmax(z / T) would be).
+   */
+  teacherOutput?: 'logits' | 'probabilities';
 }
 
 /** The teacher's logits [batch, classes] for x [batch, H, W, 3] normalized as the student's input (a new tensor). */
-export function teacherLogits(teacher: tfl.LayersModel, x: tf.Tensor4D, convert: ((x: tf.Tensor4D) => tf.Tensor4D) | null): tf.Tensor2D {
-  return tf.tidy(() => teacher.apply(convert ? convert(x) : x, { training: false }) as tf.Tensor2D);
+export function teacherLogits(teacher: tfl.LayersModel, x: tf.Tensor4D, convert: ((x: tf.Tensor4D) => tf.Tensor4D) | null,
+  output: 'logits' | 'probabilities' = 'logits'): tf.Tensor2D {
+  return tf.tidy(() => {
+    const out = teacher.apply(convert ? convert(x) : x, { training: false }) as tf.Tensor2D;
+    return output === 'probabilities' ? tf.log(tf.maximum(out, MIN_LOG_PROBABILITY)) as tf.Tensor2D : out;
+  });
 }
 
 /**
@@ -29,7 +39,7 @@ export function teacherLogits(teacher: tfl.LayersModel, x: tf.Tensor4D, convert:
 export function teacherLoss(teacher: tfl.LayersModel, options: TeacherLossOptions): BatchLoss {
   const convert = renormalizer(options.studentNormalization, options.teacherNormalization);
   return (x, y) => {
-    const logits = options.alpha > 0 ? teacherLogits(teacher, x, convert) : null;
+    const logits = options.alpha > 0 ? teacherLogits(teacher, x, convert, options.teacherOutput) : null;
     return {
       loss: (student) => distillationLoss(student, logits, y, options),
       dispose: () => logits?.dispose(),

@@ -5,6 +5,8 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
+import * as tfl from '@tensorflow/tfjs-layers';
+
 import { initBackend, tf } from '../../../src/backend';
 import { distillationLoss, softKl } from '../../../src/compress/distill/loss';
 import { renormalizer } from '../../../src/compress/distill/renormalize';
@@ -150,6 +152,30 @@ describe('teacherLoss', () => {
     });
     assert.ok(Math.abs(viaLoss - direct) < 1e-5, `${viaLoss} vs ${direct}`);
     assert.equal(tf.memory().numTensors, before);
+    teacher.dispose();
+  });
+
+  it('reads a teacher that outputs probabilities (an ensemble) through their log: the same loss as its logits give', () => {
+    const teacher = tinyBase(5, { classes: 4 });
+    // The same network with a softmax on top, as an ensemble's graph ends (inference.output 'probabilities').
+    const probabilities = tfl.model({ inputs: teacher.inputs, outputs: tfl.layers.activation({ activation: 'softmax' }).apply(teacher.outputs[0]) as tfl.SymbolicTensor });
+    const bytes = new Uint8Array(Array.from({ length: 3 * 8 * 8 * 3 }, (_, i) => (i * 29) % 256));
+    const [ofLogits, ofLogProbabilities, ofRawProbabilities] = tf.tidy(() => {
+      const x = tf.tensor4d(normalizeImages(bytes, { kind: 'scale' }), [3, 8, 8, 3]);
+      const y = tf.tensor1d(Y, 'int32');
+      const s = tf.tensor2d(S);
+      const options = { temperature: 4, alpha: 0.9, studentNormalization: { kind: 'scale' } as const, teacherNormalization: { kind: 'scale' } as const };
+      const lossOf = (model: tfl.LayersModel, teacherOutput?: 'logits' | 'probabilities') => {
+        const batch = teacherLoss(model, { ...options, teacherOutput })(x, y);
+        const value = batch.loss(s).dataSync()[0];
+        batch.dispose();
+        return value;
+      };
+      return [lossOf(teacher), lossOf(probabilities, 'probabilities'), lossOf(probabilities)];
+    });
+    assert.ok(Math.abs(ofLogProbabilities - ofLogits) < 1e-5, `${ofLogProbabilities} vs ${ofLogits}`);
+    // Read as logits, probabilities in [0, 1] would give nearly uniform soft targets at T = 4: another loss.
+    assert.ok(Math.abs(ofRawProbabilities - ofLogits) > 1e-2, `${ofRawProbabilities} vs ${ofLogits}`);
     teacher.dispose();
   });
 });
