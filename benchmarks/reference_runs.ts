@@ -4,7 +4,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { MODEL_JSON } from '../packages/insight/src/run/model_io';
 import { RunDir } from '../packages/insight/src/run/run_dir';
+import { NOT_HYPERPARAMETERS } from '../packages/insight/src/track/param_relevance';
 import { TRAIN_DEFAULTS } from '../packages/insight/src/train/config';
 import { train } from '../packages/insight/src/train/train';
 
@@ -16,19 +18,27 @@ export interface ReferenceRun {
   seconds: number;
 }
 
-/** The keys of a run's config that decide what it computes must be the reference recipe's (bar the seed and data). */
-const RECIPE_KEYS = ['model', 'epochs', 'batchSize', 'optimizer', 'lr', 'schedule', 'augment', 'normalization', 'dropout', 'limit',
-  'validationCount', 'splitMethod', 'splitSeed', 'weightDecay', 'labelSmoothing', 'gradAccumulation'] as const;
+/**
+ * The keys of a run's config that need not be the reference recipe's: the seed and data (compared apart), and those
+ * that say where and how it ran, never what it computed (track/param_relevance.ts). Every other key must be at its
+ * default — so a run with Mixup, adversarial training or any other change of recipe is never taken for a reference
+ * run; a key missing from an older run's config.json (added to train since) counts as its default.
+ */
+const FREE_KEYS: ReadonlySet<string> = new Set(['seed', 'data', ...NOT_HYPERPARAMETERS]);
 
-/** A completed run in `runsDir` trained with the reference recipe on `data` and `seed`, else null. */
-function reusableRun(runsDir: string, data: string, seed: number): string | null {
+/** A completed run in `runsDir` trained with the reference recipe on `data` and `seed`, its model uncalibrated, else null. */
+export function reusableRun(runsDir: string, data: string, seed: number): string | null {
   if (!fs.existsSync(runsDir)) return null;
   for (const name of fs.readdirSync(runsDir).sort()) {
     const run = RunDir.tryOpen(path.join(runsDir, name));
     if (run === null || run.readInfo().status !== 'completed') continue;
     const config = run.readConfig() as Record<string, unknown>;
-    const same = config.seed === seed && RECIPE_KEYS.every((key) => JSON.stringify(config[key]) === JSON.stringify(TRAIN_DEFAULTS[key]));
-    if (same && typeof config.data === 'string' && path.resolve(config.data) === data) return run.dir;
+    const recipe = (Object.keys(TRAIN_DEFAULTS) as (keyof typeof TRAIN_DEFAULTS)[]).filter((key) => !FREE_KEYS.has(key));
+    const same = config.seed === seed && recipe.every((key) => JSON.stringify(config[key] ?? TRAIN_DEFAULTS[key]) === JSON.stringify(TRAIN_DEFAULTS[key]));
+    // `insight calibrate` in place stores a temperature (inference settings) in model.json: not the reference model.
+    const modelJson = path.join(run.modelDir, MODEL_JSON);
+    const inference = fs.existsSync(modelJson) ? JSON.parse(fs.readFileSync(modelJson, 'utf8')).userDefinedMetadata?.insight?.inference : undefined;
+    if (same && inference === undefined && typeof config.data === 'string' && path.resolve(config.data) === data) return run.dir;
   }
   return null;
 }
