@@ -117,7 +117,7 @@ function viewOutputs(raw: tf.Tensor2D, settings: ResolvedInference): InferenceOu
   return { logits, probabilities: tf.softmax(logits) };
 }
 
-/** log(max(p, MIN_LOG_PROBABILITY)), elementwise. */
-function clampedLog(p: tf.Tensor2D): tf.Tensor2D {
+/** log(max(p, MIN_LOG_PROBABILITY)), elementwise: what stands in for the logits of a model that outputs probabilities. */
+export function clampedLog(p: tf.Tensor2D): tf.Tensor2D {
   return tf.log(tf.maximum(p, MIN_LOG_PROBABILITY)) as tf.Tensor2D;
 }

@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
 import type { Normalization } from '../../data';
-import { MIN_LOG_PROBABILITY } from '../../models/inference_output';
+import { clampedLog } from '../../models/inference_output';
 import type { BatchLoss } from '../../train/train_step';
 import { distillationLoss, type DistillationLossOptions } from './loss';
 import { renormalizer } from './renormalize';
@@ -28,7 +28,7 @@ export function teacherLogits(teacher: tfl.LayersModel, x: tf.Tensor4D, convert:
   output: 'logits' | 'probabilities' = 'logits'): tf.Tensor2D {
   return tf.tidy(() => {
     const out = teacher.apply(convert ? convert(x) : x, { training: false }) as tf.Tensor2D;
-    return output === 'probabilities' ? tf.log(tf.maximum(out, MIN_LOG_PROBABILITY)) as tf.Tensor2D : out;
+    return output === 'probabilities' ? clampedLog(out) : out;
   });
 }
 

@@ -2,6 +2,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
+import { clampedLog } from '../../models/inference_output';
 import { sparseCategoricalCrossentropyPerExample } from '../../models/loss';
 
 export interface InputGradientOptions {
@@ -54,6 +55,6 @@ export function inputGradient(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tens
 export function logitsOf(model: tfl.LayersModel, x: tf.Tensor4D, options: InputGradientOptions): tf.Tensor2D {
   return tf.tidy(() => {
     const out = model.apply(x, { training: options.training }) as tf.Tensor2D;
-    return options.output === 'probabilities' ? tf.log(tf.maximum(out, 1e-30)) as tf.Tensor2D : out;
+    return options.output === 'probabilities' ? clampedLog(out) : out;
   });
 }
