@@ -16,6 +16,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import { ruleError } from '../errors';
 import type { EvaluationMetrics } from '../eval/metrics';
+import { resolveInference } from '../models/inference_output';
 import { getInsightMetadata, type InsightModelMetadata } from '../models/metadata';
 import { CUSTOM_MODEL } from '../models/model_choice';
 import { writeDirAtomic, writeFileAtomic } from '../run/atomic';
@@ -231,6 +232,10 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
   let data: RunData;
   let recipe: TrainConfig;
   try {
+    if (resolveInference(source.metadata, source.dir).output === 'probabilities') {
+      throw ruleError('INSIGHT_E_MODEL', 'Fine-tuning trains a model\'s output as logits, and an ensemble outputs probabilities (its metadata\'s inference.output).',
+        { model: source.dir, output: 'probabilities' }, 'Compress each member (insight compress <member run>) and ensemble the results, or prune without fine-tuning (--epochs 0).');
+    }
     recipe = recipeOf(config, source);
     const prepared = await prepareData(recipe);
     checkData(prepared, source);

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { compress } from '../../src/compress/compress';
 import type { CompressionSummary } from '../../src/compress/compress';
 import { resolveCompressConfig } from '../../src/compress/config';
+import { ensemble } from '../../src/ensemble/ensemble';
 import type { SparsityReport } from '../../src/compress/prune';
 import { isSparseModelDir } from '../../src/compress/storage';
 import { InsightError } from '../../src/errors';
@@ -126,6 +127,17 @@ describe('insight compress', () => {
     assert.equal(loaded.countParams(), summary.parameters.after);
     assert.deepEqual(loaded.getLayer('conv3').getWeights()[0].shape, [3, 3, 32, 32]);
     loaded.dispose();
+  });
+
+  it('refuses to fine-tune an ensemble (its output is probabilities, fine-tuning trains logits) before training', async () => {
+    const ensembled = path.join(tmp, 'ensemble');
+    await ensemble({ members: [sourceRun, sourceRun], out: ensembled });
+    await assert.rejects(compress({ model: ensembled, sparsity: 0.5, epochs: 1, runsDir: path.join(tmp, 'never'), ...quiet }, { handleSignals: false }), (e: unknown) => {
+      assert.ok(e instanceof InsightError && e.code === 'INSIGHT_E_MODEL', String(e));
+      assert.match(e.message, /^Fine-tuning trains a model's output as logits, and an ensemble outputs probabilities .*Received: model=.*output="probabilities"\. Compress each member/);
+      return true;
+    });
+    assert.equal(fs.existsSync(path.join(tmp, 'never')), false);
   });
 
   it('config rules: polynomial needs epochs, prune-only needs --out, structured has no schedule', () => {
