@@ -106,7 +106,10 @@ export function reliabilitySvg(calibration: Calibration, split: string): string 
     // Histogram of examples per bin, the count written above (rotated when the bins are narrow).
     const barHeight = (bin.count / maxCount) * (histogramHeight - 26);
     const base = histogramTop + histogramHeight;
-    if (bin.count > 0) parts.push(`<rect x="${left + 1}" y="${base - barHeight}" width="${barWidth - 2}" height="${barHeight}" fill="${HISTOGRAM_FILL}"/>`);
+    // A 1-pixel margin each side while the bins are wide enough; narrower ones (hundreds of bins) fill their width,
+    // as a negative SVG width would drop the bar.
+    const inset = barWidth > 4 ? 1 : 0;
+    if (bin.count > 0) parts.push(`<rect x="${left + inset}" y="${base - barHeight}" width="${barWidth - 2 * inset}" height="${barHeight}" fill="${HISTOGRAM_FILL}"/>`);
     const label = String(bin.count);
     const rotate = textWidth(label, COUNT_PX) > barWidth - 2;
     const labelY = base - barHeight - 3;

@@ -70,4 +70,12 @@ describe('reliability diagram PNG', () => {
     const diagonal = [0.05, 0.1, 0.15, 0.2].map((v) => at(v, v)[0]);
     assert.ok(Math.min(...diagonal) < 160, `the diagonal is drawn: ${diagonal}`);
   });
+
+  it('draws every histogram bar with a positive width, however many bins (--bins up to 1000)', () => {
+    const bins = Array.from({ length: 1000 }, (_, m) => ({ lower: m / 1000, upper: (m + 1) / 1000, count: 1, accuracy: 1, confidence: (m + 0.5) / 1000 }));
+    const svg = reliabilitySvg({ ...calibration, count: 1000, bins }, split);
+    const histogram = [...svg.matchAll(/<rect [^>]*width="([^"]+)"[^>]*fill="rgb\(150,150,150\)"/g)].map((m) => Number(m[1]));
+    assert.equal(histogram.length, 1000);
+    assert.ok(histogram.every((w) => w > 0), `smallest width ${Math.min(...histogram)}`);
+  });
 });
