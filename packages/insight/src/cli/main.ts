@@ -36,7 +36,6 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(trainCommand(io))
     .addCommand(evaluateCommand(io))
     .addCommand(predictCommand(io))
-    .addCommand(calibrateCommand(io))
     .addCommand(explainCommand(io))
     .addCommand(finetuneCommand(io))
     .addCommand(lrFindCommand(io))
@@ -46,6 +45,7 @@ export function buildProgram(io: CliIo): Command {
     .addCommand(compressCommand(io))
     .addCommand(exportCommand(io))
     .addCommand(ensembleCommand(io))
+    .addCommand(calibrateCommand(io))
     .addCommand(runsCommand(io))
     .addCommand(dashboardCommand(io))
     .addCommand(serveCommand(io));

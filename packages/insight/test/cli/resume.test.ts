@@ -77,7 +77,7 @@ describe('kill and resume', () => {
     // Another config cannot be slipped in on resume.
     const refused = runBin(['train', '--resume', killed, '--lr', '0.1']);
     assert.equal(refused.status, 5);
-    assert.match(refused.stderr, /^Error INSIGHT_E_RESUME: A resumed run continues with its saved config; only backend, workers, progress, logEverySteps, progressEverySeconds, checkpointEverySteps and epochs may be given\. Received: lr="0\.1"\./);
+    assert.match(refused.stderr, /^Error INSIGHT_E_RESUME: A resumed run continues with its saved config; only backend, workers, progress, logEverySteps, progressEverySeconds, checkpointEverySteps, keepSnapshots and epochs may be given\. Received: lr="0\.1"\./);
 
     const resumed = runBin(['train', '--resume', killed]);
     assert.equal(resumed.status, 0, resumed.stderr);
