@@ -7,6 +7,7 @@
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
+import { ruleError } from '../errors';
 import { rebuild } from '../models/graph';
 
 /** One member as the graph needs it. */
@@ -28,7 +29,9 @@ export const memberPrefix = (index: number) => `m${index}_`;
  * [batch, numClasses]. The members are left untouched (the ensemble holds copies of their weights): dispose them after.
  */
 export function buildEnsembleModel(members: GraphMember[], inputShape: [number, number, number], name = 'ensemble'): tfl.LayersModel {
-  if (members.length === 0) throw new Error('buildEnsembleModel needs at least one member.');
+  if (members.length === 0) {
+    throw ruleError('INSIGHT_E_CONFIG', 'An ensemble needs at least one member.', { members: [] }, 'Pass the members\' models, e.g. buildEnsembleModel([m1, m2], inputShape).');
+  }
   const input = tfl.input({ shape: inputShape, name: 'input' });
   const scaled = members.map((member, i) => {
     const prefix = memberPrefix(i);
@@ -65,7 +68,8 @@ function renamedCopy(layer: tfl.layers.Layer, prefix: string): { apply1: (inputs
   const className = layer.getClassName();
   const registered = tf.serialization.SerializationMap.getMap().classNameMap[className];
   if (registered === undefined) {
-    throw new Error(`Layer ${layer.name} is of class ${className}, which is not registered with tf.serialization: an ensemble cannot copy it.`);
+    throw ruleError('INSIGHT_E_MODEL', 'An ensemble copies its members\' layers, so every layer class must be registered with tf.serialization.',
+      { layer: layer.name, className }, 'Register the custom layer class (tf.serialization.registerClass) before building the ensemble.');
   }
   const [cls, fromConfig] = registered;
   const copy = fromConfig(cls, { ...layer.getConfig(), name: `${prefix}${layer.name}` }) as tfl.layers.Layer;

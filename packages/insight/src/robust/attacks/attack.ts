@@ -36,7 +36,13 @@ export function attack(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tensor1D, s
         start.dispose();
       }
       if (s.restarts === 1) return candidate;
-      const score = scoreOf(model, candidate, y, s);
+      let score: tf.Tensor1D;
+      try {
+        score = scoreOf(model, candidate, y, s);
+      } catch (error) {
+        candidate.dispose();
+        throw error;
+      }
       const previous: Best | null = best;
       let next: Best = { x: candidate, score };
       if (previous !== null) {

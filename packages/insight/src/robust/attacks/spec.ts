@@ -82,6 +82,10 @@ export function resolveAttackSpec(spec: AttackSpec): ResolvedAttackSpec {
         "Leave it out, or use attack 'pgd' (FGSM with a random start is pgd with steps 1 and alpha 1.25·eps).");
     }
   }
+  if (restarts > 1 && spec.randomStart === false) {
+    throw bad('restarts', 'Restarts differ only in their random starts: without one, every restart repeats the first.', restarts,
+      'Pass restarts: 1, or leave randomStart on.');
+  }
   if (spec.attack === 'apgd' && spec.alpha !== undefined) {
     throw bad('alpha', 'apgd chooses its own step size (2·eps, halved when progress stalls): it takes no alpha.', spec.alpha,
       "Leave alpha out, or use attack 'pgd' for a fixed step size.");

@@ -267,6 +267,8 @@ describe('APGD checkpoints and the spec', () => {
     refused({ attack: 'pgd', eps: 8 }, 'An L-inf eps must be at most 1 (pixels are on the [0, 1] scale). Received: eps=8. Pass e.g. eps: 8/255.');
     refused({ attack: 'pgd', eps: 0.1, steps: 0 }, 'steps must be an integer >= 1. Received: steps=0. Pass e.g. steps: 10.');
     refused({ attack: 'pgd', eps: 0.1, restarts: 1.5 }, 'restarts must be an integer >= 1. Received: restarts=1.5. Pass e.g. restarts: 1.');
+    refused({ attack: 'pgd', eps: 0.1, restarts: 3, randomStart: false }, 'Restarts differ only in their random starts: without one, every restart '
+      + 'repeats the first. Received: restarts=3. Pass restarts: 1, or leave randomStart on.');
     refused({ attack: 'fgsm', eps: 0.1, steps: 5 }, 'fgsm is one step of size eps from x: it takes no steps. Received: steps=5. '
       + "Leave it out, or use attack 'pgd' (FGSM with a random start is pgd with steps 1 and alpha 1.25·eps).");
     refused({ attack: 'apgd', eps: 0.1, alpha: 0.01 }, 'apgd chooses its own step size (2·eps, halved when progress stalls): it takes no alpha. '
