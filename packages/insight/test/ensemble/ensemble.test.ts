@@ -12,7 +12,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { initBackend, tf } from '../../src/backend';
 import { loadImageFolder, normalizeImages } from '../../src/data';
 import { buildEnsembleModel, ensemble, ENSEMBLE_SCHEMA } from '../../src/ensemble';
-import { InsightError } from '../../src/errors';
+import { rejectsWith } from './helpers';
 import { evaluate } from '../../src/eval/evaluate';
 import { predict } from '../../src/eval/predict';
 import { createModel } from '../../src/models';
@@ -71,13 +71,6 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
   return max;
 }
-
-const rejectsWith = (code: string, pattern: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof InsightError, String(e));
-  assert.equal(e.code, code);
-  assert.match(e.message, pattern);
-  return true;
-};
 
 before(async () => {
   await initBackend();

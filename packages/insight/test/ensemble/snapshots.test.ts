@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 
 import { initBackend, tf } from '../../src/backend';
 import { ensemble } from '../../src/ensemble';
-import { InsightError } from '../../src/errors';
+import { rejectsWith } from './helpers';
 import { getInsightMetadata } from '../../src/models/metadata';
 import { loadModel } from '../../src/run/model_io';
 import { RunDir } from '../../src/run/run_dir';
@@ -20,13 +20,6 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-ensemble-snapshots-')
 const sink = () => ({ isTTY: false, write: () => true }) as unknown as NodeJS.WriteStream;
 let runDir: string;
 let plainRun: string;
-
-const rejectsWith = (code: string, pattern: RegExp) => (e: unknown) => {
-  assert.ok(e instanceof InsightError, String(e));
-  assert.equal(e.code, code);
-  assert.match(e.message, pattern);
-  return true;
-};
 
 before(async () => {
   await initBackend();
