@@ -21,6 +21,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from serve_pytorch import load_tfjs_weights  # the same tfjs -> PyTorch weight layout (this folder is on sys.path)
+
 
 class SeedCnn(nn.Module):
     """pixels [N, 3, 32, 32] in [0, 1] -> logits [N, 10]."""
@@ -39,17 +41,6 @@ class SeedCnn(nn.Module):
         x = torch.relu(self.conv3(x))
         x = x.permute(0, 2, 3, 1).flatten(1)  # Keras flattens NHWC
         return self.logits(torch.relu(self.dense1(x)))
-
-
-def load(net, path):
-    with open(path) as f:
-        weights = json.load(f)
-    layers = [net.conv1, net.conv2, net.conv3, net.dense1, net.logits]
-    with torch.no_grad():
-        for layer, (kernel, bias) in zip(layers, zip(weights[0::2], weights[1::2])):
-            k = torch.tensor(kernel['values'], dtype=torch.float32).reshape(kernel['shape'])
-            layer.weight.copy_(k.permute(3, 2, 0, 1) if k.dim() == 4 else k.t())
-            layer.bias.copy_(torch.tensor(bias['values'], dtype=torch.float32))
 
 
 def gradient(net, x, y):
@@ -85,7 +76,7 @@ def main():
     torch.set_num_threads(a.threads)  # Debian's torch starts with one thread; Insight's libtorch uses every core
     spec = json.loads(a.spec)
     net = SeedCnn([float(v) for v in a.mean.split(',')], [float(v) for v in a.std.split(',')])
-    load(net, os.path.join(a.dir, 'weights.json'))
+    load_tfjs_weights(net, os.path.join(a.dir, 'weights.json'))
     net.eval()
     with open(os.path.join(a.dir, 'labels.json')) as f:
         labels = torch.tensor(json.load(f))
