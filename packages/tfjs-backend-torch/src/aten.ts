@@ -164,4 +164,6 @@ export const aten = {
   upsampleBilinear2d: t('upsample_bilinear2d'),
   upsampleBilinear2dBackward: t('upsample_bilinear2d_backward'),
   batchNorm: t('batch_norm'),
+  nativeBatchNorm: atenOp('native_batch_norm') as (...args: unknown[]) => [Handle, Handle, Handle],
+  nativeBatchNormBackward: atenOp('native_batch_norm_backward') as (...args: unknown[]) => [Handle, Handle, Handle],
 };

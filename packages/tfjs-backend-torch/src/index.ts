@@ -17,7 +17,11 @@ export { TorchBackend, getNumThreads, setNumThreads, THREADS_ENV, HOW_TO_GET_LIB
 export { nativeKernelNames } from './kernel_util';
 export { FusedAdamOptimizer, fusedAdam } from './optimizers/fused_adam';
 export { adamUpdate, adamUpdateAttrs, type AdamEpsilonConvention, type AdamSlots, type AdamStep } from './optimizers/adam_update';
-export { FusedAdamUpdate, type FusedAdamUpdateAttrs, TorchReluGrad } from './kernel_names';
+export {
+  FusedAdamUpdate, type FusedAdamUpdateAttrs, TorchBatchNormTraining, type TorchBatchNormTrainingAttrs,
+  TorchBatchNormTrainingGrad, TorchReluGrad,
+} from './kernel_names';
+export { batchNormTraining, type BatchNormTrainingResult } from './batch_norm_training';
 export { ProcessGroup, DEFAULT_TIMEOUT_MS, type ProcessGroupOptions, type ReduceOp } from './distributed';
 
 /**

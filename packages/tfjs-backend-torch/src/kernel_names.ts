@@ -22,3 +22,22 @@ export interface FusedAdamUpdateAttrs {
 
 /** ReLU's backward pass: inputs { dy, x } (same shape; dy float32) -> dx = dy where x > 0, else 0 (float32). */
 export const TorchReluGrad = 'TorchReluGrad';
+
+/**
+ * BatchNorm's training-mode forward over the last axis: inputs { x [..., C] float32, scale? [C], offset? [C] } ->
+ * [y (x's shape), mean [C], variance [C] (biased, as tf.moments), inverseStd [C] = 1/sqrt(variance + epsilon)].
+ * Run it through batchNormTraining (batch_norm_training.ts), which owns its gradient.
+ */
+export const TorchBatchNormTraining = 'TorchBatchNormTraining';
+
+/**
+ * TorchBatchNormTraining's backward pass: inputs { dy, x, scale?, mean, inverseStd } (mean and inverseStd as the
+ * forward returned them) -> [dx (x's shape), dscale [C], doffset [C]], the whole derivative through the batch
+ * statistics.
+ */
+export const TorchBatchNormTrainingGrad = 'TorchBatchNormTrainingGrad';
+
+/** The attributes of both BatchNorm training kernels. */
+export interface TorchBatchNormTrainingAttrs {
+  varianceEpsilon: number;
+}

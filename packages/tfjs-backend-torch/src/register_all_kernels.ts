@@ -6,6 +6,8 @@ import { getKernelsForBackend, KernelConfig, registerKernel } from '@tensorflow/
 import { fallbackKernel } from './fallback';
 import { fusedAdamUpdateConfig } from './kernels/FusedAdamUpdate';
 import { torchReluGradConfig } from './kernels/TorchReluGrad';
+import { torchBatchNormTrainingConfig } from './kernels/TorchBatchNormTraining';
+import { torchBatchNormTrainingGradConfig } from './kernels/TorchBatchNormTrainingGrad';
 import { avgPoolConfig } from './kernels/AvgPool';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad';
 import { batchMatMulConfig } from './kernels/BatchMatMul';
@@ -240,6 +242,8 @@ export const nativeKernelConfigs: KernelConfig[] = [
   // fused training steps (kernels of this backend only)
   fusedAdamUpdateConfig,
   torchReluGradConfig,
+  torchBatchNormTrainingConfig,
+  torchBatchNormTrainingGradConfig,
   // convolution, pooling, matmul, normalisation
   avgPoolConfig,
   avgPoolGradConfig,

@@ -1,11 +1,13 @@
-// One micro-batch of training: the batch's tensors, dropout seeded for (run seed, update, micro-batch), the
-// forward and backward pass, and the batch's loss and correct count read back as numbers.
+// One micro-batch of training: the batch's tensors, dropout seeded for (run seed, update, micro-batch), BatchNorm on
+// the backend's fused kernels, the forward and backward pass, and the batch's loss and correct count read back as
+// numbers.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../backend';
 import type { Batch } from '../data';
 import { seedDropout } from './dropout_seeds';
 import { gradientStep, type LogitsLoss } from './gradient_step';
+import { useNativeBatchNorm } from './native_batch_norm';
 
 /**
  * A training loss in place of the cross-entropy with the labels, per micro-batch: called before the gradient tape
@@ -66,6 +68,7 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
   const x = tf.tensor4d(batch.x, [batch.size, options.height, options.width, 3]);
   const y = tf.tensor1d(batch.y, 'int32');
   const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch, options.rank);
+  const restoreBatchNorm = useNativeBatchNorm(model);
   let step;
   let rewritten: ReturnType<BatchTransform> | undefined;
   let batchLoss: ReturnType<BatchLoss> | undefined;
@@ -77,6 +80,7 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
   } finally {
     batchLoss?.dispose();
     rewritten?.dispose();
+    restoreBatchNorm();
     restoreSeeds();
     tf.dispose([x, y]);
   }

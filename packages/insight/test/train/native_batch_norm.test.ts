@@ -1,0 +1,92 @@
+// useNativeBatchNorm (train/native_batch_norm.ts): a training step of a ResNet with the BatchNorm layers on the
+// backend's fused kernels gives the gradients and moving statistics of tfjs-layers' own call to rounding, runs the
+// fused kernels instead of tf.moments' ops, leaves inference calls alone, and gives the layers their calls back.
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { TorchBatchNormTraining, TorchBatchNormTrainingGrad } from '@insight/tfjs-backend-torch';
+
+import { initBackend, tf } from '../../src/backend';
+import { createModel } from '../../src/models';
+import { useNativeBatchNorm } from '../../src/train/native_batch_norm';
+import { spyOnKernels } from '../../../tfjs-backend-torch/test/kernel_spy';
+
+before(async () => {
+  await initBackend();
+});
+
+const WATCHED = [TorchBatchNormTraining, TorchBatchNormTrainingGrad, 'FusedBatchNorm', 'Mean'];
+
+/** One training-mode forward and backward pass: the trainable weights' gradients, then every weight's values after. */
+function step(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor) {
+  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
+  const result = { loss: value.dataSync()[0], grads: variables.map((v) => Array.from(grads[v.name].dataSync())),
+    weights: model.getWeights().map((w) => Array.from(w.dataSync())) };
+  tf.dispose([value, ...Object.values(grads)]);
+  return result;
+}
+
+function assertClose(actual: number[], expected: number[], label: string, relative = 1e-4): void {
+  const scale = Math.max(1e-6, ...expected.map(Math.abs));
+  actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= relative * scale, `${label}[${i}]: ${v} vs ${expected[i]}`));
+}
+
+describe('useNativeBatchNorm', () => {
+  it('a resnet training step: the same loss, gradients and moving statistics as tfjs-layers, on the fused kernels', () => {
+    const x = tf.randomUniform([6, 12, 12, 3], 0, 1, 'float32', 1);
+    const y = tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 5], 'int32'), 10);
+    const own = createModel('resnet', { inputShape: [12, 12, 3], numClasses: 10, seed: 5 });
+    const native = createModel('resnet', { inputShape: [12, 12, 3], numClasses: 10, seed: 5 });
+    const batchNorms = native.layers.filter((l) => l.getClassName() === 'BatchNormalization').length;
+    assert.ok(batchNorms > 10);
+
+    const ownSpy = spyOnKernels(WATCHED, tf.getBackend());
+    const expected = step(own, x, y);
+    ownSpy.restore();
+    const restore = useNativeBatchNorm(native);
+    const spy = spyOnKernels(WATCHED, tf.getBackend());
+    let actual;
+    try {
+      actual = step(native, x, y);
+    } finally {
+      spy.restore();
+      restore();
+    }
+    assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-5 * Math.abs(expected.loss));
+    actual.grads.forEach((g, i) => assertClose(g, expected.grads[i], `grad ${own.trainableWeights[i].name}`));
+    // Moving means and variances moved, and alike.
+    actual.weights.forEach((w, i) => assertClose(w, expected.weights[i], `weight ${own.weights[i].name}`));
+    assert.equal(spy.calls.get(TorchBatchNormTraining), batchNorms);
+    assert.equal(spy.calls.get(TorchBatchNormTrainingGrad), batchNorms);
+    // tf.moments takes two means per BatchNorm; the pooling and the loss keep theirs.
+    assert.equal(spy.calls.get('Mean'), ownSpy.calls.get('Mean')! - 2 * batchNorms, 'no tf.moments');
+    assert.equal(ownSpy.ran.has(TorchBatchNormTraining), false);
+    tf.dispose([x, y]);
+  });
+
+  it('leaves inference calls to the layer, and puts the layers\' own calls back (also when nested)', () => {
+    const model = createModel('resnet', { inputShape: [12, 12, 3], numClasses: 10, seed: 5 });
+    const layer = model.layers.find((l) => l.getClassName() === 'BatchNormalization')! as unknown as { call: unknown };
+    const ownCall = layer.call;
+    const x = tf.randomUniform([2, 12, 12, 3], 0, 1, 'float32', 2);
+    const before = model.apply(x, { training: false }) as tf.Tensor;
+    const restore = useNativeBatchNorm(model);
+    const swapped = layer.call;
+    assert.notEqual(swapped, ownCall);
+    const restoreNested = useNativeBatchNorm(model);
+    assert.equal(layer.call, swapped, 'a nested use changes nothing');
+    restoreNested();
+    assert.equal(layer.call, swapped, 'and its restore leaves the outer swap');
+    const spy = spyOnKernels(WATCHED, tf.getBackend());
+    const during = model.apply(x, { training: false }) as tf.Tensor;
+    spy.restore();
+    restore();
+    assert.equal(layer.call, ownCall);
+    assert.equal(spy.ran.has(TorchBatchNormTraining), false);
+    assert.equal(spy.ran.has('FusedBatchNorm'), true, 'moving statistics, the layer\'s own call');
+    assert.deepEqual(Array.from(during.dataSync()), Array.from(before.dataSync()));
+    tf.dispose([x, before, during]);
+  });
+});
