@@ -123,13 +123,13 @@ const passOn: Call = (inputs) => one(inputs);
  * pass their input on), a Dense's; none for a layer that keeps its own (other classes; channels-first, causal or
  * dilated convolutions; other activations).
  */
-function inferenceCalls(layer: tfl.layers.Layer, inModel: Set<tfl.layers.Layer>): [{ call: Call }, Call][] {
+function inferenceCalls(layer: tfl.layers.Layer, inModel: Set<tfl.layers.Layer>, batchStatistics: boolean): [{ call: Call }, Call][] {
   const linear = layer as unknown as LinearLayer;
   const name = layer.getClassName();
   const activation = (linear.activation as { getClassName?(): string } | undefined)?.getClassName?.();
   if (name === 'Conv2D' && linear.rank === 2 && linear.dataFormat === 'channelsLast' && (linear.padding === 'same' || linear.padding === 'valid')
     && linear.dilationRate!.every((d) => d === 1) && (activation === 'relu' || activation === 'linear')) {
-    const bn = activation === 'linear' ? soleConsumer(layer, inModel, isChannelBatchNorm) : null;
+    const bn = activation === 'linear' && !batchStatistics ? soleConsumer(layer, inModel, isChannelBatchNorm) : null;
     const relu = bn === null ? null : soleConsumer(bn, inModel, isReluLayer);
     const fused = relu === null ? activation : 'relu';
     const calls: [{ call: Call }, Call][] = [[linear, inputOnlyConv2d(linear, fused, bn as unknown as BatchNormLayer | null)]];
@@ -152,16 +152,27 @@ function allLayers(model: tfl.LayersModel, into: tfl.layers.Layer[] = []): tfl.l
 /** Layers whose call is replaced now: a nested call (a forward pass inside a gradient) leaves them as they are. */
 const replaced = new Set<{ call: Call }>();
 
+/** How withInferenceLayers treats BatchNorm. */
+export interface InferenceLayersOptions {
+  /**
+   * The pass runs in training mode (`training: true`, e.g. an attack during adversarial training): BatchNorm
+   * normalizes with the batch's statistics, so it is not folded and keeps its call; convolutions and Dense layers are
+   * still differentiable for their input only. Default false.
+   */
+  batchStatistics?: boolean;
+}
+
 /**
  * Runs `pass` (synchronous: a forward pass through `model` in inference mode, `training: false`, or a tf.grad or
- * tf.grads call through it, as the explanation methods run them) with the model's layers on inference ops: a Conv2D
- * as one fused kernel with the BatchNormalization (moving statistics) and ReLU after it folded in, differentiable for
- * its input only, and a Dense as plain ops — so a gradient with respect to inputs or activations computes no weight
- * gradient. Values agree with the layers' own to rounding. The layers get their own call back before this returns or
- * throws. Not for training: the weights get no gradient at all inside, and BatchNorm uses its moving statistics.
+ * tf.grads call through it, as the explanation methods and the attacks run them) with the model's layers on inference
+ * ops: a Conv2D as one fused kernel with the BatchNormalization (moving statistics) and ReLU after it folded in,
+ * differentiable for its input only, and a Dense as plain ops — so a gradient with respect to inputs or activations
+ * computes no weight gradient. Values agree with the layers' own to rounding. The layers get their own call back
+ * before this returns or throws. Not for training: the weights get no gradient at all inside, and BatchNorm uses its
+ * moving statistics (unless options.batchStatistics).
  * Example: `const dx = withInferenceLayers(model, () => tf.grad((x) => tf.sum(model.apply(x) as tf.Tensor))(x))`.
  */
-export function withInferenceLayers<T>(model: tfl.LayersModel, pass: () => T): T {
+export function withInferenceLayers<T>(model: tfl.LayersModel, pass: () => T, options: InferenceLayersOptions = {}): T {
   const swapped: { layer: { call: Call }; own: Call }[] = [];
   try {
     const layers = allLayers(model);
@@ -169,7 +180,7 @@ export function withInferenceLayers<T>(model: tfl.LayersModel, pass: () => T): T
     for (const layer of layers) {
       const target = layer as unknown as { call: Call };
       if (replaced.has(target)) continue; // folded into a convolution above, or replaced by an enclosing call
-      for (const [each, call] of inferenceCalls(layer, inModel)) {
+      for (const [each, call] of inferenceCalls(layer, inModel, options.batchStatistics ?? false)) {
         swapped.push({ layer: each, own: each.call });
         replaced.add(each);
         each.call = call;

@@ -4,7 +4,7 @@
 // took more time than the convolutions. `useNativeBatchNorm` gives each channels-last BatchNormalization a call that,
 // in training mode, runs the backend's batchNormTraining (one kernel forward, one backward on `torch`; the same ops
 // as tfjs-layers elsewhere) and then updates the moving mean and variance exactly as tfjs-layers does. Inference
-// calls, and layers over another axis, keep the layer's own call.
+// calls, layers over another axis and layers whose call is already replaced (frozen ones) keep their call.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { batchNormTraining } from '@insight/tfjs-backend-torch';
@@ -59,26 +59,24 @@ function nativeTrainingCall(layer: BatchNormLayer, own: Call): Call {
   };
 }
 
-/** Layers whose call is replaced now (a nested use leaves them as they are). */
-const replaced = new WeakSet<BatchNormLayer>();
+/** True when the layer runs its class's own call: not frozen in inference mode (finetune/freeze.ts), not swapped already. */
+const hasOwnClassCall = (layer: BatchNormLayer) => layer.call === (Object.getPrototypeOf(layer) as BatchNormLayer).call;
 
 /**
  * Gives `model`'s BatchNormalization layers the fused training call (see the header) until the returned function puts
- * their own calls back. Values agree with tfjs-layers' own to float rounding (the statistics are accumulated in
- * double precision). Example: `const restore = useNativeBatchNorm(model); try { step() } finally { restore() }`.
+ * their calls back. A layer whose call something else has replaced (a frozen layer that always runs in inference mode,
+ * or this function's own swap in a nested use) keeps it. Values agree with tfjs-layers' own to float rounding (the
+ * statistics are accumulated in double precision).
+ * Example: `const restore = useNativeBatchNorm(model); try { step() } finally { restore() }`.
  */
 export function useNativeBatchNorm(model: tfl.LayersModel): () => void {
   const swapped: { layer: BatchNormLayer; own: Call }[] = [];
   for (const layer of batchNormLayers(model)) {
-    if (replaced.has(layer)) continue;
+    if (!hasOwnClassCall(layer)) continue;
     swapped.push({ layer, own: layer.call });
-    replaced.add(layer);
     layer.call = nativeTrainingCall(layer, layer.call);
   }
   return () => {
-    for (const { layer, own } of swapped) {
-      layer.call = own;
-      replaced.delete(layer);
-    }
+    for (const { layer, own } of swapped) layer.call = own;
   };
 }

@@ -9,6 +9,7 @@ import { TorchBatchNormTraining, TorchBatchNormTrainingGrad } from '@insight/tfj
 
 import { initBackend, tf } from '../../src/backend';
 import { createModel } from '../../src/models';
+import { setFrozen } from '../../src/finetune/freeze';
 import { useNativeBatchNorm } from '../../src/train/native_batch_norm';
 import { spyOnKernels } from '../../../tfjs-backend-torch/test/kernel_spy';
 
@@ -63,6 +64,24 @@ describe('useNativeBatchNorm', () => {
     // tf.moments takes two means per BatchNorm; the pooling and the loss keep theirs.
     assert.equal(spy.calls.get('Mean'), ownSpy.calls.get('Mean')! - 2 * batchNorms, 'no tf.moments');
     assert.equal(ownSpy.ran.has(TorchBatchNormTraining), false);
+    tf.dispose([x, y]);
+  });
+
+  it('a frozen BatchNorm (always in inference mode) keeps its call and its moving statistics', () => {
+    const model = createModel('resnet', { inputShape: [12, 12, 3], numClasses: 10, seed: 5 });
+    const norms = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+    setFrozen(norms[0], true);
+    const frozenCall = (norms[0] as unknown as { call: unknown }).call;
+    const statistics = () => norms[0].getWeights().slice(2).map((w) => Array.from(w.dataSync()));
+    const before = statistics();
+    const restore = useNativeBatchNorm(model);
+    assert.equal((norms[0] as unknown as { call: unknown }).call, frozenCall);
+    assert.notEqual((norms[1] as unknown as { call: unknown }).call, (Object.getPrototypeOf(norms[1]) as { call: unknown }).call);
+    const x = tf.randomUniform([2, 12, 12, 3], 0, 1, 'float32', 3);
+    const y = tf.oneHot(tf.tensor1d([1, 2], 'int32'), 10);
+    step(model, x, y);
+    restore();
+    assert.deepEqual(statistics(), before);
     tf.dispose([x, y]);
   });
 

@@ -2,6 +2,7 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { tf } from '../../backend';
+import { withInferenceLayers } from '../../models/inference_layers';
 import { clampedLog } from '../../models/inference_output';
 import { sparseCategoricalCrossentropyPerExample } from '../../models/loss';
 
@@ -43,7 +44,8 @@ export function inputGradient(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tens
     keptLogits = tf.keep(logits);
     return tf.sum(losses);
   };
-  const { value, grad } = tf.valueAndGrad(lossOf)(x);
+  // Convolutions differentiable for their input only (no kernel gradients), BatchNorm folded in evaluation.
+  const { value, grad } = withInferenceLayers(model, () => tf.valueAndGrad(lossOf)(x), { batchStatistics: options.training });
   try {
     return { gradient: grad as tf.Tensor4D, losses: tf.clone(keptLosses!), logits: tf.clone(keptLogits!) };
   } finally {
@@ -54,7 +56,8 @@ export function inputGradient(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tens
 /** The model's logits at x [n, H, W, 3] → [n, classes] (log-probabilities for a probability output). */
 export function logitsOf(model: tfl.LayersModel, x: tf.Tensor4D, options: InputGradientOptions): tf.Tensor2D {
   return tf.tidy(() => {
-    const out = model.apply(x, { training: options.training }) as tf.Tensor2D;
+    const out = withInferenceLayers(model, () => model.apply(x, { training: options.training }) as tf.Tensor2D,
+      { batchStatistics: options.training });
     return options.output === 'probabilities' ? clampedLog(out) : out;
   });
 }
