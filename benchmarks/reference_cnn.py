@@ -2,6 +2,9 @@
 
 The Keras CIFAR-10 CNN in PyTorch: conv(32,3x3,relu) -> maxpool(2) -> conv(64) -> maxpool(2) -> conv(64) ->
 flatten -> dense(64,relu) -> dense(10 logits); Adam(lr=1e-3, eps=1e-7 as Keras), cross-entropy from logits.
+With --model resnet, the zoo's resnet20 (packages/insight/src/models/resnet.ts) instead: conv3x3(16)-BN-ReLU, three
+stages of 3 BasicBlocks (16, 32, 64 channels; 1x1 conv + BN shortcuts where the shape changes), global average pool,
+linear; BatchNorm eps 1e-5 and momentum 0.1 (Keras's 0.9); the same Adam.
 Prints one JSON line: training and inference images/s (median over epochs after one warm-up epoch), 'config'
 (what ran: layout, precision, jit, threads, ATen's CPU capability in use, allocator, the environment variables that
 steer it) and 'torch_version'.
@@ -39,6 +42,35 @@ def model():
         nn.Flatten(), nn.Linear(64 * 4 * 4, 64), nn.ReLU(), nn.Linear(64, 10))
 
 
+class BasicBlock(nn.Module):
+    """conv3x3-BN-ReLU-conv3x3-BN plus the shortcut (1x1 conv + BN where the shape changes), then ReLU."""
+
+    def __init__(self, cin, cout, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout, eps=1e-5, momentum=0.1))
+
+    def forward(self, x):
+        y = torch.relu(self.bn1(self.conv1(x)))
+        return torch.relu(self.bn2(self.conv2(y)) + self.shortcut(x))
+
+
+def resnet20():
+    layers = [nn.Conv2d(3, 16, 3, 1, 1, bias=False), nn.BatchNorm2d(16, eps=1e-5, momentum=0.1), nn.ReLU()]
+    cin = 16
+    for stage, width in enumerate((16, 32, 64)):
+        for block in range(3):
+            layers.append(BasicBlock(cin, width, 2 if stage > 0 and block == 0 else 1))
+            cin = width
+    layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(64, 10)]
+    return nn.Sequential(*layers)
+
+
 def fail(message):
     print(f'reference_cnn.py: {message}', file=sys.stderr)
     sys.exit(3)
@@ -64,7 +96,7 @@ def cpu_capability():
 def check_bf16(net, xb):
     """Stops unless the first convolution's output is bf16 under autocast; says what it saw on stderr."""
     with torch.inference_mode(), torch.autocast('cpu', dtype=torch.bfloat16):
-        dtype = net[0](xb[:2]).dtype
+        dtype = net[0](xb[:2]).dtype  # the first convolution, in both models
     print(f'reference_cnn.py: bf16 autocast: first conv output dtype {dtype}', file=sys.stderr)
     if dtype != torch.bfloat16:
         fail(f'torch.autocast("cpu", dtype=torch.bfloat16) did not run the convolution in bf16. Received: dtype={dtype}.')
@@ -96,6 +128,7 @@ def jit_model(net, xb, optimize):
 
 def main():
     p = argparse.ArgumentParser()
+    p.add_argument('--model', choices=('seed-cnn', 'resnet'), default='seed-cnn')
     p.add_argument('--threads', type=int, required=True)
     p.add_argument('--batch-size', type=int, required=True)
     p.add_argument('--images', type=int, required=True)
@@ -115,7 +148,7 @@ def main():
     fmt = torch.channels_last if a.channels_last else torch.contiguous_format
     x = torch.rand(a.images, 3, 32, 32).contiguous(memory_format=fmt)
     y = torch.randint(0, 10, (a.images,))
-    net = model().to(memory_format=fmt)
+    net = (resnet20() if a.model == 'resnet' else model()).to(memory_format=fmt)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, eps=1e-7)
     loss_fn = nn.CrossEntropyLoss()
     steps = a.images // a.batch_size
@@ -154,6 +187,7 @@ def main():
     infer_epoch(forward)
     infer = statistics.median(infer_epoch(forward) for _ in range(a.epochs))
     config = {
+        'model': a.model,
         'layout': 'channels_last' if a.channels_last else 'NCHW',
         'precision': 'bf16 autocast' if a.bf16 else 'fp32',
         'jit': jit,

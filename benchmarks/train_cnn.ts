@@ -1,4 +1,5 @@
-// Reference CNN (the Keras CIFAR-10 tutorial network) trained with tfjs-layers `model.fit` on the `torch`
+// Reference CNN (the Keras CIFAR-10 tutorial network), or with --model resnet the zoo's BatchNorm resnet20 (its
+// BatchNorm layers on the fused kernels insight train gives them), trained with tfjs-layers `model.fit` on the `torch`
 // backend (fusedAdam; STOCK_ADAM=1 uses tf.train.adam), side by side in one run with PyTorch in its best
 // configurations on this machine (issue 10, "a fair yardstick"): NCHW, channels_last, channels_last under bf16
 // autocast, and for inference torch.jit.trace + freeze + optimize_for_inference in both layouts. Same threads, same
@@ -8,7 +9,7 @@
 // Prints a markdown table of training and inference images/s and tfjs's ratio to PyTorch's best fp32 column (per
 // row) and to bf16 autocast.
 //   MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_TOP_PAD_=536870912 \
-//   node --conditions=source --import tsx benchmarks/train_cnn.ts [--threads 2] [--images 6400] [--epochs 3]
+//   node --conditions=source --import tsx benchmarks/train_cnn.ts [--model seed-cnn|resnet] [--threads 2] [--images 6400] [--epochs 3]
 //        [--batch-sizes 64,256] [--rounds 3] [--pytorch-modes nchw,cl,cl-bf16,jit-nchw,jit-cl]
 // (ATEN_CPU_CAPABILITY=avx2 etc. in front chooses ATen's CPU dispatch for both sides; the header says which ran.)
 // Each round runs the chosen PyTorch modes and tfjs on torch one after the other; the table gives the median over
@@ -20,6 +21,10 @@ import * as path from 'node:path';
 import * as torchBackend from '@insight/tfjs-backend-torch';
 import * as tf from '@tensorflow/tfjs-core';
 
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { buildResnet } from '../packages/insight/src/models/resnet';
+import { useNativeBatchNorm } from '../packages/insight/src/train/native_batch_norm';
 import { requireBinding } from '../packages/tfjs-backend-torch/src/binding';
 import { benchmarkArgs, numberArg, numberListArg } from './args';
 import { referenceCnn } from './reference_cnn_model';
@@ -36,6 +41,7 @@ type Mode = keyof typeof MODES;
 const MODE_NAMES = Object.keys(MODES) as Mode[];
 
 const USAGE = `Usage: [MALLOC_*=...] [ATEN_CPU_CAPABILITY=...] node --conditions=source --import tsx benchmarks/train_cnn.ts [options]
+  --model <name>        seed-cnn (default: the reference CNN) or resnet (resnet20 with BatchNorm), on both sides
   --threads <n>         libtorch and PyTorch threads (default: all cores)
   --images <n>          CIFAR-shaped images per epoch (default: 6400)
   --epochs <n>          measured epochs, after 1 warm-up (default: 3)
@@ -46,6 +52,7 @@ const USAGE = `Usage: [MALLOC_*=...] [ATEN_CPU_CAPABILITY=...] node --conditions
 Environment: STOCK_ADAM=1 trains with tf.train.adam instead of the fused Adam kernel. Every other variable reaches
 both sides alike (MALLOC_*, ATEN_CPU_CAPABILITY, OMP_*).`;
 const args = benchmarkArgs(USAGE, {
+  model: { type: 'string', default: 'seed-cnn' },
   threads: { type: 'string', default: String(os.availableParallelism()) },
   images: { type: 'string', default: '6400' },
   epochs: { type: 'string', default: '3' },
@@ -65,6 +72,11 @@ for (const m of modes) {
     process.exit(2);
   }
 }
+if (args.model !== 'seed-cnn' && args.model !== 'resnet') {
+  console.error(`--model must be seed-cnn or resnet. Received: model=${JSON.stringify(args.model)}.`);
+  process.exit(2);
+}
+const MODEL_LABEL = args.model === 'resnet' ? 'resnet20 (BatchNorm)' : 'reference CNN';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The variables that steer either side (the same prefixes reference_cnn.py reports). */
@@ -79,8 +91,21 @@ interface PyTorchResult extends Rates {
   config: { threads: number; cpu_capability: string; malloc: string; env: Record<string, string>; jit: string | null };
 }
 
+/** The model on the tfjs side, compiled as referenceCnn compiles the reference CNN (Adam, cross-entropy from logits). */
+function tfjsModel(): tfl.LayersModel {
+  const optimizer = process.env.STOCK_ADAM ? 'stock' : 'fused';
+  if (args.model === 'seed-cnn') return referenceCnn(optimizer);
+  const model = buildResnet({ inputShape: [32, 32, 3], numClasses: 10, depth: 20, width: 16, dropout: 0, seed: 0 });
+  model.compile({
+    optimizer: optimizer === 'fused' ? torchBackend.fusedAdam(1e-3, 0.9, 0.999, 1e-7) : tf.train.adam(1e-3, 0.9, 0.999, 1e-7),
+    loss: (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.losses.softmaxCrossEntropy(yTrue, yPred),
+  });
+  useNativeBatchNorm(model);  // as insight train runs it (for the whole benchmark: the model is its own)
+  return model;
+}
+
 async function tfjsRun(batchSize: number): Promise<Rates> {
-  const model = referenceCnn(process.env.STOCK_ADAM ? 'stock' : 'fused');
+  const model = tfjsModel();
   const x = tf.randomUniform([images, 32, 32, 3]);
   const y = tf.oneHot(tf.randomUniform([images], 0, 10, 'int32') as tf.Tensor1D, 10);
   const trainRates: number[] = [];
@@ -102,7 +127,7 @@ async function tfjsRun(batchSize: number): Promise<Rates> {
 
 /** One PyTorch run in a child given this process's environment; stops if the child saw a different one. */
 function pytorchRun(batchSize: number, mode: Mode, addonTuned: boolean): PyTorchResult {
-  const argv = [path.join(__dirname, 'reference_cnn.py'), '--threads', String(threads), '--batch-size', String(batchSize),
+  const argv = [path.join(__dirname, 'reference_cnn.py'), '--model', args.model, '--threads', String(threads), '--batch-size', String(batchSize),
     '--images', String(images), '--epochs', String(epochs), ...MODES[mode].flags, ...(addonTuned ? ['--addon-malloc-tuning'] : [])];
   const out = execFileSync('/usr/bin/python3', argv, { encoding: 'utf8', env: process.env });
   const result = JSON.parse(out.trim().split('\n').pop()!) as PyTorchResult;
@@ -170,7 +195,7 @@ async function main() {
       rows.push(`| ${bs} | ${phase} | ${f(ours)} | ${modes.map((m) => f(value(m))).join(' | ')} | ${versus(false)} | ${versus(true)} |`);
     }
   }
-  console.log(`reference CNN, ${images} CIFAR-shaped images per epoch, images/s: median of ${epochs} epochs after 1 warm-up, ` +
+  console.log(`${MODEL_LABEL}, ${images} CIFAR-shaped images per epoch, images/s: median of ${epochs} epochs after 1 warm-up, ` +
     `median of ${rounds} alternating rounds; tfjs ${tf.version_core} on torch (libtorch ${torchVersion}, ` +
     `${process.env.STOCK_ADAM ? 'tf.train.adam' : 'fusedAdam'}) vs PyTorch ${torchVersion}` +
     `${jitSteps.size > 0 ? ` (jit: ${[...jitSteps].join(', ')})` : ''}`);
