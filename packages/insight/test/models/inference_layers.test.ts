@@ -59,6 +59,28 @@ describe('withInferenceLayers', () => {
     });
   }
 
+  it('batchStatistics (training mode, as attacks in adversarial training): BatchNorm on the batch\'s statistics, not folded; no kernel gradient', async () => {
+    // Two copies: a training-mode pass moves the moving statistics, so each runs on its own.
+    const [own, swapped] = [1, 2].map(() => createModel('resnet', { inputShape: [12, 12, 3], numClasses: 10, seed: 3 }));
+    const x = tf.randomUniform([4, 12, 12, 3], 0, 1, 'float32', 1);
+    const training = (model: tfl.LayersModel) => (input: tf.Tensor) =>
+      tf.sum(tf.mul(model.apply(input, { training: true }) as tf.Tensor, tf.linspace(-1, 1, 10)));
+    const fused = kernelsRun(() => tf.grad(training(own))(x));
+    const plain = kernelsRun(() => withInferenceLayers(swapped, () => tf.grad(training(swapped))(x), { batchStatistics: true }));
+    const [a, b] = [await fused.result.data(), await plain.result.data()];
+    const scale = Math.max(...Array.from(a, Math.abs));
+    assert.ok(scale > 0);
+    assert.ok(a.every((v, i) => Math.abs(v - b[i]) <= 1e-5 * scale), 'same gradient');
+    assert.equal(plain.ran.has('Conv2DBackpropFilter'), false, 'no kernel gradient');
+    assert.equal(plain.calls.get('FusedBatchNorm'), fused.calls.get('FusedBatchNorm'), 'every BatchNorm runs, on batch statistics');
+    // Both moved their moving statistics alike.
+    const stats = (model: tfl.LayersModel) => model.getLayer('stem_bn').getWeights()[2].dataSync();
+    assert.ok(stats(own).every((v, i) => Math.abs(v - stats(swapped)[i]) <= 1e-6));
+    tf.dispose([fused.result, plain.result, x]);
+    own.dispose();
+    swapped.dispose();
+  });
+
   it('cpu backend (no libtorch): the same gradient through the same kernels, this package\'s ReLU mask included', async () => {
     const model = createModel('seed-cnn', { inputShape: [20, 20, 3], numClasses: 10, seed: 3 });
     const x = tf.randomUniform([2, 20, 20, 3], 0, 1, 'float32', 1);

@@ -19,6 +19,7 @@ import {
 } from '../../../src/robust/attacks/box';
 import { inputGradient } from '../../../src/robust/attacks/input_gradient';
 import { type AttackSpec, resolveAttackSpec } from '../../../src/robust/attacks/spec';
+import { spyOnKernels } from '../../../../tfjs-backend-torch/test/kernel_spy';
 
 const SIZE = 8;
 const CLASSES = 4;
@@ -144,6 +145,19 @@ describe('inputGradient', () => {
       assert.ok(Math.abs(numeric - g[i][r][c][ch]) < 2e-3 + 0.05 * Math.abs(numeric), `example ${i}: ${numeric} vs ${g[i][r][c][ch]}`);
     }
     tf.dispose([gradient, losses, logits]);
+  });
+
+  it('computes no kernel gradient, in evaluation and in training mode (convolutions differentiable for their input only)', () => {
+    for (const training of [false, true]) {
+      const spy = spyOnKernels(['Conv2DBackpropFilter', 'Conv2DBackpropInput'], tf.getBackend());
+      try {
+        const { gradient, losses, logits } = inputGradient(model, x, y, { training });
+        tf.dispose([gradient, losses, logits]);
+      } finally {
+        spy.restore();
+      }
+      assert.deepEqual([spy.ran.has('Conv2DBackpropFilter'), spy.ran.has('Conv2DBackpropInput')], [false, true], `training: ${training}`);
+    }
   });
 
   it('a model that outputs probabilities (an ensemble) gets the same gradient as its logits', () => {
