@@ -1,8 +1,11 @@
 // BatchNorm in training mode (batch statistics over every axis but the last), differentiable through the
 // statistics, as one forward kernel and one backward kernel on `torch` (TorchBatchNormTraining and its Grad). On a
 // backend without them (cpu) it runs the ops tfjs-layers' BatchNormalization runs: tf.moments, then tf.batchNorm.
-//   const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3);  // caller disposes all three
-import { batchNorm, customGrad, engine, getBackend, getKernel, GradSaveFunc, keep, moments, onesLike, Tensor, tidy } from '@tensorflow/tfjs-core';
+//   const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3);  // ordinary tensors: a tidy frees them
+// This package's other kernels also have a cpu kernel; these two do not: the composed ops are the reference.
+import {
+  batchNorm, clone, customGrad, dispose, engine, getBackend, getKernel, GradSaveFunc, keep, moments, onesLike, Tensor, tidy,
+} from '@tensorflow/tfjs-core';
 
 import { TorchBatchNormTraining, TorchBatchNormTrainingAttrs, TorchBatchNormTrainingGrad } from './kernel_names';
 
@@ -20,7 +23,17 @@ export interface BatchNormTrainingResult {
  * and offset (through the batch statistics); mean and variance are outside the gradient, for a moving average.
  */
 export function batchNormTraining(x: Tensor, scale: Tensor | null, offset: Tensor | null, varianceEpsilon: number): BatchNormTrainingResult {
-  if (x.rank < 2) throw new Error(`batchNormTraining needs x of rank 2 or more (channels last). Received: x.shape=[${x.shape}].`);
+  if (x.rank < 2 || x.dtype !== 'float32') {
+    throw new Error(`batchNormTraining needs float32 x of rank 2 or more, channels last. Received: x.shape=[${x.shape}], ` +
+      `x.dtype=${x.dtype}. Reshape or cast x to float32 [N, ..., C].`);
+  }
+  const c = x.shape[x.rank - 1];
+  for (const [name, t] of [['scale', scale], ['offset', offset]] as const) {
+    if (t !== null && (t.rank !== 1 || t.shape[0] !== c)) {
+      throw new Error(`batchNormTraining needs ${name} of shape [${c}] (x's last axis) or null. Received: ${name}.shape=[${t.shape}]. ` +
+        `Pass one value per channel.`);
+    }
+  }
   if (getKernel(TorchBatchNormTraining, getBackend()) === undefined) {
     return tidy(() => {
       const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
@@ -53,5 +66,9 @@ export function batchNormTraining(x: Tensor, scale: Tensor | null, offset: Tenso
     };
   });
   const y = normalize(x, ...params);
-  return { y, mean: stats![0], variance: stats![1] };
+  // The statistics left the kernel's scope kept; the caller gets ordinary tensors (a tidy around the call frees them).
+  const [keptMean, keptVariance] = stats!;
+  const result = { y, mean: clone(keptMean), variance: clone(keptVariance) };
+  dispose([keptMean, keptVariance]);
+  return result;
 }

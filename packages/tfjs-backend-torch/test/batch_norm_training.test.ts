@@ -101,20 +101,23 @@ test('batchNormTraining frees everything but its results, also under a gradient 
   const x = tf.randomNormal([4, 3, 3, 2], 0, 1, 'float32', 7);
   const scale = tf.variable(tf.ones([2]));
   const before = tf.memory().numTensors;
-  const { value, grads } = tf.variableGrads(() => {
-    const { y, mean, variance } = batchNormTraining(x, scale, null, 1e-3);
-    tf.dispose([mean, variance]);
-    return tf.sum(tf.square(y)) as tf.Scalar;
-  }, [scale]);
+  // The statistics are ordinary tensors of the caller's scope: the gradient's tidy frees them undisposed.
+  const { value, grads } = tf.variableGrads(() => tf.sum(tf.square(batchNormTraining(x, scale, null, 1e-3).y)) as tf.Scalar, [scale]);
   tf.dispose([value, ...Object.values(grads)]);
   assert.equal(tf.memory().numTensors, before);
   tf.dispose([x, scale]);
 });
 
-test('batchNormTraining refuses x of rank 1, saying the rule and what it got', async () => {
+test('batchNormTraining refuses x of rank 1, int32 x and a scale of the wrong shape, with the rule, the value and the fix', async () => {
   await tf.setBackend('torch');
   const x = tf.tensor1d([1, 2, 3]);
   assert.throws(() => batchNormTraining(x, null, null, 1e-3),
-    /batchNormTraining needs x of rank 2 or more \(channels last\)\. Received: x\.shape=\[3\]\./);
-  x.dispose();
+    /needs float32 x of rank 2 or more, channels last\. Received: x\.shape=\[3\], x\.dtype=float32\. Reshape or cast x/);
+  const ints = tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32');
+  assert.throws(() => batchNormTraining(ints, null, null, 1e-3), /Received: x\.shape=\[2,2\], x\.dtype=int32\./);
+  const floats = tf.tensor2d([[1, 2], [3, 4]]);
+  const scale = tf.ones([3]);
+  assert.throws(() => batchNormTraining(floats, scale, null, 1e-3),
+    /needs scale of shape \[2\] \(x's last axis\) or null\. Received: scale\.shape=\[3\]\. Pass one value per channel\./);
+  tf.dispose([x, ints, floats, scale]);
 });

@@ -1,5 +1,6 @@
-// A model's layers on inference ops, for the explanation methods' many forward and input-gradient passes (models in
-// inference mode, gradients with respect to inputs or activations only). tfjs-layers runs Conv2D and Dense through
+// A model's layers on inference ops, for the explanation methods' and the attacks' many forward and input-gradient
+// passes (gradients with respect to inputs or activations only; models in inference mode, or for the attacks of
+// adversarial training in training mode with `batchStatistics`). tfjs-layers runs Conv2D and Dense through
 // tfjs-core's fused ops (tf.fused.conv2d / matMul). Under a gradient tape a fused op with a linear activation keeps its custom gradient,
 // which computes the derivatives of the input, the kernel and the bias together, whichever are asked for: tf.grad
 // with respect to the input of a CIFAR ResNet (convolutions without activation, BatchNorm after) so paid a kernel

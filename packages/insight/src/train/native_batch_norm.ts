@@ -65,8 +65,7 @@ const hasOwnClassCall = (layer: BatchNormLayer) => layer.call === (Object.getPro
 /**
  * Gives `model`'s BatchNormalization layers the fused training call (see the header) until the returned function puts
  * their calls back. A layer whose call something else has replaced (a frozen layer that always runs in inference mode,
- * or this function's own swap in a nested use) keeps it. Values agree with tfjs-layers' own to float rounding (the
- * statistics are accumulated in double precision).
+ * or this function's own swap in a nested use) keeps it. Values agree with tfjs-layers' own to float rounding.
  * Example: `const restore = useNativeBatchNorm(model); try { step() } finally { restore() }`.
  */
 export function useNativeBatchNorm(model: tfl.LayersModel): () => void {

@@ -11,6 +11,7 @@ import { initBackend, tf } from '../../src/backend';
 import { createModel } from '../../src/models';
 import { setFrozen } from '../../src/finetune/freeze';
 import { useNativeBatchNorm } from '../../src/train/native_batch_norm';
+import { trainStep } from '../../src/train/train_step';
 import { spyOnKernels } from '../../../tfjs-backend-torch/test/kernel_spy';
 
 before(async () => {
@@ -48,9 +49,11 @@ describe('useNativeBatchNorm', () => {
     ownSpy.restore();
     const restore = useNativeBatchNorm(native);
     const spy = spyOnKernels(WATCHED, tf.getBackend());
+    const tensorsBefore = tf.memory().numTensors;
     let actual;
     try {
       actual = step(native, x, y);
+      assert.equal(tf.memory().numTensors, tensorsBefore, 'the statistics are freed');
     } finally {
       spy.restore();
       restore();
@@ -65,6 +68,32 @@ describe('useNativeBatchNorm', () => {
     assert.equal(spy.calls.get('Mean'), ownSpy.calls.get('Mean')! - 2 * batchNorms, 'no tf.moments');
     assert.equal(ownSpy.ran.has(TorchBatchNormTraining), false);
     tf.dispose([x, y]);
+  });
+
+  it('trainStep runs every BatchNorm on the fused kernels, gives the layers their calls back, and leaks no tensor', async () => {
+    const model = createModel('resnet', { inputShape: [12, 12, 3], numClasses: 10, seed: 5 });
+    const norms = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+    const calls = norms.map((l) => (l as unknown as { call: unknown }).call);
+    const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const size = 4;
+    const batch = { x: Float32Array.from({ length: size * 12 * 12 * 3 }, (_, i) => (i % 17) / 17), y: Int32Array.from([0, 3, 5, 9]), size };
+    const options = { height: 12, width: 12, labelSmoothing: 0, seed: 1, step: 0, microBatch: 0 };
+    tf.dispose((await trainStep(model, variables, batch, options)).grads); // warm-up: tfjs-layers caches its own tensors
+    const before = tf.memory().numTensors;
+    const spy = spyOnKernels(WATCHED, tf.getBackend());
+    let grads;
+    try {
+      grads = (await trainStep(model, variables, batch, { ...options, step: 1 })).grads;
+    } finally {
+      spy.restore();
+    }
+    assert.equal(grads.length, variables.length);
+    tf.dispose(grads);
+    assert.equal(tf.memory().numTensors, before, 'no tensor left behind');
+    assert.equal(spy.calls.get(TorchBatchNormTraining), norms.length);
+    assert.equal(spy.calls.get(TorchBatchNormTrainingGrad), norms.length);
+    assert.deepEqual(norms.map((l) => (l as unknown as { call: unknown }).call), calls);
+    model.dispose();
   });
 
   it('a frozen BatchNorm (always in inference mode) keeps its call and its moving statistics', () => {

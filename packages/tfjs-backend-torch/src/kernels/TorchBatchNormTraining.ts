@@ -6,9 +6,9 @@ import { TorchBatchNormTraining, TorchBatchNormTrainingAttrs } from '../kernel_n
 import { channelsFirstView, channelsLastView } from './batch_norm_training_util';
 
 // BatchNorm in training mode over the last axis in one ATen native_batch_norm call (statistics, normalization, scale
-// and shift in two passes over x) where tfjs-layers runs tf.moments and tf.batchNorm as six kernels, each with its own
-// gradient. The biased variance tf.moments gives comes from the running-variance output: fed zeros with momentum 1,
-// ATen writes the batch's unbiased variance there (accumulated in double), scaled here by (n - 1) / n.
+// and shift) where tfjs-layers runs tf.moments and tf.batchNorm as six kernels, each with its own gradient. The biased
+// variance tf.moments gives comes from the running-variance output: fed zeros with momentum 1, ATen writes the batch's
+// unbiased variance there, scaled here by (n - 1) / n (equal to tf.moments' to float rounding).
 // x: [N, ..., C] float32, rank >= 2; scale, offset: [C] or absent -> y, mean, variance, inverseStd (kernel_names.ts).
 export const torchBatchNormTrainingConfig = nativeKernel<TorchBatchNormTrainingAttrs>(TorchBatchNormTraining,
   ({ inputs: { x, scale, offset }, attrs, backend }) => {

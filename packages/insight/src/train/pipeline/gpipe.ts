@@ -12,6 +12,7 @@ import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import { collective, type CollectiveWording } from '../distributed/data_parallel';
 import { seedDropout } from '../dropout_seeds';
+import { useNativeBatchNorm } from '../native_batch_norm';
 import type { PipelineGroup, PipelineStage } from './stage';
 
 /** The global batch. Every rank passes its size; stage 0 needs x, the last stage y. */
@@ -88,11 +89,14 @@ export async function pipelineStep(stage: PipelineStage, batch: PipelineBatch, o
     sums = previous === null ? grads : grads.map((g, i) => tf.add(previous[i], g));
     if (previous !== null) tf.dispose([...previous, ...grads]);
   };
+  // Dropout seeded for the micro-batch, BatchNorm on the backend's fused kernels (as trainStep runs them).
   const withDropout = <T>(m: number, f: () => T): T => {
     const restore = seedDropout(stage.model, seed, options.step, m);
+    const restoreBatchNorm = useNativeBatchNorm(stage.model);
     try {
       return f();
     } finally {
+      restoreBatchNorm();
       restore();
     }
   };
