@@ -4,7 +4,8 @@
 // took more time than the convolutions. `useNativeBatchNorm` gives each channels-last BatchNormalization a call that,
 // in training mode, runs the backend's batchNormTraining (one kernel forward, one backward on `torch`; the same ops
 // as tfjs-layers elsewhere) and then updates the moving mean and variance exactly as tfjs-layers does. Inference
-// calls, layers over another axis and layers whose call is already replaced (frozen ones) keep their call.
+// calls, layers over another axis and layers whose call is already replaced (frozen ones) keep their call; code that
+// replaces calls for a whole fit (fake quantisation) wraps `nativeBatchNormCall` instead of the layer's own.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
 import { batchNormTraining } from '@insight/tfjs-backend-torch';
@@ -61,6 +62,16 @@ function nativeTrainingCall(layer: BatchNormLayer, own: Call): Call {
 
 /** True when the layer runs its class's own call: not frozen in inference mode (finetune/freeze.ts), not swapped already. */
 const hasOwnClassCall = (layer: BatchNormLayer) => layer.call === (Object.getPrototypeOf(layer) as BatchNormLayer).call;
+
+/**
+ * `layer`'s call with training mode on the fused kernels, for code that wraps layer calls for a whole fit (quantisation-
+ * aware training's fake quantisation): a BatchNormalization running its class's own call gets it, any other layer (or a
+ * frozen one) keeps `layer.call`. Wrap the result; trainStep's own swap then leaves the layer alone.
+ */
+export function nativeBatchNormCall(layer: tfl.layers.Layer): Call {
+  const norm = layer as unknown as BatchNormLayer;
+  return layer.getClassName() === 'BatchNormalization' && hasOwnClassCall(norm) ? nativeTrainingCall(norm, norm.call) : norm.call;
+}
 
 /**
  * Gives `model`'s BatchNormalization layers the fused training call (see the header) until the returned function puts

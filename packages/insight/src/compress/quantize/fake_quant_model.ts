@@ -20,6 +20,7 @@ import { ruleError } from '../../errors';
 import { graphSteps } from '../../models/graph';
 import type { ActivationRanges, ValueRange } from '../../onnx/quantization_params';
 import type { Callback } from '../../train/callbacks/callback';
+import { nativeBatchNormCall } from '../../train/native_batch_norm';
 import { fakeQuantize, fakeQuantizePerChannel } from './fake_quant';
 import { quantizedPoints } from './quantized_points';
 
@@ -118,6 +119,7 @@ export class FakeQuantization {
       for (const step of graphSteps(model)) {
         const layer = step.layer as unknown as Swappable;
         const own = layer.call;
+        const inner = nativeBatchNormCall(step.layer); // own, or BatchNorm's training mode on the fused kernels
         const readsInput = step.inputs.some((t) => t.id === input);
         const recordsInput = readsInput && !inputRecorded;
         inputRecorded ||= readsInput;
@@ -126,7 +128,7 @@ export class FakeQuantization {
         layer.call = (inputs, kwargs) => {
           const training = kwargs?.training === true;
           const x = readsInput ? fq.quantize(INPUT, one(inputs), training && recordsInput) : inputs;
-          const y = own.call(layer, x, kwargs);
+          const y = inner.call(layer, x, kwargs);
           return quantized ? fq.quantize(name, one(y), training) : y;
         };
         fq.restore.push(() => { layer.call = own; });

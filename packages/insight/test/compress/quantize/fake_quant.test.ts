@@ -5,10 +5,14 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
 import * as tfl from '@tensorflow/tfjs-layers';
+import { TorchBatchNormTraining } from '@insight/tfjs-backend-torch';
 
 import { initBackend, tf } from '../../../src/backend';
 import { FakeQuantization, fakeQuantize, fakeQuantizePerChannel } from '../../../src/compress/quantize';
 import { InsightError } from '../../../src/errors';
+import { createModel } from '../../../src/models';
+import { graphSteps } from '../../../src/models/graph';
+import { spyOnKernels } from '../../../../tfjs-backend-torch/test/kernel_spy';
 
 before(async () => {
   await initBackend();
@@ -111,6 +115,28 @@ describe('FakeQuantization on a model', () => {
     assert.notDeepEqual(Array.from(await z.data()), Array.from(await y.data()), 'without a range the logits stay float');
     await floatOutput.detach();
     tf.dispose([x, y, z, expected]);
+    model.dispose();
+  });
+
+  it('a ResNet\'s BatchNorm trains on the fused kernels under fake quantisation, and gets its own call back after', async () => {
+    const model = createModel('resnet', { inputShape: [8, 8, 3], numClasses: 4, seed: 2 });
+    const names = graphSteps(model).map((s) => s.layer.name);
+    const wide = { min: -8, max: 8 };
+    const fq = FakeQuantization.attach(model, { input: { min: -3, max: 3 }, layers: Object.fromEntries(names.map((n) => [n, wide])) });
+    const norms = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
+    const x = tf.randomUniform([2, 8, 8, 3], 0, 1, 'float32', 4);
+    const spy = spyOnKernels([TorchBatchNormTraining], tf.getBackend());
+    try {
+      tf.dispose(model.apply(x, { training: true }) as tf.Tensor);
+    } finally {
+      spy.restore();
+    }
+    assert.equal(spy.calls.get(TorchBatchNormTraining), norms.length);
+    await fq.detach();
+    for (const norm of norms) {
+      assert.equal((norm as unknown as { call: unknown }).call, (Object.getPrototypeOf(norm) as { call: unknown }).call);
+    }
+    x.dispose();
     model.dispose();
   });
 
