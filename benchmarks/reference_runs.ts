@@ -25,6 +25,8 @@ export interface ReferenceRun {
  * run; a key missing from an older run's config.json (added to train since) counts as its default.
  */
 const FREE_KEYS: ReadonlySet<string> = new Set(['seed', 'data', ...NOT_HYPERPARAMETERS]);
+/** The keys that must be at their default. */
+const RECIPE_KEYS = (Object.keys(TRAIN_DEFAULTS) as (keyof typeof TRAIN_DEFAULTS)[]).filter((key) => !FREE_KEYS.has(key));
 
 /** A completed run in `runsDir` trained with the reference recipe on `data` and `seed`, its model uncalibrated, else null. */
 export function reusableRun(runsDir: string, data: string, seed: number): string | null {
@@ -33,8 +35,7 @@ export function reusableRun(runsDir: string, data: string, seed: number): string
     const run = RunDir.tryOpen(path.join(runsDir, name));
     if (run === null || run.readInfo().status !== 'completed') continue;
     const config = run.readConfig() as Record<string, unknown>;
-    const recipe = (Object.keys(TRAIN_DEFAULTS) as (keyof typeof TRAIN_DEFAULTS)[]).filter((key) => !FREE_KEYS.has(key));
-    const same = config.seed === seed && recipe.every((key) => JSON.stringify(config[key] ?? TRAIN_DEFAULTS[key]) === JSON.stringify(TRAIN_DEFAULTS[key]));
+    const same = config.seed === seed && RECIPE_KEYS.every((key) => JSON.stringify(config[key] ?? TRAIN_DEFAULTS[key]) === JSON.stringify(TRAIN_DEFAULTS[key]));
     // `insight calibrate` in place stores a temperature (inference settings) in model.json: not the reference model.
     const modelJson = path.join(run.modelDir, MODEL_JSON);
     const inference = fs.existsSync(modelJson) ? JSON.parse(fs.readFileSync(modelJson, 'utf8')).userDefinedMetadata?.insight?.inference : undefined;

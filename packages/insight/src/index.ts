@@ -39,7 +39,8 @@ export { predict, type Prediction } from './eval/predict';
 export { calibrate, type CalibrateResult, type CalibrationSide } from './calibrate/calibrate';
 export { resolveCalibrateConfig, CALIBRATE_SCHEMA, type CalibrateConfig } from './calibrate/config';
 // Calibration measures and temperature scaling on arrays of probabilities / logits.
-export { calibrationOf, DEFAULT_CALIBRATION_BINS, type Calibration, type CalibrationBin } from './calibrate/ece';
+export { calibrationOf, type Calibration, type CalibrationBin } from './calibrate/ece';
+export { DEFAULT_CALIBRATION_BINS } from './calibrate/config';
 export { fitTemperature, temperatureNll, temperatureSoftmax, type TemperatureFit, type TemperatureFitOptions } from './calibrate/temperature';
 export { reliabilityPng } from './calibrate/reliability_png';
 export {

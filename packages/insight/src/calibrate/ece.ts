@@ -7,8 +7,6 @@ import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { DEFAULT_CALIBRATION_BINS } from './config';
 
-export { DEFAULT_CALIBRATION_BINS };
-
 /** One confidence bin (lower, upper]: how many examples, their accuracy and mean top-1 confidence (null when empty). */
 export interface CalibrationBin {
   lower: number;

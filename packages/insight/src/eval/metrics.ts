@@ -1,5 +1,6 @@
 // All evaluation metrics of one pass, in one JSON-ready object (report/metrics.json).
-import { calibrationOf, DEFAULT_CALIBRATION_BINS, type Calibration } from '../calibrate/ece';
+import { DEFAULT_CALIBRATION_BINS } from '../calibrate/config';
+import { calibrationOf, type Calibration } from '../calibrate/ece';
 import { argmaxRows, topKAccuracy } from '../math/top_k';
 import type { RobustMetrics } from '../robust/attacks/robust_accuracy';
 import { confusionMatrix } from './confusion_matrix';

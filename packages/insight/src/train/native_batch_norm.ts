@@ -82,9 +82,10 @@ export function nativeBatchNormCall(layer: tfl.layers.Layer): Call {
 export function useNativeBatchNorm(model: tfl.LayersModel): () => void {
   const swapped: { layer: BatchNormLayer; own: Call }[] = [];
   for (const layer of batchNormLayers(model)) {
-    if (!hasOwnClassCall(layer)) continue;
+    const native = nativeBatchNormCall(layer as unknown as tfl.layers.Layer);
+    if (native === layer.call) continue;
     swapped.push({ layer, own: layer.call });
-    layer.call = nativeTrainingCall(layer, layer.call);
+    layer.call = native;
   }
   return () => {
     for (const { layer, own } of swapped) layer.call = own;

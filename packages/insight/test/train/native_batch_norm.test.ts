@@ -12,6 +12,7 @@ import { createModel } from '../../src/models';
 import { setFrozen } from '../../src/finetune/freeze';
 import { useNativeBatchNorm } from '../../src/train/native_batch_norm';
 import { trainStep } from '../../src/train/train_step';
+import { trainableVariables } from '../../src/train/trainer';
 import { spyOnKernels } from '../../../tfjs-backend-torch/test/kernel_spy';
 
 before(async () => {
@@ -22,7 +23,7 @@ const WATCHED = [TorchBatchNormTraining, TorchBatchNormTrainingGrad, 'FusedBatch
 
 /** One training-mode forward and backward pass: the trainable weights' gradients, then every weight's values after. */
 function step(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor) {
-  const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+  const variables = trainableVariables(model);
   const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
   const result = { loss: value.dataSync()[0], grads: variables.map((v) => Array.from(grads[v.name].dataSync())),
     weights: model.getWeights().map((w) => Array.from(w.dataSync())) };
@@ -74,7 +75,7 @@ describe('useNativeBatchNorm', () => {
     const model = createModel('resnet', { inputShape: [12, 12, 3], numClasses: 10, seed: 5 });
     const norms = model.layers.filter((l) => l.getClassName() === 'BatchNormalization');
     const calls = norms.map((l) => (l as unknown as { call: unknown }).call);
-    const variables = model.trainableWeights.map((w) => (w as unknown as { val: tf.Variable }).val);
+    const variables = trainableVariables(model);
     const size = 4;
     const batch = { x: Float32Array.from({ length: size * 12 * 12 * 3 }, (_, i) => (i % 17) / 17), y: Int32Array.from([0, 3, 5, 9]), size };
     const options = { height: 12, width: 12, labelSmoothing: 0, seed: 1, step: 0, microBatch: 0 };

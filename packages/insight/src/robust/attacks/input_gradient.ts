@@ -37,7 +37,7 @@ export function inputGradient(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tens
   let keptLosses: tf.Tensor1D | undefined;
   let keptLogits: tf.Tensor2D | undefined;
   const lossOf = (input: tf.Tensor4D): tf.Scalar => {
-    const logits = logitsOf(model, input, options);
+    const logits = modelLogits(model, input, options);
     const losses = sparseCategoricalCrossentropyPerExample(y, logits);
     // Kept past the gradient's own scope; cloned below into the caller's scope and released.
     keptLosses = tf.keep(losses);
@@ -55,9 +55,13 @@ export function inputGradient(model: tfl.LayersModel, x: tf.Tensor4D, y: tf.Tens
 
 /** The model's logits at x [n, H, W, 3] → [n, classes] (log-probabilities for a probability output). */
 export function logitsOf(model: tfl.LayersModel, x: tf.Tensor4D, options: InputGradientOptions): tf.Tensor2D {
+  return withInferenceLayers(model, () => modelLogits(model, x, options), { batchStatistics: options.training });
+}
+
+/** logitsOf's forward pass through the layers as they are (inputGradient has swapped them already). */
+function modelLogits(model: tfl.LayersModel, x: tf.Tensor4D, options: InputGradientOptions): tf.Tensor2D {
   return tf.tidy(() => {
-    const out = withInferenceLayers(model, () => model.apply(x, { training: options.training }) as tf.Tensor2D,
-      { batchStatistics: options.training });
+    const out = model.apply(x, { training: options.training }) as tf.Tensor2D;
     return options.output === 'probabilities' ? clampedLog(out) : out;
   });
 }
