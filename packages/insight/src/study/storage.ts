@@ -45,6 +45,17 @@ export interface StudyStorage {
    */
   finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running'>, value: number | null, error?: string): Promise<boolean>;
   /**
+   * Pauses a running trial held by `workerId` (ASHA: it reached a rung without a place among the rung's best): state
+   * `paused` with `value` (its last reported value) and no holder; its run keeps the checkpoint. Returns false (and
+   * changes nothing) when the trial is no longer running or held by someone else.
+   */
+  pauseTrial(trialId: number, workerId: string, value: number): Promise<boolean>;
+  /**
+   * Claims a `paused` trial for `workerId` (a promotion, or the study's end pruning it): `running` again, held by
+   * `workerId` with a fresh heartbeat. Returns it, or null when it is no longer paused (another worker claimed it).
+   */
+  claimPausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null>;
+  /**
    * Marks `running` trials whose last heartbeat is older than `staleSeconds` as failed ('worker lost') and enqueues
    * one `waiting` retry of each with the same params. Returns the trials marked.
    */

@@ -4,7 +4,7 @@ import type { Direction, TrialState } from './types';
 
 /** How many of `trials` are in each state. */
 export function countByState(trials: readonly { state: TrialState }[]): Record<TrialState, number> {
-  const counts: Record<TrialState, number> = { waiting: 0, running: 0, completed: 0, pruned: 0, failed: 0 };
+  const counts: Record<TrialState, number> = { waiting: 0, running: 0, paused: 0, completed: 0, pruned: 0, failed: 0 };
   for (const trial of trials) counts[trial.state]++;
   return counts;
 }
