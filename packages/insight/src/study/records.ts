@@ -1,12 +1,22 @@
-// What both storages share: checking a study's definition and the values given to them, and turning a database row
-// (snake_case; JSON as text from SQLite or parsed from PostgreSQL's json; times as ISO text or Date) into a record.
+// What both storages share: the schema version and trials.state's CHECK, checking a study's definition and the values
+// given to them, and turning a database row (snake_case; JSON as text from SQLite or parsed from PostgreSQL's json;
+// times as ISO text or Date) into a record.
 import { ruleError } from '../errors';
-import type { IntermediateValue, Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
+import { FINISHED_STATES, type IntermediateValue, type Params, type StudyRecord, type StudySpec, type TrialRecord, type TrialState } from './types';
 
-/** The layout of the tables (both storages); a storage refuses a newer one. */
-export const SCHEMA_VERSION = 1;
+/**
+ * The layout of the tables (both storages). 1: the first; 2: trials.state also accepts 'paused' (ASHA). A storage
+ * migrates an older one in place when it opens it, and refuses a newer one.
+ */
+export const SCHEMA_VERSION = 2;
 /** meta's `format` row: tells an Insight study storage from another database that happens to have these tables. */
 export const SCHEMA_FORMAT = 'insight-study';
+
+/** Every trial state, each once (the record type makes a missing or unknown one a type error). */
+const STATES: Record<TrialState, true> = { waiting: true, running: true, paused: true, completed: true, pruned: true, failed: true };
+
+/** trials.state's CHECK constraint (both storages): `state IN ('waiting', 'running', ...)`. */
+export const STATE_CHECK = `state IN (${Object.keys(STATES).map((state) => `'${state}'`).join(', ')})`;
 
 /** The error of a trial declared lost by failStaleTrials. */
 export const WORKER_LOST = 'worker lost: no heartbeat';
@@ -106,6 +116,13 @@ export function checkFinite(what: string, value: number | null, trialId: number)
     'Finish a trial whose metric diverged as failed (value null) instead.');
 }
 
+/** Throws INSIGHT_E_CONFIG unless `state` is one a trial can be finished as (a pause is pauseTrial's). */
+export function checkFinishState(state: TrialState, trialId: number): void {
+  if (FINISHED_STATES.includes(state)) return;
+  throw ruleError('INSIGHT_E_CONFIG', 'A trial can only be finished as completed, pruned or failed.', { trial: trialId, state },
+    state === 'paused' ? 'Pause a running trial with pauseTrial.' : 'Pass the state the trial ended in.');
+}
+
 /** Throws INSIGHT_E_CONFIG unless `step` is an integer >= 0 (epochs done). */
 export function checkStep(step: number, trialId: number): void {
   if (Number.isSafeInteger(step) && step >= 0) return;
@@ -125,12 +142,21 @@ export function noTrial(storageUrl: string, trialId: number): Error {
     'Use the id of a trial record this storage returned.');
 }
 
-/** The error for a storage written by a newer Insight, or a database that is not a study storage. */
+/** Whether meta's `format` and `version` are a study storage this Insight reads (an older version it migrates first). */
+export function knownSchema(format: string | undefined, version: number | undefined): boolean {
+  return format === SCHEMA_FORMAT && version !== undefined && Number.isSafeInteger(version) && version >= 1 && version <= SCHEMA_VERSION;
+}
+
+/** The error for a storage written by a newer Insight, a database that is not a study storage, or a malformed version. */
 export function schemaError(storageUrl: string, format: string | undefined, version: number | undefined): Error {
   if (format !== SCHEMA_FORMAT) {
     return ruleError('INSIGHT_E_STORAGE', 'The storage holds tables that are not an Insight study storage\'s.',
       { storage: storageUrl, format: format ?? null }, 'Give each study storage a database (or SQLite file) of its own.');
   }
-  return ruleError('INSIGHT_E_STORAGE', `The study storage was written by a newer Insight (schema version ${version}); this one reads version ${SCHEMA_VERSION}.`,
+  if (version === undefined || !Number.isSafeInteger(version) || version < 1) {
+    return ruleError('INSIGHT_E_STORAGE', 'The study storage\'s meta table must hold its schema version, an integer >= 1.',
+      { storage: storageUrl, version: version ?? null }, 'Give each study storage a database (or SQLite file) of its own: this one was altered by another program or by hand.');
+  }
+  return ruleError('INSIGHT_E_STORAGE', `The study storage was written by a newer Insight (schema version ${version}); this one reads versions up to ${SCHEMA_VERSION}.`,
     { storage: storageUrl, version }, 'Upgrade Insight on this machine to the version the other workers run.');
 }

@@ -3,7 +3,9 @@
 // it takes the write lock before reading, so two workers never both hold a read lock and then ask to write — the
 // deadlock SQLite answers with an immediate SQLITE_BUSY, Optuna's "database is locked". What still finds the file
 // busy past the timeout is retried with jittered backoff, then ends in INSIGHT_E_STORAGE pointing to PostgreSQL.
-// Times come from SQLite's clock (ISO 8601 UTC, ms), one clock for every worker on the machine.
+// Times come from SQLite's clock (ISO 8601 UTC, ms), one clock for every worker on the machine. A file of schema
+// version 1 is migrated to version 2 (trials.state accepts 'paused') when opened: trials is rebuilt by SQLite's
+// documented procedure under the write lock, every row kept; two workers opening it at once migrate it once.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -11,12 +13,33 @@ import Database from 'better-sqlite3';
 
 import { ruleError } from '../errors';
 import {
-  SCHEMA_FORMAT, SCHEMA_VERSION, WORKER_LOST, checkFinite, checkJoin, checkSpec, checkStep, noStudy, noTrial, schemaError,
-  studyOf, trialOf, type StudyRow, type TrialRow,
+  SCHEMA_FORMAT, SCHEMA_VERSION, STATE_CHECK, WORKER_LOST, checkFinishState, checkFinite, checkJoin, checkSpec, checkStep, knownSchema,
+  noStudy, noTrial, schemaError, studyOf, trialOf, type StudyRow, type TrialRow,
 } from './records';
 import { withRetry, type RetryPolicy } from './retry';
 import type { StudyStorage } from './storage';
 import type { IntermediateValue, Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
+
+/** The trials table under `name` (the migration builds it as trials_v2, then renames it); retry_of refers to trials. */
+const trialsTable = (name: string) => `CREATE TABLE ${name} (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  study_id INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  number INTEGER NOT NULL,
+  state TEXT NOT NULL CHECK (${STATE_CHECK}),
+  params TEXT NOT NULL,
+  value REAL,
+  run_dir TEXT,
+  worker_id TEXT,
+  retry_of INTEGER REFERENCES trials (id),
+  error TEXT,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  finished_at TEXT,
+  heartbeat_at TEXT,
+  UNIQUE (study_id, number)
+)`;
+const TRIAL_COLUMNS = 'id, study_id, number, state, params, value, run_dir, worker_id, retry_of, error, created_at, started_at, finished_at, heartbeat_at';
+const TRIALS_INDEX = 'CREATE INDEX trials_by_state ON trials (study_id, state, number)';
 
 /** The tables (version SCHEMA_VERSION). JSON columns hold JSON text; times are ISO 8601 UTC text. */
 const SQLITE_SCHEMA = `
@@ -33,24 +56,8 @@ CREATE TABLE studies (
   base_config TEXT NOT NULL,
   created_at TEXT NOT NULL
 );
-CREATE TABLE trials (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  study_id INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
-  number INTEGER NOT NULL,
-  state TEXT NOT NULL CHECK (state IN ('waiting', 'running', 'completed', 'pruned', 'failed')),
-  params TEXT NOT NULL,
-  value REAL,
-  run_dir TEXT,
-  worker_id TEXT,
-  retry_of INTEGER REFERENCES trials (id),
-  error TEXT,
-  created_at TEXT NOT NULL,
-  started_at TEXT,
-  finished_at TEXT,
-  heartbeat_at TEXT,
-  UNIQUE (study_id, number)
-);
-CREATE INDEX trials_by_state ON trials (study_id, state, number);
+${trialsTable('trials')};
+${TRIALS_INDEX};
 CREATE TABLE trial_values (
   trial_id INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
   step INTEGER NOT NULL,
@@ -109,8 +116,8 @@ export class SqliteStudyStorage implements StudyStorage {
     const storage = new SqliteStudyStorage(db, absolute, busyTimeoutMs, options.retry ?? DEFAULT_RETRY);
     try {
       await storage.retrying('open', () => db.pragma('journal_mode = WAL'));
-      db.pragma('foreign_keys = ON');
       await storage.migrate();
+      db.pragma('foreign_keys = ON');
     } catch (error) {
       db.close();
       if (isBusy(error) || (error as { code?: string }).code === 'INSIGHT_E_STORAGE') throw error;
@@ -123,7 +130,11 @@ export class SqliteStudyStorage implements StudyStorage {
     return storage;
   }
 
-  /** Creates the tables in an empty file; refuses another program's tables and a newer schema. */
+  /**
+   * Creates the tables in an empty file, or migrates an older version in place; refuses another program's tables and
+   * a newer schema. Runs with foreign keys off (PRAGMA foreign_keys is a no-op inside a transaction, so it is set
+   * before): the migration drops trials, which with them on would first delete every trial_values row (cascade).
+   */
   private async migrate(): Promise<void> {
     const read = () => {
       const hasMeta = this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
@@ -133,20 +144,49 @@ export class SqliteStudyStorage implements StudyStorage {
       return { hasMeta, format: meta.get('format'), version: meta.has('version') ? Number(meta.get('version')) : undefined, tables };
     };
     const check = (state: ReturnType<typeof read>) => {
-      if (state.hasMeta && (state.format !== SCHEMA_FORMAT || state.version === undefined)) throw schemaError(this.url, state.format, state.version);
+      if (state.hasMeta && !knownSchema(state.format, state.version)) throw schemaError(this.url, state.format, state.version);
       if (!state.hasMeta && state.tables > 0) throw schemaError(this.url, undefined, undefined);
-      if (state.version !== undefined && state.version > SCHEMA_VERSION) throw schemaError(this.url, state.format, state.version);
     };
     const now = await this.retrying('open', read);
     check(now);
-    if (now.hasMeta) return; // version SCHEMA_VERSION: the only one so far, nothing to migrate
+    if (now.version === SCHEMA_VERSION) return;
+    this.db.pragma('foreign_keys = OFF');
     await this.write('open', () => {
-      const again = read(); // another worker may have created the tables meanwhile
+      const again = read(); // another worker may have created or migrated the tables meanwhile
       check(again);
-      if (again.hasMeta) return;
-      this.db.exec(SQLITE_SCHEMA);
-      this.db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?), ('version', ?)").run(SCHEMA_FORMAT, String(SCHEMA_VERSION));
+      if (again.version === SCHEMA_VERSION) return;
+      if (!again.hasMeta) {
+        this.db.exec(SQLITE_SCHEMA);
+        this.db.prepare("INSERT INTO meta (key, value) VALUES ('format', ?), ('version', ?)").run(SCHEMA_FORMAT, String(SCHEMA_VERSION));
+        return;
+      }
+      this.migrateFrom1(); // version 1, the only older one
     });
+  }
+
+  /**
+   * Version 1 → 2, inside the write transaction, foreign keys off: trials.state's CHECK accepts 'paused'. SQLite cannot
+   * alter a CHECK, so trials is rebuilt as its documentation says (lang_altertable.html, "Making Other Kinds Of Table
+   * Schema Changes"): create trials_v2, copy every row (ids kept), drop trials, rename trials_v2, recreate the index,
+   * check the foreign keys. AUTOINCREMENT's high-water mark is carried over, so no trial id is ever reused.
+   */
+  private migrateFrom1(): void {
+    const sequence = this.db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'trials'").get() as { seq: number } | undefined;
+    this.db.exec(`${trialsTable('trials_v2')};
+      INSERT INTO trials_v2 (${TRIAL_COLUMNS}) SELECT ${TRIAL_COLUMNS} FROM trials;
+      DROP TABLE trials;
+      ALTER TABLE trials_v2 RENAME TO trials;
+      ${TRIALS_INDEX};`);
+    if (sequence !== undefined && this.db.prepare("UPDATE sqlite_sequence SET seq = max(seq, ?) WHERE name = 'trials'").run(sequence.seq).changes === 0) {
+      this.db.prepare("INSERT INTO sqlite_sequence (name, seq) VALUES ('trials', ?)").run(sequence.seq);
+    }
+    const broken = this.db.pragma('foreign_key_check') as unknown[];
+    if (broken.length > 0) {
+      throw ruleError('INSIGHT_E_STORAGE', 'A study storage migrated to a new schema version must keep every reference between its rows.',
+        { storage: this.url, from: 1, to: SCHEMA_VERSION, brokenReferences: broken.length },
+        'The file was left unchanged (version 1): check it with `sqlite3 <file> "PRAGMA foreign_key_check"`, or start a new study storage.');
+    }
+    this.db.prepare("UPDATE meta SET value = ? WHERE key = 'version'").run(String(SCHEMA_VERSION));
   }
 
   private retrying<T>(operation: string, attempt: () => T): Promise<T> {
@@ -249,9 +289,26 @@ export class SqliteStudyStorage implements StudyStorage {
   }
 
   async finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running'>, value: number | null, error?: string): Promise<boolean> {
+    checkFinishState(state, trialId);
     checkFinite('value', value, trialId);
     return this.write('finishTrial', () => this.db.prepare(`UPDATE trials SET state = ?, value = ?, error = ?, finished_at = ${NOW}
       WHERE id = ? AND state = 'running' AND worker_id = ?`).run(state, value, error ?? null, trialId, workerId).changes === 1);
+  }
+
+  async pauseTrial(trialId: number, workerId: string, value: number): Promise<boolean> {
+    checkFinite('value', value, trialId);
+    // No holder and no heartbeat: nobody trains it, so the stale sweep (running trials only) never declares it lost.
+    return this.write('pauseTrial', () => this.db.prepare(`UPDATE trials SET state = 'paused', value = ?, worker_id = NULL, heartbeat_at = NULL
+      WHERE id = ? AND state = 'running' AND worker_id = ?`).run(value, trialId, workerId).changes === 1);
+  }
+
+  claimPausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null> {
+    // started_at stays the first start; value goes back to null (a running trial's, until it finishes).
+    return this.write('claimPausedTrial', () => {
+      const row = this.db.prepare(`UPDATE trials SET state = 'running', worker_id = ?, value = NULL, heartbeat_at = ${NOW}
+        WHERE id = ? AND state = 'paused' RETURNING *`).get(workerId, trialId) as TrialRow | undefined;
+      return row ? this.withValues(row) : null;
+    });
   }
 
   async failStaleTrials(studyId: number, staleSeconds: number): Promise<TrialRecord[]> {

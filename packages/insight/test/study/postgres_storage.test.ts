@@ -1,15 +1,19 @@
 // The PostgreSQL study storage against a real server started for this file (test/support/postgres_server.ts; CI
 // installs Debian's postgresql): the conformance suite, then what only PostgreSQL has — tables created once when
-// workers start at once (advisory lock), the password kept out of urls and messages, and clear errors for a refused
-// login, a missing database, a server that does not answer, foreign tables and a newer schema.
+// workers start at once (advisory lock), the password kept out of urls and messages, clear errors for a refused
+// login, a missing database, a server that does not answer, foreign tables and a newer schema; a paused trial claimed
+// by exactly one of many workers (and a claim waiting on another's row lock); a schema version 1 database migrated in
+// place by one of several workers opening it at once.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 import { Client } from 'pg';
 
 import { openStudyStorage } from '../../src/study/open_storage';
 import { PostgresStudyStorage } from '../../src/study/postgres_storage';
 import { postgresBin, startPostgres, type PostgresServer } from '../support/postgres_server';
+import { POSTGRES_V1_SCHEMA, V1_POSTGRES_SEQUENCES, V1_ROWS, V1_RUNNING } from './schema_v1';
 import { spec, storageConformance } from './storage_conformance';
 
 let server: PostgresServer;
@@ -42,6 +46,36 @@ async function sql(url: string, text: string): Promise<void> {
   }
 }
 
+/** The rows of one query, on a connection of its own. */
+async function rows<R>(url: string, text: string): Promise<R[]> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query(text)).rows as R[];
+  } finally {
+    await client.end();
+  }
+}
+
+/** Every row of the storage's tables (what a migration must keep). */
+const rowsOf = async (url: string) => ({
+  meta: await rows(url, 'SELECT key, value FROM meta ORDER BY key'),
+  studies: await rows(url, 'SELECT * FROM studies ORDER BY id'),
+  trials: await rows(url, 'SELECT * FROM trials ORDER BY id'),
+  values: await rows(url, 'SELECT * FROM trial_values ORDER BY trial_id, step'),
+});
+
+/** The CHECK constraints of a table, by name, with their definitions. */
+const checksOf = (url: string, table: string) => rows<{ name: string; definition: string }>(url,
+  `SELECT conname AS name, pg_get_constraintdef(oid) AS definition FROM pg_constraint WHERE conrelid = '${table}'::regclass AND contype = 'c' ORDER BY conname`);
+
+/** A database of schema version 1 as Insight wrote it, with the fixture's rows, then `extra` SQL. */
+async function v1Database(name: string, extra = ''): Promise<string> {
+  const url = await database(name);
+  await sql(url, POSTGRES_V1_SCHEMA + V1_ROWS + V1_POSTGRES_SEQUENCES + extra);
+  return url;
+}
+
 storageConformance('PostgreSQL', () => ({ url: server.url, open: () => openStudyStorage(server.url) }));
 
 describe('PostgreSQL study storage', () => {
@@ -59,7 +93,7 @@ describe('PostgreSQL study storage', () => {
       await client.connect();
       try {
         const { rows } = await client.query("SELECT key, value FROM meta ORDER BY key");
-        assert.deepEqual(rows, [{ key: 'format', value: 'insight-study' }, { key: 'version', value: '1' }]);
+        assert.deepEqual(rows, [{ key: 'format', value: 'insight-study' }, { key: 'version', value: '2' }]);
         const tables = await client.query("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
         assert.deepEqual(tables.rows.map((r: { tablename: string }) => r.tablename), ['meta', 'studies', 'trial_values', 'trials']);
         // times are the server's: created_at is a timestamptz set by now()
@@ -138,6 +172,113 @@ describe('PostgreSQL study storage', () => {
     const newer = await database('newer');
     await (await openStudyStorage(newer)).close();
     await sql(newer, "UPDATE meta SET value = '3' WHERE key = 'version'");
-    await assert.rejects(openStudyStorage(newer), { code: 'INSIGHT_E_STORAGE', message: /^The study storage was written by a newer Insight \(schema version 3\); this one reads version 1\./ });
+    await assert.rejects(openStudyStorage(newer), { code: 'INSIGHT_E_STORAGE', message: /^The study storage was written by a newer Insight \(schema version 3\); this one reads versions up to 2\./ });
+  });
+
+  it('gives each paused trial to exactly one of several workers claiming them all at once', async () => {
+    const storages = await Promise.all(Array.from({ length: 4 }, () => openStudyStorage(server.url)));
+    try {
+      const [first] = storages;
+      const study = await first.createStudy(spec({ maxTrials: 6 }));
+      const ids: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const trial = (await first.createTrial(study.id, { lr: (i + 1) / 10 }, 'pauser'))!;
+        await first.reportIntermediate(trial.id, 1, i / 10);
+        assert.equal(await first.pauseTrial(trial.id, 'pauser', i / 10), true);
+        ids.push(trial.id);
+      }
+      const claims = await Promise.all(storages.flatMap((storage, w) => ids.map(async (id) => ({ id, worker: `w${w}`, got: await storage.claimPausedTrial(id, `w${w}`) }))));
+      const won = claims.filter((c) => c.got !== null).sort((x, y) => x.id - y.id);
+      assert.deepEqual(won.map((c) => c.id), ids, 'each paused trial claimed once: 6 of 24 claims');
+      for (const { got, worker } of won) assert.deepEqual([got!.state, got!.workerId, got!.intermediate.length], ['running', worker, 1]);
+      assert.deepEqual((await first.trials(study.id)).map((t) => [t.id, t.state, t.workerId]), won.map((c) => [c.id, 'running', c.worker]));
+    } finally {
+      await Promise.all(storages.map((s) => s.close()));
+    }
+  });
+
+  it('a claim waiting on another transaction\'s lock of the paused trial re-checks it: the trial after a rollback, nothing after a commit', async () => {
+    const storage = await openStudyStorage(server.url);
+    const other = new Client({ connectionString: server.url });
+    await other.connect();
+    try {
+      const study = await storage.createStudy(spec());
+      const trial = (await storage.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      assert.equal(await storage.pauseTrial(trial.id, 'w1', 0.4), true);
+      /** `other` claims the trial in an open transaction; `claimer` claims it meanwhile; then `other` ends with `end`. */
+      const race = async (end: 'COMMIT' | 'ROLLBACK', claimer: string) => {
+        await other.query('BEGIN');
+        assert.equal((await other.query("UPDATE trials SET state = 'running', worker_id = 'other' WHERE id = $1 AND state = 'paused'", [trial.id])).rowCount, 1);
+        let settled = false;
+        const claim = storage.claimPausedTrial(trial.id, claimer).finally(() => {
+          settled = true;
+        });
+        await sleep(300);
+        assert.equal(settled, false, 'the claim waits for the row lock');
+        const { rows: [{ waiting }] } = await other.query<{ waiting: number }>(
+          "SELECT count(*)::int AS waiting FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE '%claimed AS (UPDATE trials%'");
+        assert.equal(waiting, 1);
+        await other.query(end);
+        return claim;
+      };
+      const won = await race('ROLLBACK', 'w2');
+      assert.deepEqual([won?.id, won?.state, won?.workerId, won?.intermediate], [trial.id, 'running', 'w2', []]);
+      assert.equal(await storage.pauseTrial(trial.id, 'w2', 0.45), true);
+      assert.equal(await race('COMMIT', 'w3'), null);
+      const held = (await storage.trial(trial.id))!;
+      assert.deepEqual([held.state, held.workerId], ['running', 'other']);
+    } finally {
+      await other.end();
+      await storage.close();
+    }
+  });
+
+  it('migrates a schema version 1 database in place, once, when several workers open it at once: every row kept, paused accepted', async () => {
+    const url = await v1Database('v1_shared');
+    await assert.rejects(sql(url, "UPDATE trials SET state = 'paused' WHERE id = 3"), { code: '23514' }); // check_violation
+    const before = await rowsOf(url);
+    assert.deepEqual([before.studies.length, before.trials.length, before.values.length], [2, 5, 5]);
+    const fresh = await database('v2_fresh');
+    await (await openStudyStorage(fresh)).close();
+    const storages = await Promise.all(Array.from({ length: 4 }, () => openStudyStorage(url)));
+    try {
+      const after = await rowsOf(url);
+      assert.deepEqual(after.meta, [{ key: 'format', value: 'insight-study' }, { key: 'version', value: '2' }]);
+      assert.deepEqual({ ...after, meta: before.meta }, before, 'every row of every table');
+      const checks = await checksOf(url, 'trials');
+      assert.deepEqual(checks, await checksOf(fresh, 'trials'), 'the same CHECK as a new database');
+      assert.equal(checks.length, 1);
+      assert.match(checks[0].definition, /'paused'/);
+
+      const [storage, another] = storages;
+      const study = (await storage.getStudy('cifar-asha'))!;
+      const trials = await another.trials(study.id);
+      assert.deepEqual(trials.map((t) => [t.id, t.number, t.state, t.value, t.retryOf, t.intermediate.length]), [
+        [1, 0, 'completed', 0.81, null, 2], [2, 1, 'failed', null, null, 1], [3, 2, 'running', null, 2, 1], [4, 3, 'pruned', 0.2, null, 1]]);
+      assert.deepEqual([trials[2].startedAt, trials[2].workerId], ['2026-01-05T10:03:01.000Z', V1_RUNNING.workerId]);
+      assert.equal(await storage.pauseTrial(V1_RUNNING.id, V1_RUNNING.workerId, 0.31), true);
+      assert.deepEqual(await another.trial(V1_RUNNING.id).then((t) => [t?.state, t?.value, t?.workerId, t?.retryOf]), ['paused', 0.31, null, V1_RUNNING.retryOf]);
+      assert.equal((await another.claimPausedTrial(V1_RUNNING.id, 'host:14:dd'))?.startedAt, '2026-01-05T10:03:01.000Z');
+      assert.deepEqual(await storage.createTrial(study.id, { lr: 0.2 }, 'host:14:dd').then((t) => [t?.id, t?.number]), [6, 4], 'ids go on after the old ones');
+    } finally {
+      await Promise.all(storages.map((s) => s.close()));
+    }
+  });
+
+  it('finds a version 1 database\'s state CHECK by the column it constrains, whatever its name, and leaves other CHECKs alone', async () => {
+    const url = await v1Database('v1_renamed', 'ALTER TABLE trials RENAME CONSTRAINT trials_state_check TO "Legacy State Rule";');
+    assert.deepEqual((await checksOf(url, 'trials')).map((c) => c.name), ['Legacy State Rule']);
+    const studyChecks = await checksOf(url, 'studies');
+    assert.equal(studyChecks.length, 2);
+    const storage = await openStudyStorage(url);
+    try {
+      const checks = await checksOf(url, 'trials');
+      assert.deepEqual(checks.map((c) => c.name), ['trials_state_check']);
+      assert.match(checks[0].definition, /'paused'/);
+      assert.deepEqual(await checksOf(url, 'studies'), studyChecks);
+      assert.equal(await storage.pauseTrial(V1_RUNNING.id, V1_RUNNING.workerId, 0.31), true);
+    } finally {
+      await storage.close();
+    }
   });
 });

@@ -1,6 +1,7 @@
 // The SQLite study storage: the conformance suite on one file, then what only SQLite has — WAL mode, the file and
 // its folder created, clear errors for a folder, an unwritable place, a non-database and foreign or newer tables,
-// and a lock held by another connection: retried with backoff past the busy timeout, then INSIGHT_E_STORAGE.
+// a lock held by another connection (retried with backoff past the busy timeout, then INSIGHT_E_STORAGE), and a
+// schema version 1 file migrated in place (trials rebuilt, every row kept), by one of several processes opening it.
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -11,13 +12,50 @@ import Database from 'better-sqlite3';
 
 import { openStudyStorage } from '../../src/study/open_storage';
 import { SqliteStudyStorage } from '../../src/study/sqlite_storage';
-import { spec, storageConformance } from './storage_conformance';
+import { SQLITE_V1_SCHEMA, V1_ROWS, V1_RUNNING } from './schema_v1';
+import { exited, lineFrom, spec, startWorker, storageConformance } from './storage_conformance';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-sqlite-study-'));
 const file = path.join(tmp, 'nested', 'folder', 'study.db');
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 storageConformance('SQLite', () => ({ url: `sqlite:${file}`, open: () => openStudyStorage(`sqlite:${file}`) }));
+
+/** Runs `read` on a read-only connection of its own to `where`. */
+function peek<T>(where: string, read: (db: Database.Database) => T): T {
+  const db = new Database(where, { readonly: true });
+  try {
+    return read(db);
+  } finally {
+    db.close();
+  }
+}
+
+/** Every row of the three tables (what a migration must keep), and meta. */
+const rowsOf = (where: string) => peek(where, (db) => ({
+  meta: db.prepare('SELECT key, value FROM meta ORDER BY key').all(),
+  studies: db.prepare('SELECT * FROM studies ORDER BY id').all(),
+  trials: db.prepare('SELECT * FROM trials ORDER BY id').all(),
+  values: db.prepare('SELECT * FROM trial_values ORDER BY trial_id, step').all(),
+}));
+
+/** trials' and trial_values' layout as SQLite reports it (columns, foreign keys, indexes with their columns). */
+const layoutOf = (where: string) => peek(where, (db) => Object.fromEntries(['trials', 'trial_values'].map((table) => [table, {
+  columns: db.pragma(`table_info(${table})`),
+  foreignKeys: db.pragma(`foreign_key_list(${table})`),
+  indexes: (db.pragma(`index_list(${table})`) as { name: string; unique: number; origin: string }[])
+    .map(({ name, unique, origin }) => ({ name, unique, origin, columns: (db.pragma(`index_info(${name})`) as { name: string }[]).map((c) => c.name) }))
+    .sort((x, y) => x.name.localeCompare(y.name)),
+}])));
+
+/** A file of schema version 1 as Insight wrote it, with the fixture's rows. */
+function v1File(name: string): string {
+  const where = path.join(tmp, name);
+  const db = new Database(where);
+  db.exec(SQLITE_V1_SCHEMA + V1_ROWS);
+  db.close();
+  return where;
+}
 
 describe('SQLite study storage', () => {
   it('creates the file and its folders, in WAL mode with a busy timeout, and says where it is', async () => {
@@ -29,7 +67,7 @@ describe('SQLite study storage', () => {
       const db = new Database(where, { readonly: true });
       try {
         assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
-        assert.deepEqual(db.prepare('SELECT key, value FROM meta ORDER BY key').all(), [{ key: 'format', value: 'insight-study' }, { key: 'version', value: '1' }]);
+        assert.deepEqual(db.prepare('SELECT key, value FROM meta ORDER BY key').all(), [{ key: 'format', value: 'insight-study' }, { key: 'version', value: '2' }]);
         const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { name: string }[]).map((t) => t.name);
         assert.deepEqual(tables, ['meta', 'studies', 'trial_values', 'trials']);
       } finally {
@@ -86,9 +124,14 @@ describe('SQLite study storage', () => {
     db3.close();
     await assert.rejects(openStudyStorage(newer), (e: Error & { code: string }) => {
       assert.equal(e.code, 'INSIGHT_E_STORAGE');
-      assert.match(e.message, /^The study storage was written by a newer Insight \(schema version 7\); this one reads version 1\. Received: storage="sqlite:.*newer\.db", version=7\. Upgrade Insight/);
+      assert.match(e.message, /^The study storage was written by a newer Insight \(schema version 7\); this one reads versions up to 2\. Received: storage="sqlite:.*newer\.db", version=7\. Upgrade Insight/);
       return true;
     });
+    const db4 = new Database(newer);
+    db4.prepare("UPDATE meta SET value = 'two' WHERE key = 'version'").run();
+    db4.close();
+    await assert.rejects(openStudyStorage(newer), { code: 'INSIGHT_E_STORAGE',
+      message: /^The study storage's meta table must hold its schema version, an integer >= 1\. Received: storage="sqlite:.*newer\.db", version=NaN\. Give each study storage/ });
   });
 
   it('waits out a writer holding the lock past the busy timeout (retries with backoff), then gives up with the fix', async () => {
@@ -122,5 +165,77 @@ describe('SQLite study storage', () => {
       blocker.close();
       await storage.close();
     }
+  });
+
+  it('migrates a schema version 1 file in place: every study, trial and report kept, ids never reused, paused accepted', async () => {
+    const where = v1File('v1.db');
+    const raw = new Database(where);
+    raw.prepare("UPDATE sqlite_sequence SET seq = 12 WHERE name = 'trials'").run(); // as if trials 6-12 had gone with a deleted study
+    assert.throws(() => raw.prepare("UPDATE trials SET state = 'paused' WHERE id = 3").run(), /CHECK constraint failed/);
+    raw.close();
+    const before = rowsOf(where);
+    assert.deepEqual([before.studies.length, before.trials.length, before.values.length], [2, 5, 5]);
+    const fresh = path.join(tmp, 'v2-fresh.db');
+    await (await openStudyStorage(fresh)).close();
+
+    const storage = await openStudyStorage(where);
+    try {
+      const after = rowsOf(where);
+      assert.deepEqual(after.meta, [{ key: 'format', value: 'insight-study' }, { key: 'version', value: '2' }]);
+      assert.deepEqual({ ...after, meta: before.meta }, before, 'every row of every table, byte for byte');
+      assert.deepEqual(layoutOf(where), layoutOf(fresh), 'the same columns, keys and indexes as a new file');
+      assert.deepEqual(peek(where, (db) => db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'trials'").get()), { seq: 12 });
+      assert.deepEqual(peek(where, (db) => db.pragma('foreign_key_check')), []);
+
+      const study = (await storage.getStudy('cifar-asha'))!;
+      assert.deepEqual([study.id, study.maxTrials, study.direction, study.baseConfig], [1, 6, 'maximize', { epochs: 9 }]);
+      const trials = await storage.trials(study.id);
+      assert.deepEqual(trials.map((t) => [t.id, t.number, t.state, t.value, t.retryOf, t.workerId, t.intermediate.length]), [
+        [1, 0, 'completed', 0.81, null, 'host:11:aa', 2], [2, 1, 'failed', null, null, 'host:12:bb', 1],
+        [3, 2, 'running', null, 2, 'host:13:cc', 1], [4, 3, 'pruned', 0.2, null, 'host:11:aa', 1]]);
+      assert.deepEqual(trials[0].intermediate, [{ step: 1, value: 0.5 }, { step: 2, value: 0.81 }]);
+      assert.equal(trials[1].error, 'worker lost: no heartbeat for 60 s');
+      assert.deepEqual((await storage.trials((await storage.getStudy('loss-grid'))!.id)).map((t) => [t.id, t.state, t.params]), [[5, 'waiting', { lr: 0.3 }]]);
+
+      // the running retry can now be paused by its holder, and promoted
+      assert.equal(await storage.pauseTrial(V1_RUNNING.id, V1_RUNNING.workerId, 0.31), true);
+      const paused = (await storage.trial(V1_RUNNING.id))!;
+      assert.deepEqual([paused.state, paused.value, paused.workerId, paused.retryOf], ['paused', 0.31, null, V1_RUNNING.retryOf]);
+      const promoted = (await storage.claimPausedTrial(V1_RUNNING.id, 'host:14:dd'))!;
+      assert.deepEqual([promoted.state, promoted.startedAt, promoted.intermediate], ['running', '2026-01-05T10:03:01.000Z', [{ step: 1, value: 0.31 }]]);
+      // ids go on past the old high-water mark, and foreign keys are enforced again
+      assert.deepEqual(await storage.enqueueTrial(study.id, { lr: 0.2 }).then((t) => [t.id, t.number]), [13, 4]);
+      await assert.rejects(storage.enqueueTrial(study.id, { lr: 0.2 }, 999), { code: 'SQLITE_CONSTRAINT_FOREIGNKEY' });
+    } finally {
+      await storage.close();
+    }
+    // reopened: already version 2, nothing migrated again
+    const written = rowsOf(where);
+    await (await openStudyStorage(where)).close();
+    assert.deepEqual(rowsOf(where), written);
+  });
+
+  it('migrates a version 1 file once, every row kept, when several worker processes open it at once', async () => {
+    const where = v1File('v1-shared.db');
+    const before = rowsOf(where);
+    const workers = ['m0', 'm1', 'm2'].map((id) => startWorker(`sqlite:${where}`, 'cifar-asha', id, 'open'));
+    try {
+      for (const worker of workers) assert.equal(await lineFrom(worker, 0), 'ready');
+      for (const worker of workers) worker.stdin.write('go\n');
+      const seen = await Promise.all(workers.map(async (worker) => JSON.parse(await lineFrom(worker, 1)) as unknown));
+      for (const worker of workers) {
+        assert.equal(await exited(worker), 0);
+        assert.equal(worker.stderr_, '');
+      }
+      for (const trials of seen) assert.deepEqual(trials, [[0, 'completed'], [1, 'failed'], [2, 'running'], [3, 'pruned']]);
+    } finally {
+      for (const worker of workers) worker.kill('SIGKILL');
+    }
+    const after = rowsOf(where);
+    assert.deepEqual(after.meta, [{ key: 'format', value: 'insight-study' }, { key: 'version', value: '2' }]);
+    assert.deepEqual({ ...after, meta: before.meta }, before);
+    const fresh = path.join(tmp, 'v2-fresh-2.db');
+    await (await openStudyStorage(fresh)).close();
+    assert.deepEqual(layoutOf(where), layoutOf(fresh));
   });
 });

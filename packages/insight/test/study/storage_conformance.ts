@@ -1,6 +1,7 @@
 // The one conformance suite every study storage passes (SQLite and PostgreSQL run it alike): studies, the trial
-// budget under concurrent workers (in-process and in several processes), claiming, reports, finishing once, and the
-// recovery of trials whose worker died (declared stale, retried, a late finish refused, nothing counted twice).
+// budget under concurrent workers (in-process and in several processes), claiming, reports, finishing once, the
+// recovery of trials whose worker died (declared stale, retried, a late finish refused, nothing counted twice), and
+// ASHA's pause (no holder, counted in the budget, never declared lost) and promotion (claimed by exactly one worker).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
@@ -33,7 +34,8 @@ export function spec(overrides: Partial<StudySpec> = {}): StudySpec {
   };
 }
 
-function startWorker(url: string, study: string, workerId: string, mode: 'hammer' | 'hold'): ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string } {
+/** Starts test/study/storage_worker.ts (its header says what each mode does). */
+export function startWorker(url: string, study: string, workerId: string, mode: 'hammer' | 'hold' | 'open'): ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string } {
   const child = spawn(process.execPath, [...NODE_FLAGS, WORKER, url, study, workerId, mode], { stdio: 'pipe' }) as
     ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string };
   child.lines = [];
@@ -51,7 +53,8 @@ function startWorker(url: string, study: string, workerId: string, mode: 'hammer
   return child;
 }
 
-async function lineFrom(child: ReturnType<typeof startWorker>, index: number, timeoutMs = 30_000): Promise<string> {
+/** The worker's line `index` (0-based), waiting for it. */
+export async function lineFrom(child: ReturnType<typeof startWorker>, index: number, timeoutMs = 30_000): Promise<string> {
   const start = Date.now();
   while (child.lines.length <= index) {
     if (child.exitCode !== null) assert.fail(`worker exited ${child.exitCode}: ${child.stderr_}`);
@@ -61,7 +64,7 @@ async function lineFrom(child: ReturnType<typeof startWorker>, index: number, ti
   return child.lines[index];
 }
 
-const exited = (child: ReturnType<typeof startWorker>) => new Promise<number | null>((resolve) => {
+export const exited = (child: ReturnType<typeof startWorker>) => new Promise<number | null>((resolve) => {
   if (child.exitCode !== null || child.signalCode !== null) resolve(child.exitCode);
   else child.once('exit', (code) => resolve(code));
 });
@@ -268,6 +271,102 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       assert.deepEqual(marked.map((t) => [t.id, t.workerId, t.state]), [[id, 'doomed', 'failed']]);
       const retry = (await a.claimWaitingTrial(study.id, 'heir'))!;
       assert.deepEqual([retry.retryOf, retry.params, retry.number, retry.workerId], [id, { lr: 0.5, optimizer: 'sgd' }, 1, 'heir']);
+    });
+
+    it('pauses a running trial for its holder only: no holder, its value kept, counted in the budget, never declared lost', async () => {
+      const study = await a.createStudy(spec({ maxTrials: 2 }));
+      const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      assert.equal(await a.heartbeat(trial.id, 'w1', 'runs/t0'), true);
+      await a.reportIntermediate(trial.id, 1, 0.4);
+      await a.reportIntermediate(trial.id, 3, 0.55);
+      assert.equal(await b.pauseTrial(trial.id, 'w2', 0.55), false, 'not the holder');
+      assert.deepEqual([(await b.trial(trial.id))!.state, (await b.trial(trial.id))!.workerId], ['running', 'w1']);
+      await assert.rejects(a.pauseTrial(trial.id, 'w1', Number.POSITIVE_INFINITY), { code: 'INSIGHT_E_CONFIG', message: /^A trial's value must be a finite number\. Received: trial=\d+, value=Infinity\./ });
+      assert.equal(await a.pauseTrial(trial.id, 'w1', 0.55), true);
+      assert.equal(await a.pauseTrial(trial.id, 'w1', 0.6), false, 'paused once');
+      const paused = (await b.trial(trial.id))!;
+      assert.deepEqual([paused.state, paused.value, paused.workerId, paused.heartbeatAt, paused.finishedAt, paused.error, paused.runDir],
+        ['paused', 0.55, null, null, null, null, 'runs/t0']);
+      assert.equal(paused.startedAt, trial.startedAt);
+      assert.deepEqual(paused.intermediate, [{ step: 1, value: 0.4 }, { step: 3, value: 0.55 }]);
+      assert.deepEqual((await a.trials(study.id, ['paused'])).map((t) => t.id), [trial.id]);
+      assert.deepEqual(await a.trials(study.id, ['running']), []);
+      // a paused trial holds its place in the budget (it is not failed)
+      const other = (await b.createTrial(study.id, { lr: 0.2 }, 'w2'))!;
+      assert.equal(other.number, 1);
+      assert.equal(await a.createTrial(study.id, { lr: 0.3 }, 'w1'), null, 'budget of 2: one paused, one running');
+      // its former holder's heartbeats, reports and finish count for nothing
+      assert.equal(await a.heartbeat(trial.id, 'w1'), false);
+      await a.reportIntermediate(trial.id, 4, 0.9);
+      await b.reportIntermediate(trial.id, 3, 0.1);
+      assert.equal(await a.finishTrial(trial.id, 'w1', 'completed', 0.9), false);
+      // the stale sweep takes running trials only, however stale: the paused one has no heartbeat to miss
+      await sleep(30);
+      assert.deepEqual((await b.failStaleTrials(study.id, 0)).map((t) => [t.id, t.state]), [[other.id, 'failed']]);
+      const still = (await a.trial(trial.id))!;
+      assert.deepEqual([still.state, still.value, still.workerId, still.error, still.finishedAt], ['paused', 0.55, null, null, null]);
+      assert.deepEqual(still.intermediate, [{ step: 1, value: 0.4 }, { step: 3, value: 0.55 }]);
+      assert.deepEqual((await a.trials(study.id, ['waiting'])).map((t) => t.retryOf), [other.id], 'one retry, of the running trial');
+      assert.equal(await a.pauseTrial(987_654, 'w1', 0.5), false);
+    });
+
+    it('gives a paused trial to exactly one claimer: running again, first start and reports kept, finished by its new holder', async () => {
+      const study = await a.createStudy(spec());
+      const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      await a.reportIntermediate(trial.id, 1, 0.4);
+      assert.equal(await a.pauseTrial(trial.id, 'w1', 0.4), true);
+      await sleep(15);
+      const claims = await Promise.all([a.claimPausedTrial(trial.id, 'wa'), b.claimPausedTrial(trial.id, 'wb'), a.claimPausedTrial(trial.id, 'wc')]);
+      const won = claims.filter((t) => t !== null);
+      assert.equal(won.length, 1, 'three claimers, one paused trial');
+      const resumed = won[0];
+      const holder = resumed.workerId!;
+      assert.ok(['wa', 'wb', 'wc'].includes(holder), holder);
+      assert.deepEqual([resumed.id, resumed.state, resumed.number, resumed.params, resumed.value, resumed.finishedAt, resumed.error],
+        [trial.id, 'running', 0, { lr: 0.1 }, null, null, null]);
+      assert.equal(resumed.startedAt, trial.startedAt, 'the first start kept');
+      assert.ok(resumed.heartbeatAt! > trial.heartbeatAt!, `a fresh heartbeat: ${resumed.heartbeatAt} after ${trial.heartbeatAt}`);
+      assert.deepEqual(resumed.intermediate, [{ step: 1, value: 0.4 }]);
+      assert.deepEqual(await b.trial(trial.id), resumed);
+      assert.equal(await a.claimPausedTrial(trial.id, 'wd'), null, 'claimed once');
+      // the new holder reports, heartbeats and finishes it (the study's end prunes it so); nobody else can
+      assert.equal(await a.heartbeat(trial.id, 'w1'), false, 'the worker that paused it no longer holds it');
+      assert.equal(await b.heartbeat(trial.id, holder), true);
+      await b.reportIntermediate(trial.id, 3, 0.5);
+      assert.equal(await a.finishTrial(trial.id, 'w1', 'pruned', 0.5), false);
+      assert.equal(await a.finishTrial(trial.id, holder, 'pruned', 0.5), true);
+      const done = (await b.trial(trial.id))!;
+      assert.deepEqual([done.state, done.value, done.workerId, done.intermediate], ['pruned', 0.5, holder, [{ step: 1, value: 0.4 }, { step: 3, value: 0.5 }]]);
+      assert.ok(done.finishedAt !== null && done.finishedAt >= done.startedAt!);
+      // only a paused trial is claimed: not a running, waiting or finished one, nor one that does not exist
+      const running = (await a.createTrial(study.id, { lr: 0.2 }, 'w1'))!;
+      const waiting = await a.enqueueTrial(study.id, { lr: 0.3 });
+      for (const id of [running.id, waiting.id, trial.id, 987_654]) assert.equal(await b.claimPausedTrial(id, 'thief'), null, `trial ${id}`);
+      assert.deepEqual([(await a.trial(running.id))!.workerId, (await a.trial(waiting.id))!.state, (await a.trial(trial.id))!.state], ['w1', 'waiting', 'pruned']);
+      // a pause is pauseTrial's, never a finish
+      await assert.rejects(a.finishTrial(running.id, 'w1', 'paused', 0.3), { code: 'INSIGHT_E_CONFIG',
+        message: /^A trial can only be finished as completed, pruned or failed\. Received: trial=\d+, state="paused"\. Pause a running trial with pauseTrial\.$/ });
+      assert.equal((await a.trial(running.id))!.state, 'running');
+    });
+
+    it('pauses a promoted trial again at the next rung, and declares its new holder lost like any running trial\'s', async () => {
+      const study = await a.createStudy(spec());
+      const trial = (await a.createTrial(study.id, { lr: 0.1, optimizer: 'sgd' }, 'w1'))!;
+      await a.reportIntermediate(trial.id, 1, 0.4);
+      assert.equal(await a.pauseTrial(trial.id, 'w1', 0.4), true);
+      assert.equal((await b.claimPausedTrial(trial.id, 'w2'))?.workerId, 'w2');
+      await b.reportIntermediate(trial.id, 3, 0.45);
+      assert.equal(await b.pauseTrial(trial.id, 'w2', 0.45), true);
+      assert.deepEqual([(await a.trial(trial.id))!.state, (await a.trial(trial.id))!.value], ['paused', 0.45]);
+      const ghost = (await a.claimPausedTrial(trial.id, 'ghost'))!;
+      assert.equal(ghost.startedAt, trial.startedAt);
+      await sleep(30);
+      const lost = await b.failStaleTrials(study.id, 0.01);
+      assert.deepEqual(lost.map((t) => [t.id, t.state, t.value, t.workerId, t.error]), [[trial.id, 'failed', null, 'ghost', 'worker lost: no heartbeat for 0.01 s']]);
+      assert.deepEqual(lost[0].intermediate.map((v) => v.step), [1, 3]);
+      const retry = (await a.trials(study.id, ['waiting']))[0];
+      assert.deepEqual([retry.retryOf, retry.params], [trial.id, { lr: 0.1, optimizer: 'sgd' }]);
+      assert.equal(await a.claimPausedTrial(trial.id, 'late'), null);
     });
   });
 }

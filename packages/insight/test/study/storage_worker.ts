@@ -1,12 +1,26 @@
-// A worker process for the storage tests: `storage_worker.ts <url> <study> <workerId> hammer|hold`.
+// A worker process for the storage tests: `storage_worker.ts <url> <study> <workerId> hammer|hold|open`.
 //   hammer: prints "ready", waits for "go" on stdin (so every worker starts at once), then creates trials until the
 //           budget is spent — a heartbeat and a report after each, as a real worker writes — and prints the numbers
 //           it got as JSON.
 //   hold:   creates one trial, prints {"id": ...}, and heartbeats it every 100 ms until killed (SIGKILL in the test).
+//   open:   prints "ready", waits for "go", then opens the storage (so every worker opens — and migrates — at once) and
+//           prints the study's trials as JSON [number, state] pairs.
 import { openStudyStorage } from '../../src/study/open_storage';
 
 async function main(): Promise<void> {
   const [url, name, workerId, mode] = process.argv.slice(2);
+  if (mode === 'open') {
+    process.stdout.write('ready\n');
+    await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+    const opened = await openStudyStorage(url);
+    const found = await opened.getStudy(name);
+    if (!found) throw new Error(`no study ${name}`);
+    const trials = (await opened.trials(found.id)).map((t) => [t.number, t.state]);
+    await opened.close();
+    process.stdout.write(`${JSON.stringify(trials)}\n`);
+    process.stdin.destroy();
+    return;
+  }
   const storage = await openStudyStorage(url);
   const study = await storage.getStudy(name);
   if (!study) throw new Error(`no study ${name}`);
