@@ -6,14 +6,17 @@
 //        [--space benchmarks/tune_space.yaml] [--epochs 10] [--out <dir>] [--confirm-seed 1]
 // Steps, one after the other in this process (run it alone: wall times are the result):
 // 1. the default recipe (`insight train` with no flags): its validation accuracy and its wall time, one full trial;
-// 2. per sampler, a study of --trials trials with ASHA (min 1 epoch, reduction factor 3) over --space, in one worker;
+// 2. per sampler, a study of --trials trials with ASHA (min 1 epoch, reduction factor 3: rungs at epochs 1 and 3 of 10;
+//    a trial not yet among a rung's best third pauses there and is resumed when promoted) over --space, in one worker;
 // 3. per sampler, the best configuration trained again with another seed (--confirm-seed), so the figure is not
 //    only the luck of the trial that was picked for being best on the same validation images.
 // "20 full trials" is given two ways: 20 x the default recipe's wall time, and the study's own trials extrapolated to
-// all epochs (each trial's seconds per epoch x --epochs, plus its set-up), i.e. the same configurations run in full.
+// all epochs (each trial's seconds per epoch from its run's metrics x --epochs, plus the default run's set-up and
+// report time), i.e. the same configurations run in full.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
+import { RunDir } from '../packages/insight/src/run/run_dir';
 import { train } from '../packages/insight/src/train/train';
 import { tune } from '../packages/insight/src/tune/study';
 import type { TrialRow } from '../packages/insight/src/tune/show';
@@ -58,16 +61,25 @@ async function fullRun(config: Record<string, unknown>, name: string) {
   const result = await train({ ...base, ...config, name }, { handleSignals: false });
   const wall = seconds(start);
   result.model.dispose();
-  return { runDir: result.runDir, valAccuracy: result.report.accuracy, wall };
+  return { runDir: result.runDir, valAccuracy: result.report.accuracy, wall, epochSeconds: epochSecondsOf(result.runDir) };
 }
 
-/** A trial's wall seconds from the storage's clock. */
-const trialSeconds = (t: TrialRow) => (Date.parse(t.finishedAt ?? '') - Date.parse(t.startedAt ?? '')) / 1000;
+/** The seconds of each epoch a run trained (training and validation), from its metrics.jsonl. */
+function epochSecondsOf(runDir: string): number[] {
+  return RunDir.open(runDir).readMetrics().filter((r) => r.type === 'epoch').map((r) => r.seconds as number);
+}
+
+/** A trial's seconds in full: its mean epoch x all epochs, plus the set-up and report time of a run (`overhead`). */
+function fullSeconds(t: TrialRow, overhead: number): number {
+  const perEpoch = epochSecondsOf(t.runDir!);
+  return overhead + (perEpoch.reduce((a, b) => a + b, 0) / perEpoch.length) * epochs;
+}
 
 async function main(): Promise<void> {
   console.log(`default recipe: ${epochs} epochs ...`);
   const baseline = await fullRun({}, 'default-recipe');
-  console.log(`default recipe: validation accuracy ${pct(baseline.valAccuracy)}, ${baseline.wall.toFixed(1)} s`);
+  const overhead = baseline.wall - baseline.epochSeconds.reduce((a, b) => a + b, 0);
+  console.log(`default recipe: validation accuracy ${pct(baseline.valAccuracy)}, ${baseline.wall.toFixed(1)} s (${overhead.toFixed(1)} s outside epochs)`);
 
   const studies = [];
   for (const sampler of args.samplers.split(',')) {
@@ -78,14 +90,16 @@ async function main(): Promise<void> {
     const wall = seconds(start);
     const finished = result.trials.filter((t) => t.state === 'completed' || t.state === 'pruned');
     const epochsRun = finished.reduce((sum, t) => sum + t.epochs, 0);
-    // The same configurations in full: each trial's time per epoch (its set-up included once) scaled to all epochs.
-    const fullExtrapolated = finished.reduce((sum, t) => sum + (trialSeconds(t) * epochs) / Math.max(1, t.epochs), 0);
+    const epochsPerTrial: Record<number, number> = {};
+    for (const t of finished) epochsPerTrial[t.epochs] = (epochsPerTrial[t.epochs] ?? 0) + 1;
+    // The same configurations in full: each trial's time per epoch scaled to all epochs, plus a run's set-up.
+    const fullExtrapolated = finished.reduce((sum, t) => sum + fullSeconds(t, overhead), 0);
     const best = result.best;
     if (best === null) throw new Error(`study ${study} has no completed trial`);
     console.log(`${study}: best trial ${best.number} ${pct(best.value ?? NaN)} in ${wall.toFixed(1)} s; ${result.counts.completed} completed, ${result.counts.pruned} pruned; confirming with seed ${confirmSeed} ...`);
     const confirm = await fullRun({ ...best.params, seed: confirmSeed }, `${study}-best-seed${confirmSeed}`);
     studies.push({
-      sampler, wall, epochsRun, trials: finished.length, completed: result.counts.completed, pruned: result.counts.pruned,
+      sampler, wall, epochsRun, epochsPerTrial, trials: finished.length, completed: result.counts.completed, pruned: result.counts.pruned,
       failed: result.counts.failed, bestTrial: best.number, bestValue: best.value, bestParams: best.params, bestRun: best.runDir,
       confirm, fullExtrapolated, importance: result.importance,
     });
@@ -102,7 +116,9 @@ async function main(): Promise<void> {
     console.log(`| ${s.sampler} + ASHA | ${pct(s.bestValue ?? NaN)} | ${gain >= 0 ? '+' : ''}${gain.toFixed(2)} pt | ${pct(s.confirm.valAccuracy)} | ${s.wall.toFixed(0)} s | `
       + `${(s.wall / (trials * baseline.wall)).toFixed(3)} | ${(s.wall / s.fullExtrapolated).toFixed(3)} | ${s.epochsRun} |`);
   }
-  for (const s of studies) console.log(`${s.sampler}: best params ${JSON.stringify(s.bestParams)}; importance ${JSON.stringify(s.importance)}`);
+  for (const s of studies) {
+    console.log(`${s.sampler}: trials by epochs trained ${JSON.stringify(s.epochsPerTrial)}; best params ${JSON.stringify(s.bestParams)}; importance ${JSON.stringify(s.importance)}`);
+  }
   console.log(`\nresults: ${path.join(args.out, 'results.json')}`);
 }
 

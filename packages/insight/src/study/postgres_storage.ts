@@ -287,7 +287,7 @@ export class PostgresStudyStorage implements StudyStorage {
     return rows.length === 1;
   }
 
-  async finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running'>, value: number | null, error?: string): Promise<boolean> {
+  async finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running' | 'paused'>, value: number | null, error?: string): Promise<boolean> {
     checkFinishState(state, trialId);
     checkFinite('value', value, trialId);
     const rows = await this.query('finishTrial', `UPDATE trials SET state = $3, value = $4, error = $5, finished_at = now()

@@ -288,7 +288,7 @@ export class SqliteStudyStorage implements StudyStorage {
       WHERE id = ? AND state = 'running' AND worker_id = ?`).run(runDir ?? null, trialId, workerId).changes === 1);
   }
 
-  async finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running'>, value: number | null, error?: string): Promise<boolean> {
+  async finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running' | 'paused'>, value: number | null, error?: string): Promise<boolean> {
     checkFinishState(state, trialId);
     checkFinite('value', value, trialId);
     return this.write('finishTrial', () => this.db.prepare(`UPDATE trials SET state = ?, value = ?, error = ?, finished_at = ${NOW}

@@ -43,7 +43,7 @@ export interface StudyStorage {
    * Finishes a running trial held by `workerId` as completed, pruned or failed. Returns false (and changes nothing)
    * when the trial is no longer running or held by someone else (it was declared stale and retried): never counted twice.
    */
-  finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running'>, value: number | null, error?: string): Promise<boolean>;
+  finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running' | 'paused'>, value: number | null, error?: string): Promise<boolean>;
   /**
    * Pauses a running trial held by `workerId` (ASHA: it reached a rung without a place among the rung's best): state
    * `paused` with `value` (its last reported value) and no holder; its run keeps the checkpoint. Returns false (and

@@ -33,7 +33,7 @@ export interface StudySpec {
   sampler: Record<string, unknown>;
   /** Pruner name and options, e.g. { name: 'asha', minEpochs: 1, reductionFactor: 3 }. */
   pruner: Record<string, unknown>;
-  /** The trial budget: trials counted are all but failed ones (waiting, running, completed, pruned); a failed one frees its place. */
+  /** The trial budget: trials counted are all but failed ones (waiting, running, paused, completed, pruned); a failed one frees its place. */
   maxTrials: number;
   /** The training config every trial starts from (the sampled params override its keys). */
   baseConfig: Record<string, unknown>;
@@ -57,7 +57,7 @@ export interface TrialRecord {
   number: number;
   state: TrialState;
   params: Params;
-  /** The final value of the study's metric (completed), or the last reported one (pruned); null otherwise. */
+  /** The final value of the study's metric (completed), or the last reported one (pruned, paused); null otherwise. */
   value: number | null;
   intermediate: IntermediateValue[];
   /** The ordinary training run of this trial (runs/...), once it has one. */

@@ -129,10 +129,11 @@ export class RunSession {
    * Throws INSIGHT_E_RESUME unless `run` may continue to an epoch target of `epochs` (its saved config had
    * `savedEpochs`): an unfinished run (crashed, interrupted, failed) always, but not one a live process on this host
    * still trains (run/liveness.ts liveProcess); a completed run only to more epochs, as Keras's initial_epoch —
-   * training continues from its last checkpoint, the schedule defined for the new total.
+   * training continues from its last checkpoint, the schedule defined for the new total — or, with `continueStopped`, to
+   * the same target when a callback stopped it before its last epoch.
    * Example: `RunSession.checkResumable(RunDir.open('runs/x'), 10, 20)`.
    */
-  static checkResumable(run: RunDir, savedEpochs: number, epochs: number): void {
+  static checkResumable(run: RunDir, savedEpochs: number, epochs: number, continueStopped = false): void {
     const info = run.readInfo();
     const { status } = info;
     const pid = liveProcess(info);
@@ -141,7 +142,7 @@ export class RunSession {
         { run: run.dir, status, pid, host: info.host, heartbeatAt: info.heartbeatAt },
         `Let it finish, or stop it first — kill ${pid} (SIGTERM) or Ctrl-C in its terminal saves checkpoints/last and marks the run interrupted — then resume it.`);
     }
-    if (status === 'completed' && epochs <= savedEpochs) {
+    if (status === 'completed' && epochs <= savedEpochs && !continueStopped) {
       throw ruleError('INSIGHT_E_RESUME', 'A completed run can be resumed only to train more epochs than it was given.',
         { run: run.dir, status, epochs, runEpochs: savedEpochs },
         `Pass --epochs with more than ${savedEpochs} to extend it (the schedule is then defined for the new total), or start a new run.`);

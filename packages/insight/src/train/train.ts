@@ -60,6 +60,12 @@ export interface TrainOptions {
    * does); false leaves the process's own signal handling alone (a killed run then shows as crashed).
    */
   handleSignals?: boolean;
+  /**
+   * With `resume`: a run that a callback stopped before its last epoch (early stopping; a tune trial ASHA paused at a
+   * rung) trains on from its last checkpoint to its epochs, on the same schedule. Without it, a completed run resumes
+   * only to more epochs than it was given.
+   */
+  continueStopped?: boolean;
 }
 
 /**
@@ -98,7 +104,7 @@ export async function train(config: TrainInput | Record<string, unknown> = {}, o
   // Rank 0 decides what the group trains: the others take its config, weights and state by broadcast.
   let resumed = options.resume !== undefined && lead ? RunDir.open(options.resume) : null;
   const { settings, given } = separateModel(config, resumed);
-  let resolved = resumed ? resumeConfig(resumed, settings) : resolveTrainConfig(settings);
+  let resolved = resumed ? resumeConfig(resumed, settings, options.continueStopped ?? false) : resolveTrainConfig(settings);
   // The launch's run, completed by rank 0 before this restart (a peer failed after it): trained no further.
   let finished: string | null = null;
   if (place !== null && lead && resumed === null) {
@@ -170,6 +176,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     const stepsPerEpoch = Math.ceil(loaders.train.batchesPerEpoch / accumulation);
     const schedule = createSchedule(resolved.schedule, { lr: resolved.lr, stepsPerEpoch, totalSteps: stepsPerEpoch * resolved.epochs }, resolved);
     let initialState = resumed && checkpoint ? restoreFromCheckpoint(resumed, checkpoint, model, optimizer, finished === null) : undefined;
+    if (initialState !== undefined && options.continueStopped) initialState.stopTraining = false;
     if (parallel !== null) initialState = await parallel.start(model, optimizer, initialState);
     if (finished !== null) return finishedRun(finished, session, resolved, model, initialState!, lead, data.classNames);
     if (!lead) {
@@ -339,9 +346,10 @@ async function runModel(config: TrainConfig, data: RunData, custom: CustomModelS
 
 /**
  * The saved config of a run to resume; `overrides` may only change how it runs (RESUME_OVERRIDABLE), and `epochs`: a
- * larger target extends the run, and a completed run resumes only so (RunSession.checkResumable).
+ * larger target extends the run, and a completed run resumes only so (RunSession.checkResumable), unless
+ * `continueStopped` (it was stopped before its epochs).
  */
-function resumeConfig(run: RunDir, overrides: Record<string, unknown>): TrainConfig {
+function resumeConfig(run: RunDir, overrides: Record<string, unknown>, continueStopped = false): TrainConfig {
   const changed = Object.keys(overrides).filter((key) => key !== 'epochs' && !(RESUME_OVERRIDABLE as readonly string[]).includes(key));
   if (changed.length > 0) {
     throw ruleError('INSIGHT_E_RESUME', `A resumed run continues with its saved config; only ${RESUME_OVERRIDABLE.join(', ')} and epochs may be given.`,
@@ -349,7 +357,7 @@ function resumeConfig(run: RunDir, overrides: Record<string, unknown>): TrainCon
   }
   const saved = run.readConfig() as Record<string, unknown>;
   const resolved = resolveTrainConfig({ ...saved, ...overrides }, `config of ${run.dir}`);
-  RunSession.checkResumable(run, typeof saved.epochs === 'number' ? saved.epochs : resolved.epochs, resolved.epochs);
+  RunSession.checkResumable(run, typeof saved.epochs === 'number' ? saved.epochs : resolved.epochs, resolved.epochs, continueStopped);
   return resolved;
 }
 

@@ -6,7 +6,7 @@
 // parameters: 50 points of the range, in log space for log ones, fewer for small int / stepped ranges; Gaussian
 // kernels of Scott's bandwidth 1.059 · min(IQR / 1.34, std) · n^-0.2 in grid units, at least 0.5 / 1.64; categorical:
 // smoothed counts), each with a prior kernel of weight 1. Importances are normalised to sum 1.
-// Trials: completed and pruned ones, ranked as TPE ranks them (samplers/ranking.ts: completed by value, then pruned by
+// Trials: completed, pruned and paused ones, ranked as TPE ranks them (samplers/ranking.ts: completed by value, then pruned by
 // how far they got), so with ASHA, where most trials are pruned, the pruned ones still show where the bad values lie;
 // the top set is drawn from that ranking. A conditional parameter (Optuna leaves these out) is judged in its
 // subspace: top and all are taken among the trials where it was active (at least 3 of them, else 0), and the

@@ -78,10 +78,10 @@ function table(header: string[], rows: string[][], numeric: boolean[]): string {
 export function formatStudy(summary: StudySummary, storageUrl: string): string {
   const { study, counts, best, importance, trials } = summary;
   const lines: string[] = [];
-  const counted = counts.completed + counts.pruned + counts.running + counts.waiting;
+  const counted = counts.completed + counts.pruned + counts.running + counts.waiting + counts.paused;
   lines.push(`Study ${study.name}: ${study.direction} ${study.metric}, sampler ${String(study.sampler.name)}, pruner ${String(study.pruner.name)}, ` +
     `${counted}/${study.maxTrials} trials (${storageUrl})`);
-  lines.push(`  ${(['completed', 'pruned', 'failed', 'running', 'waiting'] as const).map((s) => `${s} ${counts[s]}`).join(', ')}`);
+  lines.push(`  ${(['completed', 'pruned', 'failed', 'running', 'paused', 'waiting'] as const).map((s) => `${s} ${counts[s]}`).join(', ')}`);
   if (trials.length === 0) {
     lines.push('', `No trials yet: run \`insight tune --study ${study.name}\` (or \`insight tune worker --study ${study.name}\`) to start.`);
     return lines.join('\n');
@@ -114,7 +114,7 @@ export function formatStudy(summary: StudySummary, storageUrl: string): string {
 export function formatStudyList(summaries: StudySummary[], storageUrl: string): string {
   if (summaries.length === 0) return `No studies in ${storageUrl} yet: start one with \`insight tune --study <name> --space space.yaml\`.`;
   const rows = summaries.map(({ study, counts, best }) => [study.name, `${study.direction} ${study.metric}`, String(study.sampler.name), String(study.pruner.name),
-    `${counts.completed + counts.pruned + counts.running + counts.waiting}/${study.maxTrials}`, String(counts.completed), String(counts.pruned), String(counts.failed),
+    `${counts.completed + counts.pruned + counts.running + counts.waiting + counts.paused}/${study.maxTrials}`, String(counts.completed), String(counts.pruned), String(counts.failed),
     best ? num(best.value!) : '-', study.createdAt.replace('T', ' ').slice(0, 16)]);
   return `${table(['study', 'objective', 'sampler', 'pruner', 'trials', 'completed', 'pruned', 'failed', 'best', 'created'], rows,
     [false, false, false, false, true, true, true, true, true, false])}\n\n${summaries.length} stud${summaries.length === 1 ? 'y' : 'ies'} in ${storageUrl}`;

@@ -157,7 +157,7 @@ export async function tune(input: TuneInput, run: TuneRunOptions = {}): Promise<
       }
     }
     const summary = await summarizeStudy(storage, study, studyImportance);
-    const unfinished = summary.counts.running + summary.counts.waiting > 0 || summary.counts.completed + summary.counts.pruned < study.maxTrials;
+    const unfinished = summary.counts.running + summary.counts.waiting + summary.counts.paused > 0 || summary.counts.completed + summary.counts.pruned < study.maxTrials;
     if (stoppedBy !== null && unfinished) {
       throw ruleError('INSIGHT_E_INTERRUPTED', 'A study runs until its budget of trials is spent; this one was stopped before.',
         { study: study.name, stoppedBy, completed: summary.counts.completed, pruned: summary.counts.pruned, budget: study.maxTrials },

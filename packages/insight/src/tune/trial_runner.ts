@@ -1,7 +1,8 @@
 // One trial = one ordinary training run: train({ ...study.baseConfig, ...params, name }) with a reporter callback
 // that, at each epoch end, records the study's metric (reportIntermediate, step = epochs done) and a heartbeat,
 // then asks the pruner; a pruned trial stops training there (the run ends as an ordinary early-stopped run) and is
-// finished 'pruned' with its last value. A heartbeat timer also runs during long epochs (the training loop gives
+// finished 'pruned' with its last value; a paused one (ASHA) stops the same way and is resumed later from its run's
+// last checkpoint (train's continueStopped) when it is promoted, to go on as if it had never stopped. A heartbeat timer also runs during long epochs (the training loop gives
 // timers a turn every 100 ms); once a heartbeat returns false (the trial was declared lost and retried elsewhere),
 // training stops at the next batch. The run is tagged study:<name> and trial:<number> as soon as it exists.
 import * as fs from 'node:fs';
@@ -35,7 +36,7 @@ export interface TrialRunOptions {
 }
 
 export interface TrialOutcome {
-  state: 'completed' | 'pruned' | 'failed';
+  state: 'completed' | 'pruned' | 'paused' | 'failed';
   /** The last reported value of the metric (null when no epoch finished). */
   value: number | null;
   runDir: string | null;
@@ -103,17 +104,20 @@ class TrialReporter implements Callback {
   runDir: string | null = null;
   lastValue: number | null = null;
   epochs = 0;
-  pruned = false;
+  decision: 'continue' | 'prune' | 'pause' = 'continue';
   /** The storage says another worker holds the trial now (this worker was declared lost): stop, nothing counts. */
   lost = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(private readonly trial: TrialRecord, private readonly options: TrialRunOptions, private readonly runsDir: string,
-    private readonly since: string) {}
+    private readonly since: string, private readonly resumedRun: string | null) {
+    const last = trial.intermediate.at(-1);
+    if (resumedRun !== null && last !== undefined) [this.epochs, this.lastValue] = [last.step, last.value];
+  }
 
   async onTrainBegin(): Promise<void> {
     const { study, storage, workerId, heartbeatSeconds } = this.options;
-    this.runDir = findTrialRun(this.runsDir, trialRunName(study.name, this.trial.number), this.since);
+    this.runDir = this.resumedRun ?? findTrialRun(this.runsDir, trialRunName(study.name, this.trial.number), this.since);
     if (this.runDir !== null) updateTags(this.runDir, trialTags(study.name, this.trial.number));
     this.lost = !(await storage.heartbeat(this.trial.id, workerId, this.runDir ?? undefined));
     this.stopIfLost();
@@ -161,11 +165,11 @@ class TrialReporter implements Callback {
     if (logs.epoch >= ctx.epochs) return; // the last epoch completes the trial
     const trials = await storage.trials(study.id);
     const self = trials.find((t) => t.id === this.trial.id) ?? { ...this.trial, intermediate: [{ step: logs.epoch, value }] };
-    if (pruner.shouldPrune(self, trials, study.direction)) {
-      this.pruned = true;
-      ctx.state.stopTraining = true;
-      ctx.note(`Trial ${this.trial.number} pruned after epoch ${logs.epoch}: ${study.metric} ${value.toFixed(4)} is not promising.`);
-    }
+    this.decision = pruner.decide(self, trials, study.direction);
+    if (this.decision === 'continue') return;
+    ctx.state.stopTraining = true;
+    ctx.note(this.decision === 'prune' ? `Trial ${this.trial.number} pruned after epoch ${logs.epoch}: ${study.metric} ${value.toFixed(4)} is not promising.`
+      : `Trial ${this.trial.number} paused after epoch ${logs.epoch}: ${study.metric} ${value.toFixed(4)} is not among the best at this rung yet (resumed if it is promoted).`);
   }
 
   onTrainEnd(): void {
@@ -180,9 +184,10 @@ class TrialReporter implements Callback {
 
 /**
  * Trains `trial` (held by options.workerId) and returns how it ended; never throws for a failed training (the
- * outcome says 'failed' with the message). The caller finishes the trial in the storage.
+ * outcome says 'failed' with the message). The caller finishes (or pauses) the trial in the storage. A promoted
+ * trial (`resume`: it was paused) continues its run from its last checkpoint.
  */
-export async function runTrial(trial: TrialRecord, options: TrialRunOptions): Promise<TrialOutcome> {
+export async function runTrial(trial: TrialRecord, options: TrialRunOptions, resume = false): Promise<TrialOutcome> {
   const config = trialConfig(options.study, trial);
   let resolved: TrainConfig;
   try {
@@ -192,12 +197,18 @@ export async function runTrial(trial: TrialRecord, options: TrialRunOptions): Pr
     return { state: 'failed', value: null, runDir: null, epochs: 0, error: (error as Error).message, interrupted: false, lost: false };
   }
   const since = new Date(Date.now() - 1000).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  const reporter = new TrialReporter(trial, options, resolved.runsDir, since);
+  const resumedRun = resume ? trial.runDir : null;
+  if (resume && resumedRun === null) {
+    return { state: 'failed', value: null, runDir: null, epochs: 0, error: `Trial ${trial.number} was paused without a run to resume.`, interrupted: false, lost: false };
+  }
+  const reporter = new TrialReporter(trial, options, resolved.runsDir, since, resumedRun);
+  const common = { callbacks: [reporter], handleSignals: options.handleSignals ?? true, out: options.out };
   try {
-    const result = await train(resolved, { callbacks: [reporter], handleSignals: options.handleSignals ?? true, out: options.out });
+    const result = await (resumedRun === null ? train(resolved, common) : train({}, { ...common, resume: resumedRun, continueStopped: true }));
     result.model.dispose();
+    const ended = { continue: 'completed', prune: 'pruned', pause: 'paused' } as const;
     return {
-      state: reporter.pruned ? 'pruned' : 'completed', value: reporter.lastValue, runDir: result.runDir, epochs: reporter.epochs, interrupted: false,
+      state: ended[reporter.decision], value: reporter.lastValue, runDir: result.runDir, epochs: reporter.epochs, interrupted: false,
       lost: reporter.lost,
     };
   } catch (error) {

@@ -1,8 +1,10 @@
 // A tune worker: joins a study and runs its trials until the budget is spent. Each turn: trials whose worker went
 // silent (no heartbeat for staleSeconds) are marked failed and enqueued again → claim a waiting trial (a retry, a
-// grid point) or sample params and create a trial (null: the budget is spent) → train it → finish it. With the
-// budget spent, a worker waits while other workers still hold running trials, since a trial whose worker dies is
-// retried. Any number of workers, on any machines, may run this on one storage: each step is one transaction.
+// grid point), or a paused trial the pruner promotes now (ASHA: resumed from its run), or sample params and create a
+// trial (null: the budget is spent) → train it → finish it (or pause it). With the budget spent, a worker waits
+// while other workers still hold running trials, since a trial whose worker dies is retried and a trial that reaches
+// a rung may make a paused one promotable; once nothing runs, the paused trials nobody promotes are pruned. Any
+// number of workers, on any machines, may run this on one storage: each step is one transaction.
 import * as os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
@@ -61,20 +63,47 @@ export function formatParams(params: TrialRecord['params']): string {
 }
 
 /**
- * The next trial for this worker: a waiting one (claimed), else a new one with sampled params, else null (budget
- * spent or the sampler exhausted). The random stream is a function of the study's seed and the number of trials so
- * far, so a study with one worker is reproducible; parallel workers also key it by who samples.
+ * The next trial for this worker: a waiting one (claimed), else a paused one the pruner promotes (claimed; `resume`:
+ * it continues its run), else a new one with sampled params, else null (budget spent or the sampler exhausted). The
+ * random stream is a function of the study's seed and the number of trials so far, so a study with one worker is
+ * reproducible; parallel workers also key it by who samples.
  */
-async function nextTrial(storage: StudyStorage, study: StudyRecord, strategy: Strategy, workerId: string): Promise<TrialRecord | null> {
+async function nextTrial(storage: StudyStorage, study: StudyRecord, strategy: Strategy, workerId: string): Promise<{ trial: TrialRecord; resume: boolean } | null> {
   const waiting = await storage.claimWaitingTrial(study.id, workerId);
-  if (waiting !== null) return waiting;
+  if (waiting !== null) return { trial: waiting, resume: false };
+  const promoted = await claimPromotion(storage, study, strategy, workerId);
+  if (promoted !== null) return { trial: promoted, resume: true };
   const trials = await storage.trials(study.id);
   const others = trials.some((t) => t.state === 'running' && t.workerId !== workerId);
   const seed = typeof study.sampler.seed === 'number' ? study.sampler.seed : 0;
   const rng = streamRng(seed, 'tune', trials.length, others ? hashOf(workerId) : 0);
   const params = strategy.sampler.sample(strategy.space, trials, study.direction, rng);
   if (params === null) return null;
-  return storage.createTrial(study.id, params, workerId);
+  const created = await storage.createTrial(study.id, params, workerId);
+  return created === null ? null : { trial: created, resume: false };
+}
+
+/** The paused trial the pruner promotes now, claimed for this worker (another worker may claim it first: ask again), or null. */
+async function claimPromotion(storage: StudyStorage, study: StudyRecord, strategy: Strategy, workerId: string): Promise<TrialRecord | null> {
+  if (strategy.pruner.promotion === undefined) return null;
+  for (;;) {
+    const candidate = strategy.pruner.promotion(await storage.trials(study.id), study.direction);
+    if (candidate === null) return null;
+    const claimed = await storage.claimPausedTrial(candidate.id, workerId);
+    if (claimed !== null) return claimed;
+  }
+}
+
+/** The study is over (budget spent, nothing runs or waits, nothing promotable): its paused trials are pruned with their last value. */
+async function prunePaused(storage: StudyStorage, study: StudyRecord, workerId: string, log: (line: string) => void): Promise<void> {
+  for (const paused of await storage.trials(study.id, ['paused'])) {
+    const claimed = await storage.claimPausedTrial(paused.id, workerId);
+    if (claimed === null) continue; // another worker prunes it
+    const last = claimed.intermediate.at(-1)!; // a trial pauses at a report
+    if (await storage.finishTrial(claimed.id, workerId, 'pruned', last.value)) {
+      log(`Trial ${claimed.number} pruned: paused at epoch ${last.step} and never promoted (${study.metric} ${last.value.toFixed(4)}).`);
+    }
+  }
 }
 
 /** Runs `study`'s trials on `storage` until its budget is spent (or a signal stops the worker). */
@@ -94,21 +123,27 @@ export async function runWorker(storage: StudyStorage, study: StudyRecord, optio
       for (const lost of await storage.failStaleTrials(study.id, options.staleSeconds)) {
         log(`Trial ${lost.number} lost its worker ${lost.workerId ?? '?'} (no heartbeat for ${options.staleSeconds} s): marked failed, retried as a new trial.`);
       }
-      const trial = await nextTrial(storage, study, strategy, workerId);
-      if (trial === null) {
+      const next = await nextTrial(storage, study, strategy, workerId);
+      if (next === null) {
         const inFlight = await storage.trials(study.id, ['running', 'waiting']);
-        if (inFlight.length === 0) break;
+        if (inFlight.length === 0) {
+          await prunePaused(storage, study, workerId, log);
+          break;
+        }
         await sleep(Math.min(options.heartbeatSeconds, options.staleSeconds / 2) * 1000); // trials of other workers may still be retried
         continue;
       }
+      const { trial, resume } = next;
       const retried = trial.retryOf !== null ? await storage.trial(trial.retryOf) : null;
-      log(`Trial ${trial.number}${retried ? ` (retry of trial ${retried.number})` : ''}: ${formatParams(trial.params)}`);
+      log(resume ? `Trial ${trial.number} promoted: resumed after epoch ${trial.intermediate.at(-1)?.step ?? 0} (${formatParams(trial.params)})`
+        : `Trial ${trial.number}${retried ? ` (retry of trial ${retried.number})` : ''}: ${formatParams(trial.params)}`);
       const outcome = await runTrial(trial, {
         storage, study, workerId, pruner: strategy.pruner, heartbeatSeconds: options.heartbeatSeconds, out: options.out, handleSignals, warn: log,
         signalled: () => signalled,
-      });
+      }, resume);
       const error = outcome.interrupted ? `interrupted (${signalled ?? 'signal'}): ${outcome.error}` : outcome.error;
-      const finished = await storage.finishTrial(trial.id, workerId, outcome.state, outcome.value, error);
+      const finished = outcome.state === 'paused' ? await storage.pauseTrial(trial.id, workerId, outcome.value!)
+        : await storage.finishTrial(trial.id, workerId, outcome.state, outcome.value, error);
       if (finished && outcome.interrupted) await storage.enqueueTrial(study.id, trial.params, trial.id);
       result.trials.push({ ...outcome, number: trial.number, params: trial.params, lost: outcome.lost || !finished });
       log(finished ? `Trial ${trial.number} ${outcome.state}${outcome.value !== null ? `: ${study.metric} ${outcome.value.toFixed(4)}` : ''}` +

@@ -100,7 +100,7 @@ describe('study API', () => {
     assert.equal(body.storage, `sqlite:${dbFile}`);
     assert.deepEqual(body.studies.map((s: { name: string }) => s.name), ['demo', 'other']);
     const [demo, other] = body.studies;
-    assert.deepEqual(demo.counts, { waiting: 0, running: 1, completed: 3, pruned: 1, failed: 1 });
+    assert.deepEqual(demo.counts, { waiting: 0, running: 1, paused: 0, completed: 3, pruned: 1, failed: 1 });
     assert.deepEqual(demo.best, { number: 2, value: 0.71, params: { lr: 0.003, optimizer: 'sgd' } });
     assert.deepEqual([demo.metric, demo.direction, demo.maxTrials, demo.sampler.name, demo.pruner.name], ['val_accuracy', 'maximize', 8, 'tpe', 'asha']);
     assert.deepEqual([other.direction, other.best.value], ['minimize', 0.9]);
@@ -164,7 +164,7 @@ describe('study pages in chromium', { timeout: 120_000 }, () => {
   it('draws the best-so-far curve, parallel coordinates coloured by value, and the trials linking to their runs', { timeout: 40_000 }, async () => {
     const { page, errors } = await openPage('#/study/demo');
     await page.waitForSelector('#parallel-coordinates', WAIT);
-    assert.match(await page.locator('#study-counts').textContent() ?? '', /^3 completed · 1 pruned · 1 failed · 1 running · 0 waiting$/);
+    assert.match(await page.locator('#study-counts').textContent() ?? '', /^3 completed · 1 pruned · 1 failed · 1 running · 0 paused · 0 waiting$/);
     assert.equal(await page.locator('#study-best').textContent(), 'Best: trial 2, val_accuracy 0.7100 (lr=0.003, optimizer=sgd)');
 
     // Best so far: two uPlot series (best, and each trial's value) over the 3 completed trials.

@@ -1,7 +1,7 @@
 // `insight tune` end to end on one machine (SQLite), in this process: a study of 4 trials (random sampler, ASHA)
 // whose trials are ordinary runs tagged study:<name> and trial:<n>, whose reported values are the runs' own logged
-// metrics, and whose state counts add up to the budget; ASHA stops a hopeless trial early (its run has fewer epochs
-// than configured, the trial is pruned with its last value); `tune show` (text and --json) and `tune list` read it
+// metrics, and whose state counts add up to the budget; ASHA pauses trials at its rung, resumes the best from its
+// checkpoint (its run then equals one that never paused) and prunes the others at the study's end; `tune show` (text and --json) and `tune list` read it
 // back; and the CLI refuses a missing space file, an unknown space key, a study that does not exist and tune's
 // flags given to a subcommand that would ignore them.
 import assert from 'node:assert/strict';
@@ -10,6 +10,7 @@ import * as path from 'node:path';
 import { before, describe, it } from 'node:test';
 
 import { openStudyStorage } from '../../src/study/open_storage';
+import { train } from '../../src/train/train';
 import { tune, type TuneResult } from '../../src/tune/study';
 import { runMain } from '../cli/io';
 import { baseConfig, runOf, sink, tempDir, writeColourFolder, writeSpace } from './helpers';
@@ -38,7 +39,7 @@ describe('a SQLite study (random sampler, ASHA)', () => {
     assert.equal(trials.length, 4);
     assert.deepEqual(trials.map((t) => t.number), [0, 1, 2, 3]);
     assert.equal(counts.completed + counts.pruned, 4, JSON.stringify(counts));
-    assert.equal(counts.failed + counts.running + counts.waiting, 0);
+    assert.equal(counts.failed + counts.running + counts.waiting + counts.paused, 0);
     assert.equal(result.storage, `sqlite:${path.join(runsDir, 'tune.db')}`);
     assert.ok(fs.existsSync(path.join(runsDir, 'tune.db')));
   });
@@ -68,14 +69,14 @@ describe('a SQLite study (random sampler, ASHA)', () => {
     assert.deepEqual(Object.keys(result.importance).sort(), ['lr', 'optimizer']);
     assert.ok(Math.abs(Object.values(result.importance).reduce((a, b) => a + b, 0) - 1) < 1e-9);
     assert.match(out.text, /Trial 0: lr=[\d.e-]+, optimizer=(adam|sgd)\n/);
-    assert.match(out.text, /Trial 3 (completed|pruned): val_accuracy \d\.\d{4} after [1-3] epochs?/);
+    assert.match(out.text, /Trial 3 (completed|paused): val_accuracy \d\.\d{4} after [1-3] epochs?/);
   });
 
   it('`tune show` prints the trials, counts, best trial and importance; --json has the same summary', async () => {
     const text = await runMain(['tune', 'show', '--study', 'colours', '--runs-dir', runsDir]);
     assert.equal(text.status, 0, text.stderr);
     assert.match(text.stdout, /^Study colours: maximize val_accuracy, sampler random, pruner asha, 4\/4 trials \(sqlite:.*tune\.db\)\n/);
-    assert.match(text.stdout, new RegExp(`completed ${result.counts.completed}, pruned ${result.counts.pruned}, failed 0, running 0, waiting 0`));
+    assert.match(text.stdout, new RegExp(`completed ${result.counts.completed}, pruned ${result.counts.pruned}, failed 0, running 0, paused 0, waiting 0`));
     assert.match(text.stdout, /\n#\s+state\s+val_accuracy\s+epochs\s+lr\s+optimizer\s+run\n/);
     for (const trial of result.trials) assert.ok(text.stdout.includes(trial.runDir!), `trial ${trial.number}'s run`);
     assert.match(text.stdout, new RegExp(`Best trial ${result.best!.number}: val_accuracy ${result.best!.value!.toFixed(4)} \\(lr=`));
@@ -124,29 +125,44 @@ describe('a SQLite study (random sampler, ASHA)', () => {
   });
 });
 
-describe('ASHA pruning', () => {
-  it('stops a hopeless trial after the first rung: its run trained fewer epochs, the trial is pruned with its last value', async () => {
-    // Grid order: lr 0.1 first (learns), then lr 1e-7 (does not): at rung 1 its val_loss is worse than the only other
-    // value there, so ASHA (η = 3: fewer than 3 values keep only the best) prunes it.
-    const space = writeSpace(tmp, 'prune.yaml', 'lr: { type: categorical, choices: [0.1, 1.0e-7] }\n');
+describe('ASHA: pause, promotion, pruning at the end', () => {
+  it('pauses trials at the rung until it fills, resumes the best from its checkpoint as if never stopped, prunes the rest', async () => {
+    // 3 epochs, η = 3: one rung, at epoch 1. Grid order: lr 0.1 (learns), then 1e-7 and 1e-6 (do not). Trials 0 and 1
+    // find fewer than 3 values at the rung and pause; trial 2 fills it (⌊3/3⌋ = 1 goes on) but is not the best and
+    // pauses too; the worker then promotes trial 0, which resumes at epoch 2 and completes; the budget spent and
+    // nothing running, trials 1 and 2 are pruned with their epoch-1 values.
+    const space = writeSpace(tmp, 'prune.yaml', 'lr: { type: categorical, choices: [0.1, 1.0e-7, 1.0e-6] }\n');
     const out = sink();
-    const pruned = await tune({ study: 'prune', space, sampler: 'grid', pruner: 'asha', metric: 'val_loss', trials: 2,
+    const study = await tune({ study: 'prune', space, sampler: 'grid', pruner: 'asha', metric: 'val_loss', trials: 3,
       baseConfig: baseConfig(data, path.join(tmp, 'prune-runs')) }, { out, err: out, handleSignals: false });
-    assert.equal(pruned.study.direction, 'minimize');
-    const [first, second] = pruned.trials;
-    assert.deepEqual([first.params, second.params], [{ lr: 0.1 }, { lr: 1e-7 }]);
-    assert.equal(first.state, 'completed');
-    assert.equal(first.epochs, 3);
-    assert.equal(second.state, 'pruned');
-    assert.equal(second.epochs, 1);
-    const run = runOf(second.runDir!);
-    assert.equal(run.epochs.length, 1);
-    assert.equal(run.config.epochs, 3);
-    assert.equal(run.status, 'completed'); // an ordinary run that stopped early
-    assert.equal(second.value, run.epochs[0].val_loss);
-    assert.ok(second.value! > first.intermediate[0].value, `${second.value} vs ${first.intermediate[0].value}`);
-    assert.match(out.text, /Trial 1 pruned after epoch 1: val_loss \d\.\d{4} is not promising\./);
-    assert.equal(pruned.best?.number, 0);
+    assert.equal(study.study.direction, 'minimize');
+    const [first, second, third] = study.trials;
+    assert.deepEqual([first.params, second.params, third.params], [{ lr: 0.1 }, { lr: 1e-7 }, { lr: 1e-6 }]);
+    assert.deepEqual(study.trials.map((t) => [t.state, t.epochs]), [['completed', 3], ['pruned', 1], ['pruned', 1]]);
+    assert.deepEqual(study.counts, { waiting: 0, running: 0, paused: 0, completed: 1, pruned: 2, failed: 0 });
+    const lines = out.text.split('\n');
+    const order = ['Trial 0 paused after epoch 1', 'Trial 1 paused after epoch 1', 'Trial 2 paused after epoch 1', 'Trial 0 promoted: resumed after epoch 1',
+      'Trial 0 completed: val_loss', 'Trial 1 pruned: paused at epoch 1 and never promoted', 'Trial 2 pruned: paused at epoch 1 and never promoted'];
+    const at = order.map((text) => lines.findIndex((l) => l.includes(text)));
+    assert.ok(at.every((i, k) => i >= 0 && (k === 0 || i > at[k - 1])), `in this order: ${JSON.stringify(at)}\n${out.text}`);
+    for (const trial of [second, third]) {
+      const run = runOf(trial.runDir!);
+      assert.deepEqual([run.epochs.length, run.config.epochs, run.status], [1, 3, 'completed']); // an ordinary run that stopped early
+      assert.equal(trial.value, run.epochs[0].val_loss);
+      assert.ok(trial.value! > first.intermediate[0].value, `${trial.value} vs ${first.intermediate[0].value}`);
+    }
+    assert.equal(study.best?.number, 0);
+
+    // The promoted trial's one run holds all 3 epochs, equal to a run of its config that never paused.
+    const resumed = runOf(first.runDir!);
+    assert.deepEqual([resumed.status, resumed.epochs.map((e) => e.epoch)], ['completed', [1, 2, 3]]);
+    assert.deepEqual(first.intermediate, resumed.epochs.map((e) => ({ step: e.epoch, value: e.val_loss })));
+    const straight = await train({ ...baseConfig(data, path.join(tmp, 'straight-runs')), lr: 0.1, progress: 'none' }, { handleSignals: false });
+    straight.model.dispose();
+    const uninterrupted = runOf(straight.runDir).epochs;
+    for (const key of ['loss', 'val_loss', 'val_accuracy']) {
+      for (let e = 0; e < 3; e++) assert.ok(Math.abs(resumed.epochs[e][key] - uninterrupted[e][key]) <= 1e-6, `${key} at epoch ${e + 1}: ${resumed.epochs[e][key]} vs ${uninterrupted[e][key]}`);
+    }
   });
 });
 

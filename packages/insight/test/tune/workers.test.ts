@@ -1,5 +1,6 @@
 // Workers in separate processes: two local workers (`insight tune --workers 2`) on one PostgreSQL study share its
-// budget — exactly maxTrials trials, none run twice, both workers did work; and a worker killed with SIGKILL in the
+// budget — exactly maxTrials trials, none run twice, both workers did work — and ASHA's paused trials, each resumed
+// at most once by either worker in the run it started; and a worker killed with SIGKILL in the
 // middle of a trial (SQLite study) leaves nothing lost or counted twice: resuming the study marks the lost trial
 // failed, retries its params, and ends with exactly the budget of finished trials; with two local workers, the one
 // killed is reported and the other retries its trial; Ctrl-C (SIGINT) stops a study after saving the running trial's
@@ -77,6 +78,33 @@ describe('two local workers on one PostgreSQL study', () => {
     assert.equal(new Set(trials.map((t) => t.runDir)).size, 4);
     for (const label of ['w1', 'w2']) assert.match(result.stdout, new RegExp(`^\\[${label}\\] Trial \\d completed: val_accuracy`, 'm'));
     assert.match(result.stdout, /\nStudy shared: maximize val_accuracy, sampler random, pruner none, 4\/4 trials/);
+  });
+
+  it('promote paused ASHA trials across workers: every trial in one run of consecutive epochs, the rung\'s best completed, the budget exact', async () => {
+    // 3 epochs, η = 3: one rung, at epoch 1. val_loss (continuous: no ties). Whichever worker claims a paused trial
+    // may resume the run the other one started.
+    const runsDir = path.join(tmp, 'pg-asha-runs');
+    const result = runBin(['tune', '--study', 'asha', '--space', space, '--storage', pg.url, '--workers', '2', '--trials', '6', '--sampler', 'random',
+      '--pruner', 'asha', '--metric', 'val_loss', '--seed', '5', ...baseFlags(runsDir)], { timeout: 240_000 });
+    assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
+    const trials = await trialsOf(pg.url, 'asha');
+    assert.deepEqual(trials.map((t) => t.number), [0, 1, 2, 3, 4, 5]);
+    assert.ok(trials.every((t) => t.state === 'completed' || t.state === 'pruned'), JSON.stringify(trials.map((t) => t.state)));
+    for (const trial of trials) {
+      const run = runOf(trial.runDir!);
+      const epochs = trial.state === 'completed' ? [1, 2, 3] : [1];
+      assert.deepEqual(run.epochs.map((e) => e.epoch), epochs, `trial ${trial.number} (${trial.state})`);
+      assert.deepEqual(trial.intermediate, run.epochs.map((e) => ({ step: e.epoch, value: e.val_loss })));
+      assert.equal((result.stdout.match(new RegExp(`^\\[w[12]\\] Trial ${trial.number}: `, 'gm')) ?? []).length, 1, `trial ${trial.number} started once`);
+      assert.ok((result.stdout.match(new RegExp(`^\\[w[12]\\] Trial ${trial.number} promoted: `, 'gm')) ?? []).length <= 1, `trial ${trial.number} promoted at most once`);
+    }
+    assert.equal(new Set(trials.map((t) => t.runDir)).size, 6);
+    assert.equal(fs.readdirSync(runsDir).length, 6);
+    // ⌊6/3⌋ = 2: the two lowest epoch-1 losses trained all 3 epochs (promoted at once, or later from their pause).
+    const rung = [...trials].sort((a, b) => a.intermediate[0].value - b.intermediate[0].value);
+    assert.deepEqual(rung.slice(0, 2).map((t) => t.state), ['completed', 'completed']);
+    assert.match(result.stdout, /\] Trial \d paused: val_loss \d\.\d{4} after 1 epoch\n/);
+    assert.match(result.stdout, /\nStudy asha: minimize val_loss, sampler random, pruner asha, 6\/6 trials/);
   });
 });
 

@@ -2,7 +2,7 @@
 // (objective, budget, counts by state, best value); #/study/<name> shows one: the best-so-far curve over trial
 // numbers (uPlot: the best value after each completed trial, beside each trial's own value), parallel coordinates
 // (SVG: one axis per parameter and one for the metric, a line per finished trial coloured by its value from worst to
-// best, pruned trials dashed), and the trials table, each trial linking to its run. Refreshes while trials run.
+// best, pruned and paused trials dashed), and the trials table, each trial linking to its run. Refreshes while trials run.
 import { ApiError, getJson } from './api.js';
 import { LineChart } from './chart.js';
 import { fill, h } from './dom.js';
@@ -49,12 +49,12 @@ function scaleOf(axis, values) {
 }
 
 /**
- * Parallel coordinates of the finished (completed and pruned) trials: one axis per parameter, then the metric (its
+ * Parallel coordinates of the trials with a value (completed, pruned and paused): one axis per parameter, then the metric (its
  * better end on top); a trial missing a conditional parameter skips that axis.
  */
 function parallelCoordinates(detail) {
   const { study, axes, trials } = detail;
-  const finished = trials.filter((t) => (t.state === 'completed' || t.state === 'pruned') && typeof t.value === 'number');
+  const finished = trials.filter((t) => (t.state === 'completed' || t.state === 'pruned' || t.state === 'paused') && typeof t.value === 'number');
   if (finished.length === 0) return h('p', { class: 'muted chart-empty', id: 'parallel-empty' }, 'No finished trials yet.');
   const metricAxis = { name: study.metric, kind: 'numeric', log: false, choices: [] };
   const all = [...axes, metricAxis];
@@ -79,7 +79,7 @@ function parallelCoordinates(detail) {
     });
     const line = svg('polyline', {
       class: `pc-line ${trial.state}`, points: points.join(' '), fill: 'none', stroke: colourOf(goodness(trial.value)), 'stroke-width': 2,
-      'stroke-dasharray': trial.state === 'pruned' ? '5 4' : null, 'data-trial': trial.number, 'data-value': trial.value,
+      'stroke-dasharray': trial.state === 'completed' ? null : '5 4', 'data-trial': trial.number, 'data-value': trial.value,
     }, svg('title', {}, `trial ${trial.number}: ${study.metric} ${fmt.metric(trial.value)} (${trial.state})`));
     plot.append(line);
   }
@@ -97,7 +97,7 @@ function parallelCoordinates(detail) {
 }
 
 function countsText(counts) {
-  return ['completed', 'pruned', 'failed', 'running', 'waiting'].map((s) => `${counts[s]} ${s}`).join(' · ');
+  return ['completed', 'pruned', 'failed', 'running', 'paused', 'waiting'].map((s) => `${counts[s]} ${s}`).join(' · ');
 }
 
 function trialsTable(detail) {
@@ -107,7 +107,7 @@ function trialsTable(detail) {
     h('thead', {}, h('tr', {}, h('th', { class: 'num' }, '#'), h('th', {}, 'state'), h('th', { class: 'num' }, study.metric), h('th', { class: 'num' }, 'epochs'),
       axes.map((a) => h('th', {}, a.name)), h('th', {}, 'run'))),
     h('tbody', {}, trials.map((t) => h('tr', { class: t.number === best ? 'selected' : '', 'data-trial': t.number },
-      h('td', { class: 'num' }, String(t.number)), h('td', {}, h('span', { class: `badge ${t.state === 'pruned' ? 'interrupted' : t.state}`, title: t.error ?? '' }, t.state)),
+      h('td', { class: 'num' }, String(t.number)), h('td', {}, h('span', { class: `badge ${t.state === 'pruned' || t.state === 'paused' ? 'interrupted' : t.state}`, title: t.error ?? '' }, t.state)),
       h('td', { class: 'num' }, fmt.metric(t.value)), h('td', { class: 'num' }, String(t.epochs)),
       axes.map((a) => h('td', { class: 'param' }, fmt.param(t.params[a.name]))),
       h('td', { class: 'id' }, t.runId ? h('a', { href: `#/run/${encodeURIComponent(t.runId)}` }, t.runId) : (t.runDir ?? '-'))))));
@@ -149,7 +149,7 @@ export function mountStudyView(root, name) {
     ], { xLabel: 'trial', yLabel: study.metric });
     fill(parallel, parallelCoordinates(detail));
     fill(table, trialsTable(detail));
-    if (study.counts.running + study.counts.waiting > 0) timer = setTimeout(load, REFRESH_MS);
+    if (study.counts.running + study.counts.waiting + study.counts.paused > 0) timer = setTimeout(load, REFRESH_MS);
   }
   load();
   return () => {
@@ -175,7 +175,7 @@ export function mountStudiesView(root) {
       h('tbody', {}, list.studies.map((s) => h('tr', {},
         h('td', { class: 'name' }, h('a', { href: `#/study/${encodeURIComponent(s.name)}` }, s.name)), h('td', {}, `${s.direction} ${s.metric}`),
         h('td', {}, s.sampler.name), h('td', {}, s.pruner.name),
-        h('td', { class: 'num', title: countsText(s.counts) }, `${s.counts.completed + s.counts.pruned + s.counts.running + s.counts.waiting}/${s.maxTrials}`),
+        h('td', { class: 'num', title: countsText(s.counts) }, `${s.counts.completed + s.counts.pruned + s.counts.running + s.counts.waiting + s.counts.paused}/${s.maxTrials}`),
         h('td', { class: 'num' }, s.best ? fmt.metric(s.best.value) : '-'))))));
   }, (error) => {
     if (!disposed) fill(body, h('div', { class: 'notice' }, error.message));

@@ -8,7 +8,7 @@ import type { Pruner } from './types';
 export { ASHA_DEFAULTS, AshaPruner, promotable, valueAtRung, type AshaOptions } from './asha';
 export { median, MEDIAN_DEFAULTS, MedianPruner, type MedianOptions } from './median';
 export { NopPruner } from './none';
-export { reportsByStep, type Pruner } from './types';
+export { reportsByStep, type PruneDecision, type Pruner } from './types';
 
 export const PRUNER_NAMES = ['asha', 'median', 'none'] as const;
 
@@ -20,10 +20,10 @@ const OPTIONS: Record<(typeof PRUNER_NAMES)[number], Record<string, number>> = {
 };
 
 /**
- * The pruner a study's spec names. Throws INSIGHT_E_CONFIG for an unknown name or option, or a bad value.
- * Example: `prunerFromSpec({ name: 'asha', reductionFactor: 3 })`.
+ * The pruner a study's spec names; `maxEpochs`, the epochs of a full trial, bounds ASHA's rungs. Throws
+ * INSIGHT_E_CONFIG for an unknown name or option, or a bad value. Example: `prunerFromSpec({ name: 'asha', reductionFactor: 3 }, 10)`.
  */
-export function prunerFromSpec(spec: Record<string, unknown>): Pruner {
+export function prunerFromSpec(spec: Record<string, unknown>, maxEpochs = Infinity): Pruner {
   const name = spec.name as (typeof PRUNER_NAMES)[number];
   if (!PRUNER_NAMES.includes(name)) {
     throw ruleError('INSIGHT_E_CONFIG', `The pruner must be one of: ${PRUNER_NAMES.join(', ')}.`, { pruner: spec.name }, 'Pass e.g. --pruner asha.');
@@ -42,7 +42,7 @@ export function prunerFromSpec(spec: Record<string, unknown>): Pruner {
     }
     options[key === 'minEpochs' ? 'minResource' : key] = value;
   }
-  if (name === 'asha') return new AshaPruner(options as Partial<AshaOptions>);
+  if (name === 'asha') return new AshaPruner({ ...options, maxResource: maxEpochs } as Partial<AshaOptions>);
   if (name === 'median') return new MedianPruner(options as Partial<MedianOptions>);
   return new NopPruner();
 }

@@ -4,7 +4,7 @@
 // values at step s. Completed trials without a report at s do not count; with none, nothing is pruned. A trial whose
 // every report is non-finite is pruned.
 import type { Direction, TrialRecord } from '../../study/types';
-import { reportsByStep, type Pruner } from './types';
+import { reportsByStep, type PruneDecision, type Pruner } from './types';
 
 export interface MedianOptions {
   /** Prune nothing until this many trials have completed. */
@@ -23,7 +23,11 @@ export class MedianPruner implements Pruner {
     this.options = { ...MEDIAN_DEFAULTS, ...options };
   }
 
-  shouldPrune(trial: TrialRecord, allTrials: readonly TrialRecord[], direction: Direction): boolean {
+  decide(trial: TrialRecord, allTrials: readonly TrialRecord[], direction: Direction): PruneDecision {
+    return this.shouldPrune(trial, allTrials, direction) ? 'prune' : 'continue';
+  }
+
+  private shouldPrune(trial: TrialRecord, allTrials: readonly TrialRecord[], direction: Direction): boolean {
     const completed = allTrials.filter((t) => t.state === 'completed' && t.id !== trial.id);
     if (completed.length === 0 || completed.length < this.options.nStartupTrials) return false;
     const reports = reportsByStep(trial);

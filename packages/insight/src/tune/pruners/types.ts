@@ -1,12 +1,21 @@
 // What every pruner of `insight tune` is: after a trial reports its metric for an epoch (its latest intermediate
-// value), should it stop? Pure: decided from the trial and all of the study's trials (their reports), no state kept,
-// so any worker on any machine decides the same.
+// value), does it go on, stop for good (pruned) or pause (its run's checkpoint kept, resumed if it is promoted
+// later)? Pure: decided from the trial and all of the study's trials (their reports), no state kept, so any worker
+// on any machine decides the same.
 import type { Direction, TrialRecord } from '../../study/types';
+
+/** What a trial does after an epoch's report. */
+export type PruneDecision = 'continue' | 'prune' | 'pause';
 
 export interface Pruner {
   readonly name: string;
-  /** true: stop the trial now (it is recorded as pruned with its last value). `allTrials` may include `trial` itself. */
-  shouldPrune(trial: TrialRecord, allTrials: readonly TrialRecord[], direction: Direction): boolean;
+  /** After `trial`'s latest report. `allTrials` may include `trial` itself. Only a pruner with promotion() pauses. */
+  decide(trial: TrialRecord, allTrials: readonly TrialRecord[], direction: Direction): PruneDecision;
+  /**
+   * Pruners that pause (ASHA): the paused trial to resume now, or null. A worker asks before it starts a new trial;
+   * once the budget is spent and nothing runs, the paused trials it does not promote are pruned.
+   */
+  promotion?(allTrials: readonly TrialRecord[], direction: Direction): TrialRecord | null;
 }
 
 /** The trial's reports sorted by step (a repeated step keeps its last value, as the storage does). */

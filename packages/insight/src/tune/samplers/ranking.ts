@@ -1,6 +1,6 @@
 // How finished trials rank, best first, for TPE's good/bad split and for parameter importance: completed trials
-// by value, then pruned trials by how far they got (last reported step, later first) and then by that step's value,
-// then pruned trials that reported nothing. Running, waiting and failed trials have no result and are left out.
+// by value, then pruned and paused trials by how far they got (last reported step, later first) and then by that
+// step's value, then pruned trials that reported nothing. Running, waiting and failed trials have no result and are left out.
 // (Optuna ranks by the same key: (-step, value) with step = +inf for completed trials.)
 import type { Direction, TrialRecord } from '../../study/types';
 
@@ -18,7 +18,7 @@ export function rankTrials(trials: readonly TrialRecord[], direction: Direction)
   for (const trial of trials) {
     if (trial.state === 'completed') {
       ranked.push({ trial, key: [0, 0, loss(trial.value)] });
-    } else if (trial.state === 'pruned') {
+    } else if (trial.state === 'pruned' || trial.state === 'paused') {
       const last = trial.intermediate.reduce<{ step: number; value: number } | null>((a, b) => (a === null || b.step > a.step ? b : a), null);
       ranked.push({ trial, key: last ? [1, -last.step, loss(last.value)] : [2, 0, 0] });
     }
