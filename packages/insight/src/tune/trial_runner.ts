@@ -117,7 +117,7 @@ class TrialReporter implements Callback {
 
   async onTrainBegin(): Promise<void> {
     const { study, storage, workerId, heartbeatSeconds } = this.options;
-    this.runDir = this.resumedRun ?? findTrialRun(this.runsDir, trialRunName(study.name, this.trial.number), this.since);
+    this.runDir = this.resumedRun ?? findTrialRun(path.resolve(this.runsDir), trialRunName(study.name, this.trial.number), this.since);
     if (this.runDir !== null) updateTags(this.runDir, trialTags(study.name, this.trial.number));
     this.lost = !(await storage.heartbeat(this.trial.id, workerId, this.runDir ?? undefined));
     this.stopIfLost();
@@ -162,7 +162,9 @@ class TrialReporter implements Callback {
     await storage.reportIntermediate(this.trial.id, logs.epoch, value);
     this.lost ||= !(await storage.heartbeat(this.trial.id, workerId));
     this.stopIfLost();
-    if (logs.epoch >= ctx.epochs) return; // the last epoch completes the trial
+    // The last epoch completes the trial; so does a stop another callback asked for (early stopping, the robust guard):
+    // the trial ends there as an ordinary early-stopped run, never paused to be trained past that stop.
+    if (logs.epoch >= ctx.epochs || ctx.state.stopTraining) return;
     const trials = await storage.trials(study.id);
     const self = trials.find((t) => t.id === this.trial.id) ?? { ...this.trial, intermediate: [{ step: logs.epoch, value }] };
     this.decision = pruner.decide(self, trials, study.direction);

@@ -33,6 +33,7 @@ describe('AshaPruner (r = 1, η = 3: rungs at epochs 1, 3, 9, ...)', () => {
     assert.deepEqual(new AshaPruner({ maxResource: 9 }).rungSteps(), [1, 3]);
     assert.deepEqual(new AshaPruner({ maxResource: 27 }).rungSteps(), [1, 3, 9]);
     assert.deepEqual(new AshaPruner({ maxResource: 2 }).rungSteps(), []);
+    assert.equal(asha.rungSteps().at(-1), 3 ** 646, 'without R, the rungs end where r·η^k stops being finite');
   });
 
   it('at a rung goes on only among the top ⌊n/η⌋ of the values recorded there, itself included; else pauses', () => {
@@ -98,12 +99,21 @@ describe('AshaPruner (r = 1, η = 3: rungs at epochs 1, 3, 9, ...)', () => {
     const six = [three[0], reported(1, [0.50, 0.52], 'running'), three[2], reported(3, [0.10], 'pruned'), reported(4, [0.45], 'paused'),
       reported(5, [0.44], 'paused')];
     assert.equal(capped.promotion(six, 'maximize')?.number, 4);
-    // A trial paused at rung 3 that the rung ranks first goes before any rung-1 promotion (three values at rung 3).
-    const atThree = [...six, reported(6, [0.6, 0.6, 0.70], 'paused'), reported(7, [0.6, 0.6, 0.65], 'completed'), reported(8, [0.6, 0.6, 0.60], 'pruned')];
+    // A trial paused at rung 3 that the rung ranks first goes before trial 4's rung-1 promotion (three values at rung 3;
+    // their low epoch-1 values keep trial 4 among rung 1's best ⌊9/3⌋ = 3).
+    const atThree = [...six, reported(6, [0.05, 0.6, 0.70], 'paused'), reported(7, [0.05, 0.6, 0.65], 'completed'), reported(8, [0.05, 0.6, 0.60], 'pruned')];
     assert.equal(capped.promotion(atThree, 'maximize')?.number, 6);
+    assert.equal(capped.promotion(atThree.filter((t) => t.number !== 6), 'maximize')?.number, 4, 'rung 1 still promotes trial 4');
     // Failed and waiting trials fill no rung; a study without paused trials promotes nothing.
     assert.equal(capped.promotion([...three.slice(0, 2), reported(2, [0.9], 'failed')], 'maximize'), null);
     assert.equal(capped.promotion(others.filter((t) => t.state !== 'paused'), 'maximize'), null);
+    // Only trials this worker can resume are candidates; the others' values still rank the rung.
+    assert.equal(capped.promotion(six, 'maximize', { resumable: (t) => t.number !== 4 }), null, 'trial 5 (0.44) is third at rung 1');
+    // The study's end (final): a rung short of η values promotes its best; a filled rung is ranked as before.
+    assert.equal(capped.promotion(three.slice(0, 2), 'maximize', { final: true })?.number, 1);
+    assert.equal(capped.promotion([reported(0, [0.5, 0.6, 0.7], 'paused'), reported(1, [0.4, 0.5, 0.6], 'paused'), ...three.slice(2)], 'maximize', { final: true })?.number, 0,
+      'rung 3 (two values) first: its best');
+    assert.equal(capped.promotion(six, 'maximize', { final: true })?.number, 4);
     // Minimizing: the lowest loss of the rung.
     const losses = [reported(0, [1.2], 'paused'), reported(1, [0.8], 'paused'), reported(2, [1.0], 'paused')];
     assert.equal(capped.promotion(losses, 'minimize')?.number, 1);

@@ -1,7 +1,8 @@
 // How a trial ends when its training does not simply finish: a trial declared lost while it trains (its heartbeat
 // now returns false) stops training at once — its run fails, its result is refused and a retry waits — and a trial
 // whose metric turns NaN (a diverging lr) ends failed with a finite value or none, while the worker goes on to the
-// next trial (the storage refuses NaN: it must never reach it).
+// next trial (the storage refuses NaN: it must never reach it); and a promoted trial (ASHA resumed it) stopped by
+// SIGINT pauses again with its checkpoint, so the next worker resumes it and nothing it trained is lost.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -10,6 +11,10 @@ import { after, before, describe, it } from 'node:test';
 import { openStudyStorage } from '../../src/study/open_storage';
 import type { StudyStorage } from '../../src/study/storage';
 import { NopPruner } from '../../src/tune/pruners/none';
+import type { Pruner } from '../../src/tune/pruners/types';
+import { strategyOf } from '../../src/tune/strategy';
+import { train } from '../../src/train/train';
+import { runWorker } from '../../src/tune/worker';
 import { tune } from '../../src/tune/study';
 import { runTrial } from '../../src/tune/trial_runner';
 import { baseConfig, runOf, sink, tempDir, writeColourFolder, writeSpace } from './helpers';
@@ -81,5 +86,52 @@ describe('a trial whose metric turns NaN', () => {
     assert.match(out.text, /^Trial 0 failed after 0 epochs \(.+\)\n[\s\S]*^Trial 1 completed: val_loss \d\.\d{4} after 2 epochs\n/m);
     assert.equal(result.counts.failed, 1);
     assert.equal(result.best?.number, 1);
+  });
+});
+
+describe('a promoted trial stopped by SIGINT', () => {
+  it('pauses again with its checkpoint; the next worker resumes it, and its run equals one never stopped', async () => {
+    const storage = await openStudyStorage(`sqlite:${path.join(tmp, 'promoted.db')}`);
+    try {
+      const { name: _name, ...base } = baseConfig(data, path.join(tmp, 'promoted-runs'), 3);
+      const study = await storage.createStudy({ name: 'promoted', metric: 'val_loss', direction: 'minimize', space: { lr: [0.1] },
+        sampler: { name: 'random' }, pruner: { name: 'none' }, maxTrials: 1, baseConfig: base });
+      // A scripted pruner: pause at epoch 1, promote any paused trial; the promoted run's epoch-2 report brings a SIGINT.
+      let interruptAt = 2;
+      const pruner: Pruner = {
+        name: 'scripted',
+        decide: (trial) => {
+          const step = trial.intermediate.at(-1)!.step;
+          if (step === interruptAt) {
+            interruptAt = -1;
+            process.emit('SIGINT', 'SIGINT');
+          }
+          return step === 1 ? 'pause' : 'continue';
+        },
+        promotion: (trials) => trials.find((t) => t.state === 'paused') ?? null,
+      };
+      const strategy = { ...strategyOf(study), pruner };
+      const out = sink();
+      const first = await runWorker(storage, study, { heartbeatSeconds: 1, staleSeconds: 60, strategy, out, handleSignals: true });
+      assert.equal(first.stopped, 'signal');
+      assert.deepEqual(first.trials.map((t) => [t.number, t.state, t.epochs, t.interrupted]), [[0, 'paused', 1, false], [0, 'paused', 2, true]]);
+      const [paused] = await storage.trials(study.id);
+      assert.deepEqual([paused.state, paused.intermediate.map((r) => r.step)], ['paused', [1, 2]]);
+      assert.equal(runOf(paused.runDir!).status, 'interrupted');
+      assert.match(out.text, /^Trial 0 promoted: resumed after epoch 1 \(lr=0\.1\)\n[\s\S]*^Trial 0 paused: val_loss \d\.\d{4} after 2 epochs \(Training stops at SIGINT/m);
+      assert.equal((await storage.trials(study.id)).length, 1, 'no retry enqueued: the trial keeps its run');
+
+      const second = await runWorker(storage, study, { heartbeatSeconds: 1, staleSeconds: 60, strategy, out: sink(), handleSignals: true });
+      assert.deepEqual(second.trials.map((t) => [t.number, t.state, t.epochs]), [[0, 'completed', 3]]);
+      const [done] = await storage.trials(study.id);
+      const resumed = runOf(done.runDir!);
+      assert.deepEqual([done.state, resumed.status, resumed.epochs.map((e) => e.epoch)], ['completed', 'completed', [1, 2, 3]]);
+      const straight = await train({ ...baseConfig(data, path.join(tmp, 'promoted-straight'), 3), lr: 0.1, progress: 'none' }, { handleSignals: false });
+      straight.model.dispose();
+      const uninterrupted = runOf(straight.runDir).epochs;
+      for (let e = 0; e < 3; e++) assert.ok(Math.abs(resumed.epochs[e].val_loss - uninterrupted[e].val_loss) <= 1e-6, `epoch ${e + 1}`);
+    } finally {
+      await storage.close();
+    }
   });
 });

@@ -1,6 +1,6 @@
 // Workers in separate processes: two local workers (`insight tune --workers 2`) on one PostgreSQL study share its
-// budget — exactly maxTrials trials, none run twice, both workers did work — and ASHA's paused trials, each resumed
-// at most once by either worker in the run it started; and a worker killed with SIGKILL in the
+// budget — exactly maxTrials trials, none run twice, both workers did work — and ASHA's paused trials, the best
+// resumed once by either worker in the run it started, the others pruned; and a worker killed with SIGKILL in the
 // middle of a trial (SQLite study) leaves nothing lost or counted twice: resuming the study marks the lost trial
 // failed, retries its params, and ends with exactly the budget of finished trials; with two local workers, the one
 // killed is reported and the other retries its trial; Ctrl-C (SIGINT) stops a study after saving the running trial's
@@ -80,31 +80,37 @@ describe('two local workers on one PostgreSQL study', () => {
     assert.match(result.stdout, /\nStudy shared: maximize val_accuracy, sampler random, pruner none, 4\/4 trials/);
   });
 
-  it('promote paused ASHA trials across workers: every trial in one run of consecutive epochs, the rung\'s best completed, the budget exact', async () => {
-    // 3 epochs, η = 3: one rung, at epoch 1. val_loss (continuous: no ties). Whichever worker claims a paused trial
-    // may resume the run the other one started.
+  it('promote paused ASHA trials across workers: the rung\'s best two resumed once each in the run they started, the rest pruned', async () => {
+    // 3 epochs, η = 3: one rung, at epoch 1. A grid in this order: lr 0.1 and 0.05 (learn), then four that do not.
+    // Trials 0 and 1 are claimed first; the first to reach the rung finds fewer than 3 values there and pauses; once
+    // the rung ranks it among its best ⌊n/3⌋ it is promoted (by either worker) and resumed in its own run; at 6 values
+    // the two are the rung's best 2, and the four others pause and end pruned after epoch 1.
     const runsDir = path.join(tmp, 'pg-asha-runs');
-    const result = runBin(['tune', '--study', 'asha', '--space', space, '--storage', pg.url, '--workers', '2', '--trials', '6', '--sampler', 'random',
-      '--pruner', 'asha', '--metric', 'val_loss', '--seed', '5', ...baseFlags(runsDir)], { timeout: 240_000 });
+    const grid = writeSpace(tmp, 'asha-grid.yaml', 'lr: { type: categorical, choices: [0.1, 0.05, 1.0e-7, 2.0e-7, 5.0e-7, 1.0e-6] }\n');
+    const result = runBin(['tune', '--study', 'asha', '--space', grid, '--storage', pg.url, '--workers', '2', '--trials', '6', '--sampler', 'grid',
+      '--pruner', 'asha', '--metric', 'val_loss', ...baseFlags(runsDir)], { timeout: 240_000 });
     assert.equal(result.status, 0, `${result.stdout}\n${result.stderr}`);
     const trials = await trialsOf(pg.url, 'asha');
-    assert.deepEqual(trials.map((t) => t.number), [0, 1, 2, 3, 4, 5]);
-    assert.ok(trials.every((t) => t.state === 'completed' || t.state === 'pruned'), JSON.stringify(trials.map((t) => t.state)));
+    assert.deepEqual(trials.map((t) => [t.number, t.state, t.intermediate.length]),
+      [[0, 'completed', 3], [1, 'completed', 3], [2, 'pruned', 1], [3, 'pruned', 1], [4, 'pruned', 1], [5, 'pruned', 1]]);
+    const lines = (pattern: string) => result.stdout.match(new RegExp(`^\\[w[12]\\] ${pattern}`, 'gm')) ?? [];
     for (const trial of trials) {
       const run = runOf(trial.runDir!);
-      const epochs = trial.state === 'completed' ? [1, 2, 3] : [1];
-      assert.deepEqual(run.epochs.map((e) => e.epoch), epochs, `trial ${trial.number} (${trial.state})`);
+      assert.deepEqual(run.epochs.map((e) => e.epoch), trial.state === 'completed' ? [1, 2, 3] : [1], `trial ${trial.number} (${trial.state})`);
       assert.deepEqual(trial.intermediate, run.epochs.map((e) => ({ step: e.epoch, value: e.val_loss })));
-      assert.equal((result.stdout.match(new RegExp(`^\\[w[12]\\] Trial ${trial.number}: `, 'gm')) ?? []).length, 1, `trial ${trial.number} started once`);
-      assert.ok((result.stdout.match(new RegExp(`^\\[w[12]\\] Trial ${trial.number} promoted: `, 'gm')) ?? []).length <= 1, `trial ${trial.number} promoted at most once`);
+      assert.equal(lines(`Trial ${trial.number}: `).length, 1, `trial ${trial.number} started once`);
+      // Each good trial paused once and was promoted once (the first to reach the rung always; the second unless two
+      // others got there first); the others never promoted.
+      const paused = lines(`Trial ${trial.number} paused: val_loss \\d\\.\\d{4} after 1 epoch$`).length;
+      const promoted = lines(`Trial ${trial.number} promoted: resumed after epoch 1 `).length;
+      if (trial.number < 2) assert.ok(paused === promoted && promoted <= 1, `trial ${trial.number}: paused ${paused}, promoted ${promoted}`);
+      else assert.deepEqual([paused, promoted], [1, 0], `trial ${trial.number}`);
     }
+    assert.ok(lines('Trial [01] promoted: ').length >= 1, result.stdout);
     assert.equal(new Set(trials.map((t) => t.runDir)).size, 6);
     assert.equal(fs.readdirSync(runsDir).length, 6);
-    // ⌊6/3⌋ = 2: the two lowest epoch-1 losses trained all 3 epochs (promoted at once, or later from their pause).
-    const rung = [...trials].sort((a, b) => a.intermediate[0].value - b.intermediate[0].value);
-    assert.deepEqual(rung.slice(0, 2).map((t) => t.state), ['completed', 'completed']);
-    assert.match(result.stdout, /\] Trial \d paused: val_loss \d\.\d{4} after 1 epoch\n/);
-    assert.match(result.stdout, /\nStudy asha: minimize val_loss, sampler random, pruner asha, 6\/6 trials/);
+    assert.equal(lines('Trial \\d pruned: paused at epoch 1 and never promoted').length, 4);
+    assert.match(result.stdout, /\nStudy asha: minimize val_loss, sampler grid, pruner asha, 6\/6 trials/);
   });
 });
 

@@ -41,7 +41,8 @@ function workerCommand(io: CliIo): Command {
     const options = resolveTuneWorkerOptions(givenOptions(command, TUNE_WORKER_SCHEMA));
     const { tuneWorker } = await import('../../tune/study');
     const result = await tuneWorker(options, { out: io.stdout });
-    io.stdout.write(`Worker ${result.workerId}: ${result.trials.length} trial${result.trials.length === 1 ? '' : 's'} run; the study's budget is spent.\n`);
+    const count = new Set(result.trials.map((t) => t.number)).size; // a promoted trial ran once to its pause and again after
+    io.stdout.write(`Worker ${result.workerId}: ${count} trial${count === 1 ? '' : 's'} run; the study's budget is spent.\n`);
   });
   return command;
 }

@@ -6,13 +6,15 @@
 // - When a trial's report reaches a rung, it goes on only if it is among the best ⌊n/η⌋ of the n values recorded at
 //   that rung (itself included; ties pass); otherwise it PAUSES there (its run keeps its checkpoint). With n < η
 //   nobody goes on yet: the first trials wait for the rung to fill instead of being judged against two values.
-// - promotion(): before a worker starts a new trial, the paused trial that is now among the best ⌊n/η⌋ of its rung
+// - promotion(): before a worker takes any other trial, the paused trial that is now among the best ⌊n/η⌋ of its rung
 //   (more trials have reached it since), highest rung first, is resumed — the paper's get_job.
-// - When the budget is spent and nothing runs, paused trials nobody promoted are pruned (tune/worker.ts).
+// - When the budget is spent and nothing runs, a rung that holds fewer than η values promotes its best (`final`), so
+//   a small budget still completes a trial; the paused trials left are pruned (tune/worker.ts).
+// Ties pass: with a discrete metric (accuracy on few images) a rung may promote more than ⌊n/η⌋.
 // A non-finite value is pruned at once. Failed and waiting trials are left out of every rung (a trial whose worker
 // died is retried with the same params: counting both would count it twice).
 import type { Direction, TrialRecord } from '../../study/types';
-import { reportsByStep, type PruneDecision, type Pruner } from './types';
+import { reportsByStep, type PromotionOptions, type PruneDecision, type Pruner } from './types';
 
 export interface AshaOptions {
   /** r: the first rung's epoch. */
@@ -44,8 +46,11 @@ export class AshaPruner implements Pruner {
   /** The rungs' epochs up to `upTo` (and at most R/η), lowest first. */
   rungSteps(upTo = Infinity): number[] {
     const steps: number[] = [];
-    for (let k = 0; this.rungStep(k) <= upTo && this.rungStep(k) * this.options.reductionFactor <= this.options.maxResource; k++) steps.push(this.rungStep(k));
-    return steps;
+    for (let k = 0; ; k++) {
+      const step = this.rungStep(k);
+      if (!Number.isFinite(step) || step > upTo || step * this.options.reductionFactor > this.options.maxResource) return steps;
+      steps.push(step);
+    }
   }
 
   decide(trial: TrialRecord, allTrials: readonly TrialRecord[], direction: Direction): PruneDecision {
@@ -63,8 +68,9 @@ export class AshaPruner implements Pruner {
     return 'continue';
   }
 
-  promotion(allTrials: readonly TrialRecord[], direction: Direction): TrialRecord | null {
-    const paused = allTrials.filter((t) => t.state === 'paused');
+  promotion(allTrials: readonly TrialRecord[], direction: Direction, options: PromotionOptions = {}): TrialRecord | null {
+    const { final = false, resumable = () => true } = options;
+    const paused = allTrials.filter((t) => t.state === 'paused' && resumable(t));
     if (paused.length === 0) return null;
     const lastStep = Math.max(...paused.map((t) => reportsByStep(t).at(-1)?.step ?? 0));
     const steps = this.rungSteps(lastStep);
@@ -74,7 +80,8 @@ export class AshaPruner implements Pruner {
       const waiting = paused
         .filter((t) => { const last = reportsByStep(t).at(-1)?.step ?? 0; return last >= steps[k] && last < next; })
         .map((t) => ({ trial: t, value: valueAtRung(t, steps[k]) }))
-        .filter((c): c is { trial: TrialRecord; value: number } => c.value !== null && promotable(c.value, competing, this.options.reductionFactor, direction))
+        .filter((c): c is { trial: TrialRecord; value: number } => c.value !== null &&
+          promotable(c.value, competing, this.options.reductionFactor, direction, final))
         .sort((a, b) => (direction === 'maximize' ? b.value - a.value : a.value - b.value) || a.trial.number - b.trial.number);
       if (waiting.length > 0) return waiting[0].trial;
     }
@@ -93,9 +100,12 @@ export function valueAtRung(trial: TrialRecord, step: number): number | null {
   return report && Number.isFinite(report.value) ? report.value : null;
 }
 
-/** Among the best ⌊n/η⌋ of the n values `competing` (which holds `value`), ties included: with n < η, no value is. */
-export function promotable(value: number, competing: readonly number[], reductionFactor: number, direction: Direction): boolean {
-  const keep = Math.floor(competing.length / reductionFactor);
+/**
+ * Among the best ⌊n/η⌋ of the n values `competing` (which holds `value`), ties included: with n < η, no value is —
+ * unless `atLeastOne` (the study's end), when the best is.
+ */
+export function promotable(value: number, competing: readonly number[], reductionFactor: number, direction: Direction, atLeastOne = false): boolean {
+  const keep = Math.max(atLeastOne ? 1 : 0, Math.floor(competing.length / reductionFactor));
   if (keep === 0) return false;
   const sorted = [...competing].sort((a, b) => (direction === 'maximize' ? b - a : a - b));
   const threshold = sorted[keep - 1];

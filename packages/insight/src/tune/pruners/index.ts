@@ -8,7 +8,7 @@ import type { Pruner } from './types';
 export { ASHA_DEFAULTS, AshaPruner, promotable, valueAtRung, type AshaOptions } from './asha';
 export { median, MEDIAN_DEFAULTS, MedianPruner, type MedianOptions } from './median';
 export { NopPruner } from './none';
-export { reportsByStep, type PruneDecision, type Pruner } from './types';
+export { reportsByStep, type PromotionOptions, type PruneDecision, type Pruner } from './types';
 
 export const PRUNER_NAMES = ['asha', 'median', 'none'] as const;
 

@@ -12,10 +12,19 @@ export interface Pruner {
   /** After `trial`'s latest report. `allTrials` may include `trial` itself. Only a pruner with promotion() pauses. */
   decide(trial: TrialRecord, allTrials: readonly TrialRecord[], direction: Direction): PruneDecision;
   /**
-   * Pruners that pause (ASHA): the paused trial to resume now, or null. A worker asks before it starts a new trial;
-   * once the budget is spent and nothing runs, the paused trials it does not promote are pruned.
+   * Pruners that pause (ASHA): the paused trial to resume now, or null. A worker asks before it takes any other
+   * trial; once the budget is spent and nothing runs, it asks once more with `final` and prunes the paused trials
+   * that answer leaves. Only paused trials that `resumable` accepts (default: all) are candidates; every trial's
+   * values still rank the rungs.
    */
-  promotion?(allTrials: readonly TrialRecord[], direction: Direction): TrialRecord | null;
+  promotion?(allTrials: readonly TrialRecord[], direction: Direction, options?: PromotionOptions): TrialRecord | null;
+}
+
+export interface PromotionOptions {
+  /** The study is ending (budget spent, nothing running): a rung with fewer than η values promotes its best. */
+  final?: boolean;
+  /** Whether this worker can resume a paused trial (its run's checkpoint is reachable here). */
+  resumable?: (trial: TrialRecord) => boolean;
 }
 
 /** The trial's reports sorted by step (a repeated step keeps its last value, as the storage does). */
