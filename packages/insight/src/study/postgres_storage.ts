@@ -5,8 +5,11 @@
 // the UPDATE itself, which PostgreSQL re-checks on the newest row version after a lock wait, so of two workers
 // claiming one paused trial exactly one gets it. Times come from the server's clock (now()), so stale-trial detection
 // does not depend on the workers' clocks. Serialization failures, deadlocks and dropped connections are retried with
-// jittered backoff; what still fails ends in INSIGHT_E_STORAGE naming the URL without its password. Tables are created
-// (or a schema version 1 migrated to 2: trials.state's CHECK accepts 'paused') once, under an advisory lock.
+// jittered backoff; what still fails ends in INSIGHT_E_STORAGE naming the URL without its password. A connection that
+// drops after the server committed but before its answer arrived makes the retry run the work again: createStudy then
+// finds the study (and the points it enqueued) and joins it, and trial creation and claims find the trial this worker
+// already holds (storage.ts) instead of taking a second one. Tables are created (or a schema version 1 migrated to 2:
+// trials.state's CHECK accepts 'paused') once, under an advisory lock.
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 
 import { ruleError } from '../errors';
@@ -15,7 +18,7 @@ import {
   noStudy, noTrial, schemaError, studyOf, trialOf, type StudyRow, type TrialRow,
 } from './records';
 import { withRetry, type RetryPolicy } from './retry';
-import type { StudyStorage } from './storage';
+import type { CreateStudyOptions, StudyStorage } from './storage';
 import { redactUrl } from './storage_url';
 import type { IntermediateValue, Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
 
@@ -185,11 +188,19 @@ export class PostgresStudyStorage implements StudyStorage {
     return ruleError('INSIGHT_E_STORAGE', rule, { storage: this.url, operation, ...tries, error: code ? `${code}: ${message}` : message }, fix, { cause: error });
   }
 
-  /** One transaction (READ COMMITTED; row locks serialise what must be), retried as a whole. */
+  /**
+   * One transaction (READ COMMITTED; row locks serialise what must be), retried as a whole. A checked-out client has
+   * no pool listener for its 'error' event, which a connection lost mid-transaction emits (besides failing the query):
+   * unheard, it would be an uncaught exception ending the worker instead of a retry, so it is heard here.
+   */
   private tx<T>(operation: string, body: (client: PoolClient) => Promise<T>): Promise<T> {
     return this.run(operation, async () => {
       const client = await this.pool.connect();
       let broken = false;
+      const lost = () => {
+        broken = true; // the failed query carries the error; the client is discarded on release
+      };
+      client.on('error', lost);
       try {
         await client.query('BEGIN');
         const result = await body(client);
@@ -201,6 +212,7 @@ export class PostgresStudyStorage implements StudyStorage {
         });
         throw error;
       } finally {
+        client.off('error', lost);
         client.release(broken);
       }
     });
@@ -211,14 +223,24 @@ export class PostgresStudyStorage implements StudyStorage {
     return this.run(operation, async () => (await this.pool.query<R>(text, values)).rows);
   }
 
-  async createStudy(spec: StudySpec): Promise<StudyRecord> {
+  async createStudy(spec: StudySpec, options: CreateStudyOptions = {}): Promise<StudyRecord> {
     checkSpec(spec);
     const record = await this.tx('createStudy', async (client) => {
+      // Of workers creating one study at once, one inserts it; the others wait on its name's unique index entry until
+      // it commits (study and enqueued trials at once), then insert nothing and read it: they join.
       const { rows: [created] } = await client.query<StudyRow>(`INSERT INTO studies (name, metric, direction, space, sampler, pruner, max_trials, base_config)
         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (name) DO NOTHING RETURNING *`, [spec.name, spec.metric, spec.direction,
         JSON.stringify(spec.space ?? null), JSON.stringify(spec.sampler ?? {}), JSON.stringify(spec.pruner ?? {}), spec.maxTrials,
         JSON.stringify(spec.baseConfig ?? {})]);
-      return studyOf(created ?? (await client.query<StudyRow>('SELECT * FROM studies WHERE name = $1', [spec.name])).rows[0]);
+      if (!created) return studyOf((await client.query<StudyRow>('SELECT * FROM studies WHERE name = $1', [spec.name])).rows[0]);
+      const enqueue = (options.enqueue ?? []).slice(0, spec.maxTrials);
+      if (enqueue.length > 0) {
+        // One statement: each point's JSON text as written, numbered 0, 1, ... in order.
+        await client.query(`INSERT INTO trials (study_id, number, state, params)
+          SELECT $1, p.ordinality - 1, 'waiting', p.params::json FROM unnest($2::text[]) WITH ORDINALITY AS p (params, ordinality)`,
+        [created.id, enqueue.map((params) => JSON.stringify(params))]);
+      }
+      return studyOf(created);
     });
     checkJoin(record, spec, this.url);
     return record;
@@ -234,16 +256,25 @@ export class PostgresStudyStorage implements StudyStorage {
   }
 
   async claimWaitingTrial(studyId: number, workerId: string): Promise<TrialRecord | null> {
-    const [row] = await this.query<TrialRow>('claimWaitingTrial', `UPDATE trials SET state = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
-      WHERE id = (SELECT id FROM trials WHERE study_id = $1 AND state = 'waiting' ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED)
-        AND state = 'waiting' RETURNING *`, [studyId, workerId]);
-    return row ? trialOf(row) : null; // a waiting trial has no reports yet: reports count only while running
+    // One statement. `held`: this claim made again (storage.ts), the trial the worker claimed from waiting and has not
+    // heartbeated since; then nothing else is claimed.
+    const [row] = await this.query<Row>('claimWaitingTrial', `WITH held AS (SELECT * FROM trials WHERE study_id = $1 AND state = 'running'
+        AND worker_id = $2 AND heartbeat_at = started_at AND started_at > created_at ORDER BY number LIMIT 1),
+      claimed AS (UPDATE trials SET state = 'running', worker_id = $2, started_at = now(), heartbeat_at = now()
+        WHERE id = (SELECT id FROM trials WHERE study_id = $1 AND state = 'waiting' AND NOT EXISTS (SELECT 1 FROM held)
+          ORDER BY number LIMIT 1 FOR UPDATE SKIP LOCKED) AND state = 'waiting' RETURNING *)
+      ${selectTrials('held')} UNION ALL ${selectTrials('claimed')}`, [studyId, workerId]);
+    return row ? trialOf(row, row.intermediate) : null;
   }
 
   createTrial(studyId: number, params: Params, workerId: string): Promise<TrialRecord | null> {
     return this.tx('createTrial', async (client) => {
       const { rows: [study] } = await client.query<{ max_trials: number }>('SELECT max_trials FROM studies WHERE id = $1 FOR UPDATE', [studyId]);
       if (!study) throw noStudy(this.url, studyId);
+      // This creation made again (storage.ts): the running trial the worker holds with these params, before the budget.
+      const { rows: [held] } = await client.query<Row>(`${TRIAL_SELECT} WHERE t.study_id = $1 AND t.state = 'running' AND t.worker_id = $2
+        AND t.params::text = $3 ORDER BY t.number LIMIT 1`, [studyId, workerId, JSON.stringify(params)]);
+      if (held) return trialOf(held, held.intermediate);
       const { rows: [{ counted }] } = await client.query<{ counted: number }>(
         "SELECT count(*)::int AS counted FROM trials WHERE study_id = $1 AND state <> 'failed'", [studyId]);
       if (counted >= study.max_trials) return null;
@@ -306,9 +337,12 @@ export class PostgresStudyStorage implements StudyStorage {
   async claimPausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null> {
     // One statement: a second claimer waits for the first one's row lock, re-checks state = 'paused' on the row it
     // left (now running) and updates nothing. started_at stays the first start; value is a running trial's (null).
+    // `held` (the statement's snapshot, taken before the UPDATE): already running held by this worker, i.e. this claim
+    // made again (storage.ts), returned as it is. A row is in at most one of the two: paused or running.
     const [row] = await this.query<Row>('claimPausedTrial', `WITH claimed AS (UPDATE trials SET state = 'running', worker_id = $2, value = NULL,
-        heartbeat_at = now() WHERE id = $1 AND state = 'paused' RETURNING *)
-      ${selectTrials('claimed')}`, [trialId, workerId]);
+        heartbeat_at = now() WHERE id = $1 AND state = 'paused' RETURNING *),
+      held AS (SELECT * FROM trials WHERE id = $1 AND state = 'running' AND worker_id = $2)
+      ${selectTrials('claimed')} UNION ALL ${selectTrials('held')}`, [trialId, workerId]);
     return row ? trialOf(row, row.intermediate) : null;
   }
 

@@ -17,7 +17,7 @@ import {
   noStudy, noTrial, schemaError, studyOf, trialOf, type StudyRow, type TrialRow,
 } from './records';
 import { withRetry, type RetryPolicy } from './retry';
-import type { StudyStorage } from './storage';
+import type { CreateStudyOptions, StudyStorage } from './storage';
 import type { IntermediateValue, Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
 
 /** The trials table under `name` (the migration builds it as trials_v2, then renames it); retry_of refers to trials. */
@@ -208,15 +208,18 @@ export class SqliteStudyStorage implements StudyStorage {
     return this.retrying(operation, () => this.db.transaction(body).deferred());
   }
 
-  async createStudy(spec: StudySpec): Promise<StudyRecord> {
+  async createStudy(spec: StudySpec, options: CreateStudyOptions = {}): Promise<StudyRecord> {
     checkSpec(spec);
     const record = await this.write('createStudy', () => {
       const existing = this.studyRow(spec.name);
-      if (existing) return studyOf(existing);
+      if (existing) return studyOf(existing); // joined: its trials, enqueued or not, are its creator's business
       const { lastInsertRowid } = this.db.prepare(`INSERT INTO studies (name, metric, direction, space, sampler, pruner, max_trials, base_config, created_at)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ${NOW})`).run(spec.name, spec.metric, spec.direction, JSON.stringify(spec.space ?? null),
         JSON.stringify(spec.sampler ?? {}), JSON.stringify(spec.pruner ?? {}), spec.maxTrials, JSON.stringify(spec.baseConfig ?? {}));
-      return studyOf(this.db.prepare('SELECT * FROM studies WHERE id = ?').get(lastInsertRowid) as StudyRow);
+      const created = studyOf(this.db.prepare('SELECT * FROM studies WHERE id = ?').get(lastInsertRowid) as StudyRow);
+      // In the creating transaction (BEGIN IMMEDIATE): a worker creating the study at the same moment waits for it, then joins.
+      for (const params of (options.enqueue ?? []).slice(0, spec.maxTrials)) this.insertTrial(created.id, params, 'waiting', null, null);
+      return created;
     });
     checkJoin(record, spec, this.url);
     return record;
@@ -238,7 +241,10 @@ export class SqliteStudyStorage implements StudyStorage {
 
   claimWaitingTrial(studyId: number, workerId: string): Promise<TrialRecord | null> {
     return this.write('claimWaitingTrial', () => {
-      const row = this.db.prepare(`UPDATE trials SET state = 'running', worker_id = ?, started_at = ${NOW}, heartbeat_at = ${NOW}
+      // This claim made again (storage.ts): the trial the worker claimed from waiting and has not heartbeated since.
+      const held = this.db.prepare(`SELECT * FROM trials WHERE study_id = ? AND state = 'running' AND worker_id = ?
+        AND heartbeat_at = started_at AND started_at > created_at ORDER BY number LIMIT 1`).get(studyId, workerId) as TrialRow | undefined;
+      const row = held ?? this.db.prepare(`UPDATE trials SET state = 'running', worker_id = ?, started_at = ${NOW}, heartbeat_at = ${NOW}
         WHERE id = (SELECT id FROM trials WHERE study_id = ? AND state = 'waiting' ORDER BY number LIMIT 1) RETURNING *`)
         .get(workerId, studyId) as TrialRow | undefined;
       return row ? this.withValues(row) : null;
@@ -249,6 +255,10 @@ export class SqliteStudyStorage implements StudyStorage {
     return this.write('createTrial', () => {
       const study = this.db.prepare('SELECT max_trials FROM studies WHERE id = ?').get(studyId) as { max_trials: number } | undefined;
       if (!study) throw noStudy(this.url, studyId);
+      // This creation made again (storage.ts): the running trial the worker holds with these params, before the budget.
+      const held = this.db.prepare(`SELECT * FROM trials WHERE study_id = ? AND state = 'running' AND worker_id = ? AND params = ?
+        ORDER BY number LIMIT 1`).get(studyId, workerId, JSON.stringify(params)) as TrialRow | undefined;
+      if (held) return this.withValues(held);
       const { counted } = this.db.prepare("SELECT count(*) AS counted FROM trials WHERE study_id = ? AND state != 'failed'").get(studyId) as { counted: number };
       if (counted >= study.max_trials) return null;
       return this.insertTrial(studyId, params, 'running', workerId, null);
@@ -303,10 +313,12 @@ export class SqliteStudyStorage implements StudyStorage {
   }
 
   claimPausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null> {
-    // started_at stays the first start; value goes back to null (a running trial's, until it finishes).
+    // started_at stays the first start; value goes back to null (a running trial's, until it finishes). Already
+    // running held by this worker: this claim made again (storage.ts), the trial returned as it is.
     return this.write('claimPausedTrial', () => {
       const row = this.db.prepare(`UPDATE trials SET state = 'running', worker_id = ?, value = NULL, heartbeat_at = ${NOW}
-        WHERE id = ? AND state = 'paused' RETURNING *`).get(workerId, trialId) as TrialRow | undefined;
+        WHERE id = ? AND state = 'paused' RETURNING *`).get(workerId, trialId) as TrialRow | undefined
+        ?? this.db.prepare("SELECT * FROM trials WHERE id = ? AND state = 'running' AND worker_id = ?").get(trialId, workerId) as TrialRow | undefined;
       return row ? this.withValues(row) : null;
     });
   }

@@ -2,7 +2,23 @@
 // URL with openStudyStorage (study/open_storage.ts): `sqlite:<file>` (or a plain path) for one machine,
 // `postgres://user@host:port/db` for workers on several. Every method is one transaction: parallel workers never
 // overshoot the budget, never both claim a trial, and never finish a trial twice.
+//
+// A worker holds at most one running trial per study at a time (a tune worker runs its trials one after another:
+// tune/worker.ts). createTrial, claimWaitingTrial and claimPausedTrial rely on it to be idempotent per worker: a call
+// made again by the same worker — as PostgreSQL's storage does when the connection drops after the server committed
+// but before its answer arrived, or a caller retrying after such an error — returns the trial the first call gave
+// instead of taking a second one. A sequential worker holds no running trial in the study when it makes one of these
+// calls afresh, so the trial found can only be the one the same call already took.
 import type { Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
+
+export interface CreateStudyOptions {
+  /**
+   * Trials to enqueue as `waiting`, numbers 0, 1, ... in this order (at most maxTrials of them: the budget), in the
+   * same transaction that creates the study and only when that transaction creates it: of several workers creating
+   * one grid study at once, exactly one enqueues its points; joining an existing study enqueues nothing.
+   */
+  enqueue?: readonly Params[];
+}
 
 export interface StudyStorage {
   /** 'sqlite:/abs/path.db' or 'postgres://...' with the password removed: for messages and logs. */
@@ -10,20 +26,29 @@ export interface StudyStorage {
 
   /**
    * Creates the study, or returns the existing one of that name when its metric, direction and space agree
-   * (a worker joining, or a study resumed); a different definition under the same name is an error.
+   * (a worker joining, or a study resumed); a different definition under the same name is an error. `options.enqueue`
+   * enqueues trials with the creation (a grid's points), never when joining.
    */
-  createStudy(spec: StudySpec): Promise<StudyRecord>;
+  createStudy(spec: StudySpec, options?: CreateStudyOptions): Promise<StudyRecord>;
   /** The study of that name, or null. */
   getStudy(name: string): Promise<StudyRecord | null>;
   listStudies(): Promise<StudyRecord[]>;
 
   /**
-   * Claims the oldest `waiting` trial for `workerId` (now `running`), or null when none waits.
+   * Claims the oldest `waiting` trial for `workerId` (now `running`, started now), or null when none waits.
+   * Idempotent: when `workerId` already holds a running trial of this study that it claimed from `waiting` and has
+   * not heartbeated since — its start is later than its creation (a trial created running starts when it is created)
+   * and its heartbeat is still the claim's (a claimed paused trial keeps its first start, so its heartbeat is later;
+   * a worker heartbeats only once the claim has returned) — that trial is returned and nothing else is claimed.
+   * SQLite's clock counts milliseconds: a trial claimed in the millisecond it was enqueued is not recognised (a call
+   * made again claims another; SQLite has no lost acknowledgement to make it again).
    */
   claimWaitingTrial(studyId: number, workerId: string): Promise<TrialRecord | null>;
   /**
    * Creates a `running` trial with these params held by `workerId`, unless the study's budget is spent (trials
-   * not `failed` ≥ maxTrials): then null. Atomic with respect to other workers.
+   * not `failed` ≥ maxTrials): then null. Atomic with respect to other workers. Idempotent: when `workerId` already
+   * holds a running trial of this study with the same params (the same JSON text), that trial is returned (even with
+   * the budget spent by it) and none is created.
    */
   createTrial(studyId: number, params: Params, workerId: string): Promise<TrialRecord | null>;
   /** Enqueues a `waiting` trial with fixed params (a grid point, or a user's starting point). */
@@ -53,6 +78,7 @@ export interface StudyStorage {
   /**
    * Claims a `paused` trial for `workerId` (a promotion, or the study's end pruning it): `running` again, held by
    * `workerId` with a fresh heartbeat. Returns it, or null when it is no longer paused (another worker claimed it).
+   * Idempotent: when the trial is already running held by `workerId` (this claim made again), it is returned as it is.
    */
   claimPausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null>;
   /**

@@ -107,12 +107,12 @@ function specOf(options: TuneOptions, space: Record<string, unknown>, baseConfig
 /** The study of `spec` in `storage`: created, or the existing one (joined) when it agrees; null spec: join only. */
 async function createOrJoin(storage: StudyStorage, name: string, spec: StudySpec | null, err: NodeJS.WritableStream): Promise<StudyRecord> {
   if (spec === null) return requireStudy(storage, name, `Pass --space <file> to create study ${name}, or the --storage that holds it.`);
-  const study = await storage.createStudy(spec);
-  const strategy = strategyOf(study);
-  if (strategy.sampler instanceof GridSampler && (await storage.trials(study.id)).length === 0) {
-    // Every grid point (up to the budget) waits in the storage, so parallel workers never take the same one.
-    for (const params of strategy.sampler.pointsOf(strategy.space).slice(0, study.maxTrials)) await storage.enqueueTrial(study.id, params);
-  }
+  // Every grid point (up to the budget) waits in the storage, so parallel workers never take the same one. They are
+  // enqueued by the transaction that creates the study, only when it creates it: of two processes creating one grid
+  // study at once, one enqueues them; joining enqueues nothing (the grid sampler fills any gap).
+  const strategy = strategyOf(spec);
+  const enqueue = strategy.sampler instanceof GridSampler ? strategy.sampler.pointsOf(strategy.space) : [];
+  const study = await storage.createStudy(spec, { enqueue });
   if (study.maxTrials !== spec.maxTrials) {
     err.write(`Note: study ${study.name} exists with a budget of ${study.maxTrials} trials; it keeps it (--trials ${spec.maxTrials} is ignored).\n`);
   }

@@ -3,7 +3,8 @@
 // workers start at once (advisory lock), the password kept out of urls and messages, clear errors for a refused
 // login, a missing database, a server that does not answer, foreign tables and a newer schema; a paused trial claimed
 // by exactly one of many workers (and a claim waiting on another's row lock); a schema version 1 database migrated in
-// place by one of several workers opening it at once.
+// place by one of several workers opening it at once; calls whose commit the server made but whose answer a dropped
+// connection lost (test/study/pg_drop_proxy.ts), retried and returning what the first try did.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -13,6 +14,7 @@ import { Client } from 'pg';
 import { openStudyStorage } from '../../src/study/open_storage';
 import { PostgresStudyStorage } from '../../src/study/postgres_storage';
 import { postgresBin, startPostgres, type PostgresServer } from '../support/postgres_server';
+import { startDropProxy, type MessageMatch } from './pg_drop_proxy';
 import { POSTGRES_V1_SCHEMA, V1_POSTGRES_SEQUENCES, V1_ROWS, V1_RUNNING } from './schema_v1';
 import { spec, storageConformance } from './storage_conformance';
 
@@ -151,6 +153,43 @@ describe('PostgreSQL study storage', () => {
       assert.equal((await storage.trial(trial.id))?.runDir, 'runs/r1');
     } finally {
       await storage.close();
+    }
+  });
+
+  it('retries a call whose commit the server made but whose answer a dropped connection lost, and returns what the first try did', async () => {
+    const proxy = await startDropProxy(server.port);
+    const storage = await PostgresStudyStorage.open(server.url.replace(`:${server.port}/`, `:${proxy.port}/`), { retry: { retries: 3, baseMs: 20, capMs: 50 } });
+    try {
+      const commit: MessageMatch = (type, text) => type === 'Q' && text === 'COMMIT';
+      const statement = (part: string): MessageMatch => (type, text) => type === 'P' && text.includes(part);
+      /** Runs `call` with the server's answer to the first message `match` accepts lost (its connection cut), then checks it was. */
+      const lost = async <T>(match: MessageMatch, call: () => Promise<T>): Promise<T> => {
+        const drops = proxy.drops;
+        proxy.dropAnswerTo(match);
+        const result = await call(); // the cut comes before the retry that answers
+        assert.equal(proxy.drops, drops + 1, 'the answer was lost once');
+        return result;
+      };
+      // createStudy with a grid's points (one transaction): tried again, the study exists and nothing more is enqueued
+      const points = [{ lr: 0.1 }, { lr: 0.2 }, { lr: 0.3 }];
+      const study = await lost(commit, () => storage.createStudy(spec({ maxTrials: 5 }), { enqueue: points }));
+      assert.deepEqual((await storage.trials(study.id)).map((t) => [t.number, t.state, t.params]), points.map((p, i) => [i, 'waiting', p]));
+      // claimWaitingTrial (one statement, its own commit): the trial claimed, not a second one
+      const claimed = await lost(statement('WITH held AS'), () => storage.claimWaitingTrial(study.id, 'w1'));
+      assert.deepEqual([claimed?.number, claimed?.state, claimed?.workerId], [0, 'running', 'w1']);
+      assert.deepEqual((await storage.trials(study.id)).map((t) => [t.number, t.state]), [[0, 'running'], [1, 'waiting'], [2, 'waiting']]);
+      // createTrial (a transaction): the trial created, not a phantom second one with the same params
+      const created = await lost(commit, () => storage.createTrial(study.id, { lr: 0.4 }, 'w2'));
+      assert.deepEqual([created?.number, created?.state, created?.workerId], [3, 'running', 'w2']);
+      assert.deepEqual((await storage.trials(study.id)).map((t) => t.number), [0, 1, 2, 3]);
+      // claimPausedTrial (one statement): the trial claimed, not null
+      assert.equal(await storage.pauseTrial(created!.id, 'w2', 0.5), true);
+      const promoted = await lost(statement('claimed AS (UPDATE'), () => storage.claimPausedTrial(created!.id, 'w3'));
+      assert.deepEqual([promoted?.id, promoted?.state, promoted?.workerId], [created!.id, 'running', 'w3']);
+      assert.equal(await storage.heartbeat(created!.id, 'w3'), true);
+    } finally {
+      await storage.close();
+      await proxy.close();
     }
   });
 

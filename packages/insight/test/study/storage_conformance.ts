@@ -1,7 +1,9 @@
 // The one conformance suite every study storage passes (SQLite and PostgreSQL run it alike): studies, the trial
 // budget under concurrent workers (in-process and in several processes), claiming, reports, finishing once, the
-// recovery of trials whose worker died (declared stale, retried, a late finish refused, nothing counted twice), and
-// ASHA's pause (no holder, counted in the budget, never declared lost) and promotion (claimed by exactly one worker).
+// recovery of trials whose worker died (declared stale, retried, a late finish refused, nothing counted twice),
+// ASHA's pause (no holder, counted in the budget, never declared lost) and promotion (claimed by exactly one worker),
+// a grid's points enqueued once by whichever of several workers creates the study, and trial creation and claims made
+// again by the same worker (a lost acknowledgement retried) returning the trial the first call took.
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as path from 'node:path';
@@ -34,9 +36,11 @@ export function spec(overrides: Partial<StudySpec> = {}): StudySpec {
   };
 }
 
-/** Starts test/study/storage_worker.ts (its header says what each mode does). */
-export function startWorker(url: string, study: string, workerId: string, mode: 'hammer' | 'hold' | 'open'): ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string } {
-  const child = spawn(process.execPath, [...NODE_FLAGS, WORKER, url, study, workerId, mode], { stdio: 'pipe' }) as
+/** Starts test/study/storage_worker.ts (its header says what each mode does; `payload` is create's JSON). */
+export function startWorker(url: string, study: string, workerId: string, mode: 'hammer' | 'hold' | 'open' | 'create',
+  payload?: unknown): ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string } {
+  const args = [...NODE_FLAGS, WORKER, url, study, workerId, mode, ...(payload === undefined ? [] : [JSON.stringify(payload)])];
+  const child = spawn(process.execPath, args, { stdio: 'pipe' }) as
     ChildProcessWithoutNullStreams & { lines: string[]; stderr_: string };
   child.lines = [];
   child.stderr_ = '';
@@ -181,7 +185,7 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       const race = await Promise.all([a.claimWaitingTrial(study.id, 'x'), b.claimWaitingTrial(study.id, 'y')]);
       assert.equal(race.filter((t) => t !== null).length, 1);
       assert.equal(race.find((t) => t !== null)!.id, solo.id);
-      assert.equal(await a.claimWaitingTrial(study.id, 'x'), null);
+      assert.equal(await a.claimWaitingTrial(study.id, 'z'), null); // not x or y: the winner asking again gets its own trial back
     });
 
     it('records intermediate values in step order, a repeated step overwriting, exactly as given', async () => {
@@ -367,6 +371,106 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       const retry = (await a.trials(study.id, ['waiting']))[0];
       assert.deepEqual([retry.retryOf, retry.params], [trial.id, { lr: 0.1, optimizer: 'sgd' }]);
       assert.equal(await a.claimPausedTrial(trial.id, 'late'), null);
+    });
+
+    it('enqueues a grid\'s points with the study, once, when several workers create it at the same moment; joining enqueues nothing', async () => {
+      const definition = spec({ maxTrials: 5, sampler: { name: 'grid' }, pruner: { name: 'none' } });
+      const points = Array.from({ length: 7 }, (_, i) => ({ lr: 10 ** -(1 + (i % 4)), optimizer: i < 4 ? 'sgd' : 'adam' }));
+      const workers = ['c0', 'c1', 'c2'].map((id) => startWorker(under().url, definition.name, id, 'create', { spec: definition, enqueue: points }));
+      try {
+        for (const worker of workers) assert.equal(await lineFrom(worker, 0), 'ready');
+        for (const worker of workers) worker.stdin.write('go\n');
+        const here = await Promise.all([a.createStudy(definition, { enqueue: points }), b.createStudy(definition, { enqueue: points })]);
+        const ids = [...here.map((study) => study.id), ...await Promise.all(workers.map(async (worker) => JSON.parse(await lineFrom(worker, 1)) as number))];
+        for (const worker of workers) {
+          assert.equal(await exited(worker), 0);
+          assert.equal(worker.stderr_, '');
+        }
+        assert.equal(new Set(ids).size, 1, `five creators, one study: ${ids.join(', ')}`);
+        const trials = await a.trials(ids[0]);
+        assert.deepEqual(trials.map((t) => [t.number, t.state, t.params]), points.slice(0, 5).map((p, i) => [i, 'waiting', p]),
+          'one set of points, numbered 0..4 in order, capped at the budget of 5');
+        assert.deepEqual([trials[0].workerId, trials[0].startedAt, trials[0].heartbeatAt, trials[0].retryOf, trials[0].value], [null, null, null, null, null]);
+        // a worker joining later with the points enqueues nothing, whether the study has trials or none
+        assert.equal((await b.createStudy(definition, { enqueue: points })).id, ids[0]);
+        assert.equal((await a.trials(ids[0])).length, 5);
+        const bareSpec = spec({ maxTrials: 5, sampler: { name: 'grid' } });
+        const bare = await a.createStudy(bareSpec);
+        assert.equal((await b.createStudy(bareSpec, { enqueue: points })).id, bare.id);
+        assert.deepEqual(await a.trials(bare.id), []);
+        // a study created with fewer points than its budget gets them all; none given, none enqueued
+        const small = await b.createStudy(spec({ maxTrials: 9 }), { enqueue: points.slice(0, 2) });
+        assert.deepEqual((await a.trials(small.id)).map((t) => [t.number, t.params]), [[0, points[0]], [1, points[1]]]);
+        assert.deepEqual(await a.trials((await a.createStudy(spec(), { enqueue: [] })).id), []);
+      } finally {
+        for (const worker of workers) worker.kill('SIGKILL');
+      }
+    });
+
+    it('createTrial made again by the same worker with the same params returns the trial it holds, even with the budget spent', async () => {
+      const study = await a.createStudy(spec({ maxTrials: 3 }));
+      const params = { lr: 0.01, optimizer: 'adam' };
+      const first = (await a.createTrial(study.id, params, 'w1'))!;
+      assert.deepEqual(await b.createTrial(study.id, params, 'w1'), first, 'the lost acknowledgement\'s retry: the same trial');
+      assert.deepEqual((await a.trials(study.id)).map((t) => [t.id, t.number, t.workerId]), [[first.id, 0, 'w1']]);
+      // another worker with the same params gets a trial of its own; the same worker with other params too
+      const other = (await b.createTrial(study.id, params, 'w2'))!;
+      assert.deepEqual([other.number, other.workerId], [1, 'w2']);
+      await a.reportIntermediate(first.id, 1, 0.4);
+      const third = (await a.createTrial(study.id, { lr: 0.02, optimizer: 'adam' }, 'w3'))!;
+      assert.equal(third.number, 2);
+      // the budget of 3 is spent, by these trials among others: made again, the call still returns its own
+      const again = (await b.createTrial(study.id, params, 'w1'))!;
+      assert.deepEqual([again.id, again.intermediate], [first.id, [{ step: 1, value: 0.4 }]]);
+      assert.equal(await a.createTrial(study.id, { lr: 0.03 }, 'w1'), null, 'other params: budget spent');
+      assert.equal(await a.createTrial(study.id, params, 'w4'), null, 'another worker: budget spent');
+      // once it no longer runs, it is not given back: a new trial when the budget allows
+      assert.equal(await a.finishTrial(first.id, 'w1', 'failed', null, 'out of memory'), true);
+      const fresh = (await b.createTrial(study.id, params, 'w1'))!;
+      assert.deepEqual([fresh.number, fresh.state, fresh.workerId], [3, 'running', 'w1']);
+      assert.equal((await a.trials(study.id)).length, 4);
+    });
+
+    it('claimWaitingTrial made again by the same worker returns the trial it claimed; a begun, created or promoted trial is not one', async () => {
+      const study = await a.createStudy(spec({ maxTrials: 9 }));
+      const waiting = [await a.enqueueTrial(study.id, { lr: 0.1 }), await a.enqueueTrial(study.id, { lr: 0.2 })];
+      await sleep(5); // SQLite's clock counts milliseconds: a claim is told from a creation by starting later (storage.ts)
+      const claimed = (await a.claimWaitingTrial(study.id, 'w1'))!;
+      assert.deepEqual([claimed.id, claimed.state, claimed.workerId], [waiting[0].id, 'running', 'w1']);
+      assert.deepEqual(await b.claimWaitingTrial(study.id, 'w1'), claimed, 'the lost acknowledgement\'s retry: the same trial');
+      assert.deepEqual((await a.trials(study.id, ['waiting'])).map((t) => t.id), [waiting[1].id], 'the other still waits');
+      assert.equal((await b.claimWaitingTrial(study.id, 'w2'))?.id, waiting[1].id);
+      assert.equal(await a.claimWaitingTrial(study.id, 'w3'), null);
+      // rules for a worker holding several trials (a tune worker never does): a trial it has heartbeated was not just claimed,
+      await sleep(5);
+      assert.equal(await a.heartbeat(claimed.id, 'w1'), true);
+      const next = await a.enqueueTrial(study.id, { lr: 0.3 });
+      await sleep(5);
+      assert.equal((await b.claimWaitingTrial(study.id, 'w1'))?.id, next.id);
+      // a trial it created running was never waiting,
+      const created = (await a.createTrial(study.id, { lr: 0.4 }, 'w5'))!;
+      const fifth = await a.enqueueTrial(study.id, { lr: 0.5 });
+      await sleep(5);
+      assert.equal((await b.claimWaitingTrial(study.id, 'w5'))?.id, fifth.id, `not trial ${created.id}`);
+      // and a promoted (paused, claimed) trial keeps its first start: its heartbeat is later
+      assert.equal(await a.pauseTrial(next.id, 'w1', 0.3), true);
+      await sleep(5);
+      assert.equal((await a.claimPausedTrial(next.id, 'w6'))?.workerId, 'w6');
+      assert.equal(await b.claimWaitingTrial(study.id, 'w6'), null);
+    });
+
+    it('claimPausedTrial made again by the same worker returns the trial it claimed; another worker still gets nothing', async () => {
+      const study = await a.createStudy(spec());
+      const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      await a.reportIntermediate(trial.id, 1, 0.4);
+      assert.equal(await a.pauseTrial(trial.id, 'w1', 0.4), true);
+      const claimed = (await a.claimPausedTrial(trial.id, 'w2'))!;
+      assert.deepEqual([claimed.state, claimed.workerId, claimed.intermediate], ['running', 'w2', [{ step: 1, value: 0.4 }]]);
+      assert.deepEqual(await b.claimPausedTrial(trial.id, 'w2'), claimed, 'the lost acknowledgement\'s retry: the same trial, not null');
+      assert.equal(await b.claimPausedTrial(trial.id, 'w3'), null);
+      assert.equal(await a.claimPausedTrial(trial.id, 'w1'), null, 'the worker that paused it does not hold it');
+      assert.equal(await b.finishTrial(trial.id, 'w2', 'pruned', 0.4), true);
+      assert.equal(await a.claimPausedTrial(trial.id, 'w2'), null, 'finished: nothing to claim or hold');
     });
   });
 }

@@ -1,14 +1,19 @@
-// A worker process for the storage tests: `storage_worker.ts <url> <study> <workerId> hammer|hold|open`.
+// A worker process for the storage tests: `storage_worker.ts <url> <study> <workerId> hammer|hold|open|create [json]`.
 //   hammer: prints "ready", waits for "go" on stdin (so every worker starts at once), then creates trials until the
 //           budget is spent — a heartbeat and a report after each, as a real worker writes — and prints the numbers
-//           it got as JSON.
+//           it got as JSON. Each trial's params are its own (the step is one of them): a worker holding a running
+//           trial with the same params would be given that one back (createTrial is idempotent per worker).
 //   hold:   creates one trial, prints {"id": ...}, and heartbeats it every 100 ms until killed (SIGKILL in the test).
 //   open:   prints "ready", waits for "go", then opens the storage (so every worker opens — and migrates — at once) and
 //           prints the study's trials as JSON [number, state] pairs.
+//   create: opens the storage, prints "ready", waits for "go", then creates the study `json` gives ({ spec, enqueue }:
+//           createStudy's arguments, so every worker creates it at once) and prints its id as JSON.
 import { openStudyStorage } from '../../src/study/open_storage';
+import type { CreateStudyOptions } from '../../src/study/storage';
+import type { StudySpec } from '../../src/study/types';
 
 async function main(): Promise<void> {
-  const [url, name, workerId, mode] = process.argv.slice(2);
+  const [url, name, workerId, mode, json] = process.argv.slice(2);
   if (mode === 'open') {
     process.stdout.write('ready\n');
     await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
@@ -22,6 +27,16 @@ async function main(): Promise<void> {
     return;
   }
   const storage = await openStudyStorage(url);
+  if (mode === 'create') {
+    const { spec, enqueue } = JSON.parse(json) as { spec: StudySpec } & CreateStudyOptions;
+    process.stdout.write('ready\n');
+    await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
+    const created = await storage.createStudy(spec, { enqueue });
+    await storage.close();
+    process.stdout.write(`${JSON.stringify(created.id)}\n`);
+    process.stdin.destroy();
+    return;
+  }
   const study = await storage.getStudy(name);
   if (!study) throw new Error(`no study ${name}`);
   if (mode === 'hold') {
@@ -34,7 +49,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => process.stdin.once('data', () => resolve()));
   const numbers: number[] = [];
   for (let i = 0; ; i++) {
-    const trial = await storage.createTrial(study.id, { lr: 10 ** -(1 + (i % 4)), worker: workerId }, workerId);
+    const trial = await storage.createTrial(study.id, { lr: 10 ** -(1 + (i % 4)), worker: workerId, step: i }, workerId);
     if (!trial) break;
     numbers.push(trial.number);
     await storage.heartbeat(trial.id, workerId, `runs/${workerId}-${i}`);
