@@ -348,7 +348,8 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       for (const id of [running.id, waiting.id, trial.id, 987_654]) assert.equal(await b.claimPausedTrial(id, 'thief'), null, `trial ${id}`);
       assert.deepEqual([(await a.trial(running.id))!.workerId, (await a.trial(waiting.id))!.state, (await a.trial(trial.id))!.state], ['w1', 'waiting', 'pruned']);
       // a pause is pauseTrial's, never a finish
-      await assert.rejects(a.finishTrial(running.id, 'w1', 'paused' as 'pruned', 0.3), { // a JavaScript caller's mistake, past the types code: 'INSIGHT_E_CONFIG',
+      // a JavaScript caller's mistake, past the types
+      await assert.rejects(a.finishTrial(running.id, 'w1', 'paused' as 'pruned', 0.3), { code: 'INSIGHT_E_CONFIG',
         message: /^A trial can only be finished as completed, pruned or failed\. Received: trial=\d+, state="paused"\. Pause a running trial with pauseTrial\.$/ });
       assert.equal((await a.trial(running.id))!.state, 'running');
     });

@@ -1,7 +1,7 @@
 // Grid search: the space's grid points (space/grid.ts) in order; each call returns the first point no trial of the
 // study has yet (in any state: a failed point is not tried again, a retried one is already waiting), and null once
-// every point has one. The orchestrator may also enqueue all points up front (storage.enqueueTrial); the sampler
-// then only fills gaps.
+// every point has one. `insight tune` enqueues all points up front, in the transaction that creates the study
+// (storage.createStudy's `enqueue`); the sampler then only fills gaps.
 import type { Rng } from '../../data/random';
 import type { Direction, Params, TrialRecord } from '../../study/types';
 import { paramsKey } from '../space/active';
