@@ -47,6 +47,14 @@ export async function loadBaseModel(target: string, options: BaseModelOptions = 
     if (described) {
       metadata = getInsightMetadata(model, dir);
       if (options.normalization) metadata = { ...metadata, normalization: options.normalization };
+      if (metadata.ensemble !== undefined || metadata.inference?.output === 'probabilities') {
+        // Its output is averaged probabilities: a new head and every loss here expect logits, and its "features" are
+        // several members' graphs side by side.
+        const members = metadata.ensemble?.members.map((m) => m.path) ?? [];
+        throw ruleError('INSIGHT_E_MODEL', 'A base model must output logits; an ensemble outputs its members' averaged probabilities.',
+          { model: dir, output: 'probabilities', members: members.join(', ') || '(unknown)' },
+          'Fine-tune one of its members (or each, then `insight ensemble` the fine-tuned models again).');
+      }
     } else {
       const inputShape = options.inputShape ?? (modelShape.every((d) => typeof d === 'number') ? modelShape as [number, number, number] : null);
       if (inputShape === null) {

@@ -12,7 +12,9 @@ import { buildFinetuneModel } from '../../src/finetune/build';
 import { FINETUNE_SCHEMA, resolveFinetuneConfig } from '../../src/finetune/config';
 import { flagOf } from '../../src/run/config_schema';
 import { configureMethod } from '../../src/finetune/methods';
+import { loadBaseModel } from '../../src/finetune/base_model';
 import { createModel } from '../../src/models';
+import { getInsightMetadata, setInsightMetadata } from '../../src/models/metadata';
 import { saveModel } from '../../src/run/model_io';
 import { runMain } from '../cli/io';
 import { tinyBase } from './tiny_base';
@@ -64,6 +66,20 @@ describe('fine-tuning errors', () => {
       'INSIGHT_E_CONFIG', /LoRA target must be a Dense or Conv2D layer .* Received: loraTargets=\["bn1"\], unknown="bn1"\. Use some of: c1, c2, features\./],
   ];
   for (const [name, fn, code, pattern] of cases) it(name, () => throwsInsight(fn, code, pattern));
+
+  it('refuses an ensemble as the base: its output is probabilities, not logits', async () => {
+    const ensemble = tinyBase(1);
+    setInsightMetadata(ensemble, {
+      ...getInsightMetadata(ensemble, 'tiny'), inference: { output: 'probabilities' },
+      ensemble: { kind: 'members', members: [1, 2].map((i) => ({ path: `runs/m${i}/model`, weight: 0.5, fingerprint: String(i), architecture: 'tiny', temperature: 1 })) },
+    });
+    await saveModel(ensemble, path.join(tmp, 'ensemble'));
+    await assert.rejects(loadBaseModel(path.join(tmp, 'ensemble')), (error: unknown) => error instanceof InsightError && error.code === 'INSIGHT_E_MODEL' &&
+      /^A base model must output logits; an ensemble outputs its members' averaged probabilities\. Received: model=".*ensemble", output="probabilities", members="runs\/m1\/model, runs\/m2\/model"\. Fine-tune one of its members/.test(error.message));
+    const plain = await loadBaseModel(path.join(tmp, 'base'));
+    assert.equal(plain.described, true, 'a plain base still loads');
+    plain.model.dispose();
+  });
 
   it('the CLI reports them in one line with the code and its exit status', async () => {
     const bad = await runMain(['finetune', '--base', path.join(tmp, 'base'), '--method', 'nope']);
