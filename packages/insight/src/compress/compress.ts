@@ -17,7 +17,7 @@ import { tf } from '../backend';
 import { ruleError } from '../errors';
 import type { EvaluationMetrics } from '../eval/metrics';
 import { resolveInference } from '../models/inference_output';
-import { getInsightMetadata, type InsightModelMetadata } from '../models/metadata';
+import { getInsightMetadata, setInsightMetadata, type InsightModelMetadata } from '../models/metadata';
 import { CUSTOM_MODEL } from '../models/model_choice';
 import { writeDirAtomic, writeFileAtomic } from '../run/atomic';
 import { startBackend } from '../run/backend_choice';
@@ -112,6 +112,22 @@ interface Pruned {
   /** Layers whose kernels are pruned (unstructured). */
   prunedLayers: string[];
   skip: string[];
+  /** What was said of the source's calibration temperature, dropped from the pruned model's metadata (null: it had none). */
+  temperatureNote: string | null;
+}
+
+/**
+ * Drops `model`'s calibration temperature from its Insight metadata: it was fitted to the source's logits, which
+ * pruning (and fine-tuning) change. Returns the line that says so, or null when there was none.
+ */
+function dropTemperature(model: tfl.LayersModel, source: string): string | null {
+  const meta = getInsightMetadata(model, source);
+  const temperature = meta.inference?.temperature;
+  if (temperature === undefined || temperature === 1) return null;
+  const { temperature: _dropped, ...inference } = meta.inference!;
+  setInsightMetadata(model, { ...meta, inference });
+  return `Calibration: the source's temperature ${temperature} was fitted to its own logits; pruning changes them, so the compressed model has none ` +
+    '(fit one again with `insight calibrate <run or model>`).';
 }
 
 /**
@@ -124,14 +140,14 @@ async function prunedModelOf(config: CompressConfig, source: Source, pruneNow: b
   if (config.structured) {
     try {
       const { model, plan } = await pruneChannels(source.model, config.sparsity, skip);
-      return { model, plan, prunedLayers: [], skip: skipped };
+      return { model, plan, prunedLayers: [], skip: skipped, temperatureNote: dropTemperature(model, source.dir) };
     } finally {
       source.model.dispose();
     }
   }
   const prunable = prunableWeights(source.model, skip);
   if (pruneNow) tf.dispose(pruneOnce(prunable, config.sparsity, config.pruneScope));
-  return { model: source.model, plan: [], prunedLayers: prunable.map((w) => w.layer.name), skip: skipped };
+  return { model: source.model, plan: [], prunedLayers: prunable.map((w) => w.layer.name), skip: skipped, temperatureNote: dropTemperature(source.model, source.dir) };
 }
 
 function methodOf(config: CompressConfig, skip: string[]): CompressionSummary['method'] {
@@ -185,7 +201,7 @@ async function pruneOnly(config: CompressConfig, options: CompressOptions): Prom
     const summary = summaryOf(config, source, pruned, report, weightSizes(artifacts, files, config.weights), flopsBefore, paramsBefore, null);
     writeDirAtomic(config.out!, { ...files, [COMPRESSION_FILES.sparsity]: json(report), [COMPRESSION_FILES.sizes]: json(summary) });
     const out = options.out ?? process.stdout;
-    out.write(`${describeCompression(summary, report).join('\n')}\nModel: ${config.out}\n`);
+    out.write(`${[...describeCompression(summary, report), ...pruned.temperatureNote ? [pruned.temperatureNote] : []].join('\n')}\nModel: ${config.out}\n`);
     return { runDir: null, modelDir: config.out!, config, sparsity: report, summary, report: null, state: null, model: pruned.model };
   } catch (error) {
     pruned.model.dispose();
@@ -276,6 +292,7 @@ async function fineTune(config: CompressConfig, options: CompressOptions): Promi
     say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
     recordRunData(run, data.record, say);
     say(`  ${recipe.optimizer} lr ${recipe.lr} (constant), batch ${recipe.batchSize}, ${recipe.epochs} epoch${recipe.epochs === 1 ? '' : 's'}, seed ${recipe.seed}`);
+    if (pruned.temperatureNote !== null) say(`  ${pruned.temperatureNote}`);
 
     const state = await fit(model, loaders.train, {
       epochs: recipe.epochs, optimizer, schedule: lrSchedule, seed: recipe.seed, validation: loaders.validation,

@@ -21,6 +21,7 @@ import { loadModel, MODEL_JSON, WEIGHTS_BIN, WEIGHTS_SPARSE_BIN } from '../../sr
 import { COMPRESSION_FILES, RunDir } from '../../src/run/run_dir';
 import { train } from '../../src/train/train';
 import { runMain } from '../cli/io';
+import { sink } from '../support/sink';
 import { JPG_MINI } from '../shared_data';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'insight-compress-'));
@@ -127,6 +128,22 @@ describe('insight compress', () => {
     assert.equal(loaded.countParams(), summary.parameters.after);
     assert.deepEqual(loaded.getLayer('conv3').getWeights()[0].shape, [3, 3, 32, 32]);
     loaded.dispose();
+  });
+
+  it('drops the source\'s calibration temperature (fitted to logits pruning changes), and says so', async () => {
+    // The source model with a temperature in its metadata, as `insight calibrate` leaves it.
+    const calibrated = path.join(tmp, 'calibrated');
+    fs.cpSync(path.join(sourceRun, 'model'), calibrated, { recursive: true });
+    const modelJson = JSON.parse(fs.readFileSync(path.join(calibrated, 'model.json'), 'utf8')) as { userDefinedMetadata: { insight: Record<string, unknown> } };
+    modelJson.userDefinedMetadata.insight.inference = { temperature: 1.7 };
+    fs.writeFileSync(path.join(calibrated, 'model.json'), JSON.stringify(modelJson));
+    const out = path.join(tmp, 'calibrated-pruned');
+    const printed = sink();
+    const result = await compress({ model: calibrated, epochs: 0, sparsity: 0.5, out, ...quiet }, { handleSignals: false, out: printed });
+    result.model.dispose();
+    assert.match(printed.text, /Calibration: the source's temperature 1\.7 was fitted to its own logits; pruning changes them, so the compressed model has none \(fit one again with `insight calibrate <run or model>`\)\.\nModel: /);
+    const saved = JSON.parse(fs.readFileSync(path.join(out, 'model.json'), 'utf8')) as { userDefinedMetadata: { insight: { inference?: Record<string, unknown> } } };
+    assert.deepEqual(saved.userDefinedMetadata.insight.inference, {});
   });
 
   it('refuses to fine-tune an ensemble (its output is probabilities, fine-tuning trains logits) before training', async () => {

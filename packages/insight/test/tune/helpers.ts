@@ -60,7 +60,4 @@ export function runOf(dir: string): { tags: string[]; epochs: Record<string, num
 }
 
 /** A sink stream that keeps what is written (for tune()'s out and err). */
-export function sink(): NodeJS.WriteStream & { text: string } {
-  const stream = { text: '', isTTY: false, columns: 100, write(chunk: string) { stream.text += chunk; return true; } };
-  return stream as unknown as NodeJS.WriteStream & { text: string };
-}
+export { sink } from '../support/sink';
