@@ -4,7 +4,8 @@
 //   z = P(x_k + η ∇),  x_{k+1} = P(x_k + 0.75 (z - x_k) + 0.25 (x_k - x_{k-1}))   (the first step: x_1 = z).
 // Checkpoints w_j = ceil(p_j N): p_0 = 0, p_1 = 0.22, p_{j+1} = p_j + max(p_j - p_{j-1} - 0.03, 0.06). At w_j the
 // step size of an example is halved, and it restarts from its best point, when
-//   1. the loss went up in fewer than ρ = 0.75 of the steps since w_{j-1}, or
+//   1. the loss went up in fewer than ρ = 0.75 of the steps since w_{j-1} (each iterate's loss against the previous
+//      iterate's, across a restart too: AutoAttack's check_oscillation over its loss history), or
 //   2. its step size was not halved at w_{j-1} and its best loss did not improve since w_{j-1}.
 // The result per example: a point that fooled the model, if any iterate did (the last such), else the point of
 // highest loss. Every example runs every iteration (examples already fooled are not dropped from the batch).
@@ -103,8 +104,8 @@ export function apgd(model: tfl.LayersModel, x0: tf.Tensor4D, y: tf.Tensor1D, sp
         const reduce = tf.logicalOr(stalled, noProgress) as tf.Tensor1D;
         return {
           step: tf.where(reduce, tf.div(s.step, 2), s.step) as tf.Tensor1D,
+          // `loss` stays the last iterate's: the first step after a restart is counted against it, as AutoAttack does.
           x: selectRows(reduce, s.best, s.x), gradient: selectRows(reduce, s.bestGradient, s.gradient),
-          loss: tf.where(reduce, s.bestLoss, s.loss) as tf.Tensor1D,
           reducedAtCheck: reduce, bestLossAtCheck: tf.clone(s.bestLoss), increases: tf.zerosLike(s.increases),
         };
       }));
