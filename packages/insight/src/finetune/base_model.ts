@@ -51,7 +51,7 @@ export async function loadBaseModel(target: string, options: BaseModelOptions = 
         // Its output is averaged probabilities: a new head and every loss here expect logits, and its "features" are
         // several members' graphs side by side.
         const members = metadata.ensemble?.members.map((m) => m.path) ?? [];
-        throw ruleError('INSIGHT_E_MODEL', 'A base model must output logits; an ensemble outputs the average of its members\' probabilities.',
+        throw ruleError('INSIGHT_E_MODEL', 'A base model must output logits; an ensemble outputs its members\' averaged probabilities.',
           { model: dir, output: 'probabilities', members: members.join(', ') || '(unknown)' },
           'Fine-tune one of its members (or each, then `insight ensemble` the fine-tuned models again).');
       }
