@@ -7,9 +7,10 @@
 // does not depend on the workers' clocks. Serialization failures, deadlocks and dropped connections are retried with
 // jittered backoff; what still fails ends in INSIGHT_E_STORAGE naming the URL without its password. A connection that
 // drops after the server committed but before its answer arrived makes the retry run the work again: createStudy then
-// finds the study (and the points it enqueued) and joins it, and trial creation and claims find the trial this worker
-// already holds (storage.ts) instead of taking a second one. Tables are created (or a schema version 1 migrated to 2:
-// trials.state's CHECK accepts 'paused') once, under an advisory lock.
+// finds the study (and the points it enqueued) and joins it, trial creation and claims find the trial this worker
+// already holds instead of taking a second one, a finish or pause finds the state it wrote, a retry's enqueue the
+// retry (storage.ts). Tables are created (or a schema version 1 migrated to 2: trials.state's CHECK accepts
+// 'paused') once, under an advisory lock.
 import { Pool, type PoolClient, type QueryResultRow } from 'pg';
 
 import { ruleError } from '../errors';
@@ -286,7 +287,10 @@ export class PostgresStudyStorage implements StudyStorage {
     return this.tx('enqueueTrial', async (client) => {
       const { rowCount } = await client.query('SELECT 1 FROM studies WHERE id = $1 FOR UPDATE', [studyId]);
       if (rowCount === 0) throw noStudy(this.url, studyId);
-      return this.insertTrial(client, studyId, params, 'waiting', null, retryOf);
+      // A trial is retried once: this retry enqueued again (storage.ts) returns the first.
+      const { rows: [retry] } = retryOf === null ? { rows: [] }
+        : await client.query<Row>(`${TRIAL_SELECT} WHERE t.study_id = $1 AND t.retry_of = $2 ORDER BY t.number LIMIT 1`, [studyId, retryOf]);
+      return retry ? trialOf(retry, retry.intermediate) : this.insertTrial(client, studyId, params, 'waiting', null, retryOf);
     });
   }
 
@@ -321,16 +325,20 @@ export class PostgresStudyStorage implements StudyStorage {
   async finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running' | 'paused'>, value: number | null, error?: string): Promise<boolean> {
     checkFinishState(state, trialId);
     checkFinite('value', value, trialId);
-    const rows = await this.query('finishTrial', `UPDATE trials SET state = $3, value = $4, error = $5, finished_at = now()
-      WHERE id = $1 AND state = 'running' AND worker_id = $2 RETURNING id`, [trialId, workerId, state, value, error ?? null]);
+    // Also true when this worker already finished it so (this call made again, storage.ts): the first finish's time kept.
+    const rows = await this.query('finishTrial', `UPDATE trials SET state = $3, value = $4, error = $5,
+        finished_at = CASE WHEN state = 'running' THEN now() ELSE finished_at END
+      WHERE id = $1 AND worker_id = $2 AND (state = 'running' OR (state = $3 AND value IS NOT DISTINCT FROM $4 AND error IS NOT DISTINCT FROM $5))
+      RETURNING id`, [trialId, workerId, state, value, error ?? null]);
     return rows.length === 1;
   }
 
   async pauseTrial(trialId: number, workerId: string, value: number): Promise<boolean> {
     checkFinite('value', value, trialId);
-    // No holder and no heartbeat: nobody trains it, so the stale sweep (running trials only) never declares it lost.
-    const rows = await this.query('pauseTrial', `UPDATE trials SET state = 'paused', value = $3, worker_id = NULL, heartbeat_at = NULL
-      WHERE id = $1 AND state = 'running' AND worker_id = $2 RETURNING id`, [trialId, workerId, value]);
+    // No heartbeat: nobody trains it, so the stale sweep (running trials only) never declares it lost; worker_id says
+    // who paused it. Also true when this worker already paused it with this value (this call made again, storage.ts).
+    const rows = await this.query('pauseTrial', `UPDATE trials SET state = 'paused', value = $3, heartbeat_at = NULL
+      WHERE id = $1 AND worker_id = $2 AND (state = 'running' OR (state = 'paused' AND value = $3)) RETURNING id`, [trialId, workerId, value]);
     return rows.length === 1;
   }
 
@@ -343,6 +351,12 @@ export class PostgresStudyStorage implements StudyStorage {
         heartbeat_at = now() WHERE id = $1 AND state = 'paused' RETURNING *),
       held AS (SELECT * FROM trials WHERE id = $1 AND state = 'running' AND worker_id = $2)
       ${selectTrials('claimed')} UNION ALL ${selectTrials('held')}`, [trialId, workerId]);
+    return row ? trialOf(row, row.intermediate) : null;
+  }
+
+  async prunePausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null> {
+    const [row] = await this.query<Row>('prunePausedTrial', `WITH pruned AS (UPDATE trials SET state = 'pruned', worker_id = $2, finished_at = now()
+      WHERE id = $1 AND state = 'paused' RETURNING *) ${selectTrials('pruned')}`, [trialId, workerId]);
     return row ? trialOf(row, row.intermediate) : null;
   }
 

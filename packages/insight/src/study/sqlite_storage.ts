@@ -268,7 +268,10 @@ export class SqliteStudyStorage implements StudyStorage {
   enqueueTrial(studyId: number, params: Params, retryOf: number | null = null): Promise<TrialRecord> {
     return this.write('enqueueTrial', () => {
       if (this.db.prepare('SELECT 1 FROM studies WHERE id = ?').get(studyId) === undefined) throw noStudy(this.url, studyId);
-      return this.insertTrial(studyId, params, 'waiting', null, retryOf);
+      // A trial is retried once: this retry enqueued again (storage.ts) returns the first.
+      const retry = retryOf === null ? undefined : this.db.prepare('SELECT * FROM trials WHERE study_id = ? AND retry_of = ? ORDER BY number LIMIT 1')
+        .get(studyId, retryOf) as TrialRow | undefined;
+      return retry ? this.withValues(retry) : this.insertTrial(studyId, params, 'waiting', null, retryOf);
     });
   }
 
@@ -301,15 +304,27 @@ export class SqliteStudyStorage implements StudyStorage {
   async finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running' | 'paused'>, value: number | null, error?: string): Promise<boolean> {
     checkFinishState(state, trialId);
     checkFinite('value', value, trialId);
-    return this.write('finishTrial', () => this.db.prepare(`UPDATE trials SET state = ?, value = ?, error = ?, finished_at = ${NOW}
-      WHERE id = ? AND state = 'running' AND worker_id = ?`).run(state, value, error ?? null, trialId, workerId).changes === 1);
+    // Also true when this worker already finished it so (this call made again, storage.ts): the first finish's time kept.
+    return this.write('finishTrial', () => this.db.prepare(`UPDATE trials SET state = ?, value = ?, error = ?,
+        finished_at = CASE WHEN state = 'running' THEN ${NOW} ELSE finished_at END
+      WHERE id = ? AND worker_id = ? AND (state = 'running' OR (state = ? AND value IS ? AND error IS ?))`)
+      .run(state, value, error ?? null, trialId, workerId, state, value, error ?? null).changes === 1);
   }
 
   async pauseTrial(trialId: number, workerId: string, value: number): Promise<boolean> {
     checkFinite('value', value, trialId);
-    // No holder and no heartbeat: nobody trains it, so the stale sweep (running trials only) never declares it lost.
-    return this.write('pauseTrial', () => this.db.prepare(`UPDATE trials SET state = 'paused', value = ?, worker_id = NULL, heartbeat_at = NULL
-      WHERE id = ? AND state = 'running' AND worker_id = ?`).run(value, trialId, workerId).changes === 1);
+    // No heartbeat: nobody trains it, so the stale sweep (running trials only) never declares it lost; worker_id says
+    // who paused it. Also true when this worker already paused it with this value (this call made again, storage.ts).
+    return this.write('pauseTrial', () => this.db.prepare(`UPDATE trials SET state = 'paused', value = ?, heartbeat_at = NULL
+      WHERE id = ? AND worker_id = ? AND (state = 'running' OR (state = 'paused' AND value = ?))`).run(value, trialId, workerId, value).changes === 1);
+  }
+
+  prunePausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null> {
+    return this.write('prunePausedTrial', () => {
+      const row = this.db.prepare(`UPDATE trials SET state = 'pruned', worker_id = ?, finished_at = ${NOW}
+        WHERE id = ? AND state = 'paused' RETURNING *`).get(workerId, trialId) as TrialRow | undefined;
+      return row ? this.withValues(row) : null;
+    });
   }
 
   claimPausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null> {

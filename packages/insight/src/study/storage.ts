@@ -3,12 +3,14 @@
 // `postgres://user@host:port/db` for workers on several. Every method is one transaction: parallel workers never
 // overshoot the budget, never both claim a trial, and never finish a trial twice.
 //
-// A worker holds at most one running trial per study at a time (a tune worker runs its trials one after another:
-// tune/worker.ts). createTrial, claimWaitingTrial and claimPausedTrial rely on it to be idempotent per worker: a call
-// made again by the same worker — as PostgreSQL's storage does when the connection drops after the server committed
-// but before its answer arrived, or a caller retrying after such an error — returns the trial the first call gave
-// instead of taking a second one. A sequential worker holds no running trial in the study when it makes one of these
-// calls afresh, so the trial found can only be the one the same call already took.
+// A call made again — as PostgreSQL's storage does when the connection drops after the server committed but before
+// its answer arrived, or a caller retrying after such an error — gives what the first one did, instead of taking a
+// second trial, enqueuing a second retry or reporting a finish refused. A worker holds at most one running trial per
+// study at a time (a tune worker runs its trials one after another: tune/worker.ts). createTrial, claimWaitingTrial and
+// claimPausedTrial rely on it to be idempotent per worker: a sequential worker holds no running trial in the study
+// when it makes one of these calls afresh, so the trial found can only be the one the same call already took.
+// finishTrial and pauseTrial recognise the state they would write, by the same worker; enqueueTrial a retry of the
+// same trial (a trial is retried once).
 import type { Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
 
 export interface CreateStudyOptions {
@@ -51,7 +53,10 @@ export interface StudyStorage {
    * the budget spent by it) and none is created.
    */
   createTrial(studyId: number, params: Params, workerId: string): Promise<TrialRecord | null>;
-  /** Enqueues a `waiting` trial with fixed params (a grid point, or a user's starting point). */
+  /**
+   * Enqueues a `waiting` trial with fixed params (a grid point, a user's starting point, or with `retryOf` the retry of
+   * an interrupted trial). A trial is retried once: when `retryOf` already has a retry, that one is returned.
+   */
   enqueueTrial(studyId: number, params: Params, retryOf?: number | null): Promise<TrialRecord>;
 
   /**
@@ -67,12 +72,15 @@ export interface StudyStorage {
   /**
    * Finishes a running trial held by `workerId` as completed, pruned or failed. Returns false (and changes nothing)
    * when the trial is no longer running or held by someone else (it was declared stale and retried): never counted twice.
+   * Idempotent: true (and nothing changes) when `workerId` already finished it with this state, value and error.
    */
   finishTrial(trialId: number, workerId: string, state: Exclude<TrialState, 'waiting' | 'running' | 'paused'>, value: number | null, error?: string): Promise<boolean>;
   /**
    * Pauses a running trial held by `workerId` (ASHA: it reached a rung without a place among the rung's best): state
-   * `paused` with `value` (its last reported value) and no holder; its run keeps the checkpoint. Returns false (and
-   * changes nothing) when the trial is no longer running or held by someone else.
+   * `paused` with `value` (its last reported value), no heartbeat and `workerId` kept as the worker that paused it
+   * (nobody holds a paused trial: any worker may claim it); its run keeps the checkpoint. Returns false (and changes
+   * nothing) when the trial is no longer running or held by someone else. Idempotent: true when `workerId` already
+   * paused it with this value.
    */
   pauseTrial(trialId: number, workerId: string, value: number): Promise<boolean>;
   /**
@@ -81,6 +89,12 @@ export interface StudyStorage {
    * Idempotent: when the trial is already running held by `workerId` (this claim made again), it is returned as it is.
    */
   claimPausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null>;
+  /**
+   * Prunes a `paused` trial (the study ended without promoting it) in one step, with the value it paused with and
+   * `workerId` as the worker that finished it: nothing is left running if that worker dies. Returns it, or null when
+   * it is no longer paused (another worker pruned or claimed it).
+   */
+  prunePausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null>;
   /**
    * Marks `running` trials whose last heartbeat is older than `staleSeconds` as failed ('worker lost') and enqueues
    * one `waiting` retry of each with the same params. Returns the trials marked.

@@ -12,7 +12,7 @@ export type Params = Record<string, ParamValue>;
  * A trial's life: `waiting` (enqueued, e.g. a retry of a trial whose worker died, or a grid point) → `running`
  * (claimed by one worker, which sends heartbeats) → `completed` | `pruned` | `failed`. Only the worker that holds a
  * running trial may finish it, once. Under ASHA a running trial that reaches a rung without a place among its best
- * is `paused` (no holder; its run keeps the checkpoint of that epoch) until a worker promotes it (`running` again,
+ * is `paused` (nobody trains it; its run keeps the checkpoint of that epoch) until a worker promotes it (`running` again,
  * resumed from its run) or the study ends without promoting it (`pruned`).
  */
 export type TrialState = 'waiting' | 'running' | 'paused' | 'completed' | 'pruned' | 'failed';

@@ -9,12 +9,12 @@
 // read (a shared runs directory); the others are left to a worker that can, or pruned at the end. Any number of
 // workers, on any machines, may run this on one storage: each step is one transaction.
 import * as os from 'node:os';
-import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomBytes } from 'node:crypto';
 
 import { ruleError } from '../errors';
 import { hasCheckpoint } from '../run/checkpoint';
+import { RunDir } from '../run/run_dir';
 import { streamRng } from '../data/random';
 import type { StudyStorage } from '../study/storage';
 import type { StudyRecord, TrialRecord } from '../study/types';
@@ -89,7 +89,7 @@ async function nextTrial(storage: StudyStorage, study: StudyRecord, strategy: St
 }
 
 /** A paused trial whose run's checkpoint this worker can read (its run directory is on this machine, or shared). */
-const resumableHere = (trial: TrialRecord) => trial.runDir !== null && hasCheckpoint(path.join(trial.runDir, 'checkpoints', 'last'));
+const resumableHere = (trial: TrialRecord) => trial.runDir !== null && hasCheckpoint(RunDir.at(trial.runDir).lastCheckpoint);
 
 /**
  * The paused trial the pruner promotes now (`final`: the study's last promotion), claimed for this worker (another
@@ -108,12 +108,10 @@ async function claimPromotion(storage: StudyStorage, study: StudyRecord, strateg
 /** The study is over (budget spent, nothing runs or waits, no final promotion): its paused trials are pruned with their last value. */
 async function prunePaused(storage: StudyStorage, study: StudyRecord, workerId: string, log: (line: string) => void): Promise<void> {
   for (const paused of await storage.trials(study.id, ['paused'])) {
-    const claimed = await storage.claimPausedTrial(paused.id, workerId);
-    if (claimed === null) continue; // another worker prunes it
-    const last = claimed.intermediate.at(-1)!; // a trial pauses at a report
-    if (await storage.finishTrial(claimed.id, workerId, 'pruned', last.value)) {
-      log(`Trial ${claimed.number} pruned: paused at epoch ${last.step} and never promoted (${study.metric} ${last.value.toFixed(4)}).`);
-    }
+    const pruned = await storage.prunePausedTrial(paused.id, workerId);
+    if (pruned === null) continue; // another worker pruned it
+    const last = pruned.intermediate.at(-1)!; // a trial pauses at a report
+    log(`Trial ${pruned.number} pruned: paused at epoch ${last.step} and never promoted (${study.metric} ${pruned.value!.toFixed(4)}).`);
   }
 }
 

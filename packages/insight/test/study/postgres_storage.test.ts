@@ -4,7 +4,8 @@
 // login, a missing database, a server that does not answer, foreign tables and a newer schema; a paused trial claimed
 // by exactly one of many workers (and a claim waiting on another's row lock); a schema version 1 database migrated in
 // place by one of several workers opening it at once; calls whose commit the server made but whose answer a dropped
-// connection lost (test/study/pg_drop_proxy.ts), retried and returning what the first try did.
+// connection lost (test/study/pg_drop_proxy.ts: creating, claiming, pausing and finishing trials, enqueuing a retry),
+// retried and returning what the first try did.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -187,6 +188,14 @@ describe('PostgreSQL study storage', () => {
       const promoted = await lost(statement('claimed AS (UPDATE'), () => storage.claimPausedTrial(created!.id, 'w3'));
       assert.deepEqual([promoted?.id, promoted?.state, promoted?.workerId], [created!.id, 'running', 'w3']);
       assert.equal(await storage.heartbeat(created!.id, 'w3'), true);
+      // pauseTrial and finishTrial (one statement each): true, as the first try's commit was, not "no longer held"
+      assert.equal(await lost(statement("SET state = 'paused'"), () => storage.pauseTrial(created!.id, 'w3', 0.6)), true);
+      assert.equal((await storage.claimPausedTrial(created!.id, 'w3'))?.state, 'running');
+      assert.equal(await lost(statement('SET state = $3'), () => storage.finishTrial(created!.id, 'w3', 'failed', null, 'interrupted (SIGTERM)')), true);
+      assert.deepEqual([(await storage.trial(created!.id))?.state, (await storage.trial(created!.id))?.error], ['failed', 'interrupted (SIGTERM)']);
+      // enqueueTrial of its retry (a transaction): one retry
+      const retry = await lost(commit, () => storage.enqueueTrial(study.id, { lr: 0.4 }, created!.id));
+      assert.deepEqual((await storage.trials(study.id)).filter((t) => t.retryOf === created!.id).map((t) => [t.id, t.state]), [[retry.id, 'waiting']]);
     } finally {
       await storage.close();
       await proxy.close();
@@ -296,7 +305,7 @@ describe('PostgreSQL study storage', () => {
         [1, 0, 'completed', 0.81, null, 2], [2, 1, 'failed', null, null, 1], [3, 2, 'running', null, 2, 1], [4, 3, 'pruned', 0.2, null, 1]]);
       assert.deepEqual([trials[2].startedAt, trials[2].workerId], ['2026-01-05T10:03:01.000Z', V1_RUNNING.workerId]);
       assert.equal(await storage.pauseTrial(V1_RUNNING.id, V1_RUNNING.workerId, 0.31), true);
-      assert.deepEqual(await another.trial(V1_RUNNING.id).then((t) => [t?.state, t?.value, t?.workerId, t?.retryOf]), ['paused', 0.31, null, V1_RUNNING.retryOf]);
+      assert.deepEqual(await another.trial(V1_RUNNING.id).then((t) => [t?.state, t?.value, t?.workerId, t?.retryOf]), ['paused', 0.31, V1_RUNNING.workerId, V1_RUNNING.retryOf]);
       assert.equal((await another.claimPausedTrial(V1_RUNNING.id, 'host:14:dd'))?.startedAt, '2026-01-05T10:03:01.000Z');
       assert.deepEqual(await storage.createTrial(study.id, { lr: 0.2 }, 'host:14:dd').then((t) => [t?.id, t?.number]), [6, 4], 'ids go on after the old ones');
     } finally {

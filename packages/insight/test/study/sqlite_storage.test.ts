@@ -200,7 +200,7 @@ describe('SQLite study storage', () => {
       // the running retry can now be paused by its holder, and promoted
       assert.equal(await storage.pauseTrial(V1_RUNNING.id, V1_RUNNING.workerId, 0.31), true);
       const paused = (await storage.trial(V1_RUNNING.id))!;
-      assert.deepEqual([paused.state, paused.value, paused.workerId, paused.retryOf], ['paused', 0.31, null, V1_RUNNING.retryOf]);
+      assert.deepEqual([paused.state, paused.value, paused.workerId, paused.retryOf], ['paused', 0.31, V1_RUNNING.workerId, V1_RUNNING.retryOf]);
       const promoted = (await storage.claimPausedTrial(V1_RUNNING.id, 'host:14:dd'))!;
       assert.deepEqual([promoted.state, promoted.startedAt, promoted.intermediate], ['running', '2026-01-05T10:03:01.000Z', [{ step: 1, value: 0.31 }]]);
       // ids go on past the old high-water mark, and foreign keys are enforced again

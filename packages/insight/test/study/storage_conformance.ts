@@ -277,7 +277,7 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       assert.deepEqual([retry.retryOf, retry.params, retry.number, retry.workerId], [id, { lr: 0.5, optimizer: 'sgd' }, 1, 'heir']);
     });
 
-    it('pauses a running trial for its holder only: no holder, its value kept, counted in the budget, never declared lost', async () => {
+    it('pauses a running trial for its holder only: nobody holds it, its value kept, counted in the budget, never declared lost', async () => {
       const study = await a.createStudy(spec({ maxTrials: 2 }));
       const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
       assert.equal(await a.heartbeat(trial.id, 'w1', 'runs/t0'), true);
@@ -288,9 +288,10 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       await assert.rejects(a.pauseTrial(trial.id, 'w1', Number.POSITIVE_INFINITY), { code: 'INSIGHT_E_CONFIG', message: /^A trial's value must be a finite number\. Received: trial=\d+, value=Infinity\./ });
       assert.equal(await a.pauseTrial(trial.id, 'w1', 0.55), true);
       assert.equal(await a.pauseTrial(trial.id, 'w1', 0.6), false, 'paused once');
+      assert.equal(await b.pauseTrial(trial.id, 'w2', 0.55), false, 'paused by w1, not w2');
       const paused = (await b.trial(trial.id))!;
       assert.deepEqual([paused.state, paused.value, paused.workerId, paused.heartbeatAt, paused.finishedAt, paused.error, paused.runDir],
-        ['paused', 0.55, null, null, null, null, 'runs/t0']);
+        ['paused', 0.55, 'w1', null, null, null, 'runs/t0'], 'workerId: who paused it');
       assert.equal(paused.startedAt, trial.startedAt);
       assert.deepEqual(paused.intermediate, [{ step: 1, value: 0.4 }, { step: 3, value: 0.55 }]);
       assert.deepEqual((await a.trials(study.id, ['paused'])).map((t) => t.id), [trial.id]);
@@ -308,7 +309,7 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       await sleep(30);
       assert.deepEqual((await b.failStaleTrials(study.id, 0)).map((t) => [t.id, t.state]), [[other.id, 'failed']]);
       const still = (await a.trial(trial.id))!;
-      assert.deepEqual([still.state, still.value, still.workerId, still.error, still.finishedAt], ['paused', 0.55, null, null, null]);
+      assert.deepEqual([still.state, still.value, still.workerId, still.error, still.finishedAt], ['paused', 0.55, 'w1', null, null]);
       assert.deepEqual(still.intermediate, [{ step: 1, value: 0.4 }, { step: 3, value: 0.55 }]);
       assert.deepEqual((await a.trials(study.id, ['waiting'])).map((t) => t.retryOf), [other.id], 'one retry, of the running trial');
       assert.equal(await a.pauseTrial(987_654, 'w1', 0.5), false);
@@ -472,6 +473,62 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       assert.equal(await a.claimPausedTrial(trial.id, 'w1'), null, 'the worker that paused it does not hold it');
       assert.equal(await b.finishTrial(trial.id, 'w2', 'pruned', 0.4), true);
       assert.equal(await a.claimPausedTrial(trial.id, 'w2'), null, 'finished: nothing to claim or hold');
+    });
+
+    it('prunes a paused trial in one step (the study\'s end): its paused value kept, finished by the pruning worker, once', async () => {
+      const study = await a.createStudy(spec());
+      const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      await a.reportIntermediate(trial.id, 1, 0.4);
+      const running = (await b.createTrial(study.id, { lr: 0.2 }, 'w2'))!;
+      assert.equal(await b.prunePausedTrial(trial.id, 'w3'), null, 'running: not paused');
+      assert.equal(await a.pauseTrial(trial.id, 'w1', 0.4), true);
+      const pruned = await Promise.all([a.prunePausedTrial(trial.id, 'w3'), b.prunePausedTrial(trial.id, 'w4')]);
+      const done = pruned.filter((p) => p !== null);
+      assert.equal(done.length, 1, 'two pruners, one prune');
+      assert.deepEqual([done[0].id, done[0].state, done[0].value, done[0].intermediate, done[0].error], [trial.id, 'pruned', 0.4, [{ step: 1, value: 0.4 }], null]);
+      assert.ok(['w3', 'w4'].includes(done[0].workerId!));
+      assert.ok(done[0].finishedAt !== null && done[0].finishedAt >= done[0].startedAt!);
+      assert.deepEqual(await b.trial(trial.id), done[0]);
+      assert.equal(await a.claimPausedTrial(trial.id, 'w5'), null, 'pruned: nothing to promote');
+      for (const id of [running.id, 987_654]) assert.equal(await a.prunePausedTrial(id, 'w3'), null);
+      assert.equal((await a.trial(running.id))!.state, 'running');
+    });
+
+    it('finishTrial, pauseTrial and a retry\'s enqueueTrial made again by the same worker give what the first call did', async () => {
+      const study = await a.createStudy(spec());
+      const trial = (await a.createTrial(study.id, { lr: 0.1 }, 'w1'))!;
+      await a.reportIntermediate(trial.id, 1, 0.4);
+      assert.equal(await a.pauseTrial(trial.id, 'w1', 0.4), true);
+      const paused = (await a.trial(trial.id))!;
+      assert.equal(await b.pauseTrial(trial.id, 'w1', 0.4), true, 'the lost acknowledgement\'s retry: paused, as the first call said');
+      assert.deepEqual(await a.trial(trial.id), paused, 'and nothing changed');
+      assert.equal(await b.pauseTrial(trial.id, 'w1', 0.5), false, 'another value is another pause: refused');
+      // finished: true again for the same state, value and error by the same worker, its first finish time kept
+      assert.equal((await a.claimPausedTrial(trial.id, 'w2'))?.workerId, 'w2');
+      await sleep(5);
+      assert.equal(await a.finishTrial(trial.id, 'w2', 'failed', null, 'interrupted (SIGTERM)'), true);
+      const failed = (await a.trial(trial.id))!;
+      await sleep(5);
+      assert.equal(await b.finishTrial(trial.id, 'w2', 'failed', null, 'interrupted (SIGTERM)'), true);
+      assert.deepEqual(await a.trial(trial.id), failed, 'the finish time and everything else as the first call left them');
+      for (const [worker, state, value, error] of [['w1', 'failed', null, 'interrupted (SIGTERM)'], ['w2', 'completed', null, 'interrupted (SIGTERM)'],
+        ['w2', 'failed', 0.4, 'interrupted (SIGTERM)'], ['w2', 'failed', null, 'another error'], ['w2', 'failed', null, undefined]] as const) {
+        assert.equal(await b.finishTrial(trial.id, worker, state, value, error), false, `${worker} ${state} ${value} ${error}`);
+      }
+      assert.deepEqual(await a.trial(trial.id), failed);
+      // its retry enqueued twice is one trial; another trial's retry is another
+      const retry = await a.enqueueTrial(study.id, trial.params, trial.id);
+      assert.deepEqual(await b.enqueueTrial(study.id, trial.params, trial.id), retry);
+      const completed = (await a.createTrial(study.id, { lr: 0.2 }, 'w3'))!;
+      assert.equal(await a.finishTrial(completed.id, 'w3', 'completed', 0.7), true);
+      assert.equal(await b.finishTrial(completed.id, 'w3', 'completed', 0.7), true);
+      assert.equal(await b.finishTrial(completed.id, 'w3', 'completed', 0.71), false);
+      const other = await a.enqueueTrial(study.id, { lr: 0.2 }, completed.id);
+      assert.notEqual(other.id, retry.id);
+      const plain = await Promise.all([a.enqueueTrial(study.id, { lr: 0.3 }), b.enqueueTrial(study.id, { lr: 0.3 })]);
+      assert.notEqual(plain[0].id, plain[1].id, 'without retryOf every call enqueues');
+      assert.deepEqual((await a.trials(study.id, ['waiting'])).map((t) => [t.retryOf, t.params]),
+        [[trial.id, { lr: 0.1 }], [completed.id, { lr: 0.2 }], [null, { lr: 0.3 }], [null, { lr: 0.3 }]]);
     });
   });
 }

@@ -1,8 +1,9 @@
 // How a trial ends when its training does not simply finish: a trial declared lost while it trains (its heartbeat
 // now returns false) stops training at once — its run fails, its result is refused and a retry waits — and a trial
 // whose metric turns NaN (a diverging lr) ends failed with a finite value or none, while the worker goes on to the
-// next trial (the storage refuses NaN: it must never reach it); and a promoted trial (ASHA resumed it) stopped by
-// SIGINT pauses again with its checkpoint, so the next worker resumes it and nothing it trained is lost.
+// next trial (the storage refuses NaN: it must never reach it); a promoted trial (ASHA resumed it) stopped by
+// SIGINT pauses again with its checkpoint, so the next worker resumes it and nothing it trained is lost; and a trial
+// that early stopping stops at a rung completes there instead of pausing.
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -130,6 +131,31 @@ describe('a promoted trial stopped by SIGINT', () => {
       straight.model.dispose();
       const uninterrupted = runOf(straight.runDir).epochs;
       for (let e = 0; e < 3; e++) assert.ok(Math.abs(resumed.epochs[e].val_loss - uninterrupted[e].val_loss) <= 1e-6, `epoch ${e + 1}`);
+    } finally {
+      await storage.close();
+    }
+  });
+
+  it('completes, not pauses, when another callback stopped training at the rung (early stopping): it is not trained past that stop', async () => {
+    const storage = await openStudyStorage(`sqlite:${path.join(tmp, 'early.db')}`);
+    try {
+      // lr 1e-9: the predictions never change, so val_accuracy does not improve at epoch 2 and a patience of 1 stops there.
+      const base = { ...baseConfig(data, path.join(tmp, 'early-runs'), 4), monitor: 'val_accuracy', earlyStoppingPatience: 1 };
+      const study = await storage.createStudy({ name: 'early', metric: 'val_accuracy', direction: 'maximize', space: { lr: [1e-9] },
+        sampler: { name: 'random' }, pruner: { name: 'none' }, maxTrials: 1, baseConfig: base });
+      // A scripted pruner: continue at epoch 1, pause at every later one (were it asked).
+      const asked: number[] = [];
+      const pruner: Pruner = { name: 'scripted', decide: (trial) => (asked.push(trial.intermediate.at(-1)!.step) === 1 ? 'continue' : 'pause') };
+      const out = sink();
+      const result = await runWorker(storage, study, { heartbeatSeconds: 1, staleSeconds: 60, strategy: { ...strategyOf(study), pruner }, out, handleSignals: false });
+      assert.deepEqual(asked, [1], 'not asked at epoch 2: early stopping had stopped the run');
+      assert.deepEqual(result.trials.map((t) => [t.number, t.state, t.epochs]), [[0, 'completed', 2]]);
+      const [trial] = await storage.trials(study.id);
+      const run = runOf(trial.runDir!);
+      assert.deepEqual([trial.state, trial.value, run.status, run.epochs.map((e) => e.epoch)], ['completed', run.epochs[1].val_accuracy, 'completed', [1, 2]]);
+      assert.match(out.text, /Early stopping: val_accuracy has not improved on [\d.]+ for 1 epochs\./);
+      assert.match(out.text, /^Trial 0 completed: val_accuracy \d\.\d{4} after 2 epochs$/m);
+      assert.doesNotMatch(out.text, /paused/);
     } finally {
       await storage.close();
     }
