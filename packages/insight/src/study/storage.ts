@@ -3,9 +3,10 @@
 // `postgres://user@host:port/db` for workers on several. Every method is one transaction: parallel workers never
 // overshoot the budget, never both claim a trial, and never finish a trial twice.
 //
-// A call made again — as PostgreSQL's storage does when the connection drops after the server committed but before
-// its answer arrived, or a caller retrying after such an error — gives what the first one did, instead of taking a
-// second trial, enqueuing a second retry or reporting a finish refused. A worker holds at most one running trial per
+// A call on a trial made again — as PostgreSQL's storage does when the connection drops after the server committed
+// but before its answer arrived, or a caller retrying after such an error — gives what the first one did, instead of
+// taking a second trial, enqueuing a second retry or reporting a finish refused (createTrial, the claims, finishTrial,
+// pauseTrial, a retry's enqueueTrial; prunePausedTrial and failStaleTrials made again find nothing left to do). A worker holds at most one running trial per
 // study at a time (a tune worker runs its trials one after another: tune/worker.ts). createTrial, claimWaitingTrial and
 // claimPausedTrial rely on it to be idempotent per worker: a sequential worker holds no running trial in the study
 // when it makes one of these calls afresh, so the trial found can only be the one the same call already took.
@@ -84,7 +85,7 @@ export interface StudyStorage {
    */
   pauseTrial(trialId: number, workerId: string, value: number): Promise<boolean>;
   /**
-   * Claims a `paused` trial for `workerId` (a promotion, or the study's end pruning it): `running` again, held by
+   * Claims a `paused` trial for `workerId` (a promotion): `running` again, held by
    * `workerId` with a fresh heartbeat. Returns it, or null when it is no longer paused (another worker claimed it).
    * Idempotent: when the trial is already running held by `workerId` (this claim made again), it is returned as it is.
    */

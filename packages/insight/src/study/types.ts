@@ -62,7 +62,7 @@ export interface TrialRecord {
   intermediate: IntermediateValue[];
   /** The ordinary training run of this trial (runs/...), once it has one. */
   runDir: string | null;
-  /** Who holds (or held) it: 'host:pid:random'. */
+  /** The worker that holds it (running), or last held, paused or finished it: 'host:pid:random'. */
   workerId: string | null;
   /** The id of the trial this one retries (its worker died while running it), or null. */
   retryOf: number | null;

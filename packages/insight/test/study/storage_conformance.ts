@@ -244,6 +244,7 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       await a.reportIntermediate(lost.id, 2, 0.9);
       assert.equal(await a.heartbeat(lost.id, 'dead'), false);
       assert.equal(await a.finishTrial(lost.id, 'dead', 'completed', 0.9), false);
+      assert.equal(await a.finishTrial(lost.id, 'dead', 'failed', null, 'interrupted (SIGTERM)'), false, 'failed by the sweep, not by it');
       const after = (await b.trial(lost.id))!;
       assert.deepEqual([after.state, after.value, after.intermediate.length], ['failed', null, 1]);
       assert.equal(await a.createTrial(study.id, { lr: 0.3 }, 'w'), null, 'the retry holds the lost trial\'s place in the budget');
@@ -334,7 +335,7 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       assert.deepEqual(resumed.intermediate, [{ step: 1, value: 0.4 }]);
       assert.deepEqual(await b.trial(trial.id), resumed);
       assert.equal(await a.claimPausedTrial(trial.id, 'wd'), null, 'claimed once');
-      // the new holder reports, heartbeats and finishes it (the study's end prunes it so); nobody else can
+      // the new holder reports, heartbeats and finishes it; nobody else can
       assert.equal(await a.heartbeat(trial.id, 'w1'), false, 'the worker that paused it no longer holds it');
       assert.equal(await b.heartbeat(trial.id, holder), true);
       await b.reportIntermediate(trial.id, 3, 0.5);
@@ -503,6 +504,10 @@ export function storageConformance(kind: string, under: () => StorageUnderTest):
       assert.equal(await b.pauseTrial(trial.id, 'w1', 0.4), true, 'the lost acknowledgement\'s retry: paused, as the first call said');
       assert.deepEqual(await a.trial(trial.id), paused, 'and nothing changed');
       assert.equal(await b.pauseTrial(trial.id, 'w1', 0.5), false, 'another value is another pause: refused');
+      // promoted and paused again by another worker with the same value: the first pauser's call made again is refused
+      assert.equal((await a.claimPausedTrial(trial.id, 'w4'))?.workerId, 'w4');
+      assert.equal(await a.pauseTrial(trial.id, 'w4', 0.4), true);
+      assert.equal(await b.pauseTrial(trial.id, 'w1', 0.4), false, 'w4 paused it last');
       // finished: true again for the same state, value and error by the same worker, its first finish time kept
       assert.equal((await a.claimPausedTrial(trial.id, 'w2'))?.workerId, 'w2');
       await sleep(5);
