@@ -19,7 +19,7 @@ export const SERVE_SCHEMA = Type.Object({
     help: 'Also serve gRPC (TF Serving PredictionService, KServe GRPCInferenceService) on this port of --host; 0 = any free port. Default: no gRPC.' }),
   apiKeysFile: Nullable(Text(), { placeholder: '<file>', help: 'Inference API keys, one per line (# comments). Also: env INSIGHT_API_KEYS (comma-separated).' }),
   adminKeysFile: Nullable(Text(), { placeholder: '<file>', help: 'Admin API keys, one per line. Also: env INSIGHT_ADMIN_KEYS (comma-separated).' }),
-  maxBatchSize: Type.Integer({ default: 32, minimum: 1, maximum: 1024, placeholder: '<n>', help: 'Dynamic batching: most instances per forward pass (1 = no batching).' }),
+  maxBatchSize: Type.Integer({ default: 32, minimum: 1, maximum: 1024, placeholder: '<n>', help: 'Dynamic batching: most instances per batch and rows per engine pass (with --tta, instances x views; 1 = no batching).' }),
   maxQueueDelayMs: Type.Number({ default: 0, minimum: 0, maximum: 1000, placeholder: '<ms>',
     help: 'Dynamic batching: longest wait for more requests before a partial batch runs (0: run what has arrived; batches still grow while a pass runs).' }),
   maxQueueSize: Type.Integer({ default: 256, minimum: 1, placeholder: '<n>', help: 'Instances waiting per model; beyond it requests get 503 + Retry-After.' }),

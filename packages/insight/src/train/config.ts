@@ -61,7 +61,7 @@ export const TRAIN_SCHEMA = Type.Object({
   stepEpochs: Type.Integer({ default: 5, minimum: 1, placeholder: '<n>', help: 'step: epochs between learning-rate drops.' }),
   gamma: Type.Number({ default: 0.1, exclusiveMinimum: 0, maximum: 1, placeholder: '<f>', help: 'step: factor of each drop.' }),
   monitor: OneOf(MONITORS, { default: 'val_loss', placeholder: '<metric>',
-    help: 'Metric for the best checkpoint, early stopping and reduce-on-plateau.' }),
+    help: 'Metric for the best checkpoint, early stopping and reduce-on-plateau (val_robust_accuracy: with --adversarial and its guard).' }),
   earlyStoppingPatience: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>', help: 'Stop after <n> epochs without improvement of --monitor (0 = off).' }),
   reducePatience: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>', help: 'Reduce the learning rate after <n> epochs without improvement (0 = off).' }),
   reduceFactor: Type.Number({ default: 0.1, exclusiveMinimum: 0, exclusiveMaximum: 1, placeholder: '<f>', help: 'Reduce-on-plateau: multiply the learning rate by <f>.' }),
@@ -123,8 +123,21 @@ export function resolveTrainConfig(input: unknown = {}, source = 'training confi
       { validationCount: config.validationCount, limit: config.limit }, 'Lower --validation-count or raise --limit.');
   }
   checkAdversarial(config);
+  checkRobustMonitor('monitor', config.monitor, config);
   checkMixingConfig(config);
   return config;
+}
+
+/**
+ * val_robust_accuracy is logged only by adversarial training's guard (a PGD check on validation images after every
+ * epoch): monitoring or tuning it needs --adversarial with --adv-guard-images > 0. `key`: the config key naming it.
+ */
+export function checkRobustMonitor(key: 'monitor' | 'metric', metric: string, config: Pick<TrainConfig, 'adversarial' | 'advGuardImages'>): void {
+  if (metric !== 'val_robust_accuracy' || (config.adversarial !== 'none' && config.advGuardImages > 0)) return;
+  throw ruleError('INSIGHT_E_CONFIG', 'val_robust_accuracy is measured by adversarial training\'s guard after every epoch: it needs --adversarial with --adv-guard-images > 0.',
+    { [key]: metric, adversarial: config.adversarial, advGuardImages: config.advGuardImages },
+    config.adversarial === 'none' ? `Add --adversarial fgsm-rs (or pgd), or ${key === 'monitor' ? 'monitor' : 'tune'} val_accuracy.`
+      : `Give the guard images (e.g. --adv-guard-images 256), or ${key === 'monitor' ? 'monitor' : 'tune'} val_accuracy.`);
 }
 
 /** The keys only adversarial training reads (--adv-steps: only its pgd). */

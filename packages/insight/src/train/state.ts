@@ -80,8 +80,11 @@ export interface EpochLogs {
   threads?: number;
 }
 
-/** Quantities a callback can monitor; *loss is minimised, *accuracy maximised. */
-export const MONITORS = ['val_loss', 'val_accuracy', 'loss', 'accuracy'] as const;
+/**
+ * Quantities a callback can monitor; *loss is minimised, *accuracy maximised. val_robust_accuracy is logged by
+ * adversarial training's guard (--adversarial with --adv-guard-images > 0: checkRobustMonitor).
+ */
+export const MONITORS = ['val_loss', 'val_accuracy', 'loss', 'accuracy', 'val_robust_accuracy'] as const;
 export type MonitorName = (typeof MONITORS)[number];
 
 export function initialTrainerState(seed: number): TrainerState {

@@ -14,7 +14,7 @@ import type { StudyStorage } from '../study/storage';
 import type { StudyRecord, TrialRecord } from '../study/types';
 import { updateTags } from '../track/run_tags';
 import type { Callback, TrainingContext } from '../train/callbacks/callback';
-import { resolveTrainConfig, type TrainConfig } from '../train/config';
+import { checkRobustMonitor, resolveTrainConfig, type TrainConfig } from '../train/config';
 import type { EpochLogs } from '../train/state';
 import { train } from '../train/train';
 import type { Pruner } from './strategy';
@@ -73,6 +73,7 @@ export function checkMetricLogged(metric: string, config: TrainConfig): void {
     throw ruleError('INSIGHT_E_CONFIG', `The study's metric ${metric} is logged only with a validation split.`,
       { metric, validationCount: 0 }, 'Drop --validation-count 0 (or pass a validation set with --val-data), or tune --metric loss.');
   }
+  checkRobustMonitor('metric', metric, config);
 }
 
 /**

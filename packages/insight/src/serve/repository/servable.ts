@@ -10,9 +10,11 @@ import { normalizationTable } from '../../data/normalize';
 import { serveError } from '../../errors';
 import { inferenceOutputs, PLAIN_INFERENCE, resolveInference, type ResolvedInference } from '../../models/inference_output';
 import { getInsightMetadata, type InsightModelMetadata, type TtaSettings } from '../../models/metadata';
+import { ttaViewCount } from '../../models/tta';
 import { loadModel } from '../../run/model_io';
 import type { ModelReadOptions } from '../../run/safe_files';
 import { DynamicBatcher, type BatchObserver, type BatcherOptions, type BatchOutput } from '../batching/batcher';
+import { inEnginePasses, instancesPerPass } from '../batching/engine_passes';
 
 /** Runs a version's forward passes; the rest of serving (batching, leases, routes) is the same for every format. */
 export interface ModelRunner {
@@ -120,8 +122,11 @@ export class Servable {
     this.inputShape = [...metadata.inputShape];
     this.normalizationLut = normalizationTable(metadata.normalization);
     const rowSize = this.inputShape[0] * this.inputShape[1] * this.inputShape[2];
-    this.batcher = new DynamicBatcher((x, rows) => this.runner.forward(x, rows), rowSize, metadata.classNames.length,
-      batcherOptions, observer, `${name}/${version}`);
+    // A pass holds at most --max-batch-size rows, TTA's views included (engine_passes.ts).
+    const numClasses = metadata.classNames.length;
+    const perPass = instancesPerPass(batcherOptions.maxBatchSize, ttaViewCount(runner.inference.tta));
+    this.batcher = new DynamicBatcher(inEnginePasses((x, rows) => this.runner.forward(x, rows), rowSize, numClasses, perPass), rowSize,
+      numClasses, batcherOptions, observer, `${name}/${version}`);
   }
 
   get numClasses(): number {

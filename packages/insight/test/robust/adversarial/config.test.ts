@@ -1,11 +1,13 @@
 // Adversarial training's config: --eps as a fraction, the step-size defaults, and the refusals (no validation
-// images for the guard, Mixup/CutMix in the same run, radii out of range) with their messages.
+// images for the guard, Mixup/CutMix in the same run, radii out of range, val_robust_accuracy monitored or tuned
+// without the guard) with their messages.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
 import { InsightError } from '../../../src/errors';
 import { adversarialSettingsOf, describeAdversarial } from '../../../src/robust/adversarial/settings';
 import { resolveTrainConfig } from '../../../src/train/config';
+import { checkMetricLogged } from '../../../src/tune/trial_runner';
 
 function refused(input: Record<string, unknown>, message: string | RegExp): void {
   assert.throws(() => resolveTrainConfig(input), (e: unknown) => {
@@ -39,6 +41,20 @@ describe('adversarial training config', () => {
       'Keep a validation split (--validation-count > 0 or --val-data), or turn the guard off with --adv-guard-images 0.');
     assert.equal(resolveTrainConfig({ adversarial: 'fgsm-rs', validationCount: 0, monitor: 'loss', advGuardImages: 0 }).advGuardImages, 0);
     assert.equal(resolveTrainConfig({ validationCount: 0, monitor: 'loss' }).adversarial, 'none', 'plain training needs no validation');
+  });
+
+  it('monitors val_robust_accuracy only where the guard measures it', () => {
+    refused({ monitor: 'val_robust_accuracy' }, 'val_robust_accuracy is measured by adversarial training\'s guard after every epoch: it needs ' +
+      '--adversarial with --adv-guard-images > 0. Received: monitor="val_robust_accuracy", adversarial="none", advGuardImages=256. ' +
+      'Add --adversarial fgsm-rs (or pgd), or monitor val_accuracy.');
+    refused({ adversarial: 'pgd', advGuardImages: 0, monitor: 'val_robust_accuracy' }, 'val_robust_accuracy is measured by adversarial training\'s guard ' +
+      'after every epoch: it needs --adversarial with --adv-guard-images > 0. Received: monitor="val_robust_accuracy", adversarial="pgd", advGuardImages=0. ' +
+      'Give the guard images (e.g. --adv-guard-images 256), or monitor val_accuracy.');
+    assert.equal(resolveTrainConfig({ adversarial: 'fgsm-rs', monitor: 'val_robust_accuracy' }).monitor, 'val_robust_accuracy');
+    // a study's metric likewise (tune)
+    assert.throws(() => checkMetricLogged('val_robust_accuracy', resolveTrainConfig({})), { code: 'INSIGHT_E_CONFIG',
+      message: /^val_robust_accuracy is measured by adversarial training's guard .* Received: metric="val_robust_accuracy", adversarial="none", advGuardImages=256\. Add --adversarial fgsm-rs \(or pgd\), or tune val_accuracy\.$/ });
+    checkMetricLogged('val_robust_accuracy', resolveTrainConfig({ adversarial: 'fgsm-rs' }));
   });
 
   it('refuses Mixup or CutMix in the same run (one batch transform)', () => {
