@@ -5,8 +5,11 @@
 const path = require('node:path');
 const fs = require('node:fs');
 
-// A reader that stops early (`insight runs | head`) closes the pipe: end quietly, as Unix tools do.
+// A reader that stops early (`insight runs | head`) closes the pipe: end quietly, as Unix tools do. A launched worker's
+// guard (process/launch/parent_watch.ts, imported before this script) already listens: its launcher's pipe closing
+// means the launcher is gone, and the worker stops with a checkpoint instead.
 for (const stream of [process.stdout, process.stderr]) {
+  if (stream.listenerCount('error') > 0) continue;
   stream.on('error', (error) => {
     if (error.code !== 'EPIPE') throw error;
     process.exit(process.exitCode ?? 0);
