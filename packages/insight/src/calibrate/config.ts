@@ -8,6 +8,10 @@ import { Nullable, OneOf, Text, validateConfig, withOptions } from '../run/confi
 /** Equal-width bins, as Guo et al. 2017 and most later work report ECE (here, not in ece.ts: `--help` loads no tfjs). */
 export const DEFAULT_CALIBRATION_BINS = 15;
 
+/** --bins, of calibrate and evaluate. */
+export const CALIBRATION_BINS_FIELD = Type.Integer({ default: DEFAULT_CALIBRATION_BINS, minimum: 1, maximum: 1000, placeholder: '<n>',
+  help: 'Equal-width confidence bins of the expected calibration error and the reliability diagrams.' });
+
 export const CALIBRATE_SCHEMA = Type.Object({
   model: Text({ noFlag: true, placeholder: '<model>', help: 'A model directory (with model.json) or a completed run directory.',
     missing: { rule: 'A model directory or run directory is required.', fix: 'Pass it as the first argument, e.g. runs/<run-id>.' } }),
@@ -20,8 +24,7 @@ export const CALIBRATE_SCHEMA = Type.Object({
   splitMethod: Nullable(OneOf(SPLIT_METHODS), { placeholder: '<method>',
     help: 'How the validation split is chosen (as for train). Default: the run\'s, else auto (stratified for image folders, last for CIFAR-10).' }),
   splitSeed: Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }), { placeholder: '<n>', help: 'Seed of the stratified split. Default: the run\'s, else 0.' }),
-  bins: Type.Integer({ default: DEFAULT_CALIBRATION_BINS, minimum: 1, maximum: 1000, placeholder: '<n>',
-    help: 'Equal-width confidence bins of the expected calibration error and the reliability diagrams.' }),
+  bins: CALIBRATION_BINS_FIELD,
   out: Nullable(Text(), { placeholder: '<dir>',
     help: 'Write a calibrated copy instead of changing the model in place: <dir>/model (weights copied unchanged) and the report in <dir>.' }),
   batchSize: withOptions(FIELDS.batchSize, { default: 256, help: 'Images per inference batch.' }),

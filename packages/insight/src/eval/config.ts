@@ -1,6 +1,7 @@
 // The typed configs of `insight evaluate` and `insight predict`, validated once like the training config.
 import { Type, type Static } from '@sinclair/typebox';
 
+import { CALIBRATION_BINS_FIELD } from '../calibrate/config';
 import { ruleError } from '../errors';
 import { parseTta, TTA_SYNTAX } from '../models/tta_settings';
 import { ATTACK_NAMES, ATTACK_NORMS, DEFAULT_STEPS, resolveAttackSpec, type AttackSpec } from '../robust/attacks/spec';
@@ -44,6 +45,7 @@ export const EVALUATE_SCHEMA = Type.Object({
   splitSeed: Nullable(Type.Integer({ minimum: 0, maximum: 2 ** 31 - 1 }), { placeholder: '<n>', help: 'Seed of the stratified split. Default: the run\'s, else 0.' }),
   batchSize: withOptions(FIELDS.batchSize, { default: 256, help: 'Images per inference batch.' }),
   topK: withOptions(FIELDS.topK, { help: 'Report top-<k> accuracy.' }),
+  bins: withOptions(CALIBRATION_BINS_FIELD, { help: 'Equal-width confidence bins of the expected calibration error (ECE, MCE) and the reliability diagram.' }),
   out: Nullable(Text(), { placeholder: '<dir>', help: 'Write the report (metrics.json, confusion.png, per_class.txt, confusion.txt, reliability.png) to <dir>.' }),
   tta: TTA_FIELD,
   ...ATTACK_FIELDS,

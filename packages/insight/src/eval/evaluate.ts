@@ -53,7 +53,7 @@ export async function evaluate(input: EvaluateInput): Promise<EvaluateResult> {
     });
     let metrics: EvaluationMetrics;
     try {
-      metrics = computeMetrics(await runInference(model, loader, 0, inference), meta.classNames, [config.topK]);
+      metrics = computeMetrics(await runInference(model, loader, 0, inference), meta.classNames, [config.topK], config.bins);
       const spec = attackSpecOf(config);
       // The attack differentiates the model's own output (an ensemble's probabilities through their log); TTA and
       // temperature stay out of it (temperature does not change a prediction).

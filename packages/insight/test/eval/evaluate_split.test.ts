@@ -104,6 +104,18 @@ describe('evaluate a train run without --data', () => {
     assert.deepEqual(rowSums(trainPart.metrics.confusion), [9, 9, 9]);
   });
 
+  it('--bins sets the calibration error\'s bins: one bin is |accuracy - mean confidence|; out of range is refused', async () => {
+    const { metrics } = await evaluate({ model: runDir, workers: 0, bins: 4 });
+    assert.equal(metrics.calibration!.bins.length, 4);
+    assert.equal(metrics.calibration!.bins.reduce((sum, bin) => sum + bin.count, 0), 9);
+    const one = (await evaluate({ model: runDir, workers: 0, bins: 1 })).metrics.calibration!;
+    assert.equal(one.bins.length, 1);
+    assert.ok(Math.abs(one.ece - Math.abs(one.accuracy - one.confidence)) < 1e-6, `${one.ece} vs |${one.accuracy} - ${one.confidence}|`);
+    assert.equal((await evaluate({ model: runDir, workers: 0 })).metrics.calibration!.bins.length, 15, 'Guo et al.\'s 15 by default');
+    await assert.rejects(evaluate({ model: runDir, workers: 0, bins: 0 }), { code: 'INSIGHT_E_CONFIG',
+      message: 'bins must be an integer >= 1 and <= 1000. Received: bins=0. Pass e.g. --bins 15 (default: 15).' });
+  });
+
   it('with data.json, the recorded files: images added since change nothing, a missing one is an error naming it', async () => {
     const run = RunDir.open(runDir);
     const data = await prepareData(resolveTrainConfig(run.readConfig()));
