@@ -305,18 +305,19 @@ export class SqliteStudyStorage implements StudyStorage {
     checkFinishState(state, trialId);
     checkFinite('value', value, trialId);
     // Also true when this worker already finished it so (this call made again, storage.ts): the first finish's time kept.
-    return this.write('finishTrial', () => this.db.prepare(`UPDATE trials SET state = ?, value = ?, error = ?,
+    return this.write('finishTrial', () => this.db.prepare(`UPDATE trials SET state = @state, value = @value, error = @error,
         finished_at = CASE WHEN state = 'running' THEN ${NOW} ELSE finished_at END
-      WHERE id = ? AND worker_id = ? AND (state = 'running' OR (state = ? AND value IS ? AND error IS ?))`)
-      .run(state, value, error ?? null, trialId, workerId, state, value, error ?? null).changes === 1);
+      WHERE id = @trialId AND worker_id = @workerId AND (state = 'running' OR (state = @state AND value IS @value AND error IS @error))`)
+      .run({ state, value, error: error ?? null, trialId, workerId }).changes === 1);
   }
 
   async pauseTrial(trialId: number, workerId: string, value: number): Promise<boolean> {
     checkFinite('value', value, trialId);
     // No heartbeat: nobody trains it, so the stale sweep (running trials only) never declares it lost; worker_id says
     // who paused it. Also true when this worker already paused it with this value (this call made again, storage.ts).
-    return this.write('pauseTrial', () => this.db.prepare(`UPDATE trials SET state = 'paused', value = ?, heartbeat_at = NULL
-      WHERE id = ? AND worker_id = ? AND (state = 'running' OR (state = 'paused' AND value = ?))`).run(value, trialId, workerId, value).changes === 1);
+    return this.write('pauseTrial', () => this.db.prepare(`UPDATE trials SET state = 'paused', value = @value, heartbeat_at = NULL
+      WHERE id = @trialId AND worker_id = @workerId AND (state = 'running' OR (state = 'paused' AND value = @value))`)
+      .run({ value, trialId, workerId }).changes === 1);
   }
 
   prunePausedTrial(trialId: number, workerId: string): Promise<TrialRecord | null> {

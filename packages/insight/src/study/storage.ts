@@ -4,14 +4,13 @@
 // overshoot the budget, never both claim a trial, and never finish a trial twice.
 //
 // A call on a trial made again — as PostgreSQL's storage does when the connection drops after the server committed
-// but before its answer arrived, or a caller retrying after such an error — gives what the first one did, instead of
-// taking a second trial, enqueuing a second retry or reporting a finish refused (createTrial, the claims, finishTrial,
-// pauseTrial, a retry's enqueueTrial; prunePausedTrial and failStaleTrials made again find nothing left to do). A worker holds at most one running trial per
-// study at a time (a tune worker runs its trials one after another: tune/worker.ts). createTrial, claimWaitingTrial and
-// claimPausedTrial rely on it to be idempotent per worker: a sequential worker holds no running trial in the study
-// when it makes one of these calls afresh, so the trial found can only be the one the same call already took.
-// finishTrial and pauseTrial recognise the state they would write, by the same worker; enqueueTrial a retry of the
-// same trial (a trial is retried once).
+// but before its answer arrived, or a caller retrying after such an error — gives what the first one did instead of
+// taking a second trial, enqueuing a second retry or reporting a finish refused: finishTrial and pauseTrial recognise
+// the state they would write, by the same worker; enqueueTrial a retry of the same trial (a trial is retried once);
+// prunePausedTrial and failStaleTrials made again find nothing left to do. createTrial, claimWaitingTrial and
+// claimPausedTrial rely on a worker holding at most one running trial per study (a tune worker runs its trials one
+// after another: tune/worker.ts): a call made afresh finds none held, so a trial found can only be the one the same
+// call already took.
 import type { Params, StudyRecord, StudySpec, TrialRecord, TrialState } from './types';
 
 export interface CreateStudyOptions {

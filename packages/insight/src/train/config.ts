@@ -134,10 +134,10 @@ export function resolveTrainConfig(input: unknown = {}, source = 'training confi
  */
 export function checkRobustMonitor(key: 'monitor' | 'metric', metric: string, config: Pick<TrainConfig, 'adversarial' | 'advGuardImages'>): void {
   if (metric !== 'val_robust_accuracy' || (config.adversarial !== 'none' && config.advGuardImages > 0)) return;
+  const instead = `or ${key === 'monitor' ? 'monitor' : 'tune'} val_accuracy.`;
   throw ruleError('INSIGHT_E_CONFIG', 'val_robust_accuracy is measured by adversarial training\'s guard after every epoch: it needs --adversarial with --adv-guard-images > 0.',
     { [key]: metric, adversarial: config.adversarial, advGuardImages: config.advGuardImages },
-    config.adversarial === 'none' ? `Add --adversarial fgsm-rs (or pgd), or ${key === 'monitor' ? 'monitor' : 'tune'} val_accuracy.`
-      : `Give the guard images (e.g. --adv-guard-images 256), or ${key === 'monitor' ? 'monitor' : 'tune'} val_accuracy.`);
+    config.adversarial === 'none' ? `Add --adversarial fgsm-rs (or pgd), ${instead}` : `Give the guard images (e.g. --adv-guard-images 256), ${instead}`);
 }
 
 /** The keys only adversarial training reads (--adv-steps: only its pgd). */

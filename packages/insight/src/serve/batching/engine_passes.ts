@@ -21,8 +21,7 @@ export function inEnginePasses(forward: ForwardFn, rowSize: number, numClasses: 
     const probabilities = new Float32Array(rows * numClasses);
     for (let start = 0; start < rows; start += perPass) {
       const n = Math.min(perPass, rows - start);
-      // A copy, not a view: runners hand x to tensor constructors that read from the start of its buffer.
-      const out = await forward(x.slice(start * rowSize, (start + n) * rowSize), n);
+      const out = await forward(x.subarray(start * rowSize, (start + n) * rowSize), n); // a view: runners read its offset
       logits.set(out.logits, start * numClasses);
       probabilities.set(out.probabilities, start * numClasses);
     }
