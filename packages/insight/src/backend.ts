@@ -41,6 +41,13 @@ function consumeCpuBanner(): void {
 
 if (!torchAvailable) consumeCpuBanner();
 
+/**
+ * The precision of the torch backend's convolutions and matrix products ('float32', or 'bfloat16' mixed precision:
+ * bfloat16 operands, float32 results); setting 'bfloat16' throws on a CPU without native bfloat16.
+ */
+export const { getComputePrecision, setComputePrecision, bfloat16Support } = torchBackend;
+export type { ComputePrecision } from '@insight/tfjs-backend-torch';
+
 /** Makes the best available backend active and returns its name ('torch' or 'cpu'). */
 export async function initBackend(preferred?: 'torch' | 'cpu'): Promise<string> {
   const name = preferred ?? (torchAvailable ? 'torch' : 'cpu');

@@ -131,16 +131,22 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
   }
 }
 
+// A result in tfjs's dtypes unless keepDtype; bfloat16 stays: it is the compute dtype of mixed precision
+// (src/precision.ts), which the kernels widen to float32 before TensorFlow.js sees a result.
+at::Tensor ResultTensor(const at::Tensor& t, bool keepDtype) {
+  return keepDtype || t.scalar_type() == at::kBFloat16 ? t : NormalizeDtype(t);
+}
+
 Napi::Value FromIValue(Napi::Env env, const c10::IValue& v, bool keepDtype) {
   if (v.isTensor()) {
     // Masked-out results (e.g. convolution_backward's output_mask) are undefined tensors: null in JS.
     if (!v.toTensor().defined()) return env.Null();
-    return WrapTensor(env, keepDtype ? v.toTensor() : NormalizeDtype(v.toTensor()));
+    return WrapTensor(env, ResultTensor(v.toTensor(), keepDtype));
   }
   if (v.isTensorList()) {
     auto list = v.toTensorList();
     auto out = Napi::Array::New(env, list.size());
-    for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), WrapTensor(env, keepDtype ? list[i] : NormalizeDtype(list[i])));
+    for (size_t i = 0; i < list.size(); ++i) out.Set(static_cast<uint32_t>(i), WrapTensor(env, ResultTensor(list[i], keepDtype)));
     return out;
   }
   if (v.isTuple()) {
@@ -197,6 +203,7 @@ std::string DescribeInputs(const torch::jit::Stack& stack) {
 
 // call(id, args: any[], keepDtype = false) -> result | result[]
 // Tensor results are cast to tfjs's dtypes (int64 -> int32, float64 -> float32) unless keepDtype is true
+// (bfloat16 is kept: ResultTensor)
 // (e.g. max-pool argmax indices kept for the backward op, which wants int64).
 Napi::Value Call(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();

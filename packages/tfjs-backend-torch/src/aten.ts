@@ -3,7 +3,7 @@
 import { Handle, requireBinding } from './binding';
 
 /** ATen ScalarType codes (c10/core/ScalarType.h), used for dtype arguments. */
-export const ScalarType = { int32: 3, int64: 4, float32: 6, float64: 7, bool: 11 } as const;
+export const ScalarType = { int32: 3, int64: 4, float32: 6, float64: 7, bool: 11, bfloat16: 15 } as const;
 /** ATen MemoryFormat codes. */
 export const MemoryFormat = { contiguous: 0, preserve: 1, channelsLast: 2 } as const;
 

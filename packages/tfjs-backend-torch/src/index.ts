@@ -22,6 +22,9 @@ export {
   TorchBatchNormTrainingGrad, TorchReluGrad,
 } from './kernel_names';
 export { batchNormTraining, type BatchNormTrainingResult } from './batch_norm_training';
+export {
+  bfloat16Support, COMPUTE_PRECISIONS, type ComputePrecision, getComputePrecision, setComputePrecision,
+} from './precision';
 export { ProcessGroup, DEFAULT_TIMEOUT_MS, type ProcessGroupOptions, type ReduceOp } from './distributed';
 
 /**

@@ -14,6 +14,8 @@ export const PROGRESS_KINDS = ['auto', 'bar', 'log', 'none'] as const;
 export type ProgressKind = (typeof PROGRESS_KINDS)[number];
 export const AUGMENTATIONS = ['crop', 'flip', 'cutout'] as const;
 export type Augmentation = (typeof AUGMENTATIONS)[number];
+export const PRECISIONS = ['fp32', 'bf16'] as const;
+export type Precision = (typeof PRECISIONS)[number];
 export const SPLIT_METHODS = ['auto', 'stratified', 'last'] as const;
 export type SplitMethod = (typeof SPLIT_METHODS)[number];
 
@@ -49,6 +51,8 @@ export const FIELDS = {
     help: 'Also save checkpoints/last every <n> optimizer updates inside an epoch, so a long epoch is not lost (0 = per epoch only).' }),
   adaptiveThreads: Type.Boolean({ default: false, placeholder: '<bool>',
     help: 'Adapt libtorch\'s thread count while training: all cores while the machine is quiet, fewer while another busy process competes (short probes now and then). Off by default: the count changes the summation order of convolution gradients, so runs are then repeatable to float rounding only, not bit for bit. Ignored when INSIGHT_TORCH_THREADS is set and in data-parallel workers.' }),
+  precision: OneOf(PRECISIONS, { default: 'fp32', placeholder: '<p>',
+    help: 'Precision of the training passes\' convolutions and matrix products: fp32, or bf16 mixed precision (bfloat16 operands, float32 results, weights, optimizer state and validation; torch backend on a CPU with AVX512-BF16 or AMX).' }),
   port: Type.Integer({ default: 8501, minimum: 0, maximum: 65535, placeholder: '<port>', help: 'TCP port (0 = any free port).' }),
   host: Text({ default: '127.0.0.1', placeholder: '<addr>', help: 'Address to listen on.' }),
 };

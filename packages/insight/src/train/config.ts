@@ -94,6 +94,7 @@ export const TRAIN_SCHEMA = Type.Object({
   keepSnapshots: Type.Integer({ default: 0, minimum: 0, placeholder: '<n>',
     help: 'Also keep the model of each of the last <n> epochs in snapshots/epoch-<e>/, for snapshot ensembles (insight ensemble --snapshots; 0 = none).' }),
   adaptiveThreads: FIELDS.adaptiveThreads,
+  precision: FIELDS.precision,
 });
 
 /** The one typed config of a training run (optimizer hyper-parameters included: it satisfies OptimizerSettings). */

@@ -38,6 +38,7 @@ import { findLaunchRun, markLaunchRun } from './distributed/launch_run';
 import { describeMixing, mixingOn, mixingTransform } from './mixing';
 import { adversarialTraining, type AdversarialTraining } from './adversarial';
 import { createOptimizer, paramsOf, type Optimizer } from './optimizers';
+import { checkPrecision } from './precision';
 import { createSchedule, type LearningRateSchedule } from './schedules';
 import { RunSession } from './session';
 import type { TrainerState } from './state';
@@ -129,6 +130,7 @@ export async function train(config: TrainInput | Record<string, unknown> = {}, o
   const releaseSignals = group !== null && !lead ? holdSignals() : null;
   let checkpoint: LoadedCheckpoint<TrainerState> | null = null;
   try {
+    checkPrecision(resolved.precision, session.backend);
     const parallel = group === null ? null : new DataParallel(group);
     if (parallel !== null) {
       ({ config: resolved, finished } = await parallel.broadcastJson({ config: resolved, finished }, 'the run\'s config'));
@@ -201,7 +203,8 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     session.say(`  data: ${data.train.count} training images, ${data.validationDescription}, ${data.classNames.length} classes`);
     recordRunData(run, data.record, (line) => session.say(line));
     session.say(`  ${resolved.optimizer} lr ${resolved.lr} (${resolved.schedule}), batch ${resolved.batchSize}` +
-      `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}`);
+      `${accumulation > 1 ? ` x ${accumulation} accumulated` : ''}, ${resolved.epochs} epoch${resolved.epochs === 1 ? '' : 's'}, seed ${resolved.seed}` +
+      `${resolved.precision === 'bf16' ? ', bf16 mixed precision' : ''}`);
     if (parallel !== null) {
       session.say(`  data parallel: ${parallel.worldSize} processes x ${resolved.batchSize / parallel.worldSize} images a batch, ` +
         `gradients averaged in ${parallel.bucketCount} bucket${parallel.bucketCount === 1 ? '' : 's'}`);
@@ -212,7 +215,7 @@ async function trainModel(resolved: TrainConfig, session: RunSession, resumed: R
     const state = await fit(model, loaders.train, {
       epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: accumulation,
       seed: resolved.seed, validation: loaders.validation, initialState, callbacks, onGradients: options.onGradients,
-      parallel: parallel ?? undefined, adaptiveThreads: resolved.adaptiveThreads, transform: adversarial?.transform ?? mixingTransform(resolved, resolved.labelSmoothing),
+      parallel: parallel ?? undefined, adaptiveThreads: resolved.adaptiveThreads, precision: resolved.precision, transform: adversarial?.transform ?? mixingTransform(resolved, resolved.labelSmoothing),
       epochMetrics: adversarial?.epochMetrics,
     });
     // The other ranks part here with the run's directory: rank 0's evaluation and writes need no group (and may
@@ -261,7 +264,7 @@ async function trainFollower(model: tfl.LayersModel, loaders: { train: DataLoade
   const state = await fit(model, loaders.train, {
     epochs: resolved.epochs, optimizer, schedule, labelSmoothing: resolved.labelSmoothing, gradAccumulation: resolved.gradAccumulation,
     seed: resolved.seed, initialState, onGradients: options.onGradients, parallel, callbacks: [followerStop(parallel)],
-    transform: adversarial?.transform ?? mixingTransform(resolved, resolved.labelSmoothing),
+    precision: resolved.precision, transform: adversarial?.transform ?? mixingTransform(resolved, resolved.labelSmoothing),
   });
   const { runDir } = await parallel.broadcastJson({ runDir: '' }, 'the run\'s directory');
   return { runDir, config: resolved, backend, state, report: emptyReport(classNames), model };

@@ -22,6 +22,7 @@ import { CallbackList } from './callbacks/callback_list';
 import { GradientAccumulator } from './gradient_accumulator';
 import type { BatchSums, DataParallel } from './distributed/data_parallel';
 import type { Optimizer } from './optimizers';
+import { withPrecision, type Precision } from './precision';
 import type { LearningRateSchedule } from './schedules';
 import { initialTrainerState, type BatchLogs, type EpochLogs, type TrainerState } from './state';
 import { ThreadGovernor } from './thread_governor';
@@ -72,6 +73,11 @@ export interface FitOptions {
    * so a run is then repeatable to float rounding only). Fixed anyway when INSIGHT_TORCH_THREADS is set or in data parallel.
    */
   adaptiveThreads?: boolean;
+  /**
+   * The precision of the training passes' convolutions and matrix products (precision.ts; default fp32). bf16 is mixed
+   * precision: weights, optimizer state and validation stay float32.
+   */
+  precision?: Precision;
 }
 
 /** The tf.Variables behind model.trainableWeights, in order. */
@@ -121,7 +127,7 @@ export async function fit(model: tfl.LayersModel, train: DataLoader, options: Fi
       await callbacks.epochBegin(epochIndex, ctx);
       const started = performance.now() - (state.inEpoch?.seconds ?? 0) * 1000;
       const allreduceBefore = options.parallel?.allreduceSeconds ?? 0;
-      const logs = await epochs.train(epochIndex, started);
+      const logs = await withPrecision(options.precision ?? 'fp32', () => epochs.train(epochIndex, started));
       if (options.parallel) logs.allreduceSeconds = options.parallel.allreduceSeconds - allreduceBefore;
       if (options.validation) {
         const result = await runInference(model, options.validation);

@@ -3,9 +3,11 @@
 // and removed from the input gradient afterwards.
 import { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 
-import { aten, MemoryFormat, ScalarType } from '../aten';
+import { aten, MemoryFormat } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
+import { computeScalarType } from '../precision';
+import { computesInBfloat16, toBfloat16, toFloat32 } from './compute_dtype';
 import {
   AtenPadding, atenPadding, depthwiseToOihw, hwioToOihw, nchwToNhwc, nhwcToNchw, padGradToAtenOutput, shapeTemplate,
   unpadGradient,
@@ -26,9 +28,13 @@ function geometry(convInfo: backend_util.Conv2DInfo, depthwise: boolean): Backwa
   };
 }
 
-/** dy as an NCHW view, zero-padded at the bottom/right if ATen's output on the padded input is larger. */
+/**
+ * dy as an NCHW view in the compute precision, zero-padded at the bottom/right if ATen's output on the padded input
+ * is larger.
+ */
 function dyForAten(backend: TorchBackend, dy: TensorInfo, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
-  const h = convInfo.dataFormat === 'channelsFirst' ? backend.handle(dy) : nhwcToNchw(backend, backend.handle(dy));
+  let h = convInfo.dataFormat === 'channelsFirst' ? backend.handle(dy) : nhwcToNchw(backend, backend.handle(dy));
+  if (computesInBfloat16()) h = toBfloat16(backend, h);
   return padGradToAtenOutput(backend, h, g.p, convInfo.outHeight, convInfo.outWidth);
 }
 
@@ -38,29 +44,40 @@ function backward(backend: TorchBackend, dyN: Handle, input: Handle, weight: Han
     g.p.padding, [convInfo.dilationHeight, convInfo.dilationWidth], false, [0, 0], g.groups, mask);
 }
 
-/** dL/dx (NHWC, or NCHW when convInfo says channelsFirst): dy [N,OH,OW,Cout], filter [kh,kw,Cin,Cout] (or depthwise [kh,kw,C,mult]) -> [N,H,W,Cin]. */
+/**
+ * dL/dx (NHWC, or NCHW when convInfo says channelsFirst): dy [N,OH,OW,Cout], filter [kh,kw,Cin,Cout] (or depthwise
+ * [kh,kw,C,mult]) -> [N,H,W,Cin]; float32, computed in the compute precision.
+ */
 export function conv2dBackpropInput(backend: TorchBackend, dy: TensorInfo, filter: TensorInfo,
   convInfo: backend_util.Conv2DInfo, depthwise: boolean): Handle {
   const g = geometry(convInfo, depthwise);
-  const w = depthwise ? depthwiseToOihw(backend, backend.handle(filter), filter.shape)
+  let w = depthwise ? depthwiseToOihw(backend, backend.handle(filter), filter.shape)
     : hwioToOihw(backend, backend.handle(filter));
-  // Only the input's shape matters to convolution_backward: an uninitialised channels-last tensor serves.
-  const input = shapeTemplate(backend, g.paddedInputNchw);
+  if (computesInBfloat16()) w = toBfloat16(backend, w);
+  // Only the input's shape and dtype matter to convolution_backward: an uninitialised channels-last tensor serves.
+  const input = shapeTemplate(backend, g.paddedInputNchw, computeScalarType());
   const [dx] = backward(backend, dyForAten(backend, dy, convInfo, g), input, w, convInfo, g, [true, false, false]);
-  const unpadded = unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth);
+  const dx32 = computesInBfloat16() ? toFloat32(backend, dx!) : dx!;
+  const unpadded = unpadGradient(backend, dx32, g.p, convInfo.inHeight, convInfo.inWidth);
   return convInfo.dataFormat === 'channelsFirst' ? unpadded : nchwToNhwc(backend.tmp(unpadded));
 }
 
-/** dL/dfilter: x [N,H,W,Cin], dy [N,OH,OW,Cout] -> [kh,kw,Cin,Cout] (or depthwise [kh,kw,C,mult]). */
+/**
+ * dL/dfilter: x [N,H,W,Cin], dy [N,OH,OW,Cout] -> [kh,kw,Cin,Cout] (or depthwise [kh,kw,C,mult]); float32, computed
+ * in the compute precision (oneDNN accumulates a bfloat16 filter gradient in float32 before rounding it).
+ */
 export function conv2dBackpropFilter(backend: TorchBackend, x: TensorInfo, dy: TensorInfo,
   convInfo: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): Handle {
   const g = geometry(convInfo, depthwise);
+  const bf16 = computesInBfloat16();
   let xh = convInfo.dataFormat === 'channelsFirst' ? backend.handle(x) : nhwcToNchw(backend, backend.handle(x));
+  if (bf16) xh = toBfloat16(backend, xh);
   if (g.p.explicit !== null) xh = backend.tmp(aten.constantPad(xh, g.p.explicit, 0));
   const [kh, kw, cin, cout] = filterShape;
   const weightShape = depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw];
-  const weight = backend.tmp(aten.empty(weightShape, ScalarType.float32));
-  const [, dw] = backward(backend, dyForAten(backend, dy, convInfo, g), xh, weight, convInfo, g, [false, true, false]);
+  const weight = backend.tmp(aten.empty(weightShape, computeScalarType()));
+  let [, dw] = backward(backend, dyForAten(backend, dy, convInfo, g), xh, weight, convInfo, g, [false, true, false]);
+  if (bf16) dw = toFloat32(backend, dw!);
   backend.tmp(dw!);
   if (depthwise) {
     // [C*mult,1,kh,kw] -> [kh,kw,C*mult] -> [kh,kw,C,mult]

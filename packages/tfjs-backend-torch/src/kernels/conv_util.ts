@@ -112,9 +112,9 @@ export function isRecordingGradients(): boolean {
 }
 
 /**
- * An uninitialised float32 NCHW tensor in channels-last memory: the `input`/`self` argument of ATen's backward ops,
- * which read only its shape.
+ * An uninitialised NCHW tensor in channels-last memory (float32 unless `dtype` says otherwise): the `input`/`self`
+ * argument of ATen's backward ops, which read only its shape and dtype.
  */
-export function shapeTemplate(backend: TorchBackend, nchwShape: number[]): Handle {
-  return backend.tmp(aten.empty(nchwShape, ScalarType.float32, null, null, null, MemoryFormat.channelsLast));
+export function shapeTemplate(backend: TorchBackend, nchwShape: number[], dtype: number = ScalarType.float32): Handle {
+  return backend.tmp(aten.empty(nchwShape, dtype, null, null, null, MemoryFormat.channelsLast));
 }

@@ -8,6 +8,7 @@ import { broadcast_util, TensorInfo, util } from '@tensorflow/tfjs-core';
 import { aten, ScalarType } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
+import { computesInBfloat16, toBfloat16, toFloat32 } from './compute_dtype';
 
 export interface MatMulArgs {
   a: TensorInfo;          // [...batchA, M, K] ([..., K, M] when transposeA)
@@ -17,7 +18,10 @@ export interface MatMulArgs {
   bias?: TensorInfo;      // broadcast against the result; a [N] bias rides in the convolution
 }
 
-/** The product [...broadcast(batchA, batchB), M, N], bias added, and its shape. */
+/**
+ * The product [...broadcast(batchA, batchB), M, N], bias added, and its shape; float32, computed in the compute
+ * precision (precision.ts: in bfloat16, operands and a [N] bias are rounded and the result widened).
+ */
 export function batchMatMul(backend: TorchBackend, { a, b, transposeA, transposeB, bias }: MatMulArgs):
   { y: Handle; shape: number[] } {
   const ra = a.shape.length;
@@ -36,24 +40,32 @@ export function batchMatMul(backend: TorchBackend, { a, b, transposeA, transpose
   const shape = [...outer, m, n];
   let ah = backend.handle(a);
   let bh = backend.handle(b);
+  // Integer and boolean operands (counts, one-hot selections) stay exact: only float32 products are rounded.
+  const bf16 = computesInBfloat16() && a.dtype === 'float32' && b.dtype === 'float32';
   if (a.dtype !== 'float32') ah = backend.tmp(aten.to(ah, ScalarType.float32));
   if (b.dtype !== 'float32') bh = backend.tmp(aten.to(bh, ScalarType.float32));
+  if (bf16) {
+    ah = toBfloat16(backend, ah);
+    bh = toBfloat16(backend, bh);
+  }
   const bias1d = bias != null && bias.shape.length === 1 && bias.shape[0] === n;
   let y: Handle;
   if (util.sizeFromShape(outer) === 1 && m > 1 && k > 0 && n > 0 && m * k * n >= MIN_CONV_MACS) {
+    const b1 = !bias1d ? null : bf16 ? toBfloat16(backend, backend.handle(bias!)) : backend.handle(bias!);
     const a2 = backend.tmp(aten.reshape(ah, transposeA ? [k, m] : [m, k]));
     const b2 = backend.tmp(aten.reshape(bh, transposeB ? [n, k] : [k, n]));
     const input = backend.tmp(aten.reshape(transposeA ? backend.tmp(aten.t(a2)) : a2, [m, k, 1, 1]));
     const weight = backend.tmp(aten.reshape(transposeB ? b2 : backend.tmp(aten.t(b2)), [n, k, 1, 1]));
-    const conv = backend.tmp(aten.convolution(input, weight, bias1d ? backend.handle(bias!) : null, [1, 1], [0, 0],
-      [1, 1], false, [0, 0], 1));
-    y = aten.reshape(conv, shape);
+    let conv = aten.convolution(input, weight, b1, [1, 1], [0, 0], [1, 1], false, [0, 0], 1);
+    if (bf16) conv = toFloat32(backend, conv);
+    y = aten.reshape(backend.tmp(conv), shape);
     if (bias != null && !bias1d) y = aten.add(backend.tmp(y), backend.handle(bias));
     return { y, shape };
   }
   const at = transposeA ? backend.tmp(aten.transpose(ah, -1, -2)) : ah;
   const bt = transposeB ? backend.tmp(aten.transpose(bh, -1, -2)) : bh;
   y = aten.matmul(at, bt);
+  if (bf16) y = toFloat32(backend, y);
   if (bias != null) y = aten.add(backend.tmp(y), backend.handle(bias));
   return { y: backend.binding.shape(y).length === shape.length ? y : aten.reshape(backend.tmp(y), shape), shape };
 }
