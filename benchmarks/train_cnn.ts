@@ -47,6 +47,8 @@ const USAGE = `Usage: [MALLOC_*=...] [ATEN_CPU_CAPABILITY=...] node --conditions
   --epochs <n>          measured epochs, after 1 warm-up (default: 3)
   --batch-sizes <list>  one table row pair each (default: 64,256)
   --rounds <n>          alternating rounds of all the runs (default: 3)
+  --precisions <list>   tfjs on torch columns: fp32 (default), bf16 (the backend's bfloat16 mixed precision, in
+                        training as insight train --precision bf16 runs it, and in inference)
   --pytorch-modes <list> PyTorch columns (default: all): nchw, cl (channels_last), cl-bf16 (channels_last under
                         bf16 autocast), jit-nchw and jit-cl (inference only: jit.trace + freeze + optimize_for_inference)
 Environment: STOCK_ADAM=1 trains with tf.train.adam instead of the fused Adam kernel. Every other variable reaches
@@ -59,7 +61,15 @@ const args = benchmarkArgs(USAGE, {
   'batch-sizes': { type: 'string', default: '64,256' },
   rounds: { type: 'string', default: '3' },
   'pytorch-modes': { type: 'string', default: MODE_NAMES.join(',') },
+  precisions: { type: 'string', default: 'fp32' },
 });
+const PRECISION_NAMES = { fp32: 'float32', bf16: 'bfloat16' } as const;
+type Precision = keyof typeof PRECISION_NAMES;
+const precisions = args.precisions.split(',').map((p) => p.trim()) as Precision[];
+if (precisions.length === 0 || precisions.some((p) => !(p in PRECISION_NAMES))) {
+  console.error(`--precisions takes fp32 and/or bf16. Received: precisions=${JSON.stringify(args.precisions)}.`);
+  process.exit(2);
+}
 const threads = numberArg('threads', args.threads);
 const images = numberArg('images', args.images);
 const epochs = numberArg('epochs', args.epochs);
@@ -104,6 +114,7 @@ function tfjsModel(): tfl.LayersModel {
   return model;
 }
 
+/** tfjs on torch, in the backend's compute precision of the moment (training and inference). */
 async function tfjsRun(batchSize: number): Promise<Rates> {
   const model = tfjsModel();
   const x = tf.randomUniform([images, 32, 32, 3]);
@@ -160,8 +171,9 @@ async function main() {
   let torchVersion = '';
   const jitSteps = new Set<string>();
   for (const bs of batchSizes) {
-    const runs = new Map<Mode | 'ours', { train: number[]; infer: number[] }>();
-    const record = (key: Mode | 'ours', result: Rates) => {
+    type Key = Mode | Precision;
+    const runs = new Map<Key, { train: number[]; infer: number[] }>();
+    const record = (key: Key, result: Rates) => {
       const entry = runs.get(key) ?? runs.set(key, { train: [], infer: [] }).get(key)!;
       if (result.train !== null) entry.train.push(result.train);
       entry.infer.push(result.infer);
@@ -177,22 +189,26 @@ async function main() {
         record(mode, result);
         console.error(`  batch ${bs}, round ${r + 1}, ${MODES[mode].label}: train ${result.train?.toFixed(0) ?? '-'}, infer ${result.infer.toFixed(0)} img/s`);
       }
-      const ours = await tfjsRun(bs);
-      record('ours', ours);
-      console.error(`  batch ${bs}, round ${r + 1}, tfjs on torch: train ${ours.train!.toFixed(0)}, infer ${ours.infer.toFixed(0)} img/s`);
+      for (const precision of precisions) {
+        torchBackend.setComputePrecision(PRECISION_NAMES[precision]);
+        const ours = await tfjsRun(bs).finally(() => torchBackend.setComputePrecision('float32'));
+        record(precision, ours);
+        console.error(`  batch ${bs}, round ${r + 1}, tfjs on torch ${precision}: train ${ours.train!.toFixed(0)}, infer ${ours.infer.toFixed(0)} img/s`);
+      }
     }
     const f = (v: number | null) => (v === null ? '-' : v.toFixed(0));
     for (const phase of ['train', 'infer'] as const) {
-      const value = (key: Mode | 'ours') => (runs.get(key)![phase].length > 0 ? median(runs.get(key)![phase]) : null);
-      const ours = value('ours')!;
-      /** tfjs / the fastest of these PyTorch modes in this row, with which one it was. */
-      const versus = (bf16: boolean) => {
+      const value = (key: Key) => (runs.get(key)![phase].length > 0 ? median(runs.get(key)![phase]) : null);
+      /** tfjs in `precision` / the fastest of these PyTorch modes (bf16 ones or not) in this row, with which one it was. */
+      const versus = (precision: Precision, bf16: boolean) => {
+        const ours = value(precision)!;
         const candidates = modes.filter((m) => MODES[m].bf16 === bf16 && value(m) !== null);
         if (candidates.length === 0) return '-';
         const best = candidates.reduce((a, b) => (value(b)! > value(a)! ? b : a));
         return `${(ours / value(best)!).toFixed(2)}x${candidates.length > 1 ? ` (${best})` : ''}`;
       };
-      rows.push(`| ${bs} | ${phase} | ${f(ours)} | ${modes.map((m) => f(value(m))).join(' | ')} | ${versus(false)} | ${versus(true)} |`);
+      rows.push(`| ${bs} | ${phase} | ${precisions.map((p) => f(value(p))).join(' | ')} | ${modes.map((m) => f(value(m))).join(' | ')} | ` +
+        `${precisions.map((p) => `${versus(p, false)} | ${versus(p, true)}`).join(' | ')} |`);
     }
   }
   console.log(`${MODEL_LABEL}, ${images} CIFAR-shaped images per epoch, images/s: median of ${epochs} epochs after 1 warm-up, ` +
@@ -200,8 +216,10 @@ async function main() {
     `${process.env.STOCK_ADAM ? 'tf.train.adam' : 'fusedAdam'}) vs PyTorch ${torchVersion}` +
     `${jitSteps.size > 0 ? ` (jit: ${[...jitSteps].join(', ')})` : ''}`);
   console.log(`${environmentLine(tuning, capability)}\n`);
-  console.log(`| batch | phase | tfjs on torch | ${modes.map((m) => MODES[m].label).join(' | ')} | vs PyTorch best fp32 | vs PyTorch bf16 autocast |`);
-  console.log(`|---|---|${'---:|'.repeat(modes.length + 3)}`);
+  const tag = (p: Precision) => (p === 'bf16' ? ' bf16' : '');
+  console.log(`| batch | phase | ${precisions.map((p) => `tfjs on torch${tag(p)}`).join(' | ')} | ${modes.map((m) => MODES[m].label).join(' | ')} | ` +
+    `${precisions.map((p) => `tfjs${tag(p)} vs PyTorch best fp32 | tfjs${tag(p)} vs PyTorch bf16 autocast`).join(' | ')} |`);
+  console.log(`|---|---|${'---:|'.repeat(modes.length + 3 * precisions.length)}`);
   for (const row of rows) console.log(row);
 }
 
