@@ -14,6 +14,7 @@ import type { Callback } from '../../train/callbacks/callback';
 import type { TrainConfig } from '../../train/config';
 import { createLoaders, evaluateOn, prepareData } from '../../train/data_setup';
 import { createOptimizer, paramsOf, type Optimizer } from '../../train/optimizers';
+import { checkPrecision } from '../../train/precision';
 import { createSchedule } from '../../train/schedules';
 import { RunSession } from '../../train/session';
 import type { TrainerState } from '../../train/state';
@@ -74,6 +75,7 @@ export async function distill(input: Partial<DistillConfig> | Record<string, unk
 
 async function distillInto(config: DistillConfig, recipe: TrainConfig, session: RunSession, teacher: LoadedModel, options: DistillOptions): Promise<DistillResult> {
   const say = (line: string) => session.say(line);
+  checkPrecision(recipe.precision, session.backend);
   const prepared = await prepareData(recipe);
   checkMatchesData(teacher, 'teacher', prepared);
   const student = await buildStudent(studentChoiceOf(config.student), recipe, prepared);
@@ -113,7 +115,7 @@ async function distillInto(config: DistillConfig, recipe: TrainConfig, session: 
 
     const state = await fit(student.model, loaders.train, {
       epochs: recipe.epochs, optimizer, schedule, gradAccumulation: recipe.gradAccumulation, seed: recipe.seed,
-      validation: loaders.validation, callbacks, adaptiveThreads: recipe.adaptiveThreads,
+      validation: loaders.validation, callbacks, adaptiveThreads: recipe.adaptiveThreads, precision: recipe.precision,
       loss: teacherLoss(teacher.model, {
         temperature: config.temperature, alpha: config.alpha, labelSmoothing: recipe.labelSmoothing,
         studentNormalization: data.normalization, teacherNormalization: teacher.metadata.normalization, teacherOutput,
