@@ -66,8 +66,8 @@ test('a convolution rounds its operands to bfloat16 and returns float32', { skip
 test('both convolution gradients and the fused convolution compute in bfloat16', { skip }, async () => {
   const x = tf.fill([1, 3, 3, 1], ONE_PLUS) as tf.Tensor4D;
   const w = tf.fill([2, 2, 1, 1], ONE_PLUS) as tf.Tensor4D;
-  const dx = await both(() => tf.grad((v: tf.Tensor4D) => tf.sum(tf.conv2d(v, w, 1, 'valid')))(x));
-  const dw = await both(() => tf.grad((v: tf.Tensor4D) => tf.sum(tf.conv2d(x, v, 1, 'valid')))(w));
+  const dx = await both(() => tf.grad((v: tf.Tensor) => tf.sum(tf.conv2d(v as tf.Tensor4D, w, 1, 'valid')))(x));
+  const dw = await both(() => tf.grad((v: tf.Tensor) => tf.sum(tf.conv2d(x, v as tf.Tensor4D, 1, 'valid')))(w));
   // dx at the centre pixel: the sum of the 4 weights; dw: the sum of 4 input pixels. bfloat16 sees ones.
   assert.ok(Math.abs(dx.fp32[4] - 4 * ONE_PLUS) < 1e-6, `fp32 dx ${dx.fp32[4]}`);
   assert.equal(dx.bf16[4], 4);
@@ -101,7 +101,7 @@ test('on random data bfloat16 results stay within bfloat16 rounding of float32, 
   const x = tf.randomUniform([8, 15, 15, 32], -1, 1, 'float32', 1) as tf.Tensor4D;
   const w = tf.randomUniform([3, 3, 32, 64], -0.2, 0.2, 'float32', 2) as tf.Tensor4D;
   const gradients = () => {
-    const [gx, gw] = tf.grads((a: tf.Tensor4D, b: tf.Tensor4D) => tf.sum(tf.square(tf.conv2d(a, b, 2, 'same'))))([x, w]);
+    const [gx, gw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 2, 'same'))))([x, w]);
     return tf.concat([tf.reshape(gx, [-1]), tf.reshape(gw, [-1])]);
   };
   await both(gradients);  // the backend's cached scalar constants are made once
