@@ -3,7 +3,9 @@
 // Each tensor's data lives in exactly one place:
 //   - `values`: JS (a typed array or encoded strings), from write() or from a kernel that fell back to cpu;
 //   - `handle`: a native at::Tensor (float32, int32, bool). JS values move there on the first native kernel
-//     that needs them, and are then dropped (reads copy back from libtorch).
+//     that needs them, and are then dropped (reads copy back from libtorch). While convolutions compute in
+//     bfloat16 (precision.ts), a float32 activation they produce may be stored as bfloat16 (`bfloat16`): the
+//     kernels that take it so (keptHandle) pass it on, every other use is given float32 (handle).
 // complex64 tensors keep their real and imaginary parts as two float32 tensors of this backend, as
 // tfjs-backend-cpu does.
 import {
@@ -12,6 +14,7 @@ import {
 
 import { aten, ScalarType } from './aten';
 import { Handle, requireBinding, TorchBinding } from './binding';
+import { getComputePrecision } from './precision';
 
 export interface TensorEntry {
   dtype: DataType;
@@ -22,6 +25,8 @@ export interface TensorEntry {
   complexTensorInfos?: { real: TensorInfo; imag: TensorInfo };
   /** A native by-product kept for a later gradient kernel (MaxPool's argmax indices); freed with the entry. */
   aux?: Handle;
+  /** The handle is bfloat16 for this float32 tensor: an activation kept in the compute precision (precision.ts). */
+  bfloat16?: boolean;
 }
 
 /** dtypes whose data can live in libtorch. */
@@ -130,8 +135,20 @@ export class TorchBackend extends KernelBackend {
 
   // ---- bridging between TensorInfos and native handles --------------------------------------------------------
 
-  /** The native tensor for `info`, uploading JS-resident data on first use. Shape follows `info`. */
+  /**
+   * The native tensor for `info`, uploading JS-resident data on first use. Shape and dtype follow `info`: a float32
+   * tensor stored in bfloat16 is widened for this use.
+   */
   handle(info: TensorInfo): Handle {
+    const h = this.keptHandle(info, true);
+    return this.data.get(info.dataId).bfloat16 && info.dtype === 'float32' ? this.tmp(aten.to(h, ScalarType.float32)) : h;
+  }
+
+  /**
+   * As `handle`, but a float32 tensor stored in bfloat16 stays bfloat16 while convolutions compute in bfloat16: for
+   * kernels whose result keeps its input's precision (ReLU, pooling, their gradients; see kernels/compute_dtype.ts).
+   */
+  keptHandle(info: TensorInfo, widenLater = false): Handle {
     const entry = this.data.get(info.dataId);
     if (entry.handle === undefined) {
       if (!isNativeDtype(entry.dtype)) {
@@ -148,8 +165,15 @@ export class TorchBackend extends KernelBackend {
     if (!util.arraysEqual(entry.shape, info.shape)) h = this.tmp(aten.reshape(h, info.shape));
     if (entry.dtype !== info.dtype && isNativeDtype(info.dtype)) {
       h = this.tmp(aten.to(h, ScalarType[info.dtype as 'float32' | 'int32' | 'bool']));
+    } else if (entry.bfloat16 && !widenLater && getComputePrecision() !== 'bfloat16') {
+      h = this.tmp(aten.to(h, ScalarType.float32));
     }
     return h;
+  }
+
+  /** True when `info`'s data is stored in bfloat16 (an activation kept in the compute precision). */
+  isBfloat16(info: TensorInfo): boolean {
+    return this.data.get(info.dataId).bfloat16 === true && info.dtype === 'float32';
   }
 
   /**
@@ -180,9 +204,11 @@ export class TorchBackend extends KernelBackend {
   /** Wraps a native result as a TensorInfo owned by this backend. */
   makeOutput(h: Handle, dtype?: DataType, shape?: number[]): TensorInfo {
     const outShape = shape ?? this.binding.shape(h);
-    const outDtype = dtype ?? (this.binding.dtype(h) as DataType);
+    // Only kernels computing in bfloat16 (or passing on a bfloat16 input) make bfloat16 results: stored as such.
+    const bfloat16 = getComputePrecision() === 'bfloat16' && this.binding.dtype(h) === 'BFloat16';
+    const outDtype = bfloat16 ? 'float32' : dtype ?? (this.binding.dtype(h) as DataType);
     const dataId = { id: this.nextId++ };
-    this.data.set(dataId, { handle: h, dtype: outDtype, shape: outShape, refCount: 1 });
+    this.data.set(dataId, { handle: h, dtype: outDtype, shape: outShape, refCount: 1, ...(bfloat16 ? { bfloat16 } : {}) });
     return { dataId, shape: outShape, dtype: outDtype };
   }
 

@@ -127,3 +127,69 @@ test('back in float32 the results are the float32 ones bit for bit', { skip }, a
   setComputePrecision('float32');
   assert.deepEqual(tf.conv2d(x, w, 1, 'same').dataSync(), before);
 });
+
+/** The backend's storage of a tensor: true when its float32 values are kept in bfloat16. */
+function storedInBfloat16(t: tf.Tensor): boolean {
+  return (tf.backend() as unknown as { isBfloat16(info: tf.TensorInfo): boolean }).isBfloat16(t);
+}
+
+/** conv → per-channel bias → ReLU → max pool → conv, the tfjs-layers training path (the bias add unfused). */
+function convChain(x: tf.Tensor4D, w1: tf.Tensor4D, b1: tf.Tensor1D, w2: tf.Tensor4D): tf.Tensor4D[] {
+  const a = tf.relu(tf.add(tf.conv2d(x, w1, 1, 'valid'), tf.reshape(b1, [1, 1, 1, -1]))) as tf.Tensor4D;
+  const p = tf.maxPool(a, 2, 2, 'valid');
+  return [a, p, tf.conv2d(p, w2, 1, 'valid')];
+}
+
+test('activations stay bfloat16 from one convolution to the next, and read as float32', { skip }, async () => {
+  await tf.setBackend('torch');
+  const x = tf.randomUniform([4, 12, 12, 3], 0, 1, 'float32', 5) as tf.Tensor4D;
+  const w1 = tf.randomUniform([3, 3, 3, 8], -0.5, 0.5, 'float32', 6) as tf.Tensor4D;
+  const b1 = tf.randomUniform([8], -0.1, 0.1, 'float32', 7) as tf.Tensor1D;
+  const w2 = tf.randomUniform([3, 3, 8, 4], -0.5, 0.5, 'float32', 8) as tf.Tensor4D;
+  const fp32 = convChain(x, w1, b1, w2);
+  setComputePrecision('bfloat16');
+  const bf16 = convChain(x, w1, b1, w2);
+  assert.deepEqual(bf16.map(storedInBfloat16), [true, true, true]);
+  assert.deepEqual(fp32.map(storedInBfloat16), [false, false, false]);
+  // A float32 operand of another shape makes the sum float32 (as autocast promotes it).
+  const mixed = tf.add(bf16[0], tf.onesLike(bf16[0]));
+  assert.equal(storedInBfloat16(mixed), false);
+  for (let i = 0; i < 3; i++) {
+    assert.equal(bf16[i].dtype, 'float32');
+    const error = maxRelativeError(bf16[i].dataSync() as Float32Array, fp32[i].dataSync() as Float32Array);
+    assert.ok(error > 0 && error < 0.02, `stage ${i}: max error ${error}`);
+  }
+  assert.deepEqual(mixed.dataSync(), tf.add(bf16[0].dataSync() as Float32Array, 1).dataSync());
+  // Back in float32, a kept activation is widened for every kernel: its ReLU is stored in float32 again.
+  setComputePrecision('float32');
+  const again = tf.relu(bf16[2]);
+  assert.equal(storedInBfloat16(again), false);
+  assert.deepEqual(again.dataSync(), tf.relu(tf.tensor(bf16[2].dataSync(), bf16[2].shape)).dataSync());
+  tf.dispose([x, w1, b1, w2, ...fp32, ...bf16, mixed, again]);
+});
+
+test('gradients through kept bfloat16 activations match float32 within rounding, weights\' in float32', { skip }, async () => {
+  await tf.setBackend('torch');
+  const binding = requireBinding();
+  const x = tf.randomUniform([4, 12, 12, 3], 0, 1, 'float32', 9) as tf.Tensor4D;
+  const w1 = tf.randomUniform([3, 3, 3, 8], -0.5, 0.5, 'float32', 10) as tf.Tensor4D;
+  const b1 = tf.randomUniform([8], -0.1, 0.1, 'float32', 11) as tf.Tensor1D;
+  const w2 = tf.randomUniform([3, 3, 8, 4], -0.5, 0.5, 'float32', 12) as tf.Tensor4D;
+  const loss = (a: tf.Tensor, b: tf.Tensor, c: tf.Tensor) =>
+    tf.sum(tf.square(convChain(x, a as tf.Tensor4D, b as tf.Tensor1D, c as tf.Tensor4D)[2]));
+  const grads = () => tf.grads(loss)([w1, b1, w2]);
+  tf.dispose(grads());  // the backend's cached scalar constants are made once
+  const live = binding.liveTensors();
+  const fp32 = grads();
+  setComputePrecision('bfloat16');
+  const bf16 = grads();
+  setComputePrecision('float32');
+  assert.deepEqual(bf16.map(storedInBfloat16), [false, false, false]);
+  bf16.forEach((g, i) => {
+    const error = maxRelativeError(g.dataSync() as Float32Array, fp32[i].dataSync() as Float32Array);
+    assert.ok(error > 0 && error < 0.03, `gradient ${i}: max error ${error}`);
+  });
+  tf.dispose([...fp32, ...bf16]);
+  assert.equal(binding.liveTensors(), live);
+  tf.dispose([x, w1, b1, w2]);
+});

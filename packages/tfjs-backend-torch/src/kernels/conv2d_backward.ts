@@ -7,7 +7,7 @@ import { aten, MemoryFormat } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
 import { computeScalarType } from '../precision';
-import { computesInBfloat16, toBfloat16, toFloat32 } from './compute_dtype';
+import { computeHandle, computesInBfloat16, toFloat32 } from './compute_dtype';
 import {
   AtenPadding, atenPadding, depthwiseToOihw, hwioToOihw, nchwToNhwc, nhwcToNchw, padGradToAtenOutput, shapeTemplate,
   unpadGradient,
@@ -33,8 +33,7 @@ function geometry(convInfo: backend_util.Conv2DInfo, depthwise: boolean): Backwa
  * is larger.
  */
 function dyForAten(backend: TorchBackend, dy: TensorInfo, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
-  let h = convInfo.dataFormat === 'channelsFirst' ? backend.handle(dy) : nhwcToNchw(backend, backend.handle(dy));
-  if (computesInBfloat16()) h = toBfloat16(backend, h);
+  const h = convInfo.dataFormat === 'channelsFirst' ? computeHandle(backend, dy) : nhwcToNchw(backend, computeHandle(backend, dy));
   return padGradToAtenOutput(backend, h, g.p, convInfo.outHeight, convInfo.outWidth);
 }
 
@@ -46,19 +45,17 @@ function backward(backend: TorchBackend, dyN: Handle, input: Handle, weight: Han
 
 /**
  * dL/dx (NHWC, or NCHW when convInfo says channelsFirst): dy [N,OH,OW,Cout], filter [kh,kw,Cin,Cout] (or depthwise
- * [kh,kw,C,mult]) -> [N,H,W,Cin]; float32, computed in the compute precision.
+ * [kh,kw,C,mult]) -> [N,H,W,Cin], in the compute precision (an activation gradient: bfloat16 stays).
  */
 export function conv2dBackpropInput(backend: TorchBackend, dy: TensorInfo, filter: TensorInfo,
   convInfo: backend_util.Conv2DInfo, depthwise: boolean): Handle {
   const g = geometry(convInfo, depthwise);
-  let w = depthwise ? depthwiseToOihw(backend, backend.handle(filter), filter.shape)
-    : hwioToOihw(backend, backend.handle(filter));
-  if (computesInBfloat16()) w = toBfloat16(backend, w);
+  const w = depthwise ? depthwiseToOihw(backend, computeHandle(backend, filter), filter.shape)
+    : hwioToOihw(backend, computeHandle(backend, filter));
   // Only the input's shape and dtype matter to convolution_backward: an uninitialised channels-last tensor serves.
   const input = shapeTemplate(backend, g.paddedInputNchw, computeScalarType());
   const [dx] = backward(backend, dyForAten(backend, dy, convInfo, g), input, w, convInfo, g, [true, false, false]);
-  const dx32 = computesInBfloat16() ? toFloat32(backend, dx!) : dx!;
-  const unpadded = unpadGradient(backend, dx32, g.p, convInfo.inHeight, convInfo.inWidth);
+  const unpadded = unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth);
   return convInfo.dataFormat === 'channelsFirst' ? unpadded : nchwToNhwc(backend.tmp(unpadded));
 }
 
@@ -70,8 +67,7 @@ export function conv2dBackpropFilter(backend: TorchBackend, x: TensorInfo, dy: T
   convInfo: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): Handle {
   const g = geometry(convInfo, depthwise);
   const bf16 = computesInBfloat16();
-  let xh = convInfo.dataFormat === 'channelsFirst' ? backend.handle(x) : nhwcToNchw(backend, backend.handle(x));
-  if (bf16) xh = toBfloat16(backend, xh);
+  let xh = convInfo.dataFormat === 'channelsFirst' ? computeHandle(backend, x) : nhwcToNchw(backend, computeHandle(backend, x));
   if (g.p.explicit !== null) xh = backend.tmp(aten.constantPad(xh, g.p.explicit, 0));
   const [kh, kw, cin, cout] = filterShape;
   const weightShape = depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw];

@@ -4,7 +4,7 @@ import { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { aten } from '../aten';
 import { Handle, requireBinding } from '../binding';
 import { TorchBackend } from '../backend';
-import { computesInBfloat16, toBfloat16, toFloat32 } from './compute_dtype';
+import { computeHandle } from './compute_dtype';
 import { atenPadding, cropOutput, depthwiseToOihw, hwioToOihw, nchwToNhwc, nhwcToNchw, padInput } from './conv_util';
 
 export interface Conv2DArgs {
@@ -16,31 +16,25 @@ export interface Conv2DArgs {
 }
 
 /**
- * Runs the convolution and returns [N,OH,OW,Cout] (or NCHW when channelsFirst); bias included. In bfloat16 compute
- * (precision.ts) input, weight and bias are rounded to bfloat16 and the float32 result is widened from it.
+ * Runs the convolution and returns [N,OH,OW,Cout] (or NCHW when channelsFirst); bias included. Computes in the
+ * compute precision (compute_dtype.ts): in bfloat16 the result stays bfloat16.
  */
 export function conv2dForward(backend: TorchBackend, { x, filter, bias, convInfo, depthwise }: Conv2DArgs): Handle {
   const channelsFirst = convInfo.dataFormat === 'channelsFirst';
-  const bf16 = computesInBfloat16();
-  let xh = channelsFirst ? backend.handle(x) : nhwcToNchw(backend, backend.handle(x));
-  let w = depthwise ? depthwiseToOihw(backend, backend.handle(filter), filter.shape)
-    : hwioToOihw(backend, backend.handle(filter));
-  if (bf16) {
-    xh = toBfloat16(backend, xh);
-    w = toBfloat16(backend, w);
-  }
+  const xh = channelsFirst ? computeHandle(backend, x) : nhwcToNchw(backend, computeHandle(backend, x));
+  const w = depthwise ? depthwiseToOihw(backend, computeHandle(backend, filter), filter.shape)
+    : hwioToOihw(backend, computeHandle(backend, filter));
   const p = atenPadding(convInfo);
   const bias1d = bias != null && bias.shape.length === 1 && bias.shape[0] === convInfo.outChannels;
   const groups = depthwise ? convInfo.inChannels : 1;
   const input = padInput(backend, xh, p);
-  const b = !bias1d ? null : bf16 ? toBfloat16(backend, backend.handle(bias!)) : backend.handle(bias!);
+  const b = bias1d ? computeHandle(backend, bias!) : null;
   const stride = [convInfo.strideHeight, convInfo.strideWidth];
   const dilation = [convInfo.dilationHeight, convInfo.dilationWidth];
   let y = oneDnnForSingleImage(x.shape, groups, convInfo)
     ? aten.mkldnnConvolution(input, w, b, p.padding, stride, dilation, groups)
     : aten.convolution(input, w, b, stride, p.padding, dilation, false, [0, 0], groups);
   y = cropOutput(backend, y, p, convInfo.outHeight, convInfo.outWidth);
-  if (bf16) y = toFloat32(backend, y);
   if (!channelsFirst) y = nchwToNhwc(backend.tmp(y));
   if (bias != null && !bias1d) y = aten.add(backend.tmp(y), backend.handle(bias));
   return y;

@@ -8,7 +8,7 @@ import { broadcast_util, TensorInfo, util } from '@tensorflow/tfjs-core';
 import { aten, ScalarType } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
-import { computesInBfloat16, toBfloat16, toFloat32 } from './compute_dtype';
+import { computeHandle, computesInBfloat16, toFloat32 } from './compute_dtype';
 
 export interface MatMulArgs {
   a: TensorInfo;          // [...batchA, M, K] ([..., K, M] when transposeA)
@@ -38,20 +38,16 @@ export function batchMatMul(backend: TorchBackend, { a, b, transposeA, transpose
     `${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
   const outer = broadcast_util.assertAndGetBroadcastShape(a.shape.slice(0, -2), b.shape.slice(0, -2));
   const shape = [...outer, m, n];
-  let ah = backend.handle(a);
-  let bh = backend.handle(b);
   // Integer and boolean operands (counts, one-hot selections) stay exact: only float32 products are rounded.
   const bf16 = computesInBfloat16() && a.dtype === 'float32' && b.dtype === 'float32';
+  let ah = bf16 ? computeHandle(backend, a) : backend.handle(a);
+  let bh = bf16 ? computeHandle(backend, b) : backend.handle(b);
   if (a.dtype !== 'float32') ah = backend.tmp(aten.to(ah, ScalarType.float32));
   if (b.dtype !== 'float32') bh = backend.tmp(aten.to(bh, ScalarType.float32));
-  if (bf16) {
-    ah = toBfloat16(backend, ah);
-    bh = toBfloat16(backend, bh);
-  }
   const bias1d = bias != null && bias.shape.length === 1 && bias.shape[0] === n;
   let y: Handle;
   if (util.sizeFromShape(outer) === 1 && m > 1 && k > 0 && n > 0 && m * k * n >= MIN_CONV_MACS) {
-    const b1 = !bias1d ? null : bf16 ? toBfloat16(backend, backend.handle(bias!)) : backend.handle(bias!);
+    const b1 = !bias1d ? null : bf16 ? computeHandle(backend, bias!) : backend.handle(bias!);
     const a2 = backend.tmp(aten.reshape(ah, transposeA ? [k, m] : [m, k]));
     const b2 = backend.tmp(aten.reshape(bh, transposeB ? [n, k] : [k, n]));
     const input = backend.tmp(aten.reshape(transposeA ? backend.tmp(aten.t(a2)) : a2, [m, k, 1, 1]));
