@@ -7,7 +7,7 @@ import { afterEach, test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 
-import { bfloat16Support, getComputePrecision, setComputePrecision } from '../src/index';
+import { batchNormTraining, bfloat16Support, getComputePrecision, setComputePrecision } from '../src/index';
 import { requireBinding } from '../src/binding';
 
 const BF16 = bfloat16Support().supported;
@@ -192,4 +192,32 @@ test('gradients through kept bfloat16 activations match float32 within rounding,
   tf.dispose([...fp32, ...bf16]);
   assert.equal(binding.liveTensors(), live);
   tf.dispose([x, w1, b1, w2]);
+});
+
+test('training-mode BatchNorm keeps a bfloat16 activation bfloat16, with float32 statistics and parameter gradients', { skip }, async () => {
+  await tf.setBackend('torch');
+  const x = tf.randomUniform([4, 8, 8, 3], 0, 1, 'float32', 13) as tf.Tensor4D;
+  const w = tf.randomUniform([3, 3, 3, 6], -0.5, 0.5, 'float32', 14) as tf.Tensor4D;
+  const gamma = tf.randomUniform([6], 0.5, 1.5, 'float32', 15);
+  const beta = tf.randomUniform([6], -0.5, 0.5, 'float32', 16);
+  const run = () => {
+    const bn = batchNormTraining(tf.conv2d(x, w, 1, 'same'), gamma, beta, 1e-3);
+    return { bn, stored: [bn.y, bn.mean, bn.variance].map(storedInBfloat16) };
+  };
+  const fp32 = run();
+  setComputePrecision('bfloat16');
+  const bf16 = run();
+  const loss = (g: tf.Tensor, b: tf.Tensor) => tf.sum(tf.square(tf.relu(batchNormTraining(tf.conv2d(x, w, 1, 'same'), g, b, 1e-3).y)));
+  const grads16 = tf.grads(loss)([gamma, beta]);
+  setComputePrecision('float32');
+  const grads32 = tf.grads(loss)([gamma, beta]);
+  assert.deepEqual(bf16.stored, [true, false, false]);
+  assert.deepEqual(fp32.stored, [false, false, false]);
+  assert.deepEqual(grads16.map(storedInBfloat16), [false, false]);
+  const pairs: [string, tf.Tensor, tf.Tensor][] = [['y', bf16.bn.y, fp32.bn.y], ['mean', bf16.bn.mean, fp32.bn.mean],
+    ['variance', bf16.bn.variance, fp32.bn.variance], ['dgamma', grads16[0], grads32[0]], ['dbeta', grads16[1], grads32[1]]];
+  for (const [name, a, b] of pairs) {
+    const error = maxRelativeError(a.dataSync() as Float32Array, b.dataSync() as Float32Array);
+    assert.ok(error < 0.03, `${name}: max error ${error}`);
+  }
 });

@@ -10,12 +10,14 @@ import { channelsFirstView, channelsLastView } from './batch_norm_training_util'
 // variance tf.moments gives comes from the running-variance output: fed zeros with momentum 1, ATen writes the batch's
 // unbiased variance there, scaled here by (n - 1) / n (equal to tf.moments' to float rounding).
 // x: [N, ..., C] float32, rank >= 2; scale, offset: [C] or absent -> y, mean, variance, inverseStd (kernel_names.ts).
+// A bfloat16-stored activation (compute_dtype.ts) is normalized as stored (ATen's mixed-precision batch norm: float32
+// statistics and parameters), and y stays bfloat16.
 export const torchBatchNormTrainingConfig = nativeKernel<TorchBatchNormTrainingAttrs>(TorchBatchNormTraining,
   ({ inputs: { x, scale, offset }, attrs, backend }) => {
     const rank = x.shape.length;
     const c = x.shape[rank - 1];
     const n = util.sizeFromShape(x.shape) / c;
-    const xh = backend.tmp(channelsFirstView(backend.handle(x), rank));
+    const xh = backend.tmp(channelsFirstView(backend.keptHandle(x), rank));
     const runningMean = backend.tmp(aten.full([c], 0, ScalarType.float32));
     const runningVar = backend.tmp(aten.full([c], 0, ScalarType.float32));
     const [y, mean, inverseStd] = aten.nativeBatchNorm(xh, scale ? backend.handle(scale) : null,

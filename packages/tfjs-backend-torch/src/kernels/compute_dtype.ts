@@ -2,7 +2,8 @@
 // in bfloat16 — activations already stored so by the kernel before (TorchBackend.keptHandle), others rounded now —
 // and leave their results (activations and input gradients) in bfloat16; ReLU, max pooling, their gradients and a
 // per-channel bias add keep that precision, so activations cross no cast between layers, as under PyTorch's
-// autocast. Filter gradients and matrix products are widened to float32; every other kernel reads float32.
+// autocast; so does training-mode BatchNorm (float32 statistics). Filter gradients and matrix products are widened to
+// float32; every other kernel reads float32.
 import { TensorInfo } from '@tensorflow/tfjs-core';
 
 import { aten, ScalarType } from '../aten';
