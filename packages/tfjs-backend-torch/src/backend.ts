@@ -171,9 +171,12 @@ export class TorchBackend extends KernelBackend {
     return h;
   }
 
-  /** True when `info`'s data is stored in bfloat16 (an activation kept in the compute precision). */
+  /**
+   * True when keptHandle gives `info`'s data in bfloat16: an activation stored so, while convolutions compute in
+   * bfloat16 (afterwards every kernel reads it widened).
+   */
   isBfloat16(info: TensorInfo): boolean {
-    return this.data.get(info.dataId).bfloat16 === true && info.dtype === 'float32';
+    return this.data.get(info.dataId).bfloat16 === true && info.dtype === 'float32' && getComputePrecision() === 'bfloat16';
   }
 
   /**

@@ -160,12 +160,14 @@ test('activations stay bfloat16 from one convolution to the next, and read as fl
     assert.ok(error > 0 && error < 0.02, `stage ${i}: max error ${error}`);
   }
   assert.deepEqual(mixed.dataSync(), tf.add(bf16[0].dataSync() as Float32Array, 1).dataSync());
-  // Back in float32, a kept activation is widened for every kernel: its ReLU is stored in float32 again.
+  // Back in float32, a kept activation is widened for every kernel: its ReLU, bias add and pooling are float32.
   setComputePrecision('float32');
-  const again = tf.relu(bf16[2]);
-  assert.equal(storedInBfloat16(again), false);
-  assert.deepEqual(again.dataSync(), tf.relu(tf.tensor(bf16[2].dataSync(), bf16[2].shape)).dataSync());
-  tf.dispose([x, w1, b1, w2, ...fp32, ...bf16, mixed, again]);
+  const again = [tf.relu(bf16[2]), tf.add(bf16[2], tf.ones([4])), tf.maxPool(bf16[0], 2, 2, 'valid')];
+  const widened = [bf16[2], bf16[2], bf16[0]].map((t) => tf.tensor(t.dataSync(), t.shape) as tf.Tensor4D);
+  const expected = [tf.relu(widened[0]), tf.add(widened[1], tf.ones([4])), tf.maxPool(widened[2], 2, 2, 'valid')];
+  assert.deepEqual(again.map(storedInBfloat16), [false, false, false]);
+  again.forEach((t, i) => assert.deepEqual(t.dataSync(), expected[i].dataSync()));
+  tf.dispose([x, w1, b1, w2, ...fp32, ...bf16, mixed, ...again, ...widened, ...expected]);
 });
 
 test('gradients through kept bfloat16 activations match float32 within rounding, weights\' in float32', { skip }, async () => {
