@@ -1,10 +1,10 @@
 // The precision of the backend's convolutions and matrix products: 'float32' (the default) or 'bfloat16', mixed
 // precision as PyTorch's CPU autocast does it. In 'bfloat16' every convolution (forward and both gradients) and matrix
 // product takes its operands in bfloat16 and oneDNN computes with AVX512-BF16 (float32 accumulation). Activations and
-// their gradients stay bfloat16 from one convolution through a bias add, ReLU and max pooling to the next (stored so
-// under a float32 tfjs tensor: kernels/compute_dtype.ts); filter gradients, matrix products and every other kernel's
-// inputs are float32, so weights, optimizer state, BatchNorm and losses keep full precision, and TensorFlow.js only
-// ever sees (and reads) float32.
+// their gradients stay bfloat16 from one convolution through a bias add, BatchNorm, ReLU and max pooling to the next
+// (stored so under a float32 tfjs tensor: kernels/compute_dtype.ts); filter gradients, matrix products and every
+// other kernel's inputs are float32, so weights, optimizer state, BatchNorm statistics and losses keep full
+// precision, and TensorFlow.js only ever sees (and reads) float32.
 import { readFileSync } from 'node:fs';
 
 import { ScalarType } from './aten';

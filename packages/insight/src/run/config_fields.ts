@@ -52,7 +52,7 @@ export const FIELDS = {
   adaptiveThreads: Type.Boolean({ default: false, placeholder: '<bool>',
     help: 'Adapt libtorch\'s thread count while training: all cores while the machine is quiet, fewer while another busy process competes (short probes now and then). Off by default: the count changes the summation order of convolution gradients, so runs are then repeatable to float rounding only, not bit for bit. Ignored when INSIGHT_TORCH_THREADS is set and in data-parallel workers.' }),
   precision: OneOf(PRECISIONS, { default: 'fp32', placeholder: '<p>',
-    help: 'Precision of the training passes\' convolutions and matrix products: fp32, or bf16 mixed precision (bfloat16 convolutions, matrix products and activations between them; float32 weights, optimizer state, BatchNorm, losses and validation; torch backend on a CPU with AVX512-BF16 or AMX).' }),
+    help: 'Precision of the training passes\' convolutions and matrix products: fp32, or bf16 mixed precision (bfloat16 convolutions, matrix products and activations between them; float32 weights, optimizer state, BatchNorm statistics, losses and validation; torch backend on a CPU with AVX512-BF16 or AMX).' }),
   port: Type.Integer({ default: 8501, minimum: 0, maximum: 65535, placeholder: '<port>', help: 'TCP port (0 = any free port).' }),
   host: Text({ default: '127.0.0.1', placeholder: '<addr>', help: 'Address to listen on.' }),
 };

@@ -1,7 +1,7 @@
 // Mixed precision for training (`--precision bf16`): the torch backend computes convolutions and matrix products in
-// bfloat16 and keeps activations in bfloat16 between convolution, bias, ReLU and pooling, while weights, optimizer
-// state, BatchNorm, losses and validation stay float32 — PyTorch's CPU autocast, done by the backend (its
-// src/precision.ts).
+// bfloat16 and keeps activations in bfloat16 between convolution, bias, BatchNorm, ReLU and pooling, while weights,
+// optimizer state, BatchNorm statistics, losses and validation stay float32 — PyTorch's CPU autocast, done by the
+// backend (its src/precision.ts).
 import { type ComputePrecision, getComputePrecision, setComputePrecision, bfloat16Support } from '../backend';
 import { ruleError } from '../errors';
 import type { Precision } from '../run/config_fields';
