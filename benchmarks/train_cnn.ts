@@ -24,6 +24,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
 import { buildResnet } from '../packages/insight/src/models/resnet';
+import { PRECISIONS, type Precision } from '../packages/insight/src/run/config_fields';
+import { withPrecision } from '../packages/insight/src/train/precision';
 import { useNativeBatchNorm } from '../packages/insight/src/train/native_batch_norm';
 import { requireBinding } from '../packages/tfjs-backend-torch/src/binding';
 import { benchmarkArgs, numberArg, numberListArg } from './args';
@@ -63,10 +65,8 @@ const args = benchmarkArgs(USAGE, {
   'pytorch-modes': { type: 'string', default: MODE_NAMES.join(',') },
   precisions: { type: 'string', default: 'fp32' },
 });
-const PRECISION_NAMES = { fp32: 'float32', bf16: 'bfloat16' } as const;
-type Precision = keyof typeof PRECISION_NAMES;
 const precisions = args.precisions.split(',').map((p) => p.trim()) as Precision[];
-if (precisions.length === 0 || precisions.some((p) => !(p in PRECISION_NAMES))) {
+if (precisions.length === 0 || precisions.some((p) => !PRECISIONS.includes(p))) {
   console.error(`--precisions takes fp32 and/or bf16. Received: precisions=${JSON.stringify(args.precisions)}.`);
   process.exit(2);
 }
@@ -190,8 +190,7 @@ async function main() {
         console.error(`  batch ${bs}, round ${r + 1}, ${MODES[mode].label}: train ${result.train?.toFixed(0) ?? '-'}, infer ${result.infer.toFixed(0)} img/s`);
       }
       for (const precision of precisions) {
-        torchBackend.setComputePrecision(PRECISION_NAMES[precision]);
-        const ours = await tfjsRun(bs).finally(() => torchBackend.setComputePrecision('float32'));
+        const ours = await withPrecision(precision, () => tfjsRun(bs));
         record(precision, ours);
         console.error(`  batch ${bs}, round ${r + 1}, tfjs on torch ${precision}: train ${ours.train!.toFixed(0)}, infer ${ours.infer.toFixed(0)} img/s`);
       }

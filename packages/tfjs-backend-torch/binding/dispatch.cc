@@ -132,7 +132,7 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
 }
 
 // A result in tfjs's dtypes unless keepDtype; bfloat16 stays: it is the compute dtype of mixed precision
-// (src/precision.ts), which the kernels widen to float32 before TensorFlow.js sees a result.
+// (src/precision.ts), stored under float32 tfjs tensors and widened wherever it is read as float32.
 at::Tensor ResultTensor(const at::Tensor& t, bool keepDtype) {
   return keepDtype || t.scalar_type() == at::kBFloat16 ? t : NormalizeDtype(t);
 }

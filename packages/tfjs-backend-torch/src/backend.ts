@@ -140,7 +140,7 @@ export class TorchBackend extends KernelBackend {
    * tensor stored in bfloat16 is widened for this use.
    */
   handle(info: TensorInfo): Handle {
-    const h = this.keptHandle(info, true);
+    const h = this.stored(info);
     return this.data.get(info.dataId).bfloat16 && info.dtype === 'float32' ? this.tmp(aten.to(h, ScalarType.float32)) : h;
   }
 
@@ -148,7 +148,20 @@ export class TorchBackend extends KernelBackend {
    * As `handle`, but a float32 tensor stored in bfloat16 stays bfloat16 while convolutions compute in bfloat16: for
    * kernels whose result keeps its input's precision (ReLU, pooling, their gradients; see kernels/compute_dtype.ts).
    */
-  keptHandle(info: TensorInfo, widenLater = false): Handle {
+  keptHandle(info: TensorInfo): Handle {
+    return this.isBfloat16(info) ? this.stored(info) : this.handle(info);
+  }
+
+  /**
+   * True when keptHandle gives `info`'s data in bfloat16: an activation stored so, while convolutions compute in
+   * bfloat16 (afterwards every kernel reads it widened).
+   */
+  isBfloat16(info: TensorInfo): boolean {
+    return this.data.get(info.dataId).bfloat16 === true && info.dtype === 'float32' && getComputePrecision() === 'bfloat16';
+  }
+
+  /** The native tensor as stored, under `info`'s shape (and dtype, for an alias of another dtype). */
+  private stored(info: TensorInfo): Handle {
     const entry = this.data.get(info.dataId);
     if (entry.handle === undefined) {
       if (!isNativeDtype(entry.dtype)) {
@@ -165,18 +178,8 @@ export class TorchBackend extends KernelBackend {
     if (!util.arraysEqual(entry.shape, info.shape)) h = this.tmp(aten.reshape(h, info.shape));
     if (entry.dtype !== info.dtype && isNativeDtype(info.dtype)) {
       h = this.tmp(aten.to(h, ScalarType[info.dtype as 'float32' | 'int32' | 'bool']));
-    } else if (entry.bfloat16 && !widenLater && getComputePrecision() !== 'bfloat16') {
-      h = this.tmp(aten.to(h, ScalarType.float32));
     }
     return h;
-  }
-
-  /**
-   * True when keptHandle gives `info`'s data in bfloat16: an activation stored so, while convolutions compute in
-   * bfloat16 (afterwards every kernel reads it widened).
-   */
-  isBfloat16(info: TensorInfo): boolean {
-    return this.data.get(info.dataId).bfloat16 === true && info.dtype === 'float32' && getComputePrecision() === 'bfloat16';
   }
 
   /**

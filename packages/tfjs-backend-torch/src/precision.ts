@@ -7,8 +7,6 @@
 // precision, and TensorFlow.js only ever sees (and reads) float32.
 import { readFileSync } from 'node:fs';
 
-import { ScalarType } from './aten';
-
 export type ComputePrecision = 'float32' | 'bfloat16';
 export const COMPUTE_PRECISIONS: readonly ComputePrecision[] = ['float32', 'bfloat16'];
 
@@ -61,9 +59,4 @@ export function setComputePrecision(precision: ComputePrecision): void {
 
 export function getComputePrecision(): ComputePrecision {
   return current;
-}
-
-/** The ATen dtype convolutions and matrix products compute in now. */
-export function computeScalarType(): number {
-  return current === 'bfloat16' ? ScalarType.bfloat16 : ScalarType.float32;
 }

@@ -1,9 +1,10 @@
 import { Add, TensorInfo, util } from '@tensorflow/tfjs-core';
 
-import { aten, ScalarType } from '../aten';
+import { aten } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
 import { nativeKernel } from '../kernel_util';
+import { computeHandle, keptPair } from './compute_dtype';
 
 // a + b with numpy broadcasting; ATen's type promotion matches tfjs for matching dtypes. A bfloat16-stored activation
 // (compute_dtype.ts) plus a per-channel float32 vector (a layer's bias: PyTorch's autocast adds it inside the
@@ -15,10 +16,9 @@ export const addConfig = nativeKernel(Add, ({ inputs: { a, b }, backend }) => {
 
 function operands(backend: TorchBackend, a: TensorInfo, b: TensorInfo): [Handle, Handle] {
   const [a16, b16] = [backend.isBfloat16(a), backend.isBfloat16(b)];
-  if (a16 && b16) return [backend.keptHandle(a), backend.keptHandle(b)];
-  if (a16 && isChannelVector(b, a)) return [backend.keptHandle(a), backend.tmp(aten.to(backend.handle(b), ScalarType.bfloat16))];
-  if (b16 && isChannelVector(a, b)) return [backend.tmp(aten.to(backend.handle(a), ScalarType.bfloat16)), backend.keptHandle(b)];
-  return [backend.handle(a), backend.handle(b)];
+  if (a16 && isChannelVector(b, a)) return [backend.keptHandle(a), computeHandle(backend, b)];
+  if (b16 && isChannelVector(a, b)) return [computeHandle(backend, a), backend.keptHandle(b)];
+  return keptPair(backend, a, b);
 }
 
 /** v is float32 with one value per channel (last axis) of x: [C], [1,C], [1,1,1,C]... */

@@ -16,6 +16,11 @@ export function computesInBfloat16(): boolean {
   return getComputePrecision() === 'bfloat16';
 }
 
+/** The ATen dtype convolutions and matrix products compute in now. */
+export function computeScalarType(): number {
+  return computesInBfloat16() ? ScalarType.bfloat16 : ScalarType.float32;
+}
+
 /** `info`'s native tensor in the compute precision (float32 input; a rounded copy is freed with the kernel). */
 export function computeHandle(backend: TorchBackend, info: TensorInfo): Handle {
   if (!computesInBfloat16()) return backend.handle(info);

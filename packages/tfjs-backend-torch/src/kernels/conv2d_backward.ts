@@ -6,8 +6,7 @@ import { backend_util, TensorInfo } from '@tensorflow/tfjs-core';
 import { aten, MemoryFormat } from '../aten';
 import { Handle } from '../binding';
 import { TorchBackend } from '../backend';
-import { computeScalarType } from '../precision';
-import { computeHandle, computesInBfloat16, toFloat32 } from './compute_dtype';
+import { computeHandle, computeScalarType, computesInBfloat16, toFloat32 } from './compute_dtype';
 import {
   AtenPadding, atenPadding, depthwiseToOihw, hwioToOihw, nchwToNhwc, nhwcToNchw, padGradToAtenOutput, shapeTemplate,
   unpadGradient,
