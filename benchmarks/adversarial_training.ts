@@ -10,7 +10,7 @@
 //                        15 epochs (Wong et al.'s CIFAR-10 schedule, on the zoo's resnet20)
 //   With --limit and --epochs 1 it times an epoch on a subset, to estimate a full run's wall time.
 //   node --conditions=source --import tsx benchmarks/adversarial_training.ts [--recipe seed-cnn|resnet] [--epochs <n>]
-//        [--limit <n>] [--eval-limit 1000] [--baseline <run dir>] [--runs-dir <dir>] [--data <archive>]
+//        [--precision fp32|bf16] [--limit <n>] [--eval-limit 1000] [--baseline <run dir>] [--runs-dir <dir>] [--data <archive>]
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -31,6 +31,7 @@ import { benchmarkArgs, numberArg } from './args';
 const USAGE = `Usage: node --conditions=source --import tsx benchmarks/adversarial_training.ts [options]
   --recipe <name>      seed-cnn (default) or resnet (see the header of this file)
   --epochs <n>         epochs to train (default: the recipe's, 10 / 15)
+  --precision <p>      fp32 (default) or bf16: the training passes (attack included) in bf16 mixed precision
   --limit <n>          train on the first <n> images of the archive only (timing runs; validation is then its last 10%)
   --eval-limit <n>     images of the validation split attacked with PGD-20 (default 1000)
   --baseline <run>     also measure this (plainly trained) run's clean and PGD-20 accuracy on the same images
@@ -39,6 +40,7 @@ const USAGE = `Usage: node --conditions=source --import tsx benchmarks/adversari
 const args = benchmarkArgs(USAGE, {
   recipe: { type: 'string', default: 'seed-cnn' },
   epochs: { type: 'string' },
+  precision: { type: 'string', default: 'fp32' },
   limit: { type: 'string' },
   'eval-limit': { type: 'string', default: '1000' },
   baseline: { type: 'string' },
@@ -90,6 +92,7 @@ async function main(): Promise<void> {
   const config: TrainInput = {
     ...recipe, data, runsDir, adversarial: 'fgsm-rs', eps: EPS, progress: 'log', tensorboard: false, name: `fgsm-rs-${args.recipe}`,
     ...(args.epochs !== undefined ? { epochs: numberArg('epochs', args.epochs) } : {}),
+    precision: args.precision as TrainInput['precision'],
     ...(args.limit !== undefined ? { limit: numberArg('limit', args.limit) } : {}),
   };
   const started = performance.now();

@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "tfjs_torch",
-      "sources": ["binding/addon.cc", "binding/tensor_handle.cc", "binding/dispatch.cc", "binding/distributed.cc"],
+      "sources": ["binding/addon.cc", "binding/tensor_handle.cc", "binding/dispatch.cc", "binding/program.cc", "binding/distributed.cc"],
       "include_dirs": [
         "<!(node -p \"require('node-addon-api').include_dir\")",
         "<!@(node -p \"(process.env.INSIGHT_LIBTORCH_INCLUDE || '/usr/include /usr/include/torch/csrc/api/include')\")"

@@ -1,6 +1,7 @@
 // The native half of @insight/tfjs-backend-torch: a narrow, handle-based API over libtorch.
 //   tensors:   fromTypedArray, toTypedArray, dispose, shape, dtype, describe, liveTensors, nativeBytes
 //   operators: resolveOp, schemaOf, call            (any ATen operator, by schema name)
+//   programs:  programCreate, programRun            (recorded operator lists run at once: src/capture/)
 //   runtime:   setNumThreads, getNumThreads, version, mallocTuning
 //   collectives: distInit, distAllreduce, distBroadcast, distAllgather, distBarrier, distSend, distRecv, distClose
 // Every entry point turns C++ exceptions into JS Errors (NODE_ADDON_API_CPP_EXCEPTIONS_ALL); nothing aborts.
@@ -18,6 +19,7 @@
 namespace tfjs_torch {
 void InitDispatch(Napi::Env env, Napi::Object exports);
 void InitDistributed(Napi::Env env, Napi::Object exports);
+void InitProgram(Napi::Env env, Napi::Object exports);
 
 namespace {
 
@@ -78,6 +80,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   MallocTuning();  // before the first tensor
   InitTensorHandle(env, exports);
   InitDispatch(env, exports);
+  InitProgram(env, exports);
   InitDistributed(env, exports);
   exports.Set("setNumThreads", Napi::Function::New(env, SetNumThreads));
   exports.Set("getNumThreads", Napi::Function::New(env, GetNumThreads));

@@ -9,25 +9,16 @@
 #include <cmath>
 #include <sstream>
 
-#include "tensor_handle.h"
+#include "dispatch.h"
 
 namespace tfjs_torch {
-namespace {
-
-struct ResolvedOp {
-  c10::OperatorHandle handle;
-  std::string name;  // "aten::conv2d" or "aten::max.dim", for error messages
-};
 
 std::vector<ResolvedOp>& Ops() {
   static std::vector<ResolvedOp> ops;
   return ops;
 }
 
-// Thrown while converting arguments; becomes a JS TypeError naming the operator and argument.
-struct ArgError {
-  std::string message;
-};
+namespace {
 
 // A JS value as an error message shows it: numbers as JS prints them (2.5, NaN, Infinity), strings quoted.
 std::string DescribeValue(const Napi::Value& v) {
@@ -52,6 +43,8 @@ int64_t ToInt(const Napi::Value& v, const std::string& argName, int64_t index = 
   }
   return static_cast<int64_t>(d);
 }
+
+}  // namespace
 
 c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& argName) {
   switch (type->kind()) {
@@ -131,11 +124,11 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
   }
 }
 
-// A result in tfjs's dtypes unless keepDtype; bfloat16 stays: it is the compute dtype of mixed precision
-// (src/precision.ts), stored under float32 tfjs tensors and widened wherever it is read as float32.
 at::Tensor ResultTensor(const at::Tensor& t, bool keepDtype) {
   return keepDtype || t.scalar_type() == at::kBFloat16 ? t : NormalizeDtype(t);
 }
+
+namespace {
 
 Napi::Value FromIValue(Napi::Env env, const c10::IValue& v, bool keepDtype) {
   if (v.isTensor()) {

@@ -1,6 +1,7 @@
 // ATen operators by schema name, resolved once on first use and then called by id through the addon.
 // Example: `aten.add(a, b)` calls `aten::add.Tensor(Tensor self, Tensor other, *, Scalar alpha=1)`.
 import { Handle, requireBinding } from './binding';
+import { recording } from './capture/recorder';
 
 /** ATen ScalarType codes (c10/core/ScalarType.h), used for dtype arguments. */
 export const ScalarType = { int32: 3, int64: 4, float32: 6, float64: 7, bool: 11, bfloat16: 15 } as const;
@@ -17,7 +18,9 @@ export function atenOp(qualified: string, keepDtype = false): OpFn {
   return (...args: unknown[]) => {
     const b = requireBinding();  // resolved on call: importing kernels works without the addon
     if (id < 0) id = b.resolveOp(`aten::${name}`, overload);
-    return b.call(id, args, keepDtype);
+    const result = b.call(id, args, keepDtype);
+    recording.active?.op(id, args, keepDtype, result);  // a captured function being recorded (capture/)
+    return result;
   };
 }
 

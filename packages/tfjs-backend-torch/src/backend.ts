@@ -14,6 +14,7 @@ import {
 
 import { aten, ScalarType } from './aten';
 import { Handle, requireBinding, TorchBinding } from './binding';
+import { recording } from './capture/recorder';
 import { getComputePrecision } from './precision';
 
 export interface TensorEntry {
@@ -130,6 +131,7 @@ export class TorchBackend extends KernelBackend {
         this.readSync(imag.dataId) as Float32Array);
     }
     if (entry.values !== undefined) return entry.values;
+    recording.active?.read('a tensor read');
     return this.binding.toTypedArray(entry.handle!);
   }
 
@@ -160,6 +162,22 @@ export class TorchBackend extends KernelBackend {
     return this.data.get(info.dataId).bfloat16 === true && info.dtype === 'float32' && getComputePrecision() === 'bfloat16';
   }
 
+  /**
+   * The native tensor behind `info` exactly as stored (uploading JS-resident data first), or null when `info` has
+   * another shape or dtype than its data (an alias) or no native dtype: what a captured function's inputs and
+   * results are (capture/).
+   */
+  storedHandle(info: TensorInfo): Handle | null {
+    const entry = this.data.get(info.dataId);
+    if (!isNativeDtype(info.dtype) || entry.dtype !== info.dtype || !util.arraysEqual(entry.shape, info.shape)) return null;
+    return this.stored(info);
+  }
+
+  /** The id the next data id will get: ids made from now on are at least this (capture/ tells constants by it). */
+  nextDataId(): number {
+    return this.nextId;
+  }
+
   /** The native tensor as stored, under `info`'s shape (and dtype, for an alias of another dtype). */
   private stored(info: TensorInfo): Handle {
     const entry = this.data.get(info.dataId);
@@ -171,6 +189,8 @@ export class TorchBackend extends KernelBackend {
       if (values.length !== util.sizeFromShape(entry.shape)) throw new InputDataError(info, values.length);
       entry.handle = this.binding.fromTypedArray(values, entry.shape, ScalarType[entry.dtype as 'float32' | 'int32' | 'bool']);
       entry.values = undefined;  // one copy is enough: reads now come from libtorch
+      // A tensor made during a recorded run holds values the function made (capture/recorder.ts).
+      if (recording.active !== null && (info.dataId as { id: number }).id >= recording.firstDataId) recording.active.made(entry.handle);
     }
     let h = entry.handle;
     // A kernel may alias a dataId under a new shape (cpu's Reshape) or dtype (cpu's Cast to a wider

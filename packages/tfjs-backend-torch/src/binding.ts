@@ -19,6 +19,10 @@ export interface TorchBinding {
   schemaOf(id: number): string;
   /** Calls an operator; tensor results are cast to float32/int32 unless keepDtype. */
   call(id: number, args: unknown[], keepDtype?: boolean): unknown;
+  /** A recorded list of operator calls (binding/program.cc; made by capture/). */
+  programCreate(spec: ProgramSpec): ProgramHandle;
+  /** Runs a program on input handles; returns its output tensors as new handles. */
+  programRun(program: ProgramHandle, inputs: Handle[]): Handle[];
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): { libtorch?: string; config: string };
@@ -34,6 +38,18 @@ export interface TorchBinding {
   distSend(g: GroupHandle, h: Handle, dst: number, tag: number): Promise<void>;
   distRecv(g: GroupHandle, shape: number[], dtypeCode: number, src: number, tag: number): Promise<Handle>;
   distClose(g: GroupHandle): void;
+}
+
+/** An opaque native program: a recorded list of operator calls (binding/program.cc). */
+export type ProgramHandle = { readonly __torchProgram: unique symbol };
+
+/** What programCreate takes: slots, captured constants and the recorded calls (see binding/program.cc). */
+export interface ProgramSpec {
+  numSlots: number;
+  inputs: number[];
+  outputs: number[];
+  constants: [number, Handle][];
+  steps: { op: number; args: unknown[]; keep: boolean; outs: number[] }[];
 }
 
 /** An opaque native process group (a TCPStore plus a ProcessGroupGloo). */

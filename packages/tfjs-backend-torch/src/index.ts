@@ -25,6 +25,7 @@ export { batchNormTraining, type BatchNormTrainingResult } from './batch_norm_tr
 export {
   bfloat16Support, COMPUTE_PRECISIONS, type ComputePrecision, getComputePrecision, setComputePrecision,
 } from './precision';
+export { captureFunction, type CapturedFunction, type CaptureStats } from './capture/captured_function';
 export { ProcessGroup, DEFAULT_TIMEOUT_MS, type ProcessGroupOptions, type ReduceOp } from './distributed';
 
 /**

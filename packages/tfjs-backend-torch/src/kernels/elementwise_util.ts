@@ -4,6 +4,7 @@ import { DataType, TensorInfo } from '@tensorflow/tfjs-core';
 
 import { aten, ScalarType } from '../aten';
 import { TorchBackend } from '../backend';
+import { recording } from '../capture/recorder';
 import { Handle } from '../binding';
 import { NativeKernelArgs, runCpuKernel } from '../kernel_util';
 import { scalarAs } from './scalar_util';
@@ -76,6 +77,7 @@ export function leakyReluOf(backend: TorchBackend, h: Handle, alpha: number): Ha
 /** Whether every element of the float32 tensor h is finite (one pass and a one-byte read). */
 export function allFinite(backend: TorchBackend, h: Handle): boolean {
   const all = backend.tmp(aten.allElements(backend.tmp(aten.isfinite(h))));
+  recording.active?.read('a finiteness check');
   return backend.binding.toTypedArray(all)[0] !== 0;
 }
 

@@ -1,0 +1,33 @@
+// What dispatch.cc (one operator call from JS) shares with program.cc (a recorded list of operator calls run at
+// once): the resolved operators, the conversion of JS arguments by schema, and the dtype rule for results.
+#pragma once
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <string>
+#include <vector>
+
+#include "tensor_handle.h"
+
+namespace tfjs_torch {
+
+struct ResolvedOp {
+  c10::OperatorHandle handle;
+  std::string name;  // "aten::conv2d" or "aten::max.dim", for error messages
+};
+
+// Operators resolved by resolveOp, by id.
+std::vector<ResolvedOp>& Ops();
+
+// Thrown while converting arguments; becomes a JS TypeError naming the operator and argument.
+struct ArgError {
+  std::string message;
+};
+
+// A JS argument as the schema type wants it; throws ArgError when it does not fit.
+c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& argName);
+
+// A result in tfjs's dtypes unless keepDtype; bfloat16 stays: it is the compute dtype of mixed precision
+// (src/precision.ts), stored under float32 tfjs tensors and widened wherever it is read as float32.
+at::Tensor ResultTensor(const at::Tensor& t, bool keepDtype);
+
+}  // namespace tfjs_torch

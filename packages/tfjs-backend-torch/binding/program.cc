@@ -1,0 +1,238 @@
+// A recorded list of ATen operator calls, run in one call from JS (src/capture/): what a tfjs function did through
+// the kernels, replayed with no JS work per operator. Tensors live in numbered slots: the program's inputs, its
+// captured constants (weights, constants made while recording) and every operator's results. Arguments are
+// converted once, when the program is made; a slot is released after its last use, so a replay holds no more memory
+// than the eager run did.
+//   programCreate({ numSlots, inputs, outputs, constants: [slot, handle][], steps: [{ op, args, keep, outs }] })
+//     args: JS values as for call(), with tensors given as { slot: n } and tensor lists as { slots: (n | null)[] };
+//     outs: the slots of the results, flattened in order (tensor lists and tuples element by element; -1 for none).
+//   programRun(program, inputs: handle[]) -> handle[] (the output slots' tensors)
+#include <ATen/core/stack.h>
+#include <c10/core/InferenceMode.h>
+
+#include <sstream>
+
+#include "dispatch.h"
+
+namespace tfjs_torch {
+namespace {
+
+enum class ArgKind { kConstant, kSlot, kSlotList, kOptionalSlotList };
+
+struct Arg {
+  ArgKind kind = ArgKind::kConstant;
+  c10::IValue value;           // kConstant
+  int slot = -1;               // kSlot
+  std::vector<int> slots;      // kSlotList / kOptionalSlotList (-1: none)
+};
+
+struct Step {
+  size_t op = 0;
+  std::vector<Arg> args;
+  bool keepDtype = false;
+  std::vector<int> outs;       // result slots, flattened; -1 where a result is dropped or none
+  std::vector<int> release;    // slots whose last use is this step
+};
+
+struct Program {
+  int numSlots = 0;
+  std::vector<int> inputs;
+  std::vector<int> outputs;
+  std::vector<std::pair<int, at::Tensor>> constants;
+  std::vector<Step> steps;
+};
+
+int SlotIndex(const Napi::Value& v, int numSlots, const std::string& what) {
+  if (!v.IsNumber()) throw ArgError{what + " must be a slot number"};
+  int s = v.As<Napi::Number>().Int32Value();
+  if (s < 0 || s >= numSlots) throw ArgError{what + " is out of range: " + std::to_string(s)};
+  return s;
+}
+
+// A marker object { slot } or { slots } (not an array, not a tensor handle).
+bool IsMarker(const Napi::Value& v, const char* key) {
+  return v.IsObject() && !v.IsArray() && !IsTensorHandle(v) && v.As<Napi::Object>().Has(key);
+}
+
+Arg ConvertArg(const Napi::Value& v, const c10::Argument& param, int numSlots) {
+  Arg arg;
+  if (IsMarker(v, "slot")) {
+    arg.kind = ArgKind::kSlot;
+    arg.slot = SlotIndex(v.As<Napi::Object>().Get("slot"), numSlots, "argument '" + param.name() + "'");
+    return arg;
+  }
+  if (IsMarker(v, "slots")) {
+    const auto& list = param.type()->kind() == c10::TypeKind::OptionalType
+        ? param.type()->expectRef<c10::OptionalType>().getElementType() : param.type();
+    if (list->kind() != c10::TypeKind::ListType) throw ArgError{"argument '" + param.name() + "' is not a tensor list"};
+    bool optional = list->expectRef<c10::ListType>().getElementType()->kind() == c10::TypeKind::OptionalType;
+    arg.kind = optional ? ArgKind::kOptionalSlotList : ArgKind::kSlotList;
+    auto arr = v.As<Napi::Object>().Get("slots").As<Napi::Array>();
+    for (uint32_t i = 0; i < arr.Length(); ++i) {
+      Napi::Value e = arr.Get(i);
+      if (e.IsNull() || e.IsUndefined()) {
+        if (!optional) throw ArgError{"argument '" + param.name() + "' cannot hold none"};
+        arg.slots.push_back(-1);
+      } else {
+        arg.slots.push_back(SlotIndex(e, numSlots, "argument '" + param.name() + "'"));
+      }
+    }
+    return arg;
+  }
+  arg.value = ToIValue(v, param.type(), param.name());
+  return arg;
+}
+
+void Finalize(Napi::Env, Program* p) { delete p; }
+
+Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  auto spec = info[0].As<Napi::Object>();
+  auto program = std::make_unique<Program>();
+  program->numSlots = spec.Get("numSlots").As<Napi::Number>().Int32Value();
+  const int n = program->numSlots;
+  std::string where = "programCreate";
+  try {
+    auto inputs = spec.Get("inputs").As<Napi::Array>();
+    for (uint32_t i = 0; i < inputs.Length(); ++i) program->inputs.push_back(SlotIndex(inputs.Get(i), n, "input"));
+    auto outputs = spec.Get("outputs").As<Napi::Array>();
+    for (uint32_t i = 0; i < outputs.Length(); ++i) program->outputs.push_back(SlotIndex(outputs.Get(i), n, "output"));
+    auto constants = spec.Get("constants").As<Napi::Array>();
+    for (uint32_t i = 0; i < constants.Length(); ++i) {
+      auto pair = constants.Get(i).As<Napi::Array>();
+      program->constants.emplace_back(SlotIndex(pair.Get(0u), n, "constant"), UnwrapTensor(pair.Get(1u), "constant"));
+    }
+    auto steps = spec.Get("steps").As<Napi::Array>();
+    for (uint32_t k = 0; k < steps.Length(); ++k) {
+      auto s = steps.Get(k).As<Napi::Object>();
+      Step step;
+      step.op = s.Get("op").As<Napi::Number>().Uint32Value();
+      if (step.op >= Ops().size()) throw ArgError{"unknown operator id " + std::to_string(step.op)};
+      const ResolvedOp& op = Ops()[step.op];
+      where = op.name;
+      const auto& params = op.handle.schema().arguments();
+      auto args = s.Get("args").As<Napi::Array>();
+      if (args.Length() > params.size()) throw ArgError{"too many arguments"};
+      for (size_t i = 0; i < params.size(); ++i) {
+        if (i < args.Length()) {
+          step.args.push_back(ConvertArg(args.Get(static_cast<uint32_t>(i)), params[i], n));
+        } else if (params[i].default_value().has_value()) {
+          Arg arg;
+          arg.value = *params[i].default_value();
+          step.args.push_back(arg);
+        } else {
+          throw ArgError{"argument '" + params[i].name() + "' is required"};
+        }
+      }
+      step.keepDtype = s.Get("keep").ToBoolean().Value();
+      auto outs = s.Get("outs").As<Napi::Array>();
+      for (uint32_t i = 0; i < outs.Length(); ++i) {
+        int slot = outs.Get(i).As<Napi::Number>().Int32Value();
+        step.outs.push_back(slot < 0 ? -1 : SlotIndex(outs.Get(i), n, "result"));
+      }
+      program->steps.push_back(std::move(step));
+    }
+  } catch (const ArgError& e) {
+    throw Napi::TypeError::New(env, "tfjs-backend-torch: programCreate: " + where + ": " + e.message + ".");
+  }
+  // Liveness: each slot is released after the last step that reads or writes it, unless it is an output.
+  std::vector<int> last(n, -1);
+  for (size_t k = 0; k < program->steps.size(); ++k) {
+    const Step& step = program->steps[k];
+    for (const Arg& a : step.args) {
+      if (a.kind == ArgKind::kSlot) last[a.slot] = static_cast<int>(k);
+      for (int s : a.slots) if (s >= 0) last[s] = static_cast<int>(k);
+    }
+    for (int s : step.outs) if (s >= 0) last[s] = static_cast<int>(k);
+  }
+  for (int s : program->outputs) last[s] = -2;  // kept to the end
+  for (int s = 0; s < n; ++s) {
+    if (last[s] >= 0) program->steps[last[s]].release.push_back(s);
+  }
+  return Napi::External<Program>::New(env, program.release(), Finalize);
+}
+
+// Results of one call, flattened as the JS side sees them (dispatch.cc FromIValue): tensors and none one each,
+// tensor lists and tuples element by element.
+void Flatten(const c10::IValue& v, bool keepDtype, std::vector<at::Tensor>& out, const std::string& opName) {
+  if (v.isTensor()) {
+    out.push_back(v.toTensor().defined() ? ResultTensor(v.toTensor(), keepDtype) : at::Tensor());
+  } else if (v.isTensorList()) {
+    for (const at::Tensor& t : v.toTensorList().vec()) out.push_back(ResultTensor(t, keepDtype));
+  } else if (v.isTuple()) {
+    for (const auto& e : v.toTupleRef().elements()) Flatten(e, keepDtype, out, opName);
+  } else if (v.isNone()) {
+    out.push_back(at::Tensor());
+  } else {
+    throw std::runtime_error(opName + " returned a " + v.tagKind() + ", which a program cannot hold");
+  }
+}
+
+Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(env, "tfjs-backend-torch: programRun needs a program");
+  const Program& p = *info[0].As<Napi::External<Program>>().Data();
+  auto inputs = info[1].As<Napi::Array>();
+  if (inputs.Length() != p.inputs.size()) {
+    throw Napi::TypeError::New(env, "tfjs-backend-torch: programRun takes " + std::to_string(p.inputs.size()) +
+                                        " inputs; received " + std::to_string(inputs.Length()) + ".");
+  }
+  c10::InferenceMode guard;
+  std::vector<at::Tensor> slots(p.numSlots);
+  for (const auto& [slot, t] : p.constants) slots[slot] = t;
+  for (uint32_t i = 0; i < inputs.Length(); ++i) slots[p.inputs[i]] = UnwrapTensor(inputs.Get(i), "programRun input");
+  torch::jit::Stack stack;
+  std::vector<at::Tensor> results;
+  for (const Step& step : p.steps) {
+    const ResolvedOp& op = Ops()[step.op];
+    stack.clear();
+    for (const Arg& a : step.args) {
+      switch (a.kind) {
+        case ArgKind::kConstant: stack.push_back(a.value); break;
+        case ArgKind::kSlot: stack.push_back(slots[a.slot]); break;
+        case ArgKind::kSlotList: {
+          std::vector<at::Tensor> xs;
+          xs.reserve(a.slots.size());
+          for (int s : a.slots) xs.push_back(slots[s]);
+          stack.push_back(c10::IValue(xs));
+          break;
+        }
+        case ArgKind::kOptionalSlotList: {
+          c10::List<c10::optional<at::Tensor>> xs;
+          for (int s : a.slots) xs.push_back(s < 0 ? c10::optional<at::Tensor>() : c10::optional<at::Tensor>(slots[s]));
+          stack.push_back(c10::IValue(xs));
+          break;
+        }
+      }
+    }
+    results.clear();
+    try {
+      op.handle.callBoxed(&stack);
+      for (const auto& v : stack) Flatten(v, step.keepDtype, results, op.name);
+    } catch (const c10::Error& e) {
+      throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + op.name + " failed: " + e.what_without_backtrace());
+    } catch (const std::exception& e) {
+      throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + op.name + " failed: " + e.what());
+    }
+    if (results.size() != step.outs.size()) {
+      throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + op.name + " gave " + std::to_string(results.size()) +
+                                      " results where the recording had " + std::to_string(step.outs.size()) + ".");
+    }
+    for (size_t i = 0; i < results.size(); ++i) {
+      if (step.outs[i] >= 0) slots[step.outs[i]] = std::move(results[i]);
+    }
+    for (int s : step.release) slots[s].reset();
+  }
+  auto out = Napi::Array::New(env, p.outputs.size());
+  for (size_t i = 0; i < p.outputs.size(); ++i) out.Set(static_cast<uint32_t>(i), WrapTensor(env, slots[p.outputs[i]]));
+  return out;
+}
+
+}  // namespace
+
+void InitProgram(Napi::Env env, Napi::Object exports) {
+  exports.Set("programCreate", Napi::Function::New(env, ProgramCreate));
+  exports.Set("programRun", Napi::Function::New(env, ProgramRun));
+}
+
+}  // namespace tfjs_torch

@@ -1,0 +1,239 @@
+// A tfjs function run natively after two eager runs: the first two calls with a given input signature (shapes,
+// dtypes, compute precision) run eagerly and are recorded (recorder.ts); when both recordings agree — the same
+// operators and arguments, and every tensor from outside the same one (or, for a constant the function makes, the
+// same values) — later calls replay the recording in the addon (binding/program.cc) in one call, with no tfjs
+// engine, kernel or JS work per operator. The results are the eager ones bit for bit: the same ATen calls on the
+// same tensors. Otherwise (or on another backend) the function keeps running eagerly, and `stats()` says why.
+//
+// As torch.jit.trace and tf.function do, a replay does what the recorded runs did: control flow in JS that depends
+// on anything but the input signature is not seen again, and tensors the function reads from outside are captured
+// (tfjs tensors are immutable). Variables are checked on every call: one that was assigned or disposed since the
+// recording sends the function back to recording. A run that reads tensor data into JS (dataSync, a kernel
+// falling back to cpu) or draws random numbers in JS is never replayed.
+import { DataType, engine, Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
+
+import { TorchBackend } from '../backend';
+import { Handle, ProgramHandle, requireBinding } from '../binding';
+import { getComputePrecision } from '../precision';
+import { ExternalTensor, Recorder, recording, RecordedStep } from './recorder';
+
+/** What a captured function did so far. */
+export interface CaptureStats {
+  /** Calls replayed natively. */
+  replays: number;
+  /** Calls run eagerly and recorded. */
+  recordings: number;
+  /** Calls run eagerly without recording (not replayable, or not on the torch backend). */
+  eager: number;
+  /** Input signatures with a native program now. */
+  programs: number;
+  /** Why signatures are not replayed (one line per signature). */
+  refusals: string[];
+}
+
+export interface CapturedFunction<T extends Tensor | Tensor[]> {
+  (...inputs: Tensor[]): T;
+  stats(): CaptureStats;
+  /** Frees the programs (their captured tensors); the function still runs, recording again. */
+  dispose(): void;
+}
+
+interface Recording {
+  recorder: Recorder;
+  outputs: number[];
+  outputInfo: { dtype: DataType; shape: number[] }[];
+  /** fn returned an array (else one tensor). */
+  array: boolean;
+}
+
+interface Program {
+  native: ProgramHandle;
+  /** For each result: the index of the input it is (given back as it came, as the eager run did), or -1. */
+  fromInput: number[];
+  outputInfo: { dtype: DataType; shape: number[] }[];
+  array: boolean;
+  /** The variables whose data the program captured, with that data's id. */
+  variables: [Variable, object][];
+}
+
+type Signature = { first?: Recording; program?: Program; refusal?: string };
+
+/**
+ * `fn` run natively after two matching eager runs per input signature (see the header of this file). `fn` must be
+ * synchronous and return a tensor or an array of tensors made from its inputs.
+ * Example: `const predict = captureFunction((x) => model.apply(x, { training: false }) as tf.Tensor); predict(batch)`.
+ */
+export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Tensor[]) => T): CapturedFunction<T> {
+  const signatures = new Map<string, Signature>();
+  const stats = { replays: 0, recordings: 0, eager: 0 };
+  const call = (...inputs: Tensor[]): T => {
+    const backend = engine().backend;
+    if (!(backend instanceof TorchBackend) || recording.active !== null) {
+      stats.eager++;
+      return fn(...inputs);
+    }
+    const key = `${inputs.map((x) => `${x.dtype}[${x.shape}]`).join(',')}|${getComputePrecision()}`;
+    let signature = signatures.get(key);
+    if (signature === undefined) signatures.set(key, signature = {});
+    if (signature.program !== undefined && !variablesUnchanged(signature.program)) dropProgram(signature);
+    if (signature.program !== undefined) {
+      stats.replays++;
+      return replay(backend, signature.program, inputs) as T;
+    }
+    if (signature.refusal !== undefined) {
+      stats.eager++;
+      return fn(...inputs);
+    }
+    stats.recordings++;
+    const { result, recorded } = record(backend, fn, inputs);
+    if (typeof recorded === 'string') {
+      signature.refusal = recorded;
+      signature.first?.recorder.dispose();
+      signature.first = undefined;
+    } else if (signature.first === undefined) {
+      signature.first = recorded;
+    } else {
+      const difference = differ(signature.first, recorded);
+      signature.first.recorder.dispose();
+      signature.first = undefined;
+      if (difference !== null) signature.refusal = `two runs differ: ${difference}`;
+      else signature.program = build(backend, recorded);
+      recorded.recorder.dispose();
+    }
+    return result as T;
+  };
+  const dropProgram = (signature: Signature) => {
+    signature.program = undefined;  // the native program is freed with its handle
+  };
+  return Object.assign(call, {
+    stats: (): CaptureStats => ({
+      ...stats,
+      programs: [...signatures.values()].filter((s) => s.program !== undefined).length,
+      refusals: [...signatures.entries()].filter(([, s]) => s.refusal !== undefined).map(([k, s]) => `${k}: ${s.refusal}`),
+    }),
+    dispose: () => {
+      for (const s of signatures.values()) s.first?.recorder.dispose();
+      signatures.clear();
+    },
+  });
+}
+
+/** One eager run of fn under a recorder: its result, and the recording or why it cannot be replayed. */
+function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[]):
+  { result: Tensor | Tensor[]; recorded: Recording | string } {
+  const handles = inputs.map((x) => backend.storedHandle(x));
+  if (handles.some((h) => h === null)) return { result: fn(...inputs), recorded: 'an input is a view of another dtype or shape' };
+  const recorder = new Recorder(handles as Handle[]);
+  recording.firstDataId = backend.nextDataId();
+  recording.active = recorder;
+  let result: Tensor | Tensor[];
+  let outHandles: (Handle | null)[];
+  try {
+    result = fn(...inputs);
+    // A result may be a view of another tensor's data (tfjs-layers' Dense reshapes): its handle under its own shape
+    // is then made by a recorded reshape.
+    outHandles = (Array.isArray(result) ? result : [result]).map((t) => (t instanceof Tensor && t.dtype !== 'string' && t.dtype !== 'complex64' ? backend.keptHandle(t) : null));
+  } finally {
+    recording.active = null;
+  }
+  const outputs = Array.isArray(result) ? result : [result];
+  const refusal = recorder.refusal ?? (outHandles.some((h) => h === null) ? 'a result is not a float32, int32 or bool tensor' : null);
+  const outSlots = refusal === null ? (outHandles as Handle[]).map((h) => recorder.slotOf(h)) : [];
+  backend.freeScratch(); // the views made above for results (outside any kernel, nothing else is there)
+  if (refusal !== null) {
+    recorder.dispose();
+    return { result, recorded: refusal };
+  }
+  return {
+    result,
+    recorded: {
+      recorder,
+      outputs: outSlots,
+      outputInfo: outputs.map((t) => ({ dtype: t.dtype, shape: t.shape })),
+      array: Array.isArray(result),
+    },
+  };
+}
+
+/** Where two recordings of one signature differ, or null when one program serves both. */
+function differ(a: Recording, b: Recording): string | null {
+  const [ra, rb] = [a.recorder, b.recorder];
+  if (ra.steps.length !== rb.steps.length) return `${ra.steps.length} against ${rb.steps.length} operator calls`;
+  for (let i = 0; i < ra.steps.length; i++) {
+    if (!sameStep(ra.steps[i], rb.steps[i])) return `operator call ${i} (${requireBinding().schemaOf(rb.steps[i].op).split('(')[0]})`;
+  }
+  if (!sameValue(a.outputs, b.outputs) || !sameValue(ra.inputs, rb.inputs)) return 'the results or inputs';
+  if (ra.externals.length !== rb.externals.length) return 'the tensors read from outside';
+  for (let i = 0; i < ra.externals.length; i++) {
+    const why = externalDiffers(ra.externals[i], rb.externals[i]);
+    if (why !== null) return why;
+  }
+  return null;
+}
+
+function sameStep(a: RecordedStep, b: RecordedStep): boolean {
+  return a.op === b.op && a.keep === b.keep && sameValue(a.outs, b.outs) && sameValue(a.args, b.args);
+}
+
+/** Deep equality of recorded arguments (numbers by Object.is, so NaN matches NaN and 0 does not match -0). */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (typeof a === 'object' && a !== null) {
+    if (typeof b !== 'object' || b === null || Array.isArray(b)) return false;
+    const [ka, kb] = [Object.keys(a), Object.keys(b)];
+    return ka.length === kb.length && ka.every((k) => sameValue((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+  }
+  return Object.is(a, b);
+}
+
+let equalOp = -1;
+
+/** Null when the two runs read the same tensor from outside (or constants with the same values), else why not. */
+function externalDiffers(a: ExternalTensor, b: ExternalTensor): string | null {
+  if (a.slot !== b.slot) return 'the tensors read from outside';
+  if (a.original === b.original) return null;
+  if (!a.madeDuringRun || !b.madeDuringRun) return 'a tensor read from outside the function is another one in the second run';
+  const binding = requireBinding();
+  if (equalOp < 0) equalOp = binding.resolveOp('aten::equal', '');
+  const same = binding.dtype(a.kept) === binding.dtype(b.kept) && sameValue(binding.shape(a.kept), binding.shape(b.kept)) &&
+    binding.call(equalOp, [a.kept, b.kept]) === true;
+  return same ? null : 'a constant the function makes has other values in the second run (random numbers drawn in JS?)';
+}
+
+/** The native program of a recording; its externals become constants. */
+function build(backend: TorchBackend, r: Recording): Program {
+  const { recorder } = r;
+  const native = requireBinding().programCreate({
+    numSlots: recorder.numSlots,
+    inputs: recorder.inputs,
+    outputs: r.outputs,
+    constants: recorder.externals.map((e) => [e.slot, e.kept]),
+    steps: recorder.steps,
+  });
+  const captured = new Set<Handle>(recorder.externals.map((e) => e.original));
+  const variables: [Variable, object][] = [];
+  for (const v of Object.values(engine().registeredVariables)) {
+    if (v.isDisposed || !backend.data.has(v.dataId)) continue;
+    const h = backend.data.get(v.dataId).handle;
+    if (h !== undefined && captured.has(h)) variables.push([v, v.dataId]);
+  }
+  return { native, fromInput: r.outputs.map((slot) => recorder.inputs.indexOf(slot)), outputInfo: r.outputInfo, array: r.array, variables };
+}
+
+function variablesUnchanged(p: Program): boolean {
+  return p.variables.every(([v, dataId]) => !v.isDisposed && v.dataId === dataId);
+}
+
+function replay(backend: TorchBackend, p: Program, inputs: Tensor[]): Tensor | Tensor[] {
+  const handles = inputs.map((x) => backend.storedHandle(x) as Handle);
+  const outs = requireBinding().programRun(p.native, handles);
+  const tensors = outs.map((h, i) => {
+    if (p.fromInput[i] >= 0) {
+      requireBinding().dispose(h);
+      return inputs[p.fromInput[i]];
+    }
+    const info: TensorInfo = backend.makeOutput(h, p.outputInfo[i].dtype, p.outputInfo[i].shape);
+    return engine().makeTensorFromTensorInfo(info, backend);
+  });
+  return p.array ? tensors : tensors[0];
+}

@@ -1,0 +1,158 @@
+// captureFunction (src/capture/): two eager runs per input signature are recorded; when they agree, later calls
+// replay the ATen calls natively and give the eager results bit for bit. Runs that read data into JS or draw
+// constants at random are never replayed; an assigned variable sends the function back to recording.
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import * as tfl from '@tensorflow/tfjs-layers';
+
+import { captureFunction } from '../src/index';
+import { requireBinding } from '../src/binding';
+
+before(async () => {
+  await tf.setBackend('torch');
+});
+
+/** A small CNN: conv (ReLU) → max pool → conv → flatten → dense (as the reference network, smaller). */
+function smallCnn(seed: number): tfl.LayersModel {
+  const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed + s });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, activation: 'relu', kernelInitializer: init(1) }),
+      tfl.layers.maxPooling2d({ poolSize: 2 }),
+      tfl.layers.conv2d({ filters: 6, kernelSize: 2, kernelInitializer: init(2), biasInitializer: 'ones' }),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 5, kernelInitializer: init(3) }),
+    ],
+  });
+}
+
+const input = (batch: number, seed = 1) => tf.randomUniform([batch, 8, 8, 3], 0, 1, 'float32', seed);
+
+/** Live tfjs tensors and native tensors, to check that a block leaves none behind. */
+const live = () => ({ tfjs: tf.memory().numTensors, native: requireBinding().liveTensors() });
+
+test('a CNN forward pass replays from the third call, equal to eager bit for bit, leaking nothing', () => {
+  const model = smallCnn(0);
+  const x = input(4);
+  const predict = captureFunction((t: tf.Tensor) => model.apply(t, { training: false }) as tf.Tensor);
+  const eager = model.apply(x, { training: false }) as tf.Tensor;
+  const expected = eager.dataSync();
+  const before = live();
+  for (let call = 0; call < 5; call++) {
+    const y = predict(x);
+    assert.deepEqual(y.shape, [4, 5]);
+    assert.equal(y.dtype, 'float32');
+    assert.deepEqual(y.dataSync(), expected, `call ${call}`);
+    y.dispose();
+  }
+  const stats = predict.stats();
+  assert.deepEqual({ ...stats, refusals: stats.refusals.length }, { replays: 3, recordings: 2, eager: 0, programs: 1, refusals: 0 });
+  predict.dispose();
+  assert.deepEqual(live(), before);
+  tf.dispose([x, eager]);
+  model.dispose();
+});
+
+test('each input signature gets its own program; arrays of results come back as arrays', () => {
+  const model = smallCnn(1);
+  const f = captureFunction((t: tf.Tensor) => {
+    const y = model.apply(t, { training: false }) as tf.Tensor;
+    return [y, tf.softmax(y), t];
+  });
+  for (const batch of [1, 3]) {
+    const x = input(batch, batch);
+    const eager = tf.tidy(() => {
+      const y = model.apply(x, { training: false }) as tf.Tensor;
+      return [y, tf.softmax(y)];
+    });
+    for (let call = 0; call < 3; call++) {
+      const out = f(x);
+      assert.equal(out.length, 3);
+      assert.deepEqual(out[0].dataSync(), eager[0].dataSync());
+      assert.deepEqual(out[1].dataSync(), eager[1].dataSync());
+      assert.equal(out[2], x, 'an input given back as a result is the input itself, as eagerly');
+      tf.dispose([out[0], out[1]]);
+    }
+    tf.dispose([x, ...eager]);
+  }
+  assert.equal(f.stats().programs, 2);
+  assert.equal(f.stats().replays, 2);
+  f.dispose();
+  model.dispose();
+});
+
+test('an assigned variable sends the function back to recording, and it replays the new weights afterwards', () => {
+  const model = smallCnn(2);
+  const x = input(2);
+  const f = captureFunction((t: tf.Tensor) => model.apply(t, { training: false }) as tf.Tensor);
+  for (let call = 0; call < 3; call++) f(x).dispose();
+  assert.equal(f.stats().replays, 1);
+  const [kernel, bias] = model.layers[4].getWeights();
+  const doubled = tf.mul(kernel, 2);
+  model.layers[4].setWeights([doubled, bias]);
+  const expected = (model.apply(x, { training: false }) as tf.Tensor);
+  for (let call = 0; call < 3; call++) {
+    const y = f(x);
+    assert.deepEqual(y.dataSync(), expected.dataSync(), `call ${call} after the assignment`);
+    y.dispose();
+  }
+  assert.deepEqual([f.stats().recordings, f.stats().replays], [4, 2]);
+  tf.dispose([x, expected, doubled]);
+  f.dispose();
+  model.dispose();
+});
+
+test('gradients are recorded and replayed like any other operators', () => {
+  const model = smallCnn(3);
+  const x = input(3);
+  const inputGradient = (t: tf.Tensor) => tf.grad((u: tf.Tensor) => tf.sum(model.apply(u, { training: false }) as tf.Tensor))(t);
+  const f = captureFunction(inputGradient);
+  const expected = inputGradient(x);
+  for (let call = 0; call < 4; call++) {
+    const g = f(x);
+    assert.deepEqual(g.dataSync(), expected.dataSync(), `call ${call}`);
+    g.dispose();
+  }
+  assert.equal(f.stats().replays, 2);
+  tf.dispose([x, expected]);
+  f.dispose();
+  model.dispose();
+});
+
+test('a run that reads tensor data into JS, or makes constants of other values each time, stays eager', () => {
+  const x = tf.tensor2d([[1, -2], [3, 4]]);
+  const reads = captureFunction((t: tf.Tensor) => tf.mul(t, tf.max(t).dataSync()[0]));
+  let draw = 0;
+  const draws = captureFunction((t: tf.Tensor) => tf.add(t, tf.scalar(++draw)));
+  for (let call = 0; call < 3; call++) {
+    const a = reads(x);
+    assert.deepEqual(Array.from(a.dataSync()), [4, -8, 12, 16]);
+    const b = draws(x);
+    assert.deepEqual(Array.from(b.dataSync()), [1, -2, 3, 4].map((v) => v + call + 1));
+    tf.dispose([a, b]);
+  }
+  assert.equal(reads.stats().replays, 0);
+  assert.match(reads.stats().refusals[0], /^float32\[2,2\]\|float32: it reads tensor data into JS \(a tensor read\)$/);
+  assert.equal(draws.stats().replays, 0);
+  assert.match(draws.stats().refusals[0], /two runs differ: a constant the function makes has other values in the second run/);
+  x.dispose();
+});
+
+test('constants made the same way each run are captured', () => {
+  const x = tf.tensor1d([1, 2, 3]);
+  const f = captureFunction((t: tf.Tensor) => tf.add(tf.mul(t, tf.scalar(2)), tf.tensor1d([0.5, 0.25, 0.125])));
+  for (let call = 0; call < 4; call++) {
+    const y = f(x);
+    assert.deepEqual(Array.from(y.dataSync()), [2.5, 4.25, 6.125]);
+    y.dispose();
+  }
+  assert.equal(f.stats().replays, 2);
+  const other = tf.tensor1d([10, 20, 30]);
+  const y = f(other); // same signature, new values: the program reads its input
+  assert.deepEqual(Array.from(y.dataSync()), [20.5, 40.25, 60.125]);
+  tf.dispose([x, other, y]);
+  f.dispose();
+});
