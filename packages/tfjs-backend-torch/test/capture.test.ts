@@ -122,6 +122,17 @@ test('gradients are recorded and replayed like any other operators', () => {
   model.dispose();
 });
 
+test('called under a gradient tape, a captured function runs eagerly so that gradients flow through it', () => {
+  const f = captureFunction((t: tf.Tensor) => tf.mul(tf.square(t), 3));
+  const x = tf.tensor1d([1, -2, 0.5]);
+  for (let call = 0; call < 3; call++) tf.dispose(f(x)); // recorded twice, then replayed
+  const g = tf.grad((t: tf.Tensor) => tf.sum(f(t)))(x);
+  assert.deepEqual(Array.from(g.dataSync()), [6, -12, 3]);
+  assert.deepEqual([f.stats().replays, f.stats().eager], [1, 1]);
+  tf.dispose([x, g]);
+  f.dispose();
+});
+
 test('a run that reads tensor data into JS, or makes constants of other values each time, stays eager', () => {
   const x = tf.tensor2d([[1, -2], [3, 4]]);
   const reads = captureFunction((t: tf.Tensor) => tf.mul(t, tf.max(t).dataSync()[0]));

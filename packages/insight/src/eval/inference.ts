@@ -1,6 +1,8 @@
 // Runs a model over every batch of a loader in inference mode and gathers what the metrics need.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { captureFunction } from '@insight/tfjs-backend-torch';
+
 import { tf } from '../backend';
 import type { DataLoader } from '../data';
 import { concatArrays } from '../math/concat_arrays';
@@ -34,20 +36,24 @@ export async function runInference(model: tfl.LayersModel, loader: DataLoader, e
   let count = 0;
   let numClasses = 0;
   const [h, w] = model.inputs[0].shape.slice(1, 3) as number[];
-  for await (const batch of loader.epoch(epochIndex)) {
-    const [probs, losses] = tf.tidy(() => {
-      const x = tf.tensor4d(batch.x, [batch.size, h, w, 3]);
-      const y = tf.tensor1d(batch.y, 'int32');
-      const { logits, probabilities } = inferenceOutputs((input) => model.apply(input, { training: false }) as tf.Tensor2D, x, settings);
-      return [probabilities, tf.sum(sparseCategoricalCrossentropyPerExample(y, logits))];
-    });
-    const [probValues, lossValue] = await Promise.all([probs.data() as Promise<Float32Array>, losses.data()]);
-    tf.dispose([probs, losses]);
-    numClasses = probs.shape[1]!;
-    probabilities.push(probValues);
-    labels.push(batch.y);
-    lossSum += lossValue[0];
-    count += batch.size;
+  // Replayed natively after two eager batches of each size (tfjs-backend-torch's captureFunction).
+  const pass = captureFunction((x: tf.Tensor, y: tf.Tensor) => {
+    const { logits, probabilities } = inferenceOutputs((input) => model.apply(input, { training: false }) as tf.Tensor2D, x as tf.Tensor4D, settings);
+    return [probabilities, tf.sum(sparseCategoricalCrossentropyPerExample(y as tf.Tensor1D, logits))];
+  });
+  try {
+    for await (const batch of loader.epoch(epochIndex)) {
+      const [probs, losses] = tf.tidy(() => pass(tf.tensor4d(batch.x, [batch.size, h, w, 3]), tf.tensor1d(batch.y, 'int32')));
+      const [probValues, lossValue] = await Promise.all([probs.data() as Promise<Float32Array>, losses.data()]);
+      tf.dispose([probs, losses]);
+      numClasses = probs.shape[1]!;
+      probabilities.push(probValues);
+      labels.push(batch.y);
+      lossSum += lossValue[0];
+      count += batch.size;
+    }
+  } finally {
+    pass.dispose();
   }
   return {
     count,

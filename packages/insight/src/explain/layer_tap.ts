@@ -7,6 +7,8 @@
 // (shared) have no single output to read and are never chosen.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
+
 import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { graphSteps, isArticulation, tapLayer, type GraphStep, type LayerTap } from '../models/graph';
@@ -80,11 +82,28 @@ export function layerTap(model: tfl.LayersModel, layer: string): LayerTap {
  */
 export function layerGradients(tap: LayerTap, x: tf.Tensor4D, targets: Int32Array): { activations: tf.Tensor4D; gradients: tf.Tensor4D } {
   return tf.tidy(() => {
-    const activations = withInferenceLayers(tap.activations, () => tap.activations.apply(x, { training: false }) as tf.Tensor4D);
-    const numClasses = tap.fromActivations.outputs[0].shape[1] as number;
-    const pick = tf.cast(tf.oneHot(tf.tensor1d(targets, 'int32'), numClasses), 'float32');
-    const targetLogits = (a: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([x, a], { training: false }) as tf.Tensor2D, pick));
-    const gradients = withInferenceLayers(tap.fromActivations, () => tf.grad(targetLogits)(activations) as tf.Tensor4D);
+    const [activations, gradients] = capturedPass(tap)(x, tf.tensor1d(targets, 'int32'));
     return { activations, gradients };
   });
+}
+
+/**
+ * A tap's two passes as one function, replayed natively after two eager runs per chunk shape (tfjs-backend-torch's
+ * captureFunction); kept while the tap (a view of its model) lives.
+ */
+const passes = new WeakMap<LayerTap, CapturedFunction<tf.Tensor4D[]>>();
+function capturedPass(tap: LayerTap): CapturedFunction<tf.Tensor4D[]> {
+  let pass = passes.get(tap);
+  if (pass === undefined) {
+    pass = captureFunction((x: tf.Tensor, targets: tf.Tensor) => {
+      const activations = withInferenceLayers(tap.activations, () => tap.activations.apply(x, { training: false }) as tf.Tensor4D);
+      const numClasses = tap.fromActivations.outputs[0].shape[1] as number;
+      const pick = tf.cast(tf.oneHot(targets as tf.Tensor1D, numClasses), 'float32');
+      const targetLogits = (a: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([x, a], { training: false }) as tf.Tensor2D, pick));
+      const gradients = withInferenceLayers(tap.fromActivations, () => tf.grad(targetLogits)(activations) as tf.Tensor4D);
+      return [activations, gradients];
+    });
+    passes.set(tap, pass);
+  }
+  return pass;
 }

@@ -9,11 +9,13 @@
 // on anything but the input signature is not seen again, and tensors the function reads from outside are captured
 // (tfjs tensors are immutable). Variables are checked on every call: one that was assigned or disposed since the
 // recording sends the function back to recording. A run that reads tensor data into JS (dataSync, a kernel
-// falling back to cpu) or draws random numbers in JS is never replayed.
+// falling back to cpu) or draws random numbers in JS is never replayed. Called while a gradient tape records (inside
+// tf.grad), the function runs eagerly, so that its operators reach the tape; gradients taken inside it are captured.
 import { DataType, engine, Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
 
 import { TorchBackend } from '../backend';
 import { Handle, ProgramHandle, requireBinding } from '../binding';
+import { isRecordingGradients } from '../kernels/conv_util';
 import { getComputePrecision } from '../precision';
 import { ExternalTensor, Recorder, recording, RecordedStep } from './recorder';
 
@@ -68,7 +70,8 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
   const stats = { replays: 0, recordings: 0, eager: 0 };
   const call = (...inputs: Tensor[]): T => {
     const backend = engine().backend;
-    if (!(backend instanceof TorchBackend) || recording.active !== null) {
+    // Inside another recording its operators are that one's; under a gradient tape a replay would record nothing.
+    if (!(backend instanceof TorchBackend) || recording.active !== null || isRecordingGradients()) {
       stats.eager++;
       return fn(...inputs);
     }

@@ -5,6 +5,8 @@
 // old version.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
+
 import { tf } from '../../backend';
 import { normalizationTable } from '../../data/normalize';
 import { serveError } from '../../errors';
@@ -42,8 +44,28 @@ export class TfjsRunner implements ModelRunner {
   /** A Sequential model's layers, called one after the other (see directLayers), or null: model.apply. */
   private chain: tfl.layers.Layer[] | null = null;
 
+  /**
+   * The pass (logits, then what `inference` makes of them) as a captured function: after two eager runs per batch
+   * size, replayed natively in one call (tfjs-backend-torch's captureFunction; eager on other backends).
+   */
+  private pass: CapturedFunction<tf.Tensor[]>;
+
   constructor(private readonly model: tfl.LayersModel, private readonly inputShape: readonly [number, number, number],
-    readonly inference: ResolvedInference = PLAIN_INFERENCE) {}
+    readonly inference: ResolvedInference = PLAIN_INFERENCE) {
+    this.pass = this.capturedPass();
+  }
+
+  private capturedPass(): CapturedFunction<tf.Tensor[]> {
+    return captureFunction((input: tf.Tensor) => {
+      const out = inferenceOutputs((x) => this.logitsOf(x), input as tf.Tensor4D, this.inference);
+      return [out.logits, out.probabilities];
+    });
+  }
+
+  /** What the captured pass did: replays, recordings, and why a batch size stays eager. */
+  get captureStats(): ReturnType<CapturedFunction<tf.Tensor[]>['stats']> {
+    return this.pass.stats();
+  }
 
   get explanationModel(): tfl.LayersModel {
     return this.model;
@@ -69,6 +91,8 @@ export class TfjsRunner implements ModelRunner {
       // A layer whose own call needs what apply gives it (custom layers, kwargs): model.apply it is.
     }
     this.chain = same ? layers : null;
+    this.pass.dispose(); // record the chosen path afresh
+    this.pass = this.capturedPass();
   }
 
   /** The model's logits for a batch: [rows, numClasses]. */
@@ -82,10 +106,7 @@ export class TfjsRunner implements ModelRunner {
    * intermediate tensor is freed. The direct-layers path serves every setting: it only replaces model.apply.
    */
   async forward(x: Float32Array, rows: number): Promise<BatchOutput> {
-    const [logits, probabilities] = tf.tidy(() => {
-      const out = inferenceOutputs((input) => this.logitsOf(input), tf.tensor4d(x, [rows, ...this.inputShape]), this.inference);
-      return [out.logits, out.probabilities];
-    });
+    const [logits, probabilities] = tf.tidy(() => this.pass(tf.tensor4d(x, [rows, ...this.inputShape])));
     try {
       return { logits: (await logits.data()) as Float32Array, probabilities: (await probabilities.data()) as Float32Array };
     } finally {
@@ -94,6 +115,7 @@ export class TfjsRunner implements ModelRunner {
   }
 
   async dispose(): Promise<void> {
+    this.pass.dispose();
     this.model.dispose();
   }
 }
