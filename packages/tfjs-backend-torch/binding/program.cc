@@ -7,6 +7,7 @@
 //     args: JS values as for call(), with tensors given as { slot: n } and tensor lists as { slots: (n | null)[] };
 //     outs: the slots of the results, flattened in order (tensor lists and tuples element by element; -1 for none).
 //   programRun(program, inputs: handle[]) -> handle[] (the output slots' tensors)
+//   programFree(program): releases its constants and steps now (the garbage collector frees the rest)
 #include <ATen/core/stack.h>
 #include <c10/core/InferenceMode.h>
 
@@ -35,6 +36,7 @@ struct Step {
 };
 
 struct Program {
+  bool freed = false;
   int numSlots = 0;
   std::vector<int> inputs;
   std::vector<int> outputs;
@@ -172,6 +174,7 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   if (!info[0].IsExternal()) throw Napi::TypeError::New(env, "tfjs-backend-torch: programRun needs a program");
   const Program& p = *info[0].As<Napi::External<Program>>().Data();
+  if (p.freed) throw Napi::Error::New(env, "tfjs-backend-torch: programRun: the program was freed");
   auto inputs = info[1].As<Napi::Array>();
   if (inputs.Length() != p.inputs.size()) {
     throw Napi::TypeError::New(env, "tfjs-backend-torch: programRun takes " + std::to_string(p.inputs.size()) +
@@ -228,11 +231,21 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
   return out;
 }
 
+Napi::Value ProgramFree(const Napi::CallbackInfo& info) {
+  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "tfjs-backend-torch: programFree needs a program");
+  Program& p = *info[0].As<Napi::External<Program>>().Data();
+  p.freed = true;
+  p.constants.clear();
+  p.steps.clear();
+  return info.Env().Undefined();
+}
+
 }  // namespace
 
 void InitProgram(Napi::Env env, Napi::Object exports) {
   exports.Set("programCreate", Napi::Function::New(env, ProgramCreate));
   exports.Set("programRun", Napi::Function::New(env, ProgramRun));
+  exports.Set("programFree", Napi::Function::New(env, ProgramFree));
 }
 
 }  // namespace tfjs_torch

@@ -23,6 +23,8 @@ export interface TorchBinding {
   programCreate(spec: ProgramSpec): ProgramHandle;
   /** Runs a program on input handles; returns its output tensors as new handles. */
   programRun(program: ProgramHandle, inputs: Handle[]): Handle[];
+  /** Releases a program's captured tensors now (running it afterwards throws). */
+  programFree(program: ProgramHandle): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;
   version(): { libtorch?: string; config: string };

@@ -106,7 +106,8 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
     return result as T;
   };
   const dropProgram = (signature: Signature) => {
-    signature.program = undefined;  // the native program is freed with its handle
+    if (signature.program !== undefined) requireBinding().programFree(signature.program.native);
+    signature.program = undefined;
   };
   return Object.assign(call, {
     stats: (): CaptureStats => ({
@@ -115,7 +116,10 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
       refusals: [...signatures.entries()].filter(([, s]) => s.refusal !== undefined).map(([k, s]) => `${k}: ${s.refusal}`),
     }),
     dispose: () => {
-      for (const s of signatures.values()) s.first?.recorder.dispose();
+      for (const s of signatures.values()) {
+        s.first?.recorder.dispose();
+        dropProgram(s);
+      }
       signatures.clear();
     },
   });

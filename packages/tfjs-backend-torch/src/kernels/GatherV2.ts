@@ -2,7 +2,6 @@ import { backend_util, GatherV2, GatherV2Attrs, util } from '@tensorflow/tfjs-co
 
 import { aten, ScalarType } from '../aten';
 import { TorchBackend } from '../backend';
-import { recording } from '../capture/recorder';
 import { Handle } from '../binding';
 import { nativeKernel } from '../kernel_util';
 
@@ -30,7 +29,8 @@ export const gatherV2Config = nativeKernel<GatherV2Attrs>(GatherV2, ({ inputs: {
 // tfjs rejects out-of-range indices (ATen would too, but with a message that names no index).
 function checkBounds(backend: TorchBackend, idx: Handle, size: number, dimSize: number): void {
   if (size === 0) return;
-  recording.active?.read('GatherV2 checks its indices');
+  // The read only decides whether to throw; a captured function's replay (capture/) leaves out-of-range indices
+  // to ATen's own check in index_select, so it is not counted as a read of data into JS.
   const [lo, hi] = aten.aminmax(idx).map((h) => backend.binding.toTypedArray(backend.tmp(h))[0]);
   const bad = lo < 0 ? lo : hi >= dimSize ? hi : null;
   if (bad !== null) throw new Error(`GatherV2: the index value ${bad} is not in [0, ${dimSize - 1}]`);

@@ -6,6 +6,10 @@
 // bottom edge, when stride does not divide H − window) get 0, where Captum divides by zero.
 // Rows r = i·P + p (image i, patch p) run in passes of at most internalBatchSize rows; the drops [n, P] are spread
 // over the pixels by products with the patches' row and column bands (memory: the bands, not P masks).
+import type * as tfl from '@tensorflow/tfjs-layers';
+
+import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
+
 import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import type { Attribution, AttributionMethod, MethodOptions } from '../attribution';
@@ -26,6 +30,30 @@ function bands(corners: number[], size: number, window: number): tf.Tensor2D {
   const position = tf.expandDims(tf.range(0, size, 1, 'int32'), 0); // [1, size]
   const start = tf.tensor2d(corners, [corners.length, 1], 'int32');
   return tf.cast(tf.logicalAnd(tf.greaterEqual(position, start), tf.less(position, tf.add(start, window))), 'float32') as tf.Tensor2D;
+}
+
+/**
+ * The target scores of occluded copies: row j is image imageIndex[j] with the patch of row band rowIndex[j] and
+ * column band columnIndex[j] set to black. x [n, H, W, C], rowBands [T, H], columnBands [L, W], black [C], the
+ * indices and targets [rows] → scores [rows]. Captured per model (tfjs-backend-torch's captureFunction): a chunk's
+ * masking and its forward pass replay natively in one call.
+ */
+const occludedPasses = new WeakMap<tfl.LayersModel, CapturedFunction<tf.Tensor1D>>();
+function occludedScores(model: tfl.LayersModel): CapturedFunction<tf.Tensor1D> {
+  let pass = occludedPasses.get(model);
+  if (pass === undefined) {
+    pass = captureFunction((x: tf.Tensor, rowBands: tf.Tensor, columnBands: tf.Tensor, black: tf.Tensor, rowIndex: tf.Tensor,
+      columnIndex: tf.Tensor, imageIndex: tf.Tensor, targets: tf.Tensor) => {
+      const [rows, height, width] = [rowIndex.shape[0], x.shape[1]!, x.shape[2]!];
+      const mask = tf.mul(tf.reshape(tf.gather(rowBands, rowIndex), [rows, height, 1, 1]),
+        tf.reshape(tf.gather(columnBands, columnIndex), [rows, 1, width, 1])); // [rows, H, W, 1]
+      const images = tf.gather(x, imageIndex);
+      const occluded = tf.add(images, tf.mul(mask, tf.sub(black, images))) as tf.Tensor4D;
+      return targetScores(model, occluded, targets as tf.Tensor1D); // eager inside this recording
+    });
+    occludedPasses.set(model, pass);
+  }
+  return pass;
 }
 
 /**
@@ -51,15 +79,9 @@ export const occlusion: AttributionMethod = async (model, x, targets, options: M
     await forEachChunk(n * patches, options.internalBatchSize, async (start, end) => {
       const rows = Array.from({ length: end - start }, (_, j) => start + j);
       const imageOf = rows.map((r) => Math.floor(r / patches));
-      const scores = tf.tidy(() => {
-        const along = (matrix: tf.Tensor2D, index: number[], shape: number[]) => tf.reshape(tf.gather(matrix, tf.tensor1d(index, 'int32')), shape);
-        const size = rows.length;
-        const mask = tf.mul(along(rowBands, rows.map((r) => Math.floor((r % patches) / lefts.length)), [size, height, 1, 1]),
-          along(columnBands, rows.map((r) => r % lefts.length), [size, 1, width, 1])); // [rows, H, W, 1]
-        const images = tf.gather(x, tf.tensor1d(imageOf, 'int32'));
-        const occluded = tf.add(images, tf.mul(mask, tf.sub(black, images))) as tf.Tensor4D;
-        return targetScores(model, occluded, tf.tensor1d(imageOf.map((i) => targets[i]), 'int32'));
-      });
+      const scores = tf.tidy(() => occludedScores(model)(x, rowBands, columnBands, black,
+        tf.tensor1d(rows.map((r) => Math.floor((r % patches) / lefts.length)), 'int32'), tf.tensor1d(rows.map((r) => r % lefts.length), 'int32'),
+        tf.tensor1d(imageOf, 'int32'), tf.tensor1d(imageOf.map((i) => targets[i]), 'int32')));
       let values: Float32Array;
       try {
         values = await scores.data() as Float32Array;
