@@ -18,6 +18,8 @@
 namespace tfjs_torch {
 namespace {
 
+const napi_type_tag kProgramTag = {0x5d2e8f0a7c6b4e31ULL, 0x9a8b7c6d5e4f3021ULL};
+
 enum class ArgKind { kConstant, kSlot, kSlotList, kOptionalSlotList };
 
 struct Arg {
@@ -93,6 +95,7 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
   auto program = std::make_unique<Program>();
   program->numSlots = spec.Get("numSlots").As<Napi::Number>().Int32Value();
   const int n = program->numSlots;
+  if (n < 0) throw Napi::RangeError::New(env, "tfjs-backend-torch: programCreate: numSlots must be >= 0");
   std::string where = "programCreate";
   try {
     auto inputs = spec.Get("inputs").As<Napi::Array>();
@@ -151,7 +154,17 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
   for (int s = 0; s < n; ++s) {
     if (last[s] >= 0) program->steps[last[s]].release.push_back(s);
   }
-  return Napi::External<Program>::New(env, program.release(), Finalize);
+  auto external = Napi::External<Program>::New(env, program.release(), Finalize);
+  external.TypeTag(&kProgramTag);
+  return external;
+}
+
+// The program behind a JS value; throws a TypeError for anything else (a tensor handle is an External too).
+Program& ProgramOf(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal() || !v.As<Napi::External<Program>>().CheckTypeTag(&kProgramTag)) {
+    throw Napi::TypeError::New(v.Env(), std::string("tfjs-backend-torch: ") + what + " needs a program");
+  }
+  return *v.As<Napi::External<Program>>().Data();
 }
 
 // Results of one call, flattened as the JS side sees them (dispatch.cc FromIValue): tensors and none one each,
@@ -172,8 +185,7 @@ void Flatten(const c10::IValue& v, bool keepDtype, std::vector<at::Tensor>& out,
 
 Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(env, "tfjs-backend-torch: programRun needs a program");
-  const Program& p = *info[0].As<Napi::External<Program>>().Data();
+  const Program& p = ProgramOf(info[0], "programRun");
   if (p.freed) throw Napi::Error::New(env, "tfjs-backend-torch: programRun: the program was freed");
   auto inputs = info[1].As<Napi::Array>();
   if (inputs.Length() != p.inputs.size()) {
@@ -232,8 +244,7 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ProgramFree(const Napi::CallbackInfo& info) {
-  if (!info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "tfjs-backend-torch: programFree needs a program");
-  Program& p = *info[0].As<Napi::External<Program>>().Data();
+  Program& p = ProgramOf(info[0], "programFree");
   p.freed = true;
   p.constants.clear();
   p.steps.clear();

@@ -60,7 +60,7 @@ test('each input signature gets its own program; arrays of results come back as 
   const model = smallCnn(1);
   const f = captureFunction((t: tf.Tensor) => {
     const y = model.apply(t, { training: false }) as tf.Tensor;
-    return [y, tf.softmax(y), t];
+    return [y, tf.softmax(y), tf.clone(t)];
   });
   for (const batch of [1, 3]) {
     const x = input(batch, batch);
@@ -73,8 +73,10 @@ test('each input signature gets its own program; arrays of results come back as 
       assert.equal(out.length, 3);
       assert.deepEqual(out[0].dataSync(), eager[0].dataSync());
       assert.deepEqual(out[1].dataSync(), eager[1].dataSync());
-      assert.equal(out[2], x, 'an input given back as a result is the input itself, as eagerly');
-      tf.dispose([out[0], out[1]]);
+      assert.deepEqual(out[2].dataSync(), x.dataSync(), 'an input given back as a result');
+      assert.notEqual(out[2], x, 'a tensor of its own on the input\'s data');
+      tf.dispose(out);
+      assert.equal(x.isDisposed, false);
     }
     tf.dispose([x, ...eager]);
   }
@@ -150,6 +152,52 @@ test('a run that reads tensor data into JS, or makes constants of other values e
   assert.equal(draws.stats().replays, 0);
   assert.match(draws.stats().refusals[0], /two runs differ: a constant the function makes has other values in the second run/);
   x.dispose();
+});
+
+test('the same tensor given twice, a view or a variable as input gets a signature (or eager run) of its own', () => {
+  const f = captureFunction((a: tf.Tensor, b: tf.Tensor) => tf.sub(tf.mul(a, 2), b));
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.tensor1d([10, 20, 30]);
+  for (let call = 0; call < 3; call++) tf.dispose(f(x, x)); // one slot for both inputs: replayed from the third call
+  const r = f(x, y); // two tensors: not the program above
+  assert.deepEqual(Array.from(r.dataSync()), [-8, -16, -24]);
+  const view = tf.reshape(tf.tensor2d([[1, 2, 3]]), [3]); // an alias of [1, 3] data
+  const v = f(view, x);
+  assert.deepEqual(Array.from(v.dataSync()), [1, 2, 3]);
+  const w = tf.variable(tf.tensor1d([5, 5, 5]));
+  const g = captureFunction((a: tf.Tensor) => tf.add(a, w));
+  const fromVariable = g(w);
+  assert.deepEqual(Array.from(fromVariable.dataSync()), [10, 10, 10]);
+  assert.equal(f.stats().replays, 1);
+  assert.ok(f.stats().refusals.some((line) => /v,float32\[3\].*an input is a view/.test(line)), f.stats().refusals.join('; '));
+  assert.match(g.stats().refusals[0], /an input is the value of a variable/);
+  tf.dispose([x, y, r, view, v, w, fromVariable]);
+  f.dispose();
+  g.dispose();
+});
+
+test('an error thrown while recording reaches the caller and leaves nothing behind', () => {
+  const x = tf.tensor2d([[1, 2], [3, 4]]);
+  const w = tf.tensor2d([[1, 0], [0, 1]]);
+  let fail = true;
+  const f = captureFunction((t: tf.Tensor) => {
+    const y = tf.matMul(t, w);
+    if (fail) throw new Error('the function failed');
+    return y;
+  });
+  tf.matMul(x, w).dispose(); // uploads x and w (their native tensors are theirs, not the recording's)
+  const before = live();
+  assert.throws(() => tf.tidy(() => f(x)), /^Error: the function failed$/);
+  assert.deepEqual(live(), before);
+  fail = false;
+  for (let call = 0; call < 3; call++) {
+    const y = f(x);
+    assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3, 4]);
+    y.dispose();
+  }
+  assert.equal(f.stats().replays, 1);
+  f.dispose();
+  tf.dispose([x, w]);
 });
 
 test('constants made the same way each run are captured', () => {

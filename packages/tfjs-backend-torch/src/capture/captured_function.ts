@@ -50,7 +50,7 @@ interface Recording {
 
 interface Program {
   native: ProgramHandle;
-  /** For each result: the index of the input it is (given back as it came, as the eager run did), or -1. */
+  /** For each result: the index of the input whose data it is (given back as a new tensor on that data), or -1. */
   fromInput: number[];
   outputInfo: { dtype: DataType; shape: number[] }[];
   array: boolean;
@@ -75,20 +75,21 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
       stats.eager++;
       return fn(...inputs);
     }
-    const key = `${inputs.map((x) => `${x.dtype}[${x.shape}]`).join(',')}|${getComputePrecision()}`;
+    const handles = inputs.map((x) => backend.storedHandle(x));
+    const key = `${signatureOf(backend, inputs, handles)}|${getComputePrecision()}`;
     let signature = signatures.get(key);
     if (signature === undefined) signatures.set(key, signature = {});
     if (signature.program !== undefined && !variablesUnchanged(signature.program)) dropProgram(signature);
     if (signature.program !== undefined) {
       stats.replays++;
-      return replay(backend, signature.program, inputs) as T;
+      return replay(backend, signature.program, inputs, handles as Handle[]) as T;
     }
     if (signature.refusal !== undefined) {
       stats.eager++;
       return fn(...inputs);
     }
     stats.recordings++;
-    const { result, recorded } = record(backend, fn, inputs);
+    const { result, recorded } = record(backend, fn, inputs, handles);
     if (typeof recorded === 'string') {
       signature.refusal = recorded;
       signature.first?.recorder.dispose();
@@ -96,12 +97,19 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
     } else if (signature.first === undefined) {
       signature.first = recorded;
     } else {
-      const difference = differ(signature.first, recorded);
-      signature.first.recorder.dispose();
+      const first = signature.first;
       signature.first = undefined;
-      if (difference !== null) signature.refusal = `two runs differ: ${difference}`;
-      else signature.program = build(backend, recorded);
-      recorded.recorder.dispose();
+      try {
+        const difference = differ(first, recorded);
+        if (difference !== null) signature.refusal = `two runs differ: ${difference}`;
+        else signature.program = build(backend, recorded);
+      } catch (error) {
+        // The eager result stands; this signature stays eager.
+        signature.refusal = `the program could not be built: ${error instanceof Error ? error.message : String(error)}`;
+      } finally {
+        first.recorder.dispose();
+        recorded.recorder.dispose();
+      }
     }
     return result as T;
   };
@@ -125,11 +133,26 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
   });
 }
 
+/**
+ * What, besides the compute precision, selects a program for these inputs: each input's dtype and shape, whether it is
+ * a view of other data (v: such inputs are not replayed), stored in bfloat16 (b: kernels read it as stored), or the
+ * same tensor as an earlier input (=k: one slot serves both).
+ */
+function signatureOf(backend: TorchBackend, inputs: Tensor[], handles: (Handle | null)[]): string {
+  return inputs.map((x, i) => {
+    const h = handles[i];
+    const same = h === null ? -1 : handles.indexOf(h);
+    return `${x.dtype}[${x.shape}]${h === null ? 'v' : ''}${h !== null && backend.isBfloat16(x) ? 'b' : ''}${same >= 0 && same < i ? `=${same}` : ''}`;
+  }).join(',');
+}
+
 /** One eager run of fn under a recorder: its result, and the recording or why it cannot be replayed. */
-function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[]):
+function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], handles: (Handle | null)[]):
   { result: Tensor | Tensor[]; recorded: Recording | string } {
-  const handles = inputs.map((x) => backend.storedHandle(x));
   if (handles.some((h) => h === null)) return { result: fn(...inputs), recorded: 'an input is a view of another dtype or shape' };
+  // A variable's value given as an input would also be what the function reads as that weight: one slot for both.
+  const variableData = new Set(Object.values(engine().registeredVariables).map((v) => v.dataId));
+  if (inputs.some((x) => variableData.has(x.dataId))) return { result: fn(...inputs), recorded: 'an input is the value of a variable' };
   const recorder = new Recorder(handles as Handle[]);
   recording.firstDataId = backend.nextDataId();
   recording.active = recorder;
@@ -140,6 +163,9 @@ function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Ten
     // A result may be a view of another tensor's data (tfjs-layers' Dense reshapes): its handle under its own shape
     // is then made by a recorded reshape.
     outHandles = (Array.isArray(result) ? result : [result]).map((t) => (t instanceof Tensor && t.dtype !== 'string' && t.dtype !== 'complex64' ? backend.keptHandle(t) : null));
+  } catch (error) {
+    recorder.dispose(); // the error reaches the caller as from an eager call
+    throw error;
   } finally {
     recording.active = null;
   }
@@ -231,13 +257,13 @@ function variablesUnchanged(p: Program): boolean {
   return p.variables.every(([v, dataId]) => !v.isDisposed && v.dataId === dataId);
 }
 
-function replay(backend: TorchBackend, p: Program, inputs: Tensor[]): Tensor | Tensor[] {
-  const handles = inputs.map((x) => backend.storedHandle(x) as Handle);
+function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Handle[]): Tensor | Tensor[] {
   const outs = requireBinding().programRun(p.native, handles);
   const tensors = outs.map((h, i) => {
     if (p.fromInput[i] >= 0) {
+      // A result that is an input's data: a new tensor on that data (as tf.identity makes), not a copy.
       requireBinding().dispose(h);
-      return inputs[p.fromInput[i]];
+      return engine().makeTensorFromTensorInfo(backend.alias(inputs[p.fromInput[i]]), backend);
     }
     const info: TensorInfo = backend.makeOutput(h, p.outputInfo[i].dtype, p.outputInfo[i].shape);
     return engine().makeTensorFromTensorInfo(info, backend);
