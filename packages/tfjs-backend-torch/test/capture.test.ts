@@ -8,7 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { captureFunction } from '../src/index';
+import { bfloat16Support, captureFunction, setComputePrecision } from '../src/index';
 import { requireBinding } from '../src/binding';
 
 before(async () => {
@@ -175,6 +175,32 @@ test('the same tensor given twice, a view or a variable as input gets a signatur
   f.dispose();
   g.dispose();
 });
+
+test('in bfloat16, an input stored in bfloat16 and a float32 one of the same shape get programs of their own',
+  { skip: bfloat16Support().supported ? false : 'this CPU has no native bfloat16' }, () => {
+    setComputePrecision('bfloat16');
+    try {
+      const f = captureFunction((a: tf.Tensor, b: tf.Tensor) => tf.relu(tf.add(a, b)));
+      const image = tf.randomUniform([1, 4, 4, 2], -1, 1, 'float32', 3);
+      const stored = tf.conv2d(image as tf.Tensor4D, tf.ones([1, 1, 2, 2]), 1, 'same'); // its result stays bfloat16
+      const plain = tf.randomUniform([1, 4, 4, 2], -1, 1, 'float32', 4);
+      const bias = tf.tensor1d([0.1 + 2 ** -12, -0.2]);
+      for (const x of [stored, plain]) {
+        const expected = tf.relu(tf.add(x, bias));
+        for (let call = 0; call < 3; call++) {
+          const y = f(x, bias);
+          assert.deepEqual(y.dataSync(), expected.dataSync(), `call ${call}`);
+          y.dispose();
+        }
+        expected.dispose();
+      }
+      assert.deepEqual([f.stats().programs, f.stats().replays], [2, 2]);
+      tf.dispose([image, stored, plain, bias]);
+      f.dispose();
+    } finally {
+      setComputePrecision('float32');
+    }
+  });
 
 test('an error thrown while recording reaches the caller and leaves nothing behind', () => {
   const x = tf.tensor2d([[1, 2], [3, 4]]);
