@@ -124,6 +124,21 @@ c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::
   }
 }
 
+c10::IValue DefaultArgument(const c10::Argument& param) {
+  if (!param.default_value().has_value()) throw ArgError{"argument '" + param.name() + "' is required"};
+  return *param.default_value();
+}
+
+void CallBoxed(Napi::Env env, const ResolvedOp& op, torch::jit::Stack& stack, const std::string& context) {
+  try {
+    op.handle.callBoxed(&stack);
+  } catch (const c10::Error& e) {
+    throw Napi::Error::New(env, "tfjs-backend-torch: " + context + op.name + " failed: " + e.what_without_backtrace());
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, "tfjs-backend-torch: " + context + op.name + " failed: " + e.what());
+  }
+}
+
 at::Tensor ResultTensor(const at::Tensor& t, bool keepDtype) {
   return keepDtype || t.scalar_type() == at::kBFloat16 ? t : NormalizeDtype(t);
 }
@@ -216,26 +231,15 @@ Napi::Value Call(const Napi::CallbackInfo& info) {
   stack.reserve(params.size());
   try {
     for (size_t i = 0; i < params.size(); ++i) {
-      if (i < given) {
-        stack.push_back(ToIValue(args.Get(static_cast<uint32_t>(i)), params[i].type(), params[i].name()));
-      } else if (params[i].default_value().has_value()) {
-        stack.push_back(*params[i].default_value());
-      } else {
-        throw ArgError{"argument '" + params[i].name() + "' is required"};
-      }
+      stack.push_back(i < given ? ToIValue(args.Get(static_cast<uint32_t>(i)), params[i].type(), params[i].name())
+                                : DefaultArgument(params[i]));
     }
   } catch (const ArgError& e) {
     std::ostringstream s;
     s << "tfjs-backend-torch: " << op.name << ": " << e.message << ". Schema: " << schema;
     throw Napi::TypeError::New(env, s.str());
   }
-  try {
-    op.handle.callBoxed(&stack);
-  } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, "tfjs-backend-torch: " + op.name + " failed: " + e.what_without_backtrace());
-  } catch (const std::exception& e) {
-    throw Napi::Error::New(env, "tfjs-backend-torch: " + op.name + " failed: " + e.what());
-  }
+  CallBoxed(env, op, stack, "");
   bool keepDtype = info.Length() > 2 && info[2].ToBoolean().Value();
   if (stack.size() == 1) return FromIValue(env, stack[0], keepDtype);
   auto out = Napi::Array::New(env, stack.size());

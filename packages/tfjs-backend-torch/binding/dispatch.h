@@ -2,6 +2,7 @@
 // once): the resolved operators, the conversion of JS arguments by schema, and the dtype rule for results.
 #pragma once
 #include <ATen/core/dispatch/Dispatcher.h>
+#include <ATen/core/stack.h>
 
 #include <string>
 #include <vector>
@@ -25,6 +26,13 @@ struct ArgError {
 
 // A JS argument as the schema type wants it; throws ArgError when it does not fit.
 c10::IValue ToIValue(const Napi::Value& v, const c10::TypePtr& type, const std::string& argName);
+
+// The schema's default for a parameter the call does not give; throws ArgError when it has none.
+c10::IValue DefaultArgument(const c10::Argument& param);
+
+// Runs `op` on `stack` (arguments in, results out); a libtorch error becomes a JS Error
+// "tfjs-backend-torch: <context><op> failed: ...".
+void CallBoxed(Napi::Env env, const ResolvedOp& op, torch::jit::Stack& stack, const std::string& context);
 
 // A result in tfjs's dtypes unless keepDtype; bfloat16 stays: it is the compute dtype of mixed precision
 // (src/precision.ts), stored under float32 tfjs tensors and widened wherever it is read as float32.

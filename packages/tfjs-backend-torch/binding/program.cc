@@ -8,7 +8,6 @@
 //     outs: the slots of the results, flattened in order (tensor lists and tuples element by element; -1 for none).
 //   programRun(program, inputs: handle[]) -> handle[] (the output slots' tensors)
 //   programFree(program): releases its constants and steps now (the garbage collector frees the rest)
-#include <ATen/core/stack.h>
 #include <c10/core/InferenceMode.h>
 
 #include <sstream>
@@ -121,12 +120,10 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
       for (size_t i = 0; i < params.size(); ++i) {
         if (i < args.Length()) {
           step.args.push_back(ConvertArg(args.Get(static_cast<uint32_t>(i)), params[i], n));
-        } else if (params[i].default_value().has_value()) {
-          Arg arg;
-          arg.value = *params[i].default_value();
-          step.args.push_back(arg);
         } else {
-          throw ArgError{"argument '" + params[i].name() + "' is required"};
+          Arg arg;
+          arg.value = DefaultArgument(params[i]);
+          step.args.push_back(arg);
         }
       }
       step.keepDtype = s.Get("keep").ToBoolean().Value();
@@ -169,17 +166,18 @@ Program& ProgramOf(const Napi::Value& v, const char* what) {
 
 // Results of one call, flattened as the JS side sees them (dispatch.cc FromIValue): tensors and none one each,
 // tensor lists and tuples element by element.
-void Flatten(const c10::IValue& v, bool keepDtype, std::vector<at::Tensor>& out, const std::string& opName) {
+void Flatten(Napi::Env env, const c10::IValue& v, bool keepDtype, std::vector<at::Tensor>& out, const std::string& opName) {
   if (v.isTensor()) {
     out.push_back(v.toTensor().defined() ? ResultTensor(v.toTensor(), keepDtype) : at::Tensor());
   } else if (v.isTensorList()) {
     for (const at::Tensor& t : v.toTensorList().vec()) out.push_back(ResultTensor(t, keepDtype));
   } else if (v.isTuple()) {
-    for (const auto& e : v.toTupleRef().elements()) Flatten(e, keepDtype, out, opName);
+    for (const auto& e : v.toTupleRef().elements()) Flatten(env, e, keepDtype, out, opName);
   } else if (v.isNone()) {
     out.push_back(at::Tensor());
   } else {
-    throw std::runtime_error(opName + " returned a " + v.tagKind() + ", which a program cannot hold");
+    throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + opName + " returned a " + v.tagKind() +
+                                    ", which a program cannot hold");
   }
 }
 
@@ -220,15 +218,9 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
         }
       }
     }
+    CallBoxed(env, op, stack, "programRun: ");
     results.clear();
-    try {
-      op.handle.callBoxed(&stack);
-      for (const auto& v : stack) Flatten(v, step.keepDtype, results, op.name);
-    } catch (const c10::Error& e) {
-      throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + op.name + " failed: " + e.what_without_backtrace());
-    } catch (const std::exception& e) {
-      throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + op.name + " failed: " + e.what());
-    }
+    for (const auto& v : stack) Flatten(env, v, step.keepDtype, results, op.name);
     if (results.size() != step.outs.size()) {
       throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + op.name + " gave " + std::to_string(results.size()) +
                                       " results where the recording had " + std::to_string(step.outs.size()) + ".");

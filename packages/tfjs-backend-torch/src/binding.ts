@@ -45,13 +45,22 @@ export interface TorchBinding {
 /** An opaque native program: a recorded list of operator calls (binding/program.cc). */
 export type ProgramHandle = { readonly __torchProgram: unique symbol };
 
+/** One recorded call: the operator id (resolveOp), its arguments ({ slot } / { slots } for tensors), its result slots. */
+export interface ProgramStep {
+  op: number;
+  args: unknown[];
+  keep: boolean;
+  /** Result slots, the results flattened (lists and tuples element by element); -1 for a none result. */
+  outs: number[];
+}
+
 /** What programCreate takes: slots, captured constants and the recorded calls (see binding/program.cc). */
 export interface ProgramSpec {
   numSlots: number;
   inputs: number[];
   outputs: number[];
   constants: [number, Handle][];
-  steps: { op: number; args: unknown[]; keep: boolean; outs: number[] }[];
+  steps: ProgramStep[];
 }
 
 /** An opaque native process group (a TCPStore plus a ProcessGroupGloo). */

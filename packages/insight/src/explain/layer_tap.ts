@@ -7,12 +7,11 @@
 // (shared) have no single output to read and are never chosen.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
-
 import { tf } from '../backend';
 import { ruleError } from '../errors';
 import { graphSteps, isArticulation, tapLayer, type GraphStep, type LayerTap } from '../models/graph';
 import { withInferenceLayers } from '../models/inference_layers';
+import { capturedPass } from './captured_passes';
 import { modelView } from './model_views';
 
 /** A convolution: a layer with a 4D kernel ([kh, kw, in, out]) and a 4D [n, h, w, c] output (Conv2D, depthwise, separable, transposed, LoRA-wrapped). */
@@ -78,32 +77,18 @@ export function layerTap(model: tfl.LayersModel, layer: string): LayerTap {
  * A = the tapped layer's activations and dA = ∂ logit[i, targets[i]] / ∂A[i] for every image i, in one forward and
  * one backward pass. x: [n, H, W, C], targets: [n] → { activations, gradients }: both [n, h, w, k], owned by the
  * caller. Images are independent (inference mode), so the gradient of the batch's summed target logits is each
- * image's own. Both passes run on inference ops (models/inference_layers.ts).
+ * image's own. Both passes run on inference ops (models/inference_layers.ts), as one captured pass per tap
+ * (captured_passes.ts).
  */
 export function layerGradients(tap: LayerTap, x: tf.Tensor4D, targets: Int32Array): { activations: tf.Tensor4D; gradients: tf.Tensor4D } {
   return tf.tidy(() => {
-    const [activations, gradients] = capturedPass(tap)(x, tf.tensor1d(targets, 'int32'));
+    const [activations, gradients] = capturedPass(tap, 'activations and gradients', (input, t) => {
+      const a = withInferenceLayers(tap.activations, () => tap.activations.apply(input, { training: false }) as tf.Tensor4D);
+      const numClasses = tap.fromActivations.outputs[0].shape[1] as number;
+      const pick = tf.cast(tf.oneHot(t as tf.Tensor1D, numClasses), 'float32');
+      const targetLogits = (u: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([input, u], { training: false }) as tf.Tensor2D, pick));
+      return [a, withInferenceLayers(tap.fromActivations, () => tf.grad(targetLogits)(a) as tf.Tensor4D)];
+    })(x, tf.tensor1d(targets, 'int32'));
     return { activations, gradients };
   });
-}
-
-/**
- * A tap's two passes as one function, replayed natively after two eager runs per chunk shape (tfjs-backend-torch's
- * captureFunction); kept while the tap (a view of its model) lives.
- */
-const passes = new WeakMap<LayerTap, CapturedFunction<tf.Tensor4D[]>>();
-function capturedPass(tap: LayerTap): CapturedFunction<tf.Tensor4D[]> {
-  let pass = passes.get(tap);
-  if (pass === undefined) {
-    pass = captureFunction((x: tf.Tensor, targets: tf.Tensor) => {
-      const activations = withInferenceLayers(tap.activations, () => tap.activations.apply(x, { training: false }) as tf.Tensor4D);
-      const numClasses = tap.fromActivations.outputs[0].shape[1] as number;
-      const pick = tf.cast(tf.oneHot(targets as tf.Tensor1D, numClasses), 'float32');
-      const targetLogits = (a: tf.Tensor) => tf.sum(tf.mul(tap.fromActivations.apply([x, a], { training: false }) as tf.Tensor2D, pick));
-      const gradients = withInferenceLayers(tap.fromActivations, () => tf.grad(targetLogits)(activations) as tf.Tensor4D);
-      return [activations, gradients];
-    });
-    passes.set(tap, pass);
-  }
-  return pass;
 }

@@ -14,10 +14,10 @@
 import { DataType, engine, Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
 
 import { TorchBackend } from '../backend';
-import { Handle, ProgramHandle, requireBinding } from '../binding';
+import { Handle, ProgramHandle, ProgramStep, requireBinding } from '../binding';
 import { isRecordingGradients } from '../kernels/conv_util';
 import { getComputePrecision } from '../precision';
-import { ExternalTensor, Recorder, recording, RecordedStep } from './recorder';
+import { ExternalTensor, Recorder, recording } from './recorder';
 
 /** What a captured function did so far. */
 export interface CaptureStats {
@@ -40,20 +40,24 @@ export interface CapturedFunction<T extends Tensor | Tensor[]> {
   dispose(): void;
 }
 
+/** What fn returned: each result's dtype and shape, and whether it returned an array (else one tensor). */
+interface Results {
+  info: { dtype: DataType; shape: number[] }[];
+  array: boolean;
+}
+
 interface Recording {
   recorder: Recorder;
+  /** The results' slots. */
   outputs: number[];
-  outputInfo: { dtype: DataType; shape: number[] }[];
-  /** fn returned an array (else one tensor). */
-  array: boolean;
+  results: Results;
 }
 
 interface Program {
   native: ProgramHandle;
+  results: Results;
   /** For each result: the index of the input whose data it is (given back as a new tensor on that data), or -1. */
   fromInput: number[];
-  outputInfo: { dtype: DataType; shape: number[] }[];
-  array: boolean;
   /** The variables whose data the program captured, with that data's id. */
   variables: [Variable, object][];
 }
@@ -113,10 +117,6 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
     }
     return result as T;
   };
-  const dropProgram = (signature: Signature) => {
-    if (signature.program !== undefined) requireBinding().programFree(signature.program.native);
-    signature.program = undefined;
-  };
   return Object.assign(call, {
     stats: (): CaptureStats => ({
       ...stats,
@@ -131,6 +131,12 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
       signatures.clear();
     },
   });
+}
+
+/** Frees a signature's program (its captured tensors) at once. */
+function dropProgram(signature: Signature): void {
+  if (signature.program !== undefined) requireBinding().programFree(signature.program.native);
+  signature.program = undefined;
 }
 
 /**
@@ -157,19 +163,20 @@ function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Ten
   recording.firstDataId = backend.nextDataId();
   recording.active = recorder;
   let result: Tensor | Tensor[];
+  let outputs: Tensor[];
   let outHandles: (Handle | null)[];
   try {
     result = fn(...inputs);
+    outputs = Array.isArray(result) ? result : [result];
     // A result may be a view of another tensor's data (tfjs-layers' Dense reshapes): its handle under its own shape
     // is then made by a recorded reshape.
-    outHandles = (Array.isArray(result) ? result : [result]).map((t) => (t instanceof Tensor && t.dtype !== 'string' && t.dtype !== 'complex64' ? backend.keptHandle(t) : null));
+    outHandles = outputs.map((t) => (t instanceof Tensor && t.dtype !== 'string' && t.dtype !== 'complex64' ? backend.keptHandle(t) : null));
   } catch (error) {
     recorder.dispose(); // the error reaches the caller as from an eager call
     throw error;
   } finally {
     recording.active = null;
   }
-  const outputs = Array.isArray(result) ? result : [result];
   const refusal = recorder.refusal ?? (outHandles.some((h) => h === null) ? 'a result is not a float32, int32 or bool tensor' : null);
   const outSlots = refusal === null ? (outHandles as Handle[]).map((h) => recorder.slotOf(h)) : [];
   backend.freeScratch(); // the views made above for results (outside any kernel, nothing else is there)
@@ -182,8 +189,7 @@ function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Ten
     recorded: {
       recorder,
       outputs: outSlots,
-      outputInfo: outputs.map((t) => ({ dtype: t.dtype, shape: t.shape })),
-      array: Array.isArray(result),
+      results: { info: outputs.map((t) => ({ dtype: t.dtype, shape: t.shape })), array: Array.isArray(result) },
     },
   };
 }
@@ -195,7 +201,7 @@ function differ(a: Recording, b: Recording): string | null {
   for (let i = 0; i < ra.steps.length; i++) {
     if (!sameStep(ra.steps[i], rb.steps[i])) return `operator call ${i} (${requireBinding().schemaOf(rb.steps[i].op).split('(')[0]})`;
   }
-  if (!sameValue(a.outputs, b.outputs) || !sameValue(ra.inputs, rb.inputs)) return 'the results or inputs';
+  if (!sameValue(a.outputs, b.outputs)) return 'the results';  // (the inputs' slots follow from the signature)
   if (ra.externals.length !== rb.externals.length) return 'the tensors read from outside';
   for (let i = 0; i < ra.externals.length; i++) {
     const why = externalDiffers(ra.externals[i], rb.externals[i]);
@@ -204,7 +210,7 @@ function differ(a: Recording, b: Recording): string | null {
   return null;
 }
 
-function sameStep(a: RecordedStep, b: RecordedStep): boolean {
+function sameStep(a: ProgramStep, b: ProgramStep): boolean {
   return a.op === b.op && a.keep === b.keep && sameValue(a.outs, b.outs) && sameValue(a.args, b.args);
 }
 
@@ -250,7 +256,7 @@ function build(backend: TorchBackend, r: Recording): Program {
     const h = backend.data.get(v.dataId).handle;
     if (h !== undefined && captured.has(h)) variables.push([v, v.dataId]);
   }
-  return { native, fromInput: r.outputs.map((slot) => recorder.inputs.indexOf(slot)), outputInfo: r.outputInfo, array: r.array, variables };
+  return { native, results: r.results, fromInput: r.outputs.map((slot) => recorder.inputs.indexOf(slot)), variables };
 }
 
 function variablesUnchanged(p: Program): boolean {
@@ -265,8 +271,8 @@ function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Ha
       requireBinding().dispose(h);
       return engine().makeTensorFromTensorInfo(backend.alias(inputs[p.fromInput[i]]), backend);
     }
-    const info: TensorInfo = backend.makeOutput(h, p.outputInfo[i].dtype, p.outputInfo[i].shape);
+    const info: TensorInfo = backend.makeOutput(h, p.results.info[i].dtype, p.results.info[i].shape);
     return engine().makeTensorFromTensorInfo(info, backend);
   });
-  return p.array ? tensors : tensors[0];
+  return p.results.array ? tensors : tensors[0];
 }

@@ -4,16 +4,7 @@
 // from outside (weights) or made from JS values during the run (constants such as tf.scalar(2)); each external is
 // kept alive by an alias handle until the recorder is disposed. A run that reads tensor data into JS, or whose
 // operator returns a number, cannot be replayed: `refusal` says why.
-import { Handle, requireBinding } from '../binding';
-
-/** One recorded call: the operator id (resolveOp), its arguments ({ slot } / { slots } for tensors), its result slots. */
-export interface RecordedStep {
-  op: number;
-  args: unknown[];
-  keep: boolean;
-  /** Result slots, the results flattened (lists and tuples element by element); -1 for a none result. */
-  outs: number[];
-}
+import { Handle, ProgramStep, requireBinding } from '../binding';
 
 /** A tensor the run read but did not make. */
 export interface ExternalTensor {
@@ -26,17 +17,15 @@ export interface ExternalTensor {
   madeDuringRun: boolean;
 }
 
-export type SlotArg = { slot: number } | { slots: (number | null)[] };
-
 /** A tensor handle among call() arguments: an object that is not an array (arguments are numbers, strings, lists). */
-export function isHandle(v: unknown): v is Handle {
+function isHandle(v: unknown): v is Handle {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 let aliasOp = -1;
 
 export class Recorder {
-  readonly steps: RecordedStep[] = [];
+  readonly steps: ProgramStep[] = [];
   readonly externals: ExternalTensor[] = [];
   readonly inputs: number[];
   /** Why this run cannot be replayed, or null. */

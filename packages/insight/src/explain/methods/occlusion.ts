@@ -8,11 +8,10 @@
 // over the pixels by products with the patches' row and column bands (memory: the bands, not P masks).
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
-
 import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import type { Attribution, AttributionMethod, MethodOptions } from '../attribution';
+import { capturedPass } from '../captured_passes';
 import { forEachChunk, targetScores, targetScoresInChunks } from './target_score';
 
 /** Top-left corners along one axis of `size` pixels: 0, stride, ... while corner + window ≤ size. */
@@ -35,25 +34,17 @@ function bands(corners: number[], size: number, window: number): tf.Tensor2D {
 /**
  * The target scores of occluded copies: row j is image imageIndex[j] with the patch of row band rowIndex[j] and
  * column band columnIndex[j] set to black. x [n, H, W, C], rowBands [T, H], columnBands [L, W], black [C], the
- * indices and targets [rows] → scores [rows]. Captured per model (tfjs-backend-torch's captureFunction): a chunk's
- * masking and its forward pass replay natively in one call.
+ * indices and targets [rows] → scores [rows]; a chunk's masking and its forward pass are one captured pass.
  */
-const occludedPasses = new WeakMap<tfl.LayersModel, CapturedFunction<tf.Tensor1D>>();
-function occludedScores(model: tfl.LayersModel): CapturedFunction<tf.Tensor1D> {
-  let pass = occludedPasses.get(model);
-  if (pass === undefined) {
-    pass = captureFunction((x: tf.Tensor, rowBands: tf.Tensor, columnBands: tf.Tensor, black: tf.Tensor, rowIndex: tf.Tensor,
-      columnIndex: tf.Tensor, imageIndex: tf.Tensor, targets: tf.Tensor) => {
-      const [rows, height, width] = [rowIndex.shape[0], x.shape[1]!, x.shape[2]!];
-      const mask = tf.mul(tf.reshape(tf.gather(rowBands, rowIndex), [rows, height, 1, 1]),
-        tf.reshape(tf.gather(columnBands, columnIndex), [rows, 1, width, 1])); // [rows, H, W, 1]
-      const images = tf.gather(x, imageIndex);
-      const occluded = tf.add(images, tf.mul(mask, tf.sub(black, images))) as tf.Tensor4D;
-      return targetScores(model, occluded, targets as tf.Tensor1D); // eager inside this recording
-    });
-    occludedPasses.set(model, pass);
-  }
-  return pass;
+function occludedScores(model: tfl.LayersModel, x: tf.Tensor, rowBands: tf.Tensor, columnBands: tf.Tensor, black: tf.Tensor,
+  rowIndex: tf.Tensor, columnIndex: tf.Tensor, imageIndex: tf.Tensor, targets: tf.Tensor): tf.Tensor1D {
+  return capturedPass(model, 'occluded scores', (images, rows, columns, b, ri, ci, ii, t) => {
+    const [size, height, width] = [ri.shape[0], images.shape[1]!, images.shape[2]!];
+    const mask = tf.mul(tf.reshape(tf.gather(rows, ri), [size, height, 1, 1]), tf.reshape(tf.gather(columns, ci), [size, 1, width, 1])); // [rows, H, W, 1]
+    const picked = tf.gather(images, ii);
+    const occluded = tf.add(picked, tf.mul(mask, tf.sub(b, picked))) as tf.Tensor4D;
+    return targetScores(model, occluded, t as tf.Tensor1D); // eager inside this recording
+  })(x, rowBands, columnBands, black, rowIndex, columnIndex, imageIndex, targets);
 }
 
 /**
@@ -79,7 +70,7 @@ export const occlusion: AttributionMethod = async (model, x, targets, options: M
     await forEachChunk(n * patches, options.internalBatchSize, async (start, end) => {
       const rows = Array.from({ length: end - start }, (_, j) => start + j);
       const imageOf = rows.map((r) => Math.floor(r / patches));
-      const scores = tf.tidy(() => occludedScores(model)(x, rowBands, columnBands, black,
+      const scores = tf.tidy(() => occludedScores(model, x, rowBands, columnBands, black,
         tf.tensor1d(rows.map((r) => Math.floor((r % patches) / lefts.length)), 'int32'), tf.tensor1d(rows.map((r) => r % lefts.length), 'int32'),
         tf.tensor1d(imageOf, 'int32'), tf.tensor1d(imageOf.map((i) => targets[i]), 'int32')));
       let values: Float32Array;

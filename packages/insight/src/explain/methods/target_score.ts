@@ -3,10 +3,9 @@
 // its gradient with respect to the input rows, and the row chunks that keep each pass within internalBatchSize rows.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
-import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
-
 import { tf } from '../../backend';
 import { withInferenceLayers } from '../../models/inference_layers';
+import { capturedPass } from '../captured_passes';
 
 /**
  * scores [rows]: model(x)[r, targets[r]] for x [rows, H, W, C] and targets int32 [rows]. The model runs in
@@ -15,7 +14,7 @@ import { withInferenceLayers } from '../../models/inference_layers';
  * wrapped in tidy: callers tidy (and tf.grad traces through it).
  */
 export function targetScores(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf.Tensor1D): tf.Tensor1D {
-  return capturedPasses(model).scores(x, targets);
+  return capturedPass(model, 'scores', (input, t) => scoresOf(model, input as tf.Tensor4D, t as tf.Tensor1D))(x, targets);
 }
 
 /**
@@ -23,36 +22,13 @@ export function targetScores(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf
  * so the gradient of the summed scores is each row's own gradient. No weight gradient is computed (inference ops).
  */
 export function targetGradients(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf.Tensor1D): tf.Tensor4D {
-  return capturedPasses(model).gradients(x, targets);
+  return capturedPass(model, 'input gradients', (input, t) => withInferenceLayers(model, () =>
+    tf.tidy(() => tf.grad((u: tf.Tensor) => tf.sum(scoresOf(model, u as tf.Tensor4D, t as tf.Tensor1D)))(input) as tf.Tensor4D)))(x, targets);
 }
 
 function scoresOf(model: tfl.LayersModel, x: tf.Tensor4D, targets: tf.Tensor1D): tf.Tensor1D {
   const out = withInferenceLayers(model, () => model.apply(x, { training: false }) as tf.Tensor2D);
   return tf.sum(tf.mul(out, tf.oneHot(targets, out.shape[1])), 1);
-}
-
-interface Passes {
-  scores: CapturedFunction<tf.Tensor1D>;
-  gradients: CapturedFunction<tf.Tensor4D>;
-}
-
-/**
- * A model's score and gradient passes, each replayed natively after two eager runs per chunk shape
- * (tfjs-backend-torch's captureFunction: a method's passes differ only in their inputs). Kept while the model object
- * lives; weights assigned since a recording are noticed and recorded again.
- */
-const passes = new WeakMap<tfl.LayersModel, Passes>();
-function capturedPasses(model: tfl.LayersModel): Passes {
-  let p = passes.get(model);
-  if (p === undefined) {
-    p = {
-      scores: captureFunction((x: tf.Tensor, t: tf.Tensor) => scoresOf(model, x as tf.Tensor4D, t as tf.Tensor1D)),
-      gradients: captureFunction((x: tf.Tensor, t: tf.Tensor) => withInferenceLayers(model, () =>
-        tf.tidy(() => tf.grad((input: tf.Tensor) => tf.sum(scoresOf(model, input as tf.Tensor4D, t as tf.Tensor1D)))(x) as tf.Tensor4D))),
-    };
-    passes.set(model, p);
-  }
-  return p;
 }
 
 /** Scores of every row of x [rows, H, W, C] in passes of at most `size` rows → Float32Array [rows]. */
