@@ -1,6 +1,8 @@
 // Reference CNN (the Keras CIFAR-10 tutorial network), or with --model resnet the zoo's BatchNorm resnet20 (its
 // BatchNorm layers on the fused kernels insight train gives them), trained with tfjs-layers `model.fit` on the `torch`
-// backend (fusedAdam; STOCK_ADAM=1 uses tf.train.adam), side by side in one run with PyTorch in its best
+// backend (fusedAdam; STOCK_ADAM=1 uses tf.train.adam), or with --trainer insight by Insight's own training loop
+// (`fit` of packages/insight/src/train/trainer.ts, as insight train runs it: its Adam, its gradient step and update
+// replayed natively as captured functions; batches rendered inline from uint8 images), side by side in one run with PyTorch in its best
 // configurations on this machine (issue 10, "a fair yardstick"): NCHW, channels_last, channels_last under bf16
 // autocast, and for inference torch.jit.trace + freeze + optimize_for_inference in both layouts. Same threads, same
 // model, Adam, CIFAR-shaped data, and one environment for both sides: the PyTorch child gets this process's own
@@ -10,7 +12,7 @@
 // row) and to bf16 autocast.
 //   MALLOC_MMAP_THRESHOLD_=4294967296 MALLOC_TRIM_THRESHOLD_=68719476736 MALLOC_TOP_PAD_=536870912 \
 //   node --conditions=source --import tsx benchmarks/train_cnn.ts [--model seed-cnn|resnet] [--threads 2] [--images 6400] [--epochs 3]
-//        [--batch-sizes 64,256] [--rounds 3] [--pytorch-modes nchw,cl,cl-bf16,jit-nchw,jit-cl]
+//        [--batch-sizes 64,256] [--rounds 3] [--pytorch-modes nchw,cl,cl-bf16,jit-nchw,jit-cl] [--trainer fit|insight]
 // (ATEN_CPU_CAPABILITY=avx2 etc. in front chooses ATen's CPU dispatch for both sides; the header says which ran.)
 // Each round runs the chosen PyTorch modes and tfjs on torch one after the other; the table gives the median over
 // rounds of each one's median epoch, so a noisy moment on this shared machine hits all of them alike.
@@ -23,7 +25,11 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import * as tfl from '@tensorflow/tfjs-layers';
 
+import { DataLoader } from '../packages/insight/src/data';
 import { buildResnet } from '../packages/insight/src/models/resnet';
+import { Adam, paramsOf } from '../packages/insight/src/train/optimizers';
+import { ConstantSchedule } from '../packages/insight/src/train/schedules';
+import { fit, trainableVariables } from '../packages/insight/src/train/trainer';
 import { PRECISIONS, type Precision } from '../packages/insight/src/run/config_fields';
 import { withPrecision } from '../packages/insight/src/train/precision';
 import { useNativeBatchNorm } from '../packages/insight/src/train/native_batch_norm';
@@ -53,6 +59,8 @@ const USAGE = `Usage: [MALLOC_*=...] [ATEN_CPU_CAPABILITY=...] node --conditions
                         training as insight train --precision bf16 runs it, and in inference)
   --pytorch-modes <list> PyTorch columns (default: all): nchw, cl (channels_last), cl-bf16 (channels_last under
                         bf16 autocast), jit-nchw and jit-cl (inference only: jit.trace + freeze + optimize_for_inference)
+  --trainer <name>      fit (default): tfjs-layers model.fit, and model.predict for inference; insight: Insight's
+                        training loop (captured gradient step and Adam update), and a captured forward pass
 Environment: STOCK_ADAM=1 trains with tf.train.adam instead of the fused Adam kernel. Every other variable reaches
 both sides alike (MALLOC_*, ATEN_CPU_CAPABILITY, OMP_*).`;
 const args = benchmarkArgs(USAGE, {
@@ -64,7 +72,12 @@ const args = benchmarkArgs(USAGE, {
   rounds: { type: 'string', default: '3' },
   'pytorch-modes': { type: 'string', default: MODE_NAMES.join(',') },
   precisions: { type: 'string', default: 'fp32' },
+  trainer: { type: 'string', default: 'fit' },
 });
+if (args.trainer !== 'fit' && args.trainer !== 'insight') {
+  console.error(`--trainer must be fit or insight. Received: trainer=${JSON.stringify(args.trainer)}.`);
+  process.exit(2);
+}
 const precisions = args.precisions.split(',').map((p) => p.trim()) as Precision[];
 if (precisions.length === 0 || precisions.some((p) => !PRECISIONS.includes(p))) {
   console.error(`--precisions takes fp32 and/or bf16. Received: precisions=${JSON.stringify(args.precisions)}.`);
@@ -87,6 +100,8 @@ if (args.model !== 'seed-cnn' && args.model !== 'resnet') {
   process.exit(2);
 }
 const MODEL_LABEL = args.model === 'resnet' ? 'resnet20 (BatchNorm)' : 'reference CNN';
+/** Our side's name in the table: tfjs-layers' loop, or Insight's. */
+const OURS = args.trainer === 'insight' ? 'Insight loop' : 'tfjs';
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 /** The variables that steer either side (the same prefixes reference_cnn.py reports). */
@@ -114,8 +129,43 @@ function tfjsModel(): tfl.LayersModel {
   return model;
 }
 
+/**
+ * Insight's training loop on `images` random uint8 images (Adam 1e-3 as insight train's default, no augmentation),
+ * and a captured forward pass for inference, in the backend's compute precision of the moment.
+ */
+async function insightRun(batchSize: number): Promise<Rates> {
+  const model = args.model === 'seed-cnn' ? referenceCnn('fused')
+    : buildResnet({ inputShape: [32, 32, 3], numClasses: 10, depth: 20, width: 16, dropout: 0, seed: 0 });
+  const pixels = tf.tidy(() => tf.randomUniform([images * 32 * 32 * 3], 0, 256, 'int32').dataSync());
+  const labels = tf.tidy(() => tf.randomUniform([images], 0, 10, 'int32').dataSync() as Int32Array);
+  const dataset = { images: Uint8Array.from(pixels), labels, count: images, height: 32, width: 32, channels: 3 as const, classNames: [...'0123456789'] };
+  const loader = new DataLoader(dataset, { batchSize, seed: 1, workers: 0, shuffle: false });
+  const optimizer = new Adam(paramsOf(trainableVariables(model)));
+  const state = await fit(model, loader, { epochs: epochs + 1, optimizer, schedule: new ConstantSchedule(1e-3),
+    precision: torchBackend.getComputePrecision() === 'bfloat16' ? 'bf16' : 'fp32' });
+  const trainRates = state.history.slice(1).map((h) => images / h.seconds);  // epoch 1 warms up
+  await loader.close();
+  optimizer.dispose();
+  const forward = torchBackend.captureFunction((x: tf.Tensor) => model.apply(x, { training: false }) as tf.Tensor);
+  const x = tf.randomUniform([images, 32, 32, 3]);
+  const batches = Array.from({ length: Math.ceil(images / batchSize) }, (_, b) =>
+    tf.slice(x, [b * batchSize, 0, 0, 0], [Math.min(batchSize, images - b * batchSize), 32, 32, 3]));
+  const inferRates: number[] = [];
+  for (let e = 0; e <= epochs; e++) {
+    const t0 = performance.now();
+    for (const batch of batches) forward(batch).dispose();
+    if (e > 0) inferRates.push(images / ((performance.now() - t0) / 1000));
+  }
+  if (forward.stats().replays === 0) throw new Error(`The forward pass was not replayed: ${forward.stats().refusals.join('; ')}`);
+  forward.dispose();
+  tf.dispose([x, ...batches]);
+  model.dispose();
+  return { train: median(trainRates), infer: median(inferRates) };
+}
+
 /** tfjs on torch, in the backend's compute precision of the moment (training and inference). */
 async function tfjsRun(batchSize: number): Promise<Rates> {
+  if (args.trainer === 'insight') return insightRun(batchSize);
   const model = tfjsModel();
   const x = tf.randomUniform([images, 32, 32, 3]);
   const y = tf.oneHot(tf.randomUniform([images], 0, 10, 'int32') as tf.Tensor1D, 10);
@@ -192,7 +242,7 @@ async function main() {
       for (const precision of precisions) {
         const ours = await withPrecision(precision, () => tfjsRun(bs));
         record(precision, ours);
-        console.error(`  batch ${bs}, round ${r + 1}, tfjs on torch ${precision}: train ${ours.train!.toFixed(0)}, infer ${ours.infer.toFixed(0)} img/s`);
+        console.error(`  batch ${bs}, round ${r + 1}, ${OURS} on torch ${precision}: train ${ours.train!.toFixed(0)}, infer ${ours.infer.toFixed(0)} img/s`);
       }
     }
     const f = (v: number | null) => (v === null ? '-' : v.toFixed(0));
@@ -212,12 +262,13 @@ async function main() {
   }
   console.log(`${MODEL_LABEL}, ${images} CIFAR-shaped images per epoch, images/s: median of ${epochs} epochs after 1 warm-up, ` +
     `median of ${rounds} alternating rounds; tfjs ${tf.version_core} on torch (libtorch ${torchVersion}, ` +
-    `${process.env.STOCK_ADAM ? 'tf.train.adam' : 'fusedAdam'}) vs PyTorch ${torchVersion}` +
+    `${args.trainer === 'insight' ? 'Insight\'s training loop: captured step, its Adam' : process.env.STOCK_ADAM ? 'model.fit, tf.train.adam' : 'model.fit, fusedAdam'}) ` +
+    `vs PyTorch ${torchVersion}` +
     `${jitSteps.size > 0 ? ` (jit: ${[...jitSteps].join(', ')})` : ''}`);
   console.log(`${environmentLine(tuning, capability)}\n`);
   const tag = (p: Precision) => (p === 'bf16' ? ' bf16' : '');
-  console.log(`| batch | phase | ${precisions.map((p) => `tfjs on torch${tag(p)}`).join(' | ')} | ${modes.map((m) => MODES[m].label).join(' | ')} | ` +
-    `${precisions.map((p) => `tfjs${tag(p)} vs PyTorch best fp32 | tfjs${tag(p)} vs PyTorch bf16 autocast`).join(' | ')} |`);
+  console.log(`| batch | phase | ${precisions.map((p) => `${OURS} on torch${tag(p)}`).join(' | ')} | ${modes.map((m) => MODES[m].label).join(' | ')} | ` +
+    `${precisions.map((p) => `${OURS}${tag(p)} vs PyTorch best fp32 | ${OURS}${tag(p)} vs PyTorch bf16 autocast`).join(' | ')} |`);
   console.log(`|---|---|${'---:|'.repeat(modes.length + 3 * precisions.length)}`);
   for (const row of rows) console.log(row);
 }

@@ -16,7 +16,9 @@ export const BACKEND_NAME = 'torch';
 export { TorchBackend, getNumThreads, setNumThreads, THREADS_ENV, HOW_TO_GET_LIBTORCH };
 export { nativeKernelNames } from './kernel_util';
 export { FusedAdamOptimizer, fusedAdam } from './optimizers/fused_adam';
-export { adamUpdate, adamUpdateAttrs, type AdamEpsilonConvention, type AdamSlots, type AdamStep } from './optimizers/adam_update';
+export {
+  adamUpdate, adamUpdateAttrs, adamUpdateWithTensors, type AdamEpsilonConvention, type AdamSlots, type AdamStep, type AdamStepTensors,
+} from './optimizers/adam_update';
 export {
   FusedAdamUpdate, type FusedAdamUpdateAttrs, TorchBatchNormTraining, type TorchBatchNormTrainingAttrs,
   TorchBatchNormTrainingGrad, TorchReluGrad,
@@ -25,7 +27,7 @@ export { batchNormTraining, type BatchNormTrainingResult } from './batch_norm_tr
 export {
   bfloat16Support, COMPUTE_PRECISIONS, type ComputePrecision, getComputePrecision, setComputePrecision,
 } from './precision';
-export { captureFunction, type CapturedFunction, type CaptureStats } from './capture/captured_function';
+export { captureFunction, setCaptureEnabled, type CapturedFunction, type CaptureStats } from './capture/captured_function';
 export { ProcessGroup, DEFAULT_TIMEOUT_MS, type ProcessGroupOptions, type ReduceOp } from './distributed';
 
 /**

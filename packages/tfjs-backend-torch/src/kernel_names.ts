@@ -7,7 +7,9 @@ export const FusedAdamUpdate = 'FusedAdamUpdate';
 /**
  * FusedAdamUpdate's attributes: the step in its folded form
  *   m' = b1 m + (1-b1) g;   v' = b2 v + (1-b2) g^2;   x' = decay x - alpha m' / (sqrt(v') + epsilon).
- * Build them with adamUpdate (optimizers/adam_update.ts), which owns the folding.
+ * Build them with adamUpdate (optimizers/adam_update.ts), which owns the folding. Inputs { variable, gradient, m, v }
+ * and optionally { alpha, decay } as float32 scalar tensors, which then take the place of those attributes (x' is then
+ * decay x - (alpha m') / (sqrt(v') + epsilon)): the step's values as data, for a captured training step.
  */
 export interface FusedAdamUpdateAttrs {
   beta1: number;

@@ -1,6 +1,7 @@
 // captureFunction (src/capture/): two eager runs per input signature are recorded; when they agree, later calls
 // replay the ATen calls natively and give the eager results bit for bit. Runs that read data into JS or draw
-// constants at random are never replayed; an assigned variable sends the function back to recording.
+// constants at random are never replayed; variables are read (and assigned) at every replay, so whole training steps
+// replay.
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 
@@ -8,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { bfloat16Support, captureFunction, setComputePrecision } from '../src/index';
+import { adamUpdateWithTensors, bfloat16Support, captureFunction, setComputePrecision } from '../src/index';
 import { requireBinding } from '../src/binding';
 
 before(async () => {
@@ -86,7 +87,7 @@ test('each input signature gets its own program; arrays of results come back as 
   model.dispose();
 });
 
-test('an assigned variable sends the function back to recording, and it replays the new weights afterwards', () => {
+test('variables are read at every call: after an assignment the replays use the new weights, with no new recording', () => {
   const model = smallCnn(2);
   const x = input(2);
   const f = captureFunction((t: tf.Tensor) => model.apply(t, { training: false }) as tf.Tensor);
@@ -101,7 +102,7 @@ test('an assigned variable sends the function back to recording, and it replays 
     assert.deepEqual(y.dataSync(), expected.dataSync(), `call ${call} after the assignment`);
     y.dispose();
   }
-  assert.deepEqual([f.stats().recordings, f.stats().replays], [4, 2]);
+  assert.deepEqual([f.stats().recordings, f.stats().replays], [2, 4]);
   tf.dispose([x, expected, doubled]);
   f.dispose();
   model.dispose();
@@ -122,6 +123,89 @@ test('gradients are recorded and replayed like any other operators', () => {
   tf.dispose([x, expected]);
   f.dispose();
   model.dispose();
+});
+
+/** A CNN with BatchNormalization, whose training calls assign its moving statistics. */
+function cnnWithBatchNorm(seed: number): tfl.LayersModel {
+  const init = (s: number) => tfl.initializers.glorotUniform({ seed: seed + s });
+  return tfl.sequential({
+    layers: [
+      tfl.layers.conv2d({ inputShape: [8, 8, 3], filters: 4, kernelSize: 3, kernelInitializer: init(1) }),
+      tfl.layers.batchNormalization({ momentum: 0.9 }),
+      tfl.layers.reLU(),
+      tfl.layers.flatten(),
+      tfl.layers.dense({ units: 5, kernelInitializer: init(2) }),
+    ],
+  });
+}
+
+/**
+ * One Adam training step of `model` on (x, one-hot y) with the bias-corrected step size given as a tensor: gradients,
+ * then each weight's update (moments made on the first call). Returns the loss.
+ */
+function adamTrainingStep(model: tfl.LayersModel) {
+  const variables = model.trainableWeights.map((w) => w.read() as tf.Variable);
+  const moments: [tf.Variable, tf.Variable][] = [];
+  return (x: tf.Tensor, y: tf.Tensor, alpha: tf.Tensor): tf.Tensor => {
+    const { value, grads } = tf.variableGrads(() =>
+      tf.mean(tf.square(tf.sub(model.apply(x, { training: true }) as tf.Tensor, y))) as tf.Scalar, variables);
+    variables.forEach((variable, i) => {
+      moments[i] ??= [tf.variable(tf.zerosLike(variable), false), tf.variable(tf.zerosLike(variable), false)];
+      adamUpdateWithTensors({ variable, gradient: grads[variable.name], m: moments[i][0], v: moments[i][1] },
+        { beta1: 0.9, beta2: 0.999, epsilon: 1e-7, alpha });
+    });
+    tf.dispose(Object.values(grads));
+    return value;
+  };
+}
+
+test('a whole training step (forward, gradients, Adam with its step size as input, BatchNorm statistics) replays: ' +
+  'the weights follow the eager run bit for bit', () => {
+  const [eagerModel, capturedModel] = [cnnWithBatchNorm(7), cnnWithBatchNorm(7)];
+  const eagerStep = adamTrainingStep(eagerModel);
+  const capturedStep = captureFunction(adamTrainingStep(capturedModel));
+  const x = input(6, 3);
+  const y = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([0, 1, 2, 3, 4, 0], 'int32'), 5), 'float32'));
+  let before = live();
+  for (let t = 1; t <= 6; t++) {
+    const alpha = tf.scalar(0.01 * Math.sqrt(1 - 0.999 ** t) / (1 - 0.9 ** t));
+    const [a, b] = [eagerStep(x, y, alpha), capturedStep(x, y, alpha)];
+    assert.deepEqual(b.dataSync(), a.dataSync(), `loss at step ${t}`);
+    tf.dispose([a, b, alpha]);
+    if (t === 1) before = live();  // the first step made the moments
+  }
+  // The first call made the moments (not kept as a recording), the next two were recorded, the rest replayed.
+  assert.deepEqual([capturedStep.stats().recordings, capturedStep.stats().replays], [3, 3]);
+  const weights = (m: tfl.LayersModel) => m.weights.map((w) => Array.from(w.read().dataSync()));
+  assert.deepEqual(weights(capturedModel), weights(eagerModel));  // moving mean and variance included
+  const initial = cnnWithBatchNorm(7);
+  assert.notDeepEqual(weights(capturedModel), weights(initial));
+  initial.dispose();
+  capturedStep.dispose();
+  assert.deepEqual(live(), before);  // each replay's new values replaced the old ones
+  tf.dispose([x, y]);
+  eagerModel.dispose();
+  capturedModel.dispose();
+});
+
+test('a replay whose variable was disposed records again; data two variables share is refused', () => {
+  const v = tf.variable(tf.tensor1d([1, 2, 3]));
+  const f = captureFunction((t: tf.Tensor) => tf.mul(t, v));
+  const x = tf.tensor1d([2, 2, 2]);
+  for (let call = 0; call < 3; call++) tf.dispose(f(x));
+  v.dispose();  // its data lives on in the tensor it was made from
+  const y = f(x);
+  assert.deepEqual(Array.from(y.dataSync()), [2, 4, 6]);
+  assert.deepEqual([f.stats().recordings, f.stats().replays, f.stats().programs], [3, 1, 0]);
+  const shared = tf.tensor1d([4, 5, 6]);
+  const [a, b] = [tf.variable(shared), tf.variable(shared)];
+  const g = captureFunction((t: tf.Tensor) => tf.add(t, a));
+  for (let call = 0; call < 3; call++) tf.dispose(g(x));
+  assert.equal(g.stats().replays, 0);
+  assert.match(g.stats().refusals[0], /several variables share/);
+  tf.dispose([x, y, a, b, shared]);
+  f.dispose();
+  g.dispose();
 });
 
 test('called under a gradient tape, a captured function runs eagerly so that gradients flow through it', () => {

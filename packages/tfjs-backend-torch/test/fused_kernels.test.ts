@@ -56,6 +56,33 @@ test('FusedAdamUpdate: torch matches the cpu reference, with and without decay',
   await tf.setBackend('torch');
 });
 
+test('FusedAdamUpdate with alpha and decay as tensors: torch matches cpu, and both match the attribute form', async () => {
+  const shape = [4, 6];
+  const inputs = (withDecay: boolean) => () => ({
+    variable: tf.tensor(random(24, -3, 3, 11), shape),
+    gradient: tf.tensor(random(24, -2, 2, 12), shape),
+    m: tf.tensor(random(24, -0.5, 0.5, 13), shape),
+    v: tf.tensor(random(24, 0, 0.3, 14), shape),
+    alpha: tf.scalar(0.03),
+    ...(withDecay ? { decay: tf.scalar(0.995) } : {}),
+  });
+  for (const withDecay of [false, true]) {
+    const constants = { beta1: 0.8, beta2: 0.99, epsilon: 1e-6, alpha: 123, decay: 7 };  // alpha and decay unused
+    const torch = await runOn('torch', FusedAdamUpdate, inputs(withDecay), constants);
+    const cpu = await runOn('cpu', FusedAdamUpdate, inputs(withDecay), constants);
+    const byAttrs = await runOn('cpu', FusedAdamUpdate, () => {
+      const { alpha, decay, ...rest } = inputs(withDecay)();
+      tf.dispose([alpha, decay ?? []]);
+      return rest;
+    }, { ...constants, alpha: Math.fround(0.03), decay: withDecay ? Math.fround(0.995) : 1 });
+    ['x', 'm', 'v'].forEach((name, k) => {
+      assertClose(torch[k], cpu[k], `${name}' (tensor decay ${withDecay})`);
+      assert.deepEqual(cpu[k], byAttrs[k], `${name}' tensors against attributes (decay ${withDecay})`);
+    });
+  }
+  await tf.setBackend('torch');
+});
+
 test('TorchReluGrad: torch matches the cpu reference for float32 and int32 x', async () => {
   const xs = [...random(20, -2, 2, 5), 0, -0, 1e-30, -1e-30];
   for (const dtype of ['float32', 'int32'] as const) {

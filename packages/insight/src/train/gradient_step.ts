@@ -1,6 +1,8 @@
 // One forward and backward pass: the loss of a batch and its gradient with respect to every trainable variable.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
+import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
+
 import { tf } from '../backend';
 import { sparseCategoricalCrossentropy } from '../models/loss';
 
@@ -36,4 +38,38 @@ export function gradientStep(
   }, variables);
   // A variable the loss does not depend on gets no gradient from tfjs; the optimizer wants a zero one.
   return { loss: value as tf.Scalar, correct: correct!, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
+}
+
+/** A model's captured gradient step and what it was made for. */
+interface CapturedStep {
+  variables: tf.Variable[];
+  labelSmoothing: number;
+  penalty: (() => tf.Scalar) | undefined;
+  step: CapturedFunction<tf.Tensor[]>;
+}
+
+const capturedSteps = new WeakMap<tfl.LayersModel, CapturedStep>();
+
+/**
+ * gradientStep with the cross-entropy loss (and `penalty`), as a captured function (tfjs-backend-torch's
+ * captureFunction): per batch shape, two steps run eagerly and are recorded, and later ones replay the forward and
+ * backward pass natively in one call, reading the variables' current values and assigning BatchNorm's moving
+ * statistics as the eager step does; same results bit for bit. A step that cannot be replayed (dropout draws its masks
+ * in JS) keeps running eagerly. One per model, made again when the variables, smoothing or penalty change.
+ */
+export function capturedGradientStep(
+  model: tfl.LayersModel, variables: tf.Variable[], x: tf.Tensor4D, y: tf.Tensor1D, labelSmoothing: number,
+  penalty?: () => tf.Scalar,
+): GradientStepResult {
+  let captured = capturedSteps.get(model);
+  if (captured === undefined || captured.variables !== variables || captured.labelSmoothing !== labelSmoothing || captured.penalty !== penalty) {
+    captured?.step.dispose();
+    const step = captureFunction((xs: tf.Tensor, ys: tf.Tensor) => {
+      const r = gradientStep(model, variables, xs as tf.Tensor4D, ys as tf.Tensor1D, labelSmoothing, penalty);
+      return [r.loss, r.correct, ...r.grads];
+    });
+    capturedSteps.set(model, captured = { variables, labelSmoothing, penalty, step });
+  }
+  const [loss, correct, ...grads] = captured.step(x, y);
+  return { loss: loss as tf.Scalar, correct: correct as tf.Scalar, grads };
 }

@@ -6,7 +6,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { tf } from '../backend';
 import type { Batch } from '../data';
 import { seedDropout } from './dropout_seeds';
-import { gradientStep, type LogitsLoss } from './gradient_step';
+import { capturedGradientStep, gradientStep, type LogitsLoss } from './gradient_step';
 import { useNativeBatchNorm } from './native_batch_norm';
 
 /**
@@ -76,7 +76,11 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
     rewritten = options.transform?.(x, y, model, { seed: options.seed, step: options.step, microBatch: options.microBatch, rank: options.rank ?? 0 });
     const input = rewritten?.x ?? x;
     batchLoss = options.loss?.(input, y);
-    step = gradientStep(model, variables, input, y, options.labelSmoothing, options.penalty, batchLoss?.loss ?? rewritten?.loss);
+    const lossOf = batchLoss?.loss ?? rewritten?.loss;
+    // The cross-entropy step replays natively after two recorded steps; a loss made per batch is a new function each time.
+    step = lossOf === undefined
+      ? capturedGradientStep(model, variables, input, y, options.labelSmoothing, options.penalty)
+      : gradientStep(model, variables, input, y, options.labelSmoothing, options.penalty, lossOf);
   } finally {
     batchLoss?.dispose();
     rewritten?.dispose();

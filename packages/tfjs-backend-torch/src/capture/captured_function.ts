@@ -1,23 +1,27 @@
 // A tfjs function run natively after two eager runs: the first two calls with a given input signature (shapes,
 // dtypes, compute precision) run eagerly and are recorded (recorder.ts); when both recordings agree — the same
-// operators and arguments, and every tensor from outside the same one (or, for a constant the function makes, the
-// same values) — later calls replay the recording in the addon (binding/program.cc) in one call, with no tfjs
+// operators and arguments, the same variables, and every other tensor from outside the same one (or, for a constant
+// the function makes, the same values) — later calls replay the recording in the addon (binding/program.cc) in one call, with no tfjs
 // engine, kernel or JS work per operator. The results are the eager ones bit for bit: the same ATen calls on the
 // same tensors. Otherwise (or on another backend) the function keeps running eagerly, and `stats()` says why.
 //
 // As torch.jit.trace and tf.function do, a replay does what the recorded runs did: control flow in JS that depends
 // on anything but the input signature is not seen again, and tensors the function reads from outside are captured
-// (tfjs tensors are immutable). Variables are checked on every call: one that was assigned or disposed since the
-// recording sends the function back to recording. A run that reads tensor data into JS (dataSync, a kernel
-// falling back to cpu) or draws random numbers in JS is never replayed. Called while a gradient tape records (inside
-// tf.grad), the function runs eagerly, so that its operators reach the tape; gradients taken inside it are captured.
+// (tfjs tensors are immutable). Variables are not captured but read at every call: a replay takes the values they
+// hold then, and a variable the function assigns (an optimizer's update, BatchNorm's moving statistics) is assigned
+// its new value after the replay, so a whole training step (forward, gradients, update) can be captured. Anything
+// that changes from step to step (a learning rate, a bias correction) must then come in as an input tensor. A run
+// that creates variables (an optimizer's slots on its first call) is not kept as a recording; one that reads tensor
+// data into JS (dataSync, a kernel falling back to cpu) or draws random numbers in JS is never replayed. Called while
+// a gradient tape records (inside tf.grad), the function runs eagerly, so that its operators reach the tape;
+// gradients taken inside it are captured.
 import { DataType, engine, Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
 
-import { TorchBackend } from '../backend';
+import { isNativeDtype, TorchBackend } from '../backend';
 import { Handle, ProgramHandle, ProgramStep, requireBinding } from '../binding';
 import { isRecordingGradients } from '../kernels/conv_util';
 import { getComputePrecision } from '../precision';
-import { ExternalTensor, Recorder, recording } from './recorder';
+import { ExternalTensor, Recorder, recording, VariableHandles } from './recorder';
 
 /** What a captured function did so far. */
 export interface CaptureStats {
@@ -46,11 +50,22 @@ interface Results {
   array: boolean;
 }
 
+/** A variable the function read: bound to the program's input `slot`; `bfloat16` when its data was stored so. */
+interface BoundVariable {
+  variable: Variable;
+  slot: number;
+  bfloat16: boolean;
+}
+
 interface Recording {
   recorder: Recorder;
   /** The results' slots. */
   outputs: number[];
   results: Results;
+  /** The variables the run read, in the order the run first read them. */
+  bound: BoundVariable[];
+  /** The variables the run assigned, and the slot of the value each holds at its end. */
+  writes: { variable: Variable; slot: number }[];
 }
 
 interface Program {
@@ -58,11 +73,28 @@ interface Program {
   results: Results;
   /** For each result: the index of the input whose data it is (given back as a new tensor on that data), or -1. */
   fromInput: number[];
-  /** The variables whose data the program captured, with that data's id. */
-  variables: [Variable, object][];
+  /** Program inputs after the function's own: these variables' values at each call. */
+  bound: BoundVariable[];
+  /** Program outputs after the results: the new values of these variables. */
+  writes: Variable[];
 }
 
-type Signature = { first?: Recording; program?: Program; refusal?: string };
+/** `dropped` counts recordings in a row not kept because the run created variables. */
+type Signature = { first?: Recording; program?: Program; refusal?: string; dropped?: number };
+
+/** Off (INSIGHT_TORCH_CAPTURE=0, or setCaptureEnabled(false)): every captured function runs eagerly. */
+let captureEnabled = process.env.INSIGHT_TORCH_CAPTURE !== '0';
+
+/**
+ * Turns replaying on or off for every captured function (for debugging, or to measure what it gains); off, calls run
+ * eagerly and record nothing. Programs already built are kept for when it is turned on again.
+ */
+export function setCaptureEnabled(enabled: boolean): void {
+  captureEnabled = enabled;
+}
+
+/** What record() says of a run that created variables (an optimizer's slots made on its first call). */
+const CREATED_VARIABLES = 'it creates variables on every call';
 
 /**
  * `fn` run natively after two matching eager runs per input signature (see the header of this file). `fn` must be
@@ -75,7 +107,7 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
   const call = (...inputs: Tensor[]): T => {
     const backend = engine().backend;
     // Inside another recording its operators are that one's; under a gradient tape a replay would record nothing.
-    if (!(backend instanceof TorchBackend) || recording.active !== null || isRecordingGradients()) {
+    if (!captureEnabled || !(backend instanceof TorchBackend) || recording.active !== null || isRecordingGradients()) {
       stats.eager++;
       return fn(...inputs);
     }
@@ -83,10 +115,13 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
     const key = `${signatureOf(backend, inputs, handles)}|${getComputePrecision()}`;
     let signature = signatures.get(key);
     if (signature === undefined) signatures.set(key, signature = {});
-    if (signature.program !== undefined && !variablesUnchanged(signature.program)) dropProgram(signature);
     if (signature.program !== undefined) {
-      stats.replays++;
-      return replay(backend, signature.program, inputs, handles as Handle[]) as T;
+      const replayed = replay(backend, signature.program, inputs, handles as Handle[]);
+      if (replayed !== null) {
+        stats.replays++;
+        return replayed as T;
+      }
+      dropProgram(signature);  // a variable it reads was disposed or changed its storage: record again
     }
     if (signature.refusal !== undefined) {
       stats.eager++;
@@ -94,11 +129,16 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
     }
     stats.recordings++;
     const { result, recorded } = record(backend, fn, inputs, handles);
-    if (typeof recorded === 'string') {
+    if (recorded === CREATED_VARIABLES && (signature.dropped = (signature.dropped ?? 0) + 1) < 3) {
+      // Not a recording (what it did once, as making the variables, is not done again): the next call records.
+      signature.first?.recorder.dispose();
+      signature.first = undefined;
+    } else if (typeof recorded === 'string') {
       signature.refusal = recorded;
       signature.first?.recorder.dispose();
       signature.first = undefined;
     } else if (signature.first === undefined) {
+      signature.dropped = 0;
       signature.first = recorded;
     } else {
       const first = signature.first;
@@ -106,7 +146,7 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
       try {
         const difference = differ(first, recorded);
         if (difference !== null) signature.refusal = `two runs differ: ${difference}`;
-        else signature.program = build(backend, recorded);
+        else signature.program = build(recorded);
       } catch (error) {
         // The eager result stands; this signature stays eager.
         signature.refusal = `the program could not be built: ${error instanceof Error ? error.message : String(error)}`;
@@ -159,39 +199,69 @@ function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Ten
   // A variable's value given as an input would also be what the function reads as that weight: one slot for both.
   const variableData = new Set(Object.values(engine().registeredVariables).map((v) => v.dataId));
   if (inputs.some((x) => variableData.has(x.dataId))) return { result: fn(...inputs), recorded: 'an input is the value of a variable' };
-  const recorder = new Recorder(handles as Handle[]);
+  const variablesBefore = Object.values(engine().registeredVariables);
+  const dataBefore = variablesBefore.map((v) => v.dataId);
+  const recorder = new Recorder(handles as Handle[], variableHandles(backend, variablesBefore));
   recording.firstDataId = backend.nextDataId();
   recording.active = recorder;
   let result: Tensor | Tensor[];
   let outputs: Tensor[];
   let outHandles: (Handle | null)[];
+  let written: Variable[];
+  let writeHandles: Handle[];
   try {
     result = fn(...inputs);
     outputs = Array.isArray(result) ? result : [result];
     // A result may be a view of another tensor's data (tfjs-layers' Dense reshapes): its handle under its own shape
-    // is then made by a recorded reshape.
+    // is then made by a recorded reshape. So may a variable's new value.
     outHandles = outputs.map((t) => (t instanceof Tensor && t.dtype !== 'string' && t.dtype !== 'complex64' ? backend.keptHandle(t) : null));
+    written = variablesBefore.filter((v, i) => !v.isDisposed && v.dataId !== dataBefore[i]);
+    writeHandles = written.map((v) => backend.keptHandle(v));
   } catch (error) {
     recorder.dispose(); // the error reaches the caller as from an eager call
     throw error;
   } finally {
     recording.active = null;
   }
-  const refusal = recorder.refusal ?? (outHandles.some((h) => h === null) ? 'a result is not a float32, int32 or bool tensor' : null);
+  const created = Object.keys(engine().registeredVariables).length !== variablesBefore.length ||
+    variablesBefore.some((v) => engine().registeredVariables[v.name] !== v);
+  const refusal = created ? CREATED_VARIABLES : recorder.refusal ??
+    (outHandles.some((h) => h === null) ? 'a result is not a float32, int32 or bool tensor' : null);
   const outSlots = refusal === null ? (outHandles as Handle[]).map((h) => recorder.slotOf(h)) : [];
+  const writeSlots = refusal === null ? writeHandles.map((h) => recorder.slotOf(h)) : [];
   backend.freeScratch(); // the views made above for results (outside any kernel, nothing else is there)
   if (refusal !== null) {
     recorder.dispose();
     return { result, recorded: refusal };
   }
+  const bound = recorder.externals.filter((e) => e.variable !== null)
+    .map((e) => ({ variable: e.variable!, slot: e.slot, bfloat16: requireBinding().dtype(e.kept) === 'BFloat16' }));
   return {
     result,
     recorded: {
       recorder,
       outputs: outSlots,
       results: { info: outputs.map((t) => ({ dtype: t.dtype, shape: t.shape })), array: Array.isArray(result) },
+      bound,
+      writes: written.map((variable, i) => ({ variable, slot: writeSlots[i] })),
     },
   };
+}
+
+/**
+ * The native handles of these variables' data (uploading data still in JS, as a first read would), for telling the
+ * variables among the tensors a run reads; data held by two variables, or by a variable under another shape, is
+ * 'ambiguous'.
+ */
+function variableHandles(backend: TorchBackend, variables: Variable[]): VariableHandles {
+  const found: VariableHandles = new Map();
+  for (const v of variables) {
+    if (v.isDisposed || !isNativeDtype(v.dtype)) continue;
+    const stored = backend.storedHandle(v);
+    const h = stored ?? backend.data.get(v.dataId).handle;
+    if (h !== undefined) found.set(h, found.has(h) || stored === null ? 'ambiguous' : v);
+  }
+  return found;
 }
 
 /** Where two recordings of one signature differ, or null when one program serves both. */
@@ -207,7 +277,9 @@ function differ(a: Recording, b: Recording): string | null {
     const why = externalDiffers(ra.externals[i], rb.externals[i]);
     if (why !== null) return why;
   }
-  return null;
+  const sameWrites = a.writes.length === b.writes.length &&
+    a.writes.every((w, i) => w.variable === b.writes[i].variable && w.slot === b.writes[i].slot);
+  return sameWrites ? null : 'the variables assigned';
 }
 
 function sameStep(a: ProgramStep, b: ProgramStep): boolean {
@@ -230,6 +302,10 @@ let equalOp = -1;
 /** Null when the two runs read the same tensor from outside (or constants with the same values), else why not. */
 function externalDiffers(a: ExternalTensor, b: ExternalTensor): string | null {
   if (a.slot !== b.slot) return 'the tensors read from outside';
+  if (a.variable !== null || b.variable !== null) {
+    if (a.variable !== b.variable) return 'a variable read in one run is another tensor in the second';
+    return requireBinding().dtype(a.kept) === requireBinding().dtype(b.kept) ? null : 'a variable is stored in another dtype';
+  }
   if (a.original === b.original) return null;
   if (!a.madeDuringRun || !b.madeDuringRun) return 'a tensor read from outside the function is another one in the second run';
   const binding = requireBinding();
@@ -239,33 +315,44 @@ function externalDiffers(a: ExternalTensor, b: ExternalTensor): string | null {
   return same ? null : 'a constant the function makes has other values in the second run (random numbers drawn in JS?)';
 }
 
-/** The native program of a recording; its externals become constants. */
-function build(backend: TorchBackend, r: Recording): Program {
+/**
+ * The native program of a recording: the variables it read are inputs after the function's own, the new values of
+ * those it assigned outputs after its results; the other externals become constants.
+ */
+function build(r: Recording): Program {
   const { recorder } = r;
   const native = requireBinding().programCreate({
     numSlots: recorder.numSlots,
-    inputs: recorder.inputs,
-    outputs: r.outputs,
-    constants: recorder.externals.map((e) => [e.slot, e.kept]),
+    inputs: [...recorder.inputs, ...r.bound.map((b) => b.slot)],
+    outputs: [...r.outputs, ...r.writes.map((w) => w.slot)],
+    constants: recorder.externals.filter((e) => e.variable === null).map((e) => [e.slot, e.kept]),
     steps: recorder.steps,
   });
-  const captured = new Set<Handle>(recorder.externals.map((e) => e.original));
-  const variables: [Variable, object][] = [];
-  for (const v of Object.values(engine().registeredVariables)) {
-    if (v.isDisposed || !backend.data.has(v.dataId)) continue;
-    const h = backend.data.get(v.dataId).handle;
-    if (h !== undefined && captured.has(h)) variables.push([v, v.dataId]);
+  return {
+    native, results: r.results, fromInput: r.outputs.map((slot) => recorder.inputs.indexOf(slot)), bound: r.bound,
+    writes: r.writes.map((w) => w.variable),
+  };
+}
+
+/**
+ * Runs the program on `inputs` and the bound variables' current values, assigns the variables it writes, and gives
+ * the results; null (nothing run) when a bound variable was disposed or its data is no longer stored as recorded.
+ */
+function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Handle[]): Tensor | Tensor[] | null {
+  const bound: Handle[] = [];
+  for (const b of p.bound) {
+    const h = b.variable.isDisposed ? null : backend.storedHandle(b.variable);
+    if (h === null || (backend.data.get(b.variable.dataId).bfloat16 === true) !== b.bfloat16) return null;
+    bound.push(h);
   }
-  return { native, results: r.results, fromInput: r.outputs.map((slot) => recorder.inputs.indexOf(slot)), variables };
-}
-
-function variablesUnchanged(p: Program): boolean {
-  return p.variables.every(([v, dataId]) => !v.isDisposed && v.dataId === dataId);
-}
-
-function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Handle[]): Tensor | Tensor[] {
-  const outs = requireBinding().programRun(p.native, handles);
-  const tensors = outs.map((h, i) => {
+  const outs = requireBinding().programRun(p.native, bound.length === 0 ? handles : [...handles, ...bound]);
+  const n = p.results.info.length;
+  p.writes.forEach((v, i) => {
+    const value = engine().makeTensorFromTensorInfo(backend.makeOutput(outs[n + i], v.dtype, v.shape), backend);
+    v.assign(value);
+    value.dispose();
+  });
+  const tensors = outs.slice(0, n).map((h, i) => {
     if (p.fromInput[i] >= 0) {
       // A result that is an input's data: a new tensor on that data (as tf.identity makes), not a copy.
       requireBinding().dispose(h);

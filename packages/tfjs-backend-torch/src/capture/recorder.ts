@@ -1,9 +1,12 @@
 // Records the ATen calls one run of a function makes through the kernels (aten.ts reports each call here while a
 // recorder is active): which operator, its arguments with every tensor handle replaced by a numbered slot, and the
 // slots of its results. A handle the run did not make is an external: an input (slots given up front), or a tensor
-// from outside (weights) or made from JS values during the run (constants such as tf.scalar(2)); each external is
-// kept alive by an alias handle until the recorder is disposed. A run that reads tensor data into JS, or whose
-// operator returns a number, cannot be replayed: `refusal` says why.
+// from outside, made from JS values during the run (constants such as tf.scalar(2)), or a variable's value (bound
+// again at every replay: a variable may be assigned between calls); each external is kept alive by an alias handle
+// until the recorder is disposed. A run that reads tensor data into JS, or whose operator returns a number, cannot be
+// replayed: `refusal` says why.
+import type { Variable } from '@tensorflow/tfjs-core';
+
 import { Handle, ProgramStep, requireBinding } from '../binding';
 
 /** A tensor the run read but did not make. */
@@ -15,7 +18,15 @@ export interface ExternalTensor {
   kept: Handle;
   /** Uploaded from JS values made during the run (a constant of the function), rather than read from outside. */
   madeDuringRun: boolean;
+  /** The variable whose value this is when the run read it, if any: a replay reads the variable's value then. */
+  variable: Variable | null;
 }
+
+/**
+ * The variables whose values a run may read, by the native handle of their data. 'ambiguous' marks data that more
+ * than one variable holds or that a variable holds under another shape: a run reading it cannot be replayed.
+ */
+export type VariableHandles = Map<Handle, Variable | 'ambiguous'>;
 
 /** A tensor handle among call() arguments: an object that is not an array (arguments are numbers, strings, lists). */
 function isHandle(v: unknown): v is Handle {
@@ -35,7 +46,7 @@ export class Recorder {
   private nextSlot = 0;
 
   /** `inputs`: the native handles of the function's input tensors, in order. */
-  constructor(inputs: Handle[]) {
+  constructor(inputs: Handle[], private readonly variables: VariableHandles) {
     this.inputs = inputs.map((h) => this.slots.get(h) ?? this.newSlot(h));
   }
 
@@ -87,8 +98,13 @@ export class Recorder {
     const slot = this.newSlot(h);
     const b = requireBinding();
     if (aliasOp < 0) aliasOp = b.resolveOp('aten::alias', '');
+    const variable = this.variables.get(h) ?? null;
+    if (variable === 'ambiguous') this.refusal ??= 'it reads data that several variables share, or a variable under another shape';
     // Called on the binding itself, so the alias is not recorded.
-    this.externals.push({ slot, original: h, kept: b.call(aliasOp, [h], true) as Handle, madeDuringRun: this.madeDuringRun.has(h) });
+    this.externals.push({
+      slot, original: h, kept: b.call(aliasOp, [h], true) as Handle, madeDuringRun: this.madeDuringRun.has(h),
+      variable: variable === 'ambiguous' ? null : variable,
+    });
     return slot;
   }
 

@@ -2,7 +2,8 @@
 // once per output. It makes the Adam optimizers run on cpu (without libtorch, or with --backend cpu) and is the
 // reference the native kernel is tested against.
 //   m' = b1 m + (1-b1) g;   v' = b2 v + (1-b2) g^2;   x' = decay x - alpha m' / (sqrt(v') + epsilon)
-// variable, gradient, m, v: same shape, float32 -> [x', m', v'].
+// variable, gradient, m, v: same shape, float32 (alpha, decay: optional float32 scalars in place of the attributes)
+// -> [x', m', v'].
 import type { MathBackendCPU } from '@tensorflow/tfjs-backend-cpu';
 import type { KernelConfig, TensorInfo, TypedArray } from '@tensorflow/tfjs-core';
 
@@ -13,9 +14,14 @@ export const fusedAdamUpdateCpuConfig: KernelConfig = {
   backendName: 'cpu',
   kernelFunc: ({ inputs, attrs, backend }) => {
     const cpu = backend as MathBackendCPU;
-    const { beta1, beta2, alpha, epsilon, decay } = attrs as unknown as FusedAdamUpdateAttrs;
+    const { beta1, beta2, epsilon } = attrs as unknown as FusedAdamUpdateAttrs;
     const { variable, gradient, m, v } = inputs as Record<'variable' | 'gradient' | 'm' | 'v', TensorInfo>;
     const [x, g, m0, v0] = [variable, gradient, m, v].map((t) => cpu.data.get(t.dataId).values as TypedArray);
+    const read = (t: TensorInfo) => (cpu.data.get(t.dataId).values as TypedArray)[0];
+    const { alpha: alphaTensor, decay: decayTensor } = inputs as Partial<Record<'alpha' | 'decay', TensorInfo>>;
+    const a = attrs as unknown as FusedAdamUpdateAttrs;
+    const alpha = alphaTensor === undefined ? a.alpha : read(alphaTensor);
+    const decay = alphaTensor === undefined ? a.decay : decayTensor === undefined ? 1 : read(decayTensor);
     const x2 = new Float32Array(x.length);
     const m2 = new Float32Array(x.length);
     const v2 = new Float32Array(x.length);

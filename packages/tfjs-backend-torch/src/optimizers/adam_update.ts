@@ -54,9 +54,34 @@ export function adamUpdateAttrs(s: AdamStep): FusedAdamUpdateAttrs {
 }
 
 /** Updates variable, m and v in place with one Adam step. */
-export function adamUpdate({ variable, gradient, m, v }: AdamSlots, s: AdamStep): void {
-  const attrs = adamUpdateAttrs(s);
-  const [x2, m2, v2] = engine().runKernel(FusedAdamUpdate, { variable, gradient, m, v },
+export function adamUpdate(slots: AdamSlots, s: AdamStep): void {
+  runAdamUpdate(slots, {}, adamUpdateAttrs(s));
+}
+
+/**
+ * The values of one step that change from step to step, as float32 scalar tensors: the step size with the bias
+ * correction folded in (adamUpdateAttrs(step).alpha) and, optionally, the decay factor. Epsilon is added as in the
+ * 'epsilon-hat' convention.
+ */
+export interface AdamStepTensors {
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  alpha: Tensor;
+  decay?: Tensor;
+}
+
+/**
+ * Updates variable, m and v in place with one Adam step whose step size (and decay) are tensors: the form a captured
+ * training step (capture/) needs, where whatever changes from step to step must be data, not a number in JS.
+ */
+export function adamUpdateWithTensors(slots: AdamSlots, s: AdamStepTensors): void {
+  const scalars: Record<string, Tensor> = s.decay === undefined ? { alpha: s.alpha } : { alpha: s.alpha, decay: s.decay };
+  runAdamUpdate(slots, scalars, { beta1: s.beta1, beta2: s.beta2, epsilon: s.epsilon, alpha: 0, decay: 1 });
+}
+
+function runAdamUpdate({ variable, gradient, m, v }: AdamSlots, scalars: Record<string, Tensor>, attrs: FusedAdamUpdateAttrs): void {
+  const [x2, m2, v2] = engine().runKernel(FusedAdamUpdate, { variable, gradient, m, v, ...scalars },
     attrs as unknown as Record<string, number>) as Tensor[];
   // The variables keep their own references to the new values: the kernel's outputs go right away (no tidy scope
   // per variable on the optimizer's hot path).

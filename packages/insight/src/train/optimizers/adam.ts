@@ -2,9 +2,9 @@
 //   m ← m + (g − m)(1 − β1);  v ← v + (g² − v)(1 − β2)
 //   w ← w − lr·√(1 − β2^t)/(1 − β1^t) · m / (√v + ε)      (ε is Keras's "epsilon hat")
 // weightDecay here is L2 regularisation: g ← g + weightDecay·w (for decaying params).
-// Each variable's step is one FusedAdamUpdate kernel (adamUpdate from the backend package): native on `torch`,
-// the plain formula on `cpu`.
-import { adamUpdate } from '@insight/tfjs-backend-torch';
+// Each variable's step is one FusedAdamUpdate kernel (adamUpdateWithTensors from the backend package, the step size
+// and decay as data): native on `torch`, the plain formula on `cpu`.
+import { adamUpdateAttrs, adamUpdateWithTensors } from '@insight/tfjs-backend-torch';
 
 import type { tf } from '../../backend';
 import { Optimizer, type Param } from './optimizer';
@@ -32,19 +32,26 @@ export class Adam extends Optimizer {
     this.epsilon = o.epsilon;
   }
 
-  /** Factor applied to w before the step: 1 here; AdamW's decoupled decay overrides it. */
-  protected decayFactor(_param: Param, _lr: number): number {
-    return 1;
+  /** Factor applied to w before the step, or null for none (1): AdamW's decoupled decay overrides it. */
+  protected decayFactor(_param: Param, _lr: number): number | null {
+    return null;
   }
 
   protected gradient(param: Param, grad: tf.Tensor): tf.Tensor {
     return this.withL2(param, grad);
   }
 
-  protected update(i: number, param: Param, grad: tf.Tensor, lr: number, t: number): void {
-    adamUpdate(
+  /** The step size lr·√(1 − β2^t)/(1 − β1^t), and the decay factor when the param has one. */
+  protected stepValues(param: Param, lr: number, t: number): number[] {
+    const { alpha } = adamUpdateAttrs({ learningRate: lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon,
+      epsilonConvention: 'epsilon-hat', step: t });
+    const decay = this.decayFactor(param, lr);
+    return decay === null ? [alpha] : [alpha, decay];
+  }
+
+  protected update(i: number, param: Param, grad: tf.Tensor, [alpha, decay]: tf.Scalar[]): void {
+    adamUpdateWithTensors(
       { variable: param.variable, gradient: this.gradient(param, grad), m: this.slot('m', i), v: this.slot('v', i) },
-      { learningRate: lr, beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, epsilonConvention: 'epsilon-hat',
-        step: t, decay: this.decayFactor(param, lr) });
+      { beta1: this.beta1, beta2: this.beta2, epsilon: this.epsilon, alpha, decay });
   }
 }

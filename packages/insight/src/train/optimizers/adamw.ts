@@ -13,7 +13,7 @@ export class AdamW extends Adam {
   }
 
   /** w ← (1 − lr·weightDecay)·w before the Adam step, for decaying params. */
-  protected override decayFactor(param: Param, lr: number): number {
-    return this.weightDecay > 0 && param.decay ? 1 - lr * this.weightDecay : 1;
+  protected override decayFactor(param: Param, lr: number): number | null {
+    return this.weightDecay > 0 && param.decay ? 1 - lr * this.weightDecay : null;
   }
 }

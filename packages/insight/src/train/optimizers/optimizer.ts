@@ -2,6 +2,11 @@
 // told the learning rate of every update (schedules live outside), and exposes its whole state as named
 // tensors so a checkpoint can restore it exactly. All math runs through tfjs kernels on the active backend:
 // tfjs ops (Sgd), or one FusedAdamUpdate kernel per variable (Adam, AdamW; native on torch, plain formula on cpu).
+// An update is a captured function (tfjs-backend-torch's captureFunction): after two recorded updates, every later
+// one replays natively in one call. What changes from update to update (learning rate, bias correction, decay) is
+// therefore data: each param's step values, computed in JS, come in as one float32 tensor.
+import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
+
 import { tf } from '../../backend';
 import { ruleError } from '../../errors';
 import type { NamedTensor } from '../../run/checkpoint';
@@ -28,6 +33,8 @@ export abstract class Optimizer {
   /** Updates applied so far; `apply` uses iterations + 1 as the 1-based step t. */
   iterations = 0;
   private readonly slots = new Map<string, tf.Variable>();
+  /** The update as a captured function, per set of params updated (a param with lrScale 0 is skipped). */
+  private readonly updates = new Map<string, CapturedFunction<tf.Tensor[]>>();
 
   /**
    * params: the variables it updates, in a fixed order (slot names use the index).
@@ -45,17 +52,44 @@ export abstract class Optimizer {
       throw new Error(`apply() needs one gradient per param: got ${grads.length} for ${this.params.length} params.`);
     }
     const t = this.iterations + 1;
-    tf.tidy(() => {
-      this.params.forEach((param, i) => {
-        const scale = param.lrScale ?? 1;
-        if (scale !== 0) this.update(i, param, grads[i], lr * scale, t);
-      });
-    });
+    // Per param: its step values, or null when its lrScale is 0 (not updated).
+    const values = this.params.map((param) => ((param.lrScale ?? 1) === 0 ? null : this.stepValues(param, lr * (param.lrScale ?? 1), t)));
+    const counts = values.map((v) => v?.length ?? 0);
+    const key = counts.join(',');
+    let update = this.updates.get(key);
+    if (update === undefined) this.updates.set(key, update = captureFunction((stepValues, ...g) => this.updateAll(counts, stepValues, g)));
+    const stepValues = tf.tensor1d(values.flatMap((v) => v ?? []));
+    try {
+      update(stepValues, ...grads);
+    } finally {
+      stepValues.dispose();
+    }
     this.iterations = t;
   }
 
-  /** Updates params[i] in place (inside a tidy). t is the 1-based step number. */
-  protected abstract update(i: number, param: Param, grad: tf.Tensor, lr: number, t: number): void;
+  /**
+   * Updates every param with counts[i] > 0, reading its counts[i] step values in order from `stepValues`; returns no
+   * tensors (a captured function returns an array).
+   */
+  private updateAll(counts: number[], stepValues: tf.Tensor, grads: tf.Tensor[]): tf.Tensor[] {
+    tf.tidy(() => {
+      const values = tf.unstack(stepValues) as tf.Scalar[];
+      let next = 0;
+      this.params.forEach((param, i) => {
+        if (counts[i] > 0) this.update(i, param, grads[i], values.slice(next, next += counts[i]));
+      });
+    });
+    return [];
+  }
+
+  /**
+   * The numbers one update of `param` needs that may change from update to update, in JS: `lr` is its learning rate
+   * (lrScale included), t the 1-based step number. At least one; their count must not depend on lr or t.
+   */
+  protected abstract stepValues(param: Param, lr: number, t: number): number[];
+
+  /** Updates params[i] in place (inside a tidy), given its stepValues as float32 scalars. */
+  protected abstract update(i: number, param: Param, grad: tf.Tensor, values: tf.Scalar[]): void;
 
   /** A zero-initialised slot variable for param i, created on first use (e.g. slot('m', 0)). */
   protected slot(kind: string, i: number): tf.Variable {
@@ -104,9 +138,11 @@ export abstract class Optimizer {
     }
   }
 
-  /** Frees the slot variables. */
+  /** Frees the slot variables and the captured updates. */
   dispose(): void {
     for (const slot of this.slots.values()) slot.dispose();
     this.slots.clear();
+    for (const update of this.updates.values()) update.dispose();
+    this.updates.clear();
   }
 }

@@ -23,7 +23,12 @@ export class Sgd extends Optimizer {
     this.nesterov = options.nesterov ?? false;
   }
 
-  protected update(i: number, param: Param, grad: tf.Tensor, lr: number): void {
+  /** The learning rate. */
+  protected stepValues(_param: Param, lr: number): number[] {
+    return [lr];
+  }
+
+  protected update(i: number, param: Param, grad: tf.Tensor, [lr]: tf.Scalar[]): void {
     const g = this.withL2(param, grad);
     const w = param.variable;
     if (this.momentum === 0) {
