@@ -2,7 +2,8 @@
 // statistics, as one forward kernel and one backward kernel on `torch` (TorchBatchNormTraining and its Grad). On a
 // backend without them (cpu) it runs the ops tfjs-layers' BatchNormalization runs: tf.moments, then tf.batchNorm.
 //   const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3);  // ordinary tensors: a tidy frees them
-// This package's other kernels also have a cpu kernel; these two do not: the composed ops are the reference.
+// Most of this package's kernels also have a cpu kernel; these two do not (nor conv2dBiasActivation's gradient): the
+// composed ops are the reference.
 import {
   batchNorm, clone, customGrad, dispose, engine, getBackend, getKernel, GradSaveFunc, keep, moments, onesLike, Tensor, tidy,
 } from '@tensorflow/tfjs-core';

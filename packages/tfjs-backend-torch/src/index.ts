@@ -21,9 +21,10 @@ export {
 } from './optimizers/adam_update';
 export {
   FusedAdamUpdate, type FusedAdamUpdateAttrs, TorchBatchNormTraining, type TorchBatchNormTrainingAttrs,
-  TorchBatchNormTrainingGrad, TorchReluGrad,
+  TorchBatchNormTrainingGrad, TorchConv2DBiasActivationGrad, type TorchConv2DBiasActivationAttrs, TorchReluGrad,
 } from './kernel_names';
 export { batchNormTraining, type BatchNormTrainingResult } from './batch_norm_training';
+export { conv2dBiasActivation } from './conv2d_bias_activation';
 export {
   bfloat16Support, COMPUTE_PRECISIONS, type ComputePrecision, getComputePrecision, setComputePrecision,
 } from './precision';

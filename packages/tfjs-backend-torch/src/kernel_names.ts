@@ -26,6 +26,22 @@ export interface FusedAdamUpdateAttrs {
 export const TorchReluGrad = 'TorchReluGrad';
 
 /**
+ * The backward pass of conv2d(x, filter) + bias followed by ReLU or nothing (tfjs's FusedConv2D, NHWC, no prelu):
+ * inputs { dy [N,OH,OW,Cout], x [N,H,W,Cin], filter [kh,kw,Cin,Cout], y? (the forward's output, for ReLU) } ->
+ * [dx (x's shape), dfilter (filter's shape), dbias [Cout]], from one convolution backward. Run it through
+ * conv2dBiasActivation (conv2d_bias_activation.ts), which owns the gradient.
+ */
+export const TorchConv2DBiasActivationGrad = 'TorchConv2DBiasActivationGrad';
+
+/** TorchConv2DBiasActivationGrad's attributes: the forward's geometry and activation. */
+export interface TorchConv2DBiasActivationAttrs {
+  strides: [number, number] | number;
+  pad: 'valid' | 'same';
+  dilations: [number, number] | number;
+  activation: 'relu' | 'linear';
+}
+
+/**
  * BatchNorm's training-mode forward over the last axis: inputs { x [..., C] float32, scale? [C], offset? [C] } ->
  * [y (x's shape), mean [C], variance [C] (biased, as tf.moments), inverseStd [C] = 1/sqrt(variance + epsilon)].
  * Run it through batchNormTraining (batch_norm_training.ts), which owns its gradient.

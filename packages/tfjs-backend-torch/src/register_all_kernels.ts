@@ -8,6 +8,7 @@ import { fusedAdamUpdateConfig } from './kernels/FusedAdamUpdate';
 import { torchReluGradConfig } from './kernels/TorchReluGrad';
 import { torchBatchNormTrainingConfig } from './kernels/TorchBatchNormTraining';
 import { torchBatchNormTrainingGradConfig } from './kernels/TorchBatchNormTrainingGrad';
+import { torchConv2DBiasActivationGradConfig } from './kernels/TorchConv2DBiasActivationGrad';
 import { avgPoolConfig } from './kernels/AvgPool';
 import { avgPoolGradConfig } from './kernels/AvgPoolGrad';
 import { batchMatMulConfig } from './kernels/BatchMatMul';
@@ -244,6 +245,7 @@ export const nativeKernelConfigs: KernelConfig[] = [
   torchReluGradConfig,
   torchBatchNormTrainingConfig,
   torchBatchNormTrainingGradConfig,
+  torchConv2DBiasActivationGradConfig,
   // convolution, pooling, matmul, normalisation
   avgPoolConfig,
   avgPoolGradConfig,

@@ -40,22 +40,46 @@ export function gradientStep(
   return { loss: value as tf.Scalar, correct: correct!, grads: variables.map((v) => grads[v.name] ?? tf.zerosLike(v)) };
 }
 
-/** A model's captured gradient step and what it was made for. */
-interface CapturedStep {
+/** A model's captured gradient steps (one per state of its layers' calls) and what they were made for. */
+interface CapturedSteps {
   variables: tf.Variable[];
   labelSmoothing: number;
   penalty: (() => tf.Scalar) | undefined;
-  step: CapturedFunction<tf.Tensor[]>;
+  byCalls: Map<string, CapturedFunction<tf.Tensor[]>>;
 }
 
-const capturedSteps = new WeakMap<tfl.LayersModel, CapturedStep>();
+const capturedSteps = new WeakMap<tfl.LayersModel, CapturedSteps>();
+const callIds = new WeakMap<object, number>();
+let nextCallId = 0;
+
+/**
+ * The functions that compute `model`'s layers now, as ids: a replaced call (a frozen layer in inference mode,
+ * BatchNorm's and Conv2D's fused training calls, fake quantisation) changes what a step computes, which a replay would
+ * not see.
+ */
+function callsKey(model: tfl.LayersModel): string {
+  const ids: number[] = [];
+  const visit = (layers: tfl.layers.Layer[]) => {
+    for (const layer of layers) {
+      const nested = (layer as unknown as { layers?: tfl.layers.Layer[] }).layers;
+      if (Array.isArray(nested)) visit(nested);
+      const call = (layer as unknown as { call: object }).call;
+      let id = callIds.get(call);
+      if (id === undefined) callIds.set(call, id = nextCallId++);
+      ids.push(id);
+    }
+  };
+  visit(model.layers);
+  return ids.join(',');
+}
 
 /**
  * gradientStep with the cross-entropy loss (and `penalty`), as a captured function (tfjs-backend-torch's
  * captureFunction): per batch shape, two steps run eagerly and are recorded, and later ones replay the forward and
  * backward pass natively in one call, reading the variables' current values and assigning BatchNorm's moving
  * statistics as the eager step does; same results bit for bit. A step that cannot be replayed (dropout draws its masks
- * in JS) keeps running eagerly. One per model, made again when the variables, smoothing or penalty change.
+ * in JS) keeps running eagerly. One per model and state of its layers' calls (freezing a layer replaces its call);
+ * made again when the variables, smoothing or penalty change.
  */
 export function capturedGradientStep(
   model: tfl.LayersModel, variables: tf.Variable[], x: tf.Tensor4D, y: tf.Tensor1D, labelSmoothing: number,
@@ -63,13 +87,17 @@ export function capturedGradientStep(
 ): GradientStepResult {
   let captured = capturedSteps.get(model);
   if (captured === undefined || captured.variables !== variables || captured.labelSmoothing !== labelSmoothing || captured.penalty !== penalty) {
-    captured?.step.dispose();
-    const step = captureFunction((xs: tf.Tensor, ys: tf.Tensor) => {
+    for (const step of captured?.byCalls.values() ?? []) step.dispose();
+    capturedSteps.set(model, captured = { variables, labelSmoothing, penalty, byCalls: new Map() });
+  }
+  const key = callsKey(model);
+  let step = captured.byCalls.get(key);
+  if (step === undefined) {
+    captured.byCalls.set(key, step = captureFunction((xs: tf.Tensor, ys: tf.Tensor) => {
       const r = gradientStep(model, variables, xs as tf.Tensor4D, ys as tf.Tensor1D, labelSmoothing, penalty);
       return [r.loss, r.correct, ...r.grads];
-    });
-    capturedSteps.set(model, captured = { variables, labelSmoothing, penalty, step });
+    }));
   }
-  const [loss, correct, ...grads] = captured.step(x, y);
+  const [loss, correct, ...grads] = step(x, y);
   return { loss: loss as tf.Scalar, correct: correct as tf.Scalar, grads };
 }

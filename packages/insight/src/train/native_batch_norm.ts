@@ -70,8 +70,14 @@ const hasOwnClassCall = (layer: BatchNormLayer) => layer.call === (Object.getPro
  */
 export function nativeBatchNormCall(layer: tfl.layers.Layer): Call {
   const norm = layer as unknown as BatchNormLayer;
-  return layer.getClassName() === 'BatchNormalization' && hasOwnClassCall(norm) ? nativeTrainingCall(norm, norm.call) : norm.call;
+  if (layer.getClassName() !== 'BatchNormalization' || !hasOwnClassCall(norm)) return norm.call;
+  let native = nativeCalls.get(norm);
+  if (native === undefined) nativeCalls.set(norm, native = nativeTrainingCall(norm, norm.call));
+  return native;
 }
+
+/** One fused call per layer, the same function at every step (a captured training step is selected by its calls). */
+const nativeCalls = new WeakMap<BatchNormLayer, Call>();
 
 /**
  * Gives `model`'s BatchNormalization layers the fused training call (see the header) until the returned function puts

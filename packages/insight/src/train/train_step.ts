@@ -1,5 +1,5 @@
-// One micro-batch of training: the batch's tensors, dropout seeded for (run seed, update, micro-batch), BatchNorm on
-// the backend's fused kernels, the forward and backward pass, and the batch's loss and correct count read back as
+// One micro-batch of training: the batch's tensors, dropout seeded for (run seed, update, micro-batch), BatchNorm and
+// convolutions on the backend's fused kernels, the forward and backward pass, and the batch's loss and correct count read back as
 // numbers.
 import type * as tfl from '@tensorflow/tfjs-layers';
 
@@ -8,6 +8,7 @@ import type { Batch } from '../data';
 import { seedDropout } from './dropout_seeds';
 import { capturedGradientStep, gradientStep, type LogitsLoss } from './gradient_step';
 import { useNativeBatchNorm } from './native_batch_norm';
+import { useNativeConv } from './native_conv';
 
 /**
  * A training loss in place of the cross-entropy with the labels, per micro-batch: called before the gradient tape
@@ -69,6 +70,7 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
   const y = tf.tensor1d(batch.y, 'int32');
   const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch, options.rank);
   const restoreBatchNorm = useNativeBatchNorm(model);
+  const restoreConv = useNativeConv(model);
   let step;
   let rewritten: ReturnType<BatchTransform> | undefined;
   let batchLoss: ReturnType<BatchLoss> | undefined;
@@ -84,6 +86,7 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
   } finally {
     batchLoss?.dispose();
     rewritten?.dispose();
+    restoreConv();
     restoreBatchNorm();
     restoreSeeds();
     tf.dispose([x, y]);
