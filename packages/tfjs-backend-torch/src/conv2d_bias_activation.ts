@@ -3,6 +3,8 @@
 // convolution backward, and the forward is the FusedConv2D kernel (bias inside the oneDNN convolution, ReLU in place).
 // tfjs's fused.conv2d does not fuse while gradients are recorded: it runs Conv2D, Add and Relu, and five kernels
 // backward (ReLU's gradient, a Sum for the bias, Conv2DBackpropInput and Conv2DBackpropFilter each reordering dy).
+// With inputGradient false, x is data (a network's input): no gradient flows to it and none is computed, as tfjs's
+// own gradients skip an input the tape does not need (a custom gradient computes all of its inputs').
 // On a backend without the kernel (cpu) this is tf.fused.conv2d, the reference the tests check against.
 //   const y = conv2dBiasActivation(x, kernel, bias, { strides: 1, pad: 'valid', dilations: 1, activation: 'relu' });
 import {
@@ -11,11 +13,16 @@ import {
 
 import { TorchConv2DBiasActivationAttrs, TorchConv2DBiasActivationGrad } from './kernel_names';
 
+export interface Conv2DBiasActivationOptions extends TorchConv2DBiasActivationAttrs {
+  /** False: x is data, outside the gradient (default true). */
+  inputGradient?: boolean;
+}
+
 /**
- * x: [N,H,W,Cin] float32, filter: [kh,kw,Cin,Cout], bias: [Cout] or null -> [N,OH,OW,Cout]. Gradients flow to x, filter
- * and bias.
+ * x: [N,H,W,Cin] float32, filter: [kh,kw,Cin,Cout], bias: [Cout] or null -> [N,OH,OW,Cout]. Gradients flow to filter
+ * and bias, and to x unless options.inputGradient is false.
  */
-export function conv2dBiasActivation(x: Tensor4D, filter: Tensor4D, bias: Tensor1D | null, options: TorchConv2DBiasActivationAttrs): Tensor4D {
+export function conv2dBiasActivation(x: Tensor4D, filter: Tensor4D, bias: Tensor1D | null, options: Conv2DBiasActivationOptions): Tensor4D {
   const cout = filter.shape[3];
   if (x.rank !== 4 || filter.rank !== 4 || x.dtype !== 'float32' || x.shape[3] !== filter.shape[2] || (bias !== null && (bias.rank !== 1 || bias.shape[0] !== cout))) {
     throw new Error('conv2dBiasActivation needs float32 x [N,H,W,Cin], filter [kh,kw,Cin,Cout] and bias [Cout] or null. ' +
@@ -26,7 +33,8 @@ export function conv2dBiasActivation(x: Tensor4D, filter: Tensor4D, bias: Tensor
   if (getKernel(TorchConv2DBiasActivationGrad, getBackend()) === undefined) {
     return fused.conv2d({ x, filter, strides, pad, dilations, dataFormat: 'NHWC', bias: bias ?? undefined, activation });
   }
-  const attrs = { strides, pad, dilations, activation } as unknown as Record<string, number>;
+  const inputGradient = options.inputGradient ?? true;
+  const attrs = { strides, pad, dilations, activation, inputGradient } as unknown as Record<string, number>;
   const convolve = customGrad((...args: (Tensor | GradSaveFunc)[]) => {
     const save = args[args.length - 1] as GradSaveFunc;
     const y = engine().runKernel(FusedConv2D, { x, filter, ...(bias === null ? {} : { bias }) },
@@ -36,11 +44,13 @@ export function conv2dBiasActivation(x: Tensor4D, filter: Tensor4D, bias: Tensor
       value: y,
       gradFunc: (dy: Tensor | Tensor[], saved: Tensor[]) => {
         const [savedX, savedFilter, savedY] = saved;
-        const [dx, dfilter, dbias] = engine().runKernel(TorchConv2DBiasActivationGrad,
+        const grads = engine().runKernel(TorchConv2DBiasActivationGrad,
           { dy: dy as Tensor, x: savedX, filter: savedFilter, ...(savedY === undefined ? {} : { y: savedY }) }, attrs) as Tensor[];
-        return bias === null ? [dx, dfilter] : [dx, dfilter, dbias];
+        // [dx?, dfilter, dbias]: one per differentiable input, in order.
+        return bias === null ? grads.slice(0, grads.length - 1) : grads;
       },
     };
   });
-  return (bias === null ? convolve(x, filter) : convolve(x, filter, bias)) as Tensor4D;
+  const differentiable = [...(inputGradient ? [x] : []), filter, ...(bias === null ? [] : [bias])];
+  return convolve(...differentiable) as Tensor4D;
 }

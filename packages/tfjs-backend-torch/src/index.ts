@@ -24,7 +24,7 @@ export {
   TorchBatchNormTrainingGrad, TorchConv2DBiasActivationGrad, type TorchConv2DBiasActivationAttrs, TorchReluGrad,
 } from './kernel_names';
 export { batchNormTraining, type BatchNormTrainingResult } from './batch_norm_training';
-export { conv2dBiasActivation } from './conv2d_bias_activation';
+export { conv2dBiasActivation, type Conv2DBiasActivationOptions } from './conv2d_bias_activation';
 export {
   bfloat16Support, COMPUTE_PRECISIONS, type ComputePrecision, getComputePrecision, setComputePrecision,
 } from './precision';

@@ -28,8 +28,8 @@ export const TorchReluGrad = 'TorchReluGrad';
 /**
  * The backward pass of conv2d(x, filter) + bias followed by ReLU or nothing (tfjs's FusedConv2D, NHWC, no prelu):
  * inputs { dy [N,OH,OW,Cout], x [N,H,W,Cin], filter [kh,kw,Cin,Cout], y? (the forward's output, for ReLU) } ->
- * [dx (x's shape), dfilter (filter's shape), dbias [Cout]], from one convolution backward. Run it through
- * conv2dBiasActivation (conv2d_bias_activation.ts), which owns the gradient.
+ * [dx (x's shape; only when attrs.inputGradient), dfilter (filter's shape), dbias [Cout]], from one convolution
+ * backward. Run it through conv2dBiasActivation (conv2d_bias_activation.ts), which owns the gradient.
  */
 export const TorchConv2DBiasActivationGrad = 'TorchConv2DBiasActivationGrad';
 
@@ -39,6 +39,8 @@ export interface TorchConv2DBiasActivationAttrs {
   pad: 'valid' | 'same';
   dilations: [number, number] | number;
   activation: 'relu' | 'linear';
+  /** False: dx is not computed (x is data). */
+  inputGradient?: boolean;
 }
 
 /**

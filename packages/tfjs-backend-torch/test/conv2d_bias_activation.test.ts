@@ -2,7 +2,7 @@
 // dfilter and dbias from one convolution backward); on `cpu` tf.fused.conv2d and tfjs-core's gradients, the reference.
 // Outputs and the gradients with respect to x, filter and bias agree within float rounding, for valid and same
 // padding (same with stride 2 pads asymmetrically), strides, with and without bias and ReLU. (tfjs-core has no conv2d
-// gradient for dilations over 1, so none is compared.)
+// gradient for dilations over 1, so none is compared.) With inputGradient false no gradient reaches x.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
@@ -62,6 +62,22 @@ test('outputs and gradients match tf.fused.conv2d on cpu', async () => {
     names.forEach((name, i) => assertClose(torch[i], cpu[i], `case ${k} ${name}`));
   }
   await tf.setBackend('torch');
+});
+
+test('with inputGradient false, x is data: the filter and bias gradients are the same, and none reaches x', async () => {
+  const c: Case = { x: [2, 9, 9, 3], filter: [3, 3, 3, 4], bias: true, strides: 1, pad: 'valid', dilations: 1, activation: 'relu' };
+  const [, , dfilter, dbias] = await run('torch', c, 7);
+  const x = tf.tensor4d(random(2 * 9 * 9 * 3, -1, 1, 7), c.x);
+  const filter = tf.variable(tf.tensor4d(random(3 * 3 * 3 * 4, -0.5, 0.5, 8), c.filter));
+  const bias = tf.variable(tf.tensor1d(random(4, -0.3, 0.3, 9)));
+  const apply = () => conv2dBiasActivation(x, filter as tf.Tensor as tf.Tensor4D, bias as tf.Tensor as tf.Tensor1D, { ...c, inputGradient: false });
+  const w = tf.tensor(random(2 * 7 * 7 * 4, -1, 1, 10), [2, 7, 7, 4]);
+  const { grads } = tf.variableGrads(() => tf.sum(tf.mul(apply(), w)) as tf.Scalar, [filter, bias]);
+  assertClose(grads[filter.name].dataSync() as Float32Array, dfilter, 'dfilter');
+  assertClose(grads[bias.name].dataSync() as Float32Array, dbias, 'dbias');
+  assert.throws(() => tf.grad((t: tf.Tensor) => conv2dBiasActivation(t as tf.Tensor4D, filter as tf.Tensor as tf.Tensor4D, bias as tf.Tensor as tf.Tensor1D,
+    { ...c, inputGradient: false }))(x), /Cannot compute gradient/);
+  tf.dispose([x, filter, bias, w, ...Object.values(grads)]);
 });
 
 test('a bias of the wrong size is refused with the rule and the shapes', () => {

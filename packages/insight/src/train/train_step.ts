@@ -70,7 +70,6 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
   const y = tf.tensor1d(batch.y, 'int32');
   const restoreSeeds = seedDropout(model, options.seed, options.step, options.microBatch, options.rank);
   const restoreBatchNorm = useNativeBatchNorm(model);
-  const restoreConv = useNativeConv(model);
   let step;
   let rewritten: ReturnType<BatchTransform> | undefined;
   let batchLoss: ReturnType<BatchLoss> | undefined;
@@ -79,14 +78,19 @@ export async function trainStep(model: tfl.LayersModel, variables: tf.Variable[]
     const input = rewritten?.x ?? x;
     batchLoss = options.loss?.(input, y);
     const lossOf = batchLoss?.loss ?? rewritten?.loss;
-    // The cross-entropy step replays natively after two recorded steps; a loss made per batch is a new function each time.
-    step = lossOf === undefined
-      ? capturedGradientStep(model, variables, input, y, options.labelSmoothing, options.penalty)
-      : gradientStep(model, variables, input, y, options.labelSmoothing, options.penalty, lossOf);
+    // Convolutions fused for the gradient pass only (they take the batch as data, which an attack may not).
+    const restoreConv = useNativeConv(model);
+    try {
+      // The cross-entropy step replays natively after two recorded steps; a loss made per batch is a new function each time.
+      step = lossOf === undefined
+        ? capturedGradientStep(model, variables, input, y, options.labelSmoothing, options.penalty)
+        : gradientStep(model, variables, input, y, options.labelSmoothing, options.penalty, lossOf);
+    } finally {
+      restoreConv();
+    }
   } finally {
     batchLoss?.dispose();
     rewritten?.dispose();
-    restoreConv();
     restoreBatchNorm();
     restoreSeeds();
     tf.dispose([x, y]);

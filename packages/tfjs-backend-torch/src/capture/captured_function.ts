@@ -1,8 +1,8 @@
 // A tfjs function run natively after two eager runs: the first two calls with a given input signature (shapes,
 // dtypes, compute precision) run eagerly and are recorded (recorder.ts); when both recordings agree — the same
 // operators and arguments, the same variables, and every other tensor from outside the same one (or, for a constant
-// the function makes, the same values) — later calls replay the recording in the addon (binding/program.cc) in one call, with no tfjs
-// engine, kernel or JS work per operator. The results are the eager ones bit for bit: the same ATen calls on the
+// the function makes, the same values) — later calls replay the recording in the addon (binding/program.cc) in one
+// call, with no tfjs engine, kernel or JS work per operator. The results are the eager ones bit for bit: the same ATen calls on the
 // same tensors. Otherwise (or on another backend) the function keeps running eagerly, and `stats()` says why.
 //
 // As torch.jit.trace and tf.function do, a replay does what the recorded runs did: control flow in JS that depends
@@ -336,9 +336,11 @@ function build(r: Recording): Program {
 
 /**
  * Runs the program on `inputs` and the bound variables' current values, assigns the variables it writes, and gives
- * the results; null (nothing run) when a bound variable was disposed or its data is no longer stored as recorded.
+ * the results; null (nothing run) when a variable it reads or writes was disposed, or one it reads is no longer
+ * stored as recorded.
  */
 function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Handle[]): Tensor | Tensor[] | null {
+  if (p.writes.some((v) => v.isDisposed)) return null;
   const bound: Handle[] = [];
   for (const b of p.bound) {
     const h = b.variable.isDisposed ? null : backend.storedHandle(b.variable);

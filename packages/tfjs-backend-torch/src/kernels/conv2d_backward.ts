@@ -83,12 +83,12 @@ export function conv2dBackpropFilter(backend: TorchBackend, x: TensorInfo, dy: T
 }
 
 /**
- * Every gradient of conv2d(x, filter) + bias in one ATen call (oneDNN computes them together): dy [N,OH,OW,Cout]
- * (NHWC; a handle in either precision) -> [dx [N,H,W,Cin] in the compute precision, dfilter [kh,kw,Cin,Cout] float32,
- * dbias [Cout] float32]. x: [N,H,W,Cin], filter: [kh,kw,Cin,Cout]; NHWC, no groups.
+ * The gradients of conv2d(x, filter) + bias in one ATen call (oneDNN computes them together): dy [N,OH,OW,Cout]
+ * (NHWC; a handle in either precision) -> [dx [N,H,W,Cin] in the compute precision (null unless `inputGradient`),
+ * dfilter [kh,kw,Cin,Cout] float32, dbias [Cout] float32]. x: [N,H,W,Cin], filter: [kh,kw,Cin,Cout]; NHWC, no groups.
  */
 export function conv2dBackpropAll(backend: TorchBackend, dy: Handle, x: TensorInfo, filter: TensorInfo,
-  convInfo: backend_util.Conv2DInfo): [Handle, Handle, Handle] {
+  convInfo: backend_util.Conv2DInfo, inputGradient: boolean): [Handle | null, Handle, Handle] {
   const g = geometry(convInfo, false);
   const bf16 = computesInBfloat16();
   const dyCompute = bf16 === (requireBinding().dtype(dy) === 'BFloat16') ? dy : backend.tmp(aten.to(dy, computeScalarType()));
@@ -96,8 +96,8 @@ export function conv2dBackpropAll(backend: TorchBackend, dy: Handle, x: TensorIn
   const xh = padInput(backend, nhwcToNchw(backend, computeHandle(backend, x)), g.p);
   const w = hwioToOihw(backend, computeHandle(backend, filter));
   const [dx, dw, db] = aten.convolutionBackward(dyN, xh, w, [convInfo.outChannels], [convInfo.strideHeight, convInfo.strideWidth],
-    g.p.padding, [convInfo.dilationHeight, convInfo.dilationWidth], false, [0, 0], 1, [true, true, true]);
-  const dxNhwc = nchwToNhwc(backend.tmp(unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth)));
+    g.p.padding, [convInfo.dilationHeight, convInfo.dilationWidth], false, [0, 0], 1, [inputGradient, true, true]);
+  const dxNhwc = inputGradient ? nchwToNhwc(backend.tmp(unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth))) : null;
   const dwHwio = aten.contiguous(backend.tmp(aten.permute(bf16 ? backend.tmp(toFloat32(backend, dw!)) : backend.tmp(dw!), [2, 3, 1, 0])),
     MemoryFormat.contiguous);
   return [dxNhwc, dwHwio, bf16 ? toFloat32(backend, db!) : db!];
