@@ -173,6 +173,22 @@ export class TorchBackend extends KernelBackend {
     return this.stored(info);
   }
 
+  /**
+   * The native tensor behind `info` as stored, also when `info` is a view of it under another shape (its handle then
+   * has the stored shape; kernels reshape it per use); null for an alias of another dtype or no native dtype: what a
+   * captured function binds an input to (capture/).
+   */
+  storedBase(info: TensorInfo): Handle | null {
+    const entry = this.data.get(info.dataId);
+    if (!isNativeDtype(info.dtype) || entry.dtype !== info.dtype) return null;
+    return this.stored({ dataId: info.dataId, shape: entry.shape, dtype: entry.dtype });
+  }
+
+  /** True when `info` has another shape than its data (a view made by a reshape). */
+  isView(info: TensorInfo): boolean {
+    return !util.arraysEqual(this.data.get(info.dataId).shape, info.shape);
+  }
+
   /** The id the next data id will get: ids made from now on are at least this (capture/ tells constants by it). */
   nextDataId(): number {
     return this.nextId;

@@ -111,7 +111,7 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
       stats.eager++;
       return fn(...inputs);
     }
-    const handles = inputs.map((x) => backend.storedHandle(x));
+    const handles = inputs.map((x) => backend.storedBase(x));
     const key = `${signatureOf(backend, inputs, handles)}|${getComputePrecision()}`;
     let signature = signatures.get(key);
     if (signature === undefined) signatures.set(key, signature = {});
@@ -180,22 +180,24 @@ function dropProgram(signature: Signature): void {
 }
 
 /**
- * What, besides the compute precision, selects a program for these inputs: each input's dtype and shape, whether it is
- * a view of other data (v: such inputs are not replayed), stored in bfloat16 (b: kernels read it as stored), or the
- * same tensor as an earlier input (=k: one slot serves both).
+ * What, besides the compute precision, selects a program for these inputs: each input's dtype and shape, the shape of
+ * its data when it is a view of data stored under another shape (v[...]: the program gets that data and reshapes it,
+ * as the kernels did) or an alias of another dtype (a: not replayed), whether it is stored in bfloat16 (b: kernels read
+ * it as stored), and whether it is the same data as an earlier input (=k: one slot serves both).
  */
 function signatureOf(backend: TorchBackend, inputs: Tensor[], handles: (Handle | null)[]): string {
   return inputs.map((x, i) => {
     const h = handles[i];
     const same = h === null ? -1 : handles.indexOf(h);
-    return `${x.dtype}[${x.shape}]${h === null ? 'v' : ''}${h !== null && backend.isBfloat16(x) ? 'b' : ''}${same >= 0 && same < i ? `=${same}` : ''}`;
+    const form = h === null ? 'a' : backend.isView(x) ? `v[${backend.data.get(x.dataId).shape}]` : '';
+    return `${x.dtype}[${x.shape}]${form}${h !== null && backend.isBfloat16(x) ? 'b' : ''}${same >= 0 && same < i ? `=${same}` : ''}`;
   }).join(',');
 }
 
 /** One eager run of fn under a recorder: its result, and the recording or why it cannot be replayed. */
 function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], handles: (Handle | null)[]):
   { result: Tensor | Tensor[]; recorded: Recording | string } {
-  if (handles.some((h) => h === null)) return { result: fn(...inputs), recorded: 'an input is a view of another dtype or shape' };
+  if (handles.some((h) => h === null)) return { result: fn(...inputs), recorded: 'an input is an alias of data of another dtype' };
   // A variable's value given as an input would also be what the function reads as that weight: one slot for both.
   const variableData = new Set(Object.values(engine().registeredVariables).map((v) => v.dataId));
   if (inputs.some((x) => variableData.has(x.dataId))) return { result: fn(...inputs), recorded: 'an input is the value of a variable' };
@@ -358,7 +360,8 @@ function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Ha
     if (p.fromInput[i] >= 0) {
       // A result that is an input's data: a new tensor on that data (as tf.identity makes), not a copy.
       requireBinding().dispose(h);
-      return engine().makeTensorFromTensorInfo(backend.alias(inputs[p.fromInput[i]]), backend);
+      const { shape, dtype } = p.results.info[i];
+      return engine().makeTensorFromTensorInfo(backend.alias(inputs[p.fromInput[i]], shape, dtype), backend);
     }
     const info: TensorInfo = backend.makeOutput(h, p.results.info[i].dtype, p.results.info[i].shape);
     return engine().makeTensorFromTensorInfo(info, backend);
