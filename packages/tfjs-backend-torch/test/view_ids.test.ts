@@ -1,8 +1,8 @@
 // Data ids: every native kernel makes as many new data ids as tfjs-backend-cpu's kernel, and shares an input's data
 // id where cpu's does (Reshape, ExpandDims, Identity, a same-dtype Cast...; the differences are listed), so tfjs's test-mode leak check
 // (engine.checkKernelForMemLeak, on when the IS_TEST flag is) holds on `torch` as it does on cpu, for kernels and for
-// the customGrad ops (fused matMul and convolutions, log-softmax, log-sigmoid) that save tensors while running, and
-// for LayersModel.fit and fitDataset.
+// the customGrad ops (fused matMul and convolutions, conv2dBiasActivation, log-softmax, log-sigmoid) that save tensors
+// while running, and for LayersModel.fit and fitDataset.
 // Run: node --conditions=source --import tsx --test test/view_ids.test.ts
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { fusedAdam, nativeKernelNames } from '../src/index';
+import { conv2dBiasActivation, fusedAdam, nativeKernelNames } from '../src/index';
 import { random } from './random_inputs';
 
 type Inputs = Record<string, tf.Tensor> | tf.Tensor[];
@@ -61,6 +61,13 @@ const CASES: Case[] = [
     inputs: () => ({ x: f([2, 3, 3, 2], 1), scale: f([2], 2), offset: f([2], 3) }) },
   { kernel: 'TorchBatchNormTrainingGrad', attrs: { varianceEpsilon: 1e-3 }, torchOnly: { newIds: 3, shares: [null, null, null] },
     inputs: () => ({ dy: f([2, 3, 3, 2], 1), x: f([2, 3, 3, 2], 2), scale: f([2], 3), mean: f([2], 4), inverseStd: f([2], 5) }) },
+  { kernel: 'TorchConv2DBiasActivationGrad', attrs: { strides: 1, pad: 'valid', dilations: 1, activation: 'relu' },
+    torchOnly: { newIds: 3, shares: [null, null, null] },
+    inputs: () => ({ dy: f([2, 2, 2, 3], 1), x: f([2, 4, 4, 2], 2), filter: f([3, 3, 2, 3], 3), y: f([2, 2, 2, 3], 4, -1, 1) }) },
+  { kernel: 'TorchConv2DBiasActivationGrad', label: 'without the input gradient',
+    attrs: { strides: 1, pad: 'same', dilations: 1, activation: 'linear', inputGradient: false },
+    torchOnly: { newIds: 2, shares: [null, null] },
+    inputs: () => ({ dy: f([2, 4, 4, 3], 1), x: f([2, 4, 4, 2], 2), filter: f([3, 3, 2, 3], 3) }) },
   // dtype and creation
   ...([['float32', 'float32'], ['float32', 'int32'], ['float32', 'bool'], ['int32', 'int32'], ['int32', 'float32'],
     ['bool', 'float32'], ['bool', 'int32'], ['int32', 'bool']] as const).map(([from, dtype]) => ({
@@ -268,6 +275,8 @@ test('customGrad ops pass the leak check under tf.grad, with cpu\'s gradients', 
     ['fused.matMul without bias', (x) => tf.fused.matMul({ a: tf.reshape(x, [2, 3]), b: f([3, 2], 2), transposeA: false })],
     ['fused.conv2d', (x) => tf.fused.conv2d({ x: tf.reshape(x, [1, 2, 3, 1]) as tf.Tensor4D,
       filter: f([2, 2, 1, 2], 2) as tf.Tensor4D, strides: 1, pad: 'same', bias: f([2], 3), activation: 'relu' })],
+    ['conv2dBiasActivation', (x) => conv2dBiasActivation(tf.reshape(x, [1, 2, 3, 1]) as tf.Tensor4D,
+      f([2, 2, 1, 2], 2) as tf.Tensor4D, f([2], 3) as tf.Tensor1D, { strides: 1, pad: 'same', dilations: 1, activation: 'relu' })],
     ['fused.depthwiseConv2d', (x) => tf.fused.depthwiseConv2d({ x: tf.reshape(x, [1, 2, 3, 1]) as tf.Tensor4D,
       filter: f([2, 2, 1, 2], 2) as tf.Tensor4D, strides: 1, pad: 'same', bias: f([2], 3), activation: 'elu' })],
     ['logSoftmax', (x) => tf.logSoftmax(tf.reshape(x, [2, 3]))],
