@@ -5,7 +5,8 @@
 // backward (ReLU's gradient, a Sum for the bias, Conv2DBackpropInput and Conv2DBackpropFilter each reordering dy).
 // With inputGradient false, x is data (a network's input): no gradient flows to it and none is computed, as tfjs's
 // own gradients skip an input the tape does not need (a custom gradient computes all of its inputs').
-// On a backend without the kernel (cpu) this is tf.fused.conv2d, the reference the tests check against.
+// On a backend without the kernel (cpu) this is tf.fused.conv2d, the reference the tests check against (x keeps its
+// gradient there).
 //   const y = conv2dBiasActivation(x, kernel, bias, { strides: 1, pad: 'valid', dilations: 1, activation: 'relu' });
 import {
   customGrad, engine, FusedConv2D, fused, getBackend, getKernel, GradSaveFunc, Tensor, Tensor1D, Tensor4D,
@@ -13,10 +14,8 @@ import {
 
 import { TorchConv2DBiasActivationAttrs, TorchConv2DBiasActivationGrad } from './kernel_names';
 
-export interface Conv2DBiasActivationOptions extends TorchConv2DBiasActivationAttrs {
-  /** False: x is data, outside the gradient (default true). */
-  inputGradient?: boolean;
-}
+/** strides, pad ('valid' | 'same'), dilations, activation ('relu' | 'linear'), and inputGradient (false: x is data). */
+export type Conv2DBiasActivationOptions = TorchConv2DBiasActivationAttrs;
 
 /**
  * x: [N,H,W,Cin] float32, filter: [kh,kw,Cin,Cout], bias: [Cout] or null -> [N,OH,OW,Cout]. Gradients flow to filter

@@ -39,7 +39,7 @@ export interface TorchConv2DBiasActivationAttrs {
   pad: 'valid' | 'same';
   dilations: [number, number] | number;
   activation: 'relu' | 'linear';
-  /** False: dx is not computed (x is data). */
+  /** False: x is data — no gradient flows to it and dx is not computed (default true). */
   inputGradient?: boolean;
 }
 
