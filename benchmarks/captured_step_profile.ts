@@ -10,14 +10,11 @@
 import * as torchBackend from '@insight/tfjs-backend-torch';
 import * as tf from '@tensorflow/tfjs-core';
 
-import { DataLoader } from '../packages/insight/src/data';
 import { createModel } from '../packages/insight/src/models/registry';
 import { PRECISIONS, type Precision } from '../packages/insight/src/run/config_fields';
-import { Adam, paramsOf } from '../packages/insight/src/train/optimizers';
-import { ConstantSchedule } from '../packages/insight/src/train/schedules';
-import { fit, trainableVariables } from '../packages/insight/src/train/trainer';
 import { requireBinding } from '../packages/tfjs-backend-torch/src/binding';
 import { benchmarkArgs, numberArg } from './args';
+import { fitOnRandomImages } from './insight_fit';
 
 const USAGE = `Usage: [MALLOC_*=...] node --conditions=source --import tsx benchmarks/captured_step_profile.ts [options]
   --model <name>      seed-cnn (default, batch 64) or resnet (resnet20, batch 128)
@@ -49,16 +46,9 @@ const binding = requireBinding() as unknown as Binding;
 
 /** Trains `epochs` epochs of a fresh model on the same images and returns each epoch's seconds. */
 async function train(epochs: number, onEpoch: (epoch: number) => void): Promise<number[]> {
-  const pixels = new Uint8Array(images * 32 * 32 * 3).map((_, i) => (i * 2654435761) >>> 24);
-  const labels = Int32Array.from({ length: images }, (_, i) => i % 10);
-  const dataset = { images: pixels, labels, count: images, height: 32, width: 32, channels: 3 as const, classNames: [...'0123456789'] };
   const net = createModel(model, { inputShape: [32, 32, 3], numClasses: 10, seed: 1 });
-  const loader = new DataLoader(dataset, { batchSize: batch, seed: 1, workers: 0, shuffle: false });
-  const optimizer = new Adam(paramsOf(trainableVariables(net)));
-  const state = await fit(net, loader, { epochs, optimizer, schedule: new ConstantSchedule(1e-3), precision,
+  const state = await fitOnRandomImages(net, { images, batchSize: batch, epochs, precision,
     callbacks: [{ name: 'profile', onEpochBegin: (epoch: number) => onEpoch(epoch) }] });
-  await loader.close();
-  optimizer.dispose();
   net.dispose();
   return state.history.map((h) => h.seconds);
 }

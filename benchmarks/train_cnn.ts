@@ -25,16 +25,13 @@ import * as tf from '@tensorflow/tfjs-core';
 
 import * as tfl from '@tensorflow/tfjs-layers';
 
-import { DataLoader } from '../packages/insight/src/data';
 import { buildResnet } from '../packages/insight/src/models/resnet';
-import { Adam, paramsOf } from '../packages/insight/src/train/optimizers';
-import { ConstantSchedule } from '../packages/insight/src/train/schedules';
-import { fit, trainableVariables } from '../packages/insight/src/train/trainer';
 import { PRECISIONS, type Precision } from '../packages/insight/src/run/config_fields';
 import { withPrecision } from '../packages/insight/src/train/precision';
 import { useNativeBatchNorm } from '../packages/insight/src/train/native_batch_norm';
 import { requireBinding } from '../packages/tfjs-backend-torch/src/binding';
 import { benchmarkArgs, numberArg, numberListArg } from './args';
+import { fitOnRandomImages } from './insight_fit';
 import { referenceCnn } from './reference_cnn_model';
 
 /** PyTorch's columns: reference_cnn.py flags; jit modes measure inference only; bf16 ones are the second yardstick. */
@@ -136,16 +133,9 @@ function tfjsModel(): tfl.LayersModel {
 async function insightRun(batchSize: number): Promise<Rates> {
   const model = args.model === 'seed-cnn' ? referenceCnn('fused')
     : buildResnet({ inputShape: [32, 32, 3], numClasses: 10, depth: 20, width: 16, dropout: 0, seed: 0 });
-  const pixels = tf.tidy(() => tf.randomUniform([images * 32 * 32 * 3], 0, 256, 'int32').dataSync());
-  const labels = tf.tidy(() => tf.randomUniform([images], 0, 10, 'int32').dataSync() as Int32Array);
-  const dataset = { images: Uint8Array.from(pixels), labels, count: images, height: 32, width: 32, channels: 3 as const, classNames: [...'0123456789'] };
-  const loader = new DataLoader(dataset, { batchSize, seed: 1, workers: 0, shuffle: false });
-  const optimizer = new Adam(paramsOf(trainableVariables(model)));
-  const state = await fit(model, loader, { epochs: epochs + 1, optimizer, schedule: new ConstantSchedule(1e-3),
+  const state = await fitOnRandomImages(model, { images, batchSize, epochs: epochs + 1,
     precision: torchBackend.getComputePrecision() === 'bfloat16' ? 'bf16' : 'fp32' });
   const trainRates = state.history.slice(1).map((h) => images / h.seconds);  // epoch 1 warms up
-  await loader.close();
-  optimizer.dispose();
   const forward = torchBackend.captureFunction((x: tf.Tensor) => model.apply(x, { training: false }) as tf.Tensor);
   const x = tf.randomUniform([images, 32, 32, 3]);
   const batches = Array.from({ length: Math.ceil(images / batchSize) }, (_, b) =>

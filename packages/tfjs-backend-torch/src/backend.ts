@@ -163,22 +163,11 @@ export class TorchBackend extends KernelBackend {
   }
 
   /**
-   * The native tensor behind `info` exactly as stored (uploading JS-resident data first), or null when `info` has
-   * another shape or dtype than its data (an alias) or no native dtype: what a captured function's inputs and
-   * results are (capture/).
+   * The native tensor behind `info` as stored (uploading JS-resident data first), also when `info` is a view of it
+   * under another shape (the handle then has the stored shape: see isView); null for an alias of another dtype or no
+   * native dtype. What a captured function binds its inputs and variables to (capture/).
    */
   storedHandle(info: TensorInfo): Handle | null {
-    const entry = this.data.get(info.dataId);
-    if (!isNativeDtype(info.dtype) || entry.dtype !== info.dtype || !util.arraysEqual(entry.shape, info.shape)) return null;
-    return this.stored(info);
-  }
-
-  /**
-   * The native tensor behind `info` as stored, also when `info` is a view of it under another shape (its handle then
-   * has the stored shape; kernels reshape it per use); null for an alias of another dtype or no native dtype: what a
-   * captured function binds an input to (capture/).
-   */
-  storedBase(info: TensorInfo): Handle | null {
     const entry = this.data.get(info.dataId);
     if (!isNativeDtype(info.dtype) || entry.dtype !== info.dtype) return null;
     return this.stored({ dataId: info.dataId, shape: entry.shape, dtype: entry.dtype });

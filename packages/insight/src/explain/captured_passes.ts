@@ -1,7 +1,7 @@
 // The explanation methods' passes as captured functions (tfjs-backend-torch's captureFunction: recorded over two eager
 // runs per chunk shape, then replayed natively in one call), one per owner (a model, or a Grad-CAM tap of it) and
 // name, kept while the owner lives: a method's chunks differ only in their inputs, and repeated explanations (a
-// server) reuse the recordings. Weights assigned since a recording are noticed and recorded again.
+// server) reuse the recordings. Replays read the weights' current values.
 import { captureFunction, type CapturedFunction } from '@insight/tfjs-backend-torch';
 
 import type { tf } from '../backend';

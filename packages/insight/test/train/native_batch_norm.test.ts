@@ -4,7 +4,6 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { TorchBatchNormTraining, TorchBatchNormTrainingGrad } from '@insight/tfjs-backend-torch';
 
 import { initBackend, tf } from '../../src/backend';
@@ -14,27 +13,13 @@ import { useNativeBatchNorm } from '../../src/train/native_batch_norm';
 import { trainStep } from '../../src/train/train_step';
 import { trainableVariables } from '../../src/train/trainer';
 import { spyOnKernels } from '../../../tfjs-backend-torch/test/kernel_spy';
+import { assertClose, swappedPass, trainingPass } from './swapped_pass';
 
 before(async () => {
   await initBackend();
 });
 
 const WATCHED = [TorchBatchNormTraining, TorchBatchNormTrainingGrad, 'FusedBatchNorm', 'Mean'];
-
-/** One training-mode forward and backward pass: the trainable weights' gradients, then every weight's values after. */
-function step(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor) {
-  const variables = trainableVariables(model);
-  const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
-  const result = { loss: value.dataSync()[0], grads: variables.map((v) => Array.from(grads[v.name].dataSync())),
-    weights: model.getWeights().map((w) => Array.from(w.dataSync())) };
-  tf.dispose([value, ...Object.values(grads)]);
-  return result;
-}
-
-function assertClose(actual: number[], expected: number[], label: string, relative = 1e-4): void {
-  const scale = Math.max(1e-6, ...expected.map(Math.abs));
-  actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= relative * scale, `${label}[${i}]: ${v} vs ${expected[i]}`));
-}
 
 describe('useNativeBatchNorm', () => {
   it('a resnet training step: the same loss, gradients and moving statistics as tfjs-layers, on the fused kernels', () => {
@@ -46,19 +31,9 @@ describe('useNativeBatchNorm', () => {
     assert.ok(batchNorms > 10);
 
     const ownSpy = spyOnKernels(WATCHED, tf.getBackend());
-    const expected = step(own, x, y);
+    const expected = trainingPass(own, x, y);
     ownSpy.restore();
-    const restore = useNativeBatchNorm(native);
-    const spy = spyOnKernels(WATCHED, tf.getBackend());
-    const tensorsBefore = tf.memory().numTensors;
-    let actual;
-    try {
-      actual = step(native, x, y);
-      assert.equal(tf.memory().numTensors, tensorsBefore, 'the statistics are freed');
-    } finally {
-      spy.restore();
-      restore();
-    }
+    const { result: actual, spy } = swappedPass(native, useNativeBatchNorm, WATCHED, x, y);  // the statistics are freed
     assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-5 * Math.abs(expected.loss));
     actual.grads.forEach((g, i) => assertClose(g, expected.grads[i], `grad ${own.trainableWeights[i].name}`));
     // Moving means and variances moved, and alike.
@@ -109,7 +84,7 @@ describe('useNativeBatchNorm', () => {
     assert.notEqual((norms[1] as unknown as { call: unknown }).call, (Object.getPrototypeOf(norms[1]) as { call: unknown }).call);
     const x = tf.randomUniform([2, 12, 12, 3], 0, 1, 'float32', 3);
     const y = tf.oneHot(tf.tensor1d([1, 2], 'int32'), 10);
-    step(model, x, y);
+    trainingPass(model, x, y);
     restore();
     assert.deepEqual(statistics(), before);
     tf.dispose([x, y]);

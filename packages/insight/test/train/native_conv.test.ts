@@ -5,35 +5,19 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 
-import type * as tfl from '@tensorflow/tfjs-layers';
 import { TorchConv2DBiasActivationGrad } from '@insight/tfjs-backend-torch';
 
 import { initBackend, tf } from '../../src/backend';
 import { createModel } from '../../src/models';
 import type { ModelName } from '../../src/models/names';
 import { useNativeConv } from '../../src/train/native_conv';
-import { trainableVariables } from '../../src/train/trainer';
-import { spyOnKernels } from '../../../tfjs-backend-torch/test/kernel_spy';
+import { assertClose, swappedPass, trainingPass } from './swapped_pass';
 
 before(async () => {
   await initBackend();
 });
 
 const WATCHED = [TorchConv2DBiasActivationGrad, 'Conv2DBackpropFilter', 'Conv2DBackpropInput'];
-
-/** The loss and trainable weights' gradients of one training-mode forward and backward pass. */
-function step(model: tfl.LayersModel, x: tf.Tensor, y: tf.Tensor) {
-  const variables = trainableVariables(model);
-  const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, model.apply(x, { training: true }) as tf.Tensor) as tf.Scalar, variables);
-  const result = { loss: value.dataSync()[0], grads: variables.map((v) => Array.from(grads[v.name].dataSync())) };
-  tf.dispose([value, ...Object.values(grads)]);
-  return result;
-}
-
-function assertClose(actual: number[], expected: number[], label: string): void {
-  const scale = Math.max(1e-6, ...expected.map(Math.abs));
-  actual.forEach((v, i) => assert.ok(Math.abs(v - expected[i]) <= 1e-4 * scale, `${label}[${i}]: ${v} vs ${expected[i]}`));
-}
 
 describe('useNativeConv', () => {
   for (const name of ['seed-cnn', 'resnet'] as ModelName[]) {
@@ -44,18 +28,8 @@ describe('useNativeConv', () => {
       const native = createModel(name, { inputShape: [32, 32, 3], numClasses: 10, seed: 5 });
       const convs = native.layers.filter((l) => l.getClassName() === 'Conv2D');
       const calls = convs.map((l) => (l as unknown as { call: unknown }).call);
-      const expected = step(own, x, y);
-      const restore = useNativeConv(native);
-      const spy = spyOnKernels(WATCHED, tf.getBackend());
-      const tensorsBefore = tf.memory().numTensors;
-      let actual;
-      try {
-        actual = step(native, x, y);
-        assert.equal(tf.memory().numTensors, tensorsBefore, 'nothing left behind');
-      } finally {
-        spy.restore();
-        restore();
-      }
+      const expected = trainingPass(own, x, y);
+      const { result: actual, spy } = swappedPass(native, useNativeConv, WATCHED, x, y);
       assert.ok(Math.abs(actual.loss - expected.loss) <= 1e-5 * Math.abs(expected.loss));
       actual.grads.forEach((g, i) => assertClose(g, expected.grads[i], `grad ${own.trainableWeights[i].name}`));
       assert.equal(spy.calls.get(TorchConv2DBiasActivationGrad), convs.length);

@@ -17,7 +17,7 @@
 // gradients taken inside it are captured.
 import { DataType, engine, Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
 
-import { isNativeDtype, TorchBackend } from '../backend';
+import { TorchBackend } from '../backend';
 import { Handle, ProgramHandle, ProgramStep, requireBinding } from '../binding';
 import { isRecordingGradients } from '../kernels/conv_util';
 import { getComputePrecision } from '../precision';
@@ -50,11 +50,11 @@ interface Results {
   array: boolean;
 }
 
-/** A variable the function read: bound to the program's input `slot`; `bfloat16` when its data was stored so. */
+/** A variable the function read: bound to the program's input `slot`; `dtype`: its data's native dtype then. */
 interface BoundVariable {
   variable: Variable;
   slot: number;
-  bfloat16: boolean;
+  dtype: string;
 }
 
 interface Recording {
@@ -111,7 +111,7 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
       stats.eager++;
       return fn(...inputs);
     }
-    const handles = inputs.map((x) => backend.storedBase(x));
+    const handles = inputs.map((x) => backend.storedHandle(x));
     const key = `${signatureOf(backend, inputs, handles)}|${getComputePrecision()}`;
     let signature = signatures.get(key);
     if (signature === undefined) signatures.set(key, signature = {});
@@ -198,11 +198,11 @@ function signatureOf(backend: TorchBackend, inputs: Tensor[], handles: (Handle |
 function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Tensor[], inputs: Tensor[], handles: (Handle | null)[]):
   { result: Tensor | Tensor[]; recorded: Recording | string } {
   if (handles.some((h) => h === null)) return { result: fn(...inputs), recorded: 'an input is an alias of data of another dtype' };
-  // A variable's value given as an input would also be what the function reads as that weight: one slot for both.
-  const variableData = new Set(Object.values(engine().registeredVariables).map((v) => v.dataId));
-  if (inputs.some((x) => variableData.has(x.dataId))) return { result: fn(...inputs), recorded: 'an input is the value of a variable' };
   const variablesBefore = Object.values(engine().registeredVariables);
   const dataBefore = variablesBefore.map((v) => v.dataId);
+  // A variable's value given as an input would also be what the function reads as that weight: one slot for both.
+  const variableData = new Set(dataBefore);
+  if (inputs.some((x) => variableData.has(x.dataId))) return { result: fn(...inputs), recorded: 'an input is the value of a variable' };
   const recorder = new Recorder(handles as Handle[], variableHandles(backend, variablesBefore));
   recording.firstDataId = backend.nextDataId();
   recording.active = recorder;
@@ -237,7 +237,7 @@ function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Ten
     return { result, recorded: refusal };
   }
   const bound = recorder.externals.filter((e) => e.variable !== null)
-    .map((e) => ({ variable: e.variable!, slot: e.slot, bfloat16: requireBinding().dtype(e.kept) === 'BFloat16' }));
+    .map((e) => ({ variable: e.variable!, slot: e.slot, dtype: requireBinding().dtype(e.kept) }));
   return {
     result,
     recorded: {
@@ -258,10 +258,9 @@ function record(backend: TorchBackend, fn: (...inputs: Tensor[]) => Tensor | Ten
 function variableHandles(backend: TorchBackend, variables: Variable[]): VariableHandles {
   const found: VariableHandles = new Map();
   for (const v of variables) {
-    if (v.isDisposed || !isNativeDtype(v.dtype)) continue;
-    const stored = backend.storedHandle(v);
-    const h = stored ?? backend.data.get(v.dataId).handle;
-    if (h !== undefined) found.set(h, found.has(h) || stored === null ? 'ambiguous' : v);
+    if (v.isDisposed) continue;
+    const h = backend.storedHandle(v);
+    if (h !== null) found.set(h, found.has(h) || backend.isView(v) ? 'ambiguous' : v);
   }
   return found;
 }
@@ -345,8 +344,8 @@ function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Ha
   if (p.writes.some((v) => v.isDisposed)) return null;
   const bound: Handle[] = [];
   for (const b of p.bound) {
-    const h = b.variable.isDisposed ? null : backend.storedHandle(b.variable);
-    if (h === null || (backend.data.get(b.variable.dataId).bfloat16 === true) !== b.bfloat16) return null;
+    const h = b.variable.isDisposed || backend.isView(b.variable) ? null : backend.storedHandle(b.variable);
+    if (h === null || requireBinding().dtype(h) !== b.dtype) return null;
     bound.push(h);
   }
   const outs = requireBinding().programRun(p.native, bound.length === 0 ? handles : [...handles, ...bound]);

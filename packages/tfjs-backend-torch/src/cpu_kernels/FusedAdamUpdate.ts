@@ -14,12 +14,12 @@ export const fusedAdamUpdateCpuConfig: KernelConfig = {
   backendName: 'cpu',
   kernelFunc: ({ inputs, attrs, backend }) => {
     const cpu = backend as MathBackendCPU;
-    const { beta1, beta2, epsilon } = attrs as unknown as FusedAdamUpdateAttrs;
-    const { variable, gradient, m, v } = inputs as Record<'variable' | 'gradient' | 'm' | 'v', TensorInfo>;
+    const a = attrs as unknown as FusedAdamUpdateAttrs;
+    const { beta1, beta2, epsilon } = a;
+    const { variable, gradient, m, v, alpha: alphaTensor, decay: decayTensor } =
+      inputs as Record<'variable' | 'gradient' | 'm' | 'v', TensorInfo> & Partial<Record<'alpha' | 'decay', TensorInfo>>;
     const [x, g, m0, v0] = [variable, gradient, m, v].map((t) => cpu.data.get(t.dataId).values as TypedArray);
     const read = (t: TensorInfo) => (cpu.data.get(t.dataId).values as TypedArray)[0];
-    const { alpha: alphaTensor, decay: decayTensor } = inputs as Partial<Record<'alpha' | 'decay', TensorInfo>>;
-    const a = attrs as unknown as FusedAdamUpdateAttrs;
     const alpha = alphaTensor === undefined ? a.alpha : read(alphaTensor);
     const decay = alphaTensor === undefined ? a.decay : decayTensor === undefined ? 1 : read(decayTensor);
     const x2 = new Float32Array(x.length);

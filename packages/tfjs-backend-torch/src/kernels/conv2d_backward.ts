@@ -28,18 +28,48 @@ function geometry(convInfo: backend_util.Conv2DInfo, depthwise: boolean): Backwa
 }
 
 /**
- * dy as an NCHW view in the compute precision, zero-padded at the bottom/right if ATen's output on the padded input
- * is larger.
+ * dy (a handle; NHWC, or NCHW when channelsFirst) as an NCHW view in the compute precision, zero-padded at the
+ * bottom/right if ATen's output on the padded input is larger.
  */
-function dyForAten(backend: TorchBackend, dy: TensorInfo, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
-  const h = convInfo.dataFormat === 'channelsFirst' ? computeHandle(backend, dy) : nhwcToNchw(backend, computeHandle(backend, dy));
+function dyForAten(backend: TorchBackend, dy: Handle, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
+  const compute = (requireBinding().dtype(dy) === 'BFloat16') === computesInBfloat16() ? dy : backend.tmp(aten.to(dy, computeScalarType()));
+  const h = convInfo.dataFormat === 'channelsFirst' ? compute : nhwcToNchw(backend, compute);
   return padGradToAtenOutput(backend, h, g.p, convInfo.outHeight, convInfo.outWidth);
+}
+
+/** x as an NCHW view in the compute precision, padded as ATen's symmetric padding cannot. */
+function inputForAten(backend: TorchBackend, x: TensorInfo, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
+  const h = convInfo.dataFormat === 'channelsFirst' ? computeHandle(backend, x) : nhwcToNchw(backend, computeHandle(backend, x));
+  return padInput(backend, h, g.p);
+}
+
+/** The filter as ATen's weight (OIHW, or grouped [C*mult,1,kh,kw] for depthwise) in the compute precision. */
+function weightForAten(backend: TorchBackend, filter: TensorInfo, depthwise: boolean): Handle {
+  const h = computeHandle(backend, filter);
+  return depthwise ? depthwiseToOihw(backend, h, filter.shape) : hwioToOihw(backend, h);
 }
 
 function backward(backend: TorchBackend, dyN: Handle, input: Handle, weight: Handle, convInfo: backend_util.Conv2DInfo,
   g: BackwardGeometry, mask: [boolean, boolean, boolean]): (Handle | null)[] {
-  return aten.convolutionBackward(dyN, input, weight, null, [convInfo.strideHeight, convInfo.strideWidth],
+  return aten.convolutionBackward(dyN, input, weight, mask[2] ? [convInfo.outChannels] : null, [convInfo.strideHeight, convInfo.strideWidth],
     g.p.padding, [convInfo.dilationHeight, convInfo.dilationWidth], false, [0, 0], g.groups, mask);
+}
+
+/** ATen's input gradient (NCHW, of the padded input) as tfjs's: unpadded, NHWC unless channelsFirst. */
+function inputGradient(backend: TorchBackend, dx: Handle, convInfo: backend_util.Conv2DInfo, g: BackwardGeometry): Handle {
+  const unpadded = unpadGradient(backend, dx, g.p, convInfo.inHeight, convInfo.inWidth);
+  return convInfo.dataFormat === 'channelsFirst' ? unpadded : nchwToNhwc(backend.tmp(unpadded));
+}
+
+/** ATen's weight gradient as tfjs's filter gradient (HWIO, or depthwise [kh,kw,C,mult]), float32. */
+function filterGradient(backend: TorchBackend, dw: Handle, filterShape: number[], depthwise: boolean): Handle {
+  const w = backend.tmp(computesInBfloat16() ? toFloat32(backend, dw) : dw);
+  if (depthwise) {
+    // [C*mult,1,kh,kw] -> [kh,kw,C*mult] -> [kh,kw,C,mult]
+    const hwc = backend.tmp(aten.permute(backend.tmp(aten.squeeze(w, 1)), [1, 2, 0]));
+    return aten.reshape(backend.tmp(aten.contiguous(hwc, MemoryFormat.contiguous)), filterShape);
+  }
+  return aten.contiguous(backend.tmp(aten.permute(w, [2, 3, 1, 0])), MemoryFormat.contiguous);
 }
 
 /**
@@ -49,13 +79,11 @@ function backward(backend: TorchBackend, dyN: Handle, input: Handle, weight: Han
 export function conv2dBackpropInput(backend: TorchBackend, dy: TensorInfo, filter: TensorInfo,
   convInfo: backend_util.Conv2DInfo, depthwise: boolean): Handle {
   const g = geometry(convInfo, depthwise);
-  const w = depthwise ? depthwiseToOihw(backend, computeHandle(backend, filter), filter.shape)
-    : hwioToOihw(backend, computeHandle(backend, filter));
   // Only the input's shape and dtype matter to convolution_backward: an uninitialised channels-last tensor serves.
   const input = shapeTemplate(backend, g.paddedInputNchw, computeScalarType());
-  const [dx] = backward(backend, dyForAten(backend, dy, convInfo, g), input, w, convInfo, g, [true, false, false]);
-  const unpadded = unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth);
-  return convInfo.dataFormat === 'channelsFirst' ? unpadded : nchwToNhwc(backend.tmp(unpadded));
+  const [dx] = backward(backend, dyForAten(backend, computeHandle(backend, dy), convInfo, g), input,
+    weightForAten(backend, filter, depthwise), convInfo, g, [true, false, false]);
+  return inputGradient(backend, dx!, convInfo, g);
 }
 
 /**
@@ -65,40 +93,24 @@ export function conv2dBackpropInput(backend: TorchBackend, dy: TensorInfo, filte
 export function conv2dBackpropFilter(backend: TorchBackend, x: TensorInfo, dy: TensorInfo,
   convInfo: backend_util.Conv2DInfo, filterShape: number[], depthwise: boolean): Handle {
   const g = geometry(convInfo, depthwise);
-  const bf16 = computesInBfloat16();
-  let xh = convInfo.dataFormat === 'channelsFirst' ? computeHandle(backend, x) : nhwcToNchw(backend, computeHandle(backend, x));
-  if (g.p.explicit !== null) xh = backend.tmp(aten.constantPad(xh, g.p.explicit, 0));
   const [kh, kw, cin, cout] = filterShape;
   const weightShape = depthwise ? [cin * cout, 1, kh, kw] : [cout, cin, kh, kw];
   const weight = backend.tmp(aten.empty(weightShape, computeScalarType()));
-  let [, dw] = backward(backend, dyForAten(backend, dy, convInfo, g), xh, weight, convInfo, g, [false, true, false]);
-  if (bf16) dw = toFloat32(backend, dw!);
-  backend.tmp(dw!);
-  if (depthwise) {
-    // [C*mult,1,kh,kw] -> [kh,kw,C*mult] -> [kh,kw,C,mult]
-    const hwc = backend.tmp(aten.permute(backend.tmp(aten.squeeze(dw, 1)), [1, 2, 0]));
-    return aten.reshape(backend.tmp(aten.contiguous(hwc, MemoryFormat.contiguous)), filterShape);
-  }
-  return aten.contiguous(backend.tmp(aten.permute(dw, [2, 3, 1, 0])), MemoryFormat.contiguous);
+  const [, dw] = backward(backend, dyForAten(backend, computeHandle(backend, dy), convInfo, g), inputForAten(backend, x, convInfo, g),
+    weight, convInfo, g, [false, true, false]);
+  return filterGradient(backend, dw!, filterShape, depthwise);
 }
 
 /**
  * The gradients of conv2d(x, filter) + bias in one ATen call (oneDNN computes them together): dy [N,OH,OW,Cout]
- * (NHWC; a handle in either precision) -> [dx [N,H,W,Cin] in the compute precision (null unless `inputGradient`),
+ * (NHWC; a handle in either precision) -> [dx [N,H,W,Cin] in the compute precision (null unless `withInput`),
  * dfilter [kh,kw,Cin,Cout] float32, dbias [Cout] float32]. x: [N,H,W,Cin], filter: [kh,kw,Cin,Cout]; NHWC, no groups.
  */
 export function conv2dBackpropAll(backend: TorchBackend, dy: Handle, x: TensorInfo, filter: TensorInfo,
-  convInfo: backend_util.Conv2DInfo, inputGradient: boolean): [Handle | null, Handle, Handle] {
+  convInfo: backend_util.Conv2DInfo, withInput: boolean): [Handle | null, Handle, Handle] {
   const g = geometry(convInfo, false);
-  const bf16 = computesInBfloat16();
-  const dyCompute = bf16 === (requireBinding().dtype(dy) === 'BFloat16') ? dy : backend.tmp(aten.to(dy, computeScalarType()));
-  const dyN = padGradToAtenOutput(backend, nhwcToNchw(backend, dyCompute), g.p, convInfo.outHeight, convInfo.outWidth);
-  const xh = padInput(backend, nhwcToNchw(backend, computeHandle(backend, x)), g.p);
-  const w = hwioToOihw(backend, computeHandle(backend, filter));
-  const [dx, dw, db] = aten.convolutionBackward(dyN, xh, w, [convInfo.outChannels], [convInfo.strideHeight, convInfo.strideWidth],
-    g.p.padding, [convInfo.dilationHeight, convInfo.dilationWidth], false, [0, 0], 1, [inputGradient, true, true]);
-  const dxNhwc = inputGradient ? nchwToNhwc(backend.tmp(unpadGradient(backend, dx!, g.p, convInfo.inHeight, convInfo.inWidth))) : null;
-  const dwHwio = aten.contiguous(backend.tmp(aten.permute(bf16 ? backend.tmp(toFloat32(backend, dw!)) : backend.tmp(dw!), [2, 3, 1, 0])),
-    MemoryFormat.contiguous);
-  return [dxNhwc, dwHwio, bf16 ? toFloat32(backend, db!) : db!];
+  const [dx, dw, db] = backward(backend, dyForAten(backend, dy, convInfo, g), inputForAten(backend, x, convInfo, g),
+    weightForAten(backend, filter, false), convInfo, g, [withInput, true, true]);
+  return [withInput ? inputGradient(backend, dx!, convInfo, g) : null, filterGradient(backend, dw!, filter.shape, false),
+    computesInBfloat16() ? toFloat32(backend, db!) : db!];
 }
