@@ -1,7 +1,7 @@
 // The native half of @insight/tfjs-backend-torch: a narrow, handle-based API over libtorch.
 //   tensors:   fromTypedArray, toTypedArray, dispose, shape, dtype, describe, liveTensors, nativeBytes
 //   operators: resolveOp, schemaOf, call            (any ATen operator, by schema name)
-//   programs:  programCreate, programRun            (recorded operator lists run at once: src/capture/)
+//   programs:  programCreate, programRun, programRunAsync, programFree   (recorded operator lists run at once: src/capture/)
 //   runtime:   setNumThreads, getNumThreads, version, mallocTuning
 //   collectives: distInit, distAllreduce, distBroadcast, distAllgather, distBarrier, distSend, distRecv, distClose
 // Every entry point turns C++ exceptions into JS Errors (NODE_ADDON_API_CPP_EXCEPTIONS_ALL); nothing aborts.
@@ -10,11 +10,12 @@
 #include <malloc.h>
 #include <napi.h>
 
+#include <atomic>
 #include <climits>
 #include <cstdlib>
 #include <string>
 
-#include "tensor_handle.h"
+#include "dispatch.h"
 
 namespace tfjs_torch {
 void InitDispatch(Napi::Env env, Napi::Object exports);
@@ -23,10 +24,13 @@ void InitProgram(Napi::Env env, Napi::Object exports);
 
 namespace {
 
+std::atomic<int> requestedThreads{0};
+
 Napi::Value SetNumThreads(const Napi::CallbackInfo& info) {
   int n = info[0].As<Napi::Number>().Int32Value();
   if (n < 1) throw Napi::RangeError::New(info.Env(), "tfjs-backend-torch: thread count must be >= 1.");
   at::set_num_threads(n);
+  requestedThreads.store(n);
   return info.Env().Undefined();
 }
 
@@ -75,6 +79,8 @@ Napi::Value Version(const Napi::CallbackInfo& info) {
 }
 
 }  // namespace
+
+int RequestedThreads() { return requestedThreads.load(); }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   MallocTuning();  // before the first tensor

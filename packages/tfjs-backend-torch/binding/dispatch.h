@@ -38,4 +38,8 @@ void CallBoxed(Napi::Env env, const ResolvedOp& op, torch::jit::Stack& stack, co
 // (src/precision.ts), stored under float32 tfjs tensors and widened wherever it is read as float32.
 at::Tensor ResultTensor(const at::Tensor& t, bool keepDtype);
 
+// The compute threads setNumThreads asked for (0 before any call). OpenMP keeps the count per calling thread, so work
+// run on another thread (programRunAsync) applies it there first.
+int RequestedThreads();
+
 }  // namespace tfjs_torch

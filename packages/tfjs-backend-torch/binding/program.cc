@@ -7,10 +7,16 @@
 //     args: JS values as for call(), with tensors given as { slot: n } and tensor lists as { slots: (n | null)[] };
 //     outs: the slots of the results, flattened in order (tensor lists and tuples element by element; -1 for none).
 //   programRun(program, inputs: handle[]) -> handle[] (the output slots' tensors)
-//   programFree(program): releases its constants and steps now (the garbage collector frees the rest)
+//   programRunAsync(program, inputs: handle[]) -> Promise<handle[]>: the same run on a libuv worker thread, so the JS
+//     thread goes on meanwhile (a server parses the next requests while a batch computes); the inputs and the
+//     program are held until it settles, whatever JS disposes meanwhile
+//   programFree(program): releases its constants and steps once no run uses them (the garbage collector frees the rest)
+#include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <memory>
 #include <sstream>
+#include <stdexcept>
 
 #include "dispatch.h"
 
@@ -37,7 +43,6 @@ struct Step {
 };
 
 struct Program {
-  bool freed = false;
   int numSlots = 0;
   std::vector<int> inputs;
   std::vector<int> outputs;
@@ -86,7 +91,12 @@ Arg ConvertArg(const Napi::Value& v, const c10::Argument& param, int numSlots) {
   return arg;
 }
 
-void Finalize(Napi::Env, Program* p) { delete p; }
+// What a JS program value holds: the program, shared with the runs in flight; null once freed.
+struct ProgramHolder {
+  std::shared_ptr<const Program> program;
+};
+
+void Finalize(Napi::Env, ProgramHolder* h) { delete h; }
 
 Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
@@ -151,49 +161,61 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
   for (int s = 0; s < n; ++s) {
     if (last[s] >= 0) program->steps[last[s]].release.push_back(s);
   }
-  auto external = Napi::External<Program>::New(env, program.release(), Finalize);
+  auto external = Napi::External<ProgramHolder>::New(env, new ProgramHolder{std::move(program)}, Finalize);
   external.TypeTag(&kProgramTag);
   return external;
 }
 
-// The program behind a JS value; throws a TypeError for anything else (a tensor handle is an External too).
-Program& ProgramOf(const Napi::Value& v, const char* what) {
-  if (!v.IsExternal() || !v.As<Napi::External<Program>>().CheckTypeTag(&kProgramTag)) {
+// The holder behind a JS value; throws a TypeError for anything else (a tensor handle is an External too).
+ProgramHolder& HolderOf(const Napi::Value& v, const char* what) {
+  if (!v.IsExternal() || !v.As<Napi::External<ProgramHolder>>().CheckTypeTag(&kProgramTag)) {
     throw Napi::TypeError::New(v.Env(), std::string("tfjs-backend-torch: ") + what + " needs a program");
   }
-  return *v.As<Napi::External<Program>>().Data();
+  return *v.As<Napi::External<ProgramHolder>>().Data();
+}
+
+// A run's program and inputs, taken on the JS thread: (program, inputs: handle[]).
+struct RunArgs {
+  std::shared_ptr<const Program> program;
+  std::vector<at::Tensor> inputs;
+};
+
+RunArgs TakeRunArgs(const Napi::CallbackInfo& info, const char* what) {
+  Napi::Env env = info.Env();
+  RunArgs run{HolderOf(info[0], what).program, {}};
+  if (run.program == nullptr) throw Napi::Error::New(env, std::string("tfjs-backend-torch: ") + what + ": the program was freed");
+  auto inputs = info[1].As<Napi::Array>();
+  if (inputs.Length() != run.program->inputs.size()) {
+    throw Napi::TypeError::New(env, std::string("tfjs-backend-torch: ") + what + " takes " + std::to_string(run.program->inputs.size()) +
+                                        " inputs; received " + std::to_string(inputs.Length()) + ".");
+  }
+  run.inputs.reserve(inputs.Length());
+  for (uint32_t i = 0; i < inputs.Length(); ++i) run.inputs.push_back(UnwrapTensor(inputs.Get(i), what));
+  return run;
 }
 
 // Results of one call, flattened as the JS side sees them (dispatch.cc FromIValue): tensors and none one each,
 // tensor lists and tuples element by element.
-void Flatten(Napi::Env env, const c10::IValue& v, bool keepDtype, std::vector<at::Tensor>& out, const std::string& opName) {
+void Flatten(const c10::IValue& v, bool keepDtype, std::vector<at::Tensor>& out, const std::string& opName) {
   if (v.isTensor()) {
     out.push_back(v.toTensor().defined() ? ResultTensor(v.toTensor(), keepDtype) : at::Tensor());
   } else if (v.isTensorList()) {
     for (const at::Tensor& t : v.toTensorList().vec()) out.push_back(ResultTensor(t, keepDtype));
   } else if (v.isTuple()) {
-    for (const auto& e : v.toTupleRef().elements()) Flatten(env, e, keepDtype, out, opName);
+    for (const auto& e : v.toTupleRef().elements()) Flatten(e, keepDtype, out, opName);
   } else if (v.isNone()) {
     out.push_back(at::Tensor());
   } else {
-    throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + opName + " returned a " + v.tagKind() +
-                                    ", which a program cannot hold");
+    throw std::runtime_error(opName + " returned a " + v.tagKind() + ", which a program cannot hold");
   }
 }
 
-Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
-  Napi::Env env = info.Env();
-  const Program& p = ProgramOf(info[0], "programRun");
-  if (p.freed) throw Napi::Error::New(env, "tfjs-backend-torch: programRun: the program was freed");
-  auto inputs = info[1].As<Napi::Array>();
-  if (inputs.Length() != p.inputs.size()) {
-    throw Napi::TypeError::New(env, "tfjs-backend-torch: programRun takes " + std::to_string(p.inputs.size()) +
-                                        " inputs; received " + std::to_string(inputs.Length()) + ".");
-  }
+// Runs the steps on any thread (no JS here); a failure throws std::runtime_error with what went wrong.
+std::vector<at::Tensor> Run(const Program& p, const std::vector<at::Tensor>& inputs) {
   c10::InferenceMode guard;
   std::vector<at::Tensor> slots(p.numSlots);
   for (const auto& [slot, t] : p.constants) slots[slot] = t;
-  for (uint32_t i = 0; i < inputs.Length(); ++i) slots[p.inputs[i]] = UnwrapTensor(inputs.Get(i), "programRun input");
+  for (size_t i = 0; i < inputs.size(); ++i) slots[p.inputs[i]] = inputs[i];
   torch::jit::Stack stack;
   std::vector<at::Tensor> results;
   for (const Step& step : p.steps) {
@@ -218,28 +240,80 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
         }
       }
     }
-    CallBoxed(env, op, stack, "programRun: ");
+    try {
+      op.handle.callBoxed(&stack);
+    } catch (const c10::Error& e) {
+      throw std::runtime_error(op.name + " failed: " + e.what_without_backtrace());
+    }
     results.clear();
-    for (const auto& v : stack) Flatten(env, v, step.keepDtype, results, op.name);
+    for (const auto& v : stack) Flatten(v, step.keepDtype, results, op.name);
     if (results.size() != step.outs.size()) {
-      throw Napi::Error::New(env, "tfjs-backend-torch: programRun: " + op.name + " gave " + std::to_string(results.size()) +
-                                      " results where the recording had " + std::to_string(step.outs.size()) + ".");
+      throw std::runtime_error(op.name + " gave " + std::to_string(results.size()) + " results where the recording had " +
+                               std::to_string(step.outs.size()));
     }
     for (size_t i = 0; i < results.size(); ++i) {
       if (step.outs[i] >= 0) slots[step.outs[i]] = std::move(results[i]);
     }
     for (int s : step.release) slots[s].reset();
   }
-  auto out = Napi::Array::New(env, p.outputs.size());
-  for (size_t i = 0; i < p.outputs.size(); ++i) out.Set(static_cast<uint32_t>(i), WrapTensor(env, slots[p.outputs[i]]));
+  std::vector<at::Tensor> out;
+  out.reserve(p.outputs.size());
+  for (int s : p.outputs) out.push_back(slots[s]);
   return out;
 }
 
+Napi::Array WrapAll(Napi::Env env, const std::vector<at::Tensor>& tensors) {
+  auto out = Napi::Array::New(env, tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) out.Set(static_cast<uint32_t>(i), WrapTensor(env, tensors[i]));
+  return out;
+}
+
+Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
+  RunArgs run = TakeRunArgs(info, "programRun");
+  try {
+    return WrapAll(info.Env(), Run(*run.program, run.inputs));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string("tfjs-backend-torch: programRun: ") + e.what() + ".");
+  }
+}
+
+// One run on a libuv worker thread; settles its promise on the JS thread.
+class AsyncRun : public Napi::AsyncWorker {
+ public:
+  AsyncRun(Napi::Env env, RunArgs run)
+      : Napi::AsyncWorker(env, "tfjs-torch program"), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(run)) {}
+
+  Napi::Promise Promise() const { return deferred_.Promise(); }
+
+  void Execute() override {
+    try {
+      int threads = RequestedThreads();
+      if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
+      results_ = Run(*run_.program, run_.inputs);
+    } catch (const std::exception& e) {
+      SetError(std::string("tfjs-backend-torch: programRunAsync: ") + e.what() + ".");
+    }
+    run_ = RunArgs{};  // the program and inputs are released on this thread, not kept until the promise settles
+  }
+
+  void OnOK() override { deferred_.Resolve(WrapAll(Env(), results_)); }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Promise::Deferred deferred_;
+  RunArgs run_;
+  std::vector<at::Tensor> results_;
+};
+
+Napi::Value ProgramRunAsync(const Napi::CallbackInfo& info) {
+  auto* worker = new AsyncRun(info.Env(), TakeRunArgs(info, "programRunAsync"));
+  auto promise = worker->Promise();
+  worker->Queue();  // deleted by node-addon-api once settled
+  return promise;
+}
+
 Napi::Value ProgramFree(const Napi::CallbackInfo& info) {
-  Program& p = ProgramOf(info[0], "programFree");
-  p.freed = true;
-  p.constants.clear();
-  p.steps.clear();
+  HolderOf(info[0], "programFree").program.reset();  // runs in flight keep their own reference
   return info.Env().Undefined();
 }
 
@@ -248,6 +322,7 @@ Napi::Value ProgramFree(const Napi::CallbackInfo& info) {
 void InitProgram(Napi::Env env, Napi::Object exports) {
   exports.Set("programCreate", Napi::Function::New(env, ProgramCreate));
   exports.Set("programRun", Napi::Function::New(env, ProgramRun));
+  exports.Set("programRunAsync", Napi::Function::New(env, ProgramRunAsync));
   exports.Set("programFree", Napi::Function::New(env, ProgramFree));
 }
 

@@ -23,7 +23,9 @@ export interface TorchBinding {
   programCreate(spec: ProgramSpec): ProgramHandle;
   /** Runs a program on input handles; returns its output tensors as new handles. */
   programRun(program: ProgramHandle, inputs: Handle[]): Handle[];
-  /** Releases a program's captured tensors now (running it afterwards throws). */
+  /** programRun on a libuv worker thread: the JS thread goes on meanwhile; the program and inputs are held until it settles. */
+  programRunAsync(program: ProgramHandle, inputs: Handle[]): Promise<Handle[]>;
+  /** Releases a program's captured tensors once no run uses them (running it afterwards throws). */
   programFree(program: ProgramHandle): void;
   setNumThreads(n: number): void;
   getNumThreads(): number;

@@ -188,6 +188,58 @@ test('a whole training step (forward, gradients, Adam with its step size as inpu
   capturedModel.dispose();
 });
 
+test('callAsync replays on a worker thread with the plain call\'s results; inputs and the program may be freed while it runs', async () => {
+  const model = smallCnn(3);
+  const predict = captureFunction((t: tf.Tensor) => model.apply(t, { training: false }) as tf.Tensor);
+  const x = input(5, 2);
+  const expected = tf.tidy(() => (model.apply(x, { training: false }) as tf.Tensor).dataSync());
+  const before = live();
+  // The first two calls record (synchronously, as plain calls); the rest replay off the JS thread.
+  for (let call = 0; call < 4; call++) {
+    const y = await predict.callAsync(x);
+    assert.deepEqual(y.shape, [5, 5]);
+    assert.deepEqual(y.dataSync(), expected, `call ${call}`);
+    y.dispose();
+  }
+  assert.deepEqual([predict.stats().recordings, predict.stats().replays], [2, 2]);
+  // Several runs in flight at once; an input freed as soon as its run is queued, and the program freed mid-run.
+  const copies = [0, 1, 2].map(() => x.clone());
+  const runs = copies.map((c) => predict.callAsync(c));
+  tf.dispose(copies);
+  predict.dispose();
+  for (const y of await Promise.all(runs)) {
+    assert.deepEqual(y.dataSync(), expected);
+    y.dispose();
+  }
+  assert.deepEqual([predict.stats().recordings, predict.stats().replays, predict.stats().programs], [2, 5, 0]);
+  const after = live();
+  assert.equal(after.tfjs, before.tfjs);
+  // (The awaits let the garbage collector finalize handles of earlier tests, so native counts may only fall.)
+  assert.ok(after.native <= before.native, `native tensors: ${before.native} before, ${after.native} after`);
+  x.dispose();
+  model.dispose();
+});
+
+test('callAsync runs synchronously, inside tidy, what it cannot replay off the JS thread: a step that assigns variables', async () => {
+  const v = tf.variable(tf.tensor1d([1, 2, 3]));
+  const step = captureFunction((t: tf.Tensor) => {
+    v.assign(tf.add(v, t));
+    return tf.sum(v);
+  });
+  const x = tf.tensor1d([1, 1, 1]);
+  const tensors = tf.memory().numTensors;
+  for (let call = 0; call < 4; call++) {
+    const pending = step.callAsync(x);
+    // Assigned before callAsync returned: the call ran on this thread.
+    assert.deepEqual(Array.from(v.dataSync()), [2 + call, 3 + call, 4 + call]);
+    tf.dispose(await pending);
+  }
+  assert.deepEqual([step.stats().recordings, step.stats().replays], [2, 2]);
+  assert.equal(tf.memory().numTensors, tensors, 'the sum tf.add made was freed (callAsync tidies what runs here)');
+  step.dispose();
+  tf.dispose([x, v]);
+});
+
 test('a replay whose variable was disposed records again; data two variables share is refused', () => {
   const v = tf.variable(tf.tensor1d([1, 2, 3]));
   const f = captureFunction((t: tf.Tensor) => tf.mul(t, v));

@@ -122,6 +122,36 @@ describe('DynamicBatcher scheduling', () => {
     assert.deepEqual(passes, [1, 8]);
   });
 
+  it('a lone request computes inline; a pass that serves or keeps others waiting is under load', async () => {
+    const flags: boolean[] = [];
+    const batcher = new DynamicBatcher((x, rows, underLoad) => {
+      flags.push(underLoad);
+      return sumForward(x, rows);
+    }, 1, 2, { ...options, maxQueueDelayMs: 0, maxBatchSize: 2 });
+    await batcher.submit(Float32Array.of(1), 1);
+    await Promise.all([1, 2, 3].map((v) => batcher.submit(Float32Array.of(v), 1)));
+    // one alone; then [1, 2] with 3 waiting, and 3 alone
+    assert.deepEqual(flags, [false, true, false]);
+  });
+
+  it('under load the next pass starts before the answers of the last one are given', async () => {
+    const events: string[] = [];
+    const finish: (() => void)[] = [];
+    const batcher = new DynamicBatcher((x, rows) => {
+      events.push(`pass of ${rows}`);
+      return new Promise<BatchOutput>((resolve) => finish.push(() => resolve(sumForward(x, rows))));
+    }, 1, 2, { ...options, maxQueueDelayMs: 0 });
+    const first = [1, 2].map((v) => batcher.submit(Float32Array.of(v), 1).then(() => events.push(`answer ${v}`)));
+    await new Promise((resolve) => setImmediate(resolve));
+    const third = batcher.submit(Float32Array.of(3), 1).then(() => events.push('answer 3'));
+    finish.shift()!();
+    await Promise.all(first);
+    assert.deepEqual(events, ['pass of 2', 'pass of 1', 'answer 1', 'answer 2']);
+    finish.shift()!();
+    await third;
+    assert.equal(events.at(-1), 'answer 3');
+  });
+
   it('a failing pass rejects its own requests only; the next pass runs', async () => {
     let fail = true;
     const batcher = new DynamicBatcher((x, rows) => {

@@ -41,13 +41,16 @@ describe('serve: engine passes of bounded size', () => {
       const rows = 5;
       const x = new Float32Array([1, 2, 3, 4, 5].flatMap((seed) => instance(seed).flat(2)));
       const passes: number[] = [];
-      const forward = inEnginePasses(async (input, n) => {
+      const loads: boolean[] = [];
+      const forward = inEnginePasses(async (input, n, underLoad) => {
         passes.push(n);
+        loads.push(underLoad);
         assert.equal(input.length, n * ROW);
-        return runner.forward(input, n);
+        return runner.forward(input, n, underLoad);
       }, ROW, CLASSES.length, perPass);
-      const split = await forward(x, rows);
+      const split = await forward(x, rows, true);
       assert.deepEqual(passes, [2, 2, 1], 'five instances, at most two (12 rows of six views) per pass');
+      assert.deepEqual(loads, [true, true, true], 'each pass of a batch under load runs under load');
       assert.ok(passes.every((n) => n * views <= 12));
       const whole = await runner.forward(x, rows);
       assert.equal(split.logits.length, rows * CLASSES.length);
@@ -55,7 +58,7 @@ describe('serve: engine passes of bounded size', () => {
       assertClose(split.probabilities, whole.probabilities, 1e-6, 'probabilities');
       // a batch within the bound is one call of the runner, its answer as it is
       passes.length = 0;
-      const small = await forward(x.slice(0, 2 * ROW), 2);
+      const small = await forward(x.slice(0, 2 * ROW), 2, false);
       assert.deepEqual(passes, [2]);
       assertClose(small.probabilities, whole.probabilities.slice(0, 2 * CLASSES.length), 1e-6, 'two instances');
     } finally {

@@ -15,7 +15,7 @@
 // data into JS (dataSync, a kernel falling back to cpu) or draws random numbers in JS is never replayed. Called while
 // a gradient tape records (inside tf.grad), the function runs eagerly, so that its operators reach the tape;
 // gradients taken inside it are captured.
-import { DataType, engine, Tensor, TensorInfo, Variable } from '@tensorflow/tfjs-core';
+import { DataType, engine, Tensor, TensorInfo, tidy, Variable } from '@tensorflow/tfjs-core';
 
 import { TorchBackend } from '../backend';
 import { Handle, ProgramHandle, ProgramStep, requireBinding } from '../binding';
@@ -39,6 +39,14 @@ export interface CaptureStats {
 
 export interface CapturedFunction<T extends Tensor | Tensor[]> {
   (...inputs: Tensor[]): T;
+  /**
+   * The same call with its replay run on a libuv worker thread, so that the JS thread goes on while it computes (a
+   * server parsing the next requests). Only a replay that assigns no variables and gives back no input's data runs
+   * there; any other call (the recording runs, a refused signature, another backend, under a gradient tape) runs
+   * synchronously as a plain call does, inside tidy (its intermediate tensors freed), and resolves at once. Results
+   * are the plain call's, bit for bit.
+   */
+  callAsync(...inputs: Tensor[]): Promise<T>;
   stats(): CaptureStats;
   /** Frees the programs (their captured tensors); the function still runs, recording again. */
   dispose(): void;
@@ -112,7 +120,7 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
       return fn(...inputs);
     }
     const handles = inputs.map((x) => backend.storedHandle(x));
-    const key = `${signatureOf(backend, inputs, handles)}|${getComputePrecision()}`;
+    const key = keyOf(backend, inputs, handles);
     let signature = signatures.get(key);
     if (signature === undefined) signatures.set(key, signature = {});
     if (signature.program !== undefined) {
@@ -157,7 +165,22 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
     }
     return result as T;
   };
+  const callAsync = async (...inputs: Tensor[]): Promise<T> => {
+    const backend = engine().backend;
+    if (captureEnabled && backend instanceof TorchBackend && recording.active === null && !isRecordingGradients()) {
+      const handles = inputs.map((x) => backend.storedHandle(x));
+      const p = signatures.get(keyOf(backend, inputs, handles))?.program;
+      const bound = p !== undefined && p.writes.length === 0 && p.fromInput.every((i) => i < 0) ? boundHandles(backend, p) : null;
+      if (bound !== null) {
+        stats.replays++;
+        const outs = await requireBinding().programRunAsync(p!.native, [...(handles as Handle[]), ...bound]);
+        return resultTensors(backend, p!, inputs, outs) as T;
+      }
+    }
+    return tidy(() => call(...inputs));  // a caller cannot tidy across an await: the eager run's intermediates are freed here
+  };
   return Object.assign(call, {
+    callAsync,
     stats: (): CaptureStats => ({
       ...stats,
       programs: [...signatures.values()].filter((s) => s.program !== undefined).length,
@@ -177,6 +200,11 @@ export function captureFunction<T extends Tensor | Tensor[]>(fn: (...inputs: Ten
 function dropProgram(signature: Signature): void {
   if (signature.program !== undefined) requireBinding().programFree(signature.program.native);
   signature.program = undefined;
+}
+
+/** The signature's key: the inputs' signature and the compute precision. */
+function keyOf(backend: TorchBackend, inputs: Tensor[], handles: (Handle | null)[]): string {
+  return `${signatureOf(backend, inputs, handles)}|${getComputePrecision()}`;
 }
 
 /**
@@ -342,20 +370,31 @@ function build(r: Recording): Program {
  */
 function replay(backend: TorchBackend, p: Program, inputs: Tensor[], handles: Handle[]): Tensor | Tensor[] | null {
   if (p.writes.some((v) => v.isDisposed)) return null;
+  const bound = boundHandles(backend, p);
+  if (bound === null) return null;
+  const outs = requireBinding().programRun(p.native, bound.length === 0 ? handles : [...handles, ...bound]);
+  p.writes.forEach((v, i) => {
+    const value = engine().makeTensorFromTensorInfo(backend.makeOutput(outs[p.results.info.length + i], v.dtype, v.shape), backend);
+    v.assign(value);
+    value.dispose();
+  });
+  return resultTensors(backend, p, inputs, outs);
+}
+
+/** The bound variables' data now, or null when one was disposed or is no longer stored as recorded. */
+function boundHandles(backend: TorchBackend, p: Program): Handle[] | null {
   const bound: Handle[] = [];
   for (const b of p.bound) {
     const h = b.variable.isDisposed || backend.isView(b.variable) ? null : backend.storedHandle(b.variable);
     if (h === null || requireBinding().dtype(h) !== b.dtype) return null;
     bound.push(h);
   }
-  const outs = requireBinding().programRun(p.native, bound.length === 0 ? handles : [...handles, ...bound]);
-  const n = p.results.info.length;
-  p.writes.forEach((v, i) => {
-    const value = engine().makeTensorFromTensorInfo(backend.makeOutput(outs[n + i], v.dtype, v.shape), backend);
-    v.assign(value);
-    value.dispose();
-  });
-  const tensors = outs.slice(0, n).map((h, i) => {
+  return bound;
+}
+
+/** The function's results from a run's output handles (the first results.info.length of them). */
+function resultTensors(backend: TorchBackend, p: Program, inputs: Tensor[], outs: Handle[]): Tensor | Tensor[] {
+  const tensors = outs.slice(0, p.results.info.length).map((h, i) => {
     if (p.fromInput[i] >= 0) {
       // A result that is an input's data: a new tensor on that data (as tf.identity makes), not a copy.
       requireBinding().dispose(h);

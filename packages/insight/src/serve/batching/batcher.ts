@@ -2,12 +2,17 @@
 // passes. A batch runs when it is full (maxBatchSize instances), when its oldest request has waited
 // maxQueueDelayMs, or — with a delay of 0 — as soon as the event loop has taken in what already arrived.
 // One forward pass runs at a time; what queues up meanwhile forms the next batch, so under load batches grow
-// by themselves. A full queue rejects at once (503 + Retry-After), a request past its deadline gets 504, and
+// by themselves. Under load a pass computes off the event loop and the next one starts as soon as it ends, before
+// the answers of the last are written, so parsing, answering and computing overlap. A full queue rejects at once (503 + Retry-After), a request past its deadline gets 504, and
 // close() lets everything queued finish.
 import { serveError } from '../../errors';
 
-/** One forward pass: x [rows, ...inputShape] (row-major) → both outputs, [rows, numClasses] each. */
-export type ForwardFn = (x: Float32Array, rows: number) => Promise<BatchOutput> | BatchOutput;
+/**
+ * One forward pass: x [rows, ...inputShape] (row-major) → both outputs, [rows, numClasses] each. `underLoad`: more
+ * than one request is in or waiting for this pass, so the pass should compute off the event loop where it can (the
+ * loop then takes in the next requests meanwhile); a lone request is answered soonest by computing inline.
+ */
+export type ForwardFn = (x: Float32Array, rows: number, underLoad: boolean) => Promise<BatchOutput> | BatchOutput;
 
 export interface BatchOutput {
   logits: Float32Array;
@@ -127,14 +132,18 @@ export class DynamicBatcher {
       'Retry later, send fewer instances per request, or raise --timeout-ms.'));
   }
 
-  /** Decides when the next batch runs. */
-  private schedule(): void {
+  /**
+   * Decides when the next batch runs. `loopRan`: the event loop has taken in what arrived since the last pass (it
+   * computed off the loop), so a ready batch starts now; else after the current I/O phase, so that requests that
+   * arrived in it join the batch.
+   */
+  private schedule(loopRan = false): void {
     if (this.running || this.queue.length === 0) return;
     const { maxBatchSize, maxQueueDelayMs } = this.options;
     const waited = performance.now() - this.queue[0].enqueuedMs;
     if (this.queuedRowCount >= maxBatchSize || waited >= maxQueueDelayMs) {
-      // Run after the current I/O phase, so requests that arrived in it join this batch.
-      this.immediate ??= setImmediate(() => this.flush());
+      if (loopRan) void this.flush();
+      else this.immediate ??= setImmediate(() => this.flush());
       return;
     }
     this.flushTimer ??= setTimeout(() => this.flush(), maxQueueDelayMs - waited);
@@ -148,32 +157,35 @@ export class DynamicBatcher {
     if (this.running || this.queue.length === 0) return;
     const batch = this.take();
     const rows = batch.reduce((sum, p) => sum + p.rows, 0);
+    const underLoad = batch.length > 1 || this.queue.length > 0;
     this.running = true;
     const startMs = performance.now();
     for (const p of batch) this.observer.onQueueWait?.((startMs - p.enqueuedMs) / 1000);
+    const x = batch.length === 1 ? batch[0].x : concat(batch, rows * this.rowSize);
+    let output: BatchOutput;
     try {
-      const x = batch.length === 1 ? batch[0].x : concat(batch, rows * this.rowSize);
-      const output = await this.forward(x, rows);
-      const seconds = (performance.now() - startMs) / 1000;
-      this.secondsPerRow = 0.8 * this.secondsPerRow + 0.2 * (seconds / rows);
-      this.stats.passes++;
-      this.stats.rows += rows;
-      this.stats.largestBatch = Math.max(this.stats.largestBatch, rows);
-      this.observer.onBatch?.(rows, seconds);
-      // Monitoring (drift) reads the batch after its requests are answered, off their latency path.
-      if (this.observer.onOutputs !== undefined) setImmediate(() => this.observer.onOutputs?.(x, rows, output));
-      let offset = 0;
-      for (const p of batch) {
-        const span = [offset * this.numClasses, (offset + p.rows) * this.numClasses] as const;
-        offset += p.rows;
-        this.settle(p, () => p.resolve({ logits: output.logits.slice(...span), probabilities: output.probabilities.slice(...span) }));
-      }
+      output = await this.forward(x, rows, underLoad);
     } catch (error) {
       for (const p of batch) this.settle(p, () => p.reject(error as Error));
+      return;
     } finally {
       this.running = false;
       this.notifyIfDrained();
-      this.schedule();
+      this.schedule(underLoad);  // under load, the next pass computes while this one's answers are written
+    }
+    const seconds = (performance.now() - startMs) / 1000;
+    this.secondsPerRow = 0.8 * this.secondsPerRow + 0.2 * (seconds / rows);
+    this.stats.passes++;
+    this.stats.rows += rows;
+    this.stats.largestBatch = Math.max(this.stats.largestBatch, rows);
+    this.observer.onBatch?.(rows, seconds);
+    // Monitoring (drift) reads the batch after its requests are answered, off their latency path.
+    if (this.observer.onOutputs !== undefined) setImmediate(() => this.observer.onOutputs?.(x, rows, output));
+    let offset = 0;
+    for (const p of batch) {
+      const span = [offset * this.numClasses, (offset + p.rows) * this.numClasses] as const;
+      offset += p.rows;
+      this.settle(p, () => p.resolve({ logits: output.logits.slice(...span), probabilities: output.probabilities.slice(...span) }));
     }
   }
 

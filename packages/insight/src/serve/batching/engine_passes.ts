@@ -15,13 +15,13 @@ export function instancesPerPass(maxBatchSize: number, views: number): number {
  * A batch within the bound is one call, as before.
  */
 export function inEnginePasses(forward: ForwardFn, rowSize: number, numClasses: number, perPass: number): ForwardFn {
-  return async (x, rows) => {
-    if (rows <= perPass) return forward(x, rows);
+  return async (x, rows, underLoad) => {
+    if (rows <= perPass) return forward(x, rows, underLoad);
     const logits = new Float32Array(rows * numClasses);
     const probabilities = new Float32Array(rows * numClasses);
     for (let start = 0; start < rows; start += perPass) {
       const n = Math.min(perPass, rows - start);
-      const out = await forward(x.subarray(start * rowSize, (start + n) * rowSize), n); // a view: runners read its offset
+      const out = await forward(x.subarray(start * rowSize, (start + n) * rowSize), n, underLoad); // a view: runners read its offset
       logits.set(out.logits, start * numClasses);
       probabilities.set(out.probabilities, start * numClasses);
     }
