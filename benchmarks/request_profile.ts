@@ -190,6 +190,7 @@ async function main() {
         let window: { from: number; to: number; answered: number };
         try {
           await load(protocol, server, bodies, Math.min(16, c * 4), 2); // warm-up: JIT, kernels, connections
+          await load(protocol, server, bodies, c, 2); // and the batch sizes of this concurrency (each recorded twice)
           const from = nowUs();
           const { answered, failed } = await load(protocol, server, bodies, c, duration);
           window = { from, to: nowUs(), answered };

@@ -13,7 +13,8 @@
 // eager (nn.Module), jit (trace + freeze + optimize_for_inference), either with +cl (channels-last weights).
 // Both sides run with the same compute threads and the same environment (by default the glibc malloc settings that
 // stop large blocks being returned to the OS and re-faulted: MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_,
-// MALLOC_TOP_PAD_). Latencies are of answered (2xx / OK) requests, kept in microseconds. Prints a markdown table, the
+// MALLOC_TOP_PAD_). Each cell is measured after a warm-up at its own concurrency (2 s: connections, and the batch
+// sizes it forms). Latencies are of answered (2xx / OK) requests, kept in microseconds. Prints a markdown table, the
 // mean batch Insight formed, the ratios against the best PyTorch row per concurrency (named), an optional memory soak
 // (--soak: one concurrency-64 run per protocol while the server's RSS is read every 250 ms) and the issue's targets
 // as met/missed lines.
@@ -309,6 +310,9 @@ async function measure(server: Server, started: Started, images: Float32Array, a
     answers.push({ who: `${server.name} · ${protocol}`, row });
     await driver.run(16, Math.min(3, duration)); // warm-up (JIT, kernels, connections)
     for (const c of soakOnly ? [] : concurrencies) {
+      // and at the cell's own concurrency: the batch sizes it forms (insight serve records each size's pass twice
+      // before replaying it natively), and as many connections
+      await driver.run(c, Math.min(2, duration));
       const before = server.side === 'insight' ? await batchCounters(url) : null;
       const r = await driver.run(c, duration);
       let meanBatch: number | null = null;
