@@ -7,16 +7,20 @@
 //     args: JS values as for call(), with tensors given as { slot: n } and tensor lists as { slots: (n | null)[] };
 //     outs: the slots of the results, flattened in order (tensor lists and tuples element by element; -1 for none).
 //   programRun(program, inputs: handle[]) -> handle[] (the output slots' tensors)
-//   programRunAsync(program, inputs: handle[]) -> Promise<handle[]>: the same run on a libuv worker thread, so the JS
-//     thread goes on meanwhile (a server parses the next requests while a batch computes); the inputs and the
-//     program are held until it settles, whatever JS disposes meanwhile
+//   programRunAsync(program, inputs: handle[]) -> Promise<handle[]>: the same run on the addon's compute thread, so
+//     the JS thread goes on meanwhile (a server parses the next requests while a batch computes); the inputs and the
+//     program are held until it has run, whatever JS disposes meanwhile
 //   programFree(program): releases its constants and steps once no run uses them (the garbage collector frees the rest)
 #include <ATen/Parallel.h>
 #include <c10/core/InferenceMode.h>
 
+#include <condition_variable>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <sstream>
 #include <stdexcept>
+#include <thread>
 
 #include "dispatch.h"
 
@@ -277,38 +281,94 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
   }
 }
 
-// One run on a libuv worker thread; settles its promise on the JS thread.
-class AsyncRun : public Napi::AsyncWorker {
+// programRunAsync's runs execute in order on one compute thread of the process: not on libuv's pool, which file, DNS
+// and zlib work share, and whose four threads would each build an OpenMP team and a malloc arena of their own. Each
+// run settles its promise on its own JS thread (main or worker_threads) through that environment's thread-safe
+// function, which keeps the event loop alive only while runs are pending.
+struct AsyncRun {
+  RunArgs run;
+  Napi::Promise::Deferred deferred;
+  Napi::ThreadSafeFunction settle;  // its environment's; acquired for this run
+  std::vector<at::Tensor> results;
+  std::string error;
+};
+
+// Per JS environment: the thread-safe function runs settle through, and how many runs are pending (JS thread only).
+struct EnvRuns {
+  Napi::ThreadSafeFunction settle;
+  int pending = 0;
+};
+
+void Settle(Napi::Env env, Napi::Function, AsyncRun* r) {
+  if (env != nullptr) {
+    if (r->error.empty()) r->deferred.Resolve(WrapAll(env, r->results));
+    else r->deferred.Reject(Napi::Error::New(env, r->error).Value());
+    auto* runs = env.GetInstanceData<EnvRuns>();
+    if (runs != nullptr && --runs->pending == 0) runs->settle.Unref(env);
+  }
+  delete r;
+}
+
+class ComputeThread {
  public:
-  AsyncRun(Napi::Env env, RunArgs run)
-      : Napi::AsyncWorker(env, "tfjs-torch program"), deferred_(Napi::Promise::Deferred::New(env)), run_(std::move(run)) {}
-
-  Napi::Promise Promise() const { return deferred_.Promise(); }
-
-  void Execute() override {
-    try {
-      int threads = RequestedThreads();
-      if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
-      results_ = Run(*run_.program, run_.inputs);
-    } catch (const std::exception& e) {
-      SetError(std::string("tfjs-backend-torch: programRunAsync: ") + e.what() + ".");
-    }
-    run_ = RunArgs{};  // the program and inputs are released on this thread, not kept until the promise settles
+  static ComputeThread& Get() {
+    static ComputeThread* thread = new ComputeThread();  // never destroyed: its thread runs until the process ends
+    return *thread;
   }
 
-  void OnOK() override { deferred_.Resolve(WrapAll(Env(), results_)); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void Post(AsyncRun* r) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      runs_.push_back(r);
+    }
+    ready_.notify_one();
+  }
 
  private:
-  Napi::Promise::Deferred deferred_;
-  RunArgs run_;
-  std::vector<at::Tensor> results_;
+  ComputeThread() { std::thread([this] { Loop(); }).detach(); }
+
+  void Loop() {
+    for (;;) {
+      AsyncRun* r;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        ready_.wait(lock, [this] { return !runs_.empty(); });
+        r = runs_.front();
+        runs_.pop_front();
+      }
+      try {
+        int threads = RequestedThreads();
+        if (threads > 0 && at::get_num_threads() != threads) at::set_num_threads(threads);
+        r->results = Run(*r->run.program, r->run.inputs);
+      } catch (const std::exception& e) {
+        r->error = std::string("tfjs-backend-torch: programRunAsync: ") + e.what() + ".";
+      }
+      r->run = RunArgs{};  // the program and inputs are let go here, not when the promise settles
+      Napi::ThreadSafeFunction settle = r->settle;
+      if (settle.BlockingCall(r, Settle) != napi_ok) delete r;  // its environment is gone: nobody to tell
+      settle.Release();
+    }
+  }
+
+  std::mutex mutex_;
+  std::condition_variable ready_;
+  std::deque<AsyncRun*> runs_;
 };
 
 Napi::Value ProgramRunAsync(const Napi::CallbackInfo& info) {
-  auto* worker = new AsyncRun(info.Env(), TakeRunArgs(info, "programRunAsync"));
-  auto promise = worker->Promise();
-  worker->Queue();  // deleted by node-addon-api once settled
+  Napi::Env env = info.Env();
+  RunArgs run = TakeRunArgs(info, "programRunAsync");
+  auto* runs = env.GetInstanceData<EnvRuns>();
+  if (runs == nullptr) {
+    runs = new EnvRuns{Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "tfjs-torch program", 0, 1)};
+    runs->settle.Unref(env);
+    env.SetInstanceData(runs);
+  }
+  if (runs->pending++ == 0) runs->settle.Ref(env);
+  runs->settle.Acquire();
+  auto* r = new AsyncRun{std::move(run), Napi::Promise::Deferred::New(env), runs->settle, {}, {}};
+  auto promise = r->deferred.Promise();
+  ComputeThread::Get().Post(r);
   return promise;
 }
 

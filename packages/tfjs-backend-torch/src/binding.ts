@@ -23,7 +23,7 @@ export interface TorchBinding {
   programCreate(spec: ProgramSpec): ProgramHandle;
   /** Runs a program on input handles; returns its output tensors as new handles. */
   programRun(program: ProgramHandle, inputs: Handle[]): Handle[];
-  /** programRun on a libuv worker thread: the JS thread goes on meanwhile; the program and inputs are held until it settles. */
+  /** programRun on the addon's compute thread (runs in order): the JS thread goes on meanwhile; the program and inputs are held until it has run. */
   programRunAsync(program: ProgramHandle, inputs: Handle[]): Promise<Handle[]>;
   /** Releases a program's captured tensors once no run uses them (running it afterwards throws). */
   programFree(program: ProgramHandle): void;

@@ -40,7 +40,7 @@ export interface CaptureStats {
 export interface CapturedFunction<T extends Tensor | Tensor[]> {
   (...inputs: Tensor[]): T;
   /**
-   * The same call with its replay run on a libuv worker thread, so that the JS thread goes on while it computes (a
+   * The same call with its replay run on the addon's compute thread, so that the JS thread goes on while it computes (a
    * server parsing the next requests). Only a replay that assigns no variables and gives back no input's data runs
    * there; any other call (the recording runs, a refused signature, another backend, under a gradient tape) runs
    * synchronously as a plain call does, inside tidy (its intermediate tensors freed), and resolves at once. Results
