@@ -11,6 +11,8 @@
 
 #include "dispatch.h"
 
+#include <stdexcept>
+
 namespace tfjs_torch {
 
 std::vector<ResolvedOp>& Ops() {
@@ -129,13 +131,21 @@ c10::IValue DefaultArgument(const c10::Argument& param) {
   return *param.default_value();
 }
 
-void CallBoxed(Napi::Env env, const ResolvedOp& op, torch::jit::Stack& stack, const std::string& context) {
+void CallBoxedOffThread(const ResolvedOp& op, torch::jit::Stack& stack) {
   try {
     op.handle.callBoxed(&stack);
   } catch (const c10::Error& e) {
-    throw Napi::Error::New(env, "tfjs-backend-torch: " + context + op.name + " failed: " + e.what_without_backtrace());
+    throw std::runtime_error(op.name + " failed: " + e.what_without_backtrace());
   } catch (const std::exception& e) {
-    throw Napi::Error::New(env, "tfjs-backend-torch: " + context + op.name + " failed: " + e.what());
+    throw std::runtime_error(op.name + " failed: " + e.what());
+  }
+}
+
+void CallBoxed(Napi::Env env, const ResolvedOp& op, torch::jit::Stack& stack, const std::string& context) {
+  try {
+    CallBoxedOffThread(op, stack);
+  } catch (const std::runtime_error& e) {
+    throw Napi::Error::New(env, "tfjs-backend-torch: " + context + e.what());
   }
 }
 

@@ -34,6 +34,9 @@ c10::IValue DefaultArgument(const c10::Argument& param);
 // "tfjs-backend-torch: <context><op> failed: ...".
 void CallBoxed(Napi::Env env, const ResolvedOp& op, torch::jit::Stack& stack, const std::string& context);
 
+// The same on any thread (no JS): a libtorch error becomes std::runtime_error("<op> failed: ...").
+void CallBoxedOffThread(const ResolvedOp& op, torch::jit::Stack& stack);
+
 // A result in tfjs's dtypes unless keepDtype; bfloat16 stays: it is the compute dtype of mixed precision
 // (src/precision.ts), stored under float32 tfjs tensors and widened wherever it is read as float32.
 at::Tensor ResultTensor(const at::Tensor& t, bool keepDtype);

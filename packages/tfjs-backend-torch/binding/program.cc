@@ -39,7 +39,7 @@ struct Arg {
 };
 
 struct Step {
-  size_t op = 0;
+  std::shared_ptr<const ResolvedOp> op;  // a copy: Ops() may grow (and move) while the compute thread runs
   std::vector<Arg> args;
   bool keepDtype = false;
   std::vector<int> outs;       // result slots, flattened; -1 where a result is dropped or none
@@ -124,9 +124,10 @@ Napi::Value ProgramCreate(const Napi::CallbackInfo& info) {
     for (uint32_t k = 0; k < steps.Length(); ++k) {
       auto s = steps.Get(k).As<Napi::Object>();
       Step step;
-      step.op = s.Get("op").As<Napi::Number>().Uint32Value();
-      if (step.op >= Ops().size()) throw ArgError{"unknown operator id " + std::to_string(step.op)};
-      const ResolvedOp& op = Ops()[step.op];
+      uint32_t id = s.Get("op").As<Napi::Number>().Uint32Value();
+      if (id >= Ops().size()) throw ArgError{"unknown operator id " + std::to_string(id)};
+      step.op = std::make_shared<const ResolvedOp>(Ops()[id]);
+      const ResolvedOp& op = *step.op;
       where = op.name;
       const auto& params = op.handle.schema().arguments();
       auto args = s.Get("args").As<Napi::Array>();
@@ -223,7 +224,7 @@ std::vector<at::Tensor> Run(const Program& p, const std::vector<at::Tensor>& inp
   torch::jit::Stack stack;
   std::vector<at::Tensor> results;
   for (const Step& step : p.steps) {
-    const ResolvedOp& op = Ops()[step.op];
+    const ResolvedOp& op = *step.op;
     stack.clear();
     for (const Arg& a : step.args) {
       switch (a.kind) {
@@ -244,11 +245,7 @@ std::vector<at::Tensor> Run(const Program& p, const std::vector<at::Tensor>& inp
         }
       }
     }
-    try {
-      op.handle.callBoxed(&stack);
-    } catch (const c10::Error& e) {
-      throw std::runtime_error(op.name + " failed: " + e.what_without_backtrace());
-    }
+    CallBoxedOffThread(op, stack);
     results.clear();
     for (const auto& v : stack) Flatten(v, step.keepDtype, results, op.name);
     if (results.size() != step.outs.size()) {
@@ -285,28 +282,31 @@ Napi::Value ProgramRun(const Napi::CallbackInfo& info) {
 // and zlib work share, and whose four threads would each build an OpenMP team and a malloc arena of their own. Each
 // run settles its promise on its own JS thread (main or worker_threads) through that environment's thread-safe
 // function, which keeps the event loop alive only while runs are pending.
+
+// Per JS environment: the thread-safe function runs settle through, whether it still exists (its finalizer, at the
+// environment's teardown, clears `alive` under the lock the compute thread calls it under), and the pending count
+// (JS thread only).
+struct EnvRuns {
+  Napi::ThreadSafeFunction settle;
+  std::shared_ptr<std::pair<std::mutex, bool>> alive = std::make_shared<std::pair<std::mutex, bool>>();
+  int pending = 0;
+};
+
 struct AsyncRun {
   RunArgs run;
   Napi::Promise::Deferred deferred;
-  Napi::ThreadSafeFunction settle;  // its environment's; acquired for this run
+  Napi::ThreadSafeFunction settle;                      // its environment's; acquired for this run
+  std::shared_ptr<std::pair<std::mutex, bool>> alive;   // that function's liveness
   std::vector<at::Tensor> results;
   std::string error;
 };
 
-// Per JS environment: the thread-safe function runs settle through, and how many runs are pending (JS thread only).
-struct EnvRuns {
-  Napi::ThreadSafeFunction settle;
-  int pending = 0;
-};
-
-void Settle(Napi::Env env, Napi::Function, AsyncRun* r) {
-  if (env != nullptr) {
-    if (r->error.empty()) r->deferred.Resolve(WrapAll(env, r->results));
-    else r->deferred.Reject(Napi::Error::New(env, r->error).Value());
-    auto* runs = env.GetInstanceData<EnvRuns>();
-    if (runs != nullptr && --runs->pending == 0) runs->settle.Unref(env);
-  }
-  delete r;
+void Settle(Napi::Env env, Napi::Function, AsyncRun* raw) {
+  std::unique_ptr<AsyncRun> r(raw);
+  auto* runs = env.GetInstanceData<EnvRuns>();
+  if (runs != nullptr && --runs->pending == 0) runs->settle.Unref(env);
+  if (r->error.empty()) r->deferred.Resolve(WrapAll(env, r->results));
+  else r->deferred.Reject(Napi::Error::New(env, r->error).Value());
 }
 
 class ComputeThread {
@@ -342,11 +342,18 @@ class ComputeThread {
         r->results = Run(*r->run.program, r->run.inputs);
       } catch (const std::exception& e) {
         r->error = std::string("tfjs-backend-torch: programRunAsync: ") + e.what() + ".";
+      } catch (...) {
+        r->error = "tfjs-backend-torch: programRunAsync: the run failed with an unknown error.";
       }
       r->run = RunArgs{};  // the program and inputs are let go here, not when the promise settles
-      Napi::ThreadSafeFunction settle = r->settle;
-      if (settle.BlockingCall(r, Settle) != napi_ok) delete r;  // its environment is gone: nobody to tell
-      settle.Release();
+      auto alive = r->alive;
+      Napi::ThreadSafeFunction settle = r->settle;  // once queued, Settle owns (and frees) r
+      std::lock_guard<std::mutex> lock(alive->first);
+      // Queued (napi_ok): the run's thread count is released; otherwise (the environment is closing, which also
+      // drops the count, or gone) nobody is left to tell.
+      bool queued = alive->second && settle.BlockingCall(r, Settle) == napi_ok;
+      if (queued) settle.Release();
+      else delete r;
     }
   }
 
@@ -360,15 +367,22 @@ Napi::Value ProgramRunAsync(const Napi::CallbackInfo& info) {
   RunArgs run = TakeRunArgs(info, "programRunAsync");
   auto* runs = env.GetInstanceData<EnvRuns>();
   if (runs == nullptr) {
-    runs = new EnvRuns{Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}), "tfjs-torch program", 0, 1)};
+    runs = new EnvRuns();
+    auto alive = runs->alive;
+    alive->second = true;
+    runs->settle = Napi::ThreadSafeFunction::New(env, Napi::Function::New(env, [](const Napi::CallbackInfo&) {}),
+        "tfjs-torch program", 0, 1, [alive](Napi::Env) {
+          std::lock_guard<std::mutex> lock(alive->first);
+          alive->second = false;
+        });
     runs->settle.Unref(env);
     env.SetInstanceData(runs);
   }
+  auto r = std::make_unique<AsyncRun>(AsyncRun{std::move(run), Napi::Promise::Deferred::New(env), runs->settle, runs->alive, {}, {}});
+  if (runs->settle.Acquire() != napi_ok) throw Napi::Error::New(env, "tfjs-backend-torch: programRunAsync: the environment is closing");
   if (runs->pending++ == 0) runs->settle.Ref(env);
-  runs->settle.Acquire();
-  auto* r = new AsyncRun{std::move(run), Napi::Promise::Deferred::New(env), runs->settle, {}, {}};
   auto promise = r->deferred.Promise();
-  ComputeThread::Get().Post(r);
+  ComputeThread::Get().Post(r.release());
   return promise;
 }
 

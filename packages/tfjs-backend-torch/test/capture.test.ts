@@ -188,7 +188,7 @@ test('a whole training step (forward, gradients, Adam with its step size as inpu
   capturedModel.dispose();
 });
 
-test('callAsync replays on a worker thread with the plain call\'s results; inputs and the program may be freed while it runs', async () => {
+test('callAsync replays on the compute thread with the plain call\'s results; inputs and the program may be freed while it runs', async () => {
   const model = smallCnn(3);
   const predict = captureFunction((t: tf.Tensor) => model.apply(t, { training: false }) as tf.Tensor);
   const x = input(5, 2);
@@ -218,6 +218,38 @@ test('callAsync replays on a worker thread with the plain call\'s results; input
   assert.ok(after.native <= before.native, `native tensors: ${before.native} before, ${after.native} after`);
   x.dispose();
   model.dispose();
+});
+
+test('programRunAsync: the JS thread turns while a run computes; a failing run rejects with the operator and the reason', async () => {
+  const b = requireBinding();
+  const mm = b.resolveOp('aten::mm', '');
+  // x @ x @ ... (24 products of 384x384 matrices: tens of milliseconds on the compute thread)
+  const steps = Array.from({ length: 24 }, (_, k) => ({ op: mm, args: [{ slot: k + 1 === 1 ? 0 : k }, { slot: 0 }], keep: false, outs: [k + 1] }));
+  const chain = b.programCreate({ numSlots: 25, inputs: [0], outputs: [24], constants: [], steps });
+  const x = b.fromTypedArray(new Float32Array(384 * 384).fill(1 / 384), [384, 384], 6);
+  let turns = 0;
+  let done = false;
+  const run = b.programRunAsync(chain, [x]).then((outs) => {
+    done = true;
+    return outs;
+  });
+  while (!done && turns < 1e6) {
+    await new Promise((resolve) => setImmediate(resolve));
+    turns++;
+  }
+  const [y] = await run;
+  assert.ok(turns > 1, `the event loop turned ${turns} times while the run computed`);
+  assert.deepEqual(b.shape(y), [384, 384]);
+  b.dispose(y);
+  const reshape = b.resolveOp('aten::reshape', '');
+  const bad = b.programCreate({ numSlots: 2, inputs: [0], outputs: [1], constants: [],
+    steps: [{ op: reshape, args: [{ slot: 0 }, [5, 5]], keep: false, outs: [1] }] });
+  await assert.rejects(b.programRunAsync(bad, [x]), /^Error: tfjs-backend-torch: programRunAsync: aten::reshape failed: shape '\[5, 5\]' is invalid for input of size 147456\.$/);
+  assert.throws(() => b.programRunAsync(bad, []), /programRunAsync takes 1 inputs; received 0/);
+  b.programFree(bad);
+  await assert.rejects(async () => b.programRunAsync(bad, [x]), /programRunAsync: the program was freed/);
+  b.programFree(chain);
+  b.dispose(x);
 });
 
 test('callAsync runs synchronously, inside tidy, what it cannot replay off the JS thread: a step that assigns variables', async () => {

@@ -134,22 +134,29 @@ describe('DynamicBatcher scheduling', () => {
     assert.deepEqual(flags, [false, true, false]);
   });
 
-  it('under load the next pass starts before the answers of the last one are given', async () => {
+  it('under load the next pass starts before the answers of the last one are given; a lone one after them', async () => {
     const events: string[] = [];
     const finish: (() => void)[] = [];
     const batcher = new DynamicBatcher((x, rows) => {
       events.push(`pass of ${rows}`);
       return new Promise<BatchOutput>((resolve) => finish.push(() => resolve(sumForward(x, rows))));
     }, 1, 2, { ...options, maxQueueDelayMs: 0 });
-    const first = [1, 2].map((v) => batcher.submit(Float32Array.of(v), 1).then(() => events.push(`answer ${v}`)));
-    await new Promise((resolve) => setImmediate(resolve));
-    const third = batcher.submit(Float32Array.of(3), 1).then(() => events.push('answer 3'));
+    const submit = (v: number) => batcher.submit(Float32Array.of(v), 1).then(() => events.push(`answer ${v}`));
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    const first = [submit(1), submit(2)];
+    await turn();
+    const second = [submit(3), submit(4)];  // wait during the first pass: a batch under load
     finish.shift()!();
     await Promise.all(first);
-    assert.deepEqual(events, ['pass of 2', 'pass of 1', 'answer 1', 'answer 2']);
+    assert.deepEqual(events, ['pass of 2', 'pass of 2', 'answer 1', 'answer 2']);
+    const third = submit(5);  // waits alone during the second pass: it runs after that pass's answers
+    finish.shift()!();
+    await Promise.all(second);
+    await turn();
+    assert.deepEqual(events.slice(4), ['answer 3', 'answer 4', 'pass of 1']);
     finish.shift()!();
     await third;
-    assert.equal(events.at(-1), 'answer 3');
+    assert.equal(events.at(-1), 'answer 5');
   });
 
   it('a failing pass rejects its own requests only; the next pass runs', async () => {

@@ -2,8 +2,8 @@
 // passes. A batch runs when it is full (maxBatchSize instances), when its oldest request has waited
 // maxQueueDelayMs, or — with a delay of 0 — as soon as the event loop has taken in what already arrived.
 // One forward pass runs at a time; what queues up meanwhile forms the next batch, so under load batches grow
-// by themselves. Under load a pass computes off the event loop and the next one starts as soon as it ends, before
-// the answers of the last are written, so parsing, answering and computing overlap. A full queue rejects at once (503 + Retry-After), a request past its deadline gets 504, and
+// by themselves. Under load a pass computes off the event loop, and when the next batch is under load too it starts
+// as soon as the pass ends, before that pass's answers are written, so parsing, answering and computing overlap. A full queue rejects at once (503 + Retry-After), a request past its deadline gets 504, and
 // close() lets everything queued finish.
 import { serveError } from '../../errors';
 
@@ -133,16 +133,16 @@ export class DynamicBatcher {
   }
 
   /**
-   * Decides when the next batch runs. `loopRan`: the event loop has taken in what arrived since the last pass (it
-   * computed off the loop), so a ready batch starts now; else after the current I/O phase, so that requests that
-   * arrived in it join the batch.
+   * Decides when the next batch runs. `now`: the event loop has taken in what arrived during the last pass (it
+   * computed off the loop) and the next pass computes off the loop too, so a ready batch starts at once; else after
+   * the current I/O phase, so that requests that arrived in it join the batch.
    */
-  private schedule(loopRan = false): void {
+  private schedule(now = false): void {
     if (this.running || this.queue.length === 0) return;
     const { maxBatchSize, maxQueueDelayMs } = this.options;
     const waited = performance.now() - this.queue[0].enqueuedMs;
     if (this.queuedRowCount >= maxBatchSize || waited >= maxQueueDelayMs) {
-      if (loopRan) void this.flush();
+      if (now) void this.flush();
       else this.immediate ??= setImmediate(() => this.flush());
       return;
     }
@@ -161,18 +161,23 @@ export class DynamicBatcher {
     this.running = true;
     const startMs = performance.now();
     for (const p of batch) this.observer.onQueueWait?.((startMs - p.enqueuedMs) / 1000);
-    const x = batch.length === 1 ? batch[0].x : concat(batch, rows * this.rowSize);
+    let x: Float32Array;
     let output: BatchOutput;
     try {
+      x = batch.length === 1 ? batch[0].x : concat(batch, rows * this.rowSize);
       output = await this.forward(x, rows, underLoad);
     } catch (error) {
-      for (const p of batch) this.settle(p, () => p.reject(error as Error));
-      return;
-    } finally {
       this.running = false;
+      for (const p of batch) this.settle(p, () => p.reject(error as Error));
       this.notifyIfDrained();
-      this.schedule(underLoad);  // under load, the next pass computes while this one's answers are written
+      this.schedule();
+      return;
     }
+    this.running = false;
+    // A pass under load computed off the loop; when the next batch is under load too (its pass computes off the loop,
+    // so starting it costs little), it starts now and computes while this one's answers are written. A lone
+    // request's pass runs inline: it waits for the next turn of the loop, after these answers.
+    this.schedule(underLoad && this.queue.length > 1);
     const seconds = (performance.now() - startMs) / 1000;
     this.secondsPerRow = 0.8 * this.secondsPerRow + 0.2 * (seconds / rows);
     this.stats.passes++;
@@ -187,6 +192,7 @@ export class DynamicBatcher {
       offset += p.rows;
       this.settle(p, () => p.resolve({ logits: output.logits.slice(...span), probabilities: output.probabilities.slice(...span) }));
     }
+    this.notifyIfDrained();
   }
 
   /** Dequeues whole requests up to maxBatchSize instances (at least one request, however large). */
