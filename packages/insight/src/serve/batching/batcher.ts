@@ -3,8 +3,9 @@
 // maxQueueDelayMs, or — with a delay of 0 — as soon as the event loop has taken in what already arrived.
 // One forward pass runs at a time; what queues up meanwhile forms the next batch, so under load batches grow
 // by themselves. Under load a pass computes off the event loop, and when the next batch is under load too it starts
-// as soon as the pass ends, before that pass's answers are written, so parsing, answering and computing overlap. A full queue rejects at once (503 + Retry-After), a request past its deadline gets 504, and
-// close() lets everything queued finish.
+// as soon as the pass ends, before that pass's answers are written, so parsing, answering and computing overlap.
+// A full queue rejects at once (503 + Retry-After), a request past its deadline gets 504, and close() lets
+// everything queued finish.
 import { serveError } from '../../errors';
 
 /**
