@@ -106,7 +106,7 @@ export class TfjsRunner implements ModelRunner {
    * One forward pass in inference mode (with TTA: one pass on every view of the batch, concatenated); every
    * intermediate tensor is freed. The direct-layers path serves every setting: it only replaces model.apply.
    * Under load a replayed pass computes on the backend's compute thread (callAsync), so the event loop takes in the next
-   * requests meanwhile; a lone request's pass runs inline, saving the two thread hops (~0.1 ms here).
+   * requests meanwhile; a lone request's pass runs inline, saving the two thread hops.
    */
   async forward(x: Float32Array, rows: number, underLoad = false): Promise<BatchOutput> {
     const input = tf.tensor4d(x, [rows, ...this.inputShape]);
